@@ -305,6 +305,41 @@ class CommandLineTest {
                 .hasSize(3);
     }
 
+    /**
+     * tryout38 F6: check and test warn, at the variable's line and column, of an env name that looks secret only
+     * because a secret word is part of a longer word, and of no real secret's name; never with its value. A warning:
+     * both exit 0.
+     */
+    @Test
+    void checkAndTestWarnAboutAnEnvNameSecretOnlyByAWordInsideALongerWord() throws IOException {
+        Path rules = Files.writeString(dir.resolve("rules.yaml"), String.join("\n",
+                "rules:",
+                "  - name: fp-names",
+                "    run:",
+                "      command: [/bin/true]",
+                "      env:",
+                "        PASSENGER_ENV: production",
+                "        DB_PASSWORD: pw-1234",
+                "        MYPASSWORD: my-5678",
+                "        GITHUB_TOKEN: ghs-9012",
+                "        TOKENIZER_MODEL: gpt2",
+                ""));
+
+        assertThat(run("check", "--rules", rules.toString())).as(err.toString()).isEqualTo(ExitCodes.OK);
+        assertThat(run("test", PAYLOAD, "--rules", rules.toString())).as(err.toString()).isEqualTo(ExitCodes.OK);
+
+        String said = out.toString();
+        assertThat(said.split(java.util.regex.Pattern.quote(rules + ":6:9: warning: 'PASSENGER_ENV' looks secret only"
+                + " because 'PASS' is part of the word 'PASSENGER': its value, 10 characters, is shown as *** in test,"
+                + " job show, the API and the status page, and replaced by *** wherever it appears elsewhere"), -1))
+                .as("printed by check and by test").hasSize(3);
+        assertThat(said.split(java.util.regex.Pattern.quote(rules + ":10:9: warning: 'TOKENIZER_MODEL' looks secret"
+                + " only because 'TOKEN' is part of the word 'TOKENIZER': its value, 4 characters,"), -1)).hasSize(3);
+        assertThat(said).contains("deprecated since 2026-12-05").doesNotContain("'DB_PASSWORD' looks secret")
+                .doesNotContain("'MYPASSWORD' looks secret").doesNotContain("'GITHUB_TOKEN' looks secret")
+                .doesNotContain("production").doesNotContain("gpt2");
+    }
+
     /** Every command's help, by its qualified name ("buildhook jobs", "buildhook job show"). */
     static java.util.Map<String, String> everyHelp() {
         java.util.Map<String, String> helps = new java.util.LinkedHashMap<>();

@@ -157,6 +157,8 @@ public final class BuildhookApplication implements AutoCloseable {
             Object limitsTurn = new Object();
             // rulesknown23: the rules this node knows were disabled or removed, whose stored jobs are cancelled.
             RulesTakenOut takenOut = new RulesTakenOut();
+            // The env names said once while this server runs (tryout38 F6): a reload names only those it adds.
+            java.util.Set<String> saidOnce = java.util.concurrent.ConcurrentHashMap.newKeySet();
             java.util.function.Consumer<RuleSet> limits = set -> {
                 Store open = opened.get();
                 if (open != null) {
@@ -174,7 +176,7 @@ public final class BuildhookApplication implements AutoCloseable {
             };
             RulesWatcher rules = config.rulesFile() == null ? null
                     : RulesWatcher.start(config.rulesFile(), new RuleSetLoader(clock), RULES_POLL, alsoOnReload(alsoOnReload(
-                            alsoOnReload(metrics.rulesListener(), set -> warnAboutThisMachine(set, config)), limits),
+                            alsoOnReload(metrics.rulesListener(), set -> warnAboutThisMachine(set, config, saidOnce)), limits),
                             compare));
             watcher.set(rules);
             if (rules != null) {
@@ -263,7 +265,7 @@ public final class BuildhookApplication implements AutoCloseable {
             BuildhookApplication app = new BuildhookApplication(config, store, rules, deliveries, metrics, engine,
                     logFollows, clusterRules, handOver, started);
             app.takenOut = takenOut;
-            app.logSummary(ruleSet.get(), launcher.reapsOrphans());
+            app.logSummary(ruleSet.get(), launcher.reapsOrphans(), saidOnce);
             return app;
         } catch (RuntimeException e) {
             closeAll(started);
@@ -810,11 +812,14 @@ public final class BuildhookApplication implements AutoCloseable {
 
     /**
      * One WARN per placeholder written the wrong way ({@link RuleSet#writingWarnings}) and per rule whose jobs
-     * would fail to start on this node, with the rules file's line and column.
+     * would fail to start on this node, with the rules file's line and column; an env name that looks secret only by
+     * a word inside a longer word once while this server runs ({@link RuleSet#writingWarningsToLog}).
+     *
+     * @param saidOnce the names said once so far
      */
-    private static void warnAboutThisMachine(RuleSet rules, BuildhookConfig config) {
+    private static void warnAboutThisMachine(RuleSet rules, BuildhookConfig config, java.util.Set<String> saidOnce) {
         rules.nothingRunsWarning().ifPresent(w -> LOG.warn("rules file {}: {}", rules.source(), w));
-        for (org.buildhook.runner.rules.Problem p : rules.writingWarnings()) {
+        for (org.buildhook.runner.rules.Problem p : rules.writingWarningsToLog(saidOnce)) {
             LOG.warn("{}", p); // file:line:column: what, and what to write instead
         }
         for (org.buildhook.runner.rules.Problem p
@@ -871,8 +876,11 @@ public final class BuildhookApplication implements AutoCloseable {
         return () -> ruleSet;
     }
 
-    /** @param reapsOrphans whether the launcher reaps the orphans handed to this JVM (the child subreaper) */
-    private void logSummary(RuleSet ruleSet, boolean reapsOrphans) {
+    /**
+     * @param reapsOrphans whether the launcher reaps the orphans handed to this JVM (the child subreaper)
+     * @param saidOnce     the names of the warnings said once while this server runs, shared with its reloads
+     */
+    private void logSummary(RuleSet ruleSet, boolean reapsOrphans, java.util.Set<String> saidOnce) {
         LOG.info("buildhook started: endpoints {}; {} rule(s) {} from {}; store {}; data in {}; job logs in {}; build {}",
                 config.endpoints().keySet(), ruleSet.size(), ruleSet.ruleNames(),
                 config.rulesFile() == null ? "(no rules file configured)" : config.rulesFile(),
@@ -880,7 +888,7 @@ public final class BuildhookApplication implements AutoCloseable {
         LOG.info("signatures and duplicate keys are hashed by {}; -D{}=jdk uses the JDK's SHA-256", Sha256.implementation(),
                 Sha256.PROPERTY);
         if (config.rulesFile() != null) {
-            warnAboutThisMachine(ruleSet, config);
+            warnAboutThisMachine(ruleSet, config, saidOnce);
         }
         // runner.log-dir and the payload folder: the engine's start probed them, made them, and said (one WARN)
         // when it cannot write one, pausing this node from the start (final18 F1).

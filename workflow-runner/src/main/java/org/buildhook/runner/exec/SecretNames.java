@@ -17,8 +17,12 @@ public final class SecretNames {
      * {@code NPM_AUTH}, {@code BASIC_AUTH}; {@code BEARER} a bearer token ({@code FOUNDRIES_BEARER});
      * {@code DSN} a database or Sentry DSN, {@code WEBHOOK} a chat's
      * incoming-webhook URL; {@code PWD}, {@code PW} and {@code PAT} (a personal access token) only as a whole
-     * word between {@code _} ({@code DB_PWD}, {@code GITHUB_PAT}, not {@code PATH}). Masking a harmless name too
-     * ({@code BYPASS_CACHE}) only hides a value from the display and the log; the job still gets it.
+     * word between {@code _} ({@code DB_PWD}, {@code GITHUB_PAT}, not {@code PATH}). A harmless name masked too
+     * costs more than the display: the job still gets its value, but (since mask36) wherever the job's log prints
+     * that value it is replaced by {@code ***} before the file is written, so {@code BYPASS_CACHE: "true"} hides every
+     * {@code true} of the log for good. A word found only inside a longer word ({@code PASS} in {@code BYPASS},
+     * {@code AUTH} in {@code AUTHOR}) is deprecated and warned of ({@link SecretNameWords}, tryout38 F6); it still
+     * makes the name secret here.
      */
     public static final Pattern PATTERN = Pattern.compile(
             "SECRET|TOKEN|PASS|KEY|CREDENTIAL|CREDS|AUTH|BEARER|COOKIE|PRIVATE|DSN|WEBHOOK|(?:^|_)(?:PWD|PW|PAT)(?:$|_)",

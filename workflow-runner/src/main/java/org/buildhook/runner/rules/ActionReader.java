@@ -11,6 +11,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.regex.Pattern;
 import org.buildhook.runner.exec.ProcessEncoding;
+import org.buildhook.runner.exec.SecretNameWords;
 import org.buildhook.runner.exec.SecretNames;
 import org.buildhook.runner.store.Redaction;
 
@@ -237,7 +238,9 @@ final class ActionReader extends NodeReader {
             text(entry.value(), "env value '" + name + "'").ifPresent(text -> {
                 env.put(name, template(entry.value(), text, perRun));
                 warnAboutLookalikes(entry.value(), text, Lookalikes.Reading.LITERAL);
-                warnAboutShortSecret(entry.value(), name, text);
+                if (!warnAboutPartWordSecretName(entry, text)) {
+                    warnAboutShortSecret(entry.value(), name, text);
+                }
             });
         }
         return env;
@@ -308,6 +311,44 @@ final class ActionReader extends NodeReader {
                     + " and does not mask it where it appears elsewhere (the command, other variables) nor in the"
                     + " job's log; use a longer secret, or a name that does not look secret if it is none");
         }
+    }
+
+    /**
+     * A name that looks secret only because a secret word is part of a longer word (tryout38 F6): {@code BYPASS_CACHE:
+     * "true"} hid every {@code true} of the job's log, and nothing said so. Said at the name, with what its value gets
+     * (never the value), why, and what to do; it replaces the short-value warning, which it covers. The name stays
+     * secret: such a word is deprecated, and a later version judges names by whole words ({@link SecretNameWords}).
+     *
+     * @return whether it warned
+     */
+    private boolean warnAboutPartWordSecretName(YamlNode.Entry entry, String text) {
+        String name = entry.key();
+        Optional<SecretNameWords.PartWord> part = SecretNameWords.partWord(name);
+        if (part.isEmpty()) {
+            return false;
+        }
+        String shown = " is shown as *** in test, job show, the API and the status page";
+        String effect;
+        if (text.contains("${")) {
+            effect = "its value, filled in when a job starts," + shown + (SecretNames.maskedEverywhere(name)
+                    ? ", and when it has " + SecretNames.SHORTEST_MASKED_VALUE + " characters or more it is replaced"
+                    + " by *** wherever it appears elsewhere: the command, the other variables and every line of the"
+                    + " job's log" : "");
+        } else {
+            int length = text.codePointCount(0, text.length());
+            String value = "its value, " + length + " character" + (length == 1 ? "" : "s") + ",";
+            effect = SecretNames.valuesIn(Map.of(name, text)).isEmpty() ? value + shown + " (under its name only)"
+                    : value + shown + ", and replaced by *** wherever it appears elsewhere: the command, the other"
+                    + " variables and every line of the job's log (masked before the file is written)";
+        }
+        problems.warnOncePer(name, entry.keyLocation(), "'" + name + "' looks secret only because '"
+                + part.get().secretWord() + "' is part of the word '" + part.get().word() + "': " + effect
+                + ". If it holds no secret, rename it to a name without '" + part.get().secretWord() + "' in it to"
+                + " have its value shown; if it does, write that word as a word of its own (DB_PASS, API_KEY,"
+                + " GITHUB_TOKEN …) to keep it masked. A secret word found only"
+                + " inside a longer word is deprecated since 2026-12-05: a later version judges a name by its whole"
+                + " words, and this one would no longer be secret (docs/rules.md, Secrets)");
+        return true;
     }
 
     /**

@@ -2,7 +2,9 @@ package org.buildhook.runner.rules;
 
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Gathers the problems of one YAML file (the rules file, the configuration file) so they are
@@ -13,6 +15,7 @@ public final class ProblemCollector {
     private final String file;
     private final List<Problem> problems = new ArrayList<>();
     private final List<Problem> warnings = new ArrayList<>();
+    private final Map<Problem, String> onceKeys = new HashMap<>();
 
     public ProblemCollector(String file) {
         this.file = file;
@@ -39,6 +42,21 @@ public final class ProblemCollector {
         warnings.add(at == null
                 ? new Problem(file, 0, 0, message)
                 : new Problem(file, at.line(), at.column(), message));
+    }
+
+    /**
+     * As {@link #warn(YamlNode.Location, String)}, for a warning that {@code check} gives at each place but a server
+     * logs once per {@code key} while it runs ({@link RuleSet#writingWarningsToLog}): an env name that looks secret
+     * only by a word inside a longer word, whichever rules and reloads write it.
+     */
+    void warnOncePer(String key, YamlNode.Location at, String message) {
+        warn(at, message);
+        onceKeys.put(warnings.get(warnings.size() - 1), key);
+    }
+
+    /** The key of each warning a server logs once per key ({@link #warnOncePer}). */
+    Map<Problem, String> onceKeys() {
+        return Map.copyOf(onceKeys);
     }
 
     /** The warnings so far, sorted by position. */

@@ -22,6 +22,8 @@ public final class RuleSet {
     private final Map<String, Integer> resources;
     private final List<String> disabled;
     private final List<Problem> warnings;
+    /** The warnings a server logs once per key ({@link #writingWarningsToLog}), to their keys. */
+    private final Map<Problem, String> onceKeys;
     private final RuleIndex index;
     private final Path source;
     private final Instant loadedAt;
@@ -40,8 +42,14 @@ public final class RuleSet {
 
     RuleSet(List<Rule> rules, Map<String, Integer> resources, List<String> disabled, List<Problem> warnings,
             Path source, Instant loadedAt) {
+        this(rules, resources, disabled, warnings, Map.of(), source, loadedAt);
+    }
+
+    RuleSet(List<Rule> rules, Map<String, Integer> resources, List<String> disabled, List<Problem> warnings,
+            Map<Problem, String> onceKeys, Path source, Instant loadedAt) {
         this.disabled = List.copyOf(disabled);
         this.warnings = List.copyOf(warnings);
+        this.onceKeys = Map.copyOf(onceKeys);
         this.resources = Collections.unmodifiableMap(new java.util.TreeMap<>(resources));
         this.rules = List.copyOf(rules);
         this.index = new RuleIndex(this.rules);
@@ -67,11 +75,30 @@ public final class RuleSet {
      * written the wrong way ({@code $build.id}, {@code {build.id}}, {@code $(build.id)}, {@code
      * $BUILDHOOK_BUILD_ID}), which stays literal text since no shell runs the command. Each says where it
      * is and what to write instead. Said the way the loader says warnings: {@code check} and {@code test}
-     * as {@code file:line:column: warning: …}, the server in its log at start and at each reload. Empty
-     * for a set not read from a file.
+     * as {@code file:line:column: warning: …}, the server in its log at start and at each reload
+     * ({@link #writingWarningsToLog}). Also an {@code env} name that looks secret only by a secret word inside a
+     * longer word ({@code BYPASS_CACHE}). Empty for a set not read from a file.
      */
     public List<Problem> writingWarnings() {
         return warnings;
+    }
+
+    /**
+     * The {@link #writingWarnings} a server logs at a start or a reload: all of them, but one said once per name (an
+     * {@code env} name that looks secret only by a secret word inside a longer word, tryout38 F6) only at its first
+     * place in the file, and not when {@code said} holds its name already: a reload names only the names it adds.
+     *
+     * @param said the names said so far while the server runs; those returned here are added to it
+     */
+    public List<Problem> writingWarningsToLog(java.util.Set<String> said) {
+        List<Problem> out = new ArrayList<>(warnings.size());
+        for (Problem p : warnings) {
+            String key = onceKeys.get(p);
+            if (key == null || said.add(key)) {
+                out.add(p);
+            }
+        }
+        return out;
     }
 
     /** A rule set with no rules, e.g. before any file is configured. */

@@ -64,7 +64,7 @@ public final class RuleSetLoader {
         RulesReader reader = new RulesReader(problems);
         List<Rule> rules = root.map(reader::read).orElse(List.of());
         problems.throwIfAny();
-        return new RuleSet(rules, reader.capacities(), reader.disabled(), problems.warnings(), source,
-                clock.instant());
+        return new RuleSet(rules, reader.capacities(), reader.disabled(), problems.warnings(), problems.onceKeys(),
+                source, clock.instant());
     }
 }
