@@ -557,8 +557,8 @@ public final class DeadNodeRelease {
      * slot it was), as a job's own give-back does ({@link SlotLine#wakeTurn}): before, the slot freed woke nobody, and
      * when the released job was not run again (its cancel or supersede asked for) the rule's next job waited for its
      * next try, {@code runner.slot-retry} (wake36's note, renames37). In a transaction of its own after the release's
-     * commit, which takes those rules' turns first, in name order, before any row lock ({@link SlotLine#inTurn}), as a
-     * give-back does: the release's own keeps its order (resource_locks rows first, in name order, then the jobs' and
+     * commit, which takes those rules' turns first, in their keys' order, before any row lock
+     * ({@link SlotLine#inTurns}), as a give-back does: the release's own keeps its order (resource_locks rows first, in name order, then the jobs' and
      * executions' rows), and takes no turn. A job of those rules refused the slot before the commit was put back under
      * its turn, so it is woken here; one refused after it saw the slot free. A failure is only logged: the jobs start
      * at their next try, and the release is committed.
@@ -572,9 +572,7 @@ public final class DeadNodeRelease {
         try {
             return db.inTransaction("wake the next jobs of the rules whose slots a release freed", Durability.DEFERRED,
                     c -> {
-                        for (String rule : lines.keySet()) {
-                            line.inTurn(c, rule);
-                        }
+                        line.inTurns(c, lines.keySet());
                         int n = 0;
                         for (java.util.Map.Entry<String, String> rule : lines.entrySet()) {
                             n += line.wakeTurn(c, rule.getKey(), rule.getValue());

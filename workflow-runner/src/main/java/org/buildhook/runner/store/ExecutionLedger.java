@@ -247,15 +247,13 @@ public final class ExecutionLedger {
                 // before the turns, without a row lock (SlotLine.inTurn comes before any).
                 String own = renames.any() && !renames.inForce(ruleName) ? snapshotOf(c, jobId) : null;
                 // The turns of its rule and of the rules it shares its slots with by a rename (renames37, review36
-                // F4), in name order, as every transaction that takes several turns: two names' takes each counted
-                // only the other's slots already committed, and under two different turns both could start. The
-                // old name's take locks the line of each rule in force that took it over, which every take of that
-                // rule locks too.
+                // F4), in their keys' order, as every transaction that takes several turns (SlotLine.inTurns): two
+                // names' takes each counted only the other's slots already committed, and under two different turns
+                // both could start. The old name's take locks the line of each rule in force that took it over, which
+                // every take of that rule locks too.
                 java.util.SortedSet<String> turns = new java.util.TreeSet<>(renames.linked(ruleName, own));
                 turns.add(ruleName);
-                for (String turn : turns) {
-                    line.inTurn(c, turn);
-                }
+                line.inTurns(c, turns);
                 // Each slot's holder looked up by its execution's key: "job_id NOT IN (SELECT task_instance
                 // FROM scheduled_tasks …)" read the whole queue at every start of a limited rule's job.
                 try (PreparedStatement p = c.prepareStatement("DELETE FROM rule_slots WHERE rule_name = ? AND"
@@ -1073,13 +1071,12 @@ public final class ExecutionLedger {
         RuleRenames renames = this.renames;
         boolean woken = db.inTransaction("free a concurrency slot", Durability.DEFERRED, c -> {
             // The rules that share the rule's slots by a rename count this slot too (renames37): their lines are woken
-            // with its own, their turns taken with its own in name order, before any row lock (tryAcquireSlot).
+            // with its own, their turns taken with its own in their keys' order (SlotLine.inTurns), before any row lock
+            // (tryAcquireSlot).
             java.util.SortedSet<String> linked = linkedLines(c, renames, ruleName, jobId);
             java.util.SortedSet<String> turns = new java.util.TreeSet<>(linked);
             turns.add(ruleName);
-            for (String turn : turns) {
-                line.inTurn(c, turn);
-            }
+            line.inTurns(c, turns);
             try (PreparedStatement p = c.prepareStatement("DELETE FROM rule_slots WHERE job_id = ? AND node = ?")) {
                 p.setString(1, jobId);
                 p.setString(2, node);
@@ -3223,7 +3220,7 @@ public final class ExecutionLedger {
      * round trip, for a job of a rule in force without {@code renamed-from} that none names, the usual case. An old name
      * taken over only by the same {@code run} is not woken (known from its stored jobs only): its retry starts at its
      * next try. One transaction takes those
-     * rules' turns first, in name order, before any row lock ({@link SlotLine#inTurn}), then makes their first jobs
+     * rules' turns first, in their keys' order, before any row lock ({@link SlotLine#inTurns}), then makes their first jobs
      * due, as {@link #wakeAfterHeldSlot} does for one rule; a job of theirs refused meanwhile was put back under its
      * turn, so it is woken here, or it read this job ended and took the slot. A failure is only logged: the jobs
      * start at their next try, and the end is recorded already.
@@ -3237,9 +3234,7 @@ public final class ExecutionLedger {
         }
         try {
             boolean woken = db.inTransaction("wake the next jobs of a renamed rule", Durability.DEFERRED, c -> {
-                for (String rule : rules) {
-                    line.inTurn(c, rule);
-                }
+                line.inTurns(c, rules);
                 int n = 0;
                 for (String rule : rules) {
                     n += line.wakeTurn(c, rule, jobId);

@@ -52,6 +52,32 @@ final class SlotLine {
     }
 
     /**
+     * As {@link #inTurn} for each of {@code ruleNames} (PostgreSQL; nothing on SQLite), in the order of their lock keys,
+     * as every transaction that takes several turns takes them (review38 F3). The key is a 32-bit hash of the schema and
+     * the name: two names whose keys are the same take one lock, and by name order two transactions could take the same
+     * two keys in opposite order (X &lt; Y &lt; Z by name with X's key Z's: {X, Y} locked X's key then Y's, {Y, Z} Y's
+     * then X's), and PostgreSQL ended one with SQLSTATE 40P01. The keys are sorted by the server that computes them
+     * ({@code hashtext}), in one statement; one name takes {@link #inTurn}'s statement, as before. The keys are the
+     * ones {@link #inTurn} locks, so that every taker of a rule's turn still waits for every other.
+     */
+    void inTurns(Connection c, java.util.Collection<String> ruleNames) throws SQLException {
+        if (dialect != Dialect.POSTGRESQL || ruleNames.isEmpty()) {
+            return;
+        }
+        if (ruleNames.size() == 1) {
+            inTurn(c, ruleNames.iterator().next());
+            return;
+        }
+        // The array is read in its order by the function scan, each lock taken as its row is made: no sort after.
+        try (PreparedStatement p = c.prepareStatement("SELECT pg_advisory_xact_lock(?, k) FROM unnest(ARRAY(SELECT"
+                + " DISTINCT hashtext(current_schema() || '/' || n) FROM unnest(?::text[]) AS n ORDER BY 1)) AS k")) {
+            p.setInt(1, SLOTS_LOCK_CLASS);
+            p.setArray(2, c.createArrayOf("text", ruleNames.toArray()));
+            p.executeQuery().close();
+        }
+    }
+
+    /**
      * In a transaction that took its turn ({@link #inTurn}) and then freed a slot of the rule or took job
      * {@code jobId} out of its line: wakes the first jobs of the line ({@link ExecutionLedger#firstInLine}: those
      * waiting for shared units first), one for each slot free (the limit in

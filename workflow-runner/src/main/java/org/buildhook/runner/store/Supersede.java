@@ -46,8 +46,8 @@ final class Supersede {
 
     /**
      * PostgreSQL: takes the turn ({@link SlotLine#inTurn}) of each rule of {@code jobs} whose job may supersede a
-     * job in its rule's line for a slot (a {@code concurrency} limit, a supersede key and a build), in rule-name
-     * order. First in the transaction, before any row lock, as every taker of a rule's turn: the supersede then
+     * job in its rule's line for a slot (a {@code concurrency} limit, a supersede key and a build), in the order of
+     * their lock keys ({@link SlotLine#inTurns}). First in the transaction, before any row lock, as every taker of a rule's turn: the supersede then
      * passes the turn of a queued job it ends on ({@link #supersedeOlder}), as a cancel does. Nothing on SQLite.
      */
     void takeTurns(Connection c, List<PlannedJob> jobs) throws SQLException {
@@ -57,9 +57,7 @@ final class Supersede {
                 rules.addAll(supersedes(job.ruleName())); // the old names' lines too (renames37)
             }
         }
-        for (String rule : rules) {
-            line.inTurn(c, rule);
-        }
+        line.inTurns(c, rules);
     }
 
     /**
@@ -84,9 +82,7 @@ final class Supersede {
             }
         }
         if (rule != null) {
-            for (String turn : supersedes(rule)) { // the old names' lines too, in name order (renames37)
-                line.inTurn(c, turn);
-            }
+            line.inTurns(c, supersedes(rule)); // the old names' lines too (renames37), in their keys' order
         }
         return rule != null;
     }
