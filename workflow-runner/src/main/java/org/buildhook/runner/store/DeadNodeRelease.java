@@ -64,6 +64,8 @@ public final class DeadNodeRelease {
     /** What wakes the next jobs of a rule whose concurrency slot a release frees ({@link #wakeLines}). */
     private final SlotLine line;
     private final Runnable madeDue;
+    /** The rules in force as far as renames go ({@link ExecutionLedger#renames()}): whose lines a freed slot wakes too. */
+    private final java.util.function.Supplier<RuleRenames> renames;
 
     DeadNodeRelease(Database db) {
         this(db, java.time.Clock.systemUTC());
@@ -74,20 +76,23 @@ public final class DeadNodeRelease {
      *                  tests, to stand for a host whose clock is off the database's)
      */
     DeadNodeRelease(Database db, java.time.Clock hostClock) {
-        this(db, hostClock, java.time.Clock.systemUTC(), () -> { });
+        this(db, hostClock, java.time.Clock.systemUTC(), () -> { }, () -> RuleRenames.NONE);
     }
 
     /**
      * @param clock   the store's clock, for the jobs a release wakes ({@link UnitWake})
      * @param madeDue tells the store's jobs-queued listeners, after a commit, that a release made jobs due now
+     * @param renames the rules in force as far as renames go, at the moment of a release ({@link #wakeLines})
      */
-    DeadNodeRelease(Database db, java.time.Clock hostClock, java.time.Clock clock, Runnable madeDue) {
+    DeadNodeRelease(Database db, java.time.Clock hostClock, java.time.Clock clock, Runnable madeDue,
+            java.util.function.Supplier<RuleRenames> renames) {
         this.db = db;
         this.jdbc = JobQueue.customization(db.dialect());
         this.hostClock = java.util.Objects.requireNonNull(hostClock, "hostClock");
         this.unitWake = new UnitWake(db.dialect(), clock);
         this.line = new SlotLine(db.dialect(), clock);
         this.madeDue = java.util.Objects.requireNonNull(madeDue, "madeDue");
+        this.renames = java.util.Objects.requireNonNull(renames, "renames");
     }
 
     /**
@@ -556,12 +561,15 @@ public final class DeadNodeRelease {
      * Wakes the next jobs of each rule whose concurrency slot a release freed ({@code lines}: the rule, to a job whose
      * slot it was), as a job's own give-back does ({@link SlotLine#wakeTurn}): before, the slot freed woke nobody, and
      * when the released job was not run again (its cancel or supersede asked for) the rule's next job waited for its
-     * next try, {@code runner.slot-retry} (wake36's note, renames37). In a transaction of its own after the release's
-     * commit, which takes those rules' turns first, in their keys' order, before any row lock
-     * ({@link SlotLine#inTurns}), as a give-back does: the release's own keeps its order (resource_locks rows first, in name order, then the jobs' and
-     * executions' rows), and takes no turn. A job of those rules refused the slot before the commit was put back under
-     * its turn, so it is woken here; one refused after it saw the slot free. A failure is only logged: the jobs start
-     * at their next try, and the release is committed.
+     * next try, {@code runner.slot-retry} (wake36's note, renames37). With them the lines of the rules that share the
+     * slot by a rename ({@link RuleRenames#linked}), as a give-back wakes them ({@code ExecutionLedger.releaseSlot}):
+     * before, a {@code deploy-v2} job waiting for the slot a dead node's old-name {@code deploy} job held waited for its
+     * next try (review38 F8). In a transaction of its own after the release's commit, which takes those rules' turns
+     * first, in their keys' order, before any row lock ({@link SlotLine#inTurns}), as a give-back does: the release's
+     * own keeps its order (resource_locks rows first, in name order, then the jobs' and executions' rows), and takes no
+     * turn. A job of those rules refused the slot before the commit was put back under its turn, so it is woken here;
+     * one refused after it saw the slot free. A failure is only logged: the jobs start at their next try, and the
+     * release is committed.
      *
      * @return how many were made due
      */
@@ -569,13 +577,29 @@ public final class DeadNodeRelease {
         if (lines.isEmpty()) {
             return 0;
         }
+        RuleRenames renames = this.renames.get();
         try {
             return db.inTransaction("wake the next jobs of the rules whose slots a release freed", Durability.DEFERRED,
                     c -> {
-                        line.inTurns(c, lines.keySet());
+                        // Each freed rule's linked lines; a rule not in force by its job's snapshot, read before the
+                        // turns, without a row lock (SlotLine.inTurn comes before any).
+                        java.util.Map<String, java.util.SortedSet<String>> linked = new java.util.TreeMap<>();
+                        java.util.SortedSet<String> turns = new java.util.TreeSet<>(lines.keySet());
+                        if (renames.any()) {
+                            for (java.util.Map.Entry<String, String> rule : lines.entrySet()) {
+                                java.util.SortedSet<String> others = renames.linked(rule.getKey(),
+                                        renames.inForce(rule.getKey()) ? null : snapshotOf(c, rule.getValue()));
+                                linked.put(rule.getKey(), others);
+                                turns.addAll(others);
+                            }
+                        }
+                        line.inTurns(c, turns);
                         int n = 0;
                         for (java.util.Map.Entry<String, String> rule : lines.entrySet()) {
                             n += line.wakeTurn(c, rule.getKey(), rule.getValue());
+                            for (String other : linked.getOrDefault(rule.getKey(), java.util.Collections.emptySortedSet())) {
+                                n += line.wakeTurn(c, other, rule.getValue());
+                            }
                         }
                         return n;
                     });
@@ -583,6 +607,16 @@ public final class DeadNodeRelease {
             LOG.warn("the next jobs of rule(s) {} start at their next try: {}", String.join(", ", lines.keySet()),
                     e.getMessage());
             return 0;
+        }
+    }
+
+    /** The rule snapshot of job {@code jobId}; null when it has none. */
+    private static String snapshotOf(Connection c, String jobId) throws SQLException {
+        try (PreparedStatement p = c.prepareStatement("SELECT rule_snapshot FROM jobs WHERE id = ?")) {
+            p.setString(1, jobId);
+            try (ResultSet rs = p.executeQuery()) {
+                return rs.next() ? rs.getString(1) : null;
+            }
         }
     }
 

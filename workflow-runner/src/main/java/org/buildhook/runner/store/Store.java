@@ -87,7 +87,8 @@ public final class Store implements AutoCloseable {
         this.followUps = new FollowUpLedger(db, writer);
         this.resources = new ResourceLedger(db, config.clock(), ledger);
         this.nodeLeases = new NodeLeases(db, config.clock());
-        this.deadNodes = new DeadNodeRelease(db, java.time.Clock.systemUTC(), config.clock(), ledger::madeDue);
+        this.deadNodes = new DeadNodeRelease(db, java.time.Clock.systemUTC(), config.clock(), ledger::madeDue,
+                ledger::renames);
         this.sqliteServer = new SqliteServer(db);
         this.queuePlaces = new QueuePlaces(db);
         OrphanFiles orphanFiles = new OrphanFiles(db, config.clock(), config.retention(), config.retentionBatch(),
@@ -1336,7 +1337,7 @@ public final class Store implements AutoCloseable {
 
     /** As {@link #deadNodes()}, reading this host's clock from {@code hostClock} (tests: a host whose clock is off). */
     DeadNodeRelease deadNodes(java.time.Clock hostClock) {
-        return new DeadNodeRelease(db, hostClock, config.clock(), ledger::madeDue);
+        return new DeadNodeRelease(db, hostClock, config.clock(), ledger::madeDue, ledger::renames);
     }
 
     /** The follow-ups' view; for the engine, which starts them when their job ends. */

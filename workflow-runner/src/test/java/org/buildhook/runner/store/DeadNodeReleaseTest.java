@@ -674,6 +674,59 @@ class DeadNodeReleaseTest {
         }
     }
 
+    /**
+     * review38 F8: the slot a dead node held for a job of the old name ({@code solo}) is the renamed rule's too
+     * ({@code solo-v2}, {@code renamed-from: solo}, {@code concurrency: 1}); the release woke only the old name's line,
+     * and the renamed rule's job waiting for that slot waited for its next try ({@code runner.slot-retry}, here an
+     * hour: its put-back). SQLite, and PostgreSQL below.
+     */
+    @Test
+    void theSlotADeadNodeHeldForTheOldNameGoesToTheRenamedRulesNextJobWhenTheReleaseFreesIt() throws Exception {
+        theReleaseWakesTheRenamedRulesNextJob();
+    }
+
+    @Test
+    void onPostgresqlTheSlotADeadNodeHeldForTheOldNameGoesToTheRenamedRulesNextJobWhenTheReleaseFreesIt()
+            throws Exception {
+        store.close();
+        aJobHeldByNodeDeadWithItsSlot(TestStores.postgres(dir.resolve("pg")));
+        theReleaseWakesTheRenamedRulesNextJob();
+    }
+
+    private void theReleaseWakesTheRenamedRulesNextJob() throws Exception {
+        store.ledger().renames(RuleRenames.of(java.util.Map.of("solo-v2", List.of("solo")),
+                java.util.Map.of("solo-v2", "name: solo-v2")));
+        String next = store.accept(Plans.delivery("{\"build_id\": 5}"), List.of(Plans.job("solo-v2",
+                List.of("/bin/true"), java.util.Map.of(), 0, java.time.Duration.ZERO, 1))).jobIds().get(0);
+        assertThat(store.ledger().tryAcquireSlot("solo-v2", 1, next, "live", -1))
+                .as("the dead node's job of the old name holds the slot they share").isEqualTo(ExecutionLedger.Take.NOT_FREE);
+        java.time.Instant later = java.time.Instant.now().plus(java.time.Duration.ofHours(1));
+        try (Connection c = store.dataSource().getConnection(); PreparedStatement p = c.prepareStatement(
+                "UPDATE scheduled_tasks SET execution_time = ? WHERE task_instance = ?")) {
+            JobQueue.customization(store.dialect()).setInstant(p, 1, later); // put back for its next try
+            p.setString(2, next);
+            assertThat(p.executeUpdate()).isEqualTo(1);
+        }
+        ProcessIdentity exited = exitedProcess();
+        sql("UPDATE job_attempts SET node_pid = " + exited.pid() + ", node_started = " + exited.startTicks()
+                + ", outcome = 'INTERRUPTED' WHERE job_id = ?", jobId);
+        sql("UPDATE jobs SET cancel_requested = 1 WHERE id = ?", jobId);
+
+        assertThat(store.deadNodes().release(NodeIdentity.current())).extracting(DeadNodeRelease.Released::jobId)
+                .contains(jobId);
+
+        assertThat(countOf(jobId, "SELECT COUNT(*) FROM rule_slots WHERE job_id = ?")).isZero();
+        try (Connection c = store.dataSource().getConnection(); PreparedStatement p = c.prepareStatement(
+                "SELECT execution_time FROM scheduled_tasks WHERE task_instance = ?")) {
+            p.setString(1, next);
+            try (ResultSet rs = p.executeQuery()) {
+                assertThat(rs.next()).isTrue();
+                assertThat(JobQueue.customization(store.dialect()).getInstant(rs, "execution_time"))
+                        .as("the renamed rule's next job, woken").isBefore(later.minus(java.time.Duration.ofMinutes(30)));
+            }
+        }
+    }
+
     private static ProcessIdentity exitedProcess() throws Exception {
         Process p = new ProcessBuilder("sleep", "60").start();
         ProcessIdentity identity = ProcessIdentity.of(p.pid());
