@@ -510,35 +510,63 @@ public final class BuildhookApplication implements AutoCloseable {
      * holds jobs of them still to run ({@link Store#jobsToRunByRule}), how many each, and what to do (tryout36 F13: a
      * rule removed while the server was stopped, an upgrade with a new rules file, had its job cut short by the stop
      * run again after the start without a word). Such a rule is not cancelled (rulesknown23: in a cluster it may be
-     * another node's new rule): its jobs run as they were stored, those awaiting an approval once approved. A store
-     * that does not answer leaves it unsaid (debug): the start itself is not held up.
+     * another node's new rule): its jobs run as they were stored, those awaiting an approval once approved. On
+     * PostgreSQL the jobs marked running are named apart, with their node ({@link Store#jobsMarkedRunningByRule}):
+     * one may run on another node now, or have been left by a node that crashed, which runs again later from its
+     * stored plan (fixes38 F4: they were not counted). A store that does not answer leaves it unsaid (debug): the
+     * start itself is not held up.
      */
     private static void sayJobsOfRulesNotInTheFile(Store store, RuleSet rules, String node) {
         java.util.Map<String, Integer> absent;
+        java.util.Map<String, java.util.Map<String, Integer>> running;
         try {
             absent = new java.util.TreeMap<>(store.jobsToRunByRule());
+            running = new java.util.TreeMap<>(store.jobsMarkedRunningByRule());
         } catch (RuntimeException e) {
             LOG.debug("could not read the rules of the stored jobs still to run: {}", e.toString());
             return;
         }
-        absent.keySet().removeAll(rules.ruleNames());
-        absent.keySet().removeAll(rules.disabledRuleNames()); // cancelled, or left and said, by applyLimits
-        if (absent.isEmpty()) {
+        for (java.util.Map<String, ?> byRule : java.util.List.of(absent, running)) {
+            byRule.keySet().removeAll(rules.ruleNames());
+            byRule.keySet().removeAll(rules.disabledRuleNames()); // cancelled, or left and said, by applyLimits
+        }
+        if (absent.isEmpty() && running.isEmpty()) {
             return;
         }
         boolean cluster = store.dialect() == org.buildhook.runner.store.Dialect.POSTGRESQL;
         org.buildhook.runner.store.RuleRenames renames = org.buildhook.runner.store.RuleRenames.of(
                 rules.renamedFrom(), rules.snapshots());
-        String named = absent.entrySet().stream().map(r -> "rule '" + r.getKey() + "': " + r.getValue() + " job(s)"
-                + renamedTo(renames, r.getKey()).map(to -> " (rule '" + to + "' is renamed from it)").orElse(""))
+        java.util.SortedSet<String> names = new java.util.TreeSet<>(absent.keySet());
+        names.addAll(running.keySet());
+        String named = names.stream().map(r -> "rule '" + r + "': " + jobsOfRule(absent.get(r), running.get(r), node)
+                + renamedTo(renames, r).map(to -> " (rule '" + to + "' is renamed from it)").orElse(""))
                 .collect(java.util.stream.Collectors.joining(", "));
         LOG.warn("stored jobs still to run (queued, waiting or awaiting an approval{}) are of rules neither enabled nor"
                 + " disabled {}: {}; they are not cancelled (a rule merely absent from the file at a start is not{})"
                 + " and run as they were stored, those awaiting an approval once approved. If a rule was removed on"
                 + " purpose, cancel its jobs (buildhook jobs --rule NAME lists them, buildhook cancel JOB cancels"
                 + " one), or put it back with enabled: false: the next reload or start cancels them",
-                cluster ? "" : ", or still marked running after a crash", where(node, rules), named,
-                cluster ? ": it may be another node's new rule" : "");
+                !cluster ? ", or still marked running after a crash" : running.isEmpty() ? ""
+                        : ", or marked running on a node, which runs them if it still runs; else they run again at its"
+                                + " next start, or here once it is taken for dead",
+                where(node, rules), named, cluster ? ": it may be another node's new rule" : "");
+    }
+
+    /**
+     * A rule's jobs in the start's {@code WARN} of rules not in the file: {@code "2 job(s)"}, with those marked running
+     * by node on PostgreSQL ({@code "2 job(s) and 1 marked running on node n2"}, {@code "1 job(s) marked running on
+     * node n2"}); this node's own are said to be its last run's.
+     */
+    private static String jobsOfRule(Integer toRun, java.util.Map<String, Integer> running, String self) {
+        java.util.List<String> parts = new java.util.ArrayList<>();
+        if (toRun != null) {
+            parts.add(toRun + " job(s)");
+        }
+        if (running != null) {
+            running.forEach((on, count) -> parts.add(count + (toRun == null ? " job(s)" : "") + " marked running on node "
+                    + (on.isEmpty() ? "(unknown)" : on) + (on.equals(self) ? " (this node's last run)" : "")));
+        }
+        return String.join(" and ", parts);
     }
 
     /** How many job ids a reload's {@code WARN} names before it says how many more. */

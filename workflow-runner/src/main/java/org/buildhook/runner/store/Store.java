@@ -865,6 +865,35 @@ public final class Store implements AutoCloseable {
     }
 
     /**
+     * PostgreSQL: the stored jobs marked running, counted by rule and by the node that runs them (the node of their
+     * latest attempt), which {@link #jobsToRunByRule} leaves out there: each may run on another node now, whose rules
+     * may differ, or have been left by a node that crashed, whose next start (this node's own) or the dead-node
+     * revival runs it again from its stored plan (fixes38 F4). Re-runs and follow-ups aside, as there. Empty on SQLite,
+     * where {@link #jobsToRunByRule} counts them. One read, at a start.
+     *
+     * @return each rule's name, by name, with its count per node, by node; empty when there is none
+     * @throws StoreUnavailableException when the store cannot be reached
+     */
+    public Map<String, Map<String, Integer>> jobsMarkedRunningByRule() {
+        if (dialect() != Dialect.POSTGRESQL) {
+            return Map.of();
+        }
+        return db.read("read the rules of the jobs marked running", c -> {
+            Map<String, Map<String, Integer>> counts = new java.util.TreeMap<>();
+            try (PreparedStatement p = c.prepareStatement("SELECT rule_name, node, COUNT(*) FROM jobs WHERE rerun_of IS"
+                    + " NULL AND parent_id IS NULL AND state = 'RUNNING' GROUP BY rule_name, node");
+                    ResultSet rs = p.executeQuery()) {
+                while (rs.next()) {
+                    counts.computeIfAbsent(rs.getString(1), r -> new java.util.TreeMap<>())
+                            .put(rs.getString(2) == null ? "" : rs.getString(2), rs.getInt(3));
+                }
+            }
+            counts.replaceAll((rule, nodes) -> java.util.Collections.unmodifiableMap(nodes));
+            return java.util.Collections.unmodifiableMap(counts);
+        });
+    }
+
+    /**
      * What {@link #gateJobsOfRules} did for one rule.
      *
      * @param rule      the rule's name, which asks for an approval in the rules in force
