@@ -12,6 +12,7 @@ import java.util.Base64;
 import java.util.HexFormat;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Set;
 
 /**
@@ -46,7 +47,6 @@ final class EncodedForms {
     static final int SHORTEST_BASE64_FRAGMENT = 6;
 
     private static final List<Base64.Encoder> BASE64 = List.of(Base64.getEncoder(), Base64.getUrlEncoder());
-    private static final List<HexFormat> HEX = List.of(HexFormat.of(), HexFormat.of().withUpperCase());
     /** Jackson's JSON string writers: non-ASCII escaped or not, hex digits in upper or lower case. */
     private static final List<JsonFactory> JSON = List.of(
             json(false, true), json(false, false), json(true, true), json(true, false));
@@ -69,9 +69,9 @@ final class EncodedForms {
         for (Base64.Encoder encoder : BASE64) {
             base64(bytes, encoder, forms);
         }
-        for (HexFormat hex : HEX) {
-            forms.add(hex.formatHex(bytes));
-        }
+        String hex = HexFormat.of().formatHex(bytes);
+        forms.add(hex);
+        forms.add(hex.toUpperCase(Locale.ROOT)); // not formatHex again: it costs a 3 KiB key 30 µs
         String component = URLEncoder.encode(value, StandardCharsets.UTF_8);
         String uri = component.replace("+", "%20").replace("*", "%2A").replace("%7E", "~");
         String script = uri.replace("%21", "!").replace("%2A", "*").replace("%27", "'").replace("%28", "(")

@@ -3,14 +3,11 @@ package org.buildhook.runner.exec;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
-import java.util.Collections;
-import java.util.Comparator;
-import java.util.List;
+import java.util.HashSet;
 import java.util.Objects;
-import java.util.TreeSet;
+import java.util.Set;
 
 /**
  * What a job writes to its log, with each of its secret values replaced by {@code ***} before it reaches the log
@@ -37,14 +34,8 @@ public final class LogMask extends OutputStream {
     static final byte[] MASK = "***".getBytes(StandardCharsets.US_ASCII);
 
     private final OutputStream log;
-    /**
-     * The masked byte strings (the secrets' exact UTF-8 bytes and their {@linkplain EncodedForms encoded forms}) by
-     * their first byte, each group longest first; {@code null} for a byte that starts none: only there is a match
-     * looked for, and only among those that start with it (mask39: a secret's forms start with many bytes).
-     */
-    private final byte[][][] byFirst = new byte[256][][];
-    /** Whether two bytes, {@code first << 8 | second}, begin some masked string: most starts are followed by another. */
-    private final long[] pairs = new long[65536 / 64];
+    /** What is masked: the secrets' bytes and their encoded forms, by first byte (mask39). */
+    private final MaskTable table;
     /** The bytes held back from the last chunk: a proper prefix of a secret. */
     private final byte[] held;
     private int heldLength;
@@ -54,27 +45,11 @@ public final class LogMask extends OutputStream {
     private byte[] out = new byte[0];
     private byte[] joined = new byte[0];
 
-    private LogMask(OutputStream log, List<byte[]> secrets) {
+    private LogMask(OutputStream log, MaskTable table) {
         this.log = log;
-        List<List<byte[]>> groups = new ArrayList<>(Collections.nCopies(256, null));
-        int longest = 0;
-        for (byte[] s : secrets) { // longest first, and so is each group
-            int first = s[0] & 0xff;
-            if (groups.get(first) == null) {
-                groups.set(first, new ArrayList<>());
-            }
-            groups.get(first).add(s);
-            int pair = first << 8 | s[1] & 0xff;
-            pairs[pair >>> 6] |= 1L << pair;
-            longest = Math.max(longest, s.length);
-        }
-        for (int b = 0; b < 256; b++) {
-            if (groups.get(b) != null) {
-                byFirst[b] = groups.get(b).toArray(byte[][]::new);
-            }
-        }
+        this.table = table;
         // The hold-back covers the longest masked string: an encoded form is longer than its secret.
-        this.held = new byte[longest];
+        this.held = new byte[table.longest];
     }
 
     /**
@@ -86,26 +61,13 @@ public final class LogMask extends OutputStream {
      */
     public static OutputStream over(OutputStream log, Collection<String> values) {
         Objects.requireNonNull(log, "log");
-        List<byte[]> secrets = masked(values);
-        return secrets.isEmpty() ? log : new LogMask(log, secrets);
-    }
-
-    /**
-     * The values masked, with their encoded forms ({@link EncodedForms}), as bytes, longest first (a secret that
-     * contains another is masked whole).
-     */
-    static List<byte[]> masked(Collection<String> values) {
-        TreeSet<String> unique = new TreeSet<>();
+        Set<String> masked = new HashSet<>();
         for (String v : values) {
             if (v != null && v.length() >= SecretNames.SHORTEST_MASKED_VALUE) {
-                unique.add(v);
-                unique.addAll(EncodedForms.of(v));
+                masked.add(v);
             }
         }
-        List<byte[]> out = new ArrayList<>(unique.size());
-        unique.forEach(v -> out.add(v.getBytes(StandardCharsets.UTF_8)));
-        out.sort(Comparator.comparingInt((byte[] b) -> b.length).reversed());
-        return out;
+        return masked.isEmpty() ? log : new LogMask(log, MaskTable.of(masked));
     }
 
     @Override
@@ -175,17 +137,10 @@ public final class LogMask extends OutputStream {
         int i = from;
         while (i < end) {
             int first = data[i] & 0xff;
-            byte[][] candidates = byFirst[first];
-            if (candidates == null) {
+            byte[][] candidates = table.startingWith(first);
+            if (candidates == null || i + 1 < end && !table.startsWith(first, data[i + 1] & 0xff)) {
                 i++;
                 continue;
-            }
-            if (i + 1 < end) {
-                int pair = first << 8 | data[i + 1] & 0xff;
-                if ((pairs[pair >>> 6] & 1L << pair) == 0) {
-                    i++;
-                    continue;
-                }
             }
             int matched = -1;
             boolean prefixToEnd = false;

@@ -1,0 +1,30 @@
+package org.buildhook.runner.exec;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.HashSet;
+import java.util.Set;
+
+import org.junit.jupiter.api.Test;
+
+/** The jobs with the same secret values share one table of what their logs mask (mask39), and only the last few are kept. */
+class MaskTableTest {
+
+    @Test
+    void theSameValuesGetTheTableMadeForThemAndOnlyTheLastSetsAreKept() {
+        MaskTable first = MaskTable.of(Set.of("table-value-1", "table-value-2"));
+
+        assertThat(MaskTable.of(new HashSet<>(Set.of("table-value-2", "table-value-1")))).isSameAs(first);
+        assertThat(MaskTable.of(Set.of("table-value-1"))).isNotSameAs(first);
+        for (int i = 0; i < MaskTable.KEPT; i++) {
+            MaskTable.of(Set.of("other-value-" + i));
+        }
+        assertThat(MaskTable.of(Set.of("table-value-1", "table-value-2"))).as("no longer kept").isNotSameAs(first);
+    }
+
+    @Test
+    void theLongestMaskedStringIsAnEncodedForm() {
+        // Its percent-encoding (%C3%A4 for each ä) is the longest: the log may hold back that much.
+        assertThat(MaskTable.of(Set.of("\u00e4\u00e4\u00e4\u00e4")).longest).isEqualTo(24);
+    }
+}
