@@ -42,9 +42,10 @@ public final class SecretNames {
      * Sentry DSN's key is its user part, which no credential shape finds; a database DSN holds its password) and
      * Vault's AppRole {@code SECRET_ID} (a credential). Not a name of a DSN's part ({@code DB_DSN_USER: admin},
      * {@code DB_DSN_PORT: 5432}, {@code ODBC_DSN_NAME}): masked everywhere, it hid every {@code admin} of the job's log
-     * (review39).
+     * (review39); nor of a webhook's part ({@code WEBHOOK_PORT: 8080}, {@code WEBHOOK_HOST}, {@code SLACK_WEBHOOK_ID}),
+     * which hid every {@code 8080} (lead, session 39).
      */
-    private static final Pattern SECRET_ALL_THE_SAME = Pattern.compile("WEBHOOK|DSN_UR[IL]$|(?:^|_)SECRET_ID$",
+    private static final Pattern SECRET_ALL_THE_SAME = Pattern.compile("(?:WEBHOOK|DSN)_UR[IL]$|(?:^|_)SECRET_ID$",
             Pattern.CASE_INSENSITIVE);
 
     /**
@@ -131,7 +132,7 @@ public final class SecretNames {
     /**
      * Whether the value of a variable so named is masked wherever it appears (the command, other variables, the job's
      * log), not only under its own name: it looks secret and does not end in an identifier word
-     * ({@link #IDENTIFIER_WORDS}), unless it is a webhook's or a {@code SECRET_ID}.
+     * ({@link #IDENTIFIER_WORDS}), unless it is a webhook's or a DSN's URL or a {@code SECRET_ID}.
      */
     public static boolean maskedEverywhere(String name) {
         if (!looksSecret(name)) {

@@ -17,7 +17,9 @@ import org.junit.jupiter.api.Test;
  * Sentry DSN's key is its URL's user part; but a variable that names or locates a part of a DSN ({@code DB_DSN_USER:
  * admin}, {@code DB_DSN_PORT: 5432}, {@code ODBC_DSN_NAME: warehouse}) holds no secret, and masking its value everywhere
  * hid every {@code admin}, {@code 5432} and {@code warehouse} of the job's log and of the command shown, as mask36 L4's
- * {@code SIGN_KEY_ID: main} had hidden every {@code main}.
+ * {@code SIGN_KEY_ID: main} had hidden every {@code main}. The same for a webhook's parts ({@code WEBHOOK_PORT: 8080},
+ * {@code WEBHOOK_HOST}; lead, session 39): a webhook given as a URL ({@code SLACK_WEBHOOK_URL}) or under a name ending
+ * in {@code WEBHOOK} stays masked everywhere.
  */
 class DsnPartsInTheLogTest extends LauncherTest {
 
@@ -31,6 +33,35 @@ class DsnPartsInTheLogTest extends LauncherTest {
         env.put("SENTRY_DSN_URL", SENTRY);
         env.put("SENTRY_DSN_URI", "https://9a8b7c6d5e@o2.ingest.example.io/8");
         return env;
+    }
+
+    private static Map<String, String> webhookEnv() {
+        Map<String, String> env = new LinkedHashMap<>();
+        env.put("WEBHOOK_PORT", "8080");
+        env.put("WEBHOOK_HOST", "hooks.example.com");
+        env.put("SLACK_WEBHOOK_ID", "B0123");
+        env.put("SLACK_WEBHOOK_URL", "https://hooks.example.com/services/T0/B0123/XyZsecret1");
+        env.put("TEAMS_WEBHOOK", "https://teams.example.com/webhookb2/abc/IncomingWebhook/def");
+        return env;
+    }
+
+    @Test
+    void theLogShowsThePartsAWebhookNamesAndMasksAWebhookGivenWhole() throws Exception {
+        Path script = fixtures.script("webhook.sh", "printf 'listening on %s for %s (%s); posting to %s and %s\\n'"
+                + " \"$WEBHOOK_PORT\" \"$WEBHOOK_HOST\" \"$SLACK_WEBHOOK_ID\" \"$SLACK_WEBHOOK_URL\" \"$TEAMS_WEBHOOK\"\n"
+                + "echo 'proxy 8080 up'");
+
+        JobOutcome outcome = run(new JobRequest(Fixtures.jobId("webhook-parts"), 1, List.of(script.toString()),
+                webhookEnv(), null, null, Duration.ofMinutes(1)));
+
+        assertThat(outcome.succeeded()).as(outcome.message()).isTrue();
+        assertThat(Files.readString(outcome.logFile(), StandardCharsets.UTF_8)).isEqualTo(
+                "listening on 8080 for hooks.example.com (B0123); posting to *** and ***\nproxy 8080 up\n");
+        List<String> shown = Redaction.redactArgv(List.of("relay", "--port", "8080", "--to",
+                "https://hooks.example.com/services/T0/B0123/XyZsecret1"), webhookEnv());
+        assertThat(shown).containsExactly("relay", "--port", "8080", "--to", "***");
+        assertThat(Redaction.redact(webhookEnv())).as("each is still *** under its own name")
+                .allSatisfy((name, value) -> assertThat(value).isEqualTo("***"));
     }
 
     @Test
