@@ -592,6 +592,38 @@ class CommandLineTest {
                 .doesNotContain("redis-pa55-38", "ks-pa55-38", "db-pa55-38", "db-sh-38");
     }
 
+    /**
+     * tryout38 F7: check called openssl's -passin "pass:…" "a secret-named header (pass: …)", and warned of x264's
+     * --pass 1 as of a secret, a value too short for the log to mask: now it names openssl's pass: argument, and says
+     * nothing of a value of fewer than 4 characters after a secret flag (a separate argument or in shell code).
+     */
+    @Test
+    void checkNamesOpensslsPassArgumentAndNotAValueTooShortToMask() throws IOException {
+        Path rules = Files.writeString(dir.resolve("rules-f7.yaml"), String.join("\n",
+                "rules:",
+                "  - name: p12",
+                "    run:",
+                "      command: [/usr/bin/openssl, pkcs12, -in, a.p12, -passin, \"pass:SepSsl777\", -nokeys]",
+                "  - name: video",
+                "    run:",
+                "      command: [x264, --pass, \"1\", --bitrate, \"1000\", -o, out.264, in.y4m]",
+                "    on-success:",
+                "      command: [/bin/sh, -c, \"x264 --pass 2 --bitrate 1000 -o out.264 in.y4m\"]",
+                "    on-failure:",
+                "      command: [deploy, --db-pass, db-pa55-39]",
+                ""));
+
+        assertThat(run("check", "--rules", rules.toString())).as(err.toString()).isEqualTo(ExitCodes.OK);
+        String check = out.toString();
+        assertThat(check).contains(rules + ":4:64: warning: this argument looks like it holds a secret (openssl's"
+                        + " pass:PASSWORD argument, the password itself; openssl reads it from a variable with env:NAME,"
+                        + " as -passin env:P12_PASSWORD)")
+                .doesNotContain("secret-named header")
+                .doesNotContain("(the value of '--pass'")
+                .contains(rules + ":11:36: warning: this argument looks like it holds a secret (the value of"
+                        + " '--db-pass')");
+    }
+
     @Test
     void testHidesSecretsWhateverTheirNameAndCheckWarnsAboutACredentialInTheCommand() throws IOException {
         Path rules = Files.writeString(dir.resolve("rules-argsecret.yaml"), String.join("\n",

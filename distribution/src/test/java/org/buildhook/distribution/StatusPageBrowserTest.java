@@ -62,6 +62,20 @@ class StatusPageBrowserTest {
     }
 
     /**
+     * tryout38 F7: the live status said "live · updated 12:06:39 AM", the browser's local 12-hour clock, beside
+     * "2026-12-05 00:06:01 UTC" everywhere else on the page. It says the time as the page does, in UTC.
+     */
+    @Test
+    void theLiveStatusSaysWhenItUpdatedInUtcAsThePageSaysItsTimes(AdminServer server) throws Exception {
+        browser = startBrowser();
+        browser.get(server.uri() + "?token=" + AdminServer.TOKEN);
+        await().atMost(Duration.ofSeconds(60)).ignoreExceptions().until(() -> browser.findElement(By.id("live-status"))
+                .getText().matches("(live \u00b7 updated|final \u00b7 checked) .+"));
+        assertThat(browser.findElement(By.id("live-status")).getText())
+                .matches("(live \u00b7 updated|final \u00b7 checked) \\d{4}-\\d{2}-\\d{2} \\d{2}:\\d{2}:\\d{2} UTC");
+    }
+
+    /**
      * tryout21 F8.3: Cancel on a running job's page says what it did in words, not the API's
      * {@code 200 {"cancelled":true}}, and the page offers no Cancel once it was requested.
      */

@@ -670,6 +670,29 @@ public final class BuildhookApplication implements AutoCloseable {
         return jobs.size() > JOBS_NAMED ? named + " and " + (jobs.size() - JOBS_NAMED) + " more" : named;
     }
 
+    /**
+     * The jobs {@code stop} says were cancelled now, as {@code (J (delivery D), … and N more)}, found by the message
+     * the cancel gave them ({@code why}, which names this reload's rules): the replay the WARN advises needs the
+     * delivery (tryout38 F7: it named none). Empty when none is found or the store does not answer.
+     */
+    private static String cancelledNow(Store store, Store.RuleNotInForce stop, String why) {
+        try {
+            java.util.List<org.buildhook.runner.store.Job> jobs = store.jobs(new org.buildhook.runner.store.JobQuery(
+                    org.buildhook.runner.store.JobState.CANCELLED, stop.rule(), null, null, 500)).items().stream()
+                    .filter(j -> j.message() != null && j.message().endsWith(why)).toList();
+            if (jobs.isEmpty()) {
+                return "";
+            }
+            int listed = Math.min(jobs.size(), JOBS_NAMED);
+            int more = Math.max(jobs.size(), stop.cancelled()) - listed;
+            return " (" + jobs.stream().limit(JOBS_NAMED).map(j -> j.id() + " (delivery " + j.deliveryId() + ")")
+                    .collect(java.util.stream.Collectors.joining(", ")) + (more > 0 ? " and " + more + " more" : "")
+                    + ")";
+        } catch (RuntimeException e) {
+            return "";
+        }
+    }
+
     /** The rule in force whose {@code renamed-from} names {@code rule}, if one does (tryout36 F8). */
     private static java.util.Optional<String> renamedTo(org.buildhook.runner.store.RuleRenames renames, String rule) {
         return renames.takenBy(rule, null).map(java.util.Map.Entry::getKey);
@@ -743,8 +766,10 @@ public final class BuildhookApplication implements AutoCloseable {
             for (Store.RuleNotInForce stop : store.cancelJobsOfRules(names, rule -> notInForce(rule, where,
                     renamedTo(renames, rule)))) {
                 LOG.warn("rule '{}' is disabled or removed {}: {} of its stored job(s) still to run (queued, waiting or"
-                        + " awaiting an approval) will not run: cancelled; jobs of it already running go on{}",
-                        stop.rule(), where, stop.cancelled(), renamedTo(renames, stop.rule()).map(to -> "; rule '" + to
+                        + " awaiting an approval) will not run: cancelled{}; jobs of it already running go on{}",
+                        stop.rule(), where, stop.cancelled(), cancelledNow(store, stop, notInForce(stop.rule(), where,
+                                renamedTo(renames, stop.rule()))),
+                        renamedTo(renames, stop.rule()).map(to -> "; rule '" + to
                                 + "' is renamed from it (renamed-from): for a job of the new name, replay a job's"
                                 + " delivery: buildhook replay DELIVERY --rule " + to).orElse(""));
                 resolved.remove(stop.rule());

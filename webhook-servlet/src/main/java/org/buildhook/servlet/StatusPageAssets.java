@@ -283,8 +283,10 @@ final class StatusPageAssets {
                     else { document.body.removeAttribute('data-poll'); }
                     if (part) { document.body.setAttribute('data-live-part', part); }
                     else { document.body.removeAttribute('data-live-part'); }
+                    // In UTC as the page's own times (2026-12-05 00:06:39 UTC), not the browser's local 12-hour
+                    // clock beside them (tryout38 F7: "updated 12:06:39 AM").
                     status((next && !part ? 'live \\u00b7 updated ' : 'final \\u00b7 checked ')
-                        + new Date().toLocaleTimeString(), false);
+                        + new Date().toISOString().substring(0, 19).replace('T', ' ') + ' UTC', false);
                   })
                   .catch(function (err) { status('not updating: ' + err.message + '; retrying', true); })
                   .then(schedule);

@@ -168,8 +168,9 @@ class BuildhookApplicationTest {
             assertThat(app.store().approve(job, "alice")).isFalse();
             assertThat(log.list).extracting(ILoggingEvent::getFormattedMessage).anySatisfy(m -> assertThat(m)
                     .startsWith("rule 'deploy' is disabled or removed in the rules in force on node ")
-                    .endsWith(": 1 of its stored job(s) still to run (queued, waiting or awaiting an approval) will not"
-                            + " run: cancelled; jobs of it already running go on"));
+                    .contains(": 1 of its stored job(s) still to run (queued, waiting or awaiting an approval) will not"
+                            + " run: cancelled (" + job + " (delivery ")
+                    .endsWith(")); jobs of it already running go on"));
 
             Files.writeString(rules, LIMITED_DEPLOY.formatted(0));
             // Enabled again: a build delivered now makes a job that waits for its approval.

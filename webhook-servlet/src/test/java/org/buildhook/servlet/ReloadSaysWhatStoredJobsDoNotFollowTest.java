@@ -154,7 +154,8 @@ class ReloadSaysWhatStoredJobsDoNotFollowTest {
     /**
      * tryout36 F8: a job awaiting an approval of a rule renamed with {@code renamed-from} is cancelled by the reload;
      * its message said "run it again with buildhook rerun once the rule is back", which never happens after a rename,
-     * and a rerun makes a job of the old name. It names the new rule and the replay that makes a job of it.
+     * and a rerun makes a job of the old name. It names the new rule and the replay that makes a job of it; the
+     * reload's WARN names the job and its delivery (tryout38 F7).
      */
     @org.junit.jupiter.api.Test
     void aJobAwaitingAnApprovalOfARenamedRuleIsCancelledSayingToReplayItsDeliveryForTheNewName() throws Exception {
@@ -172,7 +173,11 @@ class ReloadSaysWhatStoredJobsDoNotFollowTest {
                     + " to 'archive-v2' (renamed-from) in the rules in force on node ")
                     .endsWith("; for a job of the new name replay its delivery: buildhook replay DELIVERY --rule"
                             + " archive-v2 (buildhook rerun would make one of the old name)");
+            // The WARN names the job and its delivery, which the replay needs (tryout38 F7: it named none).
             assertThat(log.warnings("rule 'archive' is disabled or removed")).singleElement().asString()
+                    .contains(": 1 of its stored job(s) still to run (queued, waiting or awaiting an approval) will not"
+                            + " run: cancelled (" + job + " (delivery " + TestApplication.job(app, job).deliveryId()
+                            + ")); jobs of it already running go on")
                     .endsWith("; rule 'archive-v2' is renamed from it (renamed-from): for a job of the new name,"
                             + " replay a job's delivery: buildhook replay DELIVERY --rule archive-v2");
         }

@@ -89,8 +89,9 @@ class RulesNotInForceInAClusterTest {
                     + " rules in force on node ");
             assertThat(app.store().approve(job, "alice")).isFalse();
             await().atMost(Duration.ofMinutes(1)).until(() -> !cancelWarnings().isEmpty());
-            assertThat(cancelWarnings()).singleElement().asString().endsWith(": 1 of its stored job(s) still to run"
-                    + " (queued, waiting or awaiting an approval) will not run: cancelled; jobs of it already running go on");
+            assertThat(cancelWarnings()).singleElement().asString().contains(": 1 of its stored job(s) still to run"
+                    + " (queued, waiting or awaiting an approval) will not run: cancelled (" + job + " (delivery ")
+                    .endsWith(")); jobs of it already running go on");
         }
     }
 

@@ -51,7 +51,8 @@ final class FinalOutcomeLog {
      * killed and the job goes back to the queue: said at the stop, since otherwise the log shows only
      * "job engine stopped" and a deploy cut short is found only in the job's history.
      *
-     * @param grace   the node's {@code runner.shutdown-grace}
+     * @param grace    the node's {@code runner.shutdown-grace}
+     * @param cutShort whether a second stop signal cut the grace period short ({@link RunningJobs#isGraceCutShort})
      * @param logFile the attempt's log file, or null when it has none
      * @param fate    what becomes of the job, as {@link org.buildhook.runner.store.ExecutionLedger#afterCutShort}
      *                says it: {@code "run again"}, or why not (a cancel or supersede seen only by the store), or
@@ -66,10 +67,15 @@ final class FinalOutcomeLog {
             + " shows as running until the job runs again after the next start, or on another node after the dead-node"
             + " limit";
 
-    static void interruptedByStop(Job job, int attempt, Duration grace, Path logFile, String fate) {
+    static void interruptedByStop(Job job, int attempt, Duration grace, boolean cutShort, Path logFile, String fate) {
+        // A second stop signal ends the wait at once ("received SIGTERM again: stopping now"): said so, not that the
+        // grace period ended (tryout38 F7).
         LOG.warn("job " + job.id() + " of rule '" + job.ruleName() + "' (build " + build(job) + "): attempt " + attempt
-                + " was still running when the stop's grace period (runner.shutdown-grace, "
-                + Durations.describe(grace) + ") ended: its process tree was killed; "
+                + (cutShort ? " was still running when a second stop signal cut the stop's grace period"
+                        + " (runner.shutdown-grace, " + Durations.describe(grace) + ") short"
+                        : " was still running when the stop's grace period (runner.shutdown-grace, "
+                                + Durations.describe(grace) + ") ended")
+                + ": its process tree was killed; "
                 + (fate.equals("run again") ? "the job runs again after the next start, or on another node" : fate)
                 + (logFile == null ? "" : "; log " + logFile));
     }

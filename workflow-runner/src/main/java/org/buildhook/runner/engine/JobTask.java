@@ -626,13 +626,14 @@ final class JobTask implements ExecutionHandler<Void> {
                     tell(job, JobEvents.Ending.INTERRUPTED, outcome);
                     return LEFT_ALONE;
                 }
-                FinalOutcomeLog.interruptedByStop(job, attempt, config.shutdownGrace(), outcome.logFile(),
-                        FinalOutcomeLog.NOT_RECORDED);
+                FinalOutcomeLog.interruptedByStop(job, attempt, config.shutdownGrace(), running.isGraceCutShort(),
+                        outcome.logFile(), FinalOutcomeLog.NOT_RECORDED);
                 tell(job, JobEvents.Ending.INTERRUPTED, outcome);
                 return LEFT_ALONE;
             }
             if (current && fenced == null) {
-                FinalOutcomeLog.interruptedByStop(job, attempt, config.shutdownGrace(), outcome.logFile(), fate);
+                FinalOutcomeLog.interruptedByStop(job, attempt, config.shutdownGrace(), running.isGraceCutShort(),
+                        outcome.logFile(), fate);
             }
             tell(job, JobEvents.Ending.INTERRUPTED, outcome);
             return current ? new AfterTheCommand(tolerant(jobId, backInItsPlace()), false)

@@ -40,6 +40,8 @@ final class RunningJobs {
     private volatile boolean stopping;
     private volatile boolean graceOver;
     private volatile boolean hurried;
+    /** The stop's wait ended by {@link #hurry} before its grace period was over (a second stop signal). */
+    private volatile boolean graceCutShort;
     /**
      * Held (read) by each {@link Launch#pass} from its look at the notes to the creation of its process; taken
      * (write) by {@link #fenceAll} after its note, so that it waits for the creations under way (review26 R6).
@@ -455,6 +457,14 @@ final class RunningJobs {
         return graceOver;
     }
 
+    /**
+     * Whether the stop's grace period was cut short by {@link #hurry} (a second stop signal), rather than over: what
+     * a job it killed says (tryout38 F7: it said the grace period had ended).
+     */
+    boolean isGraceCutShort() {
+        return graceCutShort;
+    }
+
     void markStoppedByShutdown(String jobId) {
         stoppedByShutdown.add(jobId);
     }
@@ -476,6 +486,7 @@ final class RunningJobs {
                 while ((!running.isEmpty() || !executing.isEmpty()) && System.nanoTime() < deadline && !hurried) {
                     wait(50);
                 }
+                graceCutShort = hurried && System.nanoTime() < deadline;
             }
         } finally {
             graceOver = true;

@@ -495,9 +495,18 @@ public final class Redaction {
             }
         }
         Matcher h = HEADER.matcher(text);
-        return findSecretHeader(h, 0, text.length())
-                ? Optional.of("a secret-named header (" + h.group(1) + ": …)") : Optional.empty();
+        if (!findSecretHeader(h, 0, text.length())) {
+            return Optional.empty();
+        }
+        // openssl's password argument (-passin pass:PASSWORD) has a header's shape, and was called one (tryout38 F7).
+        return Optional.of(h.group(1).equals("pass") && text.startsWith("pass:", h.start(1))
+                && !text.startsWith("pass: ", h.start(1)) ? OPENSSL_PASS
+                : "a secret-named header (" + h.group(1) + ": …)");
     }
+
+    /** What {@link #credentialIn} says of openssl's {@code pass:PASSWORD}. */
+    static final String OPENSSL_PASS = "openssl's pass:PASSWORD argument, the password itself; openssl reads it from"
+            + " a variable with env:NAME, as -passin env:P12_PASSWORD";
 
     /**
      * The first secret flag whose value {@code shellCode}, a text a shell reads as code, spells out
@@ -507,7 +516,13 @@ public final class Redaction {
      */
     public static Optional<String> secretFlagInShellCode(String shellCode) {
         Matcher m = SHELL_SECRET_FLAG.matcher(shellCode);
-        return m.find() ? Optional.of("the value of '" + m.group("flag") + "' in shell code") : Optional.empty();
+        while (m.find()) {
+            // As short a value as --pass 1 (x264) cannot be masked in the log: not warned of (tryout38 F7).
+            if (m.group("s").length() >= SHORTEST_MASKED_VALUE) {
+                return Optional.of("the value of '" + m.group("flag") + "' in shell code");
+            }
+        }
+        return Optional.empty();
     }
 
     /**

@@ -919,6 +919,31 @@ abstract class AbstractEngineTest {
     }
 
     /**
+     * tryout38 F7: a second stop signal ("received SIGTERM again: stopping now", {@link JobEngine#hurryStops}) kills
+     * the running jobs at once, but each one's line said the stop's grace period had ended. It says the second
+     * signal cut it short. The grace is 10 minutes: only the hurry ends this stop's wait.
+     */
+    @Test
+    void aJobKilledBecauseOfASecondStopSignalSaysSoNotThatTheGracePeriodEnded() throws IOException {
+        engine.stop();
+        engine = JobEngine.create(store, launcher(), steady("node-a").withShutdownGrace(Duration.ofMinutes(10)));
+        engine.start();
+        Path marker = dir.resolve("go");
+        String jobId = longJobRunning(marker, Map.of("BUILDHOOK_BUILD_ID", "68", "BUILDHOOK_PROJECT", "andy-corp/lmp"));
+        JobEngine.hurryStops(); // before the stop: it then waits for nothing, as for a signal during its wait
+
+        List<ch.qos.logback.classic.spi.ILoggingEvent> lines = stopLogging(FinalOutcomeLog.class);
+
+        assertThat(lines).singleElement().satisfies(line -> assertThat(line.getFormattedMessage())
+                .startsWith("job " + jobId + " of rule 'long' (build 68 of andy-corp/lmp): attempt 1 was still running"
+                        + " when a second stop signal cut the stop's grace period (runner.shutdown-grace, 10m) short: its"
+                        + " process tree was killed; the job runs again after the next start, or on another node; log ")
+                .doesNotContain("ended:"));
+        assertThat(store.job(jobId).orElseThrow().job().state()).isEqualTo(JobState.QUEUED);
+        Files.createFile(marker);
+    }
+
+    /**
      * tryout18 F6: after a restart or redeploy, the start said nothing of the jobs the last stop cut short;
      * only {@code buildhook jobs} showed that the interrupted deploy ran again. The start of the same node
      * now says which, once; a start with nothing cut short says nothing.
