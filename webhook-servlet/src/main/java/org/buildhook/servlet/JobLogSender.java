@@ -302,18 +302,11 @@ final class JobLogSender {
 
         @Override
         public void look() {
+            // The job and its attempts in one snapshot (Store.job): an attempt seen ended is seen with the job's state
+            // its end left, which the stop's line and the end line say (fixes38 F2: read in two statements, a look
+            // could see it ended and the job RUNNING, and read the job again for that).
             Optional<JobDetail> job = store.job(jobId);
             Optional<JobAttempt> attempt = job.flatMap(j -> attempt(j, wanted));
-            if (attempt.map(JobAttempt::ended).orElse(false) && job.get().job().state() == JobState.RUNNING) {
-                // The job's row is read before its attempts, each in a statement of its own, and an attempt's end
-                // is written with the job's state in one transaction: this job was read just before that end.
-                // Read again, it has that end's state, which the last line of a follow the server's stop ends
-                // says ("while job … is RUNNING" for a job that had ended; tryout36 F7).
-                Optional<JobDetail> again = store.job(jobId);
-                if (again.isPresent()) {
-                    job = again;
-                }
-            }
             job.ifPresent(j -> seen = j);
             endedAtLook = job.isEmpty() || attempt.map(JobAttempt::ended).orElse(false)
                     || (attempt.isEmpty() && job.get().job().state().isFinal())

@@ -232,6 +232,20 @@ final class Rows {
                 rs.getString("delivery_id"), rs.getString("job_id"), rs.getString("detail"));
     }
 
+    /** {@code job_attempts}' columns as {@link #attemptAt} reads them, in that order. */
+    static final String ATTEMPT_COLUMNS = "job_id, attempt, outcome, exit_code, started_at, ended_at, node, log_path,"
+            + " message, unit_numbers";
+
+    /**
+     * The attempt whose {@link #ATTEMPT_COLUMNS} begin at column {@code first} (1-based) of the row, by index: in a
+     * join with {@code jobs}, several of its names are the job's too ({@code started_at}, {@code message} …).
+     */
+    static JobAttempt attemptAt(ResultSet rs, int first) throws SQLException {
+        return new JobAttempt(rs.getString(first), rs.getInt(first + 1), AttemptOutcome.valueOf(rs.getString(first + 2)),
+                integer(rs, first + 3), instant(rs, first + 4), instant(rs, first + 5), rs.getString(first + 6),
+                rs.getString(first + 7), rs.getString(first + 8), unitNumbers(rs.getString(first + 9)));
+    }
+
     static JobAttempt attempt(ResultSet rs) throws SQLException {
         return new JobAttempt(rs.getString("job_id"), rs.getInt("attempt"),
                 AttemptOutcome.valueOf(rs.getString("outcome")), integer(rs, "exit_code"), instant(rs, "started_at"),

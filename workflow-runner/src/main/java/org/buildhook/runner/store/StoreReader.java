@@ -394,16 +394,41 @@ final class StoreReader {
                 bodyRead, started);
     }
 
+    /**
+     * A job and its attempts in one statement, so in one snapshot: the engine writes an attempt's end and the job's
+     * state in one transaction, and a job read in one statement and its attempts in another could show the attempt
+     * ended and the job still RUNNING, on the job's page, in the API and in a follow's last line (fixes38 F2). One
+     * row per attempt (the job's columns, then the attempt's), or one row whose attempt columns are null.
+     */
+    static final String JOB_WITH_ATTEMPTS = "SELECT " + qualified("j", Rows.JOB_COLUMNS) + ", "
+            + qualified("a", Rows.ATTEMPT_COLUMNS) + " FROM jobs j LEFT JOIN job_attempts a ON a.job_id = j.id"
+            + " WHERE j.id = ? ORDER BY a.attempt";
+
+    private static String qualified(String table, String columns) {
+        return java.util.Arrays.stream(columns.split(", ")).map(c -> table + "." + c)
+                .collect(java.util.stream.Collectors.joining(", "));
+    }
+
     Optional<JobDetail> job(String id) {
         return db.read("read a job", c -> {
-            List<Job> jobs = query(c, "SELECT " + Rows.JOB_COLUMNS + " FROM jobs WHERE id = ?", List.of(id),
-                    rs -> Rows.job(rs).redacted());
-            if (jobs.isEmpty()) {
-                return Optional.empty();
+            try (PreparedStatement p = c.prepareStatement(JOB_WITH_ATTEMPTS)) {
+                p.setString(1, id);
+                try (ResultSet rs = p.executeQuery()) {
+                    Job job = null;
+                    List<JobAttempt> attempts = new ArrayList<>();
+                    int first = Rows.JOB_COLUMN_COUNT + 1;
+                    while (rs.next()) {
+                        if (job == null) {
+                            job = Rows.job(rs).redacted();
+                        }
+                        rs.getString(first);
+                        if (!rs.wasNull()) {
+                            attempts.add(Rows.attemptAt(rs, first));
+                        }
+                    }
+                    return job == null ? Optional.<JobDetail>empty() : Optional.of(new JobDetail(job, attempts));
+                }
             }
-            List<JobAttempt> attempts = query(c, "SELECT * FROM job_attempts WHERE job_id = ? ORDER BY attempt",
-                    List.of(id), Rows::attempt);
-            return Optional.of(new JobDetail(jobs.get(0), attempts));
         });
     }
 
