@@ -15,6 +15,8 @@ import org.buildhook.runner.engine.EngineConfig;
 import org.buildhook.runner.exec.JobEnvironment;
 import org.buildhook.runner.exec.LauncherConfig;
 import org.buildhook.runner.exec.ProcessEncoding;
+import org.buildhook.runner.exec.SecretNameWords;
+import org.buildhook.runner.exec.SecretNames;
 import org.buildhook.runner.rules.Suggestions;
 import org.buildhook.runner.rules.Durations;
 import org.buildhook.runner.rules.YamlNode;
@@ -460,6 +462,13 @@ final class ConfigReader {
                                 + " systemd the service is stopping; remove it from the list");
                     } else {
                         named.add(name.get());
+                        // tryout38 F6: its value is masked in every job's log, as a rule's env name's is.
+                        SecretNameWords.partWord(name.get()).filter(part -> SecretNames.maskedEverywhere(name.get()))
+                                .ifPresent(part -> warnings.add(item.location(), path, part.why(name.get())
+                                        + ": jobs inherit it, and when its value has "
+                                        + SecretNames.SHORTEST_MASKED_VALUE + " characters or more it is replaced by"
+                                        + " *** wherever a job's log prints it (masked before the file is written). "
+                                        + part.whatToDo()));
                     }
                 }
             }

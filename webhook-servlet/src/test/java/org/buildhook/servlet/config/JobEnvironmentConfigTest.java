@@ -73,6 +73,27 @@ class JobEnvironmentConfigTest {
         assertThat(String.join("\n", config.warnings())).doesNotContain("endpoint-secret", "admin-secret");
     }
 
+    /**
+     * tryout38 F6: an inherited variable whose name looks secret only because a secret word is part of a longer word
+     * has its value masked in every job's log, as a rule's env variable's: warned at its place, never with its value;
+     * a real secret's name and one only shown under its name (buildhook never shows an inherited one) are not.
+     */
+    @Test
+    void anInheritedNameSecretOnlyByAWordInsideALongerWordIsWarnedOf() throws IOException {
+        BuildhookConfig config = load("runner:\n  inherit-env: [HTTPS_PROXY, BYPASS_CACHE, DB_PASSWORD, AUTHOR_NAME]\n");
+
+        assertThat(config.launcher().baseEnvironment()).containsKey("DB_PASSWORD");
+        assertThat(config.warnings()).filteredOn(w -> w.contains("looks secret")).singleElement().asString()
+                .isEqualTo(dir.resolve("buildhook.yaml") + ":2:30: warning: runner.inherit-env[1]: 'BYPASS_CACHE' looks secret only"
+                        + " because 'PASS' is part of the word 'BYPASS': jobs inherit it, and when its value has 4"
+                        + " characters or more it is replaced by *** wherever a job's log prints it (masked before the"
+                        + " file is written). If it holds no secret, rename it to a name without 'PASS' in it to have"
+                        + " its value shown; if it does, write that word as a word of its own (DB_PASS, API_KEY,"
+                        + " GITHUB_TOKEN …) to keep it masked. A secret word found only inside a longer word is"
+                        + " deprecated since 2026-12-05: a later version judges a name by its whole words, and this one"
+                        + " would no longer be secret (docs/rules.md, Secrets)");
+    }
+
     /** A job with systemd's NOTIFY_SOCKET could tell systemd the service is stopping (notify32). */
     @Test
     void systemdsNotifySocketNeverReachesAJobEvenWhenNamed() throws IOException {

@@ -37,6 +37,20 @@ public final class SecretNameWords {
      * @param word       the longer word as the name writes it ({@code BYPASS})
      */
     public record PartWord(String secretWord, String word) {
+
+        /** Why {@code name} looks secret, for a warning: {@code 'BYPASS_CACHE' looks secret only because …}. */
+        public String why(String name) {
+            return "'" + name + "' looks secret only because '" + secretWord + "' is part of the word '" + word + "'";
+        }
+
+        /** What to do, and that it is deprecated, for a warning (the same words wherever the name is written). */
+        public String whatToDo() {
+            return "If it holds no secret, rename it to a name without '" + secretWord + "' in it to have its value"
+                    + " shown; if it does, write that word as a word of its own (DB_PASS, API_KEY, GITHUB_TOKEN …) to"
+                    + " keep it masked. A secret word found only inside a longer word is deprecated since 2026-12-05:"
+                    + " a later version judges a name by its whole words, and this one would no longer be secret"
+                    + " (docs/rules.md, Secrets)";
+        }
     }
 
     /** Words that make a name secret when one of its words is one of them. */

@@ -341,13 +341,8 @@ final class ActionReader extends NodeReader {
                     : value + shown + ", and replaced by *** wherever it appears elsewhere: the command, the other"
                     + " variables and every line of the job's log (masked before the file is written)";
         }
-        problems.warnOncePer(name, entry.keyLocation(), "'" + name + "' looks secret only because '"
-                + part.get().secretWord() + "' is part of the word '" + part.get().word() + "': " + effect
-                + ". If it holds no secret, rename it to a name without '" + part.get().secretWord() + "' in it to"
-                + " have its value shown; if it does, write that word as a word of its own (DB_PASS, API_KEY,"
-                + " GITHUB_TOKEN …) to keep it masked. A secret word found only"
-                + " inside a longer word is deprecated since 2026-12-05: a later version judges a name by its whole"
-                + " words, and this one would no longer be secret (docs/rules.md, Secrets)");
+        problems.warnOncePer(name, entry.keyLocation(), part.get().why(name) + ": " + effect + ". "
+                + part.get().whatToDo());
         return true;
     }
 
