@@ -237,7 +237,8 @@ final class Attempt implements RunningJob, ProcessDestroyer, PooledStreamHandler
                 started = process;
             }
             if (started == null) {
-                failure = "could not start " + command.getExecutable() + ": " + IoProblems.describe(e);
+                failure = "could not start " + command.getExecutable() + ": " + IoProblems.describe(e)
+                        + endUnseen(executor, e);
             } else {
                 // Typically the pumps outlived their stop timeout (a process outside the tree
                 // holds the output open): the program's own exit code is still known. The
@@ -248,12 +249,57 @@ final class Attempt implements RunningJob, ProcessDestroyer, PooledStreamHandler
                 heldOpen = heldOpen(e);
             }
         } catch (RuntimeException e) {
-            failure = "could not start " + command.getExecutable() + ": " + e;
+            failure = "could not start " + command.getExecutable() + ": " + e + endUnseen(executor, e);
         }
         if (failure != null) {
             log.note("failed to start: " + failure);
         }
         finish(exitCode, failure, heldOpen);
+    }
+
+    /**
+     * After {@code execute} failed before the process was handed over ({@link ExactArgvExecutor#abandon}): the process
+     * {@link ExactArgvExecutor#spawnNow} had created all the same, on the thread that started the attempt, is made
+     * this attempt's ({@link #add}: its tree, its pid) and ended at once with what it started (SIGKILL), then reaped,
+     * before the attempt's outcome says it could not start: before, it ran on, its output not read, in no tree, never
+     * ended (review38 F5: perf37 creates the process before the job thread takes it over).
+     *
+     * @return what the outcome adds to its failure: empty when no process was created
+     */
+    private String endUnseen(DefaultExecutor executor, Throwable why) {
+        synchronized (lock) {
+            if (process != null) {
+                return ""; // handed over: its tree is ended as the attempt finishes
+            }
+        }
+        if (!(executor instanceof ExactArgvExecutor exact)) {
+            return "";
+        }
+        Process unseen = exact.abandon(why);
+        if (unseen == null) {
+            return "";
+        }
+        add(unseen);
+        stop(JobOutcome.Result.FAILED_TO_START, "its start failed", Duration.ZERO);
+        try {
+            unseen.getOutputStream().close();
+            unseen.getInputStream().close();
+        } catch (IOException e) {
+            log.note("could not close the pipes of process " + unseen.pid() + ": " + IoProblems.describe(e));
+        }
+        boolean interrupted = false;
+        while (true) {
+            try {
+                unseen.waitFor(); // reaped: gone from the process table once the outcome is known
+                break;
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+        return "; the process created for it (pid " + unseen.pid() + ") was ended";
     }
 
     /**

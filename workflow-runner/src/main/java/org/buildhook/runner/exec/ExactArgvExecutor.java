@@ -51,6 +51,10 @@ final class ExactArgvExecutor extends DefaultExecutor {
     private final ProcessDestroyer owner;
     /** What {@link #spawnNow} created, or what kept it from creating it. */
     private final java.util.concurrent.CompletableFuture<Process> spawned = new java.util.concurrent.CompletableFuture<>();
+    /** Held by {@link #spawnNow} while it creates the process, and by {@link #abandon} while it gives it up. */
+    private final Object creation = new Object();
+    /** Whether the attempt gave its process up before {@link #spawnNow} created it: none is. Guarded by creation. */
+    private boolean abandoned;
 
     /**
      * @param argv       the program as {@link StartCheck} resolved it, then its arguments
@@ -84,12 +88,44 @@ final class ExactArgvExecutor extends DefaultExecutor {
      * @param environment the whole environment of the program
      */
     void spawnNow(Map<String, String> environment) {
-        try {
-            spawned.complete(gate.pass(() -> Orphans.spawn(owner, () -> spawn(environment))));
-        } catch (IOException | RuntimeException | Error e) {
-            // Thrown where execute would have thrown it before: its caller says what it came to.
-            spawned.completeExceptionally(e);
+        synchronized (creation) {
+            if (abandoned) {
+                return; // the job thread gave the attempt up already (abandon): nothing to create
+            }
+            try {
+                spawned.complete(gate.pass(() -> Orphans.spawn(owner, () -> spawn(environment))));
+            } catch (IOException | RuntimeException | Error e) {
+                // Thrown where execute would have thrown it before: its caller says what it came to.
+                spawned.completeExceptionally(e);
+            }
         }
+    }
+
+    /**
+     * The attempt will not start after {@code why}, thrown before the process was created: {@link #spawnNow} creates
+     * none, and {@link #launch} throws {@code why} (the attempt then ends {@code FAILED_TO_START} with it). For a
+     * failure on the thread that starts the attempt, between the job thread's hand-off and {@link #spawnNow}: without
+     * it the job thread waited in {@link #launch} for a process nobody would create, for ever (review38 F5).
+     */
+    void refuse(RuntimeException why) {
+        abandon(why);
+    }
+
+    /**
+     * Gives the process up after {@code execute} failed on the job thread before the attempt was handed the process
+     * ({@code ProcessDestroyer.add}): typically before {@link #launch} took it, in Commons Exec's look at its working
+     * directory, run first. {@link #spawnNow} creates none from now on; one it created already, which nobody pumps,
+     * adds to the attempt's tree or would ever end, is returned for the attempt to end (review38 F5). Waits for a
+     * creation under way, as {@link #launch} would.
+     *
+     * @return the process {@link #spawnNow} created; null when it created none
+     */
+    Process abandon(Throwable why) {
+        synchronized (creation) {
+            abandoned = true;
+            spawned.completeExceptionally(why); // nothing when it is done already
+        }
+        return spawned.isCompletedExceptionally() ? null : spawned.join();
     }
 
     /** The process {@link #spawnNow} created, once it has; or what it threw, thrown here as it was there. */
