@@ -395,9 +395,9 @@ final class ActionReader extends NodeReader {
         }
         Optional<String> what = Redaction.credentialIn(text).or(() -> password);
         // A value shorter than the log's mask floor (x264's --pass 1) is no secret the log could hide: not warned of
-        // (tryout38 F7).
+        // (tryout38 F7); nor another long flag after a boolean one (--two-pass --turbo: review39 F5).
         if (what.isEmpty() && Redaction.isSecretFlag(previous) && text.length() >= Redaction.SHORTEST_MASKED_VALUE
-                && !text.startsWith("${")) {
+                && !text.startsWith("${") && !Redaction.isLongFlag(text)) {
             what = Optional.of("the value of '" + previous + "'");
         }
         what.ifPresent(w -> problems.warn(node.location(), "this argument looks like it holds a secret (" + w

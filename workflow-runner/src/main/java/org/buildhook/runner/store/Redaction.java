@@ -186,7 +186,7 @@ public final class Redaction {
         boolean[] code = ShellCode.in(argv.stream().map(a -> a == null ? "" : a).toList());
         List<String> out = new ArrayList<>(argv.size());
         for (int i = 0; i < argv.size(); i++) {
-            String shown = i > 0 && isSecretFlag(argv.get(i - 1)) ? MASK
+            String shown = i > 0 && isSecretFlag(argv.get(i - 1)) && !isLongFlag(argv.get(i)) ? MASK
                     : redactText(argv.get(i), secrets, code[i]);
             out.add(hidePassword(argv, i, shown));
         }
@@ -533,6 +533,19 @@ public final class Redaction {
         return SECRET_FLAG.matcher(argument).matches() && !NO_SECRET_FLAG.matcher(argument).matches();
     }
 
+    /**
+     * Whether an argument after a {@link #isSecretFlag secret flag} is another long flag, not that flag's value: a
+     * boolean flag whose last word is {@code pass} ({@code HandBrakeCLI --two-pass --turbo}, {@code --multi-pass}) was
+     * followed by {@code --turbo} shown as {@code ***} and masked in every line of the job's log (review39 F5). Only
+     * {@code --}: a password given as its own argument may begin with one {@code -}, which getopt reads as the value.
+     *
+     * @param argument the argument after the flag; {@code null} is none
+     * @return true when it starts with {@code --} and has more after it
+     */
+    public static boolean isLongFlag(String argument) {
+        return argument != null && argument.length() > 2 && argument.startsWith("--");
+    }
+
     /** {@code text} with the groups s, s2, s3 of each match of {@code pattern} replaced by {@code ***}. */
     private static String maskGroups(Pattern pattern, String text) {
         Matcher m = pattern.matcher(text);
@@ -609,7 +622,8 @@ public final class Redaction {
             array.forEach(item -> texts.add(item.isTextual() ? item.asText() : ""));
             boolean[] code = ShellCode.in(texts);
             for (int i = 0; i < array.size(); i++) {
-                boolean afterFlag = i > 0 && array.get(i - 1).isTextual() && isSecretFlag(array.get(i - 1).asText());
+                boolean afterFlag = i > 0 && array.get(i - 1).isTextual() && isSecretFlag(array.get(i - 1).asText())
+                        && !(array.get(i).isTextual() && isLongFlag(array.get(i).asText()));
                 JsonNode item = array.get(i);
                 if (afterFlag && item.isTextual()) {
                     array.set(i, TextNode.valueOf(MASK));

@@ -57,4 +57,19 @@ class ProgramPasswordWarningTest {
 
         assertThat(warnings(set)).isEmpty();
     }
+
+    /** review39 F5: a long flag after a boolean flag ending in {@code pass} is not its value, nor a secret to warn of. */
+    @Test
+    void noWarningForALongFlagAfterABooleanFlagEndingInPass() {
+        RuleSet set = TestRules.parse("""
+                rules:
+                  - name: r
+                    run:
+                      command: [/usr/bin/HandBrakeCLI, --two-pass, --turbo, -i, in.mkv]
+                    on-success:
+                      command: [/opt/bin/deploy, --db-pass, DbPass1234]
+                """);
+
+        assertThat(warnings(set)).singleElement().asString().contains("the value of '--db-pass'");
+    }
 }

@@ -522,6 +522,24 @@ class RedactionTest {
     }
 
     /**
+     * review39 F5: a boolean flag whose last word is {@code pass} hid the long flag after it, which then, as a hidden
+     * value, was masked in every line of the job's log. A long flag after a secret flag is not its value; a value
+     * beginning with one {@code -} still is (getopt takes it so), and the rules' snapshot and the log follow the same.
+     */
+    @Test
+    void aLongFlagAfterAFlagEndingInPassIsNotItsValue() {
+        List<String> argv = List.of("HandBrakeCLI", "--two-pass", "--turbo", "-i", "in.mkv", "--multi-pass",
+                "--verbose");
+        assertThat(Redaction.redactArgv(argv, Map.of())).isEqualTo(argv);
+        assertThat(Redaction.hiddenIn(argv, Map.of())).isEmpty();
+        assertThat(Redaction.redactArgv(List.of("deploy", "--db-pass", "-Xy7pa55", "--password", "--", "--token",
+                "t0ken-abcd"), Map.of())).containsExactly("deploy", "--db-pass", "***", "--password", "***", "--token",
+                "***");
+        assertThat(Redaction.redactSnapshot("{\"run\":{\"command\":[\"HandBrakeCLI\",\"--two-pass\",\"--turbo\"]}}"))
+                .isEqualTo("{\"run\":{\"command\":[\"HandBrakeCLI\",\"--two-pass\",\"--turbo\"]}}");
+    }
+
+    /**
      * mask38: in shell code, the value after a secret flag (--db-pass PASSWORD, --password PASSWORD) was shown in clear
      * and printed in clear to the job's log; only --db-pass=PASSWORD was hidden there.
      */
