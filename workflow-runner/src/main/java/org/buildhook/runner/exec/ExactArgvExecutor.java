@@ -77,6 +77,12 @@ final class ExactArgvExecutor extends DefaultExecutor {
         setStreamHandler(streams);
         setProcessDestroyer(destroyer);
         setExitValues(null); // every exit code is an outcome, not an exception
+        // Commons Exec's execute first looks whether its working directory exists; it defaults to ".", the JVM's own
+        // current folder, which a server started by another user from a folder it cannot search (sudo -u buildhook
+        // from /root) cannot stat: every job thread's execute then failed after spawnNow had created the process
+        // (locks39 F5b). The process's own folder is the job's (launch ignores this one; StartCheck and the spawn
+        // check the job's); "/" is a folder every user can look at.
+        setWorkingDirectory(new java.io.File("/"));
     }
 
     /**

@@ -48,6 +48,28 @@ class FailureBeforeTheTakeOverTest {
         }
     }
 
+    /**
+     * locks39 F5b: the look Commons Exec takes before its launch is at the executor's working directory, "." (the JVM's
+     * current folder) unless set, which a non-root server started from a folder its user cannot search cannot stat.
+     * The suite runs as root, which can stat any folder, so this asks the executor which folder it looks at: "/",
+     * which every user can; the process's own folder stays the job's (the other tests of this package run there).
+     */
+    @Test
+    void theLookBeforeTheLaunchIsAtAFolderEveryUserCanSeeNotTheServersCurrentOne() throws Exception {
+        fixtures = new Fixtures(dir);
+        Path logFile = dir.resolve("look.log");
+        CappedLog log = CappedLog.open(logFile, 1 << 20);
+        Attempt attempt = new Attempt(Clock.systemUTC(), Instant.now(), logFile, log, Duration.ofSeconds(1), true,
+                AttemptMarker.of(Fixtures.jobId("look"), 1), fixtures.scheduler, ended -> { });
+        PooledStreamHandler streams = new PooledStreamHandler(outputThreads, log, null, Duration.ofSeconds(30),
+                attempt);
+        ExactArgvExecutor executor = new ExactArgvExecutor(List.of("/bin/true"), dir, true, ProcessEncoding.current(),
+                streams, attempt, attempt.gate(StartGate.OPEN));
+
+        assertThat(executor.getWorkingDirectory()).isEqualTo(new java.io.File("/"));
+        log.close();
+    }
+
     @Test
     void aJobThreadThatFailsBeforeItTakesTheCreatedProcessOverEndsItsTreeAndTheAttemptCouldNotStart() throws Exception {
         fixtures = new Fixtures(dir);
