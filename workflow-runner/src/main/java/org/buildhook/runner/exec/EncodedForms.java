@@ -39,7 +39,8 @@ import java.util.Set;
  * {@value #SHORTEST_BASE64_FRAGMENT}: four characters of base64 turn up by chance once in 16.7 million positions of a
  * log that prints checksums or keys, six once in 69 billion (actions/runner's trimming proposal, #329, kept a trimmed
  * form only when more than three characters remained). Not covered: compression, encryption, a value split over
- * lines ({@code base64} wraps at 76 characters), any other transformation.
+ * lines other than from the value's first character (a value after others in what {@code base64} encodes, whose lines
+ * it wraps at 76 characters), any other transformation.
  */
 final class EncodedForms {
 
@@ -108,7 +109,31 @@ final class EncodedForms {
             if (to - from >= SHORTEST_BASE64_FRAGMENT) {
                 forms.add(encoded.substring(from, to));
             }
+            if (a == 0 && encoder != Base64.getUrlEncoder() && to > WRAP) {
+                // coreutils' base64 (and openssl base64 at 64) wraps its lines: a value at the start of what it
+                // encodes (printf %s "$TOKEN" | base64, echo "$TOKEN" | base64) is written in lines from its first
+                // character; without this a value over 57 bytes (a JWT, a key) was never masked (tryout39 F1)
+                forms.add(wrapped(encoded.substring(0, to), WRAP));
+                forms.add(wrapped(encoded.substring(0, to), OPENSSL_WRAP));
+            }
         }
+    }
+
+    /** Columns of {@code base64}'s lines (GNU coreutils' default, {@code -w 76}). */
+    private static final int WRAP = 76;
+    /** Columns of {@code openssl base64}'s lines. */
+    private static final int OPENSSL_WRAP = 64;
+
+    /** {@code encoded} in lines of {@code columns} characters, each but the last ended by a line feed. */
+    private static String wrapped(String encoded, int columns) {
+        StringBuilder b = new StringBuilder(encoded.length() + encoded.length() / columns);
+        for (int at = 0; at < encoded.length(); at += columns) {
+            if (at > 0) {
+                b.append('\n');
+            }
+            b.append(encoded, at, Math.min(encoded.length(), at + columns));
+        }
+        return b.toString();
     }
 
     private static JsonFactory json(boolean escapeNonAscii, boolean upperCaseHex) {

@@ -137,4 +137,35 @@ class EncodedSecretsMaskedInTheLogTest extends LauncherTest {
         assertThat(found.size()).as("lines %s…", label).isEqualTo(1);
         assertThat(found.get(0).equals(label + expected)).as("the line %s… is %s%s", label, label, expected).isTrue();
     }
+
+    /**
+     * tryout39 F1: {@code base64} wraps its output at 76 columns ({@code openssl base64} at 64), so a secret over 57
+     * bytes printed with plain {@code printf %s "$T" | base64} (rules.md's own example) came out in lines no masked
+     * form matched, and the log showed it decodable. Its lines from the value's first character are masked now.
+     */
+    @Test
+    void aLongSecretPrintedByBase64InWrappedLinesIsMasked() throws Exception {
+        String token = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJkZXBsb3kiLCJleHAiOjE3OTY0MjM0MDB9.Zm9vYmFyYmF6cXV4-39";
+        Path script = fixtures.script("wrapped.sh", String.join("\n",
+                "printf 'plain:\\n'; printf %s \"$LONG_TOKEN\" | base64",
+                "printf 'echo:\\n'; echo \"$LONG_TOKEN\" | base64",
+                "printf 'openssl:\\n'; printf %s \"$LONG_TOKEN\" | openssl base64",
+                "echo done"));
+
+        JobOutcome outcome = run(new JobRequest(Fixtures.jobId("wrapped-base64"), 1, List.of(script.toString()),
+                Map.of("LONG_TOKEN", token), null, null, Duration.ofMinutes(1)));
+
+        assertThat(outcome.succeeded()).as(outcome.message()).isTrue();
+        String log = Files.readString(outcome.logFile(), StandardCharsets.UTF_8);
+        String encoded = Base64.getEncoder().encodeToString(token.getBytes(StandardCharsets.UTF_8));
+        String withNewline = Base64.getEncoder().encodeToString((token + "\n").getBytes(StandardCharsets.UTF_8));
+        for (String shown : List.of(encoded, withNewline)) {
+            for (int at = 0; at + 12 <= 100; at += 6) {
+                assertThat(log.contains(shown.substring(at, at + 12))).as("a piece of the token's base64 at %d", at)
+                        .isFalse();
+            }
+        }
+        assertThat(log.split("\\*\\*\\*", -1)).as("three masks").hasSize(4);
+        assertThat(log).startsWith("plain:\n***").contains("\necho:\n***", "\nopenssl:\n***").endsWith("done\n");
+    }
 }
