@@ -120,8 +120,8 @@ final class LogsCommand implements Callable<Integer> {
         if (!follow) {
             if (printed == 0) {
                 sayWhyNothingWasPrinted(client);
-            } else if (attempt == null) {
-                sayWhichAttemptWasPrinted(client);
+            } else {
+                sayHowThePrintedAttemptStands(client);
             }
             return ExitCodes.OK;
         }
@@ -235,24 +235,31 @@ final class LogsCommand implements Callable<Integer> {
      * The last attempt's output, of a job that ran more than once, read as if it were all the job did: a
      * step of a workflow cut short by a stop and run again showed only the second run's output, with no
      * word of the first (tryout18). Says, on standard error, which attempt was printed and how the one
-     * before it ended, with the command that prints it. Nothing for a job of one attempt, or one that
-     * cannot be read now.
+     * before it ended, with the command that prints it; and that the printed attempt still runs, when it does, the
+     * output being its log so far (tryout39 F3). Nothing else for a job of one attempt, or one that cannot be read
+     * now.
      */
-    private void sayWhichAttemptWasPrinted(AdminClient client) {
+    private void sayHowThePrintedAttemptStands(AdminClient client) {
         JsonNode detail;
         try {
             detail = jobDetail(client);
         } catch (CommandFailure e) {
             return;
         }
-        JsonNode shown = lastAttempt(detail, null);
+        JsonNode shown = lastAttempt(detail, attempt);
         int number = shown == null ? 0 : shown.path("attempt").asInt();
-        JsonNode before = number > 1 ? lastAttempt(detail, number - 1) : null;
+        PrintWriter err = spec.commandLine().getErr();
+        if (shown != null && shown.path("outcome").asText().equals("RUNNING")) {
+            // tryout39 F3: the log so far of an attempt that still runs read as a job that had stopped there.
+            err.println(NOTE + "attempt " + number + " of job " + id + " is RUNNING: the output above is its log so"
+                    + " far (buildhook logs -f " + id + " follows it)");
+            err.flush();
+        }
+        JsonNode before = attempt == null && number > 1 ? lastAttempt(detail, number - 1) : null;
         if (before == null) {
             return;
         }
         String message = LogSafe.escape(before.path("message").asText(""));
-        PrintWriter err = spec.commandLine().getErr();
         err.println(NOTE + "the output above is attempt " + number + " of job " + id + "; attempt " + (number - 1)
                 + " ended " + before.path("outcome").asText() + (message.isEmpty() ? "" : ": " + message)
                 + " (buildhook logs " + id + " --attempt " + (number - 1) + ")");

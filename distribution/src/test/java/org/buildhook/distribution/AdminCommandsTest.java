@@ -401,6 +401,31 @@ class AdminCommandsTest {
         }
     }
 
+    /**
+     * tryout39 F3: {@code logs JOB} of an attempt that still runs printed its log so far and exited 0 without a word,
+     * read as a job that had stopped there. It says, on standard error, that the attempt runs and how to follow it.
+     */
+    @Test
+    void logsOfARunningAttemptThatHasWrittenSomethingSaysItStillRuns() throws Exception {
+        Path go = server.dir.resolve("go-busy");
+        server.replaceRules("rules:\n  - name: busy\n    run:\n      command: [/bin/sh, -c,"
+                + " 'echo first half; while [ ! -f \"$0\" ]; do sleep 0.1; done; echo second half', '" + go + "']\n");
+        await().atMost(java.time.Duration.ofSeconds(30))
+                .until(() -> server.app().rules().current().ruleNames().contains("busy"));
+        String job = server.awaitJob(server.deliver("build-67-passed.json"), "RUNNING").path("id").asText();
+
+        try {
+            await().atMost(java.time.Duration.ofSeconds(60)).until(() -> cli.run("logs", job) == ExitCodes.OK
+                    && cli.out().equals("first half\n"));
+            assertThat(cli.err()).isEqualTo("[buildhook] attempt 1 of job " + job + " is RUNNING: the output above is"
+                    + " its log so far (buildhook logs -f " + job + " follows it)\n");
+            assertThat(cli.run("logs", job, "--attempt", "1")).isZero();
+            assertThat(cli.err()).contains("is RUNNING: the output above is its log so far");
+        } finally {
+            Files.writeString(go, "");
+        }
+    }
+
     @Test
     void logsFollowOfAFailedJobEndsWithItsOutcomeAndExits1() throws Exception {
         server.replaceRules("rules:\n  - name: broken\n    run:\n      command: [/bin/sh, -c, 'echo oops; exit 3']\n");
