@@ -53,6 +53,15 @@ final class EncodedForms {
             json(false, true), json(false, false), json(true, true), json(true, false));
     private static final JsonFactory JSON_SLASHES = JsonFactory.builder()
             .enable(JsonWriteFeature.ESCAPE_FORWARD_SLASHES).build();
+    /**
+     * {@code \/} and non-ASCII escaped together, in either hex case: PHP's {@code json_encode} default (lower case),
+     * which masked neither before (tryout39 F2: each escape alone was).
+     */
+    private static final List<JsonFactory> JSON_SLASHES_ASCII = List.of(
+            JsonFactory.builder().enable(JsonWriteFeature.ESCAPE_FORWARD_SLASHES)
+                    .enable(JsonWriteFeature.ESCAPE_NON_ASCII).disable(JsonWriteFeature.WRITE_HEX_UPPER_CASE).build(),
+            JsonFactory.builder().enable(JsonWriteFeature.ESCAPE_FORWARD_SLASHES)
+                    .enable(JsonWriteFeature.ESCAPE_NON_ASCII).enable(JsonWriteFeature.WRITE_HEX_UPPER_CASE).build());
 
     private EncodedForms() {
     }
@@ -85,6 +94,9 @@ final class EncodedForms {
             forms.add(jsonContent(json, value));
         }
         forms.add(jsonContent(JSON_SLASHES, value));
+        for (JsonFactory json : JSON_SLASHES_ASCII) {
+            forms.add(jsonContent(json, value));
+        }
         forms.add(value.replace("\"", "\\\""));
         forms.add(value.replace("'", "'\\''"));
         forms.remove(value);

@@ -62,4 +62,11 @@ class EncodedFormsTest {
         }
         return false;
     }
+
+    /** tryout39 F2: PHP's json_encode default escapes {@code /} and non-ASCII together; each alone was a form. */
+    @Test
+    void jsonWithSlashesAndNonAsciiBothEscapedIsAForm() {
+        assertThat(EncodedForms.of("abc/\u00e4\u20acdef-123")).contains("abc\\/\\u00e4\\u20acdef-123",
+                "abc\\/\\u00E4\\u20ACdef-123");
+    }
 }
