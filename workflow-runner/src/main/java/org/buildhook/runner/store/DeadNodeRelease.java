@@ -585,13 +585,11 @@ public final class DeadNodeRelease {
                         // turns, without a row lock (SlotLine.inTurn comes before any).
                         java.util.Map<String, java.util.SortedSet<String>> linked = new java.util.TreeMap<>();
                         java.util.SortedSet<String> turns = new java.util.TreeSet<>(lines.keySet());
-                        if (renames.any()) {
-                            for (java.util.Map.Entry<String, String> rule : lines.entrySet()) {
-                                java.util.SortedSet<String> others = renames.linked(rule.getKey(),
-                                        renames.inForce(rule.getKey()) ? null : snapshotOf(c, rule.getValue()));
-                                linked.put(rule.getKey(), others);
-                                turns.addAll(others);
-                            }
+                        for (java.util.Map.Entry<String, String> rule : lines.entrySet()) {
+                            java.util.SortedSet<String> others = ExecutionLedger.linkedLines(c, renames, rule.getKey(),
+                                    rule.getValue());
+                            linked.put(rule.getKey(), others);
+                            turns.addAll(others);
                         }
                         line.inTurns(c, turns);
                         int n = 0;
@@ -607,16 +605,6 @@ public final class DeadNodeRelease {
             LOG.warn("the next jobs of rule(s) {} start at their next try: {}", String.join(", ", lines.keySet()),
                     e.getMessage());
             return 0;
-        }
-    }
-
-    /** The rule snapshot of job {@code jobId}; null when it has none. */
-    private static String snapshotOf(Connection c, String jobId) throws SQLException {
-        try (PreparedStatement p = c.prepareStatement("SELECT rule_snapshot FROM jobs WHERE id = ?")) {
-            p.setString(1, jobId);
-            try (ResultSet rs = p.executeQuery()) {
-                return rs.next() ? rs.getString(1) : null;
-            }
         }
     }
 

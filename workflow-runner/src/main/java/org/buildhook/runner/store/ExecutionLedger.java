@@ -474,9 +474,9 @@ public final class ExecutionLedger {
     /**
      * The rules whose lines share {@code ruleName}'s slots by a rename ({@link RuleRenames#linked}); the job's rule
      * snapshot is read (a plain read, no row lock) only for a rule no longer in force. Empty, without a read, when no
-     * rule is in force.
+     * rule is in force. A give-back's and a dead node's release's ({@code DeadNodeRelease.wakeLines}) alike.
      */
-    private static java.util.SortedSet<String> linkedLines(Connection c, RuleRenames renames, String ruleName,
+    static java.util.SortedSet<String> linkedLines(Connection c, RuleRenames renames, String ruleName,
             String jobId) throws SQLException {
         if (!renames.any()) {
             return java.util.Collections.emptySortedSet();
