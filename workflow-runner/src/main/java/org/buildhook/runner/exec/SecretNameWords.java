@@ -63,9 +63,6 @@ public final class SecretNameWords {
     /** The kinds of key a word ending in {@code KEY} names when it begins with one ({@code SSHKEY}). */
     static final Set<String> KEY_KINDS = Set.of("API", "ACCESS", "SECRET", "PRIVATE", "PRIV", "SIGNING", "SIGN",
             "CLIENT", "MASTER", "ENCRYPTION", "AUTH", "LICENSE", "SUBSCRIPTION", "SSH", "GPG", "DEPLOY", "PASS");
-    /** {@link SecretNames#PATTERN}'s words found anywhere in a name, in the order a warning names the first. */
-    private static final String[] ANYWHERE = {"SECRET", "TOKEN", "PASS", "KEY", "CREDENTIAL", "CREDS", "AUTH",
-        "BEARER", "COOKIE", "PRIVATE", "DSN", "WEBHOOK"};
 
     private SecretNameWords() {
     }
@@ -80,21 +77,21 @@ public final class SecretNameWords {
         }
         List<String> words = words(name);
         for (String word : words) {
-            if (isSecretWord(upper(word))) {
+            if (isSecretWord(SecretNames.asciiUpperCase(word))) {
                 return Optional.empty();
             }
         }
         for (String word : words) {
-            String upper = upper(word);
-            for (String secret : ANYWHERE) {
+            String upper = SecretNames.asciiUpperCase(word);
+            for (String secret : SecretNames.WORDS) {
                 if (upper.contains(secret)) {
                     return Optional.of(new PartWord(secret, word));
                 }
             }
         }
         // A secret word across a case change ("PaSs"): named in the run of letters that holds it.
-        String upper = upper(name);
-        for (String secret : ANYWHERE) {
+        String upper = SecretNames.asciiUpperCase(name);
+        for (String secret : SecretNames.WORDS) {
             int at = upper.indexOf(secret);
             if (at >= 0) {
                 int from = at;
@@ -148,16 +145,5 @@ public final class SecretNameWords {
 
     private static boolean isLetter(char c) {
         return c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z';
-    }
-
-    /** {@code text} with {@code a}–{@code z} in upper case and every other character as it is (its length kept). */
-    private static String upper(String text) {
-        char[] out = text.toCharArray();
-        for (int i = 0; i < out.length; i++) {
-            if (out[i] >= 'a' && out[i] <= 'z') {
-                out[i] = (char) (out[i] - ('a' - 'A'));
-            }
-        }
-        return new String(out);
     }
 }

@@ -57,8 +57,11 @@ public final class SecretNames {
     private SecretNames() {
     }
 
-    /** {@link #PATTERN}'s words found anywhere in a name, in upper case. */
-    private static final String[] WORDS = {"SECRET", "TOKEN", "PASS", "KEY", "CREDENTIAL", "CREDS", "AUTH", "BEARER",
+    /**
+     * {@link #PATTERN}'s words found anywhere in a name, in upper case; {@link SecretNameWords} names the first it
+     * finds in a warning, in this order. Not to be changed at run time.
+     */
+    static final String[] WORDS = {"SECRET", "TOKEN", "PASS", "KEY", "CREDENTIAL", "CREDS", "AUTH", "BEARER",
         "COOKIE", "PRIVATE", "DSN", "WEBHOOK"};
     /** {@link #PATTERN}'s words found only whole, between {@code _} or the name's ends. */
     private static final Set<String> WHOLE_WORDS = Set.of("PWD", "PW", "PAT");
@@ -115,7 +118,7 @@ public final class SecretNames {
      * {@link Pattern#CASE_INSENSITIVE} without {@link Pattern#UNICODE_CASE} compares ({@code String.toUpperCase}
      * would also turn {@code ſ} into {@code S} and {@code ı} into {@code I}).
      */
-    private static String asciiUpperCase(String text) {
+    static String asciiUpperCase(String text) {
         char[] out = null;
         for (int i = 0; i < text.length(); i++) {
             char c = text.charAt(i);
