@@ -246,13 +246,6 @@ final class Rows {
                 rs.getString(first + 7), rs.getString(first + 8), unitNumbers(rs.getString(first + 9)));
     }
 
-    static JobAttempt attempt(ResultSet rs) throws SQLException {
-        return new JobAttempt(rs.getString("job_id"), rs.getInt("attempt"),
-                AttemptOutcome.valueOf(rs.getString("outcome")), integer(rs, "exit_code"), instant(rs, "started_at"),
-                instant(rs, "ended_at"), rs.getString("node"), rs.getString("log_path"), rs.getString("message"),
-                unitNumbers(rs.getString("unit_numbers")));
-    }
-
     /** {@code job_attempts.unit_numbers} (V20) read; empty for none. */
     private static Map<String, List<Integer>> unitNumbers(String json) {
         return json == null ? Map.of() : resourceMap(json);
