@@ -6,6 +6,7 @@ import java.util.concurrent.Callable;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.buildhook.core.LogSafe;
+import org.buildhook.servlet.FollowEndLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -127,8 +128,8 @@ final class LogsCommand implements Callable<Integer> {
         }
         JsonNode job;
         while (true) {
-            java.util.regex.Matcher end = END_LINE.matcher(copied.last());
-            if (end.find() && end.group(1).equals(id) && ended(end.group(2))) {
+            FollowEndLine.Ended end = FollowEndLine.read(copied.last()).orElse(null);
+            if (end != null && end.jobId().equals(id) && ended(end.state())) {
                 // The server's last line of a follow of a job that ended (state=1), already printed as the command's
                 // own last line would be. A job's output may read the same: the job's detail, when the server still
                 // answers, says how it stands; when it does not (stopped: its port closed just after the follow),
@@ -137,10 +138,10 @@ final class LogsCommand implements Callable<Integer> {
                 try {
                     job = jobDetail(client).path("job");
                 } catch (CommandFailure e) {
-                    return end.group(2).equals("SUCCEEDED") ? ExitCodes.OK : ExitCodes.FAILED;
+                    return end.state().equals("SUCCEEDED") ? ExitCodes.OK : ExitCodes.FAILED;
                 }
                 String state = job.path("state").asText();
-                if (state.equals(end.group(2))) {
+                if (state.equals(end.state())) {
                     return state.equals("SUCCEEDED") ? ExitCodes.OK : ExitCodes.FAILED;
                 }
                 if (ended(state)) {
@@ -181,21 +182,10 @@ final class LogsCommand implements Callable<Integer> {
         }
         // Following ends with how the job stands, and an exit code a script can test.
         String state = job.path("state").asText();
-        String message = LogSafe.escape(job.path("message").asText(""));
-        out.println("[buildhook] job " + id + " " + state + (message.isEmpty() ? "" : ": " + message)
-                + " (" + job.path("attempts").asInt() + " attempt(s)" + interrupted(job) + ")");
+        out.println(FollowEndLine.of(id, state, job.path("message").asText(""), job.path("attempts").asInt(),
+                job.path("interruptedAttempts").asInt(0)));
         out.flush();
         return state.equals("SUCCEEDED") ? ExitCodes.OK : ExitCodes.FAILED;
-    }
-
-    /**
-     * {@code , 1 interrupted} when the job's node cut attempts short (a stop, a node that died), which used
-     * no retry, as {@code buildhook jobs} says them (tryout20 F7); empty when none was, or the server does not
-     * say (an older build).
-     */
-    private static String interrupted(JsonNode job) {
-        int interrupted = job.path("interruptedAttempts").asInt(0);
-        return interrupted > 0 ? ", " + interrupted + " interrupted" : "";
     }
 
     /**
@@ -476,14 +466,6 @@ final class LogsCommand implements Callable<Integer> {
     private static final java.util.regex.Pattern STOPPED_AFTER = java.util.regex.Pattern.compile(
             "^\\[buildhook\\] the log follow stopped: the server is stopping \\(graceful stop\\), after job (\\S+) ended"
                     + " ([A-Z_]+)");
-
-    /**
-     * The server's last line of a follow asked with {@code state=1} once the job ended (JobLogSender.endLine), as
-     * this command prints a job's end: the job and its state (the rest may be cut: {@link LastLine} keeps a line's
-     * start).
-     */
-    private static final java.util.regex.Pattern END_LINE = java.util.regex.Pattern.compile(
-            "^\\[buildhook\\] job (\\S+) ([A-Z_]+)(?:: | \\()");
 
     /** How often a job that has not started is asked for its state. */
     private static final java.time.Duration POLL = java.time.Duration.ofSeconds(1);

@@ -253,16 +253,14 @@ final class JobLogSender {
 
     /**
      * The last line of a follow asked with {@code state=1} whose job has ended, as {@code buildhook logs -f} prints a
-     * job's end: {@code [buildhook] job J SUCCEEDED: exited with 0 (1 attempt(s))}, with {@code , N interrupted} after
-     * the attempts when its node cut some short. The command then needs no request after the follow, which a server
+     * job's end ({@link FollowEndLine}): {@code [buildhook] job J SUCCEEDED: exited with 0 (1 attempt(s))}, with
+     * {@code , N interrupted} after the attempts when its node cut some short. The command then needs no request after the follow, which a server
      * that stopped meanwhile would refuse (tryout38 F2, fixes38 F1).
      */
     static String endLine(String jobId, JobDetail detail) {
         Job job = detail.job();
-        String message = job.message() == null ? "" : org.buildhook.core.LogSafe.escape(job.message());
-        int interrupted = Job.interrupted(detail.attempts());
-        return "[buildhook] job " + jobId + " " + job.state() + (message.isEmpty() ? "" : ": " + message) + " ("
-                + job.attempts() + " attempt(s)" + (interrupted > 0 ? ", " + interrupted + " interrupted" : "") + ")";
+        return FollowEndLine.of(jobId, job.state().name(), job.message(), job.attempts(),
+                Job.interrupted(detail.attempts()));
     }
 
     /**
