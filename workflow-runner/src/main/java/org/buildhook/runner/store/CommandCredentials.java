@@ -160,11 +160,21 @@ final class CommandCredentials {
     private static final String SAME_COMMAND = "[^\\n|;&]*?\\s";
     /**
      * htpasswd's options before its operands: {@code -C COST} and {@code -r ROUNDS} take the next argument, also
-     * at the end of a group ({@code -bC 10}). Taken whole, never given back ({@code (?>…)}): read as a bare option,
+     * at the end of a group ({@code -bC 10}). Taken whole, never given back ({@code *+}): read as a bare option,
      * {@code -C} left its number to be taken for an operand, and {@code htpasswd -b -C 10 f u}, whose password is
      * missing, had {@code u} hidden (mask37's note).
      */
-    private static final String HTPASSWD_OPTIONS = "(?:\\s+(?:-[A-Za-z25]*[Cr]\\s+\\S+|-[A-Za-z25]+))*";
+    private static final String HTPASSWD_OPTIONS = "(?:\\s+(?:-[A-Za-z25]*[Cr]\\s+\\S+|-[A-Za-z25]+))*+";
+    /**
+     * A pattern that htpasswd's options ({@link #HTPASSWD_OPTIONS}) match when one of them has the letter
+     * {@code letter}: those without it, taken whole, then one with it. Possessive, as the options themselves: a lazy
+     * or backtracking loop of a group costs Java's matcher a frame of its stack per option, and a few thousand ended
+     * in a StackOverflowError on a thread of the usual stack size (review40 F1).
+     */
+    private static String htpasswdOptionWith(char letter) {
+        return "(?:\\s+(?!-[A-Za-z25]*" + letter + ")(?:-[A-Za-z25]*[Cr]\\s+\\S+|-[A-Za-z25]+))*+\\s+-[A-Za-z25]*"
+                + letter;
+    }
     /**
      * A password in shell code, up to a quote, a blank, the end of its command ({@code ;}, {@code &}, {@code |}) or a
      * redirection ({@code <}, {@code >}).
@@ -186,7 +196,7 @@ final class CommandCredentials {
     static final List<Pattern> TEXT = List.of(
             Pattern.compile("(?<![\\w-])curl\\b" + SAME_COMMAND + "(?:-[A-Za-z]*u|-U|--user|--proxy-user)(?:\\s+|=)?"
                     + "['\"]?[^\\s:'\"/]*:(?<s>[^\\s'\"]+)"),
-            Pattern.compile("(?<![\\w-])sshpass(?:\\s+-v)*\\s+-p\\s*['\"]?(?<s>[^\\s'\"]+)"),
+            Pattern.compile("(?<![\\w-])sshpass(?:\\s+-v)*+\\s+-p\\s*['\"]?(?<s>[^\\s'\"]+)"),
             Pattern.compile("(?<![\\w-])(?:" + MYSQL + ")(?![\\w-])" + SAME_COMMAND + "-p(?<s>[^\\s'\"]+)"),
             Pattern.compile("(?<![\\w-])(?:" + LOGIN + ")(?:\\s+(?:registry|acr))?\\s+login\\b"
                     + SAME_COMMAND + "(?:(?:-p|--password)(?:\\s+|=)['\"]?|-p)(?<s>[^\\s'\"-][^\\s'\"]*)"),
@@ -194,12 +204,12 @@ final class CommandCredentials {
             Pattern.compile("(?<![\\w-])(?:" + SAMBA + ")\\b" + SAME_COMMAND + "(?:-U|--user)(?:\\s+|=)?"
                     + "['\"]?[^\\s%'\"]*%(?<s>" + UNQUOTED + ")"),
             // htpasswd -b FILE USER PASSWORD, and -nb USER PASSWORD (no file): b and n anywhere among its options.
-            Pattern.compile("(?<![\\w-])htpasswd(?=" + HTPASSWD_OPTIONS.replace("*", "*?") + "\\s+-[A-Za-z25]*b)"
-                    + "(?!" + HTPASSWD_OPTIONS.replace("*", "*?") + "\\s+-[A-Za-z25]*n)"
-                    + "(?>" + HTPASSWD_OPTIONS + ")" + OPERAND + OPERAND + "\\s+['\"]?(?<s>" + UNQUOTED + ")"),
-            Pattern.compile("(?<![\\w-])htpasswd(?=" + HTPASSWD_OPTIONS.replace("*", "*?") + "\\s+-[A-Za-z25]*b)"
-                    + "(?=" + HTPASSWD_OPTIONS.replace("*", "*?") + "\\s+-[A-Za-z25]*n)"
-                    + "(?>" + HTPASSWD_OPTIONS + ")" + OPERAND + "\\s+['\"]?(?<s>" + UNQUOTED + ")"),
+            Pattern.compile("(?<![\\w-])htpasswd(?=" + htpasswdOptionWith('b') + ")"
+                    + "(?!" + htpasswdOptionWith('n') + ")"
+                    + HTPASSWD_OPTIONS + OPERAND + OPERAND + "\\s+['\"]?(?<s>" + UNQUOTED + ")"),
+            Pattern.compile("(?<![\\w-])htpasswd(?=" + htpasswdOptionWith('b') + ")"
+                    + "(?=" + htpasswdOptionWith('n') + ")"
+                    + HTPASSWD_OPTIONS + OPERAND + "\\s+['\"]?(?<s>" + UNQUOTED + ")"),
             // redis-cli -a PASSWORD (--pass PASSWORD: a secret flag by its name, in shell code here).
             Pattern.compile(START_OF_NAME + "redis-cli" + END_OF_NAME + SAME_COMMAND + "(?:-a|--pass)\\s+['\"]?(?<s>"
                     + FRESH + UNQUOTED + ")"),

@@ -20,10 +20,10 @@ final class JsonSecrets {
      * A member's name as written, JSON's {@code \\uXXXX} escapes included: {@code "pass\\u0077ord"} is the name
      * {@code password} to a JSON reader, and was shown in clear (review36 F6). Judged once decoded ({@link #decoded}).
      */
-    static final String NAME = "(?:[A-Za-z_]|\\\\u[0-9A-Fa-f]{4})(?:[A-Za-z0-9_.-]|\\\\u[0-9A-Fa-f]{4})*";
+    static final String NAME = "(?:[A-Za-z_]|\\\\u[0-9A-Fa-f]{4})(?:[A-Za-z0-9_.-]++|\\\\u[0-9A-Fa-f]{4})*+";
     private static final Pattern ESCAPE = Pattern.compile("\\\\u([0-9A-Fa-f]{4})");
     private static final Pattern FIELD = Pattern.compile(
-            "([\"'])(" + NAME + ")\\1\\s*:\\s*(?:\"(?<s>(?:[^\"\\\\\\r\\n]|\\\\.)+)\"|'(?<s2>[^'\\r\\n]+)'"
+            "([\"'])(" + NAME + ")\\1\\s*:\\s*(?:\"(?<s>(?:[^\"\\\\\\r\\n]++|\\\\.)++)\"|'(?<s2>[^'\\r\\n]+)'"
                     + "|(?<s3>-?[0-9][0-9.]*)(?![0-9A-Za-z]))");
     private static final Set<String> SECRET_WORDS = Set.of("password", "passwd", "passphrase", "pass", "pwd",
             "secret", "token", "cookie", "credential", "credentials", "creds", "authorization", "auth", "bearer", "dsn",

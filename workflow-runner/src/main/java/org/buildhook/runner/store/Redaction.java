@@ -59,7 +59,7 @@ public final class Redaction {
      */
     private static final Pattern SECRET_FLAG = Pattern.compile(
             "--?[A-Za-z0-9_-]*(?:password|passwd|passphrase|token|secret|api-?key|access-?key|bearer)|--(?:basic-|proxy-)?auth"
-                    + "|--(?:[A-Za-z0-9]+[_-])*pass",
+                    + "|--(?:[A-Za-z0-9]++[_-])*+pass",
             Pattern.CASE_INSENSITIVE);
     /**
      * A flag that asks for the secret or says there is none, whose next argument is something else:
@@ -102,7 +102,7 @@ public final class Redaction {
      * (review35: {@code {"password": "…"}} was shown in clear, being neither {@code NAME=value} nor a header).
      */
     private static final Pattern JSON_MEMBER = Pattern.compile(
-            "\"(" + JsonSecrets.NAME + ")\"\\s*:\\s*\"((?:[^\"\\\\]|\\\\.)*)\"");
+            "\"(" + JsonSecrets.NAME + ")\"\\s*:\\s*\"((?:[^\"\\\\]++|\\\\.)*+)\"");
     private static final Pattern SIGNATURE_PARAMETER = Pattern.compile("sig|signature|x-amz-signature",
             Pattern.CASE_INSENSITIVE);
 

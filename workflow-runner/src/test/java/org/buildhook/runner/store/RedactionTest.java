@@ -628,4 +628,36 @@ class RedactionTest {
         assertThat(Redaction.redactText(shell, List.of())).isEqualTo(shell);
         assertThat(Redaction.credentialIn(shell)).isEmpty();
     }
+
+    /**
+     * review40 F1: patterns that looped over a group ({@code (?:[^"\\]|\\.)*}, a JSON member's name, htpasswd's
+     * options, sshpass's {@code -v}, a flag's words) cost Java's matcher a stack frame per character or per item, and a
+     * few thousand ended in a StackOverflowError on a thread of the usual stack size: a job whose command held a JSON
+     * body of 4 KiB never started, and every list that showed it failed. Each is hidden as before, on such a thread.
+     */
+    @Test
+    void longTextsAreRedactedOnAThreadOfTheUsualStackSize() throws Exception {
+        String x = "x".repeat(50_000);
+        String escapes = "\\n".repeat(25_000);
+        String options = " -B".repeat(20_000);
+        java.util.concurrent.FutureTask<List<String>> task = new java.util.concurrent.FutureTask<>(() -> List.of(
+                Redaction.redactText("{\"text\": \"" + x + "\", \"password\": \"" + escapes + "\"}", List.of()),
+                Redaction.redactText("{\"" + x + "\": 1, \"api_token\": \"t0k3n\"}", List.of()),
+                Redaction.redactText("{'password': '" + x + "'}", List.of()),
+                Redaction.redactArgv(List.of("sh", "-c", "htpasswd" + options + " -b /etc/h u ht-pa55"), Map.of()).get(2),
+                Redaction.redactArgv(List.of("sh", "-c", "sshpass" + " -v".repeat(20_000) + " -p pw-1 ssh h"), Map.of())
+                        .get(2),
+                Redaction.redactArgv(List.of("sh", "-c", "deploy --" + "a-".repeat(20_000) + "pass pw-2"), Map.of())
+                        .get(2)));
+        Thread thread = new Thread(null, task, "usual-stack", 0);
+        thread.start();
+
+        List<String> shown = task.get();
+        assertThat(shown.get(0)).isEqualTo("{\"text\": \"" + x + "\", \"password\": \"***\"}");
+        assertThat(shown.get(1)).isEqualTo("{\"" + x + "\": 1, \"api_token\": \"***\"}");
+        assertThat(shown.get(2)).isEqualTo("{'password': '***'}");
+        assertThat(shown.get(3)).isEqualTo("htpasswd" + options + " -b /etc/h u ***");
+        assertThat(shown.get(4)).endsWith(" -v -p *** ssh h");
+        assertThat(shown.get(5)).endsWith("-a-pass ***");
+    }
 }
