@@ -30,8 +30,12 @@ final class AdminClient {
     private final URI base;
     private final String token;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(TIMEOUT).build();
-    /** Whether the server answered a request of this command: a refused connection after it is a stop. */
-    private volatile boolean answered;
+    /**
+     * How many answers the server gave this command so far: a refused connection after one is a stop, and a
+     * stopping {@code 503} is "again" only after an earlier one (review39 F4: the first request through a reverse
+     * proxy's kept connection may get it).
+     */
+    private final java.util.concurrent.atomic.AtomicInteger answers = new java.util.concurrent.atomic.AtomicInteger();
 
     AdminClient(URI base, String token) {
         this.base = base.toString().endsWith("/") ? base : URI.create(base + "/");
@@ -180,7 +184,7 @@ final class AdminClient {
     private <T> HttpResponse<T> send(HttpRequest request, HttpResponse.BodyHandler<T> handler) {
         try {
             HttpResponse<T> response = http.send(request, handler);
-            answered = true;
+            answers.incrementAndGet();
             return response;
         } catch (javax.net.ssl.SSLHandshakeException e) {
             // The server runs and answered: asking whether it runs would send the operator the wrong way.
@@ -191,7 +195,7 @@ final class AdminClient {
                     + " makes one; its password is needed to read it), and a --url with a name or address the certificate"
                     + " is for", ExitCodes.UNAVAILABLE);
         } catch (IOException e) {
-            if (answered && e instanceof java.net.ConnectException) {
+            if (answers.get() > 0 && e instanceof java.net.ConnectException) {
                 // It answered this command before: the address is right, the server went away (tryout36 F7).
                 throw new CommandFailure("the server at " + base + " answered this command before and now refuses"
                         + " connections (" + IoProblems.describe(e) + "): it was stopped or is restarting; run the"
@@ -226,8 +230,10 @@ final class AdminClient {
             case 421 -> throw new CommandFailure(message + " (421)", ExitCodes.FAILED);
             // The last moment of a graceful stop (tryout38 F5): as the refused connection that follows it.
             case 503 -> throw new CommandFailure(stopping(body)
-                    ? "the server at " + base + " answered this command before and now says it is stopping (503): it"
-                            + " was stopped or is restarting; run the command again once it answers"
+                    ? "the server at " + base
+                            + (answers.get() > 1 ? " answered this command before and now says" : " says")
+                            + " it is stopping (503): it was stopped or is restarting; run the command again once it"
+                            + " answers"
                     : "the server answered 503: " + message, ExitCodes.UNAVAILABLE);
             default -> throw new CommandFailure("the server answered " + status + ": " + message,
                     ExitCodes.UNAVAILABLE);
