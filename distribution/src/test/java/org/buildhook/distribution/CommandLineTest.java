@@ -340,6 +340,38 @@ class CommandLineTest {
                 .doesNotContain("production").doesNotContain("gpt2");
     }
 
+    /**
+     * tryout39 F8: check and test warn, at the variable's line and column, of an env name secret by a whole word whose
+     * value seems a setting (KEY_ALGORITHM: RS256, its every RS256 masked in the job's log), one line per name, never
+     * with its value; not of a real secret's. A warning: both exit 0.
+     */
+    @Test
+    void checkAndTestWarnAboutASecretNameThatSeemsToHoldASetting() throws IOException {
+        Path rules = Files.writeString(dir.resolve("rules.yaml"), String.join("\n",
+                "rules:",
+                "  - name: settings",
+                "    run:",
+                "      command: [/bin/true]",
+                "      env:",
+                "        KEY_ALGORITHM: RS256",
+                "        AUTH_ENABLED: \"true\"",
+                "        DB_PASSWORD: pw-1234",
+                ""));
+
+        assertThat(run("check", "--rules", rules.toString())).as(err.toString()).isEqualTo(ExitCodes.OK);
+        assertThat(run("test", PAYLOAD, "--rules", rules.toString())).as(err.toString()).isEqualTo(ExitCodes.OK);
+
+        String said = out.toString();
+        assertThat(said.split(java.util.regex.Pattern.quote(rules + ":6:9: warning: 'KEY_ALGORITHM' looks secret (by"
+                + " the word 'KEY') but seems to hold a setting, as its name ends in 'ALGORITHM': its value is replaced"
+                + " by *** in every line of the job's log"), -1)).as("printed by check and by test").hasSize(3);
+        assertThat(said.split(java.util.regex.Pattern.quote(rules + ":7:9: warning: 'AUTH_ENABLED' looks secret"), -1))
+                .hasSize(3);
+        assertThat(said.lines().filter(l -> l.contains("warning:")).count()).as("one line per name, each run")
+                .isEqualTo(4);
+        assertThat(said).doesNotContain("'DB_PASSWORD' looks secret").doesNotContain("RS256");
+    }
+
     /** Every command's help, by its qualified name ("buildhook jobs", "buildhook job show"). */
     static java.util.Map<String, String> everyHelp() {
         java.util.Map<String, String> helps = new java.util.LinkedHashMap<>();

@@ -94,6 +94,43 @@ class JobLogSecretsMaskedTest {
     }
 
     /**
+     * tryout39 F8: {@code AUTH_ENABLED: "true"} hid every {@code true} of the job's log. A boolean word under a secret
+     * name is printed as it is in the log the API and the status page serve, and still shown as {@code ***} under its
+     * own name in the job the API shows; a setting's other value and a secret stay masked.
+     */
+    @Test
+    void aBooleanUnderASecretNameIsShownInTheLogAndStaysStarsUnderItsName() throws Exception {
+        server = AdminServer.withRunner(dir, "");
+        server.replaceRules("rules:\n  - name: prints-settings\n    run:\n"
+                + "      command: [/bin/sh, -c, 'echo \"verified: true, format: json, secret: $DB_PASSWORD\"']\n"
+                + "      env: {AUTH_ENABLED: \"true\", WEBHOOK_FORMAT: json, DB_PASSWORD: '" + SECRET + "'}\n");
+        String id = succeededJob("prints-settings");
+        JsonNode job = server.getJson("jobs/" + id).path("job");
+
+        assertThat(server.get("jobs/" + id + "/log?attempt=1").body())
+                .isEqualTo("verified: true, format: ***, secret: ***\n");
+        assertThat(server.page("?job=" + id, server.signIn()).body()).contains("verified: true, format: ***");
+        assertThat(job.path("env").path("AUTH_ENABLED").asText()).as("under its own name").isEqualTo("***");
+        assertThat(job.path("env").path("WEBHOOK_FORMAT").asText()).isEqualTo("***");
+    }
+
+    /** The id of the job of the rules in force, {@code rule} alone, for a delivery, once it ended: it succeeded. */
+    private String succeededJob(String rule) throws Exception {
+        server.app().rules().checkNow();
+        assertThat(server.app().rules().current().ruleNames()).containsExactly(rule);
+        String delivery = server.deliver("build-67-passed.json");
+        AtomicReference<String> jobId = new AtomicReference<>();
+        await().atMost(Duration.ofMinutes(2)).until(() -> {
+            JsonNode jobs = server.getJson("deliveries/" + delivery).path("jobs");
+            jobId.set(jobs.path(0).path("id").asText());
+            return jobs.size() == 1 && server.getJson("jobs/" + jobId.get()).path("job").path("state").asText()
+                    .matches("SUCCEEDED|FAILED\\w*");
+        });
+        assertThat(server.getJson("jobs/" + jobId.get()).path("job").path("state").asText()).isEqualTo("SUCCEEDED");
+        return jobId.get();
+    }
+
+    /**
      * mask38: passwords these programs take after their own flags (redis-cli -a, openssl enc -k, keytool -storepass)
      * and after a long flag whose last word is pass (--db-pass) were shown in clear by the API, the status page (the
      * job and the rules in force) and the job's rule snapshot, and so printed in clear to the job's log.
@@ -106,20 +143,8 @@ class JobLogSecretsMaskedTest {
                 + "      command: [/bin/sh, -c, 'set -x; : \"$@\"', sh, redis-cli, -a, " + passwords.get(0)
                 + ", openssl, enc, -k, " + passwords.get(1) + ", keytool, -storepass, " + passwords.get(2)
                 + ", deploy, --db-pass, " + passwords.get(3) + "]\n");
-        server.app().rules().checkNow();
-        assertThat(server.app().rules().current().ruleNames()).containsExactly("prints-passwords");
-
-        String delivery = server.deliver("build-67-passed.json");
-        AtomicReference<String> jobId = new AtomicReference<>();
-        await().atMost(Duration.ofMinutes(2)).until(() -> {
-            JsonNode jobs = server.getJson("deliveries/" + delivery).path("jobs");
-            jobId.set(jobs.path(0).path("id").asText());
-            return jobs.size() == 1 && server.getJson("jobs/" + jobId.get()).path("job").path("state").asText()
-                    .matches("SUCCEEDED|FAILED\\w*");
-        });
-        String id = jobId.get();
+        String id = succeededJob("prints-passwords");
         JsonNode job = server.getJson("jobs/" + id).path("job");
-        assertThat(job.path("state").asText()).isEqualTo("SUCCEEDED");
 
         String log = server.get("jobs/" + id + "/log?attempt=1").body();
         assertThat(log).contains("redis-cli -a *** openssl enc -k *** keytool -storepass *** deploy --db-pass ***");

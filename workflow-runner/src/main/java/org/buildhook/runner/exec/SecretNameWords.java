@@ -109,7 +109,7 @@ public final class SecretNameWords {
     }
 
     /** Whether one word, in upper case, makes a name secret (the rules above). */
-    static boolean isSecretWord(String word) {
+    public static boolean isSecretWord(String word) {
         if (WORDS.contains(word) || word.contains("CREDENTIAL")) {
             return true;
         }
@@ -123,8 +123,11 @@ public final class SecretNameWords {
         return kind != null && KEY_KINDS.contains(kind);
     }
 
-    /** {@code name}'s words as written, split at each character that is no ASCII letter and at a lower-to-upper change. */
-    static List<String> words(String name) {
+    /**
+     * {@code name}'s words as written, split at each character that is no ASCII letter and at a lower-to-upper change:
+     * {@code AUTH0_DOMAIN} is {@code AUTH}, {@code DOMAIN}; {@code apiKey} is {@code api}, {@code Key}.
+     */
+    public static List<String> words(String name) {
         List<String> out = new ArrayList<>();
         int from = -1;
         for (int i = 0; i <= name.length(); i++) {

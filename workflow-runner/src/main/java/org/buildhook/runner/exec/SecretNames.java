@@ -19,8 +19,8 @@ public final class SecretNames {
      * incoming-webhook URL; {@code PWD}, {@code PW} and {@code PAT} (a personal access token) only as a whole
      * word between {@code _} ({@code DB_PWD}, {@code GITHUB_PAT}, not {@code PATH}). A harmless name masked too
      * costs more than the display: the job still gets its value, but (since mask36) wherever the job's log prints
-     * that value it is replaced by {@code ***} before the file is written, so {@code BYPASS_CACHE: "true"} hides every
-     * {@code true} of the log for good. A word found only inside a longer word ({@code PASS} in {@code BYPASS},
+     * that value it is replaced by {@code ***} before the file is written, so {@code PASSENGER_ENV: production} hides
+     * every {@code production} of the log for good (a boolean word is spared since 2026-12-05: {@link #isBooleanWord}). A word found only inside a longer word ({@code PASS} in {@code BYPASS},
      * {@code AUTH} in {@code AUTHOR}) is deprecated and warned of ({@link SecretNameWords}, tryout38 F6); it still
      * makes the name secret here.
      */
@@ -146,13 +146,28 @@ public final class SecretNames {
     }
 
     /**
+     * Whether {@code value} is a boolean word: {@code true}, {@code false}, {@code yes}, {@code no}, {@code on} or
+     * {@code off}, ASCII letters in any case. Such a value is no secret, whatever its variable's name: it tells one
+     * bit, the first a guess tries; so it is shown as {@code ***} under its name only, and never masked wherever else
+     * it appears nor in the job's log (tryout39 F8), as Ansible never masks a {@code no_log} parameter's boolean
+     * (its {@code _return_datastructure_name}). Until 2026-12-05 {@code AUTH_ENABLED: "true"} hid every {@code true}
+     * of the job's log ({@code yes}, {@code no}, {@code on}, {@code off} were too short to be masked already).
+     */
+    public static boolean isBooleanWord(String value) {
+        return switch (asciiUpperCase(value)) {
+            case "TRUE", "FALSE", "YES", "NO", "ON", "OFF" -> true;
+            default -> false;
+        };
+    }
+
+    /**
      * The values of {@code env}'s variables masked wherever they appear ({@link #maskedEverywhere}), at least
-     * {@value #SHORTEST_MASKED_VALUE} characters long.
+     * {@value #SHORTEST_MASKED_VALUE} characters long and not a boolean word ({@link #isBooleanWord}).
      */
     public static Set<String> valuesIn(Map<String, String> env) {
         Set<String> out = new TreeSet<>();
         env.forEach((k, v) -> {
-            if (v != null && v.length() >= SHORTEST_MASKED_VALUE && maskedEverywhere(k)) {
+            if (v != null && v.length() >= SHORTEST_MASKED_VALUE && maskedEverywhere(k) && !isBooleanWord(v)) {
                 out.add(v);
             }
         });

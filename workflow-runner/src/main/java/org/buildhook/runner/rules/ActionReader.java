@@ -239,7 +239,11 @@ final class ActionReader extends NodeReader {
                 env.put(name, template(entry.value(), text, perRun));
                 warnAboutLookalikes(entry.value(), text, Lookalikes.Reading.LITERAL);
                 if (!warnAboutPartWordSecretName(entry, text)) {
-                    warnAboutShortSecret(entry.value(), name, text);
+                    // A setting's value (AUTH_ENABLED: "true", KEY_ALGORITHM: RS256; tryout39 F8): said at the name,
+                    // instead of the short value's warning, which it covers.
+                    SettingLikeSecrets.warning(name, text).ifPresentOrElse(
+                            w -> problems.warn(entry.keyLocation(), w),
+                            () -> warnAboutShortSecret(entry.value(), name, text));
                 }
             });
         }

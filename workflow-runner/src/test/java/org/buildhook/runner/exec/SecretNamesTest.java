@@ -39,6 +39,32 @@ class SecretNamesTest {
         assertThat(SecretNames.maskedEverywhere("DB_PASSWORD")).isTrue();
     }
 
+    /**
+     * tryout39 F8: {@code AUTH_ENABLED: "true"} hid every {@code true} of the job's log. A boolean word is masked under
+     * its own name only; a number (a PIN is a secret), a setting's word and a word that merely begins as one, still
+     * everywhere.
+     */
+    @Test
+    void aBooleanWordIsNotMaskedEverywhereWhateverItsCaseButANumberAndOtherWordsAre() {
+        Map<String, String> env = new LinkedHashMap<>();
+        env.put("AUTH_ENABLED", "true");
+        env.put("COOKIE_SECURE", "FALSE");
+        env.put("NPM_AUTH", "False");
+        env.put("SIGN_KEY_PIN", "12345");
+        env.put("WEBHOOK_FORMAT", "json");
+        env.put("DB_PASSWORD", "truefalse");
+        env.put("API_TOKEN", "true ");
+
+        assertThat(SecretNames.valuesIn(env)).containsExactlyInAnyOrder("12345", "json", "truefalse", "true ");
+        assertThat(SecretNames.looksSecret("AUTH_ENABLED")).as("still shown as *** under its own name").isTrue();
+        for (String word : new String[] {"true", "FALSE", "Yes", "no", "ON", "off"}) {
+            assertThat(SecretNames.isBooleanWord(word)).as(word).isTrue();
+        }
+        for (String word : new String[] {"1", "0", "truee", "enabled", "y", "", "tru\u0435"}) {
+            assertThat(SecretNames.isBooleanWord(word)).as(word).isFalse();
+        }
+    }
+
 
     @ParameterizedTest
     @ValueSource(strings = {"API_TOKEN", "db_password", "DB_PW", "GITHUB_PAT", "pwd", "X-Api-Key", "NPM_AUTH",

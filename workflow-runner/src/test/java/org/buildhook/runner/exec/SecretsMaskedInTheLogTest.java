@@ -78,6 +78,25 @@ class SecretsMaskedInTheLogTest extends LauncherTest {
     }
 
     /**
+     * tryout39 F8: {@code AUTH_ENABLED: "true"} hid every {@code true} the job printed. A boolean word under a secret
+     * name is no longer masked in the log, in any case; a setting's other value (a number, a word) still is, and so is
+     * a secret.
+     */
+    @Test
+    void aBooleanWordUnderASecretNameIsPrintedAsItIsAndOtherValuesAreStillMasked() throws Exception {
+        Path script = fixtures.script("settings.sh", "echo \"verified: true, cached: FALSE, format: json, pin: 12345,"
+                + " secret: $DB_PASSWORD\"");
+
+        JobOutcome outcome = run(new JobRequest(Fixtures.jobId("print-settings"), 1, List.of(script.toString()),
+                Map.of("AUTH_ENABLED", "true", "COOKIE_SECURE", "FALSE", "WEBHOOK_FORMAT", "json", "SIGN_KEY_PIN",
+                        "12345", "DB_PASSWORD", SECRET), null, null, Duration.ofMinutes(1)));
+
+        assertThat(outcome.succeeded()).as(outcome.message()).isTrue();
+        assertThat(Files.readString(outcome.logFile(), StandardCharsets.UTF_8))
+                .isEqualTo("verified: true, cached: FALSE, format: ***, pin: ***, secret: ***\n");
+    }
+
+    /**
      * mask36 L2: the output is given up while a process outside the job holds its pipe (PipeHolderEscapeTest), with
      * the beginning of a secret held back. The attempt writes *** for what was held back before its end (review38:
      * as it was, it showed the secret's first 8 characters, whose rest may still have been in the pipe), and nothing

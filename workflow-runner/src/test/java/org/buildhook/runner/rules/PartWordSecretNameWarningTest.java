@@ -62,12 +62,12 @@ class PartWordSecretNameWarningTest {
                         + " line of the job's log (masked before the file is written). If it holds no secret, rename"
                         + " it to a name without 'PASS' in it to have its value shown; if it does, write that word as"
                         + " a word of its own (DB_PASS, API_KEY, GITHUB_TOKEN …) to keep it masked" + DEPRECATED,
+                // A boolean word: no longer masked where else it appears nor in the log (tryout39 F8).
                 "rules.yaml:8:9: 'BYPASS_CACHE' looks secret only because 'PASS' is part of the word 'BYPASS': its"
-                        + " value, 4 characters, is shown as *** in test, job show, the API and the status page, and"
-                        + " replaced by *** wherever it appears elsewhere: the command, the other variables and every"
-                        + " line of the job's log (masked before the file is written). If it holds no secret, rename"
-                        + " it to a name without 'PASS' in it to have its value shown; if it does, write that word as"
-                        + " a word of its own (DB_PASS, API_KEY, GITHUB_TOKEN …) to keep it masked" + DEPRECATED,
+                        + " value, 4 characters, is shown as *** in test, job show, the API and the status page (under"
+                        + " its name only). If it holds no secret, rename it to a name without 'PASS' in it to have its"
+                        + " value shown; if it does, write that word as a word of its own (DB_PASS, API_KEY,"
+                        + " GITHUB_TOKEN …) to keep it masked" + DEPRECATED,
                 // Too short to be masked in the log: this warning instead of the short secret's, which it covers.
                 "rules.yaml:9:9: 'KEYBOARD_LAYOUT' looks secret only because 'KEY' is part of the word 'KEYBOARD': its"
                         + " value, 2 characters, is shown as *** in test, job show, the API and the status page (under"
