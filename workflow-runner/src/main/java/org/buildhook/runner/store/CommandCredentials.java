@@ -2,6 +2,7 @@ package org.buildhook.runner.store;
 
 import java.util.List;
 import java.util.Set;
+import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
@@ -193,47 +194,147 @@ final class CommandCredentials {
     private static final String LDAP_NO_VALUE = "[" + LDAP_NO_VALUE_LETTERS + "]*";
 
     /** The same shapes in a text (shell code, a variable's value): the password in group {@code s}. */
-    static final List<Pattern> TEXT = List.of(
-            Pattern.compile("(?<![\\w-])curl\\b" + SAME_COMMAND + "(?:-[A-Za-z]*u|-U|--user|--proxy-user)(?:\\s+|=)?"
+    private static final List<Shape> SHAPES = List.of(
+            Shape.sameCommand("(?<![\\w-])curl\\b", "(?:-[A-Za-z]*u|-U|--user|--proxy-user)(?:\\s+|=)?"
                     + "['\"]?[^\\s:'\"/]*:(?<s>[^\\s'\"]+)"),
-            Pattern.compile("(?<![\\w-])sshpass(?:\\s+-v)*+\\s+-p\\s*['\"]?(?<s>[^\\s'\"]+)"),
-            Pattern.compile("(?<![\\w-])(?:" + MYSQL + ")(?![\\w-])" + SAME_COMMAND + "-p(?<s>[^\\s'\"]+)"),
-            Pattern.compile("(?<![\\w-])(?:" + LOGIN + ")(?:\\s+(?:registry|acr))?\\s+login\\b"
-                    + SAME_COMMAND + "(?:(?:-p|--password)(?:\\s+|=)['\"]?|-p)(?<s>[^\\s'\"-][^\\s'\"]*)"),
-            Pattern.compile("(?<![\\w-])lftp\\b" + SAME_COMMAND + "-u(?:\\s+)?['\"]?[^\\s,'\"]*,(?<s>" + UNQUOTED + ")"),
-            Pattern.compile("(?<![\\w-])(?:" + SAMBA + ")\\b" + SAME_COMMAND + "(?:-U|--user)(?:\\s+|=)?"
+            Shape.of("(?<![\\w-])sshpass(?:\\s+-v)*+\\s+-p\\s*['\"]?(?<s>[^\\s'\"]+)"),
+            Shape.sameCommand("(?<![\\w-])(?:" + MYSQL + ")(?![\\w-])", "-p(?<s>[^\\s'\"]+)"),
+            Shape.sameCommand("(?<![\\w-])(?:" + LOGIN + ")(?:\\s+(?:registry|acr))?\\s+login\\b",
+                    "(?:(?:-p|--password)(?:\\s+|=)['\"]?|-p)(?<s>[^\\s'\"-][^\\s'\"]*)"),
+            Shape.sameCommand("(?<![\\w-])lftp\\b", "-u(?:\\s+)?['\"]?[^\\s,'\"]*,(?<s>" + UNQUOTED + ")"),
+            Shape.sameCommand("(?<![\\w-])(?:" + SAMBA + ")\\b", "(?:-U|--user)(?:\\s+|=)?"
                     + "['\"]?[^\\s%'\"]*%(?<s>" + UNQUOTED + ")"),
             // htpasswd -b FILE USER PASSWORD, and -nb USER PASSWORD (no file): b and n anywhere among its options.
-            Pattern.compile("(?<![\\w-])htpasswd(?=" + htpasswdOptionWith('b') + ")"
+            Shape.of("(?<![\\w-])htpasswd(?=" + htpasswdOptionWith('b') + ")"
                     + "(?!" + htpasswdOptionWith('n') + ")"
                     + HTPASSWD_OPTIONS + OPERAND + OPERAND + "\\s+['\"]?(?<s>" + UNQUOTED + ")"),
-            Pattern.compile("(?<![\\w-])htpasswd(?=" + htpasswdOptionWith('b') + ")"
+            Shape.of("(?<![\\w-])htpasswd(?=" + htpasswdOptionWith('b') + ")"
                     + "(?=" + htpasswdOptionWith('n') + ")"
                     + HTPASSWD_OPTIONS + OPERAND + "\\s+['\"]?(?<s>" + UNQUOTED + ")"),
             // redis-cli -a PASSWORD (--pass PASSWORD: a secret flag by its name, in shell code here).
-            Pattern.compile(START_OF_NAME + "redis-cli" + END_OF_NAME + SAME_COMMAND + "(?:-a|--pass)\\s+['\"]?(?<s>"
+            Shape.sameCommand(START_OF_NAME + "redis-cli" + END_OF_NAME, "(?:-a|--pass)\\s+['\"]?(?<s>"
                     + FRESH + UNQUOTED + ")"),
             // ldapsearch & co -w PASSWORD, -wPASSWORD, -xw PASSWORD; ldappasswd's -a OLD and -s NEW too.
-            Pattern.compile(START_OF_NAME + "(?:" + LDAP + ")" + END_OF_NAME + SAME_COMMAND + "-" + LDAP_NO_VALUE
+            Shape.sameCommand(START_OF_NAME + "(?:" + LDAP + ")" + END_OF_NAME, "-" + LDAP_NO_VALUE
                     + "w\\s*['\"]?(?<s>" + FRESH + UNQUOTED + ")"),
-            Pattern.compile(START_OF_NAME + "ldappasswd" + END_OF_NAME + SAME_COMMAND + "-" + LDAP_NO_VALUE
+            Shape.sameCommand(START_OF_NAME + "ldappasswd" + END_OF_NAME, "-" + LDAP_NO_VALUE
                     + "[was]\\s*['\"]?(?<s>" + FRESH + UNQUOTED + ")"),
-            Pattern.compile(START_OF_NAME + "(?:zip|unzip)" + END_OF_NAME + SAME_COMMAND + "-[A-Za-z0-9]*P\\s*['\"]?(?<s>"
+            Shape.sameCommand(START_OF_NAME + "(?:zip|unzip)" + END_OF_NAME, "-[A-Za-z0-9]*P\\s*['\"]?(?<s>"
                     + FRESH + UNQUOTED + ")"),
-            Pattern.compile(START_OF_NAME + "(?:" + KEYTOOL + ")" + END_OF_NAME + SAME_COMMAND
-                    + "-(?:(?:src|dest)?(?:store|key)pass|new)\\s+['\"]?(?<s>" + FRESH + UNQUOTED + ")"),
-            Pattern.compile(START_OF_NAME + "openssl" + END_OF_NAME + SAME_COMMAND
-                    + "(?:-(?:passin|passout|pass|password)(?:\\s+|=)['\"]?pass:|-(?:k|K|hmac)(?:\\s+|=)['\"]?"
+            Shape.sameCommand(START_OF_NAME + "(?:" + KEYTOOL + ")" + END_OF_NAME,
+                    "-(?:(?:src|dest)?(?:store|key)pass|new)\\s+['\"]?(?<s>" + FRESH + UNQUOTED + ")"),
+            Shape.sameCommand(START_OF_NAME + "openssl" + END_OF_NAME,
+                    "(?:-(?:passin|passout|pass|password)(?:\\s+|=)['\"]?pass:|-(?:k|K|hmac)(?:\\s+|=)['\"]?"
                     + "|-(?:macopt|kdfopt|pkeyopt)(?:\\s+|=)['\"]?(?:hex)?(?:key|pass|secret):)(?<s>" + FRESH
                     + UNQUOTED + ")"),
-            Pattern.compile(START_OF_NAME + "(?:" + MOSQUITTO + ")" + END_OF_NAME + SAME_COMMAND + "(?:-P|--pw)\\s+['\"]?(?<s>"
+            Shape.sameCommand(START_OF_NAME + "(?:" + MOSQUITTO + ")" + END_OF_NAME, "(?:-P|--pw)\\s+['\"]?(?<s>"
                     + FRESH + UNQUOTED + ")"),
-            Pattern.compile(START_OF_NAME + "sqlcmd" + END_OF_NAME + SAME_COMMAND + "-P\\s*['\"]?(?<s>" + FRESH
+            Shape.sameCommand(START_OF_NAME + "sqlcmd" + END_OF_NAME, "-P\\s*['\"]?(?<s>" + FRESH
                     + UNQUOTED + ")"),
-            Pattern.compile(START_OF_NAME + "(?:" + SEVEN_ZIP + ")" + END_OF_NAME + SAME_COMMAND + "-p['\"]?(?<s>"
+            Shape.sameCommand(START_OF_NAME + "(?:" + SEVEN_ZIP + ")" + END_OF_NAME, "-p['\"]?(?<s>"
                     + FRESH + UNQUOTED + ")"));
 
+    /** {@link #SHAPES}' patterns, in their order: the password in group {@code s}. */
+    static final List<Pattern> TEXT = SHAPES.stream().map(Shape::whole).toList();
+
+    /**
+     * A command's password in a text: {@code whole}; for most, {@code start} (the program's name, up to where
+     * {@link #SAME_COMMAND} begins), by which {@link Matches} finds them in time linear in the text's length.
+     */
+    private record Shape(Pattern start, Pattern whole) {
+
+        /** {@code start}, then the rest of its command up to a blank ({@link #SAME_COMMAND}), then {@code rest}. */
+        static Shape sameCommand(String start, String rest) {
+            return new Shape(Pattern.compile(start), Pattern.compile(start + SAME_COMMAND + rest));
+        }
+
+        static Shape of(String whole) {
+            return new Shape(null, Pattern.compile(whole));
+        }
+    }
+
     private CommandCredentials() {
+    }
+
+    /**
+     * The matches of {@link #TEXT}'s pattern {@code k} in {@code text}, one after the other.
+     *
+     * @param k an index of {@link #TEXT}
+     */
+    static Matches matches(int k, String text) {
+        Shape shape = SHAPES.get(k);
+        return new Matches(shape.start() == null ? null : shape.start().matcher(text), shape.whole().matcher(text), text);
+    }
+
+    /**
+     * The matches of a {@link #TEXT} pattern in a text, the same as {@link Matcher#find()} gives them one after the
+     * other, in time linear in the text's length (review40 F2). {@code find()} tries the pattern again at each
+     * occurrence of the program's name, and each try runs to the end of its command ({@link #SAME_COMMAND}): a text
+     * of one command with many such words ({@code sqlcmd sqlcmd …}, 56 KB) cost seconds, at each job start and at
+     * each list that showed the job. Here, once a try from a name failed, the names after it in the same command are
+     * not tried: whatever one of them would match, the first would too ({@code SAME_COMMAND} runs over them).
+     */
+    static final class Matches {
+
+        private final Matcher start;
+        private final Matcher whole;
+        private final String text;
+        /** Where the next name is looked for. */
+        private int from;
+        /** The names that start at or after {@code skipFrom} and end at or before {@code skipTo} are not tried. */
+        private int skipFrom = Integer.MAX_VALUE;
+        private int skipTo = -1;
+
+        private Matches(Matcher start, Matcher whole, String text) {
+            this.start = start;
+            this.whole = whole.useTransparentBounds(true).useAnchoringBounds(false);
+            this.text = text;
+        }
+
+        /**
+         * Finds the next match, as {@link Matcher#find()} does.
+         *
+         * @return whether there is one; then {@link #matcher()} has its groups
+         */
+        boolean find() {
+            if (start == null) {
+                return whole.find();
+            }
+            while (from <= text.length() && start.find(from)) {
+                int at = start.start();
+                int nameEnd = start.end();
+                from = at + 1;
+                if (at >= skipFrom && nameEnd <= skipTo) {
+                    continue; // in the command of a name whose try failed
+                }
+                whole.region(at, text.length());
+                if (whole.lookingAt()) {
+                    from = Math.max(whole.end(), at + 1);
+                    skipFrom = Integer.MAX_VALUE;
+                    skipTo = -1;
+                    return true;
+                }
+                skipFrom = nameEnd;
+                skipTo = commandEnd(at);
+            }
+            return false;
+        }
+
+        /** The matcher of the last match {@link #find()} found. */
+        Matcher matcher() {
+            return whole;
+        }
+
+        /** Where the command that {@code at} is in ends: its first {@code \n}, {@code |}, {@code ;} or {@code &}. */
+        private int commandEnd(int at) {
+            for (int i = at; i < text.length(); i++) {
+                char c = text.charAt(i);
+                if (c == '\n' || c == '|' || c == ';' || c == '&') {
+                    return i;
+                }
+            }
+            return text.length();
+        }
     }
 
     /**

@@ -314,12 +314,13 @@ public final class Redaction {
             }
         }
         if (CommandCredentials.mayHoldProgram(out)) {
-            for (Pattern command : CommandCredentials.TEXT) {
+            for (int k = 0; k < CommandCredentials.TEXT.size(); k++) {
                 // Again on its own output while it hides more: the next password of the same command
                 // (ldappasswd -w BIND -a OLD -s NEW, openssl -passin pass:IN -passout pass:OUT; mask38).
                 for (String before = null; !out.equals(before); ) {
                     before = out;
-                    out = maskGroups(command, out);
+                    CommandCredentials.Matches m = CommandCredentials.matches(k, out);
+                    out = maskGroups(m::find, m.matcher(), out);
                 }
             }
         }
@@ -469,10 +470,10 @@ public final class Redaction {
             }
         }
         if (CommandCredentials.mayHoldProgram(text)) {
-            for (Pattern command : CommandCredentials.TEXT) {
-                Matcher c = command.matcher(text);
+            for (int k = 0; k < CommandCredentials.TEXT.size(); k++) {
+                CommandCredentials.Matches c = CommandCredentials.matches(k, text);
                 while (c.find()) {
-                    if (!text.startsWith("$", c.start("s"))) {
+                    if (!text.startsWith("$", c.matcher().start("s"))) {
                         return Optional.of("a password on a command line (curl -u user:password, sshpass -p, mysql -p…)");
                     }
                 }
@@ -549,9 +550,14 @@ public final class Redaction {
     /** {@code text} with the groups s, s2, s3 of each match of {@code pattern} replaced by {@code ***}. */
     private static String maskGroups(Pattern pattern, String text) {
         Matcher m = pattern.matcher(text);
+        return maskGroups(m::find, m, text);
+    }
+
+    /** {@code text} with the groups s, s2, s3 of each match that {@code find} finds into {@code m} replaced. */
+    private static String maskGroups(java.util.function.BooleanSupplier find, Matcher m, String text) {
         StringBuilder b = new StringBuilder();
         int last = 0;
-        while (m.find()) {
+        while (find.getAsBoolean()) {
             for (String group : GROUPS) {
                 int start = start(m, group);
                 if (start >= 0 && !text.startsWith(MASK, start) && !text.startsWith("$", start)) {

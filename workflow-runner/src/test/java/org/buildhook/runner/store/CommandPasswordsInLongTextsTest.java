@@ -1,0 +1,73 @@
+package org.buildhook.runner.store;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.Set;
+import java.util.regex.Matcher;
+import org.junit.jupiter.api.Test;
+
+/**
+ * review40 F2: a command's password pattern ({@link CommandCredentials#TEXT}) was tried by {@link Matcher#find()} at
+ * each occurrence of its program's name, and each try ran to the end of the command: a text of one command with many
+ * such words cost its redaction seconds of CPU (64 KiB of {@code 7z 7z …}: 7 s), at each job start and each list that
+ * showed the job. {@link CommandCredentials.Matches} finds the same matches in linear time.
+ */
+class CommandPasswordsInLongTextsTest {
+
+    private static final String[] PIECES = {"curl", "sshpass", "mysql", "docker", "az acr", " login", "lftp",
+        "smbclient", "htpasswd", "redis-cli", "ldapsearch", "ldappasswd", "zip", "keytool", "openssl", "mosquitto_pub",
+        "sqlcmd", "7z", " ", " ", " ", " ", "\t", "-a ", "-u ", "-U ", "-p", "-w", "-xw", "-P", "-k ", "-s ", "-v ",
+        "-storepass ", "-passin ", "pass:", "--pass ", "--pw ", "--user=", "deploy", ":", ",", "%", "pw", "-b ",
+        "-nb ", "-C 10 ", "f ", "u ", ";", "&&", "|", "'", "\"", "$", "***", "\n", "x", ".", "-K ", "-hmac ",
+        "-macopt ", "key:", "-", "/usr/bin/"};
+
+    /** On many seeded texts with several programs in one command: the same matches, in the same order, as find(). */
+    @Test
+    void findsTheMatchesThatFindFindsInTheSameOrder() {
+        Random random = new Random(40);
+        int matches = 0;
+        for (int n = 0; n < 30_000; n++) {
+            // Half of them begin with a program, so that many match; the rest may hold one anywhere, or none.
+            StringBuilder b = new StringBuilder(n % 2 == 0 ? PIECES[random.nextInt(18)] + " " : "");
+            for (int k = random.nextInt(30); k >= 0; k--) {
+                b.append(PIECES[random.nextInt(PIECES.length)]);
+            }
+            String text = b.toString();
+            for (int k = 0; k < CommandCredentials.TEXT.size(); k++) {
+                List<String> expected = new ArrayList<>();
+                Matcher m = CommandCredentials.TEXT.get(k).matcher(text);
+                while (m.find()) {
+                    expected.add(m.start() + "-" + m.end() + ":" + m.start("s"));
+                }
+                List<String> found = new ArrayList<>();
+                CommandCredentials.Matches c = CommandCredentials.matches(k, text);
+                while (c.find()) {
+                    found.add(c.matcher().start() + "-" + c.matcher().end() + ":" + c.matcher().start("s"));
+                }
+                assertThat(found).as("%s in %s", CommandCredentials.TEXT.get(k), text).isEqualTo(expected);
+                matches += found.size();
+            }
+        }
+        assertThat(matches).as("texts with passwords on a command line were tried").isGreaterThan(1_000);
+    }
+
+    /** 64 KiB of one program's name, again and again, for each of four programs: well under a second each now. */
+    @Test
+    void aLongCommandOfManyProgramNamesIsRedactedInLinearTime() {
+        ThreadMXBean threads = ManagementFactory.getThreadMXBean();
+        Redaction.redactText("sqlcmd mysql 7z curl -u u:p-w0rd", Set.of()); // loaded and compiled before it counts
+        long cpu = threads.getCurrentThreadCpuTime();
+        for (String word : List.of("sqlcmd ", "mysql ", "7z ", "curl ")) {
+            String text = word.repeat(65_536 / word.length()) + "-p s3cr3t-pw";
+            assertThat(Redaction.redactText(text, Set.of())).startsWith(word + word);
+        }
+        long used = threads.getCurrentThreadCpuTime() - cpu;
+        // Before: 12 to 20 s of this thread's CPU; after: 0.1 to 0.5 s.
+        assertThat(used).as("thread CPU, ns").isLessThan(4_000_000_000L);
+    }
+}
