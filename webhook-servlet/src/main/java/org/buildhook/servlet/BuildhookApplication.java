@@ -665,32 +665,25 @@ public final class BuildhookApplication implements AutoCloseable {
     }
 
     private static String ids(java.util.List<org.buildhook.runner.store.Job> jobs) {
-        String named = jobs.stream().limit(JOBS_NAMED).map(j -> j.id() + " (delivery " + j.deliveryId() + ")")
+        return named(jobs.stream().map(j -> new Store.JobOfDelivery(j.id(), j.deliveryId())).toList());
+    }
+
+    /** {@code J (delivery D), …}: the first {@link #JOBS_NAMED} of {@code jobs}, then {@code and N more}. */
+    private static String named(java.util.List<Store.JobOfDelivery> jobs) {
+        String named = jobs.stream().limit(JOBS_NAMED).map(j -> j.jobId() + " (delivery " + j.deliveryId() + ")")
                 .collect(java.util.stream.Collectors.joining(", "));
         return jobs.size() > JOBS_NAMED ? named + " and " + (jobs.size() - JOBS_NAMED) + " more" : named;
     }
 
     /**
-     * The jobs {@code stop} says were cancelled now, as {@code (J (delivery D), … and N more)}, found by the message
-     * the cancel gave them ({@code why}, which names this reload's rules): the replay the WARN advises needs the
-     * delivery (tryout38 F7: it named none). Empty when none is found or the store does not answer.
+     * The jobs {@code stop} says were cancelled now, as {@code (J (delivery D), … and N more)}: the replay the WARN
+     * advises needs the delivery (tryout38 F7: it named none). Those this cancel made, as the store returned them
+     * (follow40: they were looked up afterwards by the message the cancel gave them, which named an earlier cancel's
+     * jobs too had it given them the same one, and missed a job whose cancel was still to be seen by its node). Empty
+     * when there is none.
      */
-    private static String cancelledNow(Store store, Store.RuleNotInForce stop, String why) {
-        try {
-            java.util.List<org.buildhook.runner.store.Job> jobs = store.jobs(new org.buildhook.runner.store.JobQuery(
-                    org.buildhook.runner.store.JobState.CANCELLED, stop.rule(), null, null, 500)).items().stream()
-                    .filter(j -> j.message() != null && j.message().endsWith(why)).toList();
-            if (jobs.isEmpty()) {
-                return "";
-            }
-            int listed = Math.min(jobs.size(), JOBS_NAMED);
-            int more = Math.max(jobs.size(), stop.cancelled()) - listed;
-            return " (" + jobs.stream().limit(JOBS_NAMED).map(j -> j.id() + " (delivery " + j.deliveryId() + ")")
-                    .collect(java.util.stream.Collectors.joining(", ")) + (more > 0 ? " and " + more + " more" : "")
-                    + ")";
-        } catch (RuntimeException e) {
-            return "";
-        }
+    static String cancelledNow(Store.RuleNotInForce stop) {
+        return stop.jobs().isEmpty() ? "" : " (" + named(stop.jobs()) + ")";
     }
 
     /** The rule in force whose {@code renamed-from} names {@code rule}, if one does (tryout36 F8). */
@@ -767,8 +760,7 @@ public final class BuildhookApplication implements AutoCloseable {
                     renamedTo(renames, rule)))) {
                 LOG.warn("rule '{}' is disabled or removed {}: {} of its stored job(s) still to run (queued, waiting or"
                         + " awaiting an approval) will not run: cancelled{}; jobs of it already running go on{}",
-                        stop.rule(), where, stop.cancelled(), cancelledNow(store, stop, notInForce(stop.rule(), where,
-                                renamedTo(renames, stop.rule()))),
+                        stop.rule(), where, stop.cancelled(), cancelledNow(stop),
                         renamedTo(renames, stop.rule()).map(to -> "; rule '" + to
                                 + "' is renamed from it (renamed-from): for a job of the new name, replay a job's"
                                 + " delivery: buildhook replay DELIVERY --rule " + to).orElse(""));

@@ -184,6 +184,16 @@ class BuildhookApplicationTest {
             Files.writeString(rules, "rules: []\n");
             org.awaitility.Awaitility.await().atMost(Duration.ofMinutes(1)).until(() -> app.store().job(removed)
                     .orElseThrow().job().state() == org.buildhook.runner.store.JobState.CANCELLED);
+            // Its WARN names the job this reload cancelled, not the one the first reload did (follow40: the jobs were
+            // looked up by their message afterwards; now the store returns those it cancelled).
+            org.awaitility.Awaitility.await().atMost(Duration.ofMinutes(1)).until(() -> log.list.stream()
+                    .filter(e -> e.getFormattedMessage().contains("will not run: cancelled")).count() == 2);
+            assertThat(log.list).extracting(ILoggingEvent::getFormattedMessage)
+                    .filteredOn(m -> m.contains("will not run: cancelled")).last().asString()
+                    .contains(": 1 of its stored job(s) still to run (queued, waiting or awaiting an approval) will not"
+                            + " run: cancelled (" + removed + " (delivery " + app.store().job(removed).orElseThrow()
+                                    .job().deliveryId() + ")); jobs of it already running go on")
+                    .doesNotContain(job);
         } finally {
             appLog.detachAppender(log);
         }

@@ -779,8 +779,22 @@ public final class Store implements AutoCloseable {
      *
      * @param rule      the rule's name, disabled or removed in the rules in force
      * @param cancelled its jobs (and on-success steps) still to run that were (would be) cancelled
+     * @param jobs      those jobs, oldest first ({@code cancelled} of them): the ones this call cancelled (would
+     *                  cancel), never another call's, so that what is said of them names these only (follow40)
      */
-    public record RuleNotInForce(String rule, int cancelled) {
+    public record RuleNotInForce(String rule, int cancelled, List<JobOfDelivery> jobs) {
+        public RuleNotInForce {
+            jobs = List.copyOf(jobs);
+        }
+    }
+
+    /**
+     * A job and the delivery it was made for, as a warning names them (a replay needs the delivery).
+     *
+     * @param jobId      the job's id
+     * @param deliveryId its delivery's id
+     */
+    public record JobOfDelivery(String jobId, String deliveryId) {
     }
 
     /**
@@ -806,12 +820,13 @@ public final class Store implements AutoCloseable {
     public List<RuleNotInForce> cancelJobsOfRules(java.util.Set<String> rules,
             java.util.function.Function<String, String> message) {
         List<String[]> found = jobsOf(rules);
-        Map<String, Integer> cancelled = new java.util.TreeMap<>();
+        Map<String, List<JobOfDelivery>> cancelled = new java.util.TreeMap<>();
         boolean woke = false;
         for (String[] job : found) {
             DeliveryWriter.Cancel done = writer.cancel(job[0], message.apply(job[1]), true);
             if (done != DeliveryWriter.Cancel.ENDED) {
-                cancelled.merge(job[1], 1, Integer::sum);
+                cancelled.computeIfAbsent(job[1], r -> new java.util.ArrayList<>())
+                        .add(new JobOfDelivery(job[0], job[2]));
             }
             woke |= done == DeliveryWriter.Cancel.CANCELLED_AND_WOKE;
         }
@@ -831,9 +846,9 @@ public final class Store implements AutoCloseable {
      * @throws StoreUnavailableException when the store cannot be reached
      */
     public List<RuleNotInForce> jobsOfRules(java.util.Set<String> rules) {
-        Map<String, Integer> left = new java.util.TreeMap<>();
+        Map<String, List<JobOfDelivery>> left = new java.util.TreeMap<>();
         for (String[] job : jobsOf(rules)) {
-            left.merge(job[1], 1, Integer::sum);
+            left.computeIfAbsent(job[1], r -> new java.util.ArrayList<>()).add(new JobOfDelivery(job[0], job[2]));
         }
         return byRule(left);
     }
@@ -999,24 +1014,29 @@ public final class Store implements AutoCloseable {
         });
     }
 
-    private static List<RuleNotInForce> byRule(Map<String, Integer> counts) {
-        return counts.entrySet().stream().map(e -> new RuleNotInForce(e.getKey(), e.getValue())).toList();
+    private static List<RuleNotInForce> byRule(Map<String, List<JobOfDelivery>> jobs) {
+        return jobs.entrySet().stream().map(e -> new RuleNotInForce(e.getKey(), e.getValue().size(), e.getValue()))
+                .toList();
     }
 
-    /** The id and rule of each job still to run, neither a re-run nor a follow-up, of a rule in {@code rules}. */
+    /**
+     * The id, rule and delivery of each job still to run, neither a re-run nor a follow-up, of a rule in {@code
+     * rules}, oldest first.
+     */
     private List<String[]> jobsOf(java.util.Set<String> rules) {
         if (rules.isEmpty()) {
             return List.of();
         }
         return db.read("read the jobs of rules no longer in force", c -> {
             List<String[]> out = new java.util.ArrayList<>();
-            try (PreparedStatement p = c.prepareStatement("SELECT id, rule_name, parent_id FROM jobs WHERE rerun_of IS NULL"
+            try (PreparedStatement p = c.prepareStatement("SELECT id, rule_name, parent_id, delivery_id FROM jobs WHERE"
+                    + " rerun_of IS NULL"
                     + " AND state IN ('QUEUED', 'WAITING', 'AWAITING_APPROVAL') ORDER BY id");
                     ResultSet rs = p.executeQuery()) {
                 while (rs.next()) {
                     // Follow-ups (parent_id set, named "rule/on-…") follow a command that ran: not cancelled.
                     if (rs.getString(3) == null && rules.contains(rs.getString(2))) {
-                        out.add(new String[] {rs.getString(1), rs.getString(2)});
+                        out.add(new String[] {rs.getString(1), rs.getString(2), rs.getString(4)});
                     }
                 }
             }

@@ -280,14 +280,23 @@ abstract class AbstractApprovalTest extends AbstractWorkflowTest {
         String running = first.get(0);
         assertThat(store.approve(running, "alice")).isTrue();
         await().atMost(Duration.ofSeconds(30)).until(() -> job(running).state() == JobState.RUNNING);
-        List<String> second = deliver(rules, 2).jobIds();
+        org.buildhook.runner.store.AcceptResult secondDelivery = deliver(rules, 2);
+        List<String> second = secondDelivery.jobIds();
         String awaiting = second.get(0);
         String otherRule = second.get(1);
         assertThat(job(otherRule).ruleName()).isEqualTo("other");
 
         // The file now has only 'other' enabled: 'deploy' was taken out (a rule never named is never cancelled).
         assertThat(store.cancelJobsOfRules(java.util.Set.of("deploy", "never-had"), r -> "rule " + r))
-                .containsExactly(new org.buildhook.runner.store.Store.RuleNotInForce("deploy", 1));
+                .containsExactly(new org.buildhook.runner.store.Store.RuleNotInForce("deploy", 1, List.of(
+                        new org.buildhook.runner.store.Store.JobOfDelivery(awaiting, secondDelivery.deliveryId()))));
+        // A second cancel in a row, with the same message, returns its own job only (follow40: the WARN named the
+        // jobs found by their message afterwards, which an earlier cancel's jobs had too).
+        org.buildhook.runner.store.AcceptResult third = deliver(rules, 3);
+        assertThat(store.cancelJobsOfRules(java.util.Set.of("deploy"), r -> "rule " + r))
+                .containsExactly(new org.buildhook.runner.store.Store.RuleNotInForce("deploy", 1, List.of(
+                        new org.buildhook.runner.store.Store.JobOfDelivery(third.jobIds().get(0),
+                                third.deliveryId()))));
 
         assertState(job(awaiting), JobState.CANCELLED);
         assertThat(job(awaiting).message()).isEqualTo("not started: rule deploy");
@@ -356,7 +365,12 @@ abstract class AbstractApprovalTest extends AbstractWorkflowTest {
     /** Takes rule 'flaky' out: its job {@code id}, waiting for retry 1 of 2, is cancelled at once, saying why. */
     private void assertFlakyTakenOutCancelsItsJobAtOnceSayingWhy(String id) {
         assertThat(store.cancelJobsOfRules(java.util.Set.of("flaky"), r -> "its rule '" + r + "' is removed"))
-                .containsExactly(new org.buildhook.runner.store.Store.RuleNotInForce("flaky", 1));
+                .singleElement().satisfies(stop -> {
+                    assertThat(stop.rule()).isEqualTo("flaky");
+                    assertThat(stop.cancelled()).isEqualTo(1);
+                    assertThat(stop.jobs()).extracting(org.buildhook.runner.store.Store.JobOfDelivery::jobId)
+                            .containsExactly(id);
+                });
 
         assertState(job(id), JobState.CANCELLED);
         assertThat(job(id).message()).isEqualTo("cancelled while waiting for retry 1 of 2; attempt 1 exited with 3;"
