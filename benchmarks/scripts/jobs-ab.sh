@@ -24,7 +24,12 @@
 # HOOK=COMMAND: runs `COMMAND start SERVER-PID RUN/LABEL` just before the N deliveries and `COMMAND stop SERVER-PID
 # RUN/LABEL` just after them (a profiler, docs/BENCHMARKS.md, "Seventh pass").
 # RATE=R: the N deliveries paced at R per second from 4 senders (as vs-adnanh.sh's paced run) instead of a burst
-# from 16: start_p50_ms is then the send -> command start delay of a server that is not saturated.
+# from 16: start_p50_ms is then the send -> command start delay of a server that is not saturated. The PRE deliveries
+# are paced too, unless PRE_BURST=1: then they come from 16 senders as fast as answered, waited for to their last
+# command, as vs-adnanh.sh's saturating run before its paced one. Each set leaves RUN/LABEL/load.lat (build id, send
+# time in µs since the epoch, answer ms: its first 4 lines are the senders' first requests). LOAD_JAR: the load
+# generator's jar (default: benchmarks/target/benchmarks.jar), e.g. one built from another commit, to compare two
+# generators on the same server build (docs/BENCHMARKS.md, "Thirty-second pass").
 # create_us=B/A: the system CPU of one file creation in the set's folder just before and just after the N deliveries
 # (create-cost.py): a job creates three (payload copy, log folder, log file), and on this machine's ext4 without a
 # journal their price follows what other programs deleted nearby in the last minutes (docs/BENCHMARKS.md,
@@ -57,9 +62,9 @@ bench_trace_script "$work"
 send() { # first-build-id requests trace-file
   local trace=(--trace "$3")
   [[ ${MODE:-jobs} != nomatch ]] || trace=()
-  java -cp "$jar" org.buildhook.benchmarks.load.LoadGenerator --url "http://127.0.0.1:$port/webhook" --style jobserv \
-      --secret-file "$work/secret" --fixture "$top/fixtures/build-67-passed.json" --first-build-id "$1" \
-      --requests "$2" --warmup 0 "${pace[@]}" "${trace[@]}"
+  java -cp "${LOAD_JAR:-$jar}" org.buildhook.benchmarks.load.LoadGenerator --url "http://127.0.0.1:$port/webhook" \
+      --style jobserv --secret-file "$work/secret" --fixture "$top/fixtures/build-67-passed.json" --first-build-id "$1" \
+      --requests "$2" --warmup 0 "${pace[@]}" "${trace[@]}" "${@:4}"
 }
 pace=(--concurrency 16)
 [[ -z ${RATE:-} ]] || pace=(--concurrency 4 --rate "$RATE")
@@ -84,7 +89,14 @@ for set in "$@"; do
   pid=$!
   bench_wait_for_port "$port"
   sleep 2
-  (( pre == 0 )) || send 9000000 "$pre" "$trace" > "$dir/pre.out"
+  if (( pre > 0 )) && [[ ${PRE_BURST:-0} == 1 ]]; then
+    measured_pace=("${pace[@]}")
+    pace=(--concurrency 16)
+    send 9000000 "$pre" "$trace" > "$dir/pre.out"
+    pace=("${measured_pace[@]}")
+  elif (( pre > 0 )); then
+    send 9000000 "$pre" "$trace" > "$dir/pre.out"
+  fi
   if [[ $label == nicedpool* ]]; then
     for t in /proc/$pid/task/*; do
       case $(cat "$t/comm") in db-scheduler-po*) renice -n 10 -p "${t##*/}" > /dev/null;; esac
@@ -105,7 +117,7 @@ for set in "$@"; do
   [[ -z ${HOOK:-} ]] || "$HOOK" start "$pid" "$dir"
   create_before=$(python3 "$top/benchmarks/scripts/create-cost.py" "$dir/create-probe-before")
   before=$(bench_cpu_ticks "$pid")
-  send 1000000 "$requests" "$trace" > "$dir/load.out"
+  send 1000000 "$requests" "$trace" --latencies "$dir/load.lat" > "$dir/load.out"
   after=$(bench_cpu_ticks "$pid")
   create_after=$(python3 "$top/benchmarks/scripts/create-cost.py" "$dir/create-probe-after")
   [[ -z ${HOOK:-} ]] || "$HOOK" stop "$pid" "$dir"

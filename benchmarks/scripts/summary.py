@@ -29,9 +29,10 @@ def num(found, label, key):
 def warm_paced_p99(folder, label, senders=4):
     """The paced run's answer p99 (nearest rank, as Percentiles.java) without each sender's first request, averaged
     over the rounds' LABEL-paced*.lat files (build id, send time in µs, answer ms); None if there are none. The first
-    requests pay for their connection's set-up and for the load generator's own start (a fresh JVM): in the 2026-12-05
+    requests paid for their connection's set-up and for the load generator's own start (a fresh JVM): in the 2026-12-05
     run they were the three slowest answers of every paced run of both receivers (docs/BENCHMARKS.md, thirty-first
-    pass)."""
+    pass). Since the thirty-second pass the generator opens its connections and warms its signing before its clock
+    starts; what a first request still carries is the receiver's first request on a connection after the burst."""
     values = []
     for path in sorted(glob.glob(os.path.join(folder, label + "-paced*.lat"))):
         with open(path, encoding="utf-8") as f:

@@ -45,19 +45,32 @@ final class HttpConnection implements AutoCloseable {
 
     /** Sends one POST and returns the answer's status code once its body has been read. */
     int post(String header, String value, byte[] body) throws IOException {
-        if (socket == null) {
-            connect();
-        }
+        open();
         try {
             out.write(head);
-            out.write((header + ": " + value + "\r\nContent-Length: " + body.length + "\r\n\r\n")
-                    .getBytes(StandardCharsets.US_ASCII));
+            out.write(fields(header, value, body.length));
             out.write(body);
             out.flush();
             return readAnswer();
         } catch (IOException e) {
             close();
             throw e;
+        }
+    }
+
+    /**
+     * The request's header lines after the fixed ones: the signature header, the body's length in bytes, and the blank
+     * line that ends the head (US-ASCII).
+     */
+    static byte[] fields(String header, String value, int length) {
+        return (header + ": " + value + "\r\nContent-Length: " + length + "\r\n\r\n")
+                .getBytes(StandardCharsets.US_ASCII);
+    }
+
+    /** Opens the connection now if it is not open, instead of at the next {@link #post}. */
+    void open() throws IOException {
+        if (socket == null) {
+            connect();
         }
     }
 

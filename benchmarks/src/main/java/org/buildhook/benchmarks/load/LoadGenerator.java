@@ -14,6 +14,9 @@ import java.util.concurrent.Executors;
  * commands started and finished. A warm-up phase (its own build ids) runs first and is waited for
  * to its last command, so it never mixes into the figures. {@code --rate R} paces the measured
  * phase to at most R requests per second (warm-up is never paced); 0, the default, saturates.
+ * Before each phase's clock starts, every sender opens its connection and signs a body it never sends, so that
+ * neither this JVM's own start nor a connection's set-up is inside a measured answer, and a paced phase's first
+ * bodies go out on time (docs/BENCHMARKS.md, thirty-second pass).
  *
  * <pre>
  * java -cp benchmarks/target/benchmarks.jar org.buildhook.benchmarks.load.LoadGenerator \
