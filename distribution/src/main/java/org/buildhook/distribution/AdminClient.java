@@ -2,6 +2,7 @@ package org.buildhook.distribution;
 
 import org.buildhook.core.IoProblems;
 import org.buildhook.core.LogSafe;
+import org.buildhook.servlet.FollowMarks;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
@@ -101,10 +102,31 @@ final class AdminClient {
      * @param raw where the bytes of a 2xx answer go, or null; an error's body never goes there
      */
     long copy(String path, Writer out, java.io.OutputStream raw) {
+        return copy(path, out, raw, null);
+    }
+
+    /**
+     * As {@link #copy(String, Writer, java.io.OutputStream)}, for a follow asked with {@code mark=1}: when the answer
+     * has a {@link FollowMarks#HEADER}, the server's own lines come without their mark, and {@code unmarked} is given
+     * what took it off (which says whether the last line was the server's) before anything is read; else it is given
+     * null (a server that does not mark, or an error's answer).
+     *
+     * @param unmarked told of each answer, or null to read the answer as it came
+     */
+    long copy(String path, Writer out, java.io.OutputStream raw,
+            java.util.function.Consumer<FollowMarks.Unmarking> unmarked) {
         HttpResponse<InputStream> response = send(request(path).GET().build(), HttpResponse.BodyHandlers.ofInputStream());
         long[] bytes = {0};
         boolean[] answer = {false};
-        InputStream counted = new java.io.FilterInputStream(response.body()) {
+        String mark = response.statusCode() / 100 == 2 ? response.headers().firstValue(FollowMarks.HEADER).orElse(null)
+                : null;
+        InputStream sent = response.body();
+        if (unmarked != null) {
+            FollowMarks.Unmarking unmarking = mark == null ? null : new FollowMarks.Unmarking(sent, mark);
+            sent = unmarking == null ? sent : unmarking;
+            unmarked.accept(unmarking);
+        }
+        InputStream counted = new java.io.FilterInputStream(sent) {
             @Override
             public int read() throws IOException {
                 int b = super.read();

@@ -7,6 +7,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import org.buildhook.core.LogSafe;
 import org.buildhook.servlet.FollowEndLine;
+import org.buildhook.servlet.FollowMarks;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -83,6 +84,12 @@ final class LogsCommand implements Callable<Integer> {
      */
     private TerminalText escaped;
 
+    /**
+     * What took the mark off the server's own lines of the last follow's answer ({@link FollowMarks}), which says
+     * whether its last line was the server's; null when that answer had no mark (a server that does not mark them).
+     */
+    private FollowMarks.Unmarking marks;
+
     /** Where the log's bytes go as they came (the process's standard output), or null: its text goes to out. */
     private java.io.OutputStream bytes;
 
@@ -94,6 +101,9 @@ final class LogsCommand implements Callable<Integer> {
         params.put("follow", follow ? "1" : null);
         // The follow ends with the job's state once the job has ended: no request needed after it (tryout38 F2).
         params.put("state", follow ? "1" : null);
+        // The server's own lines of the follow (the end line, the stop's) marked, so that a job's output printing
+        // the same cannot pass for them (follow40).
+        params.put("mark", follow ? "1" : null);
         AdminClient client = admin.client();
         Integer followed = attempt;
         if (follow && attempt == null) {
@@ -128,13 +138,22 @@ final class LogsCommand implements Callable<Integer> {
         }
         JsonNode job;
         while (true) {
+            // Whether the last line is the server's own: known from a server that marks its lines (mark=1), not from
+            // one that does not (an older build), whose line a job's output could print too.
+            boolean marking = marks != null;
+            boolean theServers = marking && marks.lastLineMarked();
             FollowEndLine.Ended end = FollowEndLine.read(copied.last()).orElse(null);
-            if (end != null && end.jobId().equals(id) && ended(end.state())) {
+            if (end != null && end.jobId().equals(id) && ended(end.state()) && theServers) {
                 // The server's last line of a follow of a job that ended (state=1), already printed as the command's
-                // own last line would be. A job's output may read the same: the job's detail, when the server still
-                // answers, says how it stands; when it does not (stopped: its port closed just after the follow),
-                // that line is the job's end, whether the job ended just before or during the stop (tryout38 F2,
-                // fixes38 F1: the follow then missed its last line, or exited 3).
+                // own last line would be: the job's end, whether the server still answers or not.
+                return end.state().equals("SUCCEEDED") ? ExitCodes.OK : ExitCodes.FAILED;
+            }
+            if (end != null && end.jobId().equals(id) && ended(end.state()) && !marking) {
+                // The same from a server that does not mark its lines. A job's output may read the same: the job's
+                // detail, when the server still answers, says how it stands; when it does not (stopped: its port
+                // closed just after the follow), that line is taken for the job's end, whether the job ended just
+                // before or during the stop (tryout38 F2, fixes38 F1: the follow then missed its last line, or
+                // exited 3).
                 try {
                     job = jobDetail(client).path("job");
                 } catch (CommandFailure e) {
@@ -148,7 +167,8 @@ final class LogsCommand implements Callable<Integer> {
                     break;
                 }
             }
-            if (copied.last().startsWith(FOLLOW_STOPPED)) {
+            // A line that only reads like the server's, from a server that marks its own, is the job's output.
+            if (copied.last().startsWith(FOLLOW_STOPPED) && (theServers || !marking)) {
                 // Most likely the server's notice that it could not read its store, which said what to do;
                 // but a job's own last line may read the same: only a job that has ended tells them apart.
                 try {
@@ -343,12 +363,14 @@ final class LogsCommand implements Callable<Integer> {
         java.io.Writer text = marking != null ? java.io.Writer.nullWriter() : copied;
         java.io.OutputStream raw = marking != null ? marking : bytes;
         long began = System.nanoTime();
-        long printed = client.copy(AdminClient.withQuery("jobs/" + id + "/log", params), text, raw);
+        long printed = client.copy(AdminClient.withQuery("jobs/" + id + "/log", params), text, raw, m -> marks = m);
         // One follow lasts at most the server's limit (10 minutes): a job that runs longer is followed
         // again from where the last one stopped, in the same attempt, so 'logs -f JOB && next' waits for
         // the job's end, not for the limit (it printed the job as RUNNING and exited 1).
-        // A follow the server ended at once (a note that the log is on another node) is not taken up again.
-        while (follow && followed != null && !copied.last().startsWith(NOTE)
+        // A follow the server ended at once (a note that the log is on another node) is not taken up again; from a
+        // server that marks its lines, a job's own line that begins as the note does is no such end (follow40).
+        while (follow && followed != null
+                && !(copied.last().startsWith(NOTE) && (marks == null || marks.lastLineMarked()))
                 && System.nanoTime() - began > MIN_FOLLOW.toNanos()) {
             JsonNode detail = jobDetail(client);
             JsonNode last = lastAttempt(detail, followed);
@@ -357,7 +379,7 @@ final class LogsCommand implements Callable<Integer> {
             }
             params.put("from", printed);
             began = System.nanoTime();
-            printed += client.copy(AdminClient.withQuery("jobs/" + id + "/log", params), text, raw);
+            printed += client.copy(AdminClient.withQuery("jobs/" + id + "/log", params), text, raw, m -> marks = m);
         }
         if (escaped != null) {
             try {

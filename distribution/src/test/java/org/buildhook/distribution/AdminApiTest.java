@@ -240,19 +240,19 @@ class AdminApiTest {
 
         try (ApplicationLog warned = new ApplicationLog("org.buildhook.servlet.IgnoredLogParameters")) {
             for (String ignored : new String[] {"offset=abc", "offset=5", "_=1733300000", "attempt=1&Attempt=1",
-                    "follow=yes", "notes=2&from=0", "from=5", "length=3", "length=x", "follow=1&notes=1"}) {
+                    "follow=yes", "notes=2&from=0", "from=5", "length=3", "length=x", "follow=1&notes=1", "mark=1"}) {
                 HttpResponse<String> answer = server.get(log + "?" + ignored);
                 assertThat(answer.statusCode()).as(ignored).isEqualTo(200);
                 assertThat(answer.body()).as(ignored).isEqualTo(whole);
                 assertThat(answer.headers().firstValue("Deprecation")).as(ignored).hasValue("@1796342400");
             }
-            // The first of each kind, once: unknown, follow, notes, from, length, notes+follow.
-            assertThat(warned.warnings()).hasSize(6).allSatisfy(line -> assertThat(line)
+            // The first of each kind, once: unknown, follow, notes, from, length, notes+follow, mark.
+            assertThat(warned.warnings()).hasSize(7).allSatisfy(line -> assertThat(line)
                     .startsWith("GET /api/jobs/{id}/log (from token@127.0.0.1): ")
                     .endsWith("; answered as before 2026-12-04, deprecated since then: a later version answers 400"
                             + " (docs/operations.md); logged once per start"));
             assertThat(warned.warnings().get(0)).contains("unknown parameter 'offset' of the log, ignored; known:"
-                    + " attempt, follow, from, notes, length, state (from=N starts at byte N with follow=1 or notes=1; to"
+                    + " attempt, follow, from, notes, length, state, mark (from=N starts at byte N with follow=1 or notes=1; to"
                     + " read the log from byte N, send the header 'Range: bytes=N-')");
             assertThat(warned.warnings()).anySatisfy(line -> assertThat(line).contains("'follow=yes' is taken as"
                     + " follow=0: 'follow' must be 1 (or true), 0 (or false), or left out"));
@@ -274,6 +274,20 @@ class AdminApiTest {
         }
         assertThat(server.get(log + "?notes=1&from=5&length=3").body()).isEqualTo("one");
         assertThat(server.get(log + "?follow=1&attempt=1&from=9").body()).isEqualTo("line two 67\n");
+
+        // mark=1 (follow40): the server's own line, the end line of state=1, begins with the answer's mark and a
+        // space; the same follow without it has neither the header nor the mark.
+        String end = "[buildhook] job " + jobId + " SUCCEEDED: exited with 0 (1 attempt(s))\n";
+        HttpResponse<String> plain = server.get(log + "?follow=1&state=1");
+        assertThat(plain.headers().firstValue("X-Buildhook-Follow-Mark")).isEmpty();
+        assertThat(plain.body()).isEqualTo(whole + end);
+        HttpResponse<String> marked = server.get(log + "?follow=1&state=1&mark=1");
+        assertThat(marked.headers().firstValue("Deprecation")).isEmpty();
+        String mark = marked.headers().firstValue("X-Buildhook-Follow-Mark").orElseThrow();
+        assertThat(mark).matches("[0-9a-f]{32}");
+        assertThat(marked.body()).isEqualTo(whole + mark + " " + end);
+        assertThat(server.get(log + "?follow=1&state=1&mark=1").headers().firstValue("X-Buildhook-Follow-Mark"))
+                .as("a new mark for each answer").isNotEqualTo(java.util.Optional.of(mark));
     }
 
     @Test

@@ -1099,6 +1099,11 @@ public final class BuildhookApplication implements AutoCloseable {
             LOG.info("stopping: no new job starts; running jobs get up to {} (runner.shutdown-grace), then their"
                     + " process trees are killed and they run again after the next start",
                     org.buildhook.runner.rules.Durations.describe(config.engine().shutdownGrace()));
+            // As drain() does: the follows of jobs' logs end once the engine has stopped, each with the rest of its
+            // log and a last line saying how its job stands (follow40: a WAR's undeploy ended them without one).
+            logFollows.serverStopping();
+            engine.stop();
+            logFollows.endAll();
         }
         closeAll(closeInReverse);
         LOG.info("buildhook stopped");

@@ -141,7 +141,7 @@ final class JobLogSender {
         Integer wanted = asked.attempt();
         JobDetail job = store.job(jobId).orElseThrow(() -> AdminRequests.noJob(store, jobId));
         if (asked.follow()) {
-            follow(jobId, wanted, asked.from(), asked.state(), request, response);
+            follow(jobId, wanted, asked, request, response);
             return;
         }
         JobAttempt attempt = attempt(job, wanted).orElseThrow(() -> ApiError.notFound(job.attempts().isEmpty()
@@ -241,14 +241,20 @@ final class JobLogSender {
 
     /**
      * Starts following on {@code request}'s async context: the request thread returns at once, and
-     * {@code follows} sends the output as it grows (see {@link LogFollows}).
+     * {@code follows} sends the output as it grows (see {@link LogFollows}). Asked with {@code mark=1}, the lines
+     * {@code follows} writes itself begin with a mark made for this answer, given in its header ({@link FollowMarks}).
      */
-    private void follow(String jobId, Integer wanted, long from, boolean state, HttpServletRequest request,
+    private void follow(String jobId, Integer wanted, LogParameters asked, HttpServletRequest request,
             HttpServletResponse response) throws IOException {
         response.setStatus(HttpServletResponse.SC_OK);
         response.setContentType("text/plain; charset=utf-8");
         response.setHeader("Cache-Control", "no-store");
-        follows.follow(request.startAsync(), new Following(jobId, wanted, from, state), "job " + jobId);
+        String mark = asked.mark() ? FollowMarks.newMark() : null;
+        if (mark != null) {
+            response.setHeader(FollowMarks.HEADER, mark);
+        }
+        follows.follow(request.startAsync(), new Following(jobId, wanted, asked.from(), asked.state(), mark),
+                "job " + jobId, mark);
     }
 
     /**
@@ -284,18 +290,23 @@ final class JobLogSender {
         private boolean over;
         /** {@code state=1}: {@link #ending()} says how the job ended. */
         private final boolean state;
+        /** What begins the note that the log is on another node: the follow's mark and a space, or nothing. */
+        private final String marked;
         /** The job as the last look saw it, for {@link #stopping()}; on the looks' threads, read after. */
         private volatile JobDetail seen;
 
         /**
          * @param from  where to start in the log: 0, or where a follow that ended at its time limit stopped
          * @param state whether the follow ends with the job's state when the job has ended ({@code state=1})
+         * @param mark  the follow's mark ({@code mark=1}), which begins its note that the log is on another node, or
+         *              null
          */
-        Following(String jobId, Integer wanted, long from, boolean state) {
+        Following(String jobId, Integer wanted, long from, boolean state, String mark) {
             this.jobId = jobId;
             this.wanted = wanted;
             this.position = from;
             this.state = state;
+            this.marked = mark == null ? "" : mark + " ";
         }
 
         @Override
@@ -323,7 +334,7 @@ final class JobLogSender {
                 }
                 if (channel == null && onAnotherNode(attempt.get(), thisNode)) {
                     // Its log grows on another node's disk: waiting here would show nothing.
-                    note = ("[buildhook] " + whyNoLog(attempt.get(), thisNode, path) + "\n")
+                    note = (marked + "[buildhook] " + whyNoLog(attempt.get(), thisNode, path) + "\n")
                             .getBytes(java.nio.charset.StandardCharsets.UTF_8);
                     endedAtLook = true;
                 }

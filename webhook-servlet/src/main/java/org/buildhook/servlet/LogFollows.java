@@ -146,9 +146,17 @@ final class LogFollows implements AutoCloseable {
      * it ends, the client is gone, or {@link #endAll()}.
      */
     void follow(AsyncContext async, Source source, String what) throws IOException {
+        follow(async, source, what, null);
+    }
+
+    /**
+     * As {@link #follow(AsyncContext, Source, String)}; the lines written here (the stop's, a failure's, the source's
+     * {@link Source#ending()}) begin with {@code mark} and a space ({@link FollowMarks}), unless it is null.
+     */
+    void follow(AsyncContext async, Source source, String what, String mark) throws IOException {
         // The follow ends itself by MAX_FOLLOW; the container's timeout only backs that up.
         async.setTimeout(JobLogSender.maxFollow().plusMinutes(1).toMillis());
-        Follow follow = new Follow(async, source, what);
+        Follow follow = new Follow(async, source, what, mark == null ? new byte[0] : FollowMarks.prefix(mark));
         open.add(follow);
         async.addListener(follow);
         if (closed) {
@@ -181,9 +189,16 @@ final class LogFollows implements AutoCloseable {
         }
     }
 
+    /** How long {@link #close()} lets the follows it ends finish (a last look, the rest of the log, the stop's line). */
+    static final java.time.Duration FINISH = java.time.Duration.ofSeconds(5);
+
     @Override
     public void close() {
         endAll();
+        // Each follow finishes on this class's thread after a look on the looks' threads: while a look is out, the
+        // thread has nothing queued, and shutting it down then ended the follow below without its last line (a WAR
+        // undeployed, whose stop is this close, not drain's endAll: follow40).
+        awaitFinished(FINISH);
         thread.shutdown();
         try {
             if (!thread.awaitTermination(5, TimeUnit.SECONDS)) {
@@ -205,6 +220,22 @@ final class LogFollows implements AutoCloseable {
             looks.awaitTermination(5, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Waits until every follow has ended, or {@code most} passed. */
+    private void awaitFinished(java.time.Duration most) {
+        long deadline = System.nanoTime() + most.toNanos();
+        synchronized (open) {
+            long left;
+            while (!open.isEmpty() && (left = deadline - System.nanoTime()) > 0) {
+                try {
+                    open.wait(Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)));
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+            }
         }
     }
 
@@ -234,6 +265,8 @@ final class LogFollows implements AutoCloseable {
         private final AsyncContext async;
         private final Source source;
         private final String what;
+        /** What begins each line written here: the follow's mark and a space, or nothing. */
+        private final byte[] marked;
         // On this class's thread only:
         private boolean looked; // since the last wait
         private boolean looking; // a look was asked for and has not come back
@@ -249,10 +282,11 @@ final class LogFollows implements AutoCloseable {
         private final AtomicBoolean done = new AtomicBoolean();
         private volatile ScheduledFuture<?> waiting;
 
-        Follow(AsyncContext async, Source source, String what) {
+        Follow(AsyncContext async, Source source, String what, byte[] marked) {
             this.async = async;
             this.source = source;
             this.what = what;
+            this.marked = marked;
         }
 
         /**
@@ -324,13 +358,18 @@ final class LogFollows implements AutoCloseable {
             if (stopped) {
                 byte[] line = last;
                 last = null;
-                if (line != null && !lineEnded) {
-                    byte[] after = new byte[line.length + 1];
-                    after[0] = '\n';
-                    System.arraycopy(line, 0, after, 1, line.length);
-                    return after;
+                if (line == null) {
+                    return null;
                 }
-                return line;
+                // On a line of its own, after the mark if the follow has one.
+                int newline = lineEnded ? 0 : 1;
+                byte[] after = new byte[newline + marked.length + line.length];
+                if (newline == 1) {
+                    after[0] = '\n';
+                }
+                System.arraycopy(marked, 0, after, newline, marked.length);
+                System.arraycopy(line, 0, after, newline + marked.length, line.length);
+                return after;
             }
             if (closed && !finishing) {
                 return null;
@@ -425,7 +464,10 @@ final class LogFollows implements AutoCloseable {
             if (!done.compareAndSet(false, true)) {
                 return;
             }
-            open.remove(this);
+            synchronized (open) {
+                open.remove(this);
+                open.notifyAll(); // close() may wait for the last one
+            }
             ScheduledFuture<?> w = waiting;
             if (w != null) {
                 w.cancel(false);

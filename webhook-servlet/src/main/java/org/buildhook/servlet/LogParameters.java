@@ -22,16 +22,19 @@ import org.buildhook.core.LogSafe;
  * @param state   {@code state=1} with {@code follow=1}: a follow of a job that has ended ends with a line saying its state
  *                ({@link JobLogSender#endLine}), so that its client need not ask after the answer (false without
  *                {@code follow=1})
+ * @param mark    {@code mark=1} with {@code follow=1}: the lines the server writes itself in the follow begin with a
+ *                mark only its client learns ({@link FollowMarks}; false without {@code follow=1})
  * @param from    the byte offset to start at (0 when not given)
  * @param length  the most bytes of a {@code notes=1} answer, or 0 for a page ending at a line's end
  * @param ignored what of the query the answer does not follow, one entry per kind ({@link Ignored}), in the order
  *                found; empty for a query every part of which is followed
  */
-record LogParameters(Integer attempt, boolean follow, boolean notes, boolean state, long from, int length,
-        List<Ignored> ignored) {
+record LogParameters(Integer attempt, boolean follow, boolean notes, boolean state, boolean mark, long from,
+        int length, List<Ignored> ignored) {
 
     /** The parameters the log takes, in the order the messages list them. */
-    static final List<String> NAMES = List.of("attempt", "follow", "from", "notes", "length", "state");
+    static final List<String> NAMES = List.of("attempt", "follow", "from", "notes", "length", "state",
+            "mark");
 
     /** The most bytes of one {@code ?notes=1} answer: the piece is read whole into memory. */
     static final int NOTES_PAGE = 4 << 20;
@@ -40,7 +43,7 @@ record LogParameters(Integer attempt, boolean follow, boolean notes, boolean sta
      * One part of the query the answer does not follow (deprecated since 2026-12-04).
      *
      * @param kind what kind of mistake it is ({@code unknown}, {@code follow}, {@code notes}, {@code from}, {@code
-     *             length}, {@code notes+follow}, {@code state}): the server logs the first of each kind once per start
+     *             length}, {@code notes+follow}, {@code state}, {@code mark}): the server logs the first of each kind once per start
      * @param what what was ignored and what to send instead, in the caller's words (query text made log-safe)
      */
     record Ignored(String kind, String what) {
@@ -58,6 +61,7 @@ record LogParameters(Integer attempt, boolean follow, boolean notes, boolean sta
         boolean follow = flag(request, "follow", ignored);
         boolean notes = flag(request, "notes", ignored);
         boolean state = flag(request, "state", ignored);
+        boolean mark = flag(request, "mark", ignored);
         String from = given(request, "from");
         String length = given(request, "length");
         Integer attempt = attempt(given(request, "attempt"));
@@ -76,6 +80,10 @@ record LogParameters(Integer attempt, boolean follow, boolean notes, boolean sta
             ignored.add(new Ignored("state", "'state' applies with follow=1 only, ignored: the log is sent as it is"));
             state = false;
         }
+        if (mark && !follow) {
+            ignored.add(new Ignored("mark", "'mark' applies with follow=1 only, ignored: the log is sent as it is"));
+            mark = false;
+        }
         int most = 0;
         if (length != null && !notes) {
             ignored.add(new Ignored("length", "'length' applies with notes=1 only, ignored; to read M bytes from"
@@ -83,7 +91,7 @@ record LogParameters(Integer attempt, boolean follow, boolean notes, boolean sta
         } else {
             most = length(length);
         }
-        return new LogParameters(attempt, follow, notes, state, start, most, List.copyOf(ignored));
+        return new LogParameters(attempt, follow, notes, state, mark, start, most, List.copyOf(ignored));
     }
 
     /** The parameter's value, or null when it is not given or empty (as every admin API parameter). */

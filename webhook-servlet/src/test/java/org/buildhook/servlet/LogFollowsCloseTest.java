@@ -80,4 +80,53 @@ class LogFollowsCloseTest {
             server.close();
         }
     }
+
+    /** Quiet, and its looks after the first wait, once released, until the test lets them go. */
+    static final class SlowOnceClosing extends Quiet {
+        final CountDownLatch closing = new CountDownLatch(1);
+        final CountDownLatch lastLook = new CountDownLatch(1);
+        final CountDownLatch release = new CountDownLatch(1);
+
+        @Override
+        public void look() {
+            looked.countDown();
+            if (closing.getCount() == 0) {
+                lastLook.countDown();
+                try {
+                    release.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        }
+    }
+
+    /**
+     * Closing the follows without a drain first (a WAR's undeploy: follow40, fixes39) ends each follow with the
+     * stop's line after its last look, as the standalone server's drain does: the close shut the follows' thread down
+     * while that look was out (nothing queued on the thread then) and ended the follow at once, without the line.
+     */
+    @Test
+    void closingWithoutADrainEndsAFollowWithTheStopsLineAfterItsLastLook() throws Exception {
+        LogFollows follows = LogFollows.start();
+        SlowOnceClosing source = new SlowOnceClosing();
+        FollowServer server = new FollowServer(follows);
+        try {
+            CompletableFuture<HttpResponse<String>> follow = server.follow("undeployed", source);
+            source.looked.await();
+            await().atMost(Duration.ofMinutes(1)).until(() -> follows.open() == 1);
+            source.closing.countDown();
+            CompletableFuture<Void> closed = CompletableFuture.runAsync(follows::close);
+            source.lastLook.await();
+            source.release.countDown();
+
+            closed.get(1, java.util.concurrent.TimeUnit.MINUTES);
+            await().atMost(Duration.ofMinutes(1)).until(follow::isDone);
+            assertThat(follow.get().body()).isEqualTo(LogFollows.STOPPED + "the server is stopping (graceful stop);"
+                    + " follow again once it runs\n");
+        } finally {
+            source.release.countDown();
+            server.close();
+        }
+    }
 }

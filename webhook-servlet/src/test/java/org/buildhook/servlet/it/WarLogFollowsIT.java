@@ -15,8 +15,13 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.time.Duration;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The WAR in a Tomcat with few request threads: follows of a job's log ({@code ?follow=1}) of a job
@@ -76,6 +81,66 @@ class WarLogFollowsIT {
             assertThat(second.statusCode()).as(second.body()).isEqualTo(202);
         } finally {
             // Stopping the application ends the follows still open: the stop waits for none of them.
+            CompletableFuture<Void> closed = CompletableFuture.runAsync(container::close);
+            closed.get(2, TimeUnit.MINUTES);
+        }
+    }
+
+    /**
+     * A follow of a running job's log on a WAR that is undeployed (fixes39: it got no last line, where the standalone
+     * server's graceful stop ends it with one): it ends with the stop's line, saying how the job stands and to follow
+     * again once the server runs, as the standalone server's does, and the end of the answer is marked (mark=1).
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"jetty", "tomcat"})
+    void aFollowOfAWarThatIsUndeployedEndsWithTheStopsLine(String which, @TempDir Path dir) throws Exception {
+        Files.writeString(dir.resolve("secret"), Deliveries.SECRET + "\n");
+        Files.writeString(dir.resolve("admin-token"), TOKEN + "\n");
+        Files.writeString(dir.resolve("rules.yaml"), "rules:\n  - name: long\n    run: {command: [/bin/sh, -c,"
+                + " 'echo started; exec sleep 600']}\n");
+        Path config = Files.writeString(dir.resolve("buildhook.yaml"), String.join("\n",
+                "data-dir: data",
+                "rules: rules.yaml",
+                "endpoints: {default: {secrets: [{file: secret}]}}",
+                "admin: {token: {file: admin-token}}",
+                "runner: {shutdown-grace: 1s}",
+                "store: {connect-timeout: 60s}", // a loaded machine: the first connection may take more than 5 s
+                ""));
+        Container container = which.equals("jetty") ? new JettyContainer(dir.resolve("container"))
+                : new TomcatContainer(dir.resolve("container"));
+        try {
+            assertThat(container.deploy(Container.war(), config)).as("the WAR deployed and started").isTrue();
+            HttpResponse<String> sent = Deliveries.postSigned(container.base().resolve("webhook"),
+                    Deliveries.seedWithBuildId(703));
+            assertThat(sent.statusCode()).as(sent.body()).isEqualTo(202);
+            String job = new ObjectMapper().readTree(sent.body()).path("jobs").path(0).asText();
+            URI log = container.base().resolve("api/jobs/" + job + "/log");
+            HttpClient http = HttpClient.newHttpClient();
+            org.awaitility.Awaitility.await().atMost(Duration.ofMinutes(2)).until(() -> http.send(
+                    HttpRequest.newBuilder(log).header("Authorization", "Bearer " + TOKEN).build(),
+                    HttpResponse.BodyHandlers.ofString()).body().equals("started\n"));
+
+            HttpResponse<InputStream> follow = http.send(HttpRequest.newBuilder(URI.create(log
+                    + "?follow=1&state=1&mark=1")).header("Authorization", "Bearer " + TOKEN).build(),
+                    HttpResponse.BodyHandlers.ofInputStream());
+            String mark = follow.headers().firstValue("X-Buildhook-Follow-Mark").orElseThrow();
+            CompletableFuture<String> body = CompletableFuture.supplyAsync(() -> {
+                try (InputStream in = follow.body()) {
+                    return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+                } catch (java.io.IOException e) {
+                    return "cut: " + e;
+                }
+            });
+            container.undeploy();
+
+            String got = body.get(2, TimeUnit.MINUTES);
+            assertThat(got).as(got).startsWith("started\n").endsWith("\n");
+            List<String> lines = got.lines().toList();
+            // Its job was cut short by the stop (runner.shutdown-grace: 1s): it runs again after the next start.
+            assertThat(lines.get(lines.size() - 1)).as(got).startsWith(mark + " [buildhook] the log follow stopped:"
+                    + " the server is stopping (graceful stop) while job " + job + " is ")
+                    .endsWith("; follow again once the server runs (buildhook logs -f " + job + ")");
+        } finally {
             CompletableFuture<Void> closed = CompletableFuture.runAsync(container::close);
             closed.get(2, TimeUnit.MINUTES);
         }
