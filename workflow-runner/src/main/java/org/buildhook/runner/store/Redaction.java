@@ -539,13 +539,20 @@ public final class Redaction {
      * boolean flag whose last word is {@code pass} ({@code HandBrakeCLI --two-pass --turbo}, {@code --multi-pass}) was
      * followed by {@code --turbo} shown as {@code ***} and masked in every line of the job's log (review39 F5). Only
      * {@code --}: a password given as its own argument may begin with one {@code -}, which getopt reads as the value.
+     * And only a flag's usual name, lower-case words joined by {@code -} or {@code _}, with or without {@code =VALUE}:
+     * a generated password that begins with {@code --} ({@code --password --Xk9pQ2vL}) was shown and printed in clear
+     * (review40 F4).
      *
      * @param argument the argument after the flag; {@code null} is none
-     * @return true when it starts with {@code --} and has more after it
+     * @return true when it is {@code --}, then a lower-case letter or digit, then lower-case letters, digits,
+     *         {@code -} and {@code _}, then nothing or {@code =} and anything
      */
     public static boolean isLongFlag(String argument) {
-        return argument != null && argument.length() > 2 && argument.startsWith("--");
+        return argument != null && LONG_FLAG.matcher(argument).matches();
     }
+
+    /** A long flag's usual name ({@link #isLongFlag}). */
+    private static final Pattern LONG_FLAG = Pattern.compile("--[a-z0-9][a-z0-9_-]*+(?:=.*)?", Pattern.DOTALL);
 
     /** {@code text} with the groups s, s2, s3 of each match of {@code pattern} replaced by {@code ***}. */
     private static String maskGroups(Pattern pattern, String text) {

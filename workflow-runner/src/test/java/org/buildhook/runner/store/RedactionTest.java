@@ -540,6 +540,24 @@ class RedactionTest {
     }
 
     /**
+     * review40 F4: since review39 F5 any argument beginning with {@code --} after a secret flag was taken for a flag:
+     * a generated password that begins so was shown in test, job show, the API and the status page, and printed in
+     * clear in the job's log. Only a flag's usual name is a flag there.
+     */
+    @Test
+    void aPasswordBeginningWithTwoDashesAfterASecretFlagIsHidden() {
+        List<String> argv = List.of("notify.sh", "--password", "--Xk9pQ2vL", "--token", "--7f$kQ", "--two-pass",
+                "--output=out.mkv");
+        assertThat(Redaction.redactArgv(argv, Map.of())).containsExactly("notify.sh", "--password", "***", "--token",
+                "***", "--two-pass", "--output=out.mkv");
+        assertThat(Redaction.hiddenIn(argv, Map.of())).containsExactlyInAnyOrder("--Xk9pQ2vL", "--7f$kQ");
+        assertThat(Redaction.isLongFlag("--turbo")).isTrue();
+        assertThat(Redaction.isLongFlag("--dry_run")).isTrue();
+        assertThat(Redaction.isLongFlag("--")).isFalse();
+        assertThat(Redaction.isLongFlag("--Xk9pQ2vL")).isFalse();
+    }
+
+    /**
      * mask38: in shell code, the value after a secret flag (--db-pass PASSWORD, --password PASSWORD) was shown in clear
      * and printed in clear to the job's log; only --db-pass=PASSWORD was hidden there.
      */
