@@ -2,6 +2,7 @@ package org.buildhook.distribution;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.PrintWriter;
+import java.util.List;
 import java.util.concurrent.Callable;
 import org.buildhook.core.LogSafe;
 import picocli.CommandLine.Mixin;
@@ -9,8 +10,8 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
 
 /**
- * The admin commands that POST one action about one id ({@code rerun}, {@code cancel},
- * {@code replay}): the API's JSON with {@code --json}, else one line for a person.
+ * The admin commands that POST one action about one id ({@code rerun}, {@code cancel}, {@code replay},
+ * {@code approve}, {@code reject}): the API's JSON with {@code --json}, else one line for a person.
  */
 abstract class AdminActionCommand implements Callable<Integer> {
 
@@ -27,35 +28,40 @@ abstract class AdminActionCommand implements Callable<Integer> {
     abstract void describe(JsonNode answer, PrintWriter out);
 
     /**
-     * The API path whose GET says what the action would warn of ({@link OlderBuildQuestion}), or null for an
-     * action that asks nothing.
+     * What an action asks the server before it acts, and then its user on a terminal ({@link OlderBuildQuestion}).
+     *
+     * @param preview  the API path whose GET says what the action would warn of ({@code {"warnings": [...]}})
+     * @param question what goes ahead if the answer is yes ({@code "Re-run it"})
+     * @param yes      {@code --yes}: do not ask
      */
-    String preview() {
+    record Asked(String preview, String question, boolean yes) {
+    }
+
+    /** What the action asks before it acts, or null for an action that asks nothing. */
+    Asked asked() {
         return null;
-    }
-
-    /** What goes ahead, for the question ({@code "Re-run it"}). */
-    String question() {
-        return "Go ahead";
-    }
-
-    /** {@code --yes}: do not ask. */
-    boolean yes() {
-        return false;
     }
 
     @Override
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
-        if (preview() != null && !OlderBuildQuestion.goOn(admin.client(), preview(), yes(), question(),
-                spec.commandLine().getErr(), TerminalText.standardInputIsATerminal())) {
+        PrintWriter err = spec.commandLine().getErr();
+        Asked asked = asked();
+        List<String> said = asked == null ? List.of() : OlderBuildQuestion.warnings(admin.client(), asked.preview());
+        if (asked != null && !OlderBuildQuestion.goOn(said, asked.yes(), asked.question(), err,
+                TerminalText.standardInputIsATerminal())) {
             return ExitCodes.FAILED;
         }
         JsonNode answer = admin.client().post(path());
         // tryout35 F2: what the server warns of in its answer (a re-run of a job that has not ended), on standard
-        // error whatever the format, as the warnings asked before acting are.
-        PrintWriter err = spec.commandLine().getErr();
-        answer.path("warnings").forEach(w -> err.println("[buildhook] warning: " + LogSafe.escape(w.asText())));
+        // error whatever the format, as the warnings asked before acting are; a warning the preview said already is
+        // not said twice (tryout39 F6: approve's rule not in force, in the same words before and after).
+        answer.path("warnings").forEach(w -> {
+            String warning = LogSafe.escape(w.asText());
+            if (!said.contains(warning)) {
+                err.println("[buildhook] warning: " + warning);
+            }
+        });
         err.flush();
         if (admin.json) {
             out.println(AdminClient.pretty(answer));

@@ -3,6 +3,7 @@ package org.buildhook.distribution;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.PrintWriter;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /** {@code buildhook approve}: approve a job that awaits an approval; who and when go to the audit trail. */
@@ -15,6 +16,7 @@ import picocli.CommandLine.Parameters;
             "Examples:",
             "  buildhook jobs --state awaiting_approval",
             "  buildhook approve 01JD8Q4B2C7N1E5V9W0X3Y6Z8K",
+            "  buildhook approve 01JD8Q4B2C7N1E5V9W0X3Y6Z8K --yes",
             "",
             ExitCodes.APPROVE
         })
@@ -26,6 +28,17 @@ final class ApproveCommand extends AdminActionCommand {
     @Override
     String path() {
         return "jobs/" + id + "/approve";
+    }
+
+    @Option(names = {"-y", "--yes"}, description = {"Do not ask before approving a job whose rule is not in the rules"
+            + " in force, which runs the command it was stored with (asked only when standard input is a terminal; the"
+            + " warning is printed on standard error either way)."})
+    boolean yes;
+
+    /** tryout39 F6: the warning that the job's rule is not in force came after the approval, once the job ran. */
+    @Override
+    Asked asked() {
+        return new Asked("jobs/" + id + "/approve-warnings", "Approve it", yes);
     }
 
     @Override

@@ -53,7 +53,8 @@ public final class ExitCodes {
             + "1 no such job (404), " + ADMIN;
 
     static final String APPROVE = "Exit codes: 0 approved, 1 no such job (404) or it is not awaiting an approval "
-            + "(409: decided already, expired, superseded or cancelled), " + ADMIN;
+            + "(409: decided already, expired, superseded or cancelled), or asked whether to approve a job whose rule"
+            + " is not in force, the answer was not y, " + ADMIN;
 
     static final String REJECT = "Exit codes: 0 rejected, 1 no such job (404) or it is not awaiting an approval "
             + "(409: decided already, expired, superseded or cancelled), " + ADMIN;

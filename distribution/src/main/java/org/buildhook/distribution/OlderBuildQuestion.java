@@ -11,10 +11,13 @@ import java.util.List;
 import org.buildhook.core.LogSafe;
 
 /**
- * Before {@code rerun} or {@code replay} acts: the server's warnings that it runs an older build over a newer one
- * whose job of the same rule succeeded (confirm34; {@code GET /api/jobs/{id}/rerun-warnings}, {@code GET
- * /api/deliveries/{id}/replay-warnings}), each on standard error; on a terminal, without {@code --yes}, a y/N question first.
- * Where standard input is not a terminal nothing is asked, so scripts go on as before.
+ * Before {@code rerun}, {@code replay} or {@code approve} acts: the server's warnings of what it sets off that one may
+ * not expect, each on standard error; on a terminal, without {@code --yes}, a y/N question first. Where standard input
+ * is not a terminal nothing is asked, so scripts go on as before. The warnings are those of the action's preview:
+ * that it runs an older build over a newer one whose job of the same rule succeeded (confirm34; {@code GET
+ * /api/jobs/{id}/rerun-warnings}, {@code GET /api/deliveries/{id}/replay-warnings}), or that the job's rule is not in
+ * the rules in force, so that an approval runs the command it was stored with (tryout39 F6; {@code GET
+ * /api/jobs/{id}/approve-warnings}).
  */
 final class OlderBuildQuestion {
 
@@ -22,15 +25,13 @@ final class OlderBuildQuestion {
     }
 
     /**
-     * @param preview  the API path whose GET answers {@code {"warnings": [...]}}
+     * @param warnings the preview's warnings ({@link #warnings}), each printed on {@code err}
      * @param yes      {@code --yes}: do not ask
      * @param what     what goes ahead if the answer is yes, for the question ({@code "Re-run it"})
      * @param terminal whether standard input is a terminal (a person to ask)
      * @return true to go on; false when the question was answered other than yes (said on {@code err})
      */
-    static boolean goOn(AdminClient client, String preview, boolean yes, String what, PrintWriter err,
-            boolean terminal) {
-        List<String> warnings = warnings(client, preview);
+    static boolean goOn(List<String> warnings, boolean yes, String what, PrintWriter err, boolean terminal) {
         for (String warning : warnings) {
             err.println("[buildhook] warning: " + warning);
         }
@@ -57,8 +58,13 @@ final class OlderBuildQuestion {
         return false;
     }
 
-    /** The preview's warnings; none from a server that has no preview (404) or cannot answer it now. */
-    private static List<String> warnings(AdminClient client, String preview) {
+    /**
+     * The preview's warnings, escaped for a terminal ({@link LogSafe#escape}); none from a server that has no preview
+     * (404) or cannot answer it now.
+     *
+     * @param preview the API path whose GET answers {@code {"warnings": [...]}}
+     */
+    static List<String> warnings(AdminClient client, String preview) {
         JsonNode answer;
         try {
             answer = client.get(preview);

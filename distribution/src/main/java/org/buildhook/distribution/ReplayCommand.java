@@ -51,18 +51,8 @@ final class ReplayCommand extends AdminActionCommand {
     boolean yes;
 
     @Override
-    boolean yes() {
-        return yes;
-    }
-
-    @Override
-    String preview() {
-        return path().replace("/replay", "/replay-warnings");
-    }
-
-    @Override
-    String question() {
-        return "Replay it";
+    Asked asked() {
+        return new Asked(path().replace("/replay", "/replay-warnings"), "Replay it", yes);
     }
 
     @Override

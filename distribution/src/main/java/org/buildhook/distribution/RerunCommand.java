@@ -35,18 +35,8 @@ final class RerunCommand extends AdminActionCommand {
     boolean yes;
 
     @Override
-    boolean yes() {
-        return yes;
-    }
-
-    @Override
-    String preview() {
-        return "jobs/" + id + "/rerun-warnings";
-    }
-
-    @Override
-    String question() {
-        return "Re-run it";
+    Asked asked() {
+        return new Asked("jobs/" + id + "/rerun-warnings", "Re-run it", yes);
     }
 
     @Override

@@ -128,6 +128,11 @@ final class AdminServer implements AutoCloseable {
         return new AdminServer(dir, true, runnerKeys);
     }
 
+    /** With the rules file {@code rules} (on the same data, a start with other rules than the last one's). */
+    static AdminServer withRules(Path dir, String rules) throws Exception {
+        return new AdminServer(dir, true, "", rules);
+    }
+
     static AdminServer withoutAdminToken(Path dir) throws Exception {
         return new AdminServer(dir, false);
     }

@@ -1,16 +1,10 @@
 package org.buildhook.distribution;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import java.io.ByteArrayOutputStream;
-import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -89,55 +83,21 @@ class OlderBuildRerunTest {
 
     @Test
     void onATerminalTheyAskAndOnlyYesOrDashDashYesGoesAhead() throws Exception {
-        Shown no = inATerminal("n\n", "rerun", oldJob);
-        assertThat(no.exit).as(no.text).isEqualTo(ExitCodes.FAILED);
-        assertThat(no.text).contains("[buildhook] warning: " + warning("this re-run"))
+        RealCommand.Typed no = RealCommand.typedInATerminal(server, dir, "n\n", "rerun", oldJob);
+        assertThat(no.exit()).as(no.text()).isEqualTo(ExitCodes.FAILED);
+        assertThat(no.text()).contains("[buildhook] warning: " + warning("this re-run"))
                 .contains("Re-run it anyway? [y/N] ").contains("[buildhook] nothing was done (--yes goes ahead without"
                         + " asking)").doesNotContain("queued job");
         assertThat(jobsOf(oldDelivery)).isEqualTo(1);
 
-        Shown yes = inATerminal("y\n", "replay", oldDelivery);
-        assertThat(yes.exit).as(yes.text).isZero();
-        assertThat(yes.text).contains("Replay it anyway? [y/N] ").contains("1 job(s) queued:");
+        RealCommand.Typed yes = RealCommand.typedInATerminal(server, dir, "y\n", "replay", oldDelivery);
+        assertThat(yes.exit()).as(yes.text()).isZero();
+        assertThat(yes.text()).contains("Replay it anyway? [y/N] ").contains("1 job(s) queued:");
         assertThat(jobsOf(oldDelivery)).isEqualTo(2);
 
-        Shown unasked = inATerminal("", "rerun", oldJob, "--yes");
-        assertThat(unasked.exit).as(unasked.text).isZero();
-        assertThat(unasked.text).contains("[buildhook] warning: ").doesNotContain("[y/N]").contains("queued job ");
+        RealCommand.Typed unasked = RealCommand.typedInATerminal(server, dir, "", "rerun", oldJob, "--yes");
+        assertThat(unasked.exit()).as(unasked.text()).isZero();
+        assertThat(unasked.text()).contains("[buildhook] warning: ").doesNotContain("[y/N]").contains("queued job ");
         assertThat(jobsOf(oldDelivery)).isEqualTo(3);
-    }
-
-    private record Shown(int exit, String text) {
-    }
-
-    /** {@code buildhook ARGS} on a pseudo-terminal ({@code script}), typing {@code typed} into it. */
-    private Shown inATerminal(String typed, String... args) throws Exception {
-        StringBuilder line = new StringBuilder();
-        for (String word : RealCommand.command(server, dir, args)) {
-            line.append(line.length() == 0 ? "" : " ").append('\'').append(word.replace("'", "'\\''")).append('\'');
-        }
-        Process script = new ProcessBuilder("script", "-qec", line.toString(), "/dev/null")
-                .redirectError(dir.resolve("script.err").toFile()).start();
-        ByteArrayOutputStream shown = new ByteArrayOutputStream();
-        Thread reader = new Thread(() -> {
-            try {
-                script.getInputStream().transferTo(shown);
-            } catch (java.io.IOException e) {
-                // the process ended
-            }
-        });
-        reader.start();
-        OutputStream keys = script.getOutputStream();
-        if (!typed.isEmpty()) {
-            // Typed once the question is on the screen, as a person does.
-            await().atMost(Duration.ofSeconds(120)).until(() -> shown.toString(StandardCharsets.UTF_8).contains("[y/N]"));
-            keys.write(typed.getBytes(StandardCharsets.UTF_8));
-            keys.flush();
-        }
-        assertThat(script.waitFor(5, TimeUnit.MINUTES)).isTrue();
-        keys.close();
-        reader.join(60_000);
-        return new Shown(script.exitValue(), shown.toString(StandardCharsets.UTF_8).replace("\r\n", "\n")
-                + Files.readString(dir.resolve("script.err")));
     }
 }

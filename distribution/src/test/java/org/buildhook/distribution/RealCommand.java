@@ -42,11 +42,7 @@ final class RealCommand {
      * UTF-8; the command must exit 0. The pseudo-terminal turns each newline into CR LF.
      */
     static String inATerminal(AdminServer server, Path dir, String... args) throws Exception {
-        StringBuilder line = new StringBuilder();
-        for (String word : command(server, dir, args)) {
-            line.append(line.length() == 0 ? "" : " ").append('\'').append(word.replace("'", "'\\''")).append('\'');
-        }
-        Process script = new ProcessBuilder("script", "-qec", line.toString(), "/dev/null")
+        Process script = new ProcessBuilder("script", "-qec", shellLine(server, dir, args), "/dev/null")
                 .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()))
                 .redirectError(dir.resolve("script.err").toFile()).start();
         ByteArrayOutputStream shown = new ByteArrayOutputStream();
@@ -55,6 +51,51 @@ final class RealCommand {
         String text = shown.toString(StandardCharsets.UTF_8);
         assertThat(script.exitValue()).as(text + Files.readString(dir.resolve("script.err"))).isZero();
         return text;
+    }
+
+    /** {@link #command} as one line for {@code sh -c}, each word between single quotes. */
+    private static String shellLine(AdminServer server, Path dir, String... args) {
+        StringBuilder line = new StringBuilder();
+        for (String word : command(server, dir, args)) {
+            line.append(line.length() == 0 ? "" : " ").append('\'').append(word.replace("'", "'\\''")).append('\'');
+        }
+        return line.toString();
+    }
+
+    /** What a run on a pseudo-terminal ({@link #typedInATerminal}) showed, and how it exited. */
+    record Typed(int exit, String text) {
+    }
+
+    /**
+     * {@code buildhook ARGS} against {@code server} on a pseudo-terminal ({@code script -qec COMMAND /dev/null}),
+     * typing {@code typed} into it once it asks ({@code [y/N]}); nothing typed when empty. Its text has each CR LF
+     * read as a newline, then what {@code script} wrote on its standard error.
+     */
+    static Typed typedInATerminal(AdminServer server, Path dir, String typed, String... args) throws Exception {
+        Process script = new ProcessBuilder("script", "-qec", shellLine(server, dir, args), "/dev/null")
+                .redirectError(dir.resolve("script.err").toFile()).start();
+        ByteArrayOutputStream shown = new ByteArrayOutputStream();
+        Thread reader = new Thread(() -> {
+            try {
+                script.getInputStream().transferTo(shown);
+            } catch (java.io.IOException e) {
+                // the process ended
+            }
+        });
+        reader.start();
+        java.io.OutputStream keys = script.getOutputStream();
+        if (!typed.isEmpty()) {
+            // Typed once the question is on the screen, as a person does.
+            await().atMost(Duration.ofSeconds(120))
+                    .until(() -> shown.toString(StandardCharsets.UTF_8).contains("[y/N]"));
+            keys.write(typed.getBytes(StandardCharsets.UTF_8));
+            keys.flush();
+        }
+        assertThat(script.waitFor(5, TimeUnit.MINUTES)).isTrue();
+        keys.close();
+        reader.join(60_000);
+        return new Typed(script.exitValue(), shown.toString(StandardCharsets.UTF_8).replace("\r\n", "\n")
+                + Files.readString(dir.resolve("script.err")));
     }
 
     /** The bytes {@code buildhook ARGS} writes to a file (its standard output); the command must exit 0. */

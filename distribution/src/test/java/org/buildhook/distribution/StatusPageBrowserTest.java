@@ -175,6 +175,67 @@ class StatusPageBrowserTest {
     }
 
     /**
+     * tryout39 F6: Approve of a job whose rule is not in force (removed while the server was stopped) asked only "It
+     * starts as soon as its rule allows", and the approval's answer saying it runs the command it was stored with was
+     * not shown at all. The question says it now, from the approval's preview, and the page shows the answer's
+     * warning below what happened.
+     */
+    @Test
+    void approveOfAJobWhoseRuleIsNotInForceSaysSoBeforeAndAfter(@TempDir Path dir) throws Exception {
+        ApprovalOfARuleNotInForceTest.Removed removed = ApprovalOfARuleNotInForceTest.removedWhileStopped(dir);
+        try (AdminServer server = removed.server()) {
+            browser = startBrowser();
+            browser.get(server.uri() + "?token=" + AdminServer.TOKEN + "&job=" + removed.job());
+
+            onTheLivePage(() -> browser.findElement(By.xpath("//button[text()='Approve']")).click());
+            Alert ask = await().atMost(Duration.ofSeconds(30)).ignoreExceptions()
+                    .until(() -> browser.switchTo().alert(), a -> a != null);
+            assertThat(ask.getText()).isEqualTo("Approve job deploy (" + removed.job() + "), build 67 of andy-corp/lmp?"
+                    + " It starts as soon as its rule allows; this cannot be undone.\n\nWarning: " + removed.warning());
+            ask.dismiss();
+            assertThat(browser.findElement(By.id("result")).getText()).isEmpty();
+            assertThat(server.getJson("jobs/" + removed.job()).path("job").path("state").asText())
+                    .isEqualTo("AWAITING_APPROVAL");
+
+            onTheLivePage(() -> browser.findElement(By.xpath("//button[text()='Approve']")).click());
+            await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> browser.switchTo().alert(),
+                    a -> a != null).accept();
+            await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> browser
+                    .findElement(By.id("result")).getText().startsWith("Approved; the job starts."));
+            assertThat(browser.findElement(By.cssSelector("#result .warning")).getText())
+                    .isEqualTo("Warning: " + removed.warning());
+            screenshot("status-page-approve-rule-not-in-force.png");
+        }
+    }
+
+    /**
+     * confirm34, tryout39 F6: Re-run of build 67's job after build 69's job of the same rule succeeded runs the older
+     * build over the newer one; the CLI asked so, the page's question did not. It says it now, from the re-run's
+     * preview.
+     */
+    @Test
+    void reRunOfAnOlderBuildSaysItRunsOverTheNewerOneBeforeItIsSent(AdminServer server) throws Exception {
+        String oldJob = server.awaitJob(server.deliver("build-67-passed.json"), "SUCCEEDED").path("id").asText();
+        String newer = AdminServer.fixture("build-67-passed.json").replace("\"build_id\": 67", "\"build_id\": 69")
+                .replace("/builds/67/", "/builds/69/");
+        String newJob = server.awaitJob(server.deliverBody(newer.getBytes(StandardCharsets.UTF_8)), "SUCCEEDED")
+                .path("id").asText();
+        String warning = server.getJson("jobs/" + oldJob + "/rerun-warnings").path("warnings").path(0).asText();
+        assertThat(warning).startsWith("build 67 of andy-corp/lmp is older than build 69, whose 'echo' job (" + newJob
+                + ") succeeded at ");
+        browser = startBrowser();
+        browser.get(server.uri() + "?token=" + AdminServer.TOKEN + "&job=" + oldJob);
+
+        onTheLivePage(() -> browser.findElement(By.xpath("//button[text()='Re-run']")).click());
+        Alert ask = await().atMost(Duration.ofSeconds(30)).ignoreExceptions()
+                .until(() -> browser.switchTo().alert(), a -> a != null);
+        assertThat(ask.getText()).isEqualTo("Re-run job echo (" + oldJob + "), build 67 of andy-corp/lmp? Its command"
+                + " runs again now as a new job.\n\nWarning: " + warning);
+        ask.dismiss();
+        assertThat(server.getJson("jobs?rule=echo").path("items").size()).isEqualTo(2);
+    }
+
+    /**
      * tryout20 F7: a job that a stop cut short runs again after the next start; its line in the list and its
      * page say it is on its second attempt and that the first was interrupted, and keep saying it when a live
      * update shows it ended (no reload: a mark the page's script cannot set stays on the window).

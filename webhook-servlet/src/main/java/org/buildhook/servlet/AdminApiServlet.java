@@ -30,6 +30,7 @@ public final class AdminApiServlet extends HttpServlet {
     private static final Pattern LOG_PATH = Pattern.compile("/jobs/" + ID + "/log");
     private static final Pattern RERUN = Pattern.compile("/jobs/" + ID + "/rerun");
     private static final Pattern RERUN_WARNINGS = Pattern.compile("/jobs/" + ID + "/rerun-warnings");
+    private static final Pattern APPROVE_WARNINGS = Pattern.compile("/jobs/" + ID + "/approve-warnings");
     private static final Pattern REPLAY_WARNINGS = Pattern.compile("/deliveries/" + ID + "/replay-warnings");
     private static final Pattern CANCEL = Pattern.compile("/jobs/" + ID + "/cancel");
     private static final Pattern APPROVE = Pattern.compile("/jobs/" + ID + "/(approve|reject)");
@@ -139,6 +140,9 @@ public final class AdminApiServlet extends HttpServlet {
         } else if ((m = CANCEL.matcher(path)).matches()) {
             only("POST", method, response);
             api.cancel(id(m)).send(response, 200);
+        } else if ((m = APPROVE_WARNINGS.matcher(path)).matches()) {
+            only("GET", method, response);
+            api.approvePreview(id(m)).send(response, 200);
         } else if ((m = APPROVE.matcher(path)).matches()) {
             only("POST", method, response);
             api.decide(id(m), m.group(2).equals("approve")).send(response, 200);

@@ -399,9 +399,12 @@ final class AdminRequests {
 
     /**
      * Approves or rejects a job awaiting an approval (the store records who and when); 409 when it
-     * is not awaiting one.
+     * is not awaiting one. An approval first puts a rules file edited since the last look in force (tryout39 F6): its
+     * reload cancels the jobs of a rule it removed, so one approved the moment after is refused 409 with that reason
+     * rather than run its stored command and be cancelled once it may have started.
      */
     JsonAnswer decide(String jobId, boolean approve) {
+        RuleSet rules = approve ? currentRules() : null;
         Job job = store().job(jobId).orElseThrow(() -> noJob(store(), jobId)).job();
         boolean done = approve ? store().approve(jobId, actor) : store().reject(jobId, actor);
         if (!done) {
@@ -412,12 +415,26 @@ final class AdminRequests {
         }
         LOG.info("admin {} {} job {}", actor, approve ? "approved" : "rejected", jobId);
         JsonAnswer answer = new JsonAnswer().with(approve ? "approved" : "rejected", true).with("job", jobId);
-        String absent = approve ? ruleNotInForce(job) : null;
+        String absent = approve ? ruleNotInForce(rules, job) : null;
         if (absent != null) {
             LOG.warn("admin {} approved job {}: {}", actor, jobId, absent);
             answer.with("warnings", List.of(absent));
         }
         return answer;
+    }
+
+    /**
+     * What an approval of the job would warn of, without giving it ({@code GET /api/jobs/{id}/approve-warnings},
+     * tryout39 F6): that its rule is not in the rules in force ({@link #ruleNotInForce}), in the words the approval's
+     * answer has, so that a client asks before it acts (the answer came once the job had started). Empty for a job
+     * in force, and for one not awaiting an approval (its approval is refused 409).
+     */
+    JsonAnswer approvePreview(String jobId) {
+        RuleSet rules = currentRules();
+        Job job = store().job(jobId).orElseThrow(() -> noJob(store(), jobId)).job();
+        String absent = job.state() == JobState.AWAITING_APPROVAL ? ruleNotInForce(rules, job) : null;
+        return new JsonAnswer().with("job", jobId).with("rule", job.ruleName())
+                .with("warnings", absent == null ? List.of() : List.of(absent));
     }
 
     /**
@@ -432,21 +449,30 @@ final class AdminRequests {
                 .takenBy(job.ruleName(), job.ruleSnapshot()).map(Map.Entry::getKey);
     }
 
+    /** The most characters of a job's command {@link #ruleNotInForce} shows; {@code job show} shows it whole. */
+    private static final int COMMAND_SHOWN = 300;
+
     /**
-     * What an approval of {@code job} sets off that its approver may not expect (tryout38 F1): its rule is not in the
-     * rules in force on this node (removed while the server was stopped: a rule merely absent at a start is not
-     * cancelled), so the job runs the command it was stored with; null when the rule is in force, or taken over by one
-     * that is ({@code renamed-from}, or the same {@code run}).
+     * What an approval of {@code job} sets off that its approver may not expect (tryout38 F1): its rule is not in
+     * {@code rules} (removed while the server was stopped: a rule merely absent at a start is not cancelled; or left
+     * while the nodes' rules differ), so the job runs the command it was stored with, which this says (tryout39 F6);
+     * null when the rule is in force, or taken over by one that is ({@code renamed-from}, or the same {@code run}).
+     * The same words before the approval (its preview) and after (its answer): true of both, and a client that said
+     * the first need not say the second.
      */
-    private String ruleNotInForce(Job job) {
-        RuleSet rules = currentRules();
-        String rule = job.ruleName();
+    private String ruleNotInForce(RuleSet rules, Job job) {
         if (inForceFor(rules, job).isPresent()) {
             return null;
         }
-        return "its rule '" + rule + "' is not in the rules in force on node " + app.config().engine().nodeId() + " ("
-                + rules.source() + "): it runs the command it was stored with; if the rule was removed on purpose,"
-                + " cancel it before it starts: buildhook cancel " + job.id();
+        String command = String.join(" ", job.argv().stream().map(LogSafe::quoted).toList());
+        if (command.length() > COMMAND_SHOWN) {
+            int cut = Character.isHighSurrogate(command.charAt(COMMAND_SHOWN - 1)) ? COMMAND_SHOWN - 1 : COMMAND_SHOWN;
+            command = command.substring(0, cut) + "\u2026 (buildhook job show " + job.id() + " shows it whole)";
+        }
+        return "its rule '" + job.ruleName() + "' is not in the rules in force on node " + nodeId() + " ("
+                + rules.source() + "): approved, it runs the command it was stored with: " + command + ". If the"
+                + " rule was removed on purpose, reject the job instead (buildhook reject " + job.id() + "); once"
+                + " approved, only a cancel stops it (buildhook cancel " + job.id() + ")";
     }
 
     /**

@@ -63,6 +63,7 @@ final class StatusPageAssets {
             label{display:flex;flex-direction:column;font-size:.8em;color:var(--muted)}
             input,select{font:inherit;font-size:1.1em;padding:2px 4px}
             #result{min-height:1.2em;margin:0 0 .5em;font-size:.9em}details summary{cursor:pointer}
+            #result .warning{display:block;color:var(--waiting)}
             .paging{margin:.6em 0}time{white-space:nowrap}.scroll-x{overflow-x:auto}
             table.delivery-list td{white-space:nowrap}
             table.delivery-list td.outcome{white-space:normal;min-width:8em;max-width:24em;overflow-wrap:anywhere}
@@ -158,7 +159,10 @@ final class StatusPageAssets {
      * outage has no {@code #store-outage}) is shown at the top of its {@code main}, below {@code #result}, until an
      * answer is the status again (tryout29 F3). Buttons post their action with the CSRF header and refresh the live
      * parts at once; a button with {@code data-confirm} (Forget a node; Approve, Reject, Cancel, Re-run a job;
-     * Replay a delivery) asks its words first, and sends nothing when the reader cancels.
+     * Replay a delivery) asks its words first, and sends nothing when the reader cancels; one with {@code
+     * data-preview} too (Approve, Re-run, Replay) first GETs that preview and adds its {@code warnings} to the words.
+     * What happened is said in words in {@code #result}, each of the answer's {@code warnings} on a line of its own
+     * below.
      */
     static final String SCRIPT = """
             (function () {
@@ -292,9 +296,7 @@ final class StatusPageAssets {
                   .then(schedule);
               }
               // A button's answer in words (the admin API's JSON is for scripts; docs/operations.md).
-              function said(post, label, status, text) {
-                var a = {};
-                try { a = JSON.parse(text) || {}; } catch (ignored) { a = {}; }
+              function said(post, label, status, a) {
                 if (status === 401) { return label + ': signed out; reload the page to sign in again.'; }
                 if (status >= 300) {
                   return label + ' refused: ' + (a.error || 'the server answered ' + status) + '.';
@@ -321,13 +323,45 @@ final class StatusPageAssets {
                 }
                 return label + ': done.';
               }
+              // The warnings of a preview (GET …/approve-warnings): none when it cannot be had, as the CLI does.
+              function previewed(path) {
+                return fetch(path, {credentials: 'same-origin', cache: 'no-store',
+                    headers: {'X-Buildhook-Request': '1'}})
+                  .then(function (r) { return r.ok ? r.json() : {}; })
+                  .then(function (a) { return a && Array.isArray(a.warnings) ? a.warnings : []; })
+                  .catch(function () { return []; });
+              }
+              // An answer's warnings, each on a line of its own after what happened (tryout39 F6: an approval of a
+              // job whose rule is not in force, a re-run of a job that has not ended; they were not shown).
+              function warned(out, a) {
+                (Array.isArray(a.warnings) ? a.warnings : []).forEach(function (w) {
+                  var line = document.createElement('span');
+                  line.className = 'warning';
+                  line.textContent = 'Warning: ' + w;
+                  out.appendChild(line);
+                });
+              }
               document.addEventListener('click', function (e) {
                 var b = e.target.closest('button[data-post]');
-                if (!b) { return; }
+                if (!b || b.disabled) { return; }
                 // A button that cannot be undone or starts commands (Forget a node; Approve, Reject, Cancel, Re-run a
-                // job; Replay a delivery) asks first; cancelled, nothing is sent.
-                var ask = b.getAttribute('data-confirm');
+                // job; Replay a delivery) asks first; cancelled, nothing is sent. One with data-preview
+                // (Approve, Re-run, Replay) asks the server first what it would warn of, and the question says it
+                // (tryout39 F6).
+                var ask = b.getAttribute('data-confirm'), preview = b.getAttribute('data-preview');
+                if (ask && preview) {
+                  b.disabled = true;
+                  previewed(preview).then(function (warnings) {
+                    b.disabled = false;
+                    var words = warnings.map(function (w) { return '\\n\\nWarning: ' + w; }).join('');
+                    if (window.confirm(ask + words)) { send(b); }
+                  });
+                  return;
+                }
                 if (ask && !window.confirm(ask)) { return; }
+                send(b);
+              });
+              function send(b) {
                 b.disabled = true;
                 var out = document.getElementById('result');
                 fetch(b.getAttribute('data-post'), {method: b.getAttribute('data-method') || 'POST',
@@ -335,12 +369,15 @@ final class StatusPageAssets {
                     headers: {'X-Buildhook-Request': '1'}})
                   .then(function (r) { return r.text().then(function (t) { return [r.status, t]; }); })
                   .then(function (a) {
-                    out.textContent = said(b.getAttribute('data-post'), b.textContent, a[0], a[1]);
+                    var answer = {};
+                    try { answer = JSON.parse(a[1]) || {}; } catch (ignored) { answer = {}; }
+                    out.textContent = said(b.getAttribute('data-post'), b.textContent, a[0], answer);
+                    if (a[0] < 300) { warned(out, answer); }
                     b.disabled = false;
                     if (a[0] < 300) { clearTimeout(timer); poll(); }
                   })
                   .catch(function (err) { out.textContent = b.textContent + ' failed: ' + err; b.disabled = false; });
-              });
+              }
               document.addEventListener('DOMContentLoaded', function () {
                 document.querySelectorAll('pre.log[id]').forEach(function (p) { p.scrollTop = p.scrollHeight; });
                 document.querySelectorAll('[data-live][id]').forEach(remember);

@@ -473,8 +473,11 @@ final class StatusPageView {
         if (d.outcome() == DeliveryOutcome.ACCEPTED) {
             // A replay starts commands (every ungated rule's job): it asks first, as Approve does (tryout34 F4).
             String named = build(d.summary().buildId(), d.summary().project());
+            // Its preview says when it runs an older build over a newer one that succeeded (confirm34): so does the
+            // question.
             h.append("<button type=\"button\" data-post=\"api/deliveries/").append(escape(d.id()))
-                    .append("/replay\" data-confirm=\"").append(escape("Replay delivery " + d.id()
+                    .append("/replay\" data-preview=\"api/deliveries/").append(escape(d.id()))
+                    .append("/replay-warnings\" data-confirm=\"").append(escape("Replay delivery " + d.id()
                             + (named.isEmpty() ? "" : " (" + named + ")") + "? Every rule that matches this delivery"
                             + " plans its jobs again, under the rules in force now."))
                     .append("\">Replay</button>");
@@ -582,7 +585,8 @@ final class StatusPageView {
      * and Cancel cannot be undone, and Re-run starts the command again, so each asks first ({@code data-confirm},
      * naming the job's rule and id, its build and project when known, and what it does), as Forget does: one stray
      * click or tap on a phone approved a production deploy (tryout33 F10), and one re-ran an old build's deploy over
-     * the newer one (tryout34 F4).
+     * the newer one (tryout34 F4). Approve and Re-run ask their previews ({@code data-preview}) first, and their
+     * question adds what those warn of: a rule not in force (tryout39 F6), an older build over a newer one (confirm34).
      *
      * @param delivery the job's delivery's summary, for its build and project ({@link DeliverySummary#NONE} when
      *                 unknown: the build is then the one the job was planned for, if recorded)
@@ -599,12 +603,16 @@ final class StatusPageView {
                     + (j.supersededBy() == null ? "" : " A newer build's job (" + j.supersededBy() + ") superseded"
                             + " this one: a re-run is not superseded, so this runs the older build again.");
             h.append("<button type=\"button\" data-post=\"api/jobs/").append(escape(j.id()))
-                    .append("/rerun\" data-confirm=\"").append(escape("Re-run " + job + "? " + what))
+                    .append("/rerun\" data-preview=\"api/jobs/").append(escape(j.id()))
+                    .append("/rerun-warnings\" data-confirm=\"").append(escape("Re-run " + job + "? " + what))
                     .append("\">Re-run</button>");
         }
         if (j.state() == JobState.AWAITING_APPROVAL) {
+            // tryout39 F6: its preview says when its rule is not in force (it runs its stored command): so does the
+            // question.
             h.append(" <button type=\"button\" class=\"approve\" data-post=\"api/jobs/").append(escape(j.id()))
-                    .append("/approve\" data-confirm=\"").append(escape("Approve " + job
+                    .append("/approve\" data-preview=\"api/jobs/").append(escape(j.id()))
+                    .append("/approve-warnings\" data-confirm=\"").append(escape("Approve " + job
                             + "? It starts as soon as its rule allows; this cannot be undone."))
                     .append("\">Approve</button> <button type=\"button\" class=\"reject\" data-post=\"api/jobs/")
                     .append(escape(j.id())).append("/reject\" data-confirm=\"").append(escape("Reject " + job

@@ -183,6 +183,38 @@ class ReloadSaysWhatStoredJobsDoNotFollowTest {
         }
     }
 
+    /**
+     * tryout39 F6: a rule removed from the rules file, and its job awaiting an approval approved the moment after
+     * (before the watcher's next look, every 2 s), ran the removed rule's stored command: the approval was given first,
+     * and the reload that cancels the jobs of a rule taken out came after it. An approval now puts the changed file in
+     * force first, so it is refused 409 with the cancel's reason and the command never starts.
+     */
+    @ParameterizedTest(name = "postgres={0}")
+    @ValueSource(booleans = {false, true})
+    void anApprovalTheMomentAfterItsRuleWasRemovedIsRefusedWithTheReasonAndRunsNothing(boolean postgres)
+            throws Exception {
+        Path ran = dir.resolve("ran");
+        String notify = "  - name: notify\n    when: {status: FAILED}\n    run: {command: [/bin/true]}\n";
+        Files.writeString(dir.resolve("rules.yaml"), "rules:\n  - name: deploy\n    approval: {}\n"
+                + "    run: {command: [/bin/sh, -c, 'touch " + ran + "']}\n" + notify);
+        Path file = TestApplication.configuration(dir, postgres ? PG.newSchemaUrl() : null, "watchdog: off");
+        try (BuildhookApplication app = TestApplication.start(file)) {
+            String deploy = deliver(app, "build-67-passed.json");
+            assertThat(state(app, deploy)).isEqualTo(JobState.AWAITING_APPROVAL);
+
+            rewriteRules(dir, "rules:\n" + notify);
+            ApiError refused = org.assertj.core.api.Assertions.catchThrowableOfType(
+                    () -> new AdminRequests(app, "alice@test").decide(deploy, true), ApiError.class);
+
+            assertThat(refused).as("approved: " + TestApplication.job(app, deploy)).isNotNull();
+            assertThat(refused.status()).isEqualTo(409);
+            assertThat(refused.getMessage()).startsWith("job " + deploy + " is CANCELLED, not awaiting an approval:"
+                    + " not started: its rule 'deploy' is disabled or removed in the rules in force on node ");
+            assertThat(TestApplication.job(app, deploy).attempts()).isZero();
+            assertThat(ran).doesNotExist();
+        }
+    }
+
     private static JobState state(BuildhookApplication app, String job) {
         return app.store().job(job).orElseThrow().job().state();
     }

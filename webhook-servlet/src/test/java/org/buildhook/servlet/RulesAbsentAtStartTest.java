@@ -19,7 +19,7 @@ import org.junit.jupiter.api.io.TempDir;
  * without a word. Such a rule is still not cancelled (rulesknown23: in a cluster it may be another node's new
  * rule), but the start says in one {@code WARN} which rules, how many jobs each, and what to do. A real application
  * started on SQLite and on PostgreSQL (needs {@code BUILDHOOK_TEST_PG_URL}; skipped without it, except on CI), its
- * log read.
+ * log read. Such a job's approval, and its preview before it (tryout39 F6), say that it runs its stored command.
  */
 class RulesAbsentAtStartTest {
 
@@ -128,16 +128,26 @@ class RulesAbsentAtStartTest {
             // tryout38 F1: approving it ran the removed rule's command without a word; the approval says so.
             String archive = app.store().jobs(new org.buildhook.runner.store.JobQuery(JobState.AWAITING_APPROVAL,
                     "archive", null, null, 10)).items().get(0).id();
-            new AdminRequests(app, "alice@test").decide(archive, true);
+            AdminRequests alice = new AdminRequests(app, "alice@test");
+            assertThat(warnings(alice.approvePreview(archive))).as("a renamed rule's job: in force").isEmpty();
+            alice.decide(archive, true);
             assertThat(adminLog.warnings("approved job " + archive)).as("a renamed rule's job: in force").isEmpty();
             org.awaitility.Awaitility.await().atMost(java.time.Duration.ofMinutes(1))
                     .until(() -> job(app, archive).state().isFinal());
-            new AdminRequests(app, "alice@test").decide(deploy, true);
+            // tryout39 F6: said only in the approval's answer, once the job had started; its preview says it before,
+            // with the command it runs, in the answer's words.
+            List<String> before = warnings(alice.approvePreview(deploy));
+            assertThat(before).singleElement().asString()
+                    .startsWith("its rule 'deploy' is not in the rules in force on node ")
+                    .endsWith("rules.yaml): approved, it runs the command it was stored with: \"/bin/sh\" \"-c\""
+                            + " \"exit 0\" \"deploy\". If the rule was removed on purpose, reject the job instead"
+                            + " (buildhook reject " + deploy + "); once approved, only a cancel stops it (buildhook"
+                            + " cancel " + deploy + ")");
+            assertThat(job(app, deploy).state()).as("a preview decides nothing").isEqualTo(JobState.AWAITING_APPROVAL);
+            assertThat(warnings(alice.decide(deploy, true))).isEqualTo(before);
             assertThat(adminLog.warnings("approved job " + deploy)).singleElement().asString()
-                    .startsWith("admin alice@test approved job " + deploy + ": its rule 'deploy' is not in the rules"
-                            + " in force on node ")
-                    .endsWith(": it runs the command it was stored with; if the rule was removed on purpose, cancel"
-                            + " it before it starts: buildhook cancel " + deploy);
+                    .isEqualTo("admin alice@test approved job " + deploy + ": " + before.get(0));
+            assertThat(warnings(alice.approvePreview(deploy))).as("approved: no longer awaiting one").isEmpty();
             deploy = app.store().jobs(new org.buildhook.runner.store.JobQuery(JobState.AWAITING_APPROVAL, "deploy",
                     null, null, 10)).items().get(0).id();
         }
@@ -151,6 +161,14 @@ class RulesAbsentAtStartTest {
                     .doesNotContain("'deploy'");
         }
         return warning;
+    }
+
+    /** An admin answer's {@code warnings} (none when it has no such field). */
+    private static List<String> warnings(JsonAnswer answer) throws Exception {
+        List<String> warnings = new java.util.ArrayList<>();
+        new com.fasterxml.jackson.databind.ObjectMapper().readTree(answer.bytes()).path("warnings")
+                .forEach(w -> warnings.add(w.asText()));
+        return warnings;
     }
 
     private List<String> absentWarnings() {

@@ -119,7 +119,8 @@ class StatusPageViewTest {
         StatusPageView.actions(other, queued);
 
         assertThat(waiting.toString())
-                .contains("data-post=\"api/jobs/01JOBAAAAAAAAAAAAAAAAAAAAA/approve\" data-confirm=\"Approve job deploy"
+                .contains("data-post=\"api/jobs/01JOBAAAAAAAAAAAAAAAAAAAAA/approve\" data-preview=\"api/jobs/"
+                        + "01JOBAAAAAAAAAAAAAAAAAAAAA/approve-warnings\" data-confirm=\"Approve job deploy"
                         + " (01JOBAAAAAAAAAAAAAAAAAAAAA)? It starts as soon as its rule allows; this cannot be undone.\">"
                         + "Approve</button>")
                 .contains("data-post=\"api/jobs/01JOBAAAAAAAAAAAAAAAAAAAAA/reject\" data-confirm=\"Reject job deploy"
@@ -138,7 +139,8 @@ class StatusPageViewTest {
                 AT, AT, null, null, null, false, null));
         // tryout34 F4: Re-run asks first too (its words: reRunAndReplayAskFirstNamingTheBuildAndWhatRuns).
         assertThat(ended.toString()).startsWith("<button type=\"button\" data-post=\"api/jobs/01JOBAAAAAAAAAAAAAAAAAAAAA"
-                + "/rerun\" data-confirm=\"Re-run job deploy (01JOBAAAAAAAAAAAAAAAAAAAAA)? Its command runs again now as a"
+                + "/rerun\" data-preview=\"api/jobs/01JOBAAAAAAAAAAAAAAAAAAAAA/rerun-warnings\""
+                + " data-confirm=\"Re-run job deploy (01JOBAAAAAAAAAAAAAAAAAAAAA)? Its command runs again now as a"
                 + " new job.\">Re-run</button>");
         assertThat(StatusPageView.chip(JobState.AWAITING_APPROVAL)).contains("tone-waiting");
         assertThat(StatusPageView.chip(JobState.WAITING)).contains("tone-waiting");
@@ -342,15 +344,16 @@ class StatusPageViewTest {
         // On a page without the delivery (gone): the build the job was planned for, without a project.
         StatusPageView.actions(planned, ended("soak", JobState.FAILED, superseded, null));
 
-        assertThat(old.toString()).contains("/rerun\" data-confirm=\"Re-run job deploy (01JOBAAAAAAAAAAAAAAAAAAAAA),"
-                + " build 412 of andy-corp/lmp&lt;b&gt;? Its command runs again now as a new job. A newer build&#39;s job"
-                + " (01NEWERAAAAAAAAAAAAAAAAAAA) superseded this one: a re-run is not superseded, so this runs the older"
-                + " build again.\">Re-run</button>").doesNotContain("<b>");
-        assertThat(approved.toString()).contains("/rerun\" data-confirm=\"Re-run job deploy (01JOBAAAAAAAAAAAAAAAAAAAAA),"
-                + " build 412 of andy-corp/lmp&lt;b&gt;? It runs again as a new job once approved (it awaits an approval"
-                + " first).\">Re-run</button>");
-        assertThat(awaiting.toString()).contains("/approve\" data-confirm=\"Approve job deploy (01JOBAAAAAAAAAAAAAAAAAAAAA),"
-                + " build 412 of andy-corp/lmp&lt;b&gt;? It starts as soon as its rule allows; this cannot be undone.\">");
+        assertThat(old.toString()).contains("/rerun-warnings\" data-confirm=\"Re-run job deploy"
+                + " (01JOBAAAAAAAAAAAAAAAAAAAAA), build 412 of andy-corp/lmp&lt;b&gt;? Its command runs again now as a"
+                + " new job. A newer build&#39;s job (01NEWERAAAAAAAAAAAAAAAAAAA) superseded this one: a re-run is not"
+                + " superseded, so this runs the older build again.\">Re-run</button>").doesNotContain("<b>");
+        assertThat(approved.toString()).contains("/rerun-warnings\" data-confirm=\"Re-run job deploy"
+                + " (01JOBAAAAAAAAAAAAAAAAAAAAA), build 412 of andy-corp/lmp&lt;b&gt;? It runs again as a new job once"
+                + " approved (it awaits an approval first).\">Re-run</button>");
+        assertThat(awaiting.toString()).contains("/approve-warnings\" data-confirm=\"Approve job deploy"
+                + " (01JOBAAAAAAAAAAAAAAAAAAAAA), build 412 of andy-corp/lmp&lt;b&gt;? It starts as soon as its rule"
+                + " allows; this cannot be undone.\">");
         assertThat(planned.toString()).contains("data-confirm=\"Re-run job soak (01JOBAAAAAAAAAAAAAAAAAAAAA), build 412?"
                 + " Its command runs again now as a new job.\"");
 
@@ -358,7 +361,8 @@ class StatusPageViewTest {
                 DeliveryOutcome.ACCEPTED, null, null, new byte[0], lmp);
         String html = page("n", RULES, StatusPageView.Filters.NONE, List.of(new StatusPageView.DeliveryRow(d,
                 List.of(ended("deploy", JobState.SUCCEEDED, superseded, null)))), StatusPagePaging.ONLY);
-        assertThat(html).contains("data-post=\"api/deliveries/01DELAAAAAAAAAAAAAAAAAAAAA/replay\" data-confirm=\"Replay"
+        assertThat(html).contains("data-post=\"api/deliveries/01DELAAAAAAAAAAAAAAAAAAAAA/replay\""
+                + " data-preview=\"api/deliveries/01DELAAAAAAAAAAAAAAAAAAAAA/replay-warnings\" data-confirm=\"Replay"
                 + " delivery 01DELAAAAAAAAAAAAAAAAAAAAA (build 412 of andy-corp/lmp&lt;b&gt;)? Every rule that matches this"
                 + " delivery plans its jobs again, under the rules in force now.\">Replay</button>")
                 // The delivery's jobs' buttons name its build and project.
