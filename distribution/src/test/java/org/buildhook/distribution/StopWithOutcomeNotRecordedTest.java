@@ -60,7 +60,7 @@ class StopWithOutcomeNotRecordedTest extends AbstractProxiedServeTest {
         Path out = dir.resolve("serve.out");
         Process server = processes.serve(config, out);
         String job = ServeProcesses.sendSample(ServeProcesses.awaitUrl(server, dir.resolve("data")), dir);
-        await().atMost(Duration.ofMinutes(1)).until(() -> Files.exists(runs)); // the command runs
+        awaitStarted(runs, look, job);
 
         exitDuringTheOutageThenStop(server, out, job, outage);
         String stop = read(out);
@@ -126,7 +126,7 @@ class StopWithOutcomeNotRecordedTest extends AbstractProxiedServeTest {
         Path out = dir.resolve("first.out");
         Process server = processes.serve(first, out);
         String job = ServeProcesses.sendSample(ServeProcesses.awaitUrl(server, dir.resolve("data-first")), dir);
-        await().atMost(Duration.ofMinutes(1)).until(() -> Files.exists(runs));
+        awaitStarted(runs, look, job);
 
         exitDuringTheOutageThenStop(server, out, job, new StoreOutage() {
             @Override
@@ -206,7 +206,7 @@ class StopWithOutcomeNotRecordedTest extends AbstractProxiedServeTest {
         Path out = dir.resolve("serve.out");
         Process server = processes.serve(config, out);
         String job = ServeProcesses.sendSample(ServeProcesses.awaitUrl(server, dir.resolve("data")), dir);
-        await().atMost(Duration.ofMinutes(1)).until(() -> Files.exists(runs)); // the command runs
+        awaitStarted(runs, look, job);
 
         pg.proxy.cut();
         await().atMost(Duration.ofMinutes(2)).failFast(() -> !server.isAlive())
@@ -284,6 +284,28 @@ class StopWithOutcomeNotRecordedTest extends AbstractProxiedServeTest {
                         + " attempt"));
         server.destroy(); // SIGTERM, as systemd's stop
         assertThat(server.waitFor(5, TimeUnit.MINUTES)).as("the stop ended: %s", read(out)).isTrue();
+    }
+
+    /**
+     * Until the job's command runs and its node has done every step of the attempt's start: its process is on record,
+     * which comes after the node's look at its hold on the job. A command running is not enough: on a slow machine
+     * the node may still be at that look when the store goes away, and then kills the command as it was created (a
+     * different outcome from the one each test sets up; seen at load 30).
+     */
+    private static void awaitStarted(Path runs, String look, String job) {
+        await().atMost(Duration.ofMinutes(1)).until(() -> Files.exists(runs));
+        await().atMost(Duration.ofMinutes(1)).until(() -> processRecorded(look, job));
+    }
+
+    private static boolean processRecorded(String look, String job) throws java.sql.SQLException {
+        try (java.sql.Connection c = java.sql.DriverManager.getConnection(look);
+                java.sql.PreparedStatement p = c.prepareStatement(
+                        "SELECT pid FROM job_attempts WHERE job_id = ? AND attempt = 1 AND pid IS NOT NULL")) {
+            p.setString(1, job);
+            try (java.sql.ResultSet rs = p.executeQuery()) {
+                return rs.next();
+            }
+        }
     }
 
     private static String state(String look, String job) throws java.sql.SQLException {
