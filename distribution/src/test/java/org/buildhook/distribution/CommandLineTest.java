@@ -609,10 +609,10 @@ class CommandLineTest {
         assertThat(run("test", PAYLOAD, "--rules", rules.toString())).as(err.toString()).isEqualTo(ExitCodes.OK);
         String test = out.toString().substring(check.length());
 
-        assertThat(check).contains(rules + ":4:32: warning: this argument looks like it holds a secret (a password on a"
-                        + " command line")
-                .contains(rules + ":6:45: warning: this argument looks like it holds a secret (a password on a"
-                        + " command line")
+        assertThat(check).contains(rules + ":4:32: warning: this argument looks like it holds a secret (a password on the"
+                        + " command line of redis-cli)")
+                .contains(rules + ":6:45: warning: this argument looks like it holds a secret (a password on the"
+                        + " command line of keytool)")
                 .contains(rules + ":8:36: warning: this argument looks like it holds a secret (the value of '--db-pass')")
                 .contains(rules + ":11:30: warning: this argument looks like it holds a secret (the value of"
                         + " '--db-pass' in shell code)")

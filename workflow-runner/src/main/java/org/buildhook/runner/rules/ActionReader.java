@@ -404,8 +404,12 @@ final class ActionReader extends NodeReader {
                 && !text.startsWith("${") && !Redaction.isLongFlag(text)) {
             what = Optional.of("the value of '" + previous + "'");
         }
-        what.ifPresent(w -> problems.warn(node.location(), "this argument looks like it holds a secret (" + w
-                + "): every user of this machine can read a command's arguments (ps, /proc) while it runs, and"
+        // Once per rule for each kind (tryout39 F4): openssl's -hmac and -macopt key: in one command, one warning.
+        what.ifPresent(w -> problems.warnOncePerRule("credential " + w, node.location(), more -> "this argument looks"
+                + " like it holds a secret (" + w + ")" + (more.isEmpty() ? "" : ", and so " + (more.size() == 1
+                ? "does the argument at " : "do the arguments at ") + more.stream().map(at -> at.line() + ":"
+                + at.column()).collect(java.util.stream.Collectors.joining(", ")) + " of this rule")
+                + ": every user of this machine can read a command's arguments (ps, /proc) while it runs, and"
                 + " buildhook cannot hide them there (it shows them as *** in test, job show, the API and the status page);"
                 + " give the secret in 'env' under a name that looks secret (API_TOKEN, DB_PASSWORD …) and have the"
                 + " program read it from there (in shell code: \"$API_TOKEN\")"));

@@ -5,6 +5,7 @@ import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 
 /**
  * Gathers the problems of one YAML file (the rules file, the configuration file) so they are
@@ -52,6 +53,37 @@ public final class ProblemCollector {
     void warnOncePer(String key, YamlNode.Location at, String message) {
         warn(at, message);
         onceKeys.put(warnings.get(warnings.size() - 1), key);
+    }
+
+    /** A warning said once per rule ({@link #warnOncePerRule}): its index, its message, and its further places. */
+    private record Grouped(int index, Function<List<YamlNode.Location>, String> message,
+            List<YamlNode.Location> more) {
+    }
+
+    private final Map<String, Grouped> ruleWarnings = new HashMap<>();
+
+    /** A new rule begins: the warnings said once per rule ({@link #warnOncePerRule}) are said again in it. */
+    void startRule() {
+        ruleWarnings.clear();
+    }
+
+    /**
+     * A warning said once per rule for each {@code key}, at its first place (tryout39 F4: an argument holding a
+     * password, the same long warning again at each one of a rule): the same key again in the same rule adds its
+     * place to that warning, which {@code message} writes from the further places (none at first), in file order.
+     */
+    void warnOncePerRule(String key, YamlNode.Location at, Function<List<YamlNode.Location>, String> message) {
+        Grouped first = ruleWarnings.get(key);
+        if (first == null) {
+            warn(at, message.apply(List.of()));
+            ruleWarnings.put(key, new Grouped(warnings.size() - 1, message, new ArrayList<>()));
+            return;
+        }
+        first.more().add(at);
+        first.more().sort(Comparator.comparingInt(YamlNode.Location::line).thenComparingInt(YamlNode.Location::column));
+        Problem said = warnings.get(first.index());
+        warnings.set(first.index(), new Problem(file, said.line(), said.column(), first.message().apply(
+                List.copyOf(first.more()))));
     }
 
     /** The key of each warning a server logs once per key ({@link #warnOncePer}). */

@@ -141,6 +141,7 @@ final class RulesReader extends NodeReader {
     }
 
     private Optional<Rule> readRule(YamlNode node, Map<String, YamlNode.Location> seen) {
+        problems.startRule();
         Optional<YamlNode.Mapping> mapping = mapping(node, "each rule");
         if (mapping.isEmpty()) {
             return Optional.empty();

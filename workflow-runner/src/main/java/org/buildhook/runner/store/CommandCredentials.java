@@ -343,19 +343,10 @@ final class CommandCredentials {
      * front ({@code sudo}, {@code env A=1}, {@code timeout 60}) changes nothing.
      */
     static int secretPart(List<String> argv, int i) {
-        String program = "";
-        int programAt = -1;
-        boolean login = false;
-        for (int j = 0; j < i; j++) {
-            String name = baseName(argv.get(j));
-            if (name.equals("sshpass") || name.equals("htpasswd") || program(name) != null) {
-                program = name;
-                programAt = j;
-                login = false;
-            } else if (name.equals("login")) {
-                login = true;
-            }
-        }
+        Owner owner = owner(argv, i);
+        String program = owner.program();
+        int programAt = owner.at();
+        boolean login = owner.login();
         if (program.equals("sshpass")) {
             return sshpass(argv, i, programAt);
         }
@@ -395,6 +386,58 @@ final class CommandCredentials {
             }
         }
         return -1;
+    }
+
+    /**
+     * The program whose argument {@code argv[i]} would be: the last argument before {@code i} that the table names,
+     * or sshpass or htpasswd ({@code at} its index, {@code program} empty and {@code at} -1 when none), and whether a
+     * {@code login} comes after it.
+     */
+    private record Owner(String program, int at, boolean login) {
+    }
+
+    private static Owner owner(List<String> argv, int i) {
+        String program = "";
+        int programAt = -1;
+        boolean login = false;
+        for (int j = 0; j < i; j++) {
+            String name = baseName(argv.get(j));
+            if (name.equals("sshpass") || name.equals("htpasswd") || program(name) != null) {
+                program = name;
+                programAt = j;
+                login = false;
+            } else if (name.equals("login")) {
+                login = true;
+            }
+        }
+        return new Owner(program, programAt, login);
+    }
+
+    /**
+     * The name of the program whose password {@code argv[i]} holds when {@link #secretPart} finds one there, for a
+     * warning: {@code sqlcmd}, {@code docker login}, or {@code a login command} for one of a program the table does
+     * not name.
+     */
+    static String programOf(List<String> argv, int i) {
+        Owner owner = owner(argv, i);
+        Program table = program(owner.program());
+        boolean login = owner.login() && (table == null || table.afterLogin());
+        return owner.program().isEmpty() ? "a login command" : login ? owner.program() + " login" : owner.program();
+    }
+
+    /**
+     * The name of the program a match of one of {@link #TEXT} in {@code text} starts with ({@code sqlcmd},
+     * {@code docker login}), for a warning.
+     */
+    static String programAt(String text, int start) {
+        // Its first words only: a long text with many passwords is not copied to its end at each (review40 F2).
+        String[] words = text.substring(start, Math.min(text.length(), start + 200)).split("\\s+", 4);
+        for (int w = 1; w < Math.min(words.length, 3); w++) {
+            if (words[w].equals("login")) {
+                return String.join(" ", java.util.Arrays.copyOfRange(words, 0, w + 1)); // az acr login
+            }
+        }
+        return words[0];
     }
 
     /**

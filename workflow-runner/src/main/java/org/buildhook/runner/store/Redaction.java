@@ -272,12 +272,13 @@ public final class Redaction {
      * Whether {@code argv.get(i)} is a password a program takes after its own flag ({@code curl -u user:PASSWORD},
      * {@code sshpass -p PASSWORD}, {@code mysql -pPASSWORD}, {@code docker login -p PASSWORD}), for a warning.
      *
-     * @return a short description, or empty when it is none
+     * @return a short description naming the program ("a password on the command line of sqlcmd"), or empty when it
+     *         is none
      */
     public static Optional<String> passwordArgument(List<String> argv, int i) {
         int at = CommandCredentials.secretPart(argv, i);
         return at >= 0 && !argv.get(i).startsWith("$", at) && !argv.get(i).startsWith("${", at)
-                ? Optional.of("a password on a command line (curl -u user:password, sshpass -p, mysql -p…)")
+                ? Optional.of("a password on the command line of " + CommandCredentials.programOf(argv, i))
                 : Optional.empty();
     }
 
@@ -470,13 +471,23 @@ public final class Redaction {
             }
         }
         if (CommandCredentials.mayHoldProgram(text)) {
+            // Each program found, in the order the text names them (tryout39 F4: the same three examples whatever
+            // the program, sqlcmd's and ldapsearch's passwords in one script told apart by none).
+            java.util.TreeMap<Integer, String> programs = new java.util.TreeMap<>();
             for (int k = 0; k < CommandCredentials.TEXT.size(); k++) {
                 CommandCredentials.Matches c = CommandCredentials.matches(k, text);
                 while (c.find()) {
                     if (!text.startsWith("$", c.matcher().start("s"))) {
-                        return Optional.of("a password on a command line (curl -u user:password, sshpass -p, mysql -p…)");
+                        int at = c.matcher().start();
+                        programs.putIfAbsent(at, CommandCredentials.programAt(text, at));
                     }
                 }
+            }
+            List<String> names = programs.values().stream().distinct().toList();
+            if (!names.isEmpty()) {
+                return Optional.of(names.size() == 1 ? "a password on the command line of " + names.get(0)
+                        : "passwords on the command lines of " + String.join(", ", names.subList(0, names.size() - 1))
+                        + " and " + names.get(names.size() - 1));
             }
         }
         String field = JsonSecrets.firstSecretField(text);

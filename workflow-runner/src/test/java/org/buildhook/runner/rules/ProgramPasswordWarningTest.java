@@ -13,9 +13,9 @@ import org.junit.jupiter.api.Test;
  */
 class ProgramPasswordWarningTest {
 
-    private static final String WARNING = ": this argument looks like it holds a secret (a password on a"
-            + " command line (curl -u user:password, sshpass -p, mysql -p…)): every user of this machine can read a"
-            + " command's arguments (ps, /proc) while it runs";
+    private static final String WARNING = ": this argument looks like it holds a secret (";
+    private static final String PS = ": every user of this machine can read a command's arguments (ps, /proc) while it"
+            + " runs";
 
     private static List<String> warnings(RuleSet set) {
         return set.writingWarnings().stream().map(Problem::toString).toList();
@@ -37,11 +37,52 @@ class ProgramPasswordWarningTest {
                 """);
 
         assertThat(set.size()).as("warnings, not mistakes: the file loads").isEqualTo(1);
-        List<String> warnings = warnings(set);
-        for (String at : List.of("4:60", "6:33", "8:48", "8:70", "10:30", "10:102")) {
-            assertThat(warnings).as("a warning at %s", at).anyMatch(w -> w.startsWith("rules.yaml:" + at + WARNING));
-        }
-        assertThat(warnings).hasSize(6);
+        // tryout39 F4: each names its program (it said "curl -u user:password, sshpass -p, mysql -p…" whatever the
+        // program), and openssl's two passwords of one rule are one warning.
+        assertThat(warnings(set)).satisfiesExactly(
+                w -> assertThat(w).startsWith("rules.yaml:4:60" + WARNING + "a password on the command line of sqlcmd)"
+                        + PS),
+                w -> assertThat(w).startsWith("rules.yaml:6:33" + WARNING + "a password on the command line of 7z)"
+                        + PS),
+                w -> assertThat(w).startsWith("rules.yaml:8:48" + WARNING + "a password on the command line of openssl),"
+                        + " and so does the argument at 8:70 of this rule" + PS),
+                w -> assertThat(w).startsWith("rules.yaml:10:30" + WARNING + "passwords on the command lines of sqlcmd"
+                        + " and ldapsearch)" + PS),
+                w -> assertThat(w).startsWith("rules.yaml:10:102" + WARNING + "a password on the command line of"
+                        + " ldapsearch)" + PS));
+    }
+
+    /**
+     * tryout39 F4: the same warning for each argument of a rule holding the same program's password said the same
+     * long text again; once per rule now, at the first place, naming the others, and again in the next rule. A login
+     * command is named with its login.
+     */
+    @Test
+    void warnsOncePerRuleOfTheSameProgramsPasswordsNamingTheOtherPlacesAndNamesALoginCommand() {
+        RuleSet set = TestRules.parse("""
+                rules:
+                  - name: a
+                    run:
+                      command: [/usr/bin/redis-cli, -a, redis-pa55-1, PING]
+                    on-failure:
+                      command: [/bin/sh, -c, "redis-cli -a redis-sh-22 FLUSHALL", redis-cli, -a, redis-pa55-2]
+                  - name: b
+                    run:
+                      command: [redis-cli, -a, redis-pa55-3, PING]
+                    on-success:
+                      command: [/bin/sh, -c, "az acr login -n reg -u me -p acr-pa55-4", docker, login, -p, dk-pa55-5]
+                """);
+
+        assertThat(warnings(set)).satisfiesExactly(
+                w -> assertThat(w).startsWith("rules.yaml:4:41" + WARNING + "a password on the command line of"
+                        + " redis-cli), and so do the arguments at 6:30, 6:82 of this rule" + PS),
+                w -> assertThat(w).startsWith("rules.yaml:9:32" + WARNING + "a password on the command line of"
+                        + " redis-cli)" + PS),
+                w -> assertThat(w).startsWith("rules.yaml:11:30" + WARNING + "a password on the command line of"
+                        + " az acr login)" + PS),
+                w -> assertThat(w).startsWith("rules.yaml:11:92" + WARNING + "a password on the command line of"
+                        + " docker login)" + PS));
+        assertThat(String.join("\n", warnings(set))).as("never a password").doesNotContain("pa55");
     }
 
     @Test
