@@ -156,7 +156,6 @@ final class ExitArchive {
         LOG.warn("no class-data archive written at this stop: {} cannot be written ({}); the server stopped"
                 + " cleanly, and the next start runs without an archive, or writes one where BUILDHOOK_CDS_DIR"
                 + " can be written (docs/deploying.md)", archive.get(), why.get());
-        ServerUrlFile.awaitCleanup();
         deleteFilesMarkedForExit();
         System.out.flush();
         System.err.flush();

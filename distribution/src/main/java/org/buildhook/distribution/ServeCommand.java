@@ -80,8 +80,11 @@ final class ServeCommand implements Callable<Integer> {
             throw new CommandFailure("cannot start: " + whyNotStarted(e, settings), ExitCodes.UNAVAILABLE);
         }
         // A class-data archive that cannot be written at the exit would end a clean stop with status 1.
-        server.stopAtShutdown(SystemdNotify::stopping,
-                () -> StopSignals.stopStatus().ifPresent(ExitArchive::skipIfUnwritable));
+        // server-url (written below) is removed once the port has closed, before a stop that ends the process itself.
+        server.stopAtShutdown(SystemdNotify::stopping, () -> {
+            ServerUrlFile.removeIfOwn();
+            StopSignals.stopStatus().ifPresent(ExitArchive::skipIfUnwritable);
+        });
         ExitArchive.prepare();
         StopSignals.logWhenStopped();
         ServerUrlFile.write(effective.dataDir(), server.uri());

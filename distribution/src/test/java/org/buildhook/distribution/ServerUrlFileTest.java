@@ -3,6 +3,7 @@ package org.buildhook.distribution;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.net.URI;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -24,5 +25,22 @@ class ServerUrlFileTest {
         ServerUrlFile.write(data, uri);
 
         assertThat(ServerUrlFile.read(data)).contains(uri);
+    }
+
+    @Test
+    void isRemovedOnlyWhileItHoldsWhatThisProcessWrote() throws Exception {
+        Path data = dir.resolve("data");
+        ServerUrlFile.write(data, URI.create("http://127.0.0.1:18080/"));
+        // Another node with the same configuration and data folder (PostgreSQL) started since and wrote its own.
+        Files.writeString(data.resolve(ServerUrlFile.NAME), "http://127.0.0.1:18081/\n");
+
+        ServerUrlFile.removeIfOwn();
+
+        assertThat(ServerUrlFile.read(data)).as("tryout40 F2").contains(URI.create("http://127.0.0.1:18081/"));
+
+        ServerUrlFile.write(data, URI.create("http://127.0.0.1:18082/"));
+        ServerUrlFile.removeIfOwn();
+
+        assertThat(data.resolve(ServerUrlFile.NAME)).doesNotExist();
     }
 }
