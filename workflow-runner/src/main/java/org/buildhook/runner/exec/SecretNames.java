@@ -38,14 +38,16 @@ public final class SecretNames {
             "EMAIL", "FILE", "PATH", "DIR", "URL", "URI", "HOST", "PORT", "TYPE", "VERSION", "REGION", "FINGERPRINT");
     /**
      * Names that end in an identifier word and still hold a secret: a chat's incoming-webhook URL
-     * ({@code SLACK_WEBHOOK_URL}: the URL is the secret), a DSN given as a URL ({@code SENTRY_DSN_URL}, {@code _URI}: a
+     * ({@code SLACK_WEBHOOK_URL}: the URL is the secret) or its path ({@code SLACK_WEBHOOK_PATH}: Slack's
+     * {@code /services/T…/B…/X…} is the whole secret; review40 F3), a DSN given as a URL ({@code SENTRY_DSN_URL}, {@code _URI}: a
      * Sentry DSN's key is its user part, which no credential shape finds; a database DSN holds its password) and
      * Vault's AppRole {@code SECRET_ID} (a credential). Not a name of a DSN's part ({@code DB_DSN_USER: admin},
      * {@code DB_DSN_PORT: 5432}, {@code ODBC_DSN_NAME}): masked everywhere, it hid every {@code admin} of the job's log
      * (review39); nor of a webhook's part ({@code WEBHOOK_PORT: 8080}, {@code WEBHOOK_HOST}, {@code SLACK_WEBHOOK_ID}),
      * which hid every {@code 8080} (lead, session 39).
      */
-    private static final Pattern SECRET_ALL_THE_SAME = Pattern.compile("(?:WEBHOOK|DSN)_UR[IL]$|(?:^|_)SECRET_ID$",
+    private static final Pattern SECRET_ALL_THE_SAME = Pattern.compile(
+            "(?:WEBHOOK|DSN)_UR[IL]$|WEBHOOK_PATH$|(?:^|_)SECRET_ID$",
             Pattern.CASE_INSENSITIVE);
 
     /**

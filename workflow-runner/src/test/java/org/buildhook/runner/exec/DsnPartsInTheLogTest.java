@@ -42,13 +42,15 @@ class DsnPartsInTheLogTest extends LauncherTest {
         env.put("SLACK_WEBHOOK_ID", "B0123");
         env.put("SLACK_WEBHOOK_URL", "https://hooks.example.com/services/T0/B0123/XyZsecret1");
         env.put("TEAMS_WEBHOOK", "https://teams.example.com/webhookb2/abc/IncomingWebhook/def");
+        env.put("SLACK_WEBHOOK_PATH", "/services/T0/B0123/XyZsecret2"); // the whole secret (review40 F3)
         return env;
     }
 
     @Test
     void theLogShowsThePartsAWebhookNamesAndMasksAWebhookGivenWhole() throws Exception {
-        Path script = fixtures.script("webhook.sh", "printf 'listening on %s for %s (%s); posting to %s and %s\\n'"
-                + " \"$WEBHOOK_PORT\" \"$WEBHOOK_HOST\" \"$SLACK_WEBHOOK_ID\" \"$SLACK_WEBHOOK_URL\" \"$TEAMS_WEBHOOK\"\n"
+        Path script = fixtures.script("webhook.sh", "printf 'listening on %s for %s (%s); posting to %s and %s (%s)\\n'"
+                + " \"$WEBHOOK_PORT\" \"$WEBHOOK_HOST\" \"$SLACK_WEBHOOK_ID\" \"$SLACK_WEBHOOK_URL\" \"$TEAMS_WEBHOOK\""
+                + " \"$SLACK_WEBHOOK_PATH\"\n"
                 + "echo 'proxy 8080 up'");
 
         JobOutcome outcome = run(new JobRequest(Fixtures.jobId("webhook-parts"), 1, List.of(script.toString()),
@@ -56,7 +58,7 @@ class DsnPartsInTheLogTest extends LauncherTest {
 
         assertThat(outcome.succeeded()).as(outcome.message()).isTrue();
         assertThat(Files.readString(outcome.logFile(), StandardCharsets.UTF_8)).isEqualTo(
-                "listening on 8080 for hooks.example.com (B0123); posting to *** and ***\nproxy 8080 up\n");
+                "listening on 8080 for hooks.example.com (B0123); posting to *** and *** (***)\nproxy 8080 up\n");
         List<String> shown = Redaction.redactArgv(List.of("relay", "--port", "8080", "--to",
                 "https://hooks.example.com/services/T0/B0123/XyZsecret1"), webhookEnv());
         assertThat(shown).containsExactly("relay", "--port", "8080", "--to", "***");
