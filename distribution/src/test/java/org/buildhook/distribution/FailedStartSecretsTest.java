@@ -52,13 +52,13 @@ class FailedStartSecretsTest {
     @Test
     void aStartOnATakenPortWritesNoSecretAndTheNextStartGeneratesAndAnnouncesThem() throws Exception {
         Path config = Files.writeString(dir.resolve("buildhook.yaml"),
-                "data-dir: data\nadmin: {token: generate}\n");
+                "data-dir: data\nadmin: {token: generate}\nstore: {connect-timeout: 1m}\n");
         Path secret = dir.resolve("data/webhook-secret");
         Path token = dir.resolve("data/admin-token");
         String failed;
         try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             Process first = serve(config, dir.resolve("first.out"), "--port", String.valueOf(taken.getLocalPort()));
-            assertThat(first.waitFor(2, TimeUnit.MINUTES)).as("the start on a taken port ends by itself").isTrue();
+            assertThat(first.waitFor(5, TimeUnit.MINUTES)).as("the start on a taken port ends by itself").isTrue();
             failed = Files.readString(dir.resolve("first.out"), StandardCharsets.UTF_8);
             assertThat(first.exitValue()).as(failed).isEqualTo(ExitCodes.UNAVAILABLE);
         }
@@ -68,7 +68,7 @@ class FailedStartSecretsTest {
         assertThat(token).as("no admin token from a refused start").doesNotExist();
 
         Process second = serve(config, dir.resolve("second.out"), "--port", "0");
-        await().atMost(Duration.ofMinutes(2)).failFast(() -> !second.isAlive())
+        await().atMost(Duration.ofMinutes(5)).failFast(() -> !second.isAlive())
                 .until(() -> printed(dir.resolve("second.out"), "buildhook listening on"));
         String started = Files.readString(dir.resolve("second.out"), StandardCharsets.UTF_8);
         assertThat(started).contains("generated a new secret for endpoint 'default' in " + secret)
@@ -92,7 +92,7 @@ class FailedStartSecretsTest {
         String runningSecret = Files.readString(secret);
 
         Process refused = serve(second, dir.resolve("refused.out"), "--port", "0");
-        assertThat(refused.waitFor(2, TimeUnit.MINUTES)).as("the refused start ends by itself").isTrue();
+        assertThat(refused.waitFor(5, TimeUnit.MINUTES)).as("the refused start ends by itself").isTrue();
         String output = Files.readString(dir.resolve("refused.out"), StandardCharsets.UTF_8);
         assertThat(refused.exitValue()).as(output).isEqualTo(ExitCodes.UNAVAILABLE);
         assertThat(output).contains("is already serving the SQLite database").doesNotContain("generated a new secret");
@@ -127,7 +127,7 @@ class FailedStartSecretsTest {
             Path config = Files.writeString(dir.resolve("b.yaml"), "data-dir: b/data\nadmin: {token: generate}\n"
                     + "runner: {node-id: same-id}\nstore: {url: '" + store + "'}\n");
             Process refused = serve(config, dir.resolve("b.out"), "--port", "0");
-            assertThat(refused.waitFor(2, TimeUnit.MINUTES)).as("the refused start ends by itself").isTrue();
+            assertThat(refused.waitFor(5, TimeUnit.MINUTES)).as("the refused start ends by itself").isTrue();
             String output = Files.readString(dir.resolve("b.out"), StandardCharsets.UTF_8);
             assertThat(refused.exitValue()).as(output).isEqualTo(ExitCodes.UNAVAILABLE);
             assertThat(output).contains("runner.node-id 'same-id' is in use by another running node")

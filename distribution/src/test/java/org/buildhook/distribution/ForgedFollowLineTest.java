@@ -66,8 +66,6 @@ class ForgedFollowLineTest {
                 + "      command: [/bin/sh, -c, 'echo started; while [ ! -s \"$0\" ]; do sleep 0.1; done; printf \"$1\\n\" \"$(cat"
                 + " \"$0\")\"; exit 1', '" + go + "', '" + line + "']\n", "");
         Path config = dir.resolve("buildhook.yaml");
-        // A loaded machine: the store's first connection may take more than its default 5 s.
-        Files.writeString(config, Files.readString(config) + "store: {connect-timeout: 60s}\n");
         processes = new ServeProcesses(dir);
         Path serverOut = dir.resolve("serve.out");
         Process server = processes.serve(config, serverOut);

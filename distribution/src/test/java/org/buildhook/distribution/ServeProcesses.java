@@ -81,7 +81,8 @@ final class ServeProcesses implements AutoCloseable {
      * Writes, in {@code dir}, a server's configuration for the log-follow tests: {@code rules} as its
      * rules file, the default endpoint with a secret of its own ({@code webhook-secret}), the admin API
      * with {@link #FOLLOW_TOKEN} ({@code admin-token}), and {@code server} as its {@code server:}
-     * settings (host and port are given first, 127.0.0.1 and any free port). Returns the configuration.
+     * settings (host and port are given first, 127.0.0.1 and any free port), and a store connect-timeout of one
+     * minute (a loaded machine's first SQLite connection). Returns the configuration.
      */
     static Path followConfig(Path dir, String rules, String server) throws IOException {
         Files.writeString(dir.resolve("admin-token"), FOLLOW_TOKEN + "\n");
@@ -93,6 +94,9 @@ final class ServeProcesses implements AutoCloseable {
                 "endpoints: {default: {secrets: [{file: webhook-secret}]}}",
                 "admin: {token: {file: admin-token}}",
                 "server: {host: 127.0.0.1, port: 0" + (server.isEmpty() ? "" : ", " + server) + "}",
+                // The SQLite store's first connection (the driver's native library loaded) took over the default 5 s
+                // at load 30-45, and the start then ended with exit 3 (FollowDuringGracefulStopTest, twice).
+                "store: {connect-timeout: 1m}",
                 ""));
     }
 

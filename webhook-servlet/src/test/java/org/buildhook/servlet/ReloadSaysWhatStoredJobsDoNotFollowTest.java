@@ -173,7 +173,10 @@ class ReloadSaysWhatStoredJobsDoNotFollowTest {
                     + " to 'archive-v2' (renamed-from) in the rules in force on node ")
                     .endsWith("; for a job of the new name replay its delivery: buildhook replay DELIVERY --rule"
                             + " archive-v2 (buildhook rerun would make one of the old name)");
-            // The WARN names the job and its delivery, which the replay needs (tryout38 F7: it named none).
+            // The WARN names the job and its delivery, which the replay needs (tryout38 F7: it named none). Logged once
+            // the cancel has returned, so after the job reads CANCELLED: waited for, as its neighbours do.
+            await().atMost(Duration.ofMinutes(1)).until(() -> !log.warnings("rule 'archive' is disabled or removed")
+                    .isEmpty());
             assertThat(log.warnings("rule 'archive' is disabled or removed")).singleElement().asString()
                     .contains(": 1 of its stored job(s) still to run (queued, waiting or awaiting an approval) will not"
                             + " run: cancelled (" + job + " (delivery " + TestApplication.job(app, job).deliveryId()
