@@ -70,6 +70,7 @@ final class ServerUrlFile {
             // gone already, or unreadable: the next start overwrites it
         }
     }
+
     /** The URL a running server wrote, or empty when there is none (not running, or another user's). */
     static Optional<URI> read(Path dataDir) {
         Path file = dataDir.resolve(NAME);
