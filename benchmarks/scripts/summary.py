@@ -26,24 +26,6 @@ def num(found, label, key):
     return sum(values) / len(values) if values else None
 
 
-def warm_paced_p99(folder, label, senders=4):
-    """The paced run's answer p99 (nearest rank, as Percentiles.java) without each sender's first request, averaged
-    over the rounds' LABEL-paced*.lat files (build id, send time in µs, answer ms); None if there are none. The first
-    requests paid for their connection's set-up and for the load generator's own start (a fresh JVM): in the 2026-12-05
-    run they were the three slowest answers of every paced run of both receivers (docs/BENCHMARKS.md, thirty-first
-    pass). Since the thirty-second pass the generator opens its connections and warms its signing before its clock
-    starts; what a first request still carries is the receiver's first request on a connection after the burst."""
-    values = []
-    for path in sorted(glob.glob(os.path.join(folder, label + "-paced*.lat"))):
-        with open(path, encoding="utf-8") as f:
-            rows = sorted((int(p[1]), float(p[2])) for p in (line.split() for line in f) if len(p) >= 3)
-        answers = sorted(ms for _, ms in rows[senders:])
-        if answers:
-            rank = max(1, -(-99 * len(answers) // 100))
-            values.append(answers[rank - 1])
-    return sum(values) / len(values) if values else None
-
-
 def _sum(a, b):
     return None if a is None or b is None else a + b
 
@@ -129,10 +111,6 @@ def main():
                   "durable floor without jobs", durable, "(floor)", None)
         bound_row(f"{label}: paced answer p99", num(found, label + "-paced", "p99_ms"), "ms",
                   "adnanh", num(found, "adnanh-paced", "p99_ms"), "<= 15 ms", lambda v: v <= 15)
-        warm = warm_paced_p99(sys.argv[1], label)
-        if warm is not None:
-            ratio_row(f"{label}: paced answer p99 after each sender's first request", warm, "ms",
-                      "adnanh, the same", warm_paced_p99(sys.argv[1], "adnanh"), "(context)", None)
         bound_row(f"{label}: paced send -> command start p50", num(found, label + "-paced", "start_p50_ms"), "ms",
                   "adnanh", num(found, "adnanh-paced", "start_p50_ms"), "<= 10 ms", lambda v: v <= 10)
         cpu = num(found, label, "cpu_ms_per_delivery")
