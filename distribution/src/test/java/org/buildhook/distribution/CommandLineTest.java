@@ -579,6 +579,29 @@ class CommandLineTest {
     }
 
     /**
+     * tryout40 F3: check of a rule whose shell code measures a variable with {@code ${#FLEET_CONFIG}} said only
+     * "unknown placeholder" and the list of placeholders; it says to write the shell's {@code ${} as {@code $${},
+     * with the text so written, at the argument's place; check passes once it is.
+     */
+    @Test
+    void checkSaysHowToWriteTheShellsOwnDollarBraceInShellCode() throws IOException {
+        Path rules = Files.writeString(dir.resolve("rules.yaml"), String.join("\n",
+                "rules:",
+                "  - name: fleet",
+                "    run: {command: [/bin/sh, -c, 'echo \"len: ${#FLEET_CONFIG}\"']}",
+                ""));
+
+        assertThat(run("check", "--rules", rules.toString())).isEqualTo(ExitCodes.FAILED);
+        assertThat(err.toString().lines()).first().asString().startsWith(rules + ":3:34: unknown placeholder"
+                + " '${#FLEET_CONFIG}': in shell code write $${ for the shell's own ${…} (docs/rules.md#placeholders):"
+                + " $${#FLEET_CONFIG}; known: ${build.id}, ");
+
+        Files.writeString(rules, Files.readString(rules).replace("${#", "$${#"));
+        err.getBuffer().setLength(0);
+        assertThat(run("check", "--rules", rules.toString())).as(err.toString()).isEqualTo(ExitCodes.OK);
+    }
+
+    /**
      * tryout33 F7: with a credential in the command and secrets under names outside the old list, check said
      * "ok" with no warning and test printed all of them in clear (its output lands in CI logs). Now test shows
      * none of them, and check and test warn about each argument holding one, at its line and column: ps shows a

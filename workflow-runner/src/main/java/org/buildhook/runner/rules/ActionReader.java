@@ -201,7 +201,7 @@ final class ActionReader extends NodeReader {
             if (text.isEmpty()) {
                 continue;
             }
-            Template element = template(item, text.get(), perRun);
+            Template element = template(item, text.get(), Template.Where.of(readings.get(i)), perRun);
             if (i > 0) {
                 warnAboutLookalikes(item, text.get(), readings.get(i));
                 boolean shellCode = code[i];
@@ -236,7 +236,7 @@ final class ActionReader extends NodeReader {
                         + "' is reserved: buildhook sets the BUILDHOOK_* variables itself");
             }
             text(entry.value(), "env value '" + name + "'").ifPresent(text -> {
-                env.put(name, template(entry.value(), text, perRun));
+                env.put(name, template(entry.value(), text, Template.Where.ENV_VALUE, perRun));
                 warnAboutLookalikes(entry.value(), text, Lookalikes.Reading.LITERAL);
                 if (!warnAboutPartWordSecretName(entry, text)) {
                     // A setting's value (AUTH_ENABLED: "true", KEY_ALGORITHM: RS256; tryout39 F8): said at the name,
@@ -415,8 +415,8 @@ final class ActionReader extends NodeReader {
                 + " program read it from there (in shell code: \"$API_TOKEN\")"));
     }
 
-    private Template template(YamlNode node, String text, boolean perRun) {
-        Template t = Template.parse(text, message -> problems.add(node.location(), message));
+    private Template template(YamlNode node, String text, Template.Where where, boolean perRun) {
+        Template t = Template.parse(text, where, message -> problems.add(node.location(), message));
         for (Placeholder p : t.placeholders()) {
             if (p.isPerRun() && !perRun) {
                 problems.add(node.location(), "placeholder '${" + p.placeholderName()

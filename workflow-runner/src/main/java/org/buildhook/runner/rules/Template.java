@@ -5,6 +5,7 @@ import java.util.EnumSet;
 import java.util.List;
 import java.util.Set;
 import java.util.function.Consumer;
+import java.util.regex.Pattern;
 
 /**
  * One argv element or env value with its {@code ${…}} placeholders found at load time. Rendering
@@ -15,7 +16,51 @@ import java.util.function.Consumer;
 final class Template {
 
     /** An environment variable's usual spelling: upper case, digits and '_'. */
-    private static final java.util.regex.Pattern ENV_NAME = java.util.regex.Pattern.compile("[A-Z_][A-Z0-9_]*");
+    private static final Pattern ENV_NAME = Pattern.compile("[A-Z_][A-Z0-9_]*");
+    /** A shell variable's name, any case. */
+    private static final Pattern IDENTIFIER = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
+    /**
+     * What a POSIX shell (and bash) reads between {@code ${} and {@code }}: a parameter (a name, a position
+     * {@code 1}, a special {@code @ * # ? $ ! - 0}), after {@code #} (its length) or {@code !} (bash's indirection),
+     * with an index {@code [i]} and an operator and its word ({@code :-x}, {@code %.*}, {@code //a/b}, {@code ^^}).
+     * A placeholder's name ({@code build.id}) is none: its '.' follows the name.
+     */
+    private static final Pattern SHELL_PARAMETER = Pattern.compile(
+            "[#!]?(?:[A-Za-z_][A-Za-z0-9_]*|[0-9]+|[@*#?$!0-])(?:\\[[^\\]]*])?(?:[-:=?+%#/^,@].*)?", Pattern.DOTALL);
+
+    /**
+     * How a template's text is read once filled in, which decides what a {@code ${…}} in the shell's own syntax that
+     * is no placeholder ({@code ${#VAR}}, {@code ${VAR:-x}}, {@code ${1}}) is told to become: {@code $${…}}, for the
+     * shell's own expression in shell code, and for the text as written elsewhere.
+     */
+    enum Where {
+        /** Shell code (a shell's {@code -c} argument, {@link Lookalikes#readings}). */
+        SHELL_CODE("in shell code write $${ for the shell's own ${…}"),
+        /** A command's argument that no shell reads as code. */
+        ARGUMENT("no shell runs the command; to pass it on as written write $${ for its ${"),
+        /** An argument a shell passes on to its script or code ({@code $1} …) as written. */
+        SHELL_ARGUMENT("the shell passes this argument on to the script as written, not as code; to pass it on as"
+                + " written write $${ for its ${"),
+        /** An {@code env} value, which the job gets as written. */
+        ENV_VALUE("no shell reads an env value; to pass it on as written write $${ for its ${"),
+        /** A rule's {@code supersede} key. */
+        SUPERSEDE_KEY("no shell reads a supersede key; to keep it as written write $${ for its ${");
+
+        private final String escape;
+
+        Where(String escape) {
+            this.escape = escape;
+        }
+
+        /** Where a command's element so read is. */
+        static Where of(Lookalikes.Reading reading) {
+            return switch (reading) {
+                case SHELL_CODE -> SHELL_CODE;
+                case SHELL_ARGUMENT -> SHELL_ARGUMENT;
+                case LITERAL -> ARGUMENT;
+            };
+        }
+    }
 
     private final String written;
     private final List<Object> parts; // String literals and Placeholders, in order
@@ -27,8 +72,12 @@ final class Template {
         this.used = used.isEmpty() ? Set.of() : Set.copyOf(used);
     }
 
-    /** Parses {@code text}; each mistake is passed to {@code problems} and leaves it out. */
-    static Template parse(String text, Consumer<String> problems) {
+    /**
+     * Parses {@code text}; each mistake is passed to {@code problems} and leaves it out.
+     *
+     * @param where how the text is read once filled in: what a {@code ${…}} that is no placeholder is told to become
+     */
+    static Template parse(String text, Where where, Consumer<String> problems) {
         List<Object> parts = new ArrayList<>();
         Set<Placeholder> used = EnumSet.noneOf(Placeholder.class);
         StringBuilder literal = new StringBuilder();
@@ -45,24 +94,33 @@ final class Template {
                 }
                 String name = text.substring(i + 2, close).trim();
                 var placeholder = Placeholder.byName(name);
-                if (placeholder.isEmpty() && ENV_NAME.matcher(name).matches()) {
-                    // ${BUILDHOOK_BUILD_ID}, ${HOME}: a shell's variable, which nothing expands (tryout30 F2).
-                    problems.accept("unknown placeholder '${" + name + "}': it is written like a shell variable, but"
-                            + " no shell expands it; " + Lookalikes.variable(name)
-                                    .map(p -> "use ${" + p.placeholderName() + "} or read the variable in your script")
-                                    .orElse("read the variable in your script")
-                            + "; placeholders: " + String.join(", ", sortedNames()));
-                } else if (placeholder.isEmpty()) {
-                    problems.accept("unknown placeholder '${" + name + "}'"
-                            + Suggestions.didYouMean(name, Placeholder.names())
-                            + "; known: " + String.join(", ", sortedNames()));
-                } else {
+                if (placeholder.isPresent()) {
                     if (literal.length() > 0) {
                         parts.add(literal.toString());
                         literal.setLength(0);
                     }
                     parts.add(placeholder.get());
                     used.add(placeholder.get());
+                } else if (SHELL_PARAMETER.matcher(name).matches()
+                        && (where == Where.SHELL_CODE || !IDENTIFIER.matcher(name).matches())) {
+                    // ${#VAR}, ${VAR:-x}, ${1}: the shell's own syntax, which buildhook reads first (tryout40 F3).
+                    close = shellExpressionEnd(text, i, close);
+                    String written = text.substring(i, close + 1);
+                    problems.accept("unknown placeholder '" + written + "'"
+                            + (ENV_NAME.matcher(name).matches() ? "" : Suggestions.didYouMean(name, Placeholder.names()))
+                            + ": " + where.escape + " (docs/rules.md#placeholders): " + escaped(written)
+                            + "; known: " + String.join(", ", sortedNames()));
+                } else if (ENV_NAME.matcher(name).matches()) {
+                    // ${BUILDHOOK_BUILD_ID}, ${HOME}: a shell's variable, which nothing expands (tryout30 F2).
+                    problems.accept("unknown placeholder '${" + name + "}': it is written like a shell variable, but"
+                            + " no shell expands it; " + Lookalikes.variable(name)
+                                    .map(p -> "use ${" + p.placeholderName() + "} or read the variable in your script")
+                                    .orElse("read the variable in your script")
+                            + "; placeholders: " + String.join(", ", sortedNames()));
+                } else {
+                    problems.accept("unknown placeholder '${" + name + "}'"
+                            + Suggestions.didYouMean(name, Placeholder.names())
+                            + "; known: " + String.join(", ", sortedNames()));
                 }
                 i = close + 1;
             } else {
@@ -74,6 +132,45 @@ final class Template {
             parts.add(literal.toString());
         }
         return new Template(text, parts, used);
+    }
+
+    /**
+     * Where the shell's expression that begins with the {@code ${} at {@code start} ends: at the '}' that closes it,
+     * past the ones of the expressions inside it ({@code ${A:-${B}}}); {@code close} (the first '}') when none does.
+     */
+    private static int shellExpressionEnd(String text, int start, int close) {
+        int depth = 0;
+        for (int i = start; i < text.length(); i++) {
+            if (text.startsWith("${", i)) {
+                depth++;
+                i++;
+            } else if (text.charAt(i) == '}' && --depth == 0) {
+                return i;
+            }
+        }
+        return close;
+    }
+
+    /** {@code written} with each {@code ${} that begins no placeholder written {@code $${}: as the text to write. */
+    private static String escaped(String written) {
+        StringBuilder out = new StringBuilder();
+        for (int i = 0; i < written.length(); i++) {
+            if (written.startsWith("$${", i)) {
+                out.append("$${");
+                i += 2;
+            } else if (written.startsWith("${", i) && !startsPlaceholder(written, i)) {
+                out.append("$${");
+                i++;
+            } else {
+                out.append(written.charAt(i));
+            }
+        }
+        return out.toString();
+    }
+
+    private static boolean startsPlaceholder(String text, int at) {
+        int close = text.indexOf('}', at + 2);
+        return close > 0 && Placeholder.byName(text.substring(at + 2, close).trim()).isPresent();
     }
 
     String render(JobSubject subject) {

@@ -82,7 +82,8 @@ final class WorkflowReader extends NodeReader {
         } else {
             Optional<String> text = text(key.value(), "'key'");
             if (text.isPresent()) {
-                template = Template.parse(text.get(), message -> problems.add(key.value().location(), message));
+                template = Template.parse(text.get(), Template.Where.SUPERSEDE_KEY,
+                        message -> problems.add(key.value().location(), message));
                 for (Placeholder p : template.placeholders()) {
                     if (p.isPerRun() && !perRun) {
                         problems.add(key.value().location(), "placeholder '${" + p.placeholderName()

@@ -172,4 +172,89 @@ class PlaceholderLookalikesTest {
                         + " shell passes this argument on to the script as written, not as code, so it stays that"
                         + " literal text; write ${build.id}");
     }
+
+    /** The problems of a rules file that does not load, each as {@code file:line:column: message}. */
+    private static List<String> mistakes(String yaml) {
+        RuleException e = org.assertj.core.api.Assertions.catchThrowableOfType(() -> TestRules.parse(yaml),
+                RuleException.class);
+        assertThat(e).as("the file is refused").isNotNull();
+        return e.problems().stream().map(Problem::toString).toList();
+    }
+
+    private static final String KNOWN = "; known: ${build.id}, ${build.status}, ${build.project}, ${build.factory},"
+            + " ${build.trigger}, ${build.url}, ${build.web_url}, ${run.name}, ${run.status}, ${run.host_tag},"
+            + " ${run.url}, ${run.log_url}, ${job.id}, ${job.rule}, ${job.outcome}, ${job.exit_code}, ${job.attempts},"
+            + " ${job.log_path}";
+
+    /**
+     * tryout40 F3: in shell code a ${…} in the shell's own syntax ({@code ${#VAR}}, {@code ${VAR:-x}},
+     * {@code ${VAR%.*}}, {@code ${1}}, {@code ${HOME}}, nested ones) is an unknown placeholder, and the error says to
+     * write the shell's {@code ${} as {@code $${}, with that expression's text so written; it named only the
+     * placeholders (and of {@code ${HOME}} said that no shell expands it, which a shell does there).
+     */
+    @Test
+    void aShellsOwnExpressionInShellCodeIsAnErrorThatGivesItWrittenWithDollarDollarBrace() {
+        assertThat(mistakes("""
+                rules:
+                  - name: r
+                    run:
+                      command: [/bin/sh, -c, 'echo "len: ${#FLEET_CONFIG}" ${VAR:-x} ${VAR%.*} ${1} ${HOME} ${A:-${B}}', sh]
+                  - name: s
+                    run: {command: [bash, -lc, 'echo ${A:-${build.id}} ${build.idd} ${x[0]}']}
+                """)).containsExactly(
+                "rules.yaml:4:30: unknown placeholder '${#FLEET_CONFIG}': in shell code write $${ for the shell's own"
+                        + " ${…} (docs/rules.md#placeholders): $${#FLEET_CONFIG}" + KNOWN,
+                "rules.yaml:4:30: unknown placeholder '${VAR:-x}': in shell code write $${ for the shell's own ${…}"
+                        + " (docs/rules.md#placeholders): $${VAR:-x}" + KNOWN,
+                "rules.yaml:4:30: unknown placeholder '${VAR%.*}': in shell code write $${ for the shell's own ${…}"
+                        + " (docs/rules.md#placeholders): $${VAR%.*}" + KNOWN,
+                "rules.yaml:4:30: unknown placeholder '${1}': in shell code write $${ for the shell's own ${…}"
+                        + " (docs/rules.md#placeholders): $${1}" + KNOWN,
+                "rules.yaml:4:30: unknown placeholder '${HOME}': in shell code write $${ for the shell's own ${…}"
+                        + " (docs/rules.md#placeholders): $${HOME}" + KNOWN,
+                "rules.yaml:4:30: unknown placeholder '${A:-${B}}': in shell code write $${ for the shell's own ${…}"
+                        + " (docs/rules.md#placeholders): $${A:-$${B}}" + KNOWN,
+                "rules.yaml:6:32: unknown placeholder '${A:-${build.id}}': in shell code write $${ for the shell's own"
+                        + " ${…} (docs/rules.md#placeholders): $${A:-${build.id}}" + KNOWN,
+                "rules.yaml:6:32: unknown placeholder '${build.idd}' (did you mean 'build.id'?)" + KNOWN,
+                "rules.yaml:6:32: unknown placeholder '${x[0]}': in shell code write $${ for the shell's own ${…}"
+                        + " (docs/rules.md#placeholders): $${x[0]}" + KNOWN);
+    }
+
+    /**
+     * tryout40 F3, the same kind outside shell code: in an env value, an argument no shell reads and one a shell
+     * passes on to its script, {@code $${} keeps such a text as written; a shell-variable name there keeps its own
+     * error (no shell expands it), and written with {@code $${} each reaches the job as the shell needs it.
+     */
+    @Test
+    void aShellExpressionElsewhereIsAnErrorThatGivesItWrittenToPassItOnAsWritten() {
+        assertThat(mistakes("""
+                rules:
+                  - name: r
+                    run:
+                      command: [/usr/bin/printf, '%s', '${#LIST[@]}', /bin/sh, -c, 'echo "$1"', sh, '${1:-none}']
+                      env: {OUT: '${VAR:-x}.tar', N: '${2}'}
+                """)).containsExactly(
+                "rules.yaml:4:40: unknown placeholder '${#LIST[@]}': no shell runs the command; to pass it on as written"
+                        + " write $${ for its ${ (docs/rules.md#placeholders): $${#LIST[@]}" + KNOWN,
+                "rules.yaml:4:85: unknown placeholder '${1:-none}': the shell passes this argument on to the script as"
+                        + " written, not as code; to pass it on as written write $${ for its ${"
+                        + " (docs/rules.md#placeholders): $${1:-none}" + KNOWN,
+                "rules.yaml:5:18: unknown placeholder '${VAR:-x}': no shell reads an env value; to pass it on as written"
+                        + " write $${ for its ${ (docs/rules.md#placeholders): $${VAR:-x}" + KNOWN,
+                "rules.yaml:5:38: unknown placeholder '${2}': no shell reads an env value; to pass it on as written"
+                        + " write $${ for its ${ (docs/rules.md#placeholders): $${2}" + KNOWN);
+
+        RuleSet fixed = TestRules.parse("""
+                rules:
+                  - name: r
+                    run:
+                      command: [/bin/sh, -c, 'echo "len: $${#FLEET_CONFIG}" $${A:-$${B}} $${A:-${build.id}}']
+                      env: {OUT: '$${VAR:-x}.tar'}
+                """);
+        var job = fixed.match("default", TestEvents.seed()).get(0);
+        assertThat(job.argv()).last().isEqualTo("echo \"len: ${#FLEET_CONFIG}\" ${A:-${B}} ${A:-"
+                + "67}");
+        assertThat(job.env()).containsEntry("OUT", "${VAR:-x}.tar");
+    }
 }
