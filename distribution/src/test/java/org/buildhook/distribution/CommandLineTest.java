@@ -782,6 +782,23 @@ class CommandLineTest {
         assertThat(run("check", "--strict", "--config", config.toString())).as(err.toString()).isEqualTo(ExitCodes.OK);
     }
 
+    /**
+     * names40: a name of runner.inherit-env secret by a whole word and ending in a setting's word (AUTH_ENABLED) has
+     * its value masked in every job's log, as a rule's env name's: check warns of it at its place in the
+     * configuration, as of a rule's (serve logs the same warnings at its start). A warning: check exits 0.
+     */
+    @Test
+    void checkWarnsAtItsPlaceInTheConfigurationOfAnInheritedSecretNameEndingInASettingsWord() throws IOException {
+        Path config = Files.writeString(dir.resolve("buildhook.yaml"),
+                "data-dir: data\nrunner:\n  inherit-env: [HTTPS_PROXY, AUTH_ENABLED]\n");
+
+        assertThat(run("check", "--config", config.toString())).as(err.toString()).isEqualTo(ExitCodes.OK);
+
+        assertThat(out.toString()).contains(config + ":3:30: warning: runner.inherit-env[1]: 'AUTH_ENABLED' looks"
+                + " secret (by the word 'AUTH') but seems to hold a setting, as its name ends in 'ENABLED': jobs"
+                + " inherit it");
+    }
+
     /** As the rules file's warnings and every error: {@code file:line:column: warning: …}, the file said once. */
     @Test
     void checkNamesTheFileOnceInEachWarningWithItsLineAndColumnWhereThereIsOne() throws IOException {

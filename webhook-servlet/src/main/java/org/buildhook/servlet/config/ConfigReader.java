@@ -17,6 +17,7 @@ import org.buildhook.runner.exec.LauncherConfig;
 import org.buildhook.runner.exec.ProcessEncoding;
 import org.buildhook.runner.exec.SecretNameWords;
 import org.buildhook.runner.exec.SecretNames;
+import org.buildhook.runner.rules.SettingLikeSecrets;
 import org.buildhook.runner.rules.Suggestions;
 import org.buildhook.runner.rules.Durations;
 import org.buildhook.runner.rules.YamlNode;
@@ -469,6 +470,8 @@ final class ConfigReader {
                                         + SecretNames.SHORTEST_MASKED_VALUE + " characters or more it is replaced by"
                                         + " *** wherever a job's log prints it (masked before the file is written). "
                                         + part.whatToDo()));
+                        // names40: a setting under a secret name (AUTH_ENABLED), as a rule's env name is warned of.
+                        SettingLikeSecrets.inherited(name.get()).ifPresent(w -> warnings.add(item.location(), path, w));
                     }
                 }
             }

@@ -94,6 +94,44 @@ class JobEnvironmentConfigTest {
                         + " would no longer be secret (docs/rules.md, Secrets)");
     }
 
+    /**
+     * names40: an inherited variable secret by a whole word whose name ends in a setting's word (AUTH_ENABLED,
+     * JWT_KEY_ALGORITHM) has its value masked in every job's log, as a rule's env variable's: warned at its place in
+     * the configuration, by its name, never with its value; not a real secret's name, one not masked where else it
+     * appears (KEY_TYPE), nor one secret only by a word inside a longer word (its own warning).
+     */
+    @Test
+    void anInheritedSecretNameEndingInASettingsWordIsWarnedOfAtItsPlace() throws IOException {
+        Path file = Files.writeString(dir.resolve("buildhook.yaml"),
+                "runner:\n  inherit-env: [HTTPS_PROXY, AUTH_ENABLED, DB_PASSWORD, KEY_TYPE, BYPASS_MODE, JWT_KEY_ALGORITHM]\n");
+        Map<String, String> env = new java.util.HashMap<>(SERVER_ENV);
+        env.put("AUTH_ENABLED", "true");
+        env.put("JWT_KEY_ALGORITHM", "RS256");
+        env.put("BYPASS_MODE", "strict");
+        BuildhookConfig config = new ConfigLoader(env, dir).withoutWriting().load(file);
+
+        assertThat(config.launcher().baseEnvironment()).containsEntry("JWT_KEY_ALGORITHM", "RS256");
+        String setting = " but seems to hold a setting, as its name ends in '%s': jobs inherit it, and when its value"
+                + " has 4 characters or more and is no true or false it is replaced by *** wherever a job's log prints"
+                + " it (masked before the file is written), so each place a job prints it is hidden. If it holds no"
+                + " secret, give it to jobs under a name that does not look secret (set that one in buildhook's"
+                + " environment and list it here) to have its value shown; if it is a secret, ignore this warning";
+        assertThat(config.warnings()).filteredOn(w -> w.contains("looks secret")).containsExactly(
+                file + ":2:30: warning: runner.inherit-env[1]: 'AUTH_ENABLED' looks secret (by the word 'AUTH')"
+                        + setting.formatted("ENABLED"),
+                file + ":2:67: warning: runner.inherit-env[4]: 'BYPASS_MODE' looks secret only because 'PASS' is part"
+                        + " of the word 'BYPASS': jobs inherit it, and when its value has 4 characters or more it is"
+                        + " replaced by *** wherever a job's log prints it (masked before the file is written). If it"
+                        + " holds no secret, rename it to a name without 'PASS' in it to have its value shown; if it"
+                        + " does, write that word as a word of its own (DB_PASS, API_KEY, GITHUB_TOKEN …) to keep it"
+                        + " masked. A secret word found only inside a longer word is deprecated since 2026-12-05: a"
+                        + " later version judges a name by its whole words, and this one would no longer be secret"
+                        + " (docs/rules.md, Secrets)",
+                file + ":2:80: warning: runner.inherit-env[5]: 'JWT_KEY_ALGORITHM' looks secret (by the word 'KEY')"
+                        + setting.formatted("ALGORITHM"));
+        assertThat(String.join("\n", config.warnings())).doesNotContain("RS256").doesNotContain("strict");
+    }
+
     /** A job with systemd's NOTIFY_SOCKET could tell systemd the service is stopping (notify32). */
     @Test
     void systemdsNotifySocketNeverReachesAJobEvenWhenNamed() throws IOException {

@@ -25,9 +25,10 @@ import org.buildhook.runner.exec.SecretNames;
  * </ul>
  * A name secret only by a word inside a longer word ({@code BYPASS_CACHE}) has its own warning
  * ({@link SecretNameWords}); a name whose value is not masked wherever it appears ({@code KEY_TYPE},
- * {@code TOKEN_URL}: {@link SecretNames#maskedEverywhere}) is not warned of.
+ * {@code TOKEN_URL}: {@link SecretNames#maskedEverywhere}) is not warned of. A name in {@code runner.inherit-env} is
+ * judged by its name only ({@link #inherited}).
  */
-final class SettingLikeSecrets {
+public final class SettingLikeSecrets {
 
     /**
      * The last words of a name that name a setting. Not {@code PORT}, {@code TYPE}, {@code VERSION}, {@code REGION}:
@@ -48,15 +49,13 @@ final class SettingLikeSecrets {
      * line, naming the variable and never its value; empty when it does not.
      */
     static Optional<String> warning(String name, String text) {
-        if (!SecretNames.maskedEverywhere(name) || SecretNameWords.partWord(name).isPresent()) {
+        if (!judged(name)) {
             return Optional.empty();
         }
-        List<String> words = SecretNameWords.words(name);
-        String last = words.isEmpty() ? "" : words.get(words.size() - 1);
         boolean placeholders = text.contains("${");
         String why;
-        if (SETTING_WORDS.contains(asciiUpper(last))) {
-            why = "its name ends in '" + last + "'";
+        if (settingWord(name).isPresent()) {
+            why = "its name ends in '" + settingWord(name).get() + "'";
         } else if (placeholders) {
             return Optional.empty();
         } else if (SecretNames.isBooleanWord(text)) {
@@ -67,7 +66,6 @@ final class SettingLikeSecrets {
         } else {
             return Optional.empty();
         }
-        String word = secretWord(words);
         String effect;
         if (placeholders) {
             effect = "its value, filled in when a job starts, is replaced by *** in every line of the job's log when it"
@@ -82,10 +80,51 @@ final class SettingLikeSecrets {
             effect = "its value is replaced by *** in every line of the job's log (and wherever else it appears: the"
                     + " command, the other variables), so each place the job prints it is hidden";
         }
-        return Optional.of("'" + name + "' looks secret" + (word == null ? "" : " (by the word '" + word + "')")
-                + " but seems to hold a setting, as " + why + ": " + effect + ". If it holds no secret, rename the"
-                + " variable to a name that does not look secret to have its value shown; if it is a secret, ignore"
-                + " this warning");
+        return Optional.of(looksSecret(name) + " but seems to hold a setting, as " + why + ": " + effect + ". If it"
+                + " holds no secret, rename the variable to a name that does not look secret to have its value shown;"
+                + " if it is a secret, ignore this warning");
+    }
+
+    /**
+     * The warning for a variable that jobs inherit of the server's environment, named in {@code runner.inherit-env},
+     * when its name ends in a setting's word ({@link #SETTING_WORDS}: {@code AUTH_ENABLED}, {@code KEY_ALGORITHM}):
+     * its value is masked in every line of a job's log, as a rule's variable's is (names40). Judged by the name only,
+     * unlike a rules file's variable: the value, a variable of the server's (or of {@code check}'s) environment, may
+     * be a secret that buildhook never shows, and this warning is logged; a boolean or a short value is not masked
+     * anyway, which the warning says.
+     *
+     * @param name a variable's name as {@code runner.inherit-env} lists it
+     * @return one line naming the variable (never its value), or empty when the name is not so
+     */
+    public static Optional<String> inherited(String name) {
+        if (!judged(name) || settingWord(name).isEmpty()) {
+            return Optional.empty();
+        }
+        return Optional.of(looksSecret(name) + " but seems to hold a setting, as its name ends in '"
+                + settingWord(name).get() + "': jobs inherit it, and when its value has "
+                + SecretNames.SHORTEST_MASKED_VALUE + " characters or more and is no true or false it is replaced by"
+                + " *** wherever a job's log prints it (masked before the file is written), so each place a job prints"
+                + " it is hidden. If it holds no secret, give it to jobs under a name that does not look secret (set"
+                + " that one in buildhook's environment and list it here) to have its value shown; if it is a secret,"
+                + " ignore this warning");
+    }
+
+    /** Whether {@code name} is one to judge: masked wherever its value appears, and secret by a whole word. */
+    private static boolean judged(String name) {
+        return SecretNames.maskedEverywhere(name) && SecretNameWords.partWord(name).isEmpty();
+    }
+
+    /** The name's last word, as written, when it is a setting's ({@link #SETTING_WORDS}). */
+    private static Optional<String> settingWord(String name) {
+        List<String> words = SecretNameWords.words(name);
+        String last = words.isEmpty() ? "" : words.get(words.size() - 1);
+        return SETTING_WORDS.contains(asciiUpper(last)) ? Optional.of(last) : Optional.empty();
+    }
+
+    /** {@code "'AUTH_ENABLED' looks secret (by the word 'AUTH')"}: the name and the word that makes it secret. */
+    private static String looksSecret(String name) {
+        String word = secretWord(SecretNameWords.words(name));
+        return "'" + name + "' looks secret" + (word == null ? "" : " (by the word '" + word + "')");
     }
 
     /** The first of {@code words} that makes a name secret ({@link SecretNameWords}), as written; null when none. */
