@@ -440,9 +440,11 @@ final class Attempt implements RunningJob, ProcessDestroyer, PooledStreamHandler
         if (shortened != null) {
             message += "; log " + shortened;
         }
+        // Off the launcher's running list before the outcome is known: whoever the outcome wakes (the job thread's
+        // record of the end, a stop's wait, a test) never finds an ended attempt still counted as running.
+        onDone.accept(this);
         outcome.complete(new JobOutcome(result, exitCode, started, clock.instant(), message, logFile,
                 log.truncated(), notStarted));
-        onDone.accept(this);
     }
 
     @Override

@@ -36,6 +36,28 @@ class CommonsExecLauncherTest extends LauncherTest {
         assertThat(outcome.succeeded()).isEqualTo(code == 0);
     }
 
+    /**
+     * Once an attempt's outcome is known it is no longer among the launcher's running attempts: whatever the outcome
+     * wakes sees the count without it. Before, the outcome was completed first and the attempt left the list after
+     * (FailureBeforeTheTakeOverTest failed on that window once under load). A dependent action of the outcome runs
+     * inside its completion, so it sees exactly the order.
+     */
+    @Test
+    void anAttemptWhoseOutcomeIsKnownIsNoLongerCountedAsRunning() throws Exception {
+        Path go = dir.resolve("go");
+        Path script = fixtures.script("waits.sh", "while [ ! -e '" + go + "' ]; do sleep 0.05; done");
+        RunningJob job = launcher.start(Fixtures.request("counted", script));
+        java.util.concurrent.CompletableFuture<List<RunningJob>> seen = job.outcome()
+                .thenApply(outcome -> launcher.attempts());
+        assertThat(seen).as("registered before the end").isNotDone();
+        assertThat(launcher.attempts()).containsExactly(job);
+
+        Files.writeString(go, "");
+
+        assertThat(seen.get(60, TimeUnit.SECONDS)).isEmpty();
+        assertThat(launcher.runningCount()).isZero();
+    }
+
     @Test
     void aFinishedAttemptLeavesNoTimeoutQueuedInTheLaunchersOwnTimer() throws Exception {
         try (CommonsExecLauncher own = CommonsExecLauncher.create(fixtures.config())) {
