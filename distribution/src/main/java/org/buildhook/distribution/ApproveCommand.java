@@ -30,12 +30,16 @@ final class ApproveCommand extends AdminActionCommand {
         return "jobs/" + id + "/approve";
     }
 
-    @Option(names = {"-y", "--yes"}, description = {"Do not ask before approving a job whose rule is not in the rules"
-            + " in force, which runs the command it was stored with (asked only when standard input is a terminal; the"
-            + " warning is printed on standard error either way)."})
+    @Option(names = {"-y", "--yes"}, description = {"Do not ask before approving a job that runs a command its rule no"
+            + " longer plans: the job runs the command it was stored with, and its rule is not in the rules in force,"
+            + " or plans another command, environment or working directory for its delivery now (asked only when"
+            + " standard input is a terminal; the warning is printed on standard error either way)."})
     boolean yes;
 
-    /** tryout39 F6: the warning that the job's rule is not in force came after the approval, once the job ran. */
+    /**
+     * tryout39 F6: the warning that the job's rule is not in force came after the approval, once the job ran; approve41:
+     * one whose rule was edited since it was stored ran the stored command without a word.
+     */
     @Override
     Asked asked() {
         return new Asked("jobs/" + id + "/approve-warnings", "Approve it", yes);

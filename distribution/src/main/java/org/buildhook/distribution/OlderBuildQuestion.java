@@ -17,7 +17,8 @@ import org.buildhook.core.LogSafe;
  * that it runs an older build over a newer one whose job of the same rule succeeded (confirm34; {@code GET
  * /api/jobs/{id}/rerun-warnings}, {@code GET /api/deliveries/{id}/replay-warnings}), or that the job's rule is not in
  * the rules in force, so that an approval runs the command it was stored with (tryout39 F6; {@code GET
- * /api/jobs/{id}/approve-warnings}).
+ * /api/jobs/{id}/approve-warnings}), or that its rule plans another command for its delivery now than the one an
+ * approval or a re-run runs, the stored one (approve41).
  */
 final class OlderBuildQuestion {
 

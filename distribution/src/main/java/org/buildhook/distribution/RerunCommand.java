@@ -30,8 +30,9 @@ final class RerunCommand extends AdminActionCommand {
     }
 
     @Option(names = {"-y", "--yes"}, description = {"Do not ask before running an older build over a newer one whose"
-            + " job of the same rule succeeded (asked only when standard input is a terminal; the warning is printed"
-            + " on standard error either way)."})
+            + " job of the same rule succeeded, or the job's stored command when its rule plans another command,"
+            + " environment or working directory for its delivery now (asked only when standard input is a terminal;"
+            + " the warning is printed on standard error either way)."})
     boolean yes;
 
     @Override

@@ -209,6 +209,29 @@ class StatusPageBrowserTest {
     }
 
     /**
+     * approve41: Approve of a job whose rule's command was fixed in the rules file since the job was stored asked only
+     * "It starts as soon as its rule allows", and the stored (broken) command ran. The question says it, from the
+     * approval's preview: what differs, that the stored command runs, and the reject and replay that run the rule's.
+     */
+    @Test
+    void approveOfAJobWhoseRuleWasEditedSinceSaysTheStoredCommandRuns(@TempDir Path dir) throws Exception {
+        ApprovalOfAnEditedRuleTest.Edited edited = ApprovalOfAnEditedRuleTest.editedWhileItWaits(dir);
+        try (AdminServer server = edited.server()) {
+            browser = startBrowser();
+            browser.get(server.uri() + "?token=" + AdminServer.TOKEN + "&job=" + edited.job());
+
+            onTheLivePage(() -> browser.findElement(By.xpath("//button[text()='Approve']")).click());
+            Alert ask = await().atMost(Duration.ofSeconds(30)).ignoreExceptions()
+                    .until(() -> browser.switchTo().alert(), a -> a != null);
+            assertThat(ask.getText()).isEqualTo("Approve job deploy (" + edited.job() + "), build 67 of andy-corp/lmp?"
+                    + " It starts as soon as its rule allows; this cannot be undone.\n\nWarning: " + edited.warning());
+            ask.dismiss();
+            assertThat(server.getJson("jobs/" + edited.job()).path("job").path("state").asText())
+                    .isEqualTo("AWAITING_APPROVAL");
+        }
+    }
+
+    /**
      * confirm34, tryout39 F6: Re-run of build 67's job after build 69's job of the same rule succeeded runs the older
      * build over the newer one; the CLI asked so, the page's question did not. It says it now, from the re-run's
      * preview.

@@ -296,15 +296,21 @@ final class AdminRequests {
     }
 
     /**
-     * What a re-run of the job would warn of, without making it ({@code GET /api/jobs/{id}/rerun-warnings}): a newer build's
-     * job of its rule that succeeded ({@link OlderBuildWarning}), so a client can ask before it acts.
+     * What a re-run of the job would warn of, without making it ({@code GET /api/jobs/{id}/rerun-warnings}), so a
+     * client can ask before it acts: a newer build's job of its rule that succeeded ({@link OlderBuildWarning}); and,
+     * since a re-run runs the old job's stored plan, that its rule in force plans another command, environment or
+     * working directory for the delivery now, or none ({@link StoredCommandWarning}, approve41).
      */
     JsonAnswer rerunPreview(String jobId) {
+        RuleSet rules = currentRules();
         Job job = store().job(jobId).orElseThrow(() -> noJob(store(), jobId)).job();
         String project = store().deliveryRow(job.deliveryId()).map(d -> d.summary().project()).orElse(null);
-        return new JsonAnswer().with("job", jobId).with("rule", job.ruleName())
-                .with("warnings", OlderBuildWarning.of(store(), job.ruleName(), job.workflow().buildId(), project,
-                        "this re-run").stream().toList());
+        List<String> warnings = new java.util.ArrayList<>();
+        OlderBuildWarning.of(store(), job.ruleName(), job.workflow().buildId(), project, "this re-run")
+                .ifPresent(warnings::add);
+        inForceFor(rules, job).flatMap(rule -> StoredCommandWarning.of(store(), rules, job, rule, nodeId(),
+                StoredCommandWarning.Act.RERUN)).ifPresent(warnings::add);
+        return new JsonAnswer().with("job", jobId).with("rule", job.ruleName()).with("warnings", warnings);
     }
 
     JsonAnswer rerun(String jobId) {
@@ -415,26 +421,40 @@ final class AdminRequests {
         }
         LOG.info("admin {} {} job {}", actor, approve ? "approved" : "rejected", jobId);
         JsonAnswer answer = new JsonAnswer().with(approve ? "approved" : "rejected", true).with("job", jobId);
-        String absent = approve ? ruleNotInForce(rules, job) : null;
-        if (absent != null) {
-            LOG.warn("admin {} approved job {}: {}", actor, jobId, absent);
-            answer.with("warnings", List.of(absent));
+        List<String> warnings = approve ? approvalWarnings(rules, job) : List.of();
+        if (!warnings.isEmpty()) {
+            warnings.forEach(w -> LOG.warn("admin {} approved job {}: {}", actor, jobId, w));
+            answer.with("warnings", warnings);
         }
         return answer;
     }
 
     /**
      * What an approval of the job would warn of, without giving it ({@code GET /api/jobs/{id}/approve-warnings},
-     * tryout39 F6): that its rule is not in the rules in force ({@link #ruleNotInForce}), in the words the approval's
-     * answer has, so that a client asks before it acts (the answer came once the job had started). Empty for a job
-     * in force, and for one not awaiting an approval (its approval is refused 409).
+     * tryout39 F6): {@link #approvalWarnings}, in the words the approval's answer has, so that a client asks before it
+     * acts (the answer came once the job had started). Empty for a job whose rule in force plans what it was stored
+     * with, and for one not awaiting an approval (its approval is refused 409).
      */
     JsonAnswer approvePreview(String jobId) {
         RuleSet rules = currentRules();
         Job job = store().job(jobId).orElseThrow(() -> noJob(store(), jobId)).job();
-        String absent = job.state() == JobState.AWAITING_APPROVAL ? ruleNotInForce(rules, job) : null;
-        return new JsonAnswer().with("job", jobId).with("rule", job.ruleName())
-                .with("warnings", absent == null ? List.of() : List.of(absent));
+        return new JsonAnswer().with("job", jobId).with("rule", job.ruleName()).with("warnings",
+                job.state() == JobState.AWAITING_APPROVAL ? approvalWarnings(rules, job) : List.of());
+    }
+
+    /**
+     * What an approval of {@code job} sets off that its approver may not expect, as it runs the command it was stored
+     * with: its rule is not in {@code rules} ({@link #ruleNotInForce}); or its rule in force (or the one that took it
+     * over) plans another command, environment or working directory for its delivery now, or none (approve41,
+     * {@link StoredCommandWarning}). Empty when neither.
+     */
+    private List<String> approvalWarnings(RuleSet rules, Job job) {
+        java.util.Optional<String> inForce = inForceFor(rules, job);
+        if (inForce.isEmpty()) {
+            return List.of(ruleNotInForce(rules, job));
+        }
+        return StoredCommandWarning.of(store(), rules, job, inForce.get(), nodeId(), StoredCommandWarning.Act.APPROVAL)
+                .stream().toList();
     }
 
     /**
@@ -449,26 +469,16 @@ final class AdminRequests {
                 .takenBy(job.ruleName(), job.ruleSnapshot()).map(Map.Entry::getKey);
     }
 
-    /** The most characters of a job's command {@link #ruleNotInForce} shows; {@code job show} shows it whole. */
-    private static final int COMMAND_SHOWN = 300;
-
     /**
-     * What an approval of {@code job} sets off that its approver may not expect (tryout38 F1): its rule is not in
-     * {@code rules} (removed while the server was stopped: a rule merely absent at a start is not cancelled; or left
-     * while the nodes' rules differ), so the job runs the command it was stored with, which this says (tryout39 F6);
-     * null when the rule is in force, or taken over by one that is ({@code renamed-from}, or the same {@code run}).
-     * The same words before the approval (its preview) and after (its answer): true of both, and a client that said
-     * the first need not say the second.
+     * What an approval of {@code job}, whose rule is not in {@code rules} and taken over by no rule that is ({@code
+     * renamed-from}, or the same {@code run}), sets off that its approver may not expect (tryout38 F1): its rule was
+     * removed while the server was stopped (a rule merely absent at a start is not cancelled), or is left while the
+     * nodes' rules differ, so the job runs the command it was stored with, which this says (tryout39 F6). The same
+     * words before the approval (its preview) and after (its answer): true of both, and a client that said the first
+     * need not say the second.
      */
     private String ruleNotInForce(RuleSet rules, Job job) {
-        if (inForceFor(rules, job).isPresent()) {
-            return null;
-        }
-        String command = String.join(" ", job.argv().stream().map(LogSafe::quoted).toList());
-        if (command.length() > COMMAND_SHOWN) {
-            int cut = Character.isHighSurrogate(command.charAt(COMMAND_SHOWN - 1)) ? COMMAND_SHOWN - 1 : COMMAND_SHOWN;
-            command = command.substring(0, cut) + "\u2026 (buildhook job show " + job.id() + " shows it whole)";
-        }
+        String command = StoredCommandWarning.command(job.argv(), job.id());
         return "its rule '" + job.ruleName() + "' is not in the rules in force on node " + nodeId() + " ("
                 + rules.source() + "): approved, it runs the command it was stored with: " + command + ". If the"
                 + " rule was removed on purpose, reject the job instead (buildhook reject " + job.id() + "); once"

@@ -164,7 +164,7 @@ class RulesAbsentAtStartTest {
     }
 
     /** An admin answer's {@code warnings} (none when it has no such field). */
-    private static List<String> warnings(JsonAnswer answer) throws Exception {
+    static List<String> warnings(JsonAnswer answer) throws Exception {
         List<String> warnings = new java.util.ArrayList<>();
         new com.fasterxml.jackson.databind.ObjectMapper().readTree(answer.bytes()).path("warnings")
                 .forEach(w -> warnings.add(w.asText()));

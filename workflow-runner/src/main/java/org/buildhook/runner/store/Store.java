@@ -760,6 +760,19 @@ public final class Store implements AutoCloseable {
     }
 
     /**
+     * How what job {@code jobId} runs once approved or re-run, the command, environment and working directory it was
+     * stored with (compared by their real values), differs from {@code now}, what its rule in force plans for its
+     * delivery now (approve41); shown as buildhook shows a job ({@link StoredPlanChange}).
+     *
+     * @param now the plan the rule in force makes for the job's delivery (and run)
+     * @return the difference; empty when there is none, or no such job
+     * @throws StoreUnavailableException when the store cannot be reached
+     */
+    public Optional<StoredPlanChange> changeSinceStored(String jobId, PlannedJob now) {
+        return reader.jobUnredacted(jobId).flatMap(job -> StoredPlanChange.between(job, now));
+    }
+
+    /**
      * Cancels a job: a queued one is cancelled at once; a running one is flagged and the node
      * running it kills its process tree within a few seconds. Returns false when the job had
      * already ended.
