@@ -389,8 +389,10 @@ final class ActionReader extends NodeReader {
         }
         if (value != null) {
             String spelled = secretValues.get(value);
-            problems.warn(node.location(), "this argument spells out the value of '" + spelled + "', a secret by its"
-                    + " name: buildhook shows it as *** (test, job show, the API, the status page, the job's log), but"
+            // Once per rule and name (names40): the value in five arguments was five long warnings.
+            problems.warnOncePerRule("spelled out " + spelled, node.location(), more -> "this argument spells out the"
+                    + " value of '" + spelled + "', a secret by its name" + andSoDo(more)
+                    + ": buildhook shows it as *** (test, job show, the API, the status page, the job's log), but"
                     + " every user of this machine can read a command's arguments (ps, /proc) while it runs; pass it"
                     + " through the variable instead: in shell code write \"$" + spelled + "\" where the value is"
                     + " ([/bin/sh, -c, 'curl -H \"Authorization: Bearer $" + spelled + "\" …']), or have the program"
@@ -406,13 +408,18 @@ final class ActionReader extends NodeReader {
         }
         // Once per rule for each kind (tryout39 F4): openssl's -hmac and -macopt key: in one command, one warning.
         what.ifPresent(w -> problems.warnOncePerRule("credential " + w, node.location(), more -> "this argument looks"
-                + " like it holds a secret (" + w + ")" + (more.isEmpty() ? "" : ", and so " + (more.size() == 1
-                ? "does the argument at " : "do the arguments at ") + more.stream().map(at -> at.line() + ":"
-                + at.column()).collect(java.util.stream.Collectors.joining(", ")) + " of this rule")
-                + ": every user of this machine can read a command's arguments (ps, /proc) while it runs, and"
+                + " like it holds a secret (" + w + ")" + andSoDo(more) + ": every user of this machine can read a"
+                + " command's arguments (ps, /proc) while it runs, and"
                 + " buildhook cannot hide them there (it shows them as *** in test, job show, the API and the status page);"
                 + " give the secret in 'env' under a name that looks secret (API_TOKEN, DB_PASSWORD …) and have the"
                 + " program read it from there (in shell code: \"$API_TOKEN\")"));
+    }
+
+    /** {@code ", and so does the argument at 8:70 of this rule"} for a warning's further places; "" for none. */
+    private static String andSoDo(List<YamlNode.Location> more) {
+        return more.isEmpty() ? "" : ", and so " + (more.size() == 1 ? "does the argument at " : "do the arguments at ")
+                + more.stream().map(at -> at.line() + ":" + at.column())
+                        .collect(java.util.stream.Collectors.joining(", ")) + " of this rule";
     }
 
     private Template template(YamlNode node, String text, Template.Where where, boolean perRun) {

@@ -17,7 +17,13 @@ class SpelledOutSecretWarningTest {
     }
 
     private static String spelledOut(String at, String name) {
-        return "rules.yaml:" + at + ": this argument spells out the value of '" + name + "', a secret by its name:"
+        return spelledOut(at, name, "");
+    }
+
+    /** The warning at {@code at}, naming the rule's further places ({@code ", and so does …"}) after the name. */
+    private static String spelledOut(String at, String name, String more) {
+        return "rules.yaml:" + at + ": this argument spells out the value of '" + name + "', a secret by its name"
+                + more + ":"
                 + " buildhook shows it as *** (test, job show, the API, the status page, the job's log), but every user"
                 + " of this machine can read a command's arguments (ps, /proc) while it runs; pass it through the"
                 + " variable instead: in shell code write \"$" + name + "\" where the value is ([/bin/sh, -c, 'curl -H"
@@ -40,8 +46,7 @@ class SpelledOutSecretWarningTest {
 
         assertThat(set.size()).as("a warning, not a mistake: the file loads").isEqualTo(1);
         assertThat(warnings(set)).containsExactly(
-                spelledOut("4:36", "DEPLOY_TOKEN"),
-                spelledOut("4:66", "DEPLOY_TOKEN"),
+                spelledOut("4:36", "DEPLOY_TOKEN", ", and so does the argument at 4:66 of this rule"),
                 spelledOut("7:30", "LONG_KEY"));
     }
 
@@ -56,5 +61,35 @@ class SpelledOutSecretWarningTest {
                 """);
 
         assertThat(warnings(set)).isEmpty();
+    }
+
+    /**
+     * names40: a rule with the value in five arguments got five long warnings, one per argument. It is said once per
+     * rule and secret name, at the first place (its file:line:column), naming every other place of the rule, in
+     * file order, also in a follow-up; another name, and the same name in another rule, keep their own warning.
+     */
+    @Test
+    void isSaidOncePerRuleAndSecretNameAtItsFirstPlaceNamingEveryOther() {
+        RuleSet set = TestRules.parse("""
+                rules:
+                  - name: r
+                    run:
+                      command: [/opt/push.sh, abcd1234, --token=abcd1234, x-abcd1234, "abcd1234", efgh5678,
+                                abcd1234]
+                      env: {DEPLOY_TOKEN: abcd1234, API_KEY: efgh5678}
+                    on-failure:
+                      command: [/opt/page.sh, abcd1234]
+                      env: {DEPLOY_TOKEN: abcd1234}
+                  - name: s
+                    run:
+                      command: [/opt/push.sh, abcd1234, abcd1234]
+                      env: {DEPLOY_TOKEN: abcd1234}
+                """);
+
+        assertThat(warnings(set)).containsExactly(
+                spelledOut("4:31", "DEPLOY_TOKEN", ", and so do the arguments at 4:41, 4:59, 4:71, 5:17, 8:31 of"
+                        + " this rule"),
+                spelledOut("4:83", "API_KEY"),
+                spelledOut("12:31", "DEPLOY_TOKEN", ", and so does the argument at 12:41 of this rule"));
     }
 }
