@@ -163,9 +163,12 @@ final class CommandCredentials {
      * htpasswd's options before its operands: {@code -C COST} and {@code -r ROUNDS} take the next argument, also
      * at the end of a group ({@code -bC 10}). Taken whole, never given back ({@code *+}): read as a bare option,
      * {@code -C} left its number to be taken for an operand, and {@code htpasswd -b -C 10 f u}, whose password is
-     * missing, had {@code u} hidden (mask37's note).
+     * missing, had {@code u} hidden (mask37's note). The value of {@code -C} or {@code -r} (a number) never holds
+     * {@code htpasswd}: each {@code htpasswd} of a text is tried with the options after it, and a text of 64 KiB of
+     * {@code htpasswd -C htpasswd -C …} (each name the value of the {@code -C} before it) had each try read on to its
+     * end, seconds of CPU at each job start and each list that showed the job (review41 F1).
      */
-    private static final String HTPASSWD_OPTIONS = "(?:\\s+(?:-[A-Za-z25]*[Cr]\\s+\\S+|-[A-Za-z25]+))*+";
+    private static final String HTPASSWD_OPTIONS = "(?:\\s+(?:" + htpasswdOption() + "))*+";
     /**
      * A pattern that htpasswd's options ({@link #HTPASSWD_OPTIONS}) match when one of them has the letter
      * {@code letter}: those without it, taken whole, then one with it. Possessive, as the options themselves: a lazy
@@ -173,8 +176,12 @@ final class CommandCredentials {
      * in a StackOverflowError on a thread of the usual stack size (review40 F1).
      */
     private static String htpasswdOptionWith(char letter) {
-        return "(?:\\s+(?!-[A-Za-z25]*" + letter + ")(?:-[A-Za-z25]*[Cr]\\s+\\S+|-[A-Za-z25]+))*+\\s+-[A-Za-z25]*"
-                + letter;
+        return "(?:\\s+(?!-[A-Za-z25]*" + letter + ")(?:" + htpasswdOption() + "))*+\\s+-[A-Za-z25]*" + letter;
+    }
+
+    /** One of htpasswd's options ({@link #HTPASSWD_OPTIONS}): {@code -C COST}, {@code -r ROUNDS}, or value-less. */
+    private static String htpasswdOption() {
+        return "-[A-Za-z25]*[Cr]\\s+(?:(?!htpasswd)\\S)++|-[A-Za-z25]+";
     }
     /**
      * A password in shell code, up to a quote, a blank, the end of its command ({@code ;}, {@code &}, {@code |}) or a

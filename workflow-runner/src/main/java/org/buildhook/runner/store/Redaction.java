@@ -75,9 +75,16 @@ public final class Redaction {
      */
     private static final Pattern SHELL_SECRET_FLAG = Pattern.compile("(?<![^\\s'\"])(?!--(?:no|ask)[_-])(?<flag>"
             + SECRET_FLAG.pattern() + ")[ \\t]+['\"]?(?<s>(?!\\*\\*\\*|\\$|-)[^\\s'\";&|<>]+)", Pattern.CASE_INSENSITIVE);
-    /** {@code NAME=value} inside a text: {@code --db-password=x}, {@code ?access_token=x}, {@code TOKEN=x}. */
-    private static final Pattern ASSIGNMENT = Pattern.compile(
-            "(?<![A-Za-z0-9_.])([A-Za-z_][A-Za-z0-9_.-]*)=([^\\s&;,\"'#]+)");
+    /**
+     * {@code NAME=value} inside a text: {@code --db-password=x}, {@code ?access_token=x}, {@code TOKEN=x}; NAME in group
+     * 1, the value in group 2. NAME begins a run of name characters ({@code [A-Za-z0-9_.-]}) or follows a {@code -} in
+     * it, at the run's first letter or {@code _} that does; the match begins with the run, its {@code -}, digits and
+     * dots before NAME ({@code --} of {@code --db-password=x}) included, so that each run is tried once: tried after
+     * each {@code -} of a long run, each try to the run's end, a text of 64 KiB ({@code =a-a-a-…}) cost 20 s of CPU at
+     * each job start and each list that showed the job (review41 F1).
+     */
+    static final Pattern ASSIGNMENT = Pattern.compile(
+            "(?<![A-Za-z0-9_.-])(?:-|[0-9.][A-Za-z0-9_.]*+)*+([A-Za-z_][A-Za-z0-9_.-]*+)=([^\\s&;,\"'#]+)");
     /**
      * A header {@code NAME: value} (as {@code curl -H} takes it) at the start of a text or after a space, quote,
      * bracket or {@code =}, or glued to a {@code -H}: {@code X-Api-Key: k}, {@code OSF-TOKEN: t}, wget's
@@ -88,9 +95,13 @@ public final class Redaction {
      * {@code @}, so {@code https://host:8443} and
      * {@code git@keyserver:repo} are not headers. {@code Authorization} and
      * {@code Proxy-Authorization} have a shape of their own, which keeps the scheme visible ({@code Bearer ***}).
+     * The pattern matches the name (group 1), its colon and the blanks after it, up to the value's first character,
+     * which it does not read on: {@link #valueEnd} finds where the value ends, for a header whose name is secret only.
+     * A value read to its line's end for each header, a one-line text of 64 KiB ({@code a:b a:b … token: t}) cost
+     * seconds of CPU at each job start and each list that showed the job (review41 F1).
      */
     static final Pattern HEADER = Pattern.compile(
-            "(?:(?<=(?:^|\\s)-H)|(?<![^\\s\"'(\\[{,;=]))(?!(?i:proxy-)?(?i:authorization):)([A-Za-z][A-Za-z0-9_.-]*):[ \\t]*([^\\s\"'][^\\r\\n\"']*)");
+            "(?:(?<=(?:^|\\s)-H)|(?<![^\\s\"'(\\[{,;=]))(?!(?i:proxy-)?(?i:authorization):)([A-Za-z][A-Za-z0-9_.-]*+):[ \\t]*+(?=[^\\s\"'])");
     /**
      * Where a command ends in shell code: an unquoted header value there stops at it, so the rest of the script stays
      * readable ({@code sh -c "curl -H X-Api-Key:k https://x && ./deploy.sh prod"}: header36). A quoted value ends at
@@ -337,7 +348,8 @@ public final class Redaction {
                 boolean secret = SecretNames.looksSecret(m.group(1))
                         || SIGNATURE_PARAMETER.matcher(m.group(1)).matches();
                 m.appendReplacement(b, Matcher.quoteReplacement(secret && !m.group(2).equals(MASK)
-                        && !m.group(2).startsWith("$") ? m.group(1) + "=" + MASK : m.group()));
+                        && !m.group(2).startsWith("$") ? out.substring(m.start(), m.start(1)) + m.group(1) + "=" + MASK
+                        : m.group()));
             }
             m.appendTail(b);
             out = b.toString();
@@ -405,18 +417,31 @@ public final class Redaction {
         StringBuilder b = new StringBuilder();
         int last = 0;
         Matcher m = HEADER.matcher(text);
-        while (findSecretHeader(m, last, text.length())) {
-            int end = m.end();
+        while (findSecretHeader(m, text, last)) {
             char before = m.start(1) > 0 ? text.charAt(m.start(1) - 1) : ' ';
             boolean quoted = before == '"' || before == '\'';
-            if (shellCode && !quoted) {
-                Matcher command = COMMAND_END.matcher(text).region(m.start(2), m.end());
-                end = command.find() ? command.start() : end;
-            }
-            b.append(text, last, m.start(2)).append(MASK).append(trailingBlanks(text.substring(m.start(2), end)));
+            int value = m.end();
+            int end = valueEnd(text, value, shellCode && !quoted);
+            b.append(text, last, value).append(MASK).append(trailingBlanks(text.substring(value, end)));
             last = end;
         }
         return last == 0 ? text : b.append(text, last, text.length()).toString();
+    }
+
+    /**
+     * Where a {@link #HEADER}'s value that begins at {@code from} ends: at its line's end or a quote; with
+     * {@code commandEnd} (unquoted, in shell code) also at the end of its command ({@link #COMMAND_END}).
+     */
+    static int valueEnd(String text, int from, boolean commandEnd) {
+        Matcher command = commandEnd ? COMMAND_END.matcher(text) : null;
+        for (int i = from; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (c == '\r' || c == '\n' || c == '"' || c == '\''
+                    || command != null && command.region(i, text.length()).lookingAt()) {
+                return i;
+            }
+        }
+        return text.length();
     }
 
     /**
@@ -424,12 +449,13 @@ public final class Redaction {
      * whose name does not, it looks on right after that colon, so that such a value (which runs to the end of its
      * line) does not swallow a later header: {@code curl https://x -H X-Api-Key:k}.
      *
+     * @param m a matcher of {@link #HEADER} on {@code text}
      * @return whether there is one ({@code m} is then on it)
      */
-    private static boolean findSecretHeader(Matcher m, int from, int length) {
+    private static boolean findSecretHeader(Matcher m, String text, int from) {
         int at = from;
-        while (at <= length && m.find(at)) {
-            if (isSecretHeader(m)) {
+        while (at <= text.length() && m.find(at)) {
+            if (isSecretHeader(m, text)) {
                 return true;
             }
             at = m.end(1) + 1;
@@ -437,10 +463,13 @@ public final class Redaction {
         return false;
     }
 
-    /** Whether a {@link #HEADER} match's name looks secret and its value is neither hidden yet nor shell code. */
-    private static boolean isSecretHeader(Matcher m) {
-        String value = m.group(2).strip();
-        return JsonSecrets.isSecretHeaderName(m.group(1)) && !value.startsWith(MASK) && !value.startsWith("$");
+    /**
+     * Whether a {@link #HEADER} match's name looks secret and its value (which begins where the match ends, with
+     * neither a blank nor a quote) is neither hidden yet nor shell code.
+     */
+    private static boolean isSecretHeader(Matcher m, String text) {
+        return JsonSecrets.isSecretHeaderName(m.group(1)) && !text.startsWith(MASK, m.end())
+                && !text.startsWith("$", m.end());
     }
 
     private static String trailingBlanks(String value) {
@@ -507,7 +536,7 @@ public final class Redaction {
             }
         }
         Matcher h = HEADER.matcher(text);
-        if (!findSecretHeader(h, 0, text.length())) {
+        if (!findSecretHeader(h, text, 0)) {
             return Optional.empty();
         }
         // openssl's password argument (-passin pass:PASSWORD) has a header's shape, and was called one (tryout38 F7).
