@@ -202,6 +202,9 @@ final class ActionReader extends NodeReader {
                 continue;
             }
             Template element = template(item, text.get(), Template.Where.of(readings.get(i)), perRun);
+            if (i > 0 && (code[i] || readings.get(i) == Lookalikes.Reading.SHELL_CODE)) {
+                refusePayloadTextInShellCode(item, element);
+            }
             if (i > 0) {
                 warnAboutLookalikes(item, text.get(), readings.get(i));
                 boolean shellCode = code[i];
@@ -218,6 +221,23 @@ final class ActionReader extends NodeReader {
             argv.add(element);
         }
         return argv;
+    }
+
+    /**
+     * A placeholder whose value is the build's own text, in shell code, is an error: the shell would run whatever the
+     * value holds (a trigger named {@code x"; rm -rf ~; "}), so a payload value could become a shell command
+     * (tryout41 F4). The value's variable, read by the shell, is only ever data.
+     */
+    private void refusePayloadTextInShellCode(YamlNode item, Template element) {
+        for (Placeholder p : Placeholder.values()) { // in the table's order, whatever the set's
+            if (p.isPayloadText() && element.placeholders().contains(p)) {
+                problems.add(item.location(), "placeholder '${" + p.placeholderName() + "}' in shell code: its value"
+                        + " is the build's own text, which whoever names a project, trigger or run chooses, and the"
+                        + " shell would run it as code; read its variable there instead, in double quotes: \"$"
+                        + p.variable() + "\" (through ssh, whose arguments a remote shell reads, from a script that"
+                        + " quotes it) (docs/rules.md#placeholders)");
+            }
+        }
     }
 
     private Map<String, Template> env(YamlNode node, boolean perRun) {

@@ -78,6 +78,17 @@ enum Placeholder {
         return name.startsWith("job.");
     }
 
+    /**
+     * Whether the value is text from the build's payload that whoever names a project, trigger or run (a factory's
+     * configuration, a developer's {@code .jobserv.yml}), or whoever sends the event, chooses: a name, a URL, a status
+     * kept verbatim. Such a value must never be written into shell code, where the shell would run it (tryout41 F4).
+     * The build's id (a number) and a follow-up's {@code job.*} values (made by buildhook: ids, outcomes, numbers,
+     * the operator's own rule names and log folder) are not.
+     */
+    boolean isPayloadText() {
+        return this != BUILD_ID && !isFollowUp();
+    }
+
     String valueFor(JobSubject subject) {
         return value.apply(subject);
     }
