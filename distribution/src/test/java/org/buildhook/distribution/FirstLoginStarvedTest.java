@@ -9,7 +9,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -23,8 +22,7 @@ import org.junit.jupiter.api.Test;
  */
 class FirstLoginStarvedTest extends AbstractProxiedServeTest {
 
-    private static final Path CPU_CGROUPS = Path.of("/sys/fs/cgroup/cpu");
-    private Path cgroup;
+    private CpuQuotaCgroup cgroup;
 
     FirstLoginStarvedTest() {
         super("firstlogin_");
@@ -35,26 +33,15 @@ class FirstLoginStarvedTest extends AbstractProxiedServeTest {
         if (cgroup == null) {
             return;
         }
-        quota(-1);
+        cgroup.quota(-1);
         if (processes != null) {
             processes.close();
         }
-        for (String pid : Files.readAllLines(cgroup.resolve("cgroup.procs"))) {
-            try {
-                Files.writeString(CPU_CGROUPS.resolve("cgroup.procs"), pid);
-            } catch (IOException gone) {
-                // ended meanwhile
-            }
-        }
-        Files.delete(cgroup);
+        cgroup.close();
     }
 
     private void quota(long micros) {
-        try {
-            Files.writeString(cgroup.resolve("cpu.cfs_quota_us"), Long.toString(micros));
-        } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e);
-        }
+        cgroup.quota(micros);
     }
 
     /**
@@ -62,17 +49,14 @@ class FirstLoginStarvedTest extends AbstractProxiedServeTest {
      * the key's own bound on the login ({@code pg.storeUrl}): that is what the starvation ran out, before.
      */
     private Process serveStarvedFromItsFirstLogin(Path out) throws IOException {
-        Assumptions.assumeTrue(Files.isWritable(CPU_CGROUPS.resolve("cgroup.procs")),
-                "needs a writable cgroup v1 cpu controller at " + CPU_CGROUPS);
-        cgroup = Files.createDirectory(CPU_CGROUPS.resolve("buildhook-test-" + java.util.UUID.randomUUID()));
-        Files.writeString(cgroup.resolve("cpu.cfs_period_us"), "100000");
+        cgroup = CpuQuotaCgroup.create();
         pg.proxy.onAccept(n -> {
             if (n == 1) {
                 quota(1000);
             }
         });
         Process serve = serveQuickRuleOn(out, "url: '" + pg.storeUrl + "', connect-timeout: 2s");
-        Files.writeString(cgroup.resolve("cgroup.procs"), Long.toString(serve.pid()));
+        cgroup.add(serve.pid());
         return serve;
     }
 

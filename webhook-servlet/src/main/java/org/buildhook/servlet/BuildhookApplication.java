@@ -269,7 +269,9 @@ public final class BuildhookApplication implements AutoCloseable {
             return app;
         } catch (RuntimeException e) {
             closeAll(started);
-            throw e;
+            // A store that gave a step of the start no connection is said with the store, the key and what to check,
+            // not in HikariCP's words (store41).
+            throw Store.saidAtStart(config.store(), e);
         }
     }
 

@@ -95,9 +95,21 @@ final class Database implements AutoCloseable {
     }
 
     static Database open(StoreConfig config) {
+        return open(config, CpuShare.Window::heldBack);
+    }
+
+    /**
+     * As {@link #open(StoreConfig)}; on SQLite, the store's first connection is made before the pools are ({@link
+     * SqliteFirstConnection}), waited for as long as {@code heldBack} says the host held it back.
+     */
+    static Database open(StoreConfig config, java.util.function.Predicate<CpuShare.Window> heldBack) {
         DatabaseFile file = DatabaseFile.of(config.url()).orElse(null);
         if (file != null) {
             createFileAndFolder(file.path());
+        }
+        if (config.dialect() == Dialect.SQLITE) {
+            SqliteFirstConnection.make(config, sqliteDataSource(new SQLiteDataSource(), config, Durability.DURABLE),
+                    heldBack);
         }
         PoolStarvation starvation = new PoolStarvation(connectionWait(config));
         return new Database(config, starvation, newPool(config, PoolStarvation.STORE_POOL, Durability.DURABLE, null,
@@ -397,16 +409,8 @@ final class Database implements AutoCloseable {
         // The pool must come up even when the database is down, so /healthz can say 503.
         hikari.setInitializationFailTimeout(-1);
         if (config.dialect() == Dialect.SQLITE) {
-            SQLiteDataSource sqlite = new SqliteBusyWait.DataSource(SQLITE_BUSY_TIMEOUT, waits);
-            sqlite.setUrl(config.url());
-            sqlite.setJournalMode("WAL");
-            sqlite.setEnforceForeignKeys(true);
-            sqlite.setSynchronous(durability == Durability.DURABLE ? "FULL" : "NORMAL");
-            // Nothing here reads generated keys; left on, sqlite-jdbc compiles and runs a
-            // "SELECT last_insert_rowid()" after every INSERT, on the writer thread that every
-            // accept waits for (a sixth of its CPU; docs/BENCHMARKS.md).
-            sqlite.getConfig().setGetGeneratedKeys(false);
-            hikari.setDataSource(sqlite);
+            hikari.setDataSource(sqliteDataSource(new SqliteBusyWait.DataSource(SQLITE_BUSY_TIMEOUT, waits), config,
+                    durability));
         } else {
             hikari.setJdbcUrl(config.url());
             // Named, not found through META-INF/services, which merged (fat) jars tend to lose.
@@ -427,6 +431,19 @@ final class Database implements AutoCloseable {
             }
         }
         return new HikariDataSource(hikari);
+    }
+
+    /** {@code sqlite} set up for the SQLite store of {@code config} as every connection of the pools is; returned. */
+    private static SQLiteDataSource sqliteDataSource(SQLiteDataSource sqlite, StoreConfig config, Durability durability) {
+        sqlite.setUrl(config.url());
+        sqlite.setJournalMode("WAL");
+        sqlite.setEnforceForeignKeys(true);
+        sqlite.setSynchronous(durability == Durability.DURABLE ? "FULL" : "NORMAL");
+        // Nothing here reads generated keys; left on, sqlite-jdbc compiles and runs a
+        // "SELECT last_insert_rowid()" after every INSERT, on the writer thread that every
+        // accept waits for (a sixth of its CPU; docs/BENCHMARKS.md).
+        sqlite.getConfig().setGetGeneratedKeys(false);
+        return sqlite;
     }
 
     /**

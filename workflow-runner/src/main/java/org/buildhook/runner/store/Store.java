@@ -135,14 +135,24 @@ public final class Store implements AutoCloseable {
      * empty is the start's failure, said by its error, not a pool starved ({@link PoolStarvation#duringStart}).
      */
     private static Store open(StoreConfig config, ScheduledExecutorService executor, boolean owns) {
-        return PoolStarvation.<Store, RuntimeException>duringStart(() -> openNow(config, executor, owns));
+        return open(config, executor, owns, CpuShare.Window::heldBack);
     }
 
-    private static Store openNow(StoreConfig config, ScheduledExecutorService executor, boolean owns) {
+    /**
+     * As {@link #open(StoreConfig, ScheduledExecutorService)}, the SQLite store's first connection waited for as long
+     * as {@code heldBack} says the host held it back ({@link SqliteFirstConnection}; a seam for tests).
+     */
+    static Store open(StoreConfig config, ScheduledExecutorService executor, boolean owns,
+            java.util.function.Predicate<CpuShare.Window> heldBack) {
+        return PoolStarvation.<Store, RuntimeException>duringStart(() -> openNow(config, executor, owns, heldBack));
+    }
+
+    private static Store openNow(StoreConfig config, ScheduledExecutorService executor, boolean owns,
+            java.util.function.Predicate<CpuShare.Window> heldBack) {
         Duration firstLogin = firstConnection(config);
         Database db;
         try {
-            db = Database.open(config);
+            db = Database.open(config, heldBack);
         } catch (StoreUnavailableException e) {
             throw unreachable(config, e);
         }
@@ -339,7 +349,7 @@ public final class Store implements AutoCloseable {
      */
     private static StoreUnavailableException unreachable(StoreConfig config, StoreUnavailableException e) {
         if (config.dialect() != Dialect.POSTGRESQL) {
-            return e;
+            return e.getMessage() != null && e.getMessage().startsWith(RAW) ? said(config, e) : e;
         }
         java.sql.SQLException last = null;
         for (Throwable t = e.getCause(); t != null && t != t.getCause(); t = t.getCause()) {
@@ -357,6 +367,62 @@ public final class Store implements AutoCloseable {
         // The driver's sentences end with a full stop, which the "; check …" after it doubled.
         String reason = last == null ? e.getMessage() : last.getMessage().strip().replaceFirst("\\.$", "");
         return new StoreUnavailableException(cannotConnect(config, reason + notPostgres(last), last), e);
+    }
+
+    /** How {@link Database#translate} begins the message of a store it could not reach or write. */
+    private static final String RAW = "store unavailable while trying to ";
+
+    /**
+     * What a start says of the store it could not reach, in place of {@code e} when {@code e} gives only the pool's or
+     * the driver's words ({@code store unavailable while trying to look for schema_version: buildhook-store -
+     * Connection is not available, request timed out after 5037ms (total=0, …)}, store41): the store (the SQLite file,
+     * or the PostgreSQL URL without its parameters), what the start was doing, and, for a wait for a connection that
+     * ran out, {@code store.connect-timeout} with its value and what else to check; for a refusal, the driver's reason
+     * and what to check for it. Anything else, and a message that says so already, is returned as it is.
+     *
+     * @param e what ended the start
+     * @return the exception to end it with; never with HikariCP's timeout as its cause (the refusal would quote it)
+     */
+    public static RuntimeException saidAtStart(StoreConfig config, RuntimeException e) {
+        if (!(e instanceof StoreUnavailableException raw) || e.getMessage() == null || !e.getMessage().startsWith(RAW)) {
+            return e;
+        }
+        return said(config, raw);
+    }
+
+    /** {@link #saidAtStart} of a message that begins with {@link #RAW}. */
+    private static StoreUnavailableException said(StoreConfig config, StoreUnavailableException e) {
+        String message = e.getMessage().substring(RAW.length());
+        int colon = message.indexOf(": ");
+        String doing = colon < 0 ? message : message.substring(0, colon);
+        java.sql.SQLException last = null;
+        for (Throwable t = e.getCause(); t != null && t != t.getCause(); t = t.getCause()) {
+            if (t instanceof java.sql.SQLException && t.getMessage() != null) {
+                last = (java.sql.SQLException) t;
+            }
+        }
+        boolean sqlite = config.dialect() != Dialect.POSTGRESQL;
+        if (last != null && !timedOut(last)) {
+            return sqlite ? SqliteFirstConnection.refused(config, last)
+                    : new StoreUnavailableException(cannotConnect(config, last.getMessage().strip()
+                            .replaceFirst("\\.$", "") + notPostgres(last), last), e);
+        }
+        LOG.debug("the store gave the start no connection within store.connect-timeout", e);
+        String wait = Durations.format(config.connectTimeout());
+        if (sqlite) {
+            String file = Dialect.sqliteFile(config.url()).map(Path::toString).orElse(config.describe());
+            String load = CpuShare.hostLoad();
+            return new StoreUnavailableException("cannot open the SQLite store " + file + ": the start waited"
+                    + " store.connect-timeout (" + wait + ") for a connection to " + doing + " and got none. On a busy"
+                    + " host" + (load.isEmpty() ? "" : " (" + load + ")") + " raise store.connect-timeout (for example"
+                    + " to 30s); otherwise check the disk of that file (dmesg) and which programs have it open (fuser "
+                    + file + ")", null);
+        }
+        return new StoreUnavailableException("cannot connect to the PostgreSQL store " + config.describe() + ": the"
+                + " start waited store.connect-timeout (" + wait + ") for a connection to " + doing + " and got none,"
+                + " and none was refused. If PostgreSQL runs there, it or the network answered too slowly, or this host"
+                + " is too busy: raise store.connect-timeout (for example to 30s). Otherwise check that PostgreSQL runs"
+                + " and accepts connections there, and its limit on connections (pg_stat_activity)", null);
     }
 
     /**
