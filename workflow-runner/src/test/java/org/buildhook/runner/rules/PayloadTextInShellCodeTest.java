@@ -40,6 +40,9 @@ class PayloadTextInShellCodeTest {
         "[flock, /run/lock/b1, sh, -c, 'echo ${build.web_url}']",
         "[su, deploy, -c, 'echo ${build.project}']",
         "[ssh, lab-host, 'flash ${build.trigger}']",
+        // tryout41's shapes: ssh joins its arguments into the remote shell's code; su hands -c's to a shell
+        "[/usr/bin/ssh, deploy@fleet-gw, /opt/deploy.sh, '${build.id}', '${build.trigger}']",
+        "[/bin/su, deploy, -c, '/opt/deploy.sh ${build.trigger}']",
     })
     void payloadTextInAnyShellsCodeIsRefused(String command) {
         assertThatThrownBy(() -> TestRules.parse(rule(command))).hasMessageContaining("in shell code: its value is the"
