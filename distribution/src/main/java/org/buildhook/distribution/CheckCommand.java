@@ -13,6 +13,7 @@ import org.buildhook.runner.rules.RuleSet;
 import org.buildhook.runner.rules.RuleSetLoader;
 import org.buildhook.runner.rules.UnreadableRulesException;
 import org.buildhook.runner.rules.RulesFingerprint;
+import org.buildhook.runner.store.LeftBehindJobs;
 import org.buildhook.runner.store.NodeLeases;
 import org.buildhook.runner.store.RulesDisagreement;
 import org.buildhook.runner.store.SchemaOutlook;
@@ -127,6 +128,9 @@ final class CheckCommand implements Callable<Integer> {
                         + (outlook.newer() ? " ('serve' would not start now)" : "")));
                 schema.filter(SchemaOutlook::upgrades)
                         .ifPresent(outlook -> warnOfOlderNodes(loaded, name, outlook, out));
+                // The data folder's own SQLite store, left with jobs to run by a switch of store.url (tryout41 F11).
+                LeftBehindJobs.of(loaded.store())
+                        .ifPresent(left -> out.println(name + ": warning: " + left.describe(loaded.store().describe())));
                 rulesFile = rules != null ? rules : loaded.rulesFile();
                 defaultWorkdir = loaded.launcher().defaultWorkdir();
                 // A store that cannot be reached is said above; asking it for its nodes would wait for it again.

@@ -947,6 +947,9 @@ public final class BuildhookApplication implements AutoCloseable {
         // Among them, from the loader, "no rules file configured": said once.
         config.notes().forEach(LOG::info);
         config.warnings().forEach(LOG::warn);
+        // The data folder's own SQLite store, left with jobs to run by a switch of store.url (tryout41 F11).
+        org.buildhook.runner.store.LeftBehindJobs.of(config.store())
+                .ifPresent(left -> LOG.warn(left.describe(config.store().describe())));
         ProcessEncoding.current().warning().ifPresent(LOG::warn);
         if (ProcessHandle.current().pid() == 1) {
             LOG.warn(pid1Warning(reapsOrphans));

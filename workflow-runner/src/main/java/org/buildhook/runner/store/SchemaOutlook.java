@@ -76,13 +76,13 @@ public record SchemaOutlook(Dialect dialect, String store, int version, int late
      * server's {@code -shm} and takes no write lock. A {@code -shm} without a {@code -wal} is one a stop left: with
      * {@code mode=ro} SQLite made a {@code -wal} beside it (check26, left open), which {@code check} must not.
      */
-    private static String sqliteReadOnlyUrl(Path file) {
+    static String sqliteReadOnlyUrl(Path file) {
         boolean inUse = Files.exists(Path.of(file + "-wal"));
         String path = file.toUri().getRawPath();
         return "jdbc:sqlite:file:" + path + (inUse ? "?mode=ro" : "?mode=ro&immutable=1");
     }
 
-    private static Properties sqliteProperties(StoreConfig config) {
+    static Properties sqliteProperties(StoreConfig config) {
         Properties p = new Properties();
         p.setProperty("open_mode", Integer.toString(0x00000001 | 0x00000040)); // SQLITE_OPEN_READONLY | SQLITE_OPEN_URI
         p.setProperty("busy_timeout", Long.toString(Math.max(1, config.connectTimeout().toMillis())));
@@ -90,7 +90,7 @@ public record SchemaOutlook(Dialect dialect, String store, int version, int late
     }
 
     /** The schema version, 0 when {@code tableThere} says there is no {@code schema_version} table. */
-    private static int version(Connection c, String tableThere) throws SQLException {
+    static int version(Connection c, String tableThere) throws SQLException {
         try (Statement s = c.createStatement()) {
             try (ResultSet r = s.executeQuery(tableThere)) {
                 if (!r.next() || !r.getBoolean(1)) {
