@@ -190,7 +190,9 @@ final class LogsCommand implements Callable<Integer> {
             // A job whose attempt failed and that will run again (a retry, or an attempt cut short by a
             // stop) has not ended: 'logs -f JOB && next' waits for the job, so its next attempt is followed
             // too. It exited 1 here, "QUEUED: exited with 1", for a job that went on to succeed (tryout15 F1).
-            Integer next = attempt == null && followed != null ? waitForTheNextAttempt(client, out, followed) : null;
+            // The server that marks its lines said how the attempt ended as the follow's last line (attempt41).
+            Integer next = attempt == null && followed != null ? waitForTheNextAttempt(client, out, followed,
+                    theServers && FollowEndLine.readsAsAttemptEnded(copied.last(), id, followed)) : null;
             if (next == null) {
                 job = jobDetail(client).path("job");
                 break;
@@ -395,15 +397,15 @@ final class LogsCommand implements Callable<Integer> {
      * After attempt {@code followed} ended, the number of the job's next attempt once it has one (asked
      * every second, as for a job that has not started), saying first that the job goes on; null when the
      * job has ended, or when that attempt has not ended (its log is on another node: the follow ended at
-     * once, and the job is printed as it stands).
+     * once, and the job is printed as it stands). {@code said}: the server's follow already said that the attempt
+     * ended, and what comes next, as its last line.
      */
-    private Integer waitForTheNextAttempt(AdminClient client, PrintWriter out, int followed) {
+    private Integer waitForTheNextAttempt(AdminClient client, PrintWriter out, int followed, boolean said) {
         JsonNode detail = jobDetail(client);
         JsonNode done = lastAttempt(detail, followed);
         if (done == null || !attemptEnded(done)) {
             return null;
         }
-        boolean said = false;
         while (true) {
             JsonNode job = detail.path("job");
             JsonNode last = lastAttempt(detail, null);
@@ -414,15 +416,10 @@ final class LogsCommand implements Callable<Integer> {
                 return null;
             }
             if (!said) {
-                String why = LogSafe.escape(done.path("message").asText(""));
-                String now = LogSafe.escape(job.path("message").asText(""));
-                // What the job waits for follows the attempt's message in its own (a retry's backoff, a slot):
-                // said once, not twice (tryout21 F6).
-                now = !why.isEmpty() && now.startsWith(why + "; ") ? now.substring(why.length() + 2) : now;
-                out.println("[buildhook] attempt " + followed + " of job " + id + " ended"
-                        + (why.isEmpty() ? "" : " (" + why + ")") + "; the job is " + job.path("state").asText()
-                        + (now.isEmpty() || now.equals(why) ? "" : " (" + now + ")")
-                        + ": the log of its next attempt follows once it runs");
+                // From a server that does not write it (an older build): the same line.
+                out.println(FollowEndLine.attemptEnded(id, followed, done.path("outcome").asText(),
+                        done.path("message").asText(""), job.path("state").asText(), job.path("message").asText(""),
+                        null));
                 out.flush();
                 said = true;
             }

@@ -467,7 +467,7 @@ class AdminCommandsTest {
 
         assertThat(code.get(60, java.util.concurrent.TimeUnit.SECONDS)).as(following.toString()).isZero();
         // What the job waits for, once (tryout21 F6): not "QUEUED: exited with 3" again.
-        assertThat(following.toString()).matches("first\n\\[buildhook\\] attempt 1 of job " + job + " ended \\(exited"
+        assertThat(following.toString()).matches("first\n\\[buildhook\\] attempt 1 of job " + job + " ended FAILED \\(exited"
                 + " with 3\\); the job is QUEUED \\(waiting for retry 1 of 1 \\(attempt 2\\), due at \\S+Z \\(backoff 1s\\)\\):"
                 + " the log of its next attempt follows once it runs\nsecond\n\\[buildhook\\] job " + job
                 + " SUCCEEDED: exited with 0 \\(2 attempt\\(s\\)\\)\n");

@@ -109,7 +109,7 @@ class RetryWaitSurfacesTest {
 
         await().atMost(Duration.ofSeconds(30)).until(() -> following.toString().contains("waiting for retry"));
         assertThat(following.toString()).containsPattern("failing\n\\[buildhook\\] attempt 1 of job " + id
-                + " ended \\(exited with 3\\); the job is QUEUED \\(waiting for retry 1 of 1 \\(attempt 2\\), due at"
+                + " ended FAILED \\(exited with 3\\); the job is QUEUED \\(waiting for retry 1 of 1 \\(attempt 2\\), due at"
                 + " \\S+Z \\(backoff 1h\\)\\): the log of its next attempt follows once it runs\n");
         run(new StringWriter(), "cancel", id);
 

@@ -37,6 +37,49 @@ public final class FollowEndLine {
     }
 
     /**
+     * The line that says where a follow's attempt ended while its job goes on (a retry, an attempt cut short by a stop
+     * or by its node's death and run again): the last line of a follow asked with {@code state=1} of such an attempt,
+     * written by the server, and the line {@code buildhook logs -f} prints between two attempts when an older server
+     * did not write it (attempt41, tryout41 F13), without its newline: {@code [buildhook] attempt N of job J ended
+     * OUTCOME (MESSAGE); the job is STATE (JOB MESSAGE): the log of its next attempt follows once it runs}, or {@code
+     * …: the log of attempt M follows} when the job already runs its next attempt. The job's message is left out
+     * when it is the attempt's, and its start when it begins with the attempt's (said once).
+     *
+     * @param jobId          the job's id
+     * @param attempt        the number of the attempt that ended, 1 or more
+     * @param outcome        how it ended as recorded ({@code FAILED}, {@code INTERRUPTED} …)
+     * @param attemptMessage the attempt's message as stored, or null; escaped here ({@link LogSafe#escape})
+     * @param state          the job's state now ({@code QUEUED}, {@code RUNNING} …)
+     * @param jobMessage     the job's message as stored, or null; escaped here
+     * @param next           the number of the job's attempt after {@code attempt} when it has one, or null
+     */
+    public static String attemptEnded(String jobId, int attempt, String outcome, String attemptMessage, String state,
+            String jobMessage, Integer next) {
+        String why = attemptMessage == null ? "" : LogSafe.escape(attemptMessage);
+        String now = jobMessage == null ? "" : LogSafe.escape(jobMessage);
+        // What the job waits for follows the attempt's message in its own (a retry's backoff, a slot): said once,
+        // not twice (tryout21 F6).
+        now = !why.isEmpty() && now.startsWith(why + "; ") ? now.substring(why.length() + 2) : now;
+        return "[buildhook] attempt " + attempt + " of job " + jobId + " ended " + outcome
+                + (why.isEmpty() ? "" : " (" + why + ")") + "; the job is " + state
+                + (now.isEmpty() || now.equals(why) ? "" : " (" + now + ")")
+                + (next != null ? ": the log of attempt " + next + " follows"
+                        : ": the log of its next attempt follows once it runs");
+    }
+
+    /**
+     * Whether a line reads as one {@link #attemptEnded} wrote for attempt {@code attempt} of job {@code jobId}. A
+     * job's own output may print such a line: what reads here is not known to be the server's.
+     *
+     * @param line    a line without its newline
+     * @param jobId   the job's id
+     * @param attempt the attempt's number
+     */
+    public static boolean readsAsAttemptEnded(String line, String jobId, int attempt) {
+        return line.startsWith("[buildhook] attempt " + attempt + " of job " + jobId + " ended ");
+    }
+
+    /**
      * The job and state a line written by {@link #of} names; empty for a line that does not read as one. A job's own
      * output may print such a line: what reads here is not known to be the server's.
      *

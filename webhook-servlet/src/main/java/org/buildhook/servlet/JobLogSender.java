@@ -294,6 +294,8 @@ final class JobLogSender {
         private final String marked;
         /** The job as the last look saw it, for {@link #stopping()}; on the looks' threads, read after. */
         private volatile JobDetail seen;
+        /** The followed attempt as the last look saw it when it had ended, else null: for {@link #ending()}. */
+        private volatile JobAttempt attemptEnded;
 
         /**
          * @param from  where to start in the log: 0, or where a follow that ended at its time limit stopped
@@ -317,6 +319,7 @@ final class JobLogSender {
             Optional<JobDetail> job = store.job(jobId);
             Optional<JobAttempt> attempt = job.flatMap(j -> attempt(j, wanted));
             job.ifPresent(j -> seen = j);
+            attemptEnded = attempt.filter(JobAttempt::ended).orElse(null);
             endedAtLook = job.isEmpty() || attempt.map(JobAttempt::ended).orElse(false)
                     || (attempt.isEmpty() && job.get().job().state().isFinal())
                     || System.nanoTime() > deadline;
@@ -360,7 +363,24 @@ final class JobLogSender {
         @Override
         public String ending() {
             JobDetail detail = seen;
-            return state && detail != null && detail.job().state().isFinal() ? endLine(jobId, detail) + "\n" : null;
+            if (!state || detail == null) {
+                return null;
+            }
+            // The attempt ended and the job went on (a retry; an attempt cut short by a stop, or whose node died and
+            // that another node, or this one at its start, recorded interrupted): said here, where the follow of it
+            // ends, whatever came next, the job's end too (tryout41 F13: after a node's death the job's next attempt
+            // already ran when the command looked, and it went on into its log without a word).
+            JobAttempt ended = attemptEnded;
+            Integer next = ended == null ? null : detail.attempts().stream().map(JobAttempt::attempt)
+                    .filter(n -> n > ended.attempt()).min(Integer::compare).orElse(null);
+            if (next == null && detail.job().state().isFinal()) {
+                return endLine(jobId, detail) + "\n";
+            }
+            if (ended == null) {
+                return null;
+            }
+            return FollowEndLine.attemptEnded(jobId, ended.attempt(), ended.outcome().name(), ended.message(),
+                    detail.job().state().name(), detail.job().message(), next) + "\n";
         }
 
         @Override

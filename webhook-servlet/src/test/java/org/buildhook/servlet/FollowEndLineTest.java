@@ -58,6 +58,20 @@ class FollowEndLineTest {
         assertThat(FollowEndLine.read("[buildhook] attempt 1 of job " + ID + " ended")).isEmpty();
     }
 
+    @Test
+    void theAttemptsEndLineSaysTheWaitOnceAndIsNotTheJobsEnd() {
+        String line = FollowEndLine.attemptEnded(ID, 1, "FAILED", "exited with 3", "QUEUED",
+                "exited with 3; waiting for retry 1 of 1 (attempt 2)", null);
+        assertThat(line).isEqualTo("[buildhook] attempt 1 of job " + ID + " ended FAILED (exited with 3); the job is"
+                + " QUEUED (waiting for retry 1 of 1 (attempt 2)): the log of its next attempt follows once it runs");
+        assertThat(FollowEndLine.readsAsAttemptEnded(line, ID, 1)).isTrue();
+        assertThat(FollowEndLine.readsAsAttemptEnded(line, ID, 2)).isFalse();
+        assertThat(FollowEndLine.read(line)).isEmpty();
+        assertThat(FollowEndLine.attemptEnded(ID, 2, "INTERRUPTED", "line\nnext", "RUNNING", null, 3))
+                .isEqualTo("[buildhook] attempt 2 of job " + ID + " ended INTERRUPTED (line\\x0anext); the job is RUNNING:"
+                        + " the log of attempt 3 follows");
+    }
+
     /** A job in {@code state} with {@code attempts} attempts, the last {@code interrupted} of them INTERRUPTED. */
     private static JobDetail detail(JobState state, String message, int attempts, int interrupted) {
         Instant at = Instant.parse("2026-12-05T07:00:00Z");
