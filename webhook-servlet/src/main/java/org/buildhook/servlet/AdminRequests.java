@@ -308,9 +308,49 @@ final class AdminRequests {
         List<String> warnings = new java.util.ArrayList<>();
         OlderBuildWarning.of(store(), job.ruleName(), job.workflow().buildId(), project, "this re-run")
                 .ifPresent(warnings::add);
-        inForceFor(rules, job).flatMap(rule -> StoredCommandWarning.of(store(), rules, job, rule, nodeId(),
-                StoredCommandWarning.Act.RERUN)).ifPresent(warnings::add);
+        warnings.addAll(rerunRuleWarnings(rules, job));
         return new JsonAnswer().with("job", jobId).with("rule", job.ruleName()).with("warnings", warnings);
+    }
+
+    /**
+     * What a re-run of {@code job} sets off that one may not expect of its rule, as it runs the command the job was
+     * stored with: its rule is not in {@code rules} (disabled, removed, or renamed away: tryout41 F2, where the cancel
+     * message's advice to re-run ran the removed rule's command without a word), said with the command and, when a rule
+     * in force takes it over ({@code renamed-from}, or the same {@code run}), the replay that makes a job of that rule;
+     * or its rule in force plans another command, environment or working directory for its delivery now
+     * ({@link StoredCommandWarning}). The same words before the re-run (its preview) and after (its answer). Empty
+     * when neither.
+     */
+    private List<String> rerunRuleWarnings(RuleSet rules, Job job) {
+        if (job.workflow().parentId() != null) {
+            // A follow-up ("deploy/on-failure") is of its parent's rule: said only when that rule is not in force at all.
+            String rule = job.ruleName().contains("/") ? job.ruleName().substring(0, job.ruleName().indexOf('/'))
+                    : job.ruleName();
+            return rules.ruleNames().contains(rule) ? List.of() : List.of("its rule '" + rule + "' is not in the rules"
+                    + " in force on node " + nodeId() + " (" + rules.source() + "): a re-run of its follow-up '"
+                    + job.ruleName() + "' runs the command it was stored with all the same: "
+                    + StoredCommandWarning.command(job.argv(), job.id()) + ". If that is not meant, do not re-run it");
+        }
+        java.util.Optional<String> inForce = inForceFor(rules, job);
+        java.util.Optional<String> changed = inForce.flatMap(rule -> StoredCommandWarning.of(store(), rules, job, rule,
+                nodeId(), StoredCommandWarning.Act.RERUN));
+        if (changed.isPresent()) {
+            return List.of(changed.get()); // it names the rule in force and the replay already
+        }
+        if (inForce.isPresent() && inForce.get().equals(job.ruleName())) {
+            return List.of();
+        }
+        String command = StoredCommandWarning.command(job.argv(), job.id());
+        String notInForce = "its rule '" + job.ruleName() + "' is not in the rules in force on node " + nodeId() + " ("
+                + rules.source() + ")";
+        return List.of(inForce.map(to -> notInForce + "; rule '" + to + "' takes it over (" + (rules.renamedFrom()
+                .getOrDefault(to, List.of()).contains(job.ruleName()) ? "renamed-from" : "the same run") + "): a"
+                + " re-run makes a job of the old name '" + job.ruleName() + "', which runs the command it was stored"
+                + " with: " + command + ". For a job of the rule in force, replay its delivery instead: buildhook"
+                + " replay " + job.deliveryId() + " --rule " + to)
+                .orElse(notInForce + ": a re-run runs the command it was stored with all the same: " + command
+                        + ". If the rule was disabled or removed on purpose, do not re-run the job; once re-run,"
+                        + " only a cancel of the new job stops it (buildhook cancel NEW_JOB)"));
     }
 
     JsonAnswer rerun(String jobId) {
@@ -318,6 +358,7 @@ final class AdminRequests {
         // rename34: a rule that asks for an approval now has its re-runs await one, whatever the old job's plan said.
         // review36: so does the rule in force that took the old job's rule's name over (renamed-from, or the same run).
         RuleSet rules = currentRules();
+        List<String> ruleWarnings = rerunRuleWarnings(rules, old);
         String asking = inForceFor(rules, old).orElse(old.ruleName());
         java.time.Duration approval = rules.approvalExpiries().get(asking);
         boolean gated = approval != null && !old.workflow().needsApproval() && old.workflow().parentId() == null;
@@ -341,17 +382,21 @@ final class AdminRequests {
             LOG.info("job {}, re-run of job {}, awaits the approval {} asks for in the rules in force now (job {} was"
                     + " planned without one); approve it with buildhook approve {}", id, jobId, askedBy, jobId, id);
         }
+        // tryout41 F2: what the preview said of its rule, in the same words (a client that said it need not again).
+        ruleWarnings.forEach(w -> LOG.warn("admin {} re-ran job {} as job {}: {}", actor, jobId, id, w));
         if (old.state().isFinal()) {
             LOG.info("admin {} re-ran job {} as job {}", actor, jobId, id);
-            return new JsonAnswer().with("job", id).with("state", stateOf(id)).with("warnings", List.of());
+            return new JsonAnswer().with("job", id).with("state", stateOf(id)).with("warnings", ruleWarnings);
         }
         // tryout16 F8: two jobs of one build, both waiting; approving both ran the build twice.
         String newState = stateOf(id);
         String warning = notEndedWarning(jobId, old.state(), id, newState);
         LOG.warn("admin {} re-ran job {} as job {}, but {}", actor, jobId, id, warning);
+        List<String> warnings = new java.util.ArrayList<>(ruleWarnings);
+        warnings.add(warning);
         // tryout35 F2: the one who asked is told too, not only the server log; the answer stays 202.
         return new JsonAnswer().with("job", id).with("state", newState)
-                .with("warnings", List.of(warning))
+                .with("warnings", warnings)
                 .header("Deprecation", UnboundedDetails.DEPRECATION);
     }
 

@@ -381,6 +381,7 @@ public final class BuildhookApplication implements AutoCloseable {
         synchronized (turn) {
             // Also a set a newer reload overtook: it was in force, and may have stored jobs of its rules.
             takenOut.hadInForce.addAll(rules.ruleNames());
+            takenOut.snapshots.putAll(rules.snapshots());
             if (watcher != null && watcher.current() != rules) {
                 return;
             }
@@ -415,6 +416,11 @@ public final class BuildhookApplication implements AutoCloseable {
         volatile RuleSet said;
         /** The rules that WARN named: once the nodes agree, those with nothing left to cancel are said resolved. */
         final java.util.Set<String> saidLeft = new java.util.TreeSet<>();
+        /**
+         * Each rule's snapshot when last in force here, by name: a rule taken out is known as renamed by the same
+         * {@code run} from it (tryout41 F2).
+         */
+        final java.util.Map<String, String> snapshots = new java.util.HashMap<>();
 
         /** {@code rules} is now in force: adds what it disabled or removed, drops what it enables. */
         void nowInForce(RuleSet rules) {
@@ -695,13 +701,22 @@ public final class BuildhookApplication implements AutoCloseable {
 
     /**
      * Why a job of {@code rule}, taken out of the rules in force {@code where}, is cancelled, and what to do: after a
-     * rename ({@code renamed-from}) the rule never comes back, and {@code buildhook rerun} would make a job of the old
-     * name, so the remedy is a replay with the new name (tryout36 F8: it said "rerun once the rule is back").
+     * rename the rule never comes back, and {@code buildhook rerun} would make a job of the old name, so the remedy is
+     * a replay of the job's {@code delivery} with the new name, ready to paste (tryout36 F8: it said "rerun once the
+     * rule is back"; tryout41 F2: so it still did for a rule renamed without {@code renamed-from}, recognised by the
+     * same {@code run} as the reload's {@code WARN} does, and the replay left the delivery out).
+     *
+     * @param renamedTo the rule in force that takes {@code rule} over, and how; empty when none does
+     * @param delivery  the cancelled job's delivery id, for the replay's command
      */
-    static String notInForce(String rule, String where, java.util.Optional<String> renamedTo) {
-        return renamedTo.map(to -> "its rule '" + rule + "' is renamed to '" + to + "' (renamed-from) " + where
-                + "; for a job of the new name replay its delivery: buildhook replay DELIVERY --rule " + to
-                + " (buildhook rerun would make one of the old name)")
+    static String notInForce(String rule, String where,
+            java.util.Optional<java.util.Map.Entry<String, org.buildhook.runner.store.RuleRenames.Taken>> renamedTo,
+            String delivery) {
+        return renamedTo.map(to -> "its rule '" + rule + "' is renamed to '" + to.getKey() + "' (" + (to.getValue()
+                == org.buildhook.runner.store.RuleRenames.Taken.RENAMED_FROM ? "renamed-from"
+                        : "the same run word for word") + ") " + where + "; for a job of the new name"
+                + " replay its delivery: buildhook replay " + delivery + " --rule " + to.getKey() + " (buildhook rerun"
+                + " would make one of the old name)")
                 .orElse("its rule '" + rule + "' is disabled or removed " + where + "; run it again with buildhook"
                         + " rerun once the rule is back");
     }
@@ -758,14 +773,19 @@ public final class BuildhookApplication implements AutoCloseable {
             java.util.Set<String> resolved = new java.util.TreeSet<>(taken.saidLeft);
             org.buildhook.runner.store.RuleRenames renames = org.buildhook.runner.store.RuleRenames.of(
                     rules.renamedFrom(), rules.snapshots());
-            for (Store.RuleNotInForce stop : store.cancelJobsOfRules(names, rule -> notInForce(rule, where,
-                    renamedTo(renames, rule)))) {
+            java.util.Map<String, String> snapshots = taken.snapshots;
+            for (Store.RuleNotInForce stop : store.cancelJobsOfRules(names, (rule, job) -> notInForce(rule, where,
+                    renames.takenBy(rule, snapshots.get(rule)), job.deliveryId()))) {
                 LOG.warn("rule '{}' is disabled or removed {}: {} of its stored job(s) still to run (queued, waiting or"
                         + " awaiting an approval) will not run: cancelled{}; jobs of it already running go on{}",
                         stop.rule(), where, stop.cancelled(), cancelledNow(stop),
-                        renamedTo(renames, stop.rule()).map(to -> "; rule '" + to
-                                + "' is renamed from it (renamed-from): for a job of the new name, replay a job's"
-                                + " delivery: buildhook replay DELIVERY --rule " + to).orElse(""));
+                        renames.takenBy(stop.rule(), snapshots.get(stop.rule())).map(to -> "; rule '" + to.getKey()
+                                + "' is renamed from it (" + (to.getValue()
+                                        == org.buildhook.runner.store.RuleRenames.Taken.RENAMED_FROM ? "renamed-from"
+                                                : "the same run") + "): for a job of the new name, replay "
+                                + (stop.jobs().size() == 1 ? "its delivery: buildhook replay "
+                                        + stop.jobs().get(0).deliveryId() : "a job's delivery: buildhook replay DELIVERY")
+                                + " --rule " + to.getKey()).orElse(""));
                 resolved.remove(stop.rule());
             }
             resolved.retainAll(names);

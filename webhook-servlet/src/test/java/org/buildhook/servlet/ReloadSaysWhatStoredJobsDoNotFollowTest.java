@@ -171,8 +171,9 @@ class ReloadSaysWhatStoredJobsDoNotFollowTest {
             await().atMost(Duration.ofMinutes(1)).until(() -> state(app, job) == JobState.CANCELLED);
             assertThat(TestApplication.job(app, job).message()).startsWith("not started: its rule 'archive' is renamed"
                     + " to 'archive-v2' (renamed-from) in the rules in force on node ")
-                    .endsWith("; for a job of the new name replay its delivery: buildhook replay DELIVERY --rule"
-                            + " archive-v2 (buildhook rerun would make one of the old name)");
+                    .endsWith("; for a job of the new name replay its delivery: buildhook replay "
+                            + TestApplication.job(app, job).deliveryId() + " --rule archive-v2 (buildhook rerun would"
+                            + " make one of the old name)");
             // The WARN names the job and its delivery, which the replay needs (tryout38 F7: it named none). Logged once
             // the cancel has returned, so after the job reads CANCELLED: waited for, as its neighbours do.
             await().atMost(Duration.ofMinutes(1)).until(() -> !log.warnings("rule 'archive' is disabled or removed")
@@ -182,7 +183,8 @@ class ReloadSaysWhatStoredJobsDoNotFollowTest {
                             + " run: cancelled (" + job + " (delivery " + TestApplication.job(app, job).deliveryId()
                             + ")); jobs of it already running go on")
                     .endsWith("; rule 'archive-v2' is renamed from it (renamed-from): for a job of the new name,"
-                            + " replay a job's delivery: buildhook replay DELIVERY --rule archive-v2");
+                            + " replay its delivery: buildhook replay " + TestApplication.job(app, job).deliveryId()
+                            + " --rule archive-v2");
         }
     }
 

@@ -898,11 +898,24 @@ public final class Store implements AutoCloseable {
      */
     public List<RuleNotInForce> cancelJobsOfRules(java.util.Set<String> rules,
             java.util.function.Function<String, String> message) {
+        return cancelJobsOfRules(rules, (rule, job) -> message.apply(rule));
+    }
+
+    /**
+     * As {@link #cancelJobsOfRules(java.util.Set, java.util.function.Function)}, with a message of each job's own, so
+     * that it can name the job's delivery (tryout41 F2: the replay a renamed rule's cancelled job needs).
+     *
+     * @param message why a job of the rule (its name given) is cancelled so, and what to do, for that job and its
+     *                delivery
+     */
+    public List<RuleNotInForce> cancelJobsOfRules(java.util.Set<String> rules,
+            java.util.function.BiFunction<String, JobOfDelivery, String> message) {
         List<String[]> found = jobsOf(rules);
         Map<String, List<JobOfDelivery>> cancelled = new java.util.TreeMap<>();
         boolean woke = false;
         for (String[] job : found) {
-            DeliveryWriter.Cancel done = writer.cancel(job[0], message.apply(job[1]), true);
+            DeliveryWriter.Cancel done = writer.cancel(job[0], message.apply(job[1], new JobOfDelivery(job[0], job[2])),
+                    true);
             if (done != DeliveryWriter.Cancel.ENDED) {
                 cancelled.computeIfAbsent(job[1], r -> new java.util.ArrayList<>())
                         .add(new JobOfDelivery(job[0], job[2]));
