@@ -194,6 +194,7 @@ final class ActionReader extends NodeReader {
         List<String> plain = texts.stream().map(t -> t.orElse("")).toList();
         List<Lookalikes.Reading> readings = Lookalikes.readings(plain);
         boolean[] code = ShellCode.in(plain);
+        List<Optional<String>> inline = InlineCode.in(plain);
         List<Template> argv = new ArrayList<>();
         for (int i = 0; i < items.size(); i++) {
             YamlNode item = items.get(i);
@@ -203,7 +204,9 @@ final class ActionReader extends NodeReader {
             }
             Template element = template(item, text.get(), Template.Where.of(readings.get(i)), perRun);
             if (i > 0 && (code[i] || readings.get(i) == Lookalikes.Reading.SHELL_CODE)) {
-                refusePayloadTextInShellCode(item, element);
+                refusePayloadTextInCode(item, element, null);
+            } else if (i > 0 && inline.get(i).isPresent()) {
+                refusePayloadTextInCode(item, element, inline.get(i).get());
             }
             if (i > 0) {
                 warnAboutLookalikes(item, text.get(), readings.get(i));
@@ -224,18 +227,25 @@ final class ActionReader extends NodeReader {
     }
 
     /**
-     * A placeholder whose value is the build's own text, in shell code, is an error: the shell would run whatever the
-     * value holds (a trigger named {@code x"; rm -rf ~; "}), so a payload value could become a shell command
-     * (tryout41 F4). The value's variable, read by the shell, is only ever data.
+     * A placeholder whose value is the build's own text, in code a shell or another interpreter runs, is an error: it
+     * would run whatever the value holds (a trigger named {@code x"; rm -rf ~; "}), so a payload value could become a
+     * command (tryout41 F4). The value's environment variable, read by that code, is only ever data.
+     *
+     * @param interpreter what runs the element as code ("python3's -c code", {@link InlineCode}), or null for a shell
      */
-    private void refusePayloadTextInShellCode(YamlNode item, Template element) {
+    private void refusePayloadTextInCode(YamlNode item, Template element, String interpreter) {
         for (Placeholder p : Placeholder.values()) { // in the table's order, whatever the set's
             if (p.isPayloadText() && element.placeholders().contains(p)) {
-                problems.add(item.location(), "placeholder '${" + p.placeholderName() + "}' in shell code: its value"
-                        + " is the build's own text, which whoever names a project, trigger or run chooses, and the"
-                        + " shell would run it as code; read its variable there instead, in double quotes: \"$"
-                        + p.variable() + "\" (through ssh, whose arguments a remote shell reads, from a script that"
-                        + " quotes it) (docs/rules.md#placeholders)");
+                problems.add(item.location(), "placeholder '${" + p.placeholderName() + "}' in "
+                        + (interpreter == null ? "shell code" : interpreter) + ": its value is the build's own text,"
+                        + " which whoever names a project, trigger or run chooses, and the "
+                        + (interpreter == null ? "shell" : "program") + " would run it as code; read its variable"
+                        + " there instead, "
+                        + (interpreter == null ? "in double quotes: \"$" + p.variable() + "\" (through ssh, whose"
+                                + " arguments a remote shell reads, from a script that quotes it)"
+                                : "from the environment: " + p.variable() + " (os.environ, $ENV{…}, process.env,"
+                                + " ENVIRON[…])")
+                        + " (docs/rules.md#placeholders)");
             }
         }
     }

@@ -49,6 +49,43 @@ class PayloadTextInShellCodeTest {
                 + " build's own text");
     }
 
+    /** tryout41 F4 on ddfeec7c: the same value ran through python3 -c; every interpreter's inline code is the same kind. */
+    @ParameterizedTest
+    @ValueSource(strings = {
+        "[python3, -c, 'print(\"${build.trigger}\")'] | python3's -c code",
+        "[/usr/bin/python3.11, -u, -c, 'print(\"${build.trigger}\")'] | python3.11's -c code",
+        "[timeout, 5m, python3, -c, 'x = \"${build.trigger}\"'] | python3's -c code",
+        "[env, PYTHONUNBUFFERED=1, python3, -c, 'x = \"${build.trigger}\"'] | python3's -c code",
+        "[perl, -e, 'print \"${build.trigger}\"'] | perl's -e code",
+        "[perl, -ne, 'print if /${build.trigger}/', /tmp/x] | perl's -e code",
+        "[ruby, -e, 'puts \"${build.trigger}\"'] | ruby's -e code",
+        "[node, -e, 'console.log(\"${build.trigger}\")'] | node's -e code",
+        "[node, '--eval=console.log(\"${build.trigger}\")'] | node's --eval code",
+        "[php, -r, 'echo \"${build.trigger}\";'] | php's -r code",
+        "[awk, -F, ':', '/${build.trigger}/ {print $1}', /etc/passwd] | awk's program",
+        "[sed, -i, 's/old/${build.trigger}/', /tmp/x] | sed's program",
+        "[sed, -e, 's/old/${build.trigger}/', /tmp/x] | sed's program",
+        "[env, -S, 'deploy ${build.trigger}'] | env's -S code",
+        "[watch, -n, '5', 'deploy ${build.trigger}'] | the code watch gives to sh -c",
+        "[script, -qec, 'deploy ${build.trigger}', /dev/null] | script's -c code",
+    })
+    void payloadTextInAnotherInterpretersCodeIsRefused(String both) {
+        String command = both.substring(0, both.indexOf(" | "));
+        String where = both.substring(both.indexOf(" | ") + 3);
+        assertThatThrownBy(() -> TestRules.parse(rule(command))).hasMessageContaining("placeholder '${build.trigger}'"
+                + " in " + where + ": its value is the build's own text").hasMessageContaining("BUILDHOOK_TRIGGER");
+    }
+
+    @Test
+    void anInterpretersScriptAndItsArgumentsStayAllowed() {
+        assertThat(TestRules.parse(rule("[python3, /opt/deploy.py, '${build.trigger}']"))).isNotNull();
+        assertThat(TestRules.parse(rule("[python3, -c, 'import sys; print(sys.argv[1])', '${build.trigger}']")))
+                .isNotNull();
+        assertThat(TestRules.parse(rule("[awk, -f, /opt/x.awk, '${build.trigger}']"))).isNotNull();
+        assertThat(TestRules.parse(rule("[env, 'TRIGGER=${build.trigger}', /opt/deploy.sh]"))).isNotNull();
+        assertThat(TestRules.parse(rule("[python3, -c, 'print(${build.id})']"))).isNotNull();
+    }
+
     @Test
     void aRunsValuesInShellCodeAreRefusedToo() {
         assertThatThrownBy(() -> TestRules.parse("rules:\n  - name: boards\n    runs: {match: each}\n    run:\n"
