@@ -121,16 +121,22 @@ final class AdminClient {
         String mark = response.statusCode() / 100 == 2 ? response.headers().firstValue(FollowMarks.HEADER).orElse(null)
                 : null;
         InputStream sent = response.body();
+        FollowMarks.Unmarking unmarking = unmarked == null || mark == null ? null
+                : new FollowMarks.Unmarking(sent, mark);
         if (unmarked != null) {
-            FollowMarks.Unmarking unmarking = mark == null ? null : new FollowMarks.Unmarking(sent, mark);
             sent = unmarking == null ? sent : unmarking;
             unmarked.accept(unmarking);
         }
+        // On a terminal, the lines the server wrote itself are shown as its notes (follow41).
+        FollowedNotes serverLines = unmarking != null && raw instanceof FollowedNotes f ? f : null;
         InputStream counted = new java.io.FilterInputStream(sent) {
             @Override
             public int read() throws IOException {
                 int b = super.read();
                 bytes[0] += b < 0 ? 0 : 1;
+                if (b >= 0 && answer[0] && serverLines != null && unmarking.readBeganMarkedLine()) {
+                    serverLines.serverLineBegins();
+                }
                 if (b >= 0 && answer[0] && raw != null) {
                     raw.write(b);
                     raw.flush();
@@ -142,6 +148,9 @@ final class AdminClient {
             public int read(byte[] buffer, int offset, int length) throws IOException {
                 int n = super.read(buffer, offset, length);
                 bytes[0] += Math.max(0, n);
+                if (n > 0 && answer[0] && serverLines != null && unmarking.readBeganMarkedLine()) {
+                    serverLines.serverLineBegins();
+                }
                 if (n > 0 && answer[0] && raw != null) {
                     raw.write(buffer, offset, n);
                     raw.flush();

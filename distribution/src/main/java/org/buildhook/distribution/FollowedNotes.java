@@ -5,7 +5,6 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.io.Writer;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.HashSet;
@@ -25,7 +24,10 @@ import java.util.concurrent.TimeUnit;
  * about it ({@code GET /api/jobs/{id}/log?notes=1&from=N&length=M}: a few bytes before it, the line and the byte after
  * it): a note when the answer's header names it; the command's when it does not and the log already has bytes after
  * the line (written after the note's record would have been), or when {@link #BOUND} passed. Every other line goes
- * on at once. A line begun like a note that does not end within {@link #BOUND} is shown unmarked, as it came. The
+ * on at once. A line begun like a note that does not end within {@link #BOUND}, or is the log's last bytes, is the
+ * command's (a note is written whole); one that begins with the note mark, or like a note after blanks, is the
+ * command's at once ({@link TerminalNotes#kind}); a line the server wrote itself in the follow ({@link
+ * #serverLineBegins}) is shown after {@link TerminalNotes#NOTE} (tryout41 F1, F7). The
  * answer's bytes must be the line and the bytes shown before it; else the follow's offsets are not the log's (a log
  * rewritten at its cap, a line of the server's own) and nothing more is marked in this follow. An older server
  * (no notes header), a log whose notes are not known, or a failed ask: unmarked, as before (once a line's bound passed
@@ -52,7 +54,6 @@ final class FollowedNotes extends OutputStream {
     private static final long RETRY_MILLIS = 50;
     /** How many bytes shown before a held line are compared with the log's (with the line itself). */
     private static final int CONTEXT = 64;
-    private static final byte[] PREFIX = "[buildhook] ".getBytes(StandardCharsets.US_ASCII);
 
     private final TerminalNotes text;
     private final Writer flushed;
@@ -67,6 +68,10 @@ final class FollowedNotes extends OutputStream {
     private boolean lineStart = true;
     /** The line held (it begins like a note, or like its first bytes), or null. */
     private ByteArrayOutputStream held;
+    /** What the held line is by its first bytes ({@link TerminalNotes#kind}). */
+    private TerminalNotes.Kind heldKind;
+    /** Whether the bytes to come, to their line's end, are a line the server wrote itself: {@link #serverLineBegins}. */
+    private boolean serverLine;
     private long heldAt;
     private ScheduledFuture<?> release;
     /** The last bytes shown, up to {@link #CONTEXT}. */
@@ -111,18 +116,34 @@ final class FollowedNotes extends OutputStream {
             while (i < end) {
                 int newline = indexOfNewline(bytes, i, end);
                 int stop = newline < 0 ? end : newline + 1;
-                if (held == null && (!lineStart || off)) {
+                if (serverLine) {
+                    // Not in the log: neither counted in its offsets nor compared with it.
+                    if (lineStart) {
+                        mark(TerminalNotes.NOTE);
+                    }
+                    text.text(bytes, i, stop - i);
+                    serverLine = newline < 0;
+                    lineStart = newline >= 0;
+                    i = stop;
+                    continue;
+                } else if (held == null && !lineStart) {
                     show(bytes, i, stop - i);
                 } else {
                     if (held == null) {
                         held = new ByteArrayOutputStream();
                         heldAt = received;
+                        heldKind = TerminalNotes.Kind.MAYBE;
                         startRelease();
                     }
-                    boolean known = held.size() >= PREFIX.length;
                     held.write(bytes, i, stop - i);
-                    if (!known && !beginsLikeANote(held)) {
+                    if (heldKind == TerminalNotes.Kind.MAYBE) {
+                        byte[] line = held.toByteArray(); // read only until its kind is known
+                        heldKind = TerminalNotes.kind(line, line.length, newline >= 0);
+                    }
+                    if (heldKind == TerminalNotes.Kind.PLAIN || heldKind == TerminalNotes.Kind.NOTE_LIKE && off) {
                         showHeld(null);
+                    } else if (heldKind == TerminalNotes.Kind.FORGED) {
+                        showHeld(TerminalNotes.PRINTED_BY_THE_COMMAND);
                     } else if (newline >= 0) {
                         showHeld(whatItIs());
                     }
@@ -136,6 +157,23 @@ final class FollowedNotes extends OutputStream {
         }
     }
 
+    /**
+     * The next bytes, to the end of their line, are a line the server wrote itself in the follow (known by the
+     * follow's mark, {@code mark=1}): shown after {@link TerminalNotes#NOTE}, so that on a terminal an unmarked
+     * {@code [buildhook] } line is never buildhook's (tryout41 F1, F7). Called at the line's start.
+     */
+    synchronized void serverLineBegins() {
+        try {
+            if (held != null) {
+                showHeld(heldKind == TerminalNotes.Kind.MAYBE ? null : TerminalNotes.PRINTED_BY_THE_COMMAND);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e); // a PrintWriter's: it never throws
+        }
+        serverLine = true;
+        lineStart = true;
+    }
+
     @Override
     public synchronized void flush() throws IOException {
         flushed.flush();
@@ -144,7 +182,7 @@ final class FollowedNotes extends OutputStream {
     /** The follow's end: a line still held is shown as it came. The text after it is the caller's. */
     synchronized void end() throws IOException {
         if (held != null) {
-            showHeld(null);
+            showHeld(unfinished());
         }
         text.end();
         flushed.flush();
@@ -167,14 +205,19 @@ final class FollowedNotes extends OutputStream {
             release = null;
         }
         if (mark != null) {
-            if (!marked) {
-                marked = true;
-                flushed.flush();
-                legend.run();
-            }
-            marks.write(mark);
+            mark(mark);
         }
         show(line, 0, line.length);
+    }
+
+    /** Writes {@code mark} before a line, saying what the marks mean first, at the first. */
+    private void mark(String mark) throws IOException {
+        if (!marked) {
+            marked = true;
+            flushed.flush();
+            legend.run();
+        }
+        marks.write(mark);
     }
 
     private void show(byte[] bytes, int offset, int length) throws IOException {
@@ -201,11 +244,21 @@ final class FollowedNotes extends OutputStream {
         }
         try {
             release = null;
-            showHeld(null);
+            showHeld(unfinished());
             flushed.flush();
         } catch (IOException e) {
             // a PrintWriter's: it never throws
         }
+    }
+
+    /**
+     * The mark of the held line that has not ended: a note is written whole, with its newline, so one that begins
+     * like a note and does not end within {@link #BOUND} (or at the follow's end: the job's last bytes) is the
+     * command's (tryout41 F7: it was shown unmarked, as buildhook's own end line was); null for one whose first bytes
+     * tell nothing yet.
+     */
+    private String unfinished() {
+        return heldKind == TerminalNotes.Kind.MAYBE ? null : TerminalNotes.PRINTED_BY_THE_COMMAND;
     }
 
     /**
@@ -225,6 +278,12 @@ final class FollowedNotes extends OutputStream {
                 page = pages.read(heldAt - before.length, expected.length + 1);
             } catch (RuntimeException e) {
                 return null; // the server did not answer now: this line unmarked
+            }
+            if (page.notes() != null && page.bytes().length == expected.length - 1
+                    && startsWith(expected, page.bytes())) {
+                // The log ends without the line's newline: the job's last bytes, ended by the newline the server
+                // writes before a line of its own (the follow's end). A note ends with its newline in the log.
+                return TerminalNotes.PRINTED_BY_THE_COMMAND;
             }
             if (page.notes() == null || !startsWith(page.bytes(), expected)) {
                 off = true; // an older server, or the follow's offsets are not the log's
@@ -289,17 +348,6 @@ final class FollowedNotes extends OutputStream {
         System.arraycopy(recent, recentLength - keep, recent, 0, keep);
         System.arraycopy(bytes, offset, recent, keep, length);
         recentLength = keep + length;
-    }
-
-    /** Whether the line so far begins with {@code [buildhook] }, or with its first bytes. */
-    private static boolean beginsLikeANote(ByteArrayOutputStream line) {
-        byte[] bytes = line.toByteArray(); // asked only until its first PREFIX.length bytes are in
-        for (int i = 0; i < Math.min(bytes.length, PREFIX.length); i++) {
-            if (bytes[i] != PREFIX[i]) {
-                return false;
-            }
-        }
-        return true;
     }
 
     private static boolean startsWith(byte[] bytes, byte[] start) {

@@ -90,6 +90,12 @@ final class LogsCommand implements Callable<Integer> {
      */
     private FollowMarks.Unmarking marks;
 
+    /** Whether standard output is a terminal and the log is shown escaped and marked there (no {@code --raw}). */
+    private boolean onATerminal;
+
+    /** Whether the legend was said in this follow ({@link #sayTheLegend}). */
+    private boolean legendSaid;
+
     /** Where the log's bytes go as they came (the process's standard output), or null: its text goes to out. */
     private java.io.OutputStream bytes;
 
@@ -106,6 +112,7 @@ final class LogsCommand implements Callable<Integer> {
         params.put("mark", follow ? "1" : null);
         AdminClient client = admin.client();
         Integer followed = attempt;
+        onATerminal = !raw && TerminalText.standardOutputIsATerminal();
         if (follow && attempt == null) {
             waitUntilItRuns(client, out);
             // Pinned: a follow taken up again after the server's time limit goes on in this attempt.
@@ -116,7 +123,7 @@ final class LogsCommand implements Callable<Integer> {
             }
         }
         // A terminal shows the job's output escaped; a pipe or a file gets it as it is (grep, a saved log).
-        escaped = !raw && TerminalText.standardOutputIsATerminal() ? new TerminalText(out) : null;
+        escaped = onATerminal ? new TerminalText(out) : null;
         // Not escaped, the bytes go to standard output as they came (not all logs are UTF-8); their text is
         // still read, for the last line.
         bytes = escaped == null ? Main.standardOutput() : null;
@@ -204,7 +211,7 @@ final class LogsCommand implements Callable<Integer> {
         }
         // Following ends with how the job stands, and an exit code a script can test.
         String state = job.path("state").asText();
-        out.println(FollowEndLine.of(id, state, job.path("message").asText(""), job.path("attempts").asInt(),
+        say(out, FollowEndLine.of(id, state, job.path("message").asText(""), job.path("attempts").asInt(),
                 job.path("interruptedAttempts").asInt(0)));
         out.flush();
         return state.equals("SUCCEEDED") ? ExitCodes.OK : ExitCodes.FAILED;
@@ -348,15 +355,36 @@ final class LogsCommand implements Callable<Integer> {
             page.put("length", length);
             return client.logPage(AdminClient.withQuery("jobs/" + id + "/log", page));
         };
-        return new FollowedNotes(copied, escaped, from instanceof Number n ? n.longValue() : 0, pages, () -> {
+        return new FollowedNotes(copied, escaped, from instanceof Number n ? n.longValue() : 0, pages,
+                this::sayTheLegend);
+    }
+
+    /** Says once what the marks mean (standard error), before the first marked line of a follow. */
+    private void sayTheLegend() {
+        if (!legendSaid) {
+            legendSaid = true;
             PrintWriter err = spec.commandLine().getErr();
             err.println(LEGEND);
             err.flush();
-        });
+        }
     }
 
-    /** What the marks of a log on a terminal mean (standard error). */
-    private static final String LEGEND = "[buildhook] lines marked " + TerminalNotes.NOTE.strip()
+    /**
+     * Prints a line of this command's own in a follow's output: on a terminal marked as buildhook's note (the legend
+     * first, once), as the server's own lines of the follow are, so that an unmarked {@code [buildhook] } line there
+     * is never buildhook's (tryout41 F1, F7); to a pipe or a file as it is.
+     */
+    private void say(PrintWriter out, String line) {
+        if (onATerminal && follow) {
+            out.flush();
+            sayTheLegend();
+            out.print(TerminalNotes.NOTE);
+        }
+        out.println(line);
+    }
+
+    /** What the marks of a log on a terminal mean (standard error), itself marked as buildhook's. */
+    private static final String LEGEND = TerminalNotes.NOTE + "[buildhook] lines marked " + TerminalNotes.NOTE.strip()
             + " are buildhook's own notes; a line marked " + TerminalNotes.PRINTED_BY_THE_COMMAND.strip()
             + " was printed by the job's command, though it begins as they do";
 
@@ -417,7 +445,7 @@ final class LogsCommand implements Callable<Integer> {
             }
             if (!said) {
                 // From a server that does not write it (an older build): the same line.
-                out.println(FollowEndLine.attemptEnded(id, followed, done.path("outcome").asText(),
+                say(out, FollowEndLine.attemptEnded(id, followed, done.path("outcome").asText(),
                         done.path("message").asText(""), job.path("state").asText(), job.path("message").asText(""),
                         null));
                 out.flush();
@@ -509,22 +537,22 @@ final class LogsCommand implements Callable<Integer> {
     private void sayWhatItWaitsFor(JsonNode job, PrintWriter out) {
         String state = job.path("state").asText();
         if (state.equals("AWAITING_APPROVAL")) {
-            out.println("[buildhook] job " + id + " awaits an approval" + (job.path("expiresAt").isTextual()
+            say(out, "[buildhook] job " + id + " awaits an approval" + (job.path("expiresAt").isTextual()
                     ? " (until " + job.path("expiresAt").asText() + ")" : "") + "; its log follows once it runs:"
                     + " buildhook approve " + id + " (or reject " + id + ")");
         } else if (state.equals("WAITING")) {
-            out.println("[buildhook] job " + id + " is "
+            say(out, "[buildhook] job " + id + " is "
                     + LogSafe.escape(job.path("message").asText("waiting for shared resources"))
                     + "; its log follows once it runs");
         } else if (state.equals("QUEUED") && job.path("message").asText("").startsWith("waiting for")) {
             // Held back by its rule's concurrency (tryout13 F8): as long as the jobs before it run.
-            out.println("[buildhook] job " + id + " is " + LogSafe.escape(job.path("message").asText())
+            say(out, "[buildhook] job " + id + " is " + LogSafe.escape(job.path("message").asText())
                     + "; its log follows once it runs");
         } else if (state.equals("QUEUED") && job.path("message").asText("").contains(SLOT_WAIT)) {
             // The wait follows the job's own message (a retry's failure, an interruption: review14 F12).
             String message = LogSafe.escape(job.path("message").asText());
             int at = message.indexOf(SLOT_WAIT);
-            out.println("[buildhook] job " + id + " is " + message.substring(at + 2) + " (" + message.substring(0, at)
+            say(out, "[buildhook] job " + id + " is " + message.substring(at + 2) + " (" + message.substring(0, at)
                     + "); its log follows once it runs");
         }
         out.flush();

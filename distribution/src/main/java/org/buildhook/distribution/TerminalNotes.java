@@ -26,6 +26,87 @@ final class TerminalNotes {
     static final String PRINTED_BY_THE_COMMAND = "(printed by the command) ";
     /** What a note begins with (CappedLog.NOTE_PREFIX). */
     private static final byte[] PREFIX = "[buildhook] ".getBytes(StandardCharsets.US_ASCII);
+    private static final String PREFIX_TEXT = "[buildhook] ";
+
+    /** What a line of the log may be, by how it begins: {@link #kind}. */
+    enum Kind {
+        /** Not like one of buildhook's lines. */
+        PLAIN,
+        /** Not known yet: its first bytes may begin one (more of the line tells). */
+        MAYBE,
+        /** Begins with {@code [buildhook] } at its first byte, as a note does: its record tells whose it is. */
+        NOTE_LIKE,
+        /**
+         * The command's, though it looks like buildhook's: it begins with the note mark {@code ◆} (or a look-alike of
+         * it), or with {@code [buildhook] } after blanks or characters a terminal shows as nothing or escaped (a
+         * {@code \r}, a zero-width space), where no note begins (tryout41 F1).
+         */
+        FORGED
+    }
+
+    /**
+     * Characters that read as the note mark {@code ◆} on a terminal: the mark itself and other diamonds (◇ ◈ ◊ ♦ ♢ ⋄ ❖
+     * ⬥ ⬦ ⬩ ⯁ and the emoji's 🔶🔷🔸🔹).
+     */
+    private static final java.util.Set<Integer> DIAMONDS = java.util.Set.of(0x25c6, 0x25c7, 0x25c8, 0x25ca, 0x2666,
+            0x2662, 0x22c4, 0x2756, 0x2b25, 0x2b26, 0x2b29, 0x2bc1, 0x1f536, 0x1f537, 0x1f538, 0x1f539);
+
+    /**
+     * What a line of the log is by its first bytes.
+     *
+     * @param line   the line's bytes so far (UTF-8 as a log's text is read), from its first byte
+     * @param length how many of them, {@code >= 0}
+     * @param whole  whether they are the whole line (its newline, or the log's end): then never {@link Kind#MAYBE}
+     * @return its kind
+     */
+    static Kind kind(byte[] line, int length, boolean whole) {
+        if (length > LOOK) {
+            length = LOOK; // what a line begins with is in its first bytes; a longer run of blanks begins nothing
+            whole = true;
+        }
+        String text = new String(line, 0, length, StandardCharsets.UTF_8);
+        // A character cut at the bytes' end reads as U+FFFD: not known yet.
+        boolean cut = !whole && length > 0 && cutAtEnd(line, length);
+        int i = 0;
+        while (i < text.length()) {
+            int c = text.codePointAt(i);
+            if (c == '\n' || !(c == '\t' || c == '\r' || Character.getType(c) == Character.SPACE_SEPARATOR
+                    || Character.isISOControl(c) || org.buildhook.core.LogSafe.isInvisible(c))) {
+                break;
+            }
+            i += Character.charCount(c);
+        }
+        String rest = text.substring(i);
+        if (rest.startsWith(PREFIX_TEXT)) {
+            return i == 0 ? Kind.NOTE_LIKE : Kind.FORGED;
+        }
+        if (!rest.isEmpty() && DIAMONDS.contains(rest.codePointAt(0)) && !(cut && rest.length() == 1)) {
+            return Kind.FORGED;
+        }
+        if (whole) {
+            return Kind.PLAIN;
+        }
+        if (rest.isEmpty() || PREFIX_TEXT.startsWith(rest) || cut && rest.length() == 1) {
+            return Kind.MAYBE;
+        }
+        return Kind.PLAIN;
+    }
+
+    /** How many of a line's first bytes {@link #kind} reads. */
+    static final int LOOK = 256;
+
+    /** Whether the bytes end within a UTF-8 character (its first bytes only). */
+    private static boolean cutAtEnd(byte[] bytes, int length) {
+        for (int back = 1; back <= Math.min(3, length); back++) {
+            int b = bytes[length - back] & 0xff;
+            if ((b & 0xc0) == 0x80) {
+                continue; // a continuation byte: look further back
+            }
+            int needs = b >= 0xf0 ? 4 : b >= 0xe0 ? 3 : b >= 0xc0 ? 2 : 1;
+            return needs > back;
+        }
+        return false;
+    }
 
     private final Writer out;
     private final CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder()
@@ -74,7 +155,13 @@ final class TerminalNotes {
             }
             int end = i < bytes.length ? i + 1 : i;
             if (end > start) {
-                if (lineStart && recorded) {
+                if (lineStart && kind(java.util.Arrays.copyOfRange(bytes, start, Math.min(end, start + LOOK)),
+                        Math.min(end - start, LOOK), true)
+                        == Kind.FORGED) {
+                    // Never a note, whatever the record says (or whether there is one).
+                    out.write(PRINTED_BY_THE_COMMAND);
+                    marked = true;
+                } else if (lineStart && recorded) {
                     if (notes.contains(from + start)) {
                         out.write(NOTE);
                         marked = true;

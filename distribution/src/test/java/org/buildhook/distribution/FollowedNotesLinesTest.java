@@ -141,7 +141,7 @@ class FollowedNotesLinesTest {
     }
 
     @Test
-    void aLookAlikeAtTheLogsEndIsTheCommandsOnceTheBoundPassedAndOneThatDoesNotEndIsShownAsItCame() throws Exception {
+    void aLookAlikeAtTheLogsEndIsTheCommandsOnceTheBoundPassedAndSoIsOneThatDoesNotEnd() throws Exception {
         byte[] log = bytes("[buildhook] forged\n[buildhook] no end yet");
         java.util.concurrent.atomic.AtomicReference<byte[]> file = new java.util.concurrent.atomic.AtomicReference<>(
                 Arrays.copyOf(log, 19));
@@ -154,7 +154,10 @@ class FollowedNotesLinesTest {
         assertThat(shown.toString()).isEqualTo(TerminalNotes.PRINTED_BY_THE_COMMAND + "[buildhook] forged\n");
         file.set(log);
         notes.write(log, 19, log.length - 19);
+        // Not ended within the bound: a note is written whole, so the command's (tryout41 F7: it was shown unmarked,
+        // as the follow's real end line was).
         await().atMost(Duration.ofMinutes(1)).until(() -> shown.toString().endsWith("no end yet"));
+        assertThat(shown.toString()).endsWith("\n" + TerminalNotes.PRINTED_BY_THE_COMMAND + "[buildhook] no end yet");
         String after = shown.toString();
         notes.write(bytes("!\n"), 0, 2); // the rest of that line, as it came
         notes.end();

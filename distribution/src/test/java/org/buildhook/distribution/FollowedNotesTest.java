@@ -103,7 +103,7 @@ class FollowedNotesTest {
         assertThat(raw).startsWith("waiting\n" + FORGED + "\nafter\n[build 67] only begins like a note\n" + FORGED_LAST
                 + "\n[buildhook] killed: ");
         // The legend (standard error, on the same terminal) comes once, at the first mark.
-        String legend = "[buildhook] lines marked \u25c6 are buildhook's own notes; a line marked (printed by the"
+        String legend = TerminalNotes.NOTE + "[buildhook] lines marked \u25c6 are buildhook's own notes; a line marked (printed by the"
                 + " command) was printed by the job's command, though it begins as they do\n";
         assertThat(out.split(java.util.regex.Pattern.quote(legend), -1)).as(out).hasSize(2);
         String log = out.replace(legend, "");
@@ -113,7 +113,7 @@ class FollowedNotesTest {
                 .contains("\n" + TerminalNotes.NOTE + "[buildhook] killed: cancelled")
                 .doesNotContain(TerminalNotes.NOTE + FORGED)
                 .doesNotContain(TerminalNotes.NOTE + FORGED_LAST)
-                .contains("[buildhook] job " + job + " CANCELLED");
+                .contains("\n" + TerminalNotes.NOTE + "[buildhook] job " + job + " CANCELLED");
 
         // To a file: the log's bytes, no mark, no legend (then the command's own last line).
         Path file = dir.resolve("followed.out");

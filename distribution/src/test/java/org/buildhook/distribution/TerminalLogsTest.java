@@ -69,8 +69,9 @@ class TerminalLogsTest {
 
         // Following it, the same, then the job's state.
         String followed = inATerminal("logs", "-f", job);
-        assertThat(followed.replace("\r", ""))
-                .contains(SHOWN.replace("\r", "") + "not UTF-8: \ufffd\n[buildhook] job " + job + " SUCCEEDED");
+        // buildhook's end line marked as its note (tryout41 F7), after the legend (standard error, the same terminal).
+        assertThat(followed.replace("\r", "")).contains(SHOWN.replace("\r", "") + "not UTF-8: \ufffd\n")
+                .contains("\n" + TerminalNotes.NOTE + "[buildhook] job " + job + " SUCCEEDED");
         assertThat(followed).doesNotContain("\u001b").doesNotContain("\u0007").doesNotContain("\u009b");
     }
 

@@ -54,6 +54,10 @@ public final class FollowMarks {
         private int readyAt;
         private boolean lastMarked;
         private boolean ended;
+        /** Where in {@link #ready} a line the server wrote itself begins (after its mark), in order. */
+        private final java.util.ArrayDeque<Integer> starts = new java.util.ArrayDeque<>();
+        /** Whether the bytes the last read returned begin a line the server wrote itself. */
+        private boolean readBeganMarked;
 
         /**
          * @param in   the answer's body
@@ -62,6 +66,15 @@ public final class FollowMarks {
         public Unmarking(InputStream in, String mark) {
             super(in);
             this.prefix = prefix(mark);
+        }
+
+        /**
+         * Whether the bytes the last {@code read} returned begin a line the server wrote itself (its mark taken off). A
+         * read never returns bytes of such a line after bytes of another: the reader knows where each begins, to show
+         * it as the server's (follow41: {@code buildhook logs -f} on a terminal marks it {@code ◆ }).
+         */
+        public boolean readBeganMarkedLine() {
+            return readBeganMarked;
         }
 
         /** Whether the last line that began (an empty one too) began with the mark: a line the server wrote itself. */
@@ -87,6 +100,12 @@ public final class FollowMarks {
                 byte[] chunk = new byte[Math.max(length, 8192)];
                 int n = in.read(chunk);
                 ByteArrayOutputStream out = new ByteArrayOutputStream(Math.max(n, 0) + prefix.length);
+                // A mark that ended the last piece: its line begins this one.
+                boolean carried = !starts.isEmpty();
+                starts.clear();
+                if (carried) {
+                    starts.addLast(0);
+                }
                 if (n < 0) {
                     ended = true;
                     if (matched > 0) {
@@ -99,6 +118,13 @@ public final class FollowMarks {
                 readyAt = 0;
             }
             int n = Math.min(length, ready.length - readyAt);
+            readBeganMarked = !starts.isEmpty() && starts.peekFirst() == readyAt;
+            if (readBeganMarked) {
+                starts.removeFirst();
+            }
+            if (!starts.isEmpty()) {
+                n = Math.min(n, starts.peekFirst() - readyAt);
+            }
             System.arraycopy(ready, readyAt, buffer, offset, n);
             readyAt += n;
             return n;
@@ -113,6 +139,7 @@ public final class FollowMarks {
                         if (matched == prefix.length) {
                             matched = -1;
                             lastMarked = true;
+                            starts.addLast(out.size());
                         }
                         continue;
                     }

@@ -41,6 +41,9 @@ import java.util.concurrent.atomic.AtomicLong;
 final class CappedLog extends OutputStream {
 
     static final String NOTE_PREFIX = "[buildhook] ";
+    private static final byte[] NEWLINE = {'\n'};
+    /** Whether the last byte written ended a line (or nothing was written): a note needs no newline before it. */
+    private boolean lineEnded = true;
     private static final long MAX_HEAD = 8 * 1024;
     /** The smallest tail kept when the heap has no room for the cap's (below it: none). */
     private static final int MIN_RING = 4 * 1024;
@@ -141,6 +144,7 @@ final class CappedLog extends OutputStream {
             return;
         }
         received += length;
+        lineEnded = bytes[offset + length - 1] == '\n';
         if (ring == null) {
             int room = (int) Math.max(0, Math.min(length, cap - received + length));
             toFile(bytes, offset, room);
@@ -155,11 +159,18 @@ final class CappedLog extends OutputStream {
         toRing(bytes, offset, length);
     }
 
-    /** Writes a {@code [buildhook] } line, for what the launcher itself has to say, and records where it is. */
+    /**
+     * Writes a {@code [buildhook] } line, for what the launcher itself has to say, and records where it is. After
+     * output that did not end its line (a job's {@code progress 50%} when it was killed), a newline first: the note
+     * begins a line of its own, as a reader of the log looks for it (tryout41 F10); that newline is not the note's.
+     */
     synchronized void note(String line) {
         byte[] bytes = (NOTE_PREFIX + line + "\n").getBytes(StandardCharsets.UTF_8);
         if (closed) {
             return;
+        }
+        if (!lineEnded) {
+            write(NEWLINE, 0, 1);
         }
         long at = received;
         boolean wholeInFile = ring == null && at + bytes.length <= cap;
