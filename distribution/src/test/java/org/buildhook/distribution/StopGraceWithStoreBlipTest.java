@@ -78,8 +78,12 @@ class StopGraceWithStoreBlipTest extends AbstractProxiedServeTest {
         assertThat(send(started.webhook())).as("a delivery while PostgreSQL cannot be reached").isEqualTo(ExitCodes.FAILED);
         proxy.open();
 
-        assertThat(send(started.webhook())).as("a delivery once PostgreSQL answers again, during the grace: %s",
-                started.log()).isZero();
+        // Once PostgreSQL answers again the pool makes new connections (a login each, through the proxy); on a loaded
+        // host the first may come after a delivery's wait of store.connect-timeout (5 s) has ended in a 503, as it did
+        // once at load 25-45. JobServ sends a refused delivery again: so does this, until one is stored, within the
+        // grace period (10 m).
+        await().atMost(Duration.ofMinutes(3)).failFast(() -> !started.server().isAlive())
+                .until(() -> send(started.webhook()) == 0);
         Files.createFile(started.go());
         assertExitsWithTheJobSucceeded(started);
     }
