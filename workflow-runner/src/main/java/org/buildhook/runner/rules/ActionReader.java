@@ -203,7 +203,7 @@ final class ActionReader extends NodeReader {
                 continue;
             }
             Template element = template(item, text.get(), Template.Where.of(readings.get(i)), perRun);
-            if (i > 0 && (code[i] || readings.get(i) == Lookalikes.Reading.SHELL_CODE)) {
+            if (i > 0 && code[i]) {
                 refusePayloadTextInCode(item, element, null);
             } else if (i > 0 && inline.get(i).isPresent()) {
                 refusePayloadTextInCode(item, element, inline.get(i).get());

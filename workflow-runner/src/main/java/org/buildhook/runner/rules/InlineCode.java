@@ -48,7 +48,7 @@ final class InlineCode {
         Optional<String>[] code = new Optional[argv.size()];
         java.util.Arrays.fill(code, Optional.empty());
         for (int at = 0; at < argv.size(); at++) {
-            String name = name(argv.get(at));
+            String name = Lookalikes.name(argv.get(at));
             if (at > 0 && argv.get(at).startsWith("-")) {
                 continue; // a wrapper's option, not a program
             }
@@ -152,10 +152,6 @@ final class InlineCode {
             i += withValue.contains(argv.get(i)) ? 2 : 1;
         }
         return i;
-    }
-
-    private static String name(String program) {
-        return program.substring(program.lastIndexOf('/') + 1);
     }
 
     private record Interpreter(Pattern name, Set<String> letters, Set<String> longOptions) {

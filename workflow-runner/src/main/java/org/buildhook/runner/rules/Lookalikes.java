@@ -38,7 +38,8 @@ final class Lookalikes {
         return SHELLS.contains(name(program));
     }
 
-    private static String name(String program) {
+    /** {@code program}'s file name: what follows its last '/'. */
+    static String name(String program) {
         return program.substring(program.lastIndexOf('/') + 1);
     }
 
