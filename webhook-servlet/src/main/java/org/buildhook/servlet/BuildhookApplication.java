@@ -382,6 +382,8 @@ public final class BuildhookApplication implements AutoCloseable {
             // Also a set a newer reload overtook: it was in force, and may have stored jobs of its rules.
             takenOut.hadInForce.addAll(rules.ruleNames());
             takenOut.snapshots.putAll(rules.snapshots());
+            java.util.Set<String> inForce = java.util.Set.copyOf(rules.ruleNames());
+            inForce.forEach(rule -> takenOut.alongside.put(rule, inForce));
             if (watcher != null && watcher.current() != rules) {
                 return;
             }
@@ -421,6 +423,32 @@ public final class BuildhookApplication implements AutoCloseable {
          * {@code run} from it (tryout41 F2).
          */
         final java.util.Map<String, String> snapshots = new java.util.HashMap<>();
+        /**
+         * Each rule's companions when last in force here: the rules enabled in that same set. A rule in force now with
+         * the same {@code run} as a rule taken out was not renamed from it if the two were in force together (ci48: a
+         * disabled {@code deploy} was called renamed to {@code notify}, in force beside it all along, and the cancel
+         * advised a replay that would run {@code notify} twice).
+         */
+        final java.util.Map<String, java.util.Set<String>> alongside = new java.util.HashMap<>();
+
+        /**
+         * The rule in force in {@code renames} that {@code rule}, taken out, was renamed to, and how: by {@code
+         * renamed-from}, or by the same {@code run} when that rule was not in force beside {@code rule}; empty when
+         * none was.
+         */
+        java.util.Optional<java.util.Map.Entry<String, org.buildhook.runner.store.RuleRenames.Taken>> renamedTo(
+                org.buildhook.runner.store.RuleRenames renames, RuleSet rules, String rule) {
+            java.util.Set<String> beside = alongside.getOrDefault(rule, java.util.Set.of());
+            for (String name : rules.ruleNames()) {
+                java.util.Optional<org.buildhook.runner.store.RuleRenames.Taken> how = renames.how(name, rule,
+                        snapshots.get(rule));
+                if (how.isPresent() && (how.get() == org.buildhook.runner.store.RuleRenames.Taken.RENAMED_FROM
+                        || !beside.contains(name))) {
+                    return java.util.Optional.of(java.util.Map.entry(name, how.get()));
+                }
+            }
+            return java.util.Optional.empty();
+        }
 
         /** {@code rules} is now in force: adds what it disabled or removed, drops what it enables. */
         void nowInForce(RuleSet rules) {
@@ -773,13 +801,12 @@ public final class BuildhookApplication implements AutoCloseable {
             java.util.Set<String> resolved = new java.util.TreeSet<>(taken.saidLeft);
             org.buildhook.runner.store.RuleRenames renames = org.buildhook.runner.store.RuleRenames.of(
                     rules.renamedFrom(), rules.snapshots());
-            java.util.Map<String, String> snapshots = taken.snapshots;
             for (Store.RuleNotInForce stop : store.cancelJobsOfRules(names, (rule, job) -> notInForce(rule, where,
-                    renames.takenBy(rule, snapshots.get(rule)), job.deliveryId()))) {
+                    taken.renamedTo(renames, rules, rule), job.deliveryId()))) {
                 LOG.warn("rule '{}' is disabled or removed {}: {} of its stored job(s) still to run (queued, waiting or"
                         + " awaiting an approval) will not run: cancelled{}; jobs of it already running go on{}",
                         stop.rule(), where, stop.cancelled(), cancelledNow(stop),
-                        renames.takenBy(stop.rule(), snapshots.get(stop.rule())).map(to -> "; rule '" + to.getKey()
+                        taken.renamedTo(renames, rules, stop.rule()).map(to -> "; rule '" + to.getKey()
                                 + "' is renamed from it (" + (to.getValue()
                                         == org.buildhook.runner.store.RuleRenames.Taken.RENAMED_FROM ? "renamed-from"
                                                 : "the same run") + "): for a job of the new name, replay "

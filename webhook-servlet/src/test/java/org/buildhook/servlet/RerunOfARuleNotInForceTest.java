@@ -110,4 +110,32 @@ class RerunOfARuleNotInForceTest {
             assertThat(warnings(alice.rerun(done))).as("the answer, in the same words").isEqualTo(before);
         }
     }
+
+    /**
+     * ci48: a rule disabled beside a rule in force all along with the same {@code run} was called renamed to it, and its
+     * cancel advised a replay for that rule, whose job of the delivery had run already. A same-run rule is a rename
+     * only when it was not in force together with the rule taken out.
+     */
+    @ParameterizedTest(name = "postgres={0}")
+    @ValueSource(booleans = {false, true})
+    void aRuleDisabledBesideARuleWithTheSameRunIsNotCalledRenamedToIt(boolean postgres) throws Exception {
+        String rules = "rules:\n  - name: deploy\n    approval: {}\n    run: {command: [/bin/true]}\n"
+                + "  - name: notify\n    run: {command: [/bin/true]}\n";
+        Files.writeString(dir.resolve("rules.yaml"), rules);
+        Path file = TestApplication.configuration(dir, postgres ? PG.newSchemaUrl() : null, "slot-retry: 1s");
+        try (BuildhookApplication app = TestApplication.start(file)) {
+            String awaiting = deliver(app, "build-67-passed.json");
+            assertThat(job(app, awaiting).ruleName()).isEqualTo("deploy");
+            assertThat(job(app, awaiting).state()).isEqualTo(JobState.AWAITING_APPROVAL);
+
+            rewriteRules(dir, rules.replace("approval: {}", "enabled: false\n    approval: {}"));
+
+            await().atMost(Duration.ofMinutes(1)).until(() -> job(app, awaiting).state() == JobState.CANCELLED);
+            assertThat(job(app, awaiting).message()).startsWith("not started: its rule 'deploy' is disabled or removed"
+                    + " in the rules in force on node " + app.config().engine().nodeId() + " (");
+            await().atMost(Duration.ofMinutes(1)).until(() -> !log.warnings("will not run: cancelled").isEmpty());
+            assertThat(log.warnings("will not run: cancelled")).singleElement().asString()
+                    .doesNotContain("renamed").endsWith("jobs of it already running go on");
+        }
+    }
 }
