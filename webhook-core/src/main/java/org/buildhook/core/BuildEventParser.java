@@ -41,6 +41,13 @@ public final class BuildEventParser {
 
     /** The {@code , from `StreamReadConstraints.getMaxX()`} that Jackson's limit messages end with. */
     private static final Pattern JACKSON_SOURCE = Pattern.compile(",? ?(from )?`[A-Za-z.]+\\(\\)`");
+    /**
+     * The location Jackson writes inside its own message for where an array or object opened: {@code [Source:
+     * REDACTED (`StreamReadFeature.INCLUDE_SOURCE_IN_LOCATION` disabled); line: 1, column: 103]} (Jackson 2.16+,
+     * {@code JsonLocation.toString()}); said as {@code line 1, column 103} (tryout41 F12).
+     */
+    private static final Pattern JACKSON_LOCATION = Pattern.compile(
+            "\\[Source: [^;\\]]*?(?:\\([^)]*\\))?; line: (\\d+), column: (\\d+)\\]");
 
     private final ObjectMapper mapper;
 
@@ -122,10 +129,14 @@ public final class BuildEventParser {
 
     private static InvalidEventException translate(JsonProcessingException e, JsonParser json) {
         String path = JsonPaths.of(json.getParsingContext());
-        String problem = e instanceof StreamConstraintsException ? limitExceeded(e.getOriginalMessage()) : e.getOriginalMessage();
+        String problem = e instanceof StreamConstraintsException ? limitExceeded(e.getOriginalMessage())
+                : JACKSON_LOCATION.matcher(e.getOriginalMessage()).replaceAll("line $1, column $2");
         JsonLocation at = e.getLocation();
         if (at != null && at.getLineNr() > 0) {
             problem += " (line " + at.getLineNr() + ", column " + at.getColumnNr() + ")";
+        }
+        if (problem.startsWith("Unexpected end-of-input")) {
+            problem += "; the body ends before it is closed: was it cut short?";
         }
         return new InvalidEventException(path, problem, e);
     }

@@ -188,6 +188,25 @@ class ParserGuardsTest {
         assertRejected("{\"build_id\": 1, ").hasMessageStartingWith("$.build_id: Unexpected end-of-input");
     }
 
+    /**
+     * tryout41 F12: Jackson's own location inside its message read "[Source: REDACTED
+     * (`StreamReadFeature.INCLUDE_SOURCE_IN_LOCATION` disabled); line: 1, column: 103]", its option names in an
+     * answer to a sender, and "REDACTED" as if something were hidden.
+     */
+    @Test
+    void saysWhereAnArrayOrObjectOpenedWithoutTheParsersOwnWords() {
+        String runs = "{\"build_id\": 5, \"status\": \"PASSED\", \"runs\": [}";
+        assertRejected(runs).hasMessage("$.runs: Unexpected close marker '}': expected ']' (for Array starting at line"
+                + " 1, column " + (runs.indexOf('[') + 1) + ") (line 1, column " + runs.length() + ")");
+        assertRejected("{\"build_id\": 5, \"runs\": [").hasMessageStartingWith("$.runs: Unexpected end-of-input:"
+                + " expected close marker for Array (start marker at line 1, column ")
+                .hasMessageEndingWith("; the body ends before it is closed: was it cut short?");
+        for (String body : new String[] {runs, "{\"build_id\": 5, \"runs\": [", "{\"a\": tru}", "[1, 2"}) {
+            assertRejected(body).message().doesNotContain("Source").doesNotContain("REDACTED")
+                    .doesNotContain("StreamReadFeature").doesNotContain("`");
+        }
+    }
+
     @Test
     void refusesANulCharacterInAField() {
         assertRejected(event(", \"trigger_name\": \"a\\u0000b\"")).hasMessage("$.trigger_name: contains a NUL character (\\u0000)");
