@@ -316,10 +316,10 @@ final class AdminRequests {
      * What a re-run of {@code job} sets off that one may not expect of its rule, as it runs the command the job was
      * stored with: its rule is not in {@code rules} (disabled, removed, or renamed away: tryout41 F2, where the cancel
      * message's advice to re-run ran the removed rule's command without a word), said with the command and, when a rule
-     * in force takes it over ({@code renamed-from}, or the same {@code run}), the replay that makes a job of that rule;
-     * or its rule in force plans another command, environment or working directory for its delivery now
-     * ({@link StoredCommandWarning}). The same words before the re-run (its preview) and after (its answer). Empty
-     * when neither.
+     * in force takes it over ({@code renamed-from}, or the same {@code run}: {@link #inForceFor}), the replay that makes
+     * a job of that rule; or its rule in force plans another command, environment or working directory for its
+     * delivery now ({@link StoredCommandWarning}). The same words before the re-run (its preview) and after (its
+     * answer). Empty when neither.
      */
     private List<String> rerunRuleWarnings(RuleSet rules, Job job) {
         if (job.workflow().parentId() != null) {
@@ -356,7 +356,8 @@ final class AdminRequests {
     JsonAnswer rerun(String jobId) {
         Job old = store().job(jobId).orElseThrow(() -> noJob(store(), jobId)).job();
         // rename34: a rule that asks for an approval now has its re-runs await one, whatever the old job's plan said.
-        // review36: so does the rule in force that took the old job's rule's name over (renamed-from, or the same run).
+        // review36: so does the rule in force that took the old job's rule's name over (renamed-from, or the same run);
+        // takeover42: not one in force beside it (inForceFor), whose approval is its own.
         RuleSet rules = currentRules();
         List<String> ruleWarnings = rerunRuleWarnings(rules, old);
         String asking = inForceFor(rules, old).orElse(old.ruleName());
@@ -503,24 +504,48 @@ final class AdminRequests {
     }
 
     /**
-     * The rule of {@code rules} that runs {@code job}'s rule now: that rule itself when in force, else the rule in
-     * force that takes it over ({@code renamed-from}, or the same {@code run}); empty when none does.
+     * The rule of {@code rules} that runs {@code job}'s rule now: that rule itself when in force, else the first rule
+     * in force (in file order) that takes it over: by {@code renamed-from}, or by the same {@code run} word for word
+     * unless it was in force beside the job's rule, which shows in the store as a job of it with that {@code run}
+     * planned together with one of the job's rule for the job's delivery ({@link Store#plannedBeside}; takeover42: a
+     * rule in force all along beside a rule disabled since, both with one {@code run}, was taken as its new name, and
+     * a re-run's warning advised a replay that would run it a second time for the delivery). Empty when none does.
+     * Without reload history, so every node with these rules answers the same; reads the store only for a rule not
+     * in force that a rule in force has the same {@code run} as.
      */
-    private static java.util.Optional<String> inForceFor(RuleSet rules, Job job) {
+    private java.util.Optional<String> inForceFor(RuleSet rules, Job job) {
         if (rules.ruleNames().contains(job.ruleName())) {
             return java.util.Optional.of(job.ruleName());
         }
-        return org.buildhook.runner.store.RuleRenames.of(rules.renamedFrom(), rules.snapshots())
-                .takenBy(job.ruleName(), job.ruleSnapshot()).map(Map.Entry::getKey);
+        org.buildhook.runner.store.RuleRenames renames = org.buildhook.runner.store.RuleRenames.of(
+                rules.renamedFrom(), rules.snapshots());
+        Map<String, java.util.Set<String>> beside = null;
+        for (String rule : rules.ruleNames()) {
+            java.util.Optional<org.buildhook.runner.store.RuleRenames.Taken> how = renames.how(rule, job.ruleName(),
+                    job.ruleSnapshot());
+            if (how.isEmpty()) {
+                continue;
+            }
+            if (how.get() == org.buildhook.runner.store.RuleRenames.Taken.SAME_RUN) {
+                if (beside == null) {
+                    beside = store().plannedBeside(job.deliveryId(), job.ruleName());
+                }
+                if (beside.getOrDefault(rule, java.util.Set.of()).stream().anyMatch(s -> renames.sameRun(rule, s))) {
+                    continue; // in force beside the job's rule with this run: not its new name
+                }
+            }
+            return java.util.Optional.of(rule);
+        }
+        return java.util.Optional.empty();
     }
 
     /**
      * What an approval of {@code job}, whose rule is not in {@code rules} and taken over by no rule that is ({@code
-     * renamed-from}, or the same {@code run}), sets off that its approver may not expect (tryout38 F1): its rule was
-     * removed while the server was stopped (a rule merely absent at a start is not cancelled), or is left while the
-     * nodes' rules differ, so the job runs the command it was stored with, which this says (tryout39 F6). The same
-     * words before the approval (its preview) and after (its answer): true of both, and a client that said the first
-     * need not say the second.
+     * renamed-from}, or the same {@code run}: {@link #inForceFor}), sets off that its approver may not expect (tryout38
+     * F1): its rule was removed while the server was stopped (a rule merely absent at a start is not cancelled), or is
+     * left while the nodes' rules differ, so the job runs the command it was stored with, which this says (tryout39
+     * F6). The same words before the approval (its preview) and after (its answer): true of both, and a client that
+     * said the first need not say the second.
      */
     private String ruleNotInForce(RuleSet rules, Job job) {
         String command = StoredCommandWarning.command(job.argv(), job.id());

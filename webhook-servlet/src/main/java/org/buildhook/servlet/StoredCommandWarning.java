@@ -48,7 +48,8 @@ final class StoredCommandWarning {
      *
      * @param job     the job (as the admin API reads it: secret values {@code ***})
      * @param inForce the rule in force that runs {@code job}'s rule: that rule, or the one that takes it over
-     *                ({@code renamed-from}, or the same {@code run})
+     *                ({@code renamed-from}, or the same {@code run} when not in force beside it:
+     *                {@code AdminRequests.inForceFor})
      * @param node    this node's id, which the rules in force are of
      */
     static Optional<String> of(Store store, RuleSet rules, Job job, String inForce, String node, Act act) {

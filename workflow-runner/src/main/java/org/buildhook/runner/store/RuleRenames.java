@@ -116,6 +116,15 @@ public final class RuleRenames {
         return run.equals(theirs) ? Optional.of(Taken.SAME_RUN) : Optional.empty();
     }
 
+    /**
+     * Whether {@code rule} is in force with the {@code run} that {@code snapshot} (a rule snapshot, as a job carries
+     * it) writes, word for word; false for a rule not in force, and for a snapshot that is null or not JSON.
+     */
+    public boolean sameRun(String rule, String snapshot) {
+        JsonNode run = runs.get(rule);
+        return run != null && snapshot != null && run.equals(run(snapshot));
+    }
+
     /** The first rule in force (in file order) that counts {@code other}'s running jobs, and how; or empty. */
     public Optional<Map.Entry<String, Taken>> takenBy(String other, String otherSnapshot) {
         for (String rule : runs.keySet()) {

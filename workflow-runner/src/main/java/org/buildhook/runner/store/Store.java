@@ -785,6 +785,20 @@ public final class Store implements AutoCloseable {
         return reader.newerSuccess(rule, project, buildId);
     }
 
+    /**
+     * The rules planned beside {@code rule} for delivery {@code deliveryId}, each with the rule snapshots its jobs carry
+     * there (name order): the rules with a job of the delivery made by the same planning as a job of {@code rule}, the
+     * delivery's own (when it came) or a replay's, which stores its jobs at one moment. Such a rule was in force beside
+     * {@code rule} then, so it is not {@code rule} under a new name (takeover42: a rule in force with the same {@code
+     * run} beside a rule disabled since was taken as its new name). Re-runs (which copy a job's plan) and follow-ups
+     * are left out. One indexed read of the delivery's jobs; empty when {@code rule} has no job of it planned there.
+     *
+     * @throws StoreUnavailableException when the store cannot be reached
+     */
+    public Map<String, java.util.Set<String>> plannedBeside(String deliveryId, String rule) {
+        return reader.plannedBeside(deliveryId, rule);
+    }
+
     /** The job (env redacted) and every attempt. */
     public Optional<JobDetail> job(String id) {
         return reader.job(id);

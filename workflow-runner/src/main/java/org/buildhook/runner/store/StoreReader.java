@@ -352,6 +352,19 @@ final class StoreReader {
                         Rows.instant(rs, 3))).stream().findFirst());
     }
 
+    Map<String, java.util.Set<String>> plannedBeside(String deliveryId, String rule) {
+        Map<String, java.util.Set<String>> beside = new java.util.TreeMap<>();
+        // One planning stores its jobs in one transaction with one creation time (DeliveryWriter.insertRendered,
+        // PostgresAccept): the same delivery and the same created_at. Re-runs copy a plan, follow-ups follow a job.
+        db.read("read the rules planned beside a rule for a delivery", c -> query(c, "SELECT DISTINCT b.rule_name,"
+                + " b.rule_snapshot FROM jobs a JOIN jobs b ON b.delivery_id = a.delivery_id AND b.created_at ="
+                + " a.created_at WHERE a.delivery_id = ? AND a.rule_name = ? AND b.rule_name <> a.rule_name AND"
+                + " a.rerun_of IS NULL AND a.parent_id IS NULL AND b.rerun_of IS NULL AND b.parent_id IS NULL",
+                List.of(deliveryId, rule), rs -> beside.computeIfAbsent(rs.getString(1), k -> new java.util.TreeSet<>())
+                        .add(rs.getString(2))));
+        return beside;
+    }
+
     /** The job with its real env (for the engine), or empty. */
     Optional<Job> jobUnredacted(String id) {
         return db.read("read a job", c -> query(c, "SELECT " + Rows.JOB_COLUMNS + " FROM jobs WHERE id = ?",

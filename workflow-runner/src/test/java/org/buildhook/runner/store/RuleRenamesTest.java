@@ -59,4 +59,20 @@ class RuleRenamesTest {
                 rule("deploy-v2", RUN))).as("another run").isFalse();
         assertThat(sameRun.counts("deploy-v2", null, "deploy", rule("deploy", RUN))).as("in force: as before").isTrue();
     }
+
+    /**
+     * takeover42: whether a rule in force has the run a stored job's snapshot writes (a job of it planned beside a job
+     * of a rule no longer in force shows it was in force beside that rule, with this run).
+     */
+    @Test
+    void sameRunComparesARuleInForceWithASnapshotsRunWordForWord() {
+        RuleRenames renames = RuleRenames.of(Map.of(), Map.of("notify", rule("notify", RUN)));
+
+        assertThat(renames.sameRun("notify", rule("notify", RUN))).isTrue();
+        assertThat(renames.sameRun("notify", rule("notify", "{\"command\":[\"/opt/notify.sh\"]}"))).as("another run")
+                .isFalse();
+        assertThat(renames.sameRun("deploy", rule("deploy", RUN))).as("not in force").isFalse();
+        assertThat(renames.sameRun("notify", null)).isFalse();
+        assertThat(renames.sameRun("notify", "not json")).isFalse();
+    }
 }
