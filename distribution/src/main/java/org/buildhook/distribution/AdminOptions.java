@@ -9,7 +9,9 @@ import java.nio.file.Path;
 import java.util.Map;
 import org.buildhook.servlet.config.BuildhookConfig;
 import org.buildhook.servlet.config.ServerSettings;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /**
  * The options every admin command shares: where the server is and where its admin token comes
@@ -20,8 +22,9 @@ final class AdminOptions {
 
     @Option(names = "--url", paramLabel = "URL", converter = HttpUrlConverter.class,
             description = "The server's base URL (default: where the running 'serve' of this configuration "
-                    + "listens, as it wrote into <data-dir>/server-url; else the configuration's server host, port "
-                    + "and context path, e.g. http://localhost:8080/).")
+                    + "listens, as it wrote into <data-dir>/server-url (when that server was killed, another running "
+                    + "server of the data folder); else the configuration's server host, port and context path, e.g. "
+                    + "http://localhost:8080/).")
     URI url;
 
     @Option(names = "--token-file", paramLabel = "FILE",
@@ -39,6 +42,13 @@ final class AdminOptions {
     @Option(names = "--json", description = "Print the API's JSON answer instead of a table.")
     boolean json;
 
+    /** The command these options belong to: its standard error gets the note of where it asks, if any. */
+    @Spec(Spec.Target.MIXEE)
+    CommandSpec command;
+
+    /** Whether the note of where this command asks was said already (a command may make several clients). */
+    private boolean noted;
+
     /**
      * These options, each one not given taken from {@code outer}: those a group command was given
      * before its subcommand ({@code job --config F show ID}).
@@ -50,13 +60,29 @@ final class AdminOptions {
         merged.tokenEnv = tokenEnv != null ? tokenEnv : outer.tokenEnv;
         merged.config = config != null ? config : outer.config;
         merged.json = json || outer.json;
+        merged.command = command != null ? command : outer.command;
         return merged;
     }
 
     AdminClient client() {
         BuildhookConfig loaded = url != null && (tokenFile != null || tokenEnv != null) ? null : Configs.readForAdmin(config);
-        return new AdminClient(url != null ? url : ServerUrlFile.read(loaded.dataDir()).orElseGet(() ->
-                defaultUrl(loaded.server())), token(loaded, System.getenv()));
+        URI base = url;
+        if (base == null) {
+            // server-url, unless the server that wrote it was killed: said on standard error, once (tryout41 F5).
+            ServerUrlFile.Found found = ServerUrlFile.find(loaded.dataDir(), () -> defaultUrl(loaded.server()));
+            base = found.url();
+            found.note().ifPresent(this::note);
+        }
+        return new AdminClient(base, token(loaded, System.getenv()));
+    }
+
+    private void note(String note) {
+        if (!noted && command != null) {
+            noted = true;
+            java.io.PrintWriter err = command.commandLine().getErr();
+            err.println("[buildhook] " + note);
+            err.flush();
+        }
     }
 
     static URI defaultUrl(ServerSettings s) {

@@ -80,18 +80,26 @@ final class ServeCommand implements Callable<Integer> {
             throw new CommandFailure("cannot start: " + whyNotStarted(e, settings), ExitCodes.UNAVAILABLE);
         }
         // A class-data archive that cannot be written at the exit would end a clean stop with status 1.
-        // server-url (written below) is removed once the port has closed, before a stop that ends the process itself.
+        // server-url (written below) is removed, or names another server of the data folder that runs, once the port has
+        // closed, before a stop that ends the process itself.
         server.stopAtShutdown(SystemdNotify::stopping, () -> {
-            ServerUrlFile.removeIfOwn();
+            ServerUrlFile.leave();
             StopSignals.stopStatus().ifPresent(ExitArchive::skipIfUnwritable);
         });
         ExitArchive.prepare();
         StopSignals.logWhenStopped();
-        ServerUrlFile.write(effective.dataDir(), server.uri());
+        java.util.List<java.net.URI> sharing = ServerUrlFile.write(effective.dataDir(), server.uri());
         out.println("buildhook listening on " + server.uri() + " (POST " + webhookUrls(server.uri(), effective) + ")");
         out.println("  endpoints: " + effective.endpoints().keySet());
         out.println("  rules:     " + (effective.rulesFile() == null ? "(none configured)" : effective.rulesFile()));
         out.println("  data:      " + effective.dataDir().toAbsolutePath());
+        // Nodes of one PostgreSQL store started from one configuration share the data folder (tryout41 F5).
+        if (!sharing.isEmpty()) {
+            out.println("  shared:    " + (sharing.size() == 1 ? "another server runs on this data folder, at "
+                    + sharing.get(0) : sharing.size() + " other servers run on this data folder, the newest at "
+                    + sharing.get(0)) + ": its server-url names this server now, and that one again once this one"
+                    + " stops (the admin commands without --url ask the server it names)");
+        }
         out.println("  config:    " + (effective.source() == null ? "(embedded defaults)" : effective.source()));
         out.println("  build:     " + org.buildhook.servlet.BuildInfo.describe());
         // A node that cannot write a folder its jobs need is paused from its start (final18 F1): said where

@@ -34,13 +34,41 @@ class ServerUrlFileTest {
         // Another node with the same configuration and data folder (PostgreSQL) started since and wrote its own.
         Files.writeString(data.resolve(ServerUrlFile.NAME), "http://127.0.0.1:18081/\n");
 
-        ServerUrlFile.removeIfOwn();
+        ServerUrlFile.leave();
 
         assertThat(ServerUrlFile.read(data)).as("tryout40 F2").contains(URI.create("http://127.0.0.1:18081/"));
 
         ServerUrlFile.write(data, URI.create("http://127.0.0.1:18082/"));
-        ServerUrlFile.removeIfOwn();
+        ServerUrlFile.leave();
 
         assertThat(data.resolve(ServerUrlFile.NAME)).doesNotExist();
+    }
+
+    /**
+     * A server killed ({@code kill -9}) leaves {@code server-url} and its own file in {@code server-urls}, whose lock
+     * the kernel released: the commands do not ask its port, but the configuration's address, and say why
+     * (tryout41 F5). A {@code server-url} that no such file names (an older buildhook's) is asked as before.
+     */
+    @Test
+    void aFileLeftByAKilledServerIsNotAskedAndSaidSo() throws Exception {
+        Path data = dir.resolve("data");
+        Path servers = Files.createDirectories(data.resolve(ServerUrlFile.SERVERS));
+        Files.writeString(data.resolve(ServerUrlFile.NAME), "http://127.0.0.1:18080/\n");
+        URI configured = URI.create("http://localhost:8080/");
+
+        ServerUrlFile.Found older = ServerUrlFile.find(data, () -> configured);
+
+        assertThat(older.url()).isEqualTo(URI.create("http://127.0.0.1:18080/"));
+        assertThat(older.note()).isEmpty();
+
+        Files.writeString(servers.resolve("host-4242"), "http://127.0.0.1:18080/\npid 4242 on host, started …\n");
+
+        ServerUrlFile.Found killed = ServerUrlFile.find(data, () -> configured);
+
+        assertThat(killed.url()).isEqualTo(configured);
+        assertThat(killed.note()).contains(data.resolve(ServerUrlFile.NAME) + " names http://127.0.0.1:18080/, but the"
+                + " server that wrote it no longer runs (it ended without its stop, killed or crashed, and could not"
+                + " remove the file), and no other server of this data folder runs: asking the configuration's address"
+                + " http://localhost:8080/ instead");
     }
 }
