@@ -382,7 +382,8 @@ final class ActionReader extends NodeReader {
 
     /**
      * The literal values of {@code env}'s variables that are masked wherever they appear (a secret-named variable's,
-     * {@link SecretNames#valuesIn}), each to its variable's name; a value made of placeholders is not known here.
+     * {@link SecretNames#valuesIn}), each to its variable's name; a value made of placeholders is not known here, and
+     * a variable that seems to hold a setting ({@link SettingLikeSecrets}) is left out: its own warning says so.
      */
     private static Map<String, String> secretValues(YamlNode.Entry env) {
         if (env == null || !(env.value() instanceof YamlNode.Mapping mapping)) {
@@ -397,7 +398,11 @@ final class ActionReader extends NodeReader {
         });
         Map<String, String> out = new LinkedHashMap<>();
         literal.forEach((name, value) -> {
-            if (!SecretNames.valuesIn(Map.of(name, value)).isEmpty()) {
+            // A variable that seems to hold a setting (MAX_KEY_SIZE: "4096") has its own warning, which says where its
+            // value is masked, the command included; "spells out a secret" sent the operator to rewrite a correct
+            // command for a port number (tryout41 F6).
+            if (!SecretNames.valuesIn(Map.of(name, value)).isEmpty()
+                    && SettingLikeSecrets.warning(name, value).isEmpty()) {
                 out.putIfAbsent(value, name);
             }
         });

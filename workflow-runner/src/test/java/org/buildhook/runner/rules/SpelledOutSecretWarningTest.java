@@ -50,6 +50,28 @@ class SpelledOutSecretWarningTest {
                 spelledOut("7:30", "LONG_KEY"));
     }
 
+    /**
+     * tryout41 F6: a number or word under a name secret-looking but ending in a setting's word got "spells out the value
+     * of 'MAX_KEY_SIZE', a secret" with a curl Bearer example, next to the warning that it seems to hold a setting.
+     * Only the second is said (it names the command among the places the value is masked); a secret beside it still
+     * gets its own.
+     */
+    @Test
+    void aVariableThatSeemsToHoldASettingIsNotSaidSpelledOut() {
+        RuleSet set = TestRules.parse("""
+                rules:
+                  - name: settings
+                    run:
+                      command: [/usr/bin/keygen, "4096", "3600", RS256, s3cr3t-v4lue]
+                      env: {MAX_KEY_SIZE: "4096", TOKEN_TTL: "3600", KEY_ALGORITHM: RS256, API_TOKEN: s3cr3t-v4lue}
+                """);
+
+        assertThat(warnings(set)).filteredOn(w -> w.contains("spells out")).containsExactly(
+                spelledOut("4:57", "API_TOKEN"));
+        assertThat(warnings(set)).filteredOn(w -> w.contains("seems to hold a setting")).hasSize(3)
+                .allSatisfy(w -> assertThat(w).contains("the command"));
+    }
+
     @Test
     void aCommandWithoutTheValueOrAVariableMadeOfPlaceholdersOrTooShortGetsNoSuchWarning() {
         RuleSet set = TestRules.parse("""
