@@ -246,17 +246,20 @@ final class CommandCredentials {
 
     /**
      * A command's password in a text: {@code whole}; for most, {@code start} (the program's name, up to where
-     * {@link #SAME_COMMAND} begins), by which {@link Matches} finds them in time linear in the text's length.
+     * {@link #SAME_COMMAND} begins), by which {@link Matches} finds them in time linear in the text's length; and for
+     * those whose password is {@link #FRESH}, {@code next}: {@link #SAME_COMMAND} and the password's flag, by which
+     * {@link #passwords} goes on to the command's next password from where a password ends.
      */
-    private record Shape(Pattern start, Pattern whole) {
+    private record Shape(Pattern start, Pattern whole, Pattern next) {
 
         /** {@code start}, then the rest of its command up to a blank ({@link #SAME_COMMAND}), then {@code rest}. */
         static Shape sameCommand(String start, String rest) {
-            return new Shape(Pattern.compile(start), Pattern.compile(start + SAME_COMMAND + rest));
+            return new Shape(Pattern.compile(start), Pattern.compile(start + SAME_COMMAND + rest),
+                    rest.contains(FRESH) ? Pattern.compile(SAME_COMMAND + rest) : null);
         }
 
         static Shape of(String whole) {
-            return new Shape(null, Pattern.compile(whole));
+            return new Shape(null, Pattern.compile(whole), null);
         }
     }
 
@@ -270,7 +273,25 @@ final class CommandCredentials {
      */
     static Matches matches(int k, String text) {
         Shape shape = SHAPES.get(k);
-        return new Matches(shape.start() == null ? null : shape.start().matcher(text), shape.whole().matcher(text), text);
+        return new Matches(shape.start() == null ? null : shape.start().matcher(text), shape.whole().matcher(text),
+                null, text);
+    }
+
+    /**
+     * The passwords of {@link #TEXT}'s pattern {@code k} in {@code text} that {@link Redaction} hides: those of
+     * {@link #matches}, and for a pattern whose password is {@link #FRESH} each password of the same command after
+     * a match too, in the order of the text; the groups {@code s} of {@link Matches#matcher()} after each
+     * {@link Matches#find()}. The same passwords as the pattern tried again on its own output while it hides more
+     * (mask38) found, once each, in time linear in the text's length: a pass per password, each a scan of the whole
+     * text, cost a command of 13,000 passwords ({@code ldappasswd -w x -w x …}, 64 KiB) 16 s of CPU at each job
+     * start and each list that showed the job (review41 F2).
+     *
+     * @param k an index of {@link #TEXT}
+     */
+    static Matches passwords(int k, String text) {
+        Shape shape = SHAPES.get(k);
+        return new Matches(shape.start() == null ? null : shape.start().matcher(text), shape.whole().matcher(text),
+                shape.next() == null ? null : shape.next().matcher(text), text);
     }
 
     /**
@@ -285,26 +306,45 @@ final class CommandCredentials {
 
         private final Matcher start;
         private final Matcher whole;
+        /** {@link Shape#next}'s matcher, for {@link #passwords}; else {@code null}. */
+        private final Matcher next;
         private final String text;
+        /** The matcher of the last match. */
+        private Matcher last;
         /** Where the next name is looked for. */
         private int from;
         /** The names that start at or after {@code skipFrom} and end at or before {@code skipTo} are not tried. */
         private int skipFrom = Integer.MAX_VALUE;
         private int skipTo = -1;
+        /** Where the last match's password ends, when the next password of its command is looked for there; else -1. */
+        private int sameCommandFrom = -1;
 
-        private Matches(Matcher start, Matcher whole, String text) {
+        private Matches(Matcher start, Matcher whole, Matcher next, String text) {
             this.start = start;
             this.whole = whole.useTransparentBounds(true).useAnchoringBounds(false);
+            this.next = next == null ? null : next.useTransparentBounds(true).useAnchoringBounds(false);
             this.text = text;
+            this.last = this.whole;
         }
 
         /**
-         * Finds the next match, as {@link Matcher#find()} does.
+         * Finds the next match, as {@link Matcher#find()} does; for {@link #passwords}, first the next password of
+         * the last match's command.
          *
          * @return whether there is one; then {@link #matcher()} has its groups
          */
         boolean find() {
+            if (sameCommandFrom >= 0) {
+                // The pattern tried again once this password is hidden finds the first password after it that is
+                // not hidden yet: the command's first one after it, its text unchanged by the hiding before it.
+                next.region(sameCommandFrom, text.length());
+                if (next.lookingAt()) {
+                    return found(next);
+                }
+                sameCommandFrom = -1;
+            }
             if (start == null) {
+                last = whole;
                 return whole.find();
             }
             while (from <= text.length() && start.find(from)) {
@@ -316,10 +356,7 @@ final class CommandCredentials {
                 }
                 whole.region(at, text.length());
                 if (whole.lookingAt()) {
-                    from = Math.max(whole.end(), at + 1);
-                    skipFrom = Integer.MAX_VALUE;
-                    skipTo = -1;
-                    return true;
+                    return found(whole);
                 }
                 skipFrom = nameEnd;
                 skipTo = commandEnd(at);
@@ -327,9 +364,32 @@ final class CommandCredentials {
             return false;
         }
 
+        /**
+         * Records a match of {@code m}. The command's next password is looked for after this one unless the match
+         * holds a line break: {@link #SAME_COMMAND} may end with one (the password's flag begins the next line), and
+         * a command does not go on past it.
+         */
+        private boolean found(Matcher m) {
+            last = m;
+            from = Math.max(m.end(), from);
+            skipFrom = Integer.MAX_VALUE;
+            skipTo = -1;
+            sameCommandFrom = next != null && !holdsLineBreak(m.start(), m.end()) ? m.end() : -1;
+            return true;
+        }
+
+        private boolean holdsLineBreak(int from, int to) {
+            for (int i = from; i < to; i++) {
+                if (text.charAt(i) == '\n') {
+                    return true;
+                }
+            }
+            return false;
+        }
+
         /** The matcher of the last match {@link #find()} found. */
         Matcher matcher() {
-            return whole;
+            return last;
         }
 
         /** Where the command that {@code at} is in ends: its first {@code \n}, {@code |}, {@code ;} or {@code &}. */
@@ -350,15 +410,35 @@ final class CommandCredentials {
      * front ({@code sudo}, {@code env A=1}, {@code timeout 60}) changes nothing.
      */
     static int secretPart(List<String> argv, int i) {
-        Owner owner = owner(argv, i);
+        return secretPart(argv, i, owner(argv, i));
+    }
+
+    /**
+     * {@link #secretPart} of each element of {@code argv}, in time linear in its size: each element's program looked
+     * for from the command's first, a command of 26,000 arguments ({@code ldappasswd -w x -w x …}) cost 18 s of CPU at
+     * each job start and each list that showed the job (review41 F2).
+     *
+     * @return one index per element of {@code argv}, -1 for one that is no password
+     */
+    static int[] secretParts(List<String> argv) {
+        int[] out = new int[argv.size()];
+        Owners owners = new Owners(argv);
+        for (int i = 0; i < argv.size(); i++) {
+            out[i] = secretPart(argv, i, owners.owner(i));
+            owners.add(i);
+        }
+        return out;
+    }
+
+    /** {@link #secretPart} with {@code argv[i]}'s {@link Owner}. */
+    private static int secretPart(List<String> argv, int i, Owner owner) {
         String program = owner.program();
-        int programAt = owner.at();
         boolean login = owner.login();
         if (program.equals("sshpass")) {
-            return sshpass(argv, i, programAt);
+            return sshpass(argv, i, owner);
         }
         if (program.equals("htpasswd")) {
-            return i == htpasswdPassword(argv, programAt) ? 0 : -1;
+            return i == owner.htpasswdPassword() ? 0 : -1;
         }
         Program table = program(program);
         if (table == null || table.afterLogin()) {
@@ -397,27 +477,63 @@ final class CommandCredentials {
 
     /**
      * The program whose argument {@code argv[i]} would be: the last argument before {@code i} that the table names,
-     * or sshpass or htpasswd ({@code at} its index, {@code program} empty and {@code at} -1 when none), and whether a
-     * {@code login} comes after it.
+     * or sshpass or htpasswd ({@code at} its index, {@code program} empty and {@code at} -1 when none), whether a
+     * {@code login} comes after it, whether the arguments between it and {@code argv[i - 1]} are all {@code -v}
+     * (sshpass's options), and for htpasswd the index of its password operand ({@link #htpasswdPasswords}).
      */
-    private record Owner(String program, int at, boolean login) {
+    private record Owner(String program, int at, boolean login, boolean onlyV, int htpasswdPassword) {
+    }
+
+    /** The {@link Owner} of each element of a command, the elements added one after the other. */
+    private static final class Owners {
+
+        private final List<String> argv;
+        private String program = "";
+        private int at = -1;
+        private boolean login;
+        /** The first argument after the program's that is not {@code -v}; {@link Integer#MAX_VALUE} when none. */
+        private int notV = Integer.MAX_VALUE;
+        /** {@link #htpasswdPasswords} of {@code argv}, once one is htpasswd. */
+        private int[] htpasswd;
+
+        Owners(List<String> argv) {
+            this.argv = argv;
+        }
+
+        /** Reads {@code argv[j]}, the element after those added before ({@code null} as none). */
+        void add(int j) {
+            String arg = argv.get(j) == null ? "" : argv.get(j);
+            String name = baseName(arg);
+            if (name.equals("sshpass") || name.equals("htpasswd") || program(name) != null) {
+                program = name;
+                at = j;
+                login = false;
+                notV = Integer.MAX_VALUE;
+            } else {
+                login |= name.equals("login");
+                if (notV == Integer.MAX_VALUE && !arg.equals("-v")) {
+                    notV = j;
+                }
+            }
+        }
+
+        /** The owner of {@code argv[i]}, the elements before it added. */
+        Owner owner(int i) {
+            int password = -1;
+            if (program.equals("htpasswd")) {
+                htpasswd = htpasswd == null ? htpasswdPasswords(argv) : htpasswd;
+                password = htpasswd[at];
+            }
+            return new Owner(program, at, login, notV >= i - 1, password);
+        }
     }
 
     private static Owner owner(List<String> argv, int i) {
-        String program = "";
-        int programAt = -1;
-        boolean login = false;
+        Owners owners = new Owners(argv);
         for (int j = 0; j < i; j++) {
-            String name = baseName(argv.get(j));
-            if (name.equals("sshpass") || name.equals("htpasswd") || program(name) != null) {
-                program = name;
-                programAt = j;
-                login = false;
-            } else if (name.equals("login")) {
-                login = true;
-            }
+            owners.add(j);
         }
-        return new Owner(program, programAt, login);
+        return owners.owner(i);
     }
 
     /**
@@ -477,39 +593,54 @@ final class CommandCredentials {
     }
 
     /** sshpass's own {@code -p}, before the command it runs: not ssh's {@code -p PORT} after it. */
-    private static int sshpass(List<String> argv, int i, int programAt) {
-        for (int j = programAt + 1; j < i - 1; j++) {
-            if (!argv.get(j).equals("-v")) {
-                return -1;
-            }
+    private static int sshpass(List<String> argv, int i, Owner owner) {
+        if (!owner.onlyV()) {
+            return -1;
         }
         String arg = argv.get(i);
         String previous = argv.get(i - 1);
         if (previous.equals("-p")) {
             return 0;
         }
-        return i - 1 == programAt || previous.equals("-v") ? (arg.startsWith("-p") && arg.length() > 2 ? 2 : -1) : -1;
+        return i - 1 == owner.at() || previous.equals("-v") ? (arg.startsWith("-p") && arg.length() > 2 ? 2 : -1) : -1;
     }
 
     /**
-     * The index of htpasswd's password operand: with {@code -b} (the password on the command line) the third operand
-     * ({@code FILE USER PASSWORD}), or the second with {@code -n} too ({@code -nb USER PASSWORD}); -1 without
-     * {@code -b}. Its options come before its operands; {@code -C} and {@code -r} take the next argument (a number),
-     * also at the end of a group ({@code -bC 10}), where htpasswd reads no letter after them.
+     * For an htpasswd at each index of {@code argv}, the index of its password operand: with {@code -b} (the password
+     * on the command line) the third operand ({@code FILE USER PASSWORD}), or the second with {@code -n} too
+     * ({@code -nb USER PASSWORD}); -1 without {@code -b}. Its options come before its operands; {@code -C} and
+     * {@code -r} take the next argument (a number), also at the end of a group ({@code -bC 10}), where htpasswd reads
+     * no letter after them. Worked out from the last argument to the first, in time linear in their number: read for
+     * each htpasswd from its options on, the arguments of {@code htpasswd -C htpasswd -C …} (each name the value of
+     * the {@code -C} before it) were read again for each.
      */
-    private static int htpasswdPassword(List<String> argv, int programAt) {
-        StringBuilder letters = new StringBuilder();
-        int j = programAt + 1;
-        while (j < argv.size() && argv.get(j).startsWith("-") && argv.get(j).length() > 1) {
+    private static int[] htpasswdPasswords(List<String> argv) {
+        int size = argv.size();
+        // From index j on (up to size + 1, after a -C that ends the command): where the options end, and whether
+        // their letters hold b and n.
+        int[] end = new int[size + 2];
+        boolean[] b = new boolean[size + 2];
+        boolean[] n = new boolean[size + 2];
+        end[size] = size;
+        end[size + 1] = size + 1;
+        for (int j = size - 1; j >= 0; j--) {
             String option = argv.get(j);
+            if (option == null || !option.startsWith("-") || option.length() < 2) {
+                end[j] = j;
+                continue;
+            }
             int valued = indexOfAny(option, "Cr");
-            letters.append(option, 1, valued < 0 ? option.length() : valued);
-            j += valued < 0 ? 1 : 2;
+            String letters = option.substring(1, valued < 0 ? option.length() : valued);
+            int next = j + (valued < 0 ? 1 : 2);
+            end[j] = end[next];
+            b[j] = letters.indexOf('b') >= 0 || b[next];
+            n[j] = letters.indexOf('n') >= 0 || n[next];
         }
-        if (letters.indexOf("b") < 0) {
-            return -1;
+        int[] out = new int[size];
+        for (int at = 0; at < size; at++) {
+            out[at] = b[at + 1] ? end[at + 1] + (n[at + 1] ? 1 : 2) : -1;
         }
-        return j + (letters.indexOf("n") >= 0 ? 1 : 2);
+        return out;
     }
 
     private static int indexOfAny(String text, String chars) {

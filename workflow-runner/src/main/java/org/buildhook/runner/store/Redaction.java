@@ -195,23 +195,25 @@ public final class Redaction {
     /** {@link #redactArgv(List, Map)} with the environment's {@link #secretValues} already worked out. */
     static List<String> redactArgv(List<String> argv, Set<String> secrets) {
         boolean[] code = ShellCode.in(argv.stream().map(a -> a == null ? "" : a).toList());
+        int[] passwords = CommandCredentials.secretParts(argv);
         List<String> out = new ArrayList<>(argv.size());
         for (int i = 0; i < argv.size(); i++) {
             String shown = i > 0 && isSecretFlag(argv.get(i - 1)) && !isLongFlag(argv.get(i)) ? MASK
                     : redactText(argv.get(i), secrets, code[i]);
-            out.add(hidePassword(argv, i, shown));
+            out.add(hidePassword(argv.get(i), shown, passwords[i]));
         }
         return out;
     }
 
     /**
-     * {@code shown}, what is shown of {@code argv.get(i)}, with the password a program takes there after its own flag
-     * or by position ({@link CommandCredentials#secretPart}) hidden too.
+     * {@code shown}, what is shown of a command's argument {@code arg}, with the password a program takes there after
+     * its own flag or by position hidden too.
+     *
+     * @param password where the password starts in {@code arg} ({@link CommandCredentials#secretParts}); -1 for none
      */
-    private static String hidePassword(List<String> argv, int i, String shown) {
-        int password = shown.equals(MASK) ? -1 : CommandCredentials.secretPart(argv, i);
-        if (password >= 0 && !argv.get(i).startsWith("$", password) && !argv.get(i).startsWith(MASK, password)) {
-            return argv.get(i).substring(0, password) + MASK;
+    private static String hidePassword(String arg, String shown, int password) {
+        if (password >= 0 && !shown.equals(MASK) && !arg.startsWith("$", password) && !arg.startsWith(MASK, password)) {
+            return arg.substring(0, password) + MASK;
         }
         return shown;
     }
@@ -327,12 +329,13 @@ public final class Redaction {
         }
         if (CommandCredentials.mayHoldProgram(out)) {
             for (int k = 0; k < CommandCredentials.TEXT.size(); k++) {
-                // Again on its own output while it hides more: the next password of the same command
-                // (ldappasswd -w BIND -a OLD -s NEW, openssl -passin pass:IN -passout pass:OUT; mask38).
+                // Each password of a command (ldappasswd -w BIND -a OLD -s NEW, openssl -passin pass:IN -passout
+                // pass:OUT; mask38) in one pass (review41 F2); again on its own output while it hides more, which
+                // finds none since.
                 for (String before = null; !out.equals(before); ) {
                     before = out;
-                    CommandCredentials.Matches m = CommandCredentials.matches(k, out);
-                    out = maskGroups(m::find, m.matcher(), out);
+                    CommandCredentials.Matches m = CommandCredentials.passwords(k, out);
+                    out = maskGroups(m::find, m::matcher, out);
                 }
             }
         }
@@ -597,14 +600,19 @@ public final class Redaction {
     /** {@code text} with the groups s, s2, s3 of each match of {@code pattern} replaced by {@code ***}. */
     private static String maskGroups(Pattern pattern, String text) {
         Matcher m = pattern.matcher(text);
-        return maskGroups(m::find, m, text);
+        return maskGroups(m::find, () -> m, text);
     }
 
-    /** {@code text} with the groups s, s2, s3 of each match that {@code find} finds into {@code m} replaced. */
-    private static String maskGroups(java.util.function.BooleanSupplier find, Matcher m, String text) {
+    /**
+     * {@code text} with the groups s, s2, s3 of each match that {@code find} finds replaced: those of the matcher
+     * {@code matcher} gives after it. The matches come in the text's order and do not overlap.
+     */
+    private static String maskGroups(java.util.function.BooleanSupplier find,
+            java.util.function.Supplier<Matcher> matcher, String text) {
         StringBuilder b = new StringBuilder();
         int last = 0;
         while (find.getAsBoolean()) {
+            Matcher m = matcher.get();
             for (String group : GROUPS) {
                 int start = start(m, group);
                 if (start >= 0 && !text.startsWith(MASK, start) && !text.startsWith("$", start)) {
@@ -674,6 +682,7 @@ public final class Redaction {
             List<String> texts = new ArrayList<>();
             array.forEach(item -> texts.add(item.isTextual() ? item.asText() : ""));
             boolean[] code = ShellCode.in(texts);
+            int[] passwords = CommandCredentials.secretParts(texts);
             for (int i = 0; i < array.size(); i++) {
                 boolean afterFlag = i > 0 && array.get(i - 1).isTextual() && isSecretFlag(array.get(i - 1).asText())
                         && !(array.get(i).isTextual() && isLongFlag(array.get(i).asText()));
@@ -683,7 +692,7 @@ public final class Redaction {
                 } else if (item.isTextual()) {
                     // A command's password after a program's own flag, as redactArgv hides it (mask38: the rules in
                     // force and a job's ruleSnapshot showed redis-cli -a PASSWORD, and curl -u user:PASSWORD, in clear).
-                    String shown = hidePassword(texts, i, redactText(item.asText(), secrets, code[i]));
+                    String shown = hidePassword(texts.get(i), redactText(item.asText(), secrets, code[i]), passwords[i]);
                     array.set(i, shown.equals(item.asText()) ? item : TextNode.valueOf(shown));
                 } else {
                     array.set(i, mask(item, secrets));

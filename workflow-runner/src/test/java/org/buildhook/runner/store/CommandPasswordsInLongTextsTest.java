@@ -26,6 +26,12 @@ class CommandPasswordsInLongTextsTest {
         "-nb ", "-C 10 ", "f ", "u ", ";", "&&", "|", "'", "\"", "$", "***", "\n", "x", ".", "-K ", "-hmac ",
         "-macopt ", "key:", "-", "/usr/bin/"};
 
+    /** A password after its flag, for one program or another. */
+    private static final String[] PASSWORDS = {" -w x", " -w  y", " -wz", " -xw x", " -a x", " -s x", " -P x", " -Px",
+        " -px", " -k x", " -K x", " -hmac x", " -storepass x", " -keypass x", " -new x", " -passin pass:x",
+        " -passout=pass:y", " -macopt key:x", " -a --x", " -w -w", " -w \"x\"", " -w 'x'", " --pw x", " --pass x",
+        " -u a:b", " -pq"};
+
     /** On many seeded texts with several programs in one command: the same matches, in the same order, as find(). */
     @Test
     void findsTheMatchesThatFindFindsInTheSameOrder() {
@@ -54,6 +60,53 @@ class CommandPasswordsInLongTextsTest {
             }
         }
         assertThat(matches).as("texts with passwords on a command line were tried").isGreaterThan(1_000);
+    }
+
+    /**
+     * review41 F2: on many seeded texts, {@link CommandCredentials#passwords} in one pass finds the passwords that
+     * {@link CommandCredentials#matches} found tried again on its own output while it hid more (as
+     * {@link Redaction#redactText} did), and a pass more finds none.
+     */
+    @Test
+    void findsInOnePassWhatPassesFoundUntilTheyHidNoMore() {
+        Random random = new Random(41);
+        int severalPasses = 0;
+        for (int n = 0; n < 15_000; n++) {
+            // Most begin with a program; in two thirds most pieces are a password after its flag.
+            StringBuilder b = new StringBuilder(n % 4 != 0 ? PIECES[random.nextInt(18)] + " " : "");
+            for (int k = random.nextInt(30); k >= 0; k--) {
+                b.append(n % 3 != 0 && random.nextInt(3) > 0 ? PASSWORDS[random.nextInt(PASSWORDS.length)]
+                        : PIECES[random.nextInt(PIECES.length)]);
+            }
+            String text = b.toString();
+            for (int k = 0; k < CommandCredentials.TEXT.size(); k++) {
+                String expected = text;
+                int passes = 0;
+                for (String before = null; !expected.equals(before); passes++) {
+                    before = expected;
+                    expected = hidden(CommandCredentials.matches(k, expected), expected);
+                }
+                String once = hidden(CommandCredentials.passwords(k, text), text);
+                assertThat(once).as("%s in %s", CommandCredentials.TEXT.get(k), text).isEqualTo(expected);
+                assertThat(hidden(CommandCredentials.passwords(k, once), once)).isEqualTo(once);
+                severalPasses += passes > 2 ? 1 : 0;
+            }
+        }
+        assertThat(severalPasses).as("commands with several passwords were tried").isGreaterThan(1_000);
+    }
+
+    /** {@code text} with the password (group s) of each of {@code matches} that is neither hidden nor a variable hidden. */
+    private static String hidden(CommandCredentials.Matches matches, String text) {
+        StringBuilder b = new StringBuilder();
+        int last = 0;
+        while (matches.find()) {
+            int start = matches.matcher().start("s");
+            if (!text.startsWith("***", start) && !text.startsWith("$", start)) {
+                b.append(text, last, start).append("***");
+                last = matches.matcher().end("s");
+            }
+        }
+        return b.append(text, last, text.length()).toString();
     }
 
     /** 64 KiB of one program's name, again and again, for each of four programs: well under a second each now. */
