@@ -633,6 +633,10 @@ public final class BuildhookApplication implements AutoCloseable {
                 String renamed = renames.takenBy(rule, before.snapshots().get(rule)).map(to -> to.getValue()
                         == org.buildhook.runner.store.RuleRenames.Taken.RENAMED_FROM
                         ? "; rule '" + to.getKey() + "' is renamed from it (renamed-from): " + counted(to.getKey())
+                        : before.ruleNames().contains(to.getKey())
+                        // In force beside it all along: no rename to write (takeover42 T2), only what it counts.
+                        ? "; rule '" + to.getKey() + "', in force beside it with the same run word for word, counts"
+                                + " them as its own now: " + counted(to.getKey())
                         : "; rule '" + to.getKey() + "', in force with the same run word for word, is taken as"
                                 + " renamed from it: " + counted(to.getKey()) + ". Write renamed-from: " + rule
                                 + " on rule '" + to.getKey() + "' to say so (it then counts them also once its run"

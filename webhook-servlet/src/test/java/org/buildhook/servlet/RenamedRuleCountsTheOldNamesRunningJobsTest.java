@@ -52,6 +52,36 @@ class RenamedRuleCountsTheOldNamesRunningJobsTest {
                 + " a slot). Write renamed-from: deploy on rule 'deploy-v2' to say so");
     }
 
+    /**
+     * takeover42 T2: a rule disabled beside a rule in force all along with the same run: the WARN said the other was
+     * "taken as renamed from it" and told the operator to write {@code renamed-from} on it, a rename that never was.
+     * It says what that rule counts now, and no advice to write a rename.
+     */
+    @ParameterizedTest(name = "postgres={0}")
+    @ValueSource(booleans = {false, true})
+    void aRuleDisabledBesideARuleWithTheSameRunIsNotSaidRenamed(boolean postgres) throws Exception {
+        String run = "    run: {command: [/bin/sh, -c, '" + waitForGo() + "'], concurrency: 1}\n";
+        String rules = "rules:\n  - name: deploy\n" + run + "  - name: notify\n" + run;
+        Files.writeString(dir.resolve("rules.yaml"), rules);
+        Path file = TestApplication.configuration(dir, postgres ? PG.newSchemaUrl() : null, "slot-retry: 1s");
+        try (BuildhookApplication app = TestApplication.start(file)) {
+            String deploy = deliver(app, "build-67-passed.json");
+            assertThat(job(app, deploy).ruleName()).isEqualTo("deploy");
+            await().atMost(Duration.ofMinutes(1)).until(() -> job(app, deploy).state() == JobState.RUNNING);
+
+            rewriteRules(dir, rules.replace("name: deploy\n", "name: deploy\n    enabled: false\n"));
+
+            await().atMost(Duration.ofMinutes(1)).until(() -> !log.warnings("rule 'deploy' is disabled or removed")
+                    .isEmpty());
+            assertThat(log.warnings("rule 'deploy' is disabled or removed").get(0))
+                    .contains("; rule 'notify', in force beside it with the same run word for word, counts them as its"
+                            + " own now: its concurrency counts them while they run")
+                    .doesNotContain("renamed");
+            Files.createFile(dir.resolve("go"));
+            await().atMost(Duration.ofMinutes(1)).until(() -> job(app, deploy).state().isFinal());
+        }
+    }
+
     @ParameterizedTest(name = "postgres={0}")
     @ValueSource(booleans = {false, true})
     void aRuleRenamedFromTheOldNameWithAnotherRunDoesNotStartItsNextJobBesideIt(boolean postgres) throws Exception {
