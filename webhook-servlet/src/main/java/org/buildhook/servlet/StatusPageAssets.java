@@ -167,6 +167,12 @@ final class StatusPageAssets {
     static final String SCRIPT = """
             (function () {
               var timer = null;
+              // When the page last had its status from the server (UTC, as the page's times), said again in
+              // "not updating since …" when it no longer does (tryout41 F9: the time went just when it mattered).
+              var updated = null;
+              function utcNow() { return new Date().toISOString().substring(0, 19).replace('T', ' ') + ' UTC'; }
+              // An answer's own words why it is not the status (thrown so, and said as they are).
+              function answered(text) { var e = new Error(text); e.answered = true; return e; }
               function status(text, stale) {
                 var s = document.getElementById('live-status');
                 if (s) { s.textContent = text; s.className = stale ? 'stale' : ''; }
@@ -248,7 +254,7 @@ final class StatusPageAssets {
                 fetch(u.toString(), {credentials: 'same-origin', cache: 'no-store',
                     headers: {'X-Buildhook-Request': '1'}})
                   .then(function (r) {
-                    if (r.status === 401) { throw new Error('signed out, reload to sign in'); }
+                    if (r.status === 401) { throw answered('signed out, reload to sign in'); }
                     if (!r.ok) {
                       // A plain-text answer says why; an HTML one (the store does not answer) in its body's
                       // data-unavailable, and its live parts are swapped as usual: the outage's page shows the
@@ -267,7 +273,7 @@ final class StatusPageAssets {
                         // "…5s; ; retrying" was glued (cluster27 F5).
                         var m = t.trim();
                         if (m.length > 300) { m = m.substring(0, 300).replace(/[\\s;,:(]+$/, '') + '\\u2026'; }
-                        throw new Error(m ? m : 'the server answered ' + r.status);
+                        throw answered(m ? m : 'the server answered ' + r.status);
                       });
                     }
                     return r.text();
@@ -289,10 +295,16 @@ final class StatusPageAssets {
                     else { document.body.removeAttribute('data-live-part'); }
                     // In UTC as the page's own times (2026-12-05 00:06:39 UTC), not the browser's local 12-hour
                     // clock beside them (tryout38 F7: "updated 12:06:39 AM").
-                    status((next && !part ? 'live \\u00b7 updated ' : 'final \\u00b7 checked ')
-                        + new Date().toISOString().substring(0, 19).replace('T', ' ') + ' UTC', false);
+                    updated = utcNow();
+                    status((next && !part ? 'live \\u00b7 updated ' : 'final \\u00b7 checked ') + updated, false);
                   })
-                  .catch(function (err) { status('not updating: ' + err.message + '; retrying', true); })
+                  .catch(function (err) {
+                    // Since when, and why: the server's own words, or that it did not answer at all (fetch's
+                    // "Failed to fetch", an answer cut off), not the browser's exception text (tryout41 F9).
+                    var why = err && err.answered ? err.message : 'the server at ' + location.origin + location.pathname
+                        + ' does not answer (stopped, or the network?)';
+                    status('not updating' + (updated ? ' since ' + updated : '') + ': ' + why + '; retrying', true);
+                  })
                   .then(schedule);
               }
               // A button's answer in words (the admin API's JSON is for scripts; docs/operations.md).
@@ -383,8 +395,8 @@ final class StatusPageAssets {
                 document.querySelectorAll('[data-live][id]').forEach(remember);
                 if (document.body.hasAttribute('data-reload-when-live')) {
                   status('waiting for the store \\u00b7 retrying', true);
-                } else if (document.body.getAttribute('data-live-part')) { status('final', false);
-                } else if (document.body.getAttribute('data-poll')) { status('live', false); }
+                } else if (document.body.getAttribute('data-live-part')) { updated = utcNow(); status('final', false);
+                } else if (document.body.getAttribute('data-poll')) { updated = utcNow(); status('live', false); }
                 schedule();
               });
             })();
