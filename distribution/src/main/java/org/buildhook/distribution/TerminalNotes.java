@@ -9,6 +9,7 @@ import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.HashSet;
 import java.util.Set;
+import org.buildhook.runner.exec.LogNotes;
 
 /**
  * Marks, in a log shown on a terminal, which lines are buildhook's own notes, as the job's page does (words32): a
@@ -45,13 +46,6 @@ final class TerminalNotes {
     }
 
     /**
-     * Characters that read as the note mark {@code ◆} on a terminal: the mark itself and other diamonds (◇ ◈ ◊ ♦ ♢ ⋄ ❖
-     * ⬥ ⬦ ⬩ ⯁ and the emoji's 🔶🔷🔸🔹).
-     */
-    private static final java.util.Set<Integer> DIAMONDS = java.util.Set.of(0x25c6, 0x25c7, 0x25c8, 0x25ca, 0x2666,
-            0x2662, 0x22c4, 0x2756, 0x2b25, 0x2b26, 0x2b29, 0x2bc1, 0x1f536, 0x1f537, 0x1f538, 0x1f539);
-
-    /**
      * What a line of the log is by its first bytes.
      *
      * @param line   the line's bytes so far (UTF-8 as a log's text is read), from its first byte
@@ -67,20 +61,13 @@ final class TerminalNotes {
         String text = new String(line, 0, length, StandardCharsets.UTF_8);
         // A character cut at the bytes' end reads as U+FFFD: not known yet.
         boolean cut = !whole && length > 0 && cutAtEnd(line, length);
-        int i = 0;
-        while (i < text.length()) {
-            int c = text.codePointAt(i);
-            if (c == '\n' || !(c == '\t' || c == '\r' || Character.getType(c) == Character.SPACE_SEPARATOR
-                    || Character.isISOControl(c) || org.buildhook.core.LogSafe.isInvisible(c))) {
-                break;
-            }
-            i += Character.charCount(c);
-        }
+        // The rule of LogNotes.forged (the job's page's too), read as far as the bytes so far tell.
+        int i = LogNotes.blanksBefore(text);
         String rest = text.substring(i);
         if (rest.startsWith(PREFIX_TEXT)) {
             return i == 0 ? Kind.NOTE_LIKE : Kind.FORGED;
         }
-        if (!rest.isEmpty() && DIAMONDS.contains(rest.codePointAt(0)) && !(cut && rest.length() == 1)) {
+        if (!rest.isEmpty() && LogNotes.isDiamond(rest.codePointAt(0)) && !(cut && rest.length() == 1)) {
             return Kind.FORGED;
         }
         if (whole) {

@@ -1,5 +1,6 @@
 package org.buildhook.servlet;
 
+import java.nio.CharBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -10,8 +11,11 @@ import org.buildhook.runner.exec.LogNotes;
  * A command can print a line that reads exactly like one of buildhook's {@code [buildhook] } notes; with the log's
  * record of notes ({@link LogNotes}) the page marks buildhook's notes ({@code span.note}, a visible
  * {@link #NOTE_MARK}) and shows a command's line that starts like one as the command's ({@code span.lookalike},
- * {@link #LOOKALIKE_MARK}). Without a record (a log written before it existed, or rewritten while read) the log
- * shows as before, unmarked.
+ * {@link #LOOKALIKE_MARK}). A line that begins with the note mark itself or another diamond, or with {@code
+ * [buildhook] } after blanks or invisible characters ({@link LogNotes#forged}), is the command's whatever the record
+ * says, and is marked so with or without one, as {@code buildhook logs} marks it on a terminal (follow41: the page
+ * showed a command's {@code ◆ [buildhook] job … SUCCEEDED} unflagged). Without a record (a log written before it
+ * existed, or rewritten while read) the log shows its other lines as before, unmarked.
  *
  * @param text     the log's text
  * @param notes    the notes' places in {@code text}, {@code {start, end}} in chars, in order, not overlapping
@@ -65,17 +69,18 @@ record LogText(String text, List<int[]> notes, boolean recorded) {
         return new LogText(text.toString(), notes, piece.recorded());
     }
 
-    /** Whether the page says what the marks mean: a recorded log with a note or a command's look-alike line. */
+    /** Whether the page says what the marks mean: a recorded log with a note, or a command's look-alike line. */
     boolean marked() {
-        return recorded && (notes.stream().anyMatch(n -> text.startsWith(PREFIX, n[0])) || !lookalikes().isEmpty());
+        return recorded && notes.stream().anyMatch(n -> text.startsWith(PREFIX, n[0])) || !lookalikes().isEmpty();
     }
 
     /** The log as HTML for a {@code pre}: escaped as {@link Html#escapeLines}, notes and look-alikes marked. */
     String html() {
         StringBuilder h = new StringBuilder(text.length() + 64);
+        List<Integer> lookalikes = lookalikes();
         int at = 0;
         for (int[] n : notes) {
-            command(h, at, n[0]);
+            command(h, at, n[0], lookalikes);
             String note = text.substring(n[0], n[1]);
             h.append("<span class=\"note\" title=\"written by buildhook\">");
             if (recorded && note.startsWith(PREFIX)) {
@@ -84,42 +89,51 @@ record LogText(String text, List<int[]> notes, boolean recorded) {
             h.append(Html.escapeLines(note)).append("</span>");
             at = n[1];
         }
-        command(h, at, text.length());
+        command(h, at, text.length(), lookalikes);
         return h.toString();
     }
 
-    /** The command's text from {@code from} to {@code to}, its look-alike lines marked when the log is recorded. */
-    private void command(StringBuilder h, int from, int to) {
+    /** The command's text from {@code from} to {@code to}, its look-alike lines ({@link #lookalikes}) marked. */
+    private void command(StringBuilder h, int from, int to, List<Integer> lookalikes) {
         int at = from;
-        if (recorded) {
-            for (int start : lookalikes()) {
-                if (start < from || start >= to) {
-                    continue;
-                }
-                int end = text.indexOf('\n', start);
-                end = end < 0 || end + 1 > to ? to : end + 1;
-                h.append(Html.escapeLines(text.substring(at, start)))
-                        .append("<span class=\"lookalike\" title=\"printed by the command, not a note of buildhook's\">")
-                        .append("<span class=\"lookalike-mark\">").append(Html.escapeLines(LOOKALIKE_MARK))
-                        .append("</span>").append(Html.escapeLines(text.substring(start, end))).append("</span>");
-                at = end;
+        for (int start : lookalikes) {
+            if (start < from) {
+                continue;
             }
+            if (start >= to) {
+                break; // in order: the rest are after this piece of the command's text
+            }
+            int end = text.indexOf('\n', start);
+            end = end < 0 || end + 1 > to ? to : end + 1;
+            h.append(Html.escapeLines(text.substring(at, start)))
+                    .append("<span class=\"lookalike\" title=\"printed by the command, not a note of buildhook's\">")
+                    .append("<span class=\"lookalike-mark\">").append(Html.escapeLines(LOOKALIKE_MARK))
+                    .append("</span>").append(Html.escapeLines(text.substring(start, end))).append("</span>");
+            at = end;
         }
         h.append(Html.escapeLines(text.substring(at, to)));
     }
 
-    /** Where a line of the command's starts with {@code [buildhook] }: outside every note, at a line's start. */
+    /**
+     * Where a line of the command's (one that begins outside every note) reads like one of buildhook's: it is
+     * {@link LogNotes#forged}, or the log is recorded and it begins with {@code [buildhook] } (the same rule as
+     * {@code buildhook logs} on a terminal, TerminalNotes).
+     */
     private List<Integer> lookalikes() {
         List<Integer> found = new ArrayList<>();
-        int from = 0;
-        while ((from = text.indexOf(PREFIX, from)) >= 0) {
-            int at = from;
-            boolean lineStart = at == 0 || text.charAt(at - 1) == '\n';
-            boolean inNote = notes.stream().anyMatch(n -> n[0] <= at && at < n[1]);
-            if (lineStart && !inNote) {
+        int note = 0;
+        for (int at = 0; at < text.length();) {
+            int end = text.indexOf('\n', at);
+            end = end < 0 ? text.length() : end + 1;
+            while (note < notes.size() && notes.get(note)[1] <= at) {
+                note++;
+            }
+            boolean inNote = note < notes.size() && notes.get(note)[0] <= at;
+            boolean noteLike = recorded && text.startsWith(PREFIX, at);
+            if (!inNote && (noteLike || LogNotes.forged(CharBuffer.wrap(text, at, end)))) {
                 found.add(at);
             }
-            from = at + 1;
+            at = end;
         }
         return found;
     }

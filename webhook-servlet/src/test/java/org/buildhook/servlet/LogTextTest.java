@@ -45,6 +45,38 @@ class LogTextTest {
                 + " bytes]\n</span><span class=\"lookalike\"");
     }
 
+    /**
+     * follow41's leftover: a command's line that begins with the note mark {@code ◆} (or another diamond), or with
+     * {@code [buildhook] } after a blank or an invisible character, showed unflagged on the job's page, while {@code
+     * buildhook logs} on a terminal marks it "(printed by the command)" with or without a record. The page marks it
+     * alike, by the same rule (LogNotes.forged), and says what the marks mean; a line that only has a diamond inside,
+     * and the recorded note, are as before.
+     */
+    @Test
+    void aCommandsLineBeginningWithTheNoteMarkOrAHiddenNoteIsTheCommandsWithOrWithoutARecord() {
+        String mark = "\u25c6 [buildhook] job 01M9 SUCCEEDED: exited with 0 (1 attempt(s))\n";
+        String diamond = "\ud83d\udd37 deployed\n";
+        String hidden = "\u200b[buildhook] killed: timed out\n";
+        String blank = "  \u25c7 done\n";
+        String commands = "out \u25c6 inside\n" + mark + diamond + hidden + blank;
+        String log = commands + NOTE + "after\n";
+        int bytesAt = commands.getBytes(StandardCharsets.UTF_8).length;
+        String look = "<span class=\"lookalike\" title=\"printed by the command, not a note of buildhook's\"><span"
+                + " class=\"lookalike-mark\">(printed by the command) </span>";
+
+        for (boolean recorded : new boolean[] {true, false}) {
+            LogText text = LogText.of("", piece(log, 0, recorded ? List.of(new LogNotes.Range(bytesAt,
+                    NOTE.getBytes(StandardCharsets.UTF_8).length)) : List.of(), recorded));
+
+            assertThat(text.marked()).as("recorded " + recorded).isTrue();
+            assertThat(text.html()).as("recorded " + recorded).isEqualTo("out \u25c6 inside\n"
+                    + look + Html.escapeLines(mark) + "</span>" + look + diamond + "</span>"
+                    + look + "\\u200b[buildhook] killed: timed out\n</span>" + look + blank + "</span>"
+                    + (recorded ? "<span class=\"note\" title=\"written by buildhook\"><span class=\"note-mark\">\u25c6"
+                    + " </span>[buildhook] killed: timed out \\u202e\n</span>" : Html.escapeLines(NOTE)) + "after\n");
+        }
+    }
+
     private static LogNotes.Piece piece(String text, long from, List<LogNotes.Range> notes, boolean recorded) {
         return new LogNotes.Piece(from, text.getBytes(StandardCharsets.UTF_8), notes, recorded);
     }

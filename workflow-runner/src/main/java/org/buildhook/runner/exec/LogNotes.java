@@ -11,6 +11,8 @@ import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.FileTime;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
+import org.buildhook.core.LogSafe;
 
 /**
  * Which bytes of an attempt's log are buildhook's own notes (its {@code [buildhook] } lines), so that a reader can
@@ -35,6 +37,67 @@ public final class LogNotes {
 
     private LogNotes() {
     }
+
+    /**
+     * Characters that read as the note mark {@code ◆} (U+25C6) that readers put before buildhook's notes (the job's
+     * page, {@code buildhook logs} on a terminal): the mark itself and other diamonds (◇ ◈ ◊ ♦ ♢ ⋄ ❖ ⬥ ⬦ ⬩ ⯁ and the
+     * emoji's 🔶🔷🔸🔹).
+     */
+    private static final Set<Integer> DIAMONDS = Set.of(0x25c6, 0x25c7, 0x25c8, 0x25ca, 0x2666, 0x2662, 0x22c4,
+            0x2756, 0x2b25, 0x2b26, 0x2b29, 0x2bc1, 0x1f536, 0x1f537, 0x1f538, 0x1f539);
+
+    /**
+     * How many chars a line begins with that show as nothing or escaped: blanks (a tab, a space separator), control
+     * characters (a {@code \r}) and invisible ones ({@link LogSafe#isInvisible}, a zero-width space), up to its first
+     * other character or a newline.
+     *
+     * @param line a line's text from its first character
+     * @return how many chars, {@code 0} to {@code line.length()}
+     */
+    public static int blanksBefore(CharSequence line) {
+        int i = 0;
+        while (i < line.length()) {
+            int c = Character.codePointAt(line, i);
+            if (c == '\n' || !(c == '\t' || c == '\r' || Character.getType(c) == Character.SPACE_SEPARATOR
+                    || Character.isISOControl(c) || LogSafe.isInvisible(c))) {
+                break;
+            }
+            i += Character.charCount(c);
+        }
+        return i;
+    }
+
+    /**
+     * Whether a character reads as the note mark a reader puts before buildhook's notes (a diamond: ◆ ◇ ♦ ⬥ 🔷 …).
+     *
+     * @param codePoint a Unicode code point
+     * @return whether it is one of them
+     */
+    public static boolean isDiamond(int codePoint) {
+        return DIAMONDS.contains(codePoint);
+    }
+
+    /**
+     * Whether a line reads like one of buildhook's notes as a reader marks them though no note begins so, whatever a
+     * record says (tryout41 F1): it begins with a diamond ({@link #isDiamond}), or with {@code [buildhook] } or a
+     * diamond after {@link #blanksBefore blanks or characters shown as nothing or escaped}. A note begins with {@code
+     * [buildhook] } at the line's first byte, so such a line is the command's. The job's page and {@code buildhook
+     * logs} on a terminal mark it {@code (printed by the command)}.
+     *
+     * @param line a line's text from its first character (its first 256 chars are read)
+     * @return whether it is the command's line that looks like a note
+     */
+    public static boolean forged(CharSequence line) {
+        CharSequence start = line.length() > LOOK ? line.subSequence(0, LOOK) : line;
+        int i = blanksBefore(start);
+        if (i > 0 && start.toString().startsWith(CappedLog.NOTE_PREFIX, i)) {
+            return true;
+        }
+        return i < start.length() && isDiamond(Character.codePointAt(start, i));
+    }
+
+    /** How many of a line's first chars {@link #forged} reads: a longer run of blanks begins nothing. */
+    private static final int LOOK = 256;
 
     /**
      * One note: {@code length} bytes from {@code offset} in the log.
