@@ -296,6 +296,8 @@ final class JobLogSender {
         private volatile JobDetail seen;
         /** The followed attempt as the last look saw it when it had ended, else null: for {@link #ending()}. */
         private volatile JobAttempt attemptEnded;
+        /** {@link #stopping()} gave the stop's line: it said how the job stands and to follow again. */
+        private volatile boolean stopSaid;
 
         /**
          * @param from  where to start in the log: 0, or where a follow that ended at its time limit stopped
@@ -346,6 +348,7 @@ final class JobLogSender {
 
         @Override
         public String stopping() {
+            stopSaid = true;
             Job job = seen == null ? null : seen.job();
             String stops = LogFollows.STOPPED + "the server is stopping (graceful stop)";
             if (job == null) {
@@ -376,7 +379,10 @@ final class JobLogSender {
             if (next == null && detail.job().state().isFinal()) {
                 return endLine(jobId, detail) + "\n";
             }
-            if (ended == null) {
+            // After the stop's line, which said the job's state and to follow again once the server runs, the last:
+            // "the log of its next attempt follows" would not be true of this follow (ci48: an attempt cut short by
+            // the stop of a WAR's server ended its follow with both, the stop's line first).
+            if (ended == null || stopSaid) {
                 return null;
             }
             return FollowEndLine.attemptEnded(jobId, ended.attempt(), ended.outcome().name(), ended.message(),
