@@ -10,23 +10,53 @@ import java.util.regex.Pattern;
  * -c CODE}, {@code perl -e CODE} (also in a cluster, {@code -ne}), {@code ruby -e}, {@code node -e}/{@code --eval}/{@code
  * -p}/{@code --print}, {@code php -r}, {@code lua -e}, {@code Rscript -e}, the program of {@code awk} and {@code sed}
  * (their first operand, or {@code -e}/{@code --source}/{@code --expression}; GNU sed's {@code e} command runs a shell),
- * what {@code env -S} splits into a command, and the command {@code watch} and {@code script -c} give to a shell. The
+ * what {@code env -S} splits into a command, and the command {@code watch} (without {@code -x}) and {@code script -c}
+ * give to a shell; each program's options that take a value are skipped by its table ({@link ProgramOptions}). The
  * interpreter is found behind a wrapper ({@code [timeout, 5m, python3, -c, …]}, {@code [env, python3, -c, …]}), as
  * {@link Lookalikes#readings} finds a shell. A payload value in such text would be run as code, as in shell code.
  */
 final class InlineCode {
 
-    /** Interpreters whose option (one of the set) names the code in the next argument (or the rest of its own). */
+    /** node's options that take a value, also written as the next argument ({@code node --help}, node 20). */
+    private static final Set<String> NODE_WITH_VALUE = Set.of("--require", "--import", "--input-type", "--title",
+            "--env-file", "--env-file-if-exists", "--conditions", "--loader", "--experimental-loader",
+            "--experimental-default-type", "--experimental-policy", "--policy-integrity", "--experimental-sea-config",
+            "--allow-fs-read", "--allow-fs-write", "--build-snapshot-config", "--cpu-prof-dir", "--cpu-prof-interval",
+            "--cpu-prof-name", "--diagnostic-dir", "--disable-proto", "--disable-warning", "--dns-result-order",
+            "--heap-prof-dir", "--heap-prof-interval", "--heap-prof-name", "--heapsnapshot-near-heap-limit",
+            "--heapsnapshot-signal", "--icu-data-dir", "--inspect-publish-uid", "--max-http-header-size",
+            "--network-family-autoselection-attempt-timeout", "--openssl-config", "--redirect-warnings",
+            "--report-dir", "--report-directory", "--report-filename", "--report-signal", "--secure-heap",
+            "--secure-heap-min", "--snapshot-blob", "--test-concurrency", "--test-name-pattern", "--test-reporter",
+            "--test-reporter-destination", "--test-shard", "--test-timeout", "--tls-cipher-list", "--tls-keylog",
+            "--trace-event-categories", "--trace-event-file-pattern", "--trace-require-module",
+            "--unhandled-rejections", "--use-largepages", "--v8-pool-size", "--watch-path", "--run",
+            "--localstorage-file", "--experimental-config-file");
+    /** watch's options that take a value ({@code watch(1)}, procps-ng): its {@code -x} runs the command without a shell. */
+    private static final ProgramOptions WATCH = ProgramOptions.of("", Set.of(), "nq", Set.of("--interval",
+            "--equexit"));
+
+    /**
+     * Interpreters whose option names the code in its value, each with the options that take another value (tryout42
+     * F1: {@code python3 -W ignore -c}, {@code node -r MOD -e}, {@code perl -I DIR -e}, {@code env -u NAME -S}).
+     */
     private static final List<Interpreter> BY_OPTION = List.of(
-            new Interpreter(Pattern.compile("python[0-9.]*|pypy[0-9.]*"), Set.of("c"), Set.of()),
-            new Interpreter(Pattern.compile("perl[0-9.]*"), Set.of("e", "E"), Set.of()),
-            new Interpreter(Pattern.compile("ruby[0-9.]*"), Set.of("e"), Set.of()),
-            new Interpreter(Pattern.compile("node|nodejs|bun|deno"), Set.of("e", "p"), Set.of("--eval", "--print")),
-            new Interpreter(Pattern.compile("php[0-9.]*"), Set.of("r"), Set.of("--run")),
-            new Interpreter(Pattern.compile("lua[0-9.]*|luajit"), Set.of("e"), Set.of()),
-            new Interpreter(Pattern.compile("Rscript"), Set.of("e"), Set.of()),
-            new Interpreter(Pattern.compile("env"), Set.of("S"), Set.of("--split-string")),
-            new Interpreter(Pattern.compile("script"), Set.of("c"), Set.of("--command")));
+            new Interpreter(Pattern.compile("python[0-9.]*|pypy[0-9.]*"), ProgramOptions.of("c", Set.of(), "WXm",
+                    Set.of("--check-hash-based-pycs")).endingAfter("m")),
+            new Interpreter(Pattern.compile("perl[0-9.]*"), ProgramOptions.of("eE", Set.of(), "IMm", Set.of())),
+            new Interpreter(Pattern.compile("ruby[0-9.]*"), ProgramOptions.of("e", Set.of(), "ICEr", Set.of())),
+            new Interpreter(Pattern.compile("node|nodejs|bun|deno"), ProgramOptions.of("ep", Set.of("--eval",
+                    "--print"), "rC", NODE_WITH_VALUE)),
+            new Interpreter(Pattern.compile("php[0-9.]*"), ProgramOptions.of("rRBE", Set.of("--run", "--process-code",
+                    "--process-begin", "--process-end"), "cdfzSt", Set.of("--php-ini", "--define", "--file",
+                    "--zend-extension"))),
+            new Interpreter(Pattern.compile("lua[0-9.]*|luajit"), ProgramOptions.of("e", Set.of(), "l", Set.of())),
+            new Interpreter(Pattern.compile("Rscript"), ProgramOptions.of("e", Set.of(), "", Set.of())),
+            new Interpreter(Pattern.compile("env"), ProgramOptions.of("S", Set.of("--split-string"), "uC",
+                    Set.of("--unset", "--chdir"))),
+            new Interpreter(Pattern.compile("script"), ProgramOptions.of("c", Set.of("--command"), "EIOBTmo",
+                    Set.of("--echo", "--log-in", "--log-out", "--log-io", "--log-timing", "--logging-format",
+                            "--output-limit")).permuted()));
     /** Programs whose program text is their first operand unless an option gives it ({@code -f FILE} a file). */
     private static final Pattern FIRST_OPERAND = Pattern.compile("g?awk|mawk|nawk|busybox-awk|sed|gsed");
     /** awk's options that take the next argument. */
@@ -53,9 +83,15 @@ final class InlineCode {
                 continue; // a wrapper's option, not a program
             }
             if (name.equals("watch")) {
+                int command = WATCH.read(argv, at).operand();
+                if (execs(argv, at, command)) {
+                    // watch -x runs its command without a shell (tryout42 F14): a program and its arguments, read
+                    // as any wrapper's.
+                    at = command - 1;
+                    continue;
+                }
                 // watch runs its command through sh -c: the command's words, joined, are shell code.
-                for (int i = operand(argv, at + 1, Set.of("-n", "--interval", "-d", "-g", "-q", "-c")); i < argv.size();
-                        i++) {
+                for (int i = command; i < argv.size(); i++) {
                     code[i] = Optional.of("the code watch gives to sh -c");
                 }
                 break;
@@ -79,33 +115,33 @@ final class InlineCode {
 
     private static boolean markByOption(List<String> argv, int at, String name, Interpreter interpreter,
             Optional<String>[] code) {
-        for (int i = at + 1; i < argv.size(); i++) {
+        ProgramOptions.Found found = interpreter.options.read(argv, at);
+        if (found.code() < 0) {
+            return false; // a script file, or the wrapped program's own operand
+        }
+        code[found.code()] = Optional.of(name + "'s " + found.option() + " code");
+        return true;
+    }
+
+    /** Whether watch's options before {@code command} hold {@code -x} / {@code --exec} (also in a cluster, -tx). */
+    private static boolean execs(List<String> argv, int at, int command) {
+        for (int i = at + 1; i < command && i < argv.size(); i++) {
             String arg = argv.get(i);
-            if (arg.equals("--") || !arg.startsWith("-")) {
-                return false; // a script file, or the wrapped program's own operand
+            if (arg.equals("--exec") || arg.startsWith("-") && !arg.startsWith("--") && exec(arg)) {
+                return true;
             }
-            for (String option : interpreter.longOptions) {
-                if (arg.equals(option) && i + 1 < argv.size()) {
-                    code[i + 1] = Optional.of(name + "'s " + option + " code");
-                    return true;
-                } else if (arg.startsWith(option + "=")) {
-                    code[i] = Optional.of(name + "'s " + option + " code");
-                    return true;
-                }
+        }
+        return false;
+    }
+
+    /** Whether a cluster of watch's one-letter options holds x before a letter that takes the rest as its value. */
+    private static boolean exec(String cluster) {
+        for (int c = 1; c < cluster.length(); c++) {
+            if (cluster.charAt(c) == 'x') {
+                return true;
             }
-            if (!arg.startsWith("--")) {
-                // A cluster of one-letter options: the first letter that names the code takes the rest, or the next.
-                for (int c = 1; c < arg.length(); c++) {
-                    String letter = arg.substring(c, c + 1);
-                    if (interpreter.letters.contains(letter)) {
-                        if (c + 1 < arg.length()) {
-                            code[i] = Optional.of(name + "'s -" + letter + " code");
-                        } else if (i + 1 < argv.size()) {
-                            code[i + 1] = Optional.of(name + "'s -" + letter + " code");
-                        }
-                        return true;
-                    }
-                }
+            if (WATCH.value().contains(cluster.charAt(c))) {
+                return false;
             }
         }
         return false;
@@ -142,18 +178,6 @@ final class InlineCode {
         }
     }
 
-    /** The index of the first operand after the options from {@code from} on; {@code withValue} take the next. */
-    private static int operand(List<String> argv, int from, Set<String> withValue) {
-        int i = from;
-        while (i < argv.size() && argv.get(i).startsWith("-")) {
-            if (argv.get(i).equals("--")) {
-                return i + 1;
-            }
-            i += withValue.contains(argv.get(i)) ? 2 : 1;
-        }
-        return i;
-    }
-
-    private record Interpreter(Pattern name, Set<String> letters, Set<String> longOptions) {
+    private record Interpreter(Pattern name, ProgramOptions options) {
     }
 }

@@ -22,13 +22,32 @@ final class Lookalikes {
             + "|\\$(BUILDHOOK_[A-Za-z0-9_]*)"
             + "|\\$([A-Za-z][A-Za-z0-9_]*(?:\\.[A-Za-z][A-Za-z0-9_-]*)+)"
             + "|\\{\\s*([A-Za-z][A-Za-z0-9_]*(?:\\.[A-Za-z][A-Za-z0-9_-]*)+)\\s*}");
-    /** Programs that read an argument as shell code (after {@code -c}), where $VAR and $(…) are meant. */
-    private static final Set<String> SHELLS = Set.of("sh", "bash", "dash", "zsh", "ksh", "mksh", "ash", "yash");
+    /**
+     * Programs that read an argument as shell code (after {@code -c}), where $VAR and $(…) are meant: the shells, listed
+     * once (tryout42 F1: rbash, csh, tcsh, fish, ksh93 were missing).
+     */
+    private static final Set<String> SHELLS = Set.of("sh", "bash", "rbash", "dash", "zsh", "ksh", "ksh93", "mksh",
+            "pdksh", "oksh", "loksh", "ash", "yash", "posh", "csh", "tcsh", "fish");
 
     /** Programs that give their arguments to a shell (ssh's remote command): their $VAR and $(…) may be meant. */
     private static final Set<String> REMOTE_SHELLS = Set.of("ssh");
-    /** Programs whose {@code -c CMD} / {@code --command CMD} gives CMD to a shell. */
-    private static final Set<String> COMMAND_TO_A_SHELL = Set.of("su", "runuser", "flock");
+    /**
+     * Programs whose every argument may become shell code: tmux reads its arguments as its own commands, whose
+     * shell-command (new-session, new-window, split-window, respawn-*, run-shell, if-shell, pipe-pane, display-popup)
+     * it gives to {@code sh -c}, whose keys (send-keys) a pane's shell reads, and whose formats run {@code #(…)}
+     * through a shell ({@code man tmux}).
+     */
+    private static final Set<String> SHELL_RUNNERS = Set.of("tmux");
+    /**
+     * Programs whose {@code -c CMD} (also in a cluster, {@code -lc}) / {@code --command CMD} / {@code
+     * --session-command CMD} gives CMD to a shell, with their options that take a value ({@code su(1)},
+     * {@code runuser(1)}; options may follow the user's name).
+     */
+    private static final ProgramOptions SU = ProgramOptions.of("c", Set.of("--command", "--session-command"),
+            "sgGwu", Set.of("--shell", "--group", "--supp-group", "--whitelist-environment", "--user")).permuted();
+    /** flock's options before its file, then its {@code -c CMD} ({@code flock(1)}). */
+    private static final ProgramOptions FLOCK = ProgramOptions.of("c", Set.of("--command"), "wE",
+            Set.of("--timeout", "--conflict-exit-code"));
 
     private Lookalikes() {
     }
@@ -48,7 +67,8 @@ final class Lookalikes {
      * {@code -c} names as code, so only there its own $VAR and $(…) are meant. The shell may come after a
      * wrapper ({@code env VAR=… bash -c …}, {@code timeout 5m sh -c …}, {@code flock /run/x.lock sh -c …}) and
      * take options before its {@code -c} ({@code bash -lc}, {@code bash -euo pipefail -c}); {@code su},
-     * {@code runuser} and {@code flock} with {@code -c CMD} give CMD to a shell too. The wrapper's own arguments
+     * {@code runuser} and {@code flock} with {@code -c CMD} ({@code su -lc CMD}, {@code su --session-command CMD})
+     * and {@code sg GROUP [-c] CMD} give CMD to a shell too, and tmux its arguments (tryout42 F1). The wrapper's own arguments
      * ({@code VAR=$build.id}) are {@link Reading#LITERAL}; the arguments after the code ({@code $0}, {@code $1} …)
      * and those of a script a shell runs ({@code bash deploy.sh '$(x)'}) are {@link Reading#SHELL_ARGUMENT}. A program that gives its arguments to a
      * remote shell (ssh) has every argument taken as code: fewer warnings rather than false ones.
@@ -64,21 +84,27 @@ final class Lookalikes {
             java.util.Arrays.fill(read, 1, read.length, Reading.SHELL_CODE);
             return List.of(read);
         }
-        if (COMMAND_TO_A_SHELL.contains(program)) {
-            for (int i = 1; i < argv.size(); i++) {
-                String arg = argv.get(i);
-                if ((arg.equals("-c") || arg.equals("--command")) && i + 1 < argv.size()) {
-                    read[i + 1] = Reading.SHELL_CODE;
-                    return List.of(read);
-                } else if (arg.startsWith("--command=")) {
-                    read[i] = Reading.SHELL_CODE;
-                    return List.of(read);
-                }
+        for (int at = 0; at < argv.size(); at++) {
+            String name = name(argv.get(at));
+            if (at > 0 && argv.get(at).startsWith("-")) {
+                continue; // a wrapper's option, not a program
             }
-        }
-        for (int shell = 0; shell < argv.size(); shell++) {
-            if (isShell(argv.get(shell))) {
-                int operands = operands(argv, shell + 1);
+            int code = switch (name) {
+                case "su", "runuser" -> SU.read(argv, at).code();
+                case "flock" -> FLOCK.read(argv, FLOCK.read(argv, at).operand()).code();
+                case "sg" -> sgCommand(argv, at);
+                default -> -1;
+            };
+            if (code > 0) {
+                read[code] = Reading.SHELL_CODE;
+                return List.of(read);
+            }
+            if (SHELL_RUNNERS.contains(name)) {
+                java.util.Arrays.fill(read, at + 1, read.length, Reading.SHELL_CODE);
+                return List.of(read);
+            }
+            if (isShell(argv.get(at))) {
+                int operands = operands(argv, at + 1, name.equals("fish"));
                 boolean dashC = operands < 0;
                 int first = dashC ? -operands - 1 : operands;
                 for (int i = first; i < argv.size(); i++) {
@@ -92,10 +118,25 @@ final class Lookalikes {
     }
 
     /**
+     * The command {@code sg [-] GROUP [-c] COMMAND} gives to {@code /bin/sh -c} ({@code sg(1)}), or -1.
+     */
+    private static int sgCommand(List<String> argv, int at) {
+        int i = at + 1;
+        if (i < argv.size() && argv.get(i).equals("-")) {
+            i++;
+        }
+        i++; // the group
+        if (i < argv.size() && argv.get(i).equals("-c")) {
+            i++;
+        }
+        return i < argv.size() ? i : -1;
+    }
+
+    /**
      * The index of the shell's first operand after its options from {@code from} on; encoded as
      * {@code -index - 1} when the options hold {@code -c} (that operand is then the code, else a script file).
      */
-    private static int operands(List<String> argv, int from) {
+    private static int operands(List<String> argv, int from, boolean fish) {
         boolean dashC = false;
         int i = from;
         while (i < argv.size()) {
@@ -116,7 +157,7 @@ final class Lookalikes {
                 break;
             }
             // A cluster of one-letter options (-lc, -euo pipefail): o and O take the next argument.
-            dashC |= arg.charAt(0) == '-' && arg.indexOf('c') > 0;
+            dashC |= arg.charAt(0) == '-' && (arg.indexOf('c') > 0 || fish && arg.indexOf('C') > 0);
             i += arg.indexOf('o') > 0 || arg.indexOf('O') > 0 ? 2 : 1;
         }
         return dashC ? -Math.min(i, argv.size()) - 1 : Math.min(i, argv.size());

@@ -4,7 +4,8 @@ import java.util.List;
 
 /**
  * Which elements of a command a shell reads as code: the argument of a shell's {@code -c} (behind a wrapper and
- * after the shell's options), what {@code su -c} or {@code flock -c} gives a shell, every argument of {@code ssh}.
+ * after the shell's options), what {@code su -c} ({@code -lc}), {@code sg GROUP -c} or {@code flock -c} gives a shell,
+ * every argument of {@code ssh} and {@code tmux}.
  * The same reading as the look-alike warnings ({@link Lookalikes#readings}), for what is shown of a command
  * ({@code org.buildhook.runner.store.Redaction}: a header's value in shell code ends where its command does).
  */

@@ -70,10 +70,91 @@ class PayloadTextInShellCodeTest {
         "[script, -qec, 'deploy ${build.trigger}', /dev/null] | script's -c code",
     })
     void payloadTextInAnotherInterpretersCodeIsRefused(String both) {
+        assertRefused(both);
+    }
+
+    /** {@code both}: the command, " | ", and where the error says the placeholder is ("python3's -c code"). */
+    private static void assertRefused(String both) {
         String command = both.substring(0, both.indexOf(" | "));
         String where = both.substring(both.indexOf(" | ") + 3);
         assertThatThrownBy(() -> TestRules.parse(rule(command))).hasMessageContaining("placeholder '${build.trigger}'"
                 + " in " + where + ": its value is the build's own text").hasMessageContaining("BUILDHOOK_TRIGGER");
+    }
+
+    /**
+     * tryout42 F1: shapes that loaded silently on 49ecade2 and ran a signed delivery's trigger as code. An option that
+     * takes a value hid the code option after it ({@code -W ignore}, {@code -r MOD}, {@code -I DIR}, {@code -u NAME}),
+     * su's {@code -c} in a cluster was not read, and sg, tmux and several shells were not known.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {
+        // the shapes run through real deliveries
+        "[/usr/bin/python3, -W, ignore, -c, 'print(\"deploying ${build.trigger}\")'] | python3's -c code",
+        "[/bin/su, -lc, 'echo deploying \"${build.trigger}\"', root] | shell code",
+        "[/usr/bin/sg, root, -c, 'echo deploying \"${build.trigger}\"'] | shell code",
+        "[/usr/bin/node, -r, /tmp/empty.js, -e, 'console.log(\"${build.trigger}\")'] | node's -e code",
+        "[/usr/bin/perl, -I, /tmp, -e, 'print \"${build.trigger}\"'] | perl's -e code",
+        "[/usr/bin/tmux, new-session, -d, 'echo deploying \"${build.trigger}\" > /tmp/tmux.txt'] | shell code",
+        "[/usr/bin/env, -u, HOME, -S, \"sh -c 'echo deploying ${build.trigger}'\"] | env's -S code",
+        "[/usr/bin/env, -C, /tmp, -S, \"sh -c 'echo deploying ${build.trigger}'\"] | env's -S code",
+        // the survey's other shapes of the same kinds
+        "[python3, -X, dev, -c, 'x = \"${build.trigger}\"'] | python3's -c code",
+        "[python3, --check-hash-based-pycs, never, -c, 'x = \"${build.trigger}\"'] | python3's -c code",
+        "[python3, -Wdefault::DeprecationWarning, -c, 'x = \"${build.trigger}\"'] | python3's -c code",
+        "[node, --input-type, module, -e, 'console.log(\"${build.trigger}\")'] | node's -e code",
+        "[node, --title, x, -p, '\"${build.trigger}\"'] | node's -p code",
+        "[node, --import, tsx, -e, 'console.log(\"${build.trigger}\")'] | node's -e code",
+        "[node, --env-file, .env, -e, 'console.log(\"${build.trigger}\")'] | node's -e code",
+        "[perl, -M, strict, -e, 'print \"${build.trigger}\"'] | perl's -e code",
+        "[su, -pc, 'echo ${build.trigger}'] | shell code",
+        "[su, --session-command, 'echo ${build.trigger}', deploy] | shell code",
+        "[su, -s, /bin/bash, deploy, -c, 'echo ${build.trigger}'] | shell code",
+        "[sudo, su, -lc, 'echo ${build.trigger}'] | shell code",
+        "[runuser, -u, deploy, -lc, 'echo ${build.trigger}'] | shell code",
+        "[sg, docker, 'docker compose up ${build.trigger}'] | shell code",
+        "[tmux, new-window, 'deploy ${build.trigger}'] | shell code",
+        "[tmux, send-keys, -t, deploy, 'deploy ${build.trigger}', Enter] | shell code",
+        "[/bin/rbash, -c, 'echo ${build.trigger}'] | shell code",
+        "[csh, -c, 'echo ${build.trigger}'] | shell code",
+        "[tcsh, -fc, 'echo ${build.trigger}'] | shell code",
+        "[fish, -c, 'echo ${build.trigger}'] | shell code",
+        "[fish, -C, 'echo ${build.trigger}'] | shell code",
+        "[ksh93, -c, 'echo ${build.trigger}'] | shell code",
+        "[flock, -w, '10', /run/lock/x, -c, 'echo ${build.trigger}'] | shell code",
+        "[watch, -n, '5', -t, 'deploy ${build.trigger}'] | the code watch gives to sh -c",
+        "[watch, -x, python3, -W, ignore, -c, 'x = \"${build.trigger}\"'] | python3's -c code",
+        "[script, -q, -E, never, -c, 'deploy ${build.trigger}', /dev/null] | script's -c code",
+    })
+    void tryout42sShapesAreRefused(String both) {
+        assertRefused(both);
+    }
+
+    /**
+     * tryout42 F14: {@code watch -x} ({@code --exec}, also in a cluster, {@code -tx}) runs its command without a
+     * shell, so its words are a program and its arguments, each one argument; a shell it runs is read as any wrapper's.
+     */
+    @Test
+    void watchExecRunsAProgramNotShellCode() {
+        assertThat(TestRules.parse(rule("[watch, -x, /opt/deploy.sh, '${build.trigger}']"))).isNotNull();
+        assertThat(TestRules.parse(rule("[watch, --exec, /opt/deploy.sh, '${build.trigger}']"))).isNotNull();
+        assertThat(TestRules.parse(rule("[watch, -tx, -n, '5', /opt/deploy.sh, '${build.trigger}']"))).isNotNull();
+        assertThat(TestRules.parse(rule("[watch, -n5, -x, /bin/sh, -c, 'deploy \"$1\"', sh, '${build.trigger}']")))
+                .isNotNull();
+        assertThatThrownBy(() -> TestRules.parse(rule("[watch, -tx, /bin/sh, -c, 'deploy ${build.trigger}']")))
+                .hasMessageContaining("placeholder '${build.trigger}' in shell code");
+    }
+
+    /** The option tables skip values, and stop where the program's own options end: its script's stay data. */
+    @Test
+    void anOptionsValueAndAScriptsOwnOptionsStayAllowed() {
+        assertThat(TestRules.parse(rule("[python3, -W, ignore, /opt/deploy.py, -c, '${build.trigger}']"))).isNotNull();
+        assertThat(TestRules.parse(rule("[python3, -m, deploy, -c, '${build.trigger}']"))).isNotNull();
+        assertThat(TestRules.parse(rule("[node, -r, /opt/x.js, /opt/deploy.js, -e, '${build.trigger}']")))
+                .isNotNull();
+        assertThat(TestRules.parse(rule("[perl, -I, /opt/lib, /opt/deploy.pl, -e, '${build.trigger}']"))).isNotNull();
+        assertThat(TestRules.parse(rule("[env, -u, HOME, /opt/deploy.sh, -S, '${build.trigger}']"))).isNotNull();
+        assertThat(TestRules.parse(rule("[flock, /run/lock/x, /opt/deploy.sh, -c, '${build.trigger}']"))).isNotNull();
+        assertThat(TestRules.parse(rule("[sg, docker, -c, 'deploy \"$BUILDHOOK_TRIGGER\"']"))).isNotNull();
     }
 
     @Test

@@ -1,0 +1,104 @@
+package org.buildhook.runner.rules;
+
+import java.util.List;
+import java.util.Set;
+
+/**
+ * How one program reads its options, as getopt does (tryout42 F1): which option names the code it runs, which take a
+ * value (the rest of their cluster, {@code -Wignore}, or else the next argument, {@code -W ignore}), and that one-letter
+ * options cluster ({@code -lc}, {@code -uc}). Reading the options by this table finds the code behind an option's value
+ * ({@code python3 -W ignore -c …}) and keeps a value from being taken for the program's script or operand. The tables
+ * come from each program's manual ({@code python3 -h}, {@code node --help}, {@code perlrun}, {@code su(1)},
+ * {@code env(1)}, {@code watch(1)}, {@code script(1)}).
+ *
+ * @param code        the one-letter options whose value is the code
+ * @param longCode    the long options ({@code --eval}) whose value is the code
+ * @param value       the one-letter options that take a value that is not code
+ * @param longValue   the long options that take a value that is not code ({@code --require})
+ * @param last        the one-letter options after whose value the program reads no more options ({@code python3 -m})
+ * @param interleaved whether options may follow operands ({@code su root -c …}), as GNU getopt permutes them
+ */
+record ProgramOptions(Set<Character> code, Set<String> longCode, Set<Character> value, Set<String> longValue,
+        Set<Character> last, boolean interleaved) {
+
+    /** A table of options that stop at the first operand. */
+    static ProgramOptions of(String code, Set<String> longCode, String value, Set<String> longValue) {
+        return new ProgramOptions(letters(code), longCode, letters(value), longValue, Set.of(), false);
+    }
+
+    /** This table, with {@code last} options that end the options after their value. */
+    ProgramOptions endingAfter(String letters) {
+        return new ProgramOptions(code, longCode, value, longValue, letters(letters), interleaved);
+    }
+
+    /** This table, with options read past operands too. */
+    ProgramOptions permuted() {
+        return new ProgramOptions(code, longCode, value, longValue, last, true);
+    }
+
+    private static Set<Character> letters(String letters) {
+        return letters.chars().mapToObj(c -> (char) c).collect(java.util.stream.Collectors.toUnmodifiableSet());
+    }
+
+    /**
+     * Reads the options of the program at {@code at}.
+     *
+     * @return the code found (its element, and the option as written, {@code -c} or {@code --eval}), or where the
+     *         options end
+     */
+    Found read(List<String> argv, int at) {
+        int i = at + 1;
+        while (i < argv.size()) {
+            String arg = argv.get(i);
+            if (arg.equals("--")) {
+                return new Found(-1, null, i + 1);
+            }
+            if (arg.length() < 2 || arg.charAt(0) != '-') {
+                if (!interleaved) {
+                    return new Found(-1, null, i);
+                }
+                i++;
+                continue;
+            }
+            if (arg.startsWith("--")) {
+                int eq = arg.indexOf('=');
+                String option = eq < 0 ? arg : arg.substring(0, eq);
+                if (longCode.contains(option)) {
+                    return eq < 0 ? new Found(i + 1 < argv.size() ? i + 1 : -1, option, i + 2)
+                            : new Found(i, option, i + 1);
+                }
+                i += eq < 0 && longValue.contains(option) ? 2 : 1;
+                continue;
+            }
+            int next = i + 1;
+            for (int c = 1; c < arg.length(); c++) {
+                char letter = arg.charAt(c);
+                boolean glued = c + 1 < arg.length();
+                if (code.contains(letter)) {
+                    String option = "-" + letter;
+                    return glued ? new Found(i, option, i + 1) : new Found(next < argv.size() ? next : -1, option,
+                            next + 1);
+                }
+                if (value.contains(letter)) {
+                    next = glued ? i + 1 : i + 2;
+                    if (last.contains(letter)) {
+                        return new Found(-1, null, next);
+                    }
+                    break;
+                }
+            }
+            i = next;
+        }
+        return new Found(-1, null, argv.size());
+    }
+
+    /**
+     * What {@link #read} found.
+     *
+     * @param code    the element that holds the code (the option's own, when glued to it), or -1
+     * @param option  the option that names it, as written ({@code -c}, {@code --eval}), or null
+     * @param operand the index of the first element after the options (or after the code), at most past the end
+     */
+    record Found(int code, String option, int operand) {
+    }
+}
