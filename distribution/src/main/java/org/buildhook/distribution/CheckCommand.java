@@ -15,6 +15,7 @@ import org.buildhook.runner.rules.UnreadableRulesException;
 import org.buildhook.runner.rules.RulesFingerprint;
 import org.buildhook.runner.store.LeftBehindJobs;
 import org.buildhook.runner.store.NodeLeases;
+import org.buildhook.runner.store.OtherStoreJobs;
 import org.buildhook.runner.store.RulesDisagreement;
 import org.buildhook.runner.store.SchemaOutlook;
 import org.buildhook.runner.store.StoreReachability;
@@ -131,6 +132,9 @@ final class CheckCommand implements Callable<Integer> {
                 // The data folder's own SQLite store, left with jobs to run by a switch of store.url (tryout41 F11).
                 LeftBehindJobs.of(loaded.store())
                         .ifPresent(left -> out.println(name + ": warning: " + left.describe(loaded.store().describe())));
+                // And the other way round: a store used before on this data folder, as its mark records it (switch41 F2).
+                OtherStoreJobs.of(loaded.store(), () -> OtherStoreJobs.installationOf(loaded.store())).forEach(
+                        other -> out.println(name + ": warning: " + other.describe(loaded.store().describe())));
                 rulesFile = rules != null ? rules : loaded.rulesFile();
                 defaultWorkdir = loaded.launcher().defaultWorkdir();
                 // A store that cannot be reached is said above; asking it for its nodes would wait for it again.

@@ -133,6 +133,11 @@ final class AdminServer implements AutoCloseable {
         return new AdminServer(dir, true, "", rules);
     }
 
+    /** With the rules file {@code rules}, on the store at {@code storeUrl} (its data folder {@code dir/data}). */
+    static AdminServer withRulesOn(Path dir, String rules, String storeUrl) throws Exception {
+        return new AdminServer(dir, true, "store:\n  url: '" + storeUrl + "'", rules);
+    }
+
     static AdminServer withoutAdminToken(Path dir) throws Exception {
         return new AdminServer(dir, false);
     }

@@ -111,6 +111,108 @@ class StoreSwitchLeftJobsTest {
                 + " (at schema version 99, a buildhook newer than this one's ").contains("holds 2 job(s) not ended");
     }
 
+    /**
+     * switch41 F2, the other way round: a server on PostgreSQL stopped with jobs awaiting an approval; its
+     * configuration switched back to the data folder's SQLite store (or to another PostgreSQL database). The store's
+     * mark in the data folder records it, without its password; {@code check} and {@code serve} name it and count its
+     * jobs not ended when its password is in a {@code .pgpass} file, or say it was not reached; a mark an older build
+     * left empty is said as another installation's, and filled in when its store opens again.
+     */
+    @Test
+    void jobsAwaitingAnApprovalInTheOldPostgresqlStoreAreSaidByCheckAndServeOnTheDataFoldersSqliteStore()
+            throws Exception {
+        pg = TestSchema.create("backjobs_");
+        String rules = "rules:\n"
+                + "  - name: deploy\n    when: {status: PASSED}\n    approval: {}\n    run: {command: [/bin/true]}\n"
+                + "  - name: release\n    when: {status: PASSED}\n    approval: {}\n    run: {command: [/bin/true]}\n"
+                + "  - name: echo\n    when: {status: PASSED}\n    run: {command: [/bin/true]}\n";
+        try (AdminServer old = AdminServer.withRulesOn(dir, rules, pg.storeUrl)) {
+            String delivery = old.deliver("build-67-passed.json");
+            await().atMost(Duration.ofMinutes(2)).until(() -> {
+                String jobs = old.getJson("jobs?delivery=" + delivery).toString();
+                return jobs.split("AWAITING_APPROVAL", -1).length == 3 && jobs.contains("SUCCEEDED");
+            });
+        }
+        Path data = dir.resolve("data");
+        List<String> marks = listing(data.resolve("payloads")).stream().filter(n -> n.startsWith(".buildhook-store-"))
+                .toList();
+        assertThat(marks).hasSize(1);
+        Path mark = data.resolve("payloads").resolve(marks.get(0));
+        String installation = marks.get(0).substring(".buildhook-store-".length());
+        // The store's URL, its schema and user, never its password.
+        assertThat(Files.readString(mark)).contains("store=" + pg.url.substring(0, pg.url.indexOf('?')))
+                .contains("currentSchema=" + pg.schema).doesNotContain("password=");
+        String named = "the store " + StoreConfig.of(pg.storeUrl, data).describe() + " (installation " + installation
+                + "), which used this data folder before (its mark " + mark + "), is not the configured store (";
+        Path sqliteConfig = config("buildhook-sqlite.yaml", null);
+        String onSqlite = named + StoreConfig.sqlite(data).describe() + ") and ";
+        Path pgpass = dir.resolve("pgpass");
+        java.net.URI u = java.net.URI.create(pg.url.substring("jdbc:".length()));
+        java.util.Map<String, String> query = new java.util.HashMap<>();
+        for (String p : u.getRawQuery().split("&")) {
+            query.put(p.substring(0, p.indexOf('=')), p.substring(p.indexOf('=') + 1));
+        }
+        Files.writeString(pgpass, u.getHost() + ":" + u.getPort() + ":" + u.getPath().substring(1) + ":"
+                + query.get("user") + ":" + query.get("password") + "\n");
+        Files.setPosixFilePermissions(pgpass, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+        CheckRun run = new CheckRun();
+        String before = System.getProperty("org.postgresql.pgpassfile");
+        try {
+            // Without its password: named, and said not reached.
+            System.setProperty("org.postgresql.pgpassfile", dir.resolve("no-pgpass").toString());
+            assertThat(run.check(sqliteConfig)).as(run.err.toString()).isEqualTo(ExitCodes.OK);
+            assertThat(run.out.toString()).contains(sqliteConfig + ": warning: " + onSqlite
+                    + "could not be reached to count its jobs not ended (").contains("docs/storage.md#back-from-postgresql")
+                    .doesNotContain("password=");
+
+            System.setProperty("org.postgresql.pgpassfile", pgpass.toString());
+            String counted = "holds 2 job(s) not ended (2 AWAITING_APPROVAL): they do not move to the configured"
+                    + " store, which neither runs nor shows them. To let them end, start the previous configuration"
+                    + " (store.url " + StoreConfig.of(pg.storeUrl, data).describe() + ", with its password) again on"
+                    + " this data folder";
+            assertThat(run.check(sqliteConfig)).as(run.err.toString()).isEqualTo(ExitCodes.OK);
+            assertThat(run.out.toString()).contains(sqliteConfig + ": warning: " + onSqlite + counted)
+                    .contains("delete " + mark);
+
+            // To another PostgreSQL database (here: schema) on the same data folder, the same.
+            try (TestSchema other = TestSchema.create("backjobs2_")) {
+                Path otherConfig = config("buildhook-pg2.yaml", other.storeUrl);
+                assertThat(run.check(otherConfig)).as(run.err.toString()).isEqualTo(ExitCodes.OK);
+                assertThat(run.out.toString()).contains(otherConfig + ": warning: " + named
+                        + StoreConfig.of(other.storeUrl, data).describe() + ") and " + counted)
+                        .doesNotContain("password=");
+            }
+
+            // The start on SQLite says it too (its .pgpass from PGPASSFILE).
+            Path out = dir.resolve("serve.out");
+            try (ServeProcesses servers = new ServeProcesses(dir)) {
+                Process serve = servers.serve(sqliteConfig, out, java.util.Map.of("PGPASSFILE", pgpass.toString()));
+                ServeProcesses.awaitUrl(serve, data);
+                await().atMost(Duration.ofMinutes(2)).until(() -> Files.readAllLines(out, StandardCharsets.UTF_8)
+                        .stream().anyMatch(l -> l.contains(" WARN ") && l.contains(onSqlite + counted)));
+            }
+            assertThat(Files.readString(out)).doesNotContain("password=");
+
+            // A mark an older build made (empty): another installation, not counted.
+            Files.write(mark, new byte[0]);
+            assertThat(run.check(sqliteConfig)).as(run.err.toString()).isEqualTo(ExitCodes.OK);
+            assertThat(run.out.toString()).contains(sqliteConfig + ": warning: another store (installation "
+                    + installation + ") used this data folder before the configured store ("
+                    + StoreConfig.sqlite(data).describe() + "); its mark " + mark + ", made by a buildhook older than"
+                    + " 2026-12-05, does not record which store it was");
+            // Filled in when its store opens again.
+            try (AdminServer again = AdminServer.withRulesOn(dir, rules, pg.storeUrl)) {
+                assertThat(Files.readString(mark)).contains("currentSchema=" + pg.schema).doesNotContain("password=");
+            }
+        } finally {
+            if (before == null) {
+                System.clearProperty("org.postgresql.pgpassfile");
+            } else {
+                System.setProperty("org.postgresql.pgpassfile", before);
+            }
+        }
+    }
+
     @Test
     void anUnreadableFileInTheDataFolderIsSaidNotFailedWhenAnotherSqliteStoreIsConfigured() throws Exception {
         Path data = Files.createDirectories(dir.resolve("data"));

@@ -974,6 +974,15 @@ public final class BuildhookApplication implements AutoCloseable {
         return () -> ruleSet;
     }
 
+    /** The open store's installation id, empty when it cannot be read now. */
+    private java.util.Optional<String> installation() {
+        try {
+            return java.util.Optional.of(store.installation());
+        } catch (RuntimeException e) {
+            return java.util.Optional.empty();
+        }
+    }
+
     /**
      * @param reapsOrphans whether the launcher reaps the orphans handed to this JVM (the child subreaper)
      * @param saidOnce     the names of the warnings said once while this server runs, shared with its reloads
@@ -1001,6 +1010,9 @@ public final class BuildhookApplication implements AutoCloseable {
         // The data folder's own SQLite store, left with jobs to run by a switch of store.url (tryout41 F11).
         org.buildhook.runner.store.LeftBehindJobs.of(config.store())
                 .ifPresent(left -> LOG.warn(left.describe(config.store().describe())));
+        // And the other way round: a store used before on this data folder, as its mark records it (switch41 F2).
+        org.buildhook.runner.store.OtherStoreJobs.of(config.store(), this::installation)
+                .forEach(other -> LOG.warn(other.describe(config.store().describe())));
         ProcessEncoding.current().warning().ifPresent(LOG::warn);
         if (ProcessHandle.current().pid() == 1) {
             LOG.warn(pid1Warning(reapsOrphans));

@@ -23,9 +23,8 @@ import java.util.stream.Collectors;
  *
  * <p>Read as {@link SchemaOutlook} reads a store: read-only (as {@code immutable} when no {@code -wal} file is beside
  * it, so that nothing is created there), without creating, upgrading or locking anything the old server would need.
- * The other way round, a SQLite store configured after a PostgreSQL one on the same data folder, cannot be counted:
- * the only trace the PostgreSQL store leaves there is its retention's mark, {@code .buildhook-store-<installation
- * id>}, an empty file that names neither the engine nor the database.
+ * The other way round, a store configured after a PostgreSQL one (or another SQLite file) on the same data folder,
+ * is said by {@link OtherStoreJobs}, from the store its mark in the data folder records.
  *
  * @param file       the data folder's SQLite file, absolute
  * @param notEnded   its jobs not ended, by state, in the order of {@link JobState} (none is 0)
@@ -61,27 +60,43 @@ public record LeftBehindJobs(Path file, Map<JobState, Integer> notEnded, int ver
         int latest = Migrations.latest(Dialect.SQLITE);
         int version = 0;
         try (Connection c = DriverManager.getConnection(SchemaOutlook.sqliteReadOnlyUrl(file),
-                SchemaOutlook.sqliteProperties(config)); Statement s = c.createStatement()) {
+                SchemaOutlook.sqliteProperties(config))) {
             version = SchemaOutlook.version(c, "SELECT EXISTS (SELECT 1 FROM sqlite_master"
                     + " WHERE type = 'table' AND name = 'schema_version')");
             if (version == 0) {
                 return Optional.empty(); // no buildhook tables: nothing was ever stored there
             }
-            String states = Arrays.stream(JobState.values()).filter(state -> !state.isFinal())
-                    .map(state -> "'" + state.name() + "'").collect(Collectors.joining(", "));
-            Map<JobState, Integer> counts = new EnumMap<>(JobState.class);
-            try (ResultSet r = s.executeQuery("SELECT state, COUNT(*) FROM jobs WHERE state IN (" + states + ")"
-                    + " GROUP BY state")) {
-                while (r.next()) {
-                    counts.put(JobState.valueOf(r.getString(1)), r.getInt(2));
-                }
-            }
+            Map<JobState, Integer> counts = notEnded(c);
             return counts.isEmpty() ? Optional.empty()
                     : Optional.of(new LeftBehindJobs(file, counts, version, latest, null));
         } catch (SQLException | IllegalArgumentException e) { // a state this build does not know: a newer schema's
             String reason = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage().strip();
             return Optional.of(new LeftBehindJobs(file, Map.of(), version, latest, reason));
         }
+    }
+
+    /**
+     * A store's jobs not ended, by state (none is absent).
+     *
+     * @throws IllegalArgumentException for a state this build does not know (a newer schema's)
+     */
+    static Map<JobState, Integer> notEnded(Connection c) throws SQLException {
+        String states = Arrays.stream(JobState.values()).filter(state -> !state.isFinal())
+                .map(state -> "'" + state.name() + "'").collect(Collectors.joining(", "));
+        Map<JobState, Integer> counts = new EnumMap<>(JobState.class);
+        try (Statement s = c.createStatement(); ResultSet r = s.executeQuery("SELECT state, COUNT(*) FROM jobs"
+                + " WHERE state IN (" + states + ") GROUP BY state")) {
+            while (r.next()) {
+                counts.put(JobState.valueOf(r.getString(1)), r.getInt(2));
+            }
+        }
+        return counts;
+    }
+
+    /** The counts as {@code 2 AWAITING_APPROVAL, 1 QUEUED}, in the order of {@link JobState}. */
+    static String counts(Map<JobState, Integer> notEnded) {
+        return notEnded.entrySet().stream().sorted(Map.Entry.comparingByKey())
+                .map(e -> e.getValue() + " " + e.getKey().name()).collect(Collectors.joining(", "));
     }
 
     /** Whether the configured store is surely not {@code file}. */
@@ -125,8 +140,7 @@ public record LeftBehindJobs(Path file, Map<JobState, Integer> notEnded, int ver
                     + " waiting, running or awaiting an approval there do not move to the configured store, which"
                     + " neither runs nor shows them; see " + DOCS;
         }
-        String counts = notEnded.entrySet().stream().sorted(Map.Entry.comparingByKey())
-                .map(e -> e.getValue() + " " + e.getKey().name()).collect(Collectors.joining(", "));
+        String counts = counts(notEnded);
         return what + "holds " + total() + " job(s) not ended (" + counts + "): they do not move to the configured"
                 + " store, which neither runs nor shows them. To let them end, start the previous configuration (without"
                 + " store.url, or with jdbc:sqlite:" + file + ") again on this data folder, approve or reject the jobs awaiting an approval"

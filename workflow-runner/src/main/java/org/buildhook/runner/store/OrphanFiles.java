@@ -54,8 +54,9 @@ import org.slf4j.LoggerFactory;
  * also keeps this sweep away from the files of another installation given the same folder by mistake,
  * unless they are older than the retention.
  * <li>Only in a folder no other store uses: each store has an installation id (made once by its
- * schema, {@code store_installation}), and marks the folders it sweeps with an empty file
- * {@code .buildhook-store-<id>} when it opens (and sets its log folder); a folder that holds another
+ * schema, {@code store_installation}), and marks the folders it sweeps with a file
+ * {@code .buildhook-store-<id>} ({@link StoreMark}: which store it is, without a password; empty when an older
+ * build made it) when it opens (and sets its log folder); a folder that holds another
  * store's mark is not swept (said once), so two installations given one folder by mistake (two WARs
  * in one Tomcat with the same relative {@code data-dir}, one {@code runner.log-dir} for two servers)
  * never remove each other's files, whatever their retention. A folder that has lost this store's mark
@@ -129,7 +130,16 @@ final class OrphanFiles {
     /** Per kind, the last id the previous sweep looked at, or null to start from the oldest. */
     private final String[] after = new String[Kind.values().length];
 
+    /** What this store's marks record ({@link StoreMark#content}): its URL without a password. */
+    private final String markContent;
+
     OrphanFiles(Database db, Clock clock, Duration maxAge, int batch, int limit, Path payloads) {
+        this(db, clock, maxAge, batch, limit, payloads, "");
+    }
+
+    /** @param markContent what a mark this store makes records ({@link StoreMark#content}), or "" for nothing */
+    OrphanFiles(Database db, Clock clock, Duration maxAge, int batch, int limit, Path payloads, String markContent) {
+        this.markContent = markContent;
         this.db = db;
         this.clock = clock;
         this.maxAge = maxAge;
@@ -185,7 +195,10 @@ final class OrphanFiles {
             // As every folder and file buildhook makes in its data folder: 0750 and 0640 whatever the
             // umask (the mark is often the first thing made there, and a folder that exists keeps its mode).
             DataFiles.createDirectories(folder);
-            DataFiles.createIfMissing(folder.resolve(MARK_PREFIX + installation())); // or marked by another node
+            // Records which store it is (switch41 F2), so that check and the start can name it, and count its
+            // jobs not ended, once another store is configured on this folder; a mark an older build left empty
+            // is filled in. Or marked by another node of this store.
+            StoreMark.write(folder.resolve(MARK_PREFIX + installation()), markContent);
         } catch (IOException | RunnerException e) {
             if (saidCannotMark.add(folder)) {
                 // The reason, not the path again (final18 F1: NotDirectoryException's message is the path alone).
@@ -230,7 +243,7 @@ final class OrphanFiles {
     }
 
     /** This store's installation id, read once. */
-    private String installation() {
+    String installation() {
         String id = installation;
         if (id == null) {
             id = db.read("read the store's installation id", c -> {

@@ -92,7 +92,8 @@ public final class Store implements AutoCloseable {
         this.sqliteServer = new SqliteServer(db);
         this.queuePlaces = new QueuePlaces(db);
         OrphanFiles orphanFiles = new OrphanFiles(db, config.clock(), config.retention(), config.retentionBatch(),
-                ORPHAN_BATCHES_PER_SWEEP * config.retentionBatch(), config.dataDir().resolve("payloads"));
+                ORPHAN_BATCHES_PER_SWEEP * config.retentionBatch(), config.dataDir().resolve("payloads"),
+                StoreMark.content(config.url()));
         this.orphans = orphanFiles;
         // The logs it deletes are under the log folder set by sweepJobLogsIn, by their names (tryout26 F3).
         this.retention = new Retention(db, config.clock(), config.retention(), config.retentionBatch(),
@@ -1390,6 +1391,16 @@ public final class Store implements AutoCloseable {
     }
 
     private volatile String identity;
+
+    /**
+     * This store's installation id ({@code store_installation}, made once with the schema), which names its marks
+     * in the folders it sweeps ({@code .buildhook-store-<id>}). Read once.
+     *
+     * @throws StoreUnavailableException when the store cannot be reached
+     */
+    public String installation() {
+        return orphans.installation();
+    }
 
     /**
      * This store's identity among copies of one history, set on every attempt's processes as

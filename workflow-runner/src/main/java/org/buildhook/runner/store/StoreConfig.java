@@ -92,7 +92,7 @@ public record StoreConfig(
      * The last '@' after {@code //} and before the first {@code =} (the first parameter's value,
      * where an '@' is a user name's, as in {@code ?user=admin@server}); -1 without one.
      */
-    private static int atInDatabaseName(String url) {
+    static int atInDatabaseName(String url) {
         int start = url.indexOf("//");
         if (start < 0) {
             return -1;
