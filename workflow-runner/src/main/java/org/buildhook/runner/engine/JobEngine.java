@@ -446,7 +446,7 @@ public final class JobEngine implements AutoCloseable {
         if (handled == 0) {
             return;
         }
-        long commands = running.runningJobIds().stream().filter(id -> running.endedWith(id) == null).count();
+        long commands = running.commandsRunning();
         long recordings = running.awaitingTheirRecord();
         if (commands == 0 && recordings == 0) {
             return; // only jobs not started yet: the stop starts none of them, and they leave at once
@@ -478,7 +478,7 @@ public final class JobEngine implements AutoCloseable {
         }
         // Said by what is awaited: a job whose command has ended waits only for its recording (tryout28 F9: the
         // SIGKILL of a command that had exited 34 s before).
-        long commands = running.runningJobIds().stream().filter(id -> running.endedWith(id) == null).count();
+        long commands = running.commandsRunning();
         String wait = Durations.describe(jobsStopWait);
         if (commands == 0) {
             LOG.info("stopping: waiting up to {} for what became of {} job(s) of node {} to be recorded (their commands"
@@ -1187,9 +1187,12 @@ public final class JobEngine implements AutoCloseable {
         return watchdog;
     }
 
-    /** How many jobs run on this node now: their commands run (not those ended whose end is being recorded). */
+    /**
+     * How many jobs run on this node now: their commands run (not those ended whose end is being recorded, even while
+     * their thread has not seen the end yet: {@link #endsAwaitingRecord()}). 0 or more, at most {@code runner.threads}.
+     */
     public int runningCount() {
-        return running.size();
+        return running.commandsRunning();
     }
 
     /**

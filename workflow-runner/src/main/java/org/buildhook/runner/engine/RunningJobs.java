@@ -401,12 +401,22 @@ final class RunningJobs {
     }
 
     /**
-     * How many of the jobs this node handles have a command that has ended here ({@link #remove}) while their thread
-     * still records what it came to (the store may be away): what a stop's grace period waits for besides the
-     * running commands (tryout29 F5). A job not yet started, or whose command is being created, is not counted.
+     * How many of the jobs this node handles have a command that has ended here while their thread still records what
+     * it came to (the store may be away): what a stop's grace period waits for besides the running commands (tryout29
+     * F5). Ended is its processes gone ({@link RunningJob#outcome} complete), whether or not its thread has seen it yet
+     * ({@link #remove}): a thread whose look at the job's cancel flag waits for a store that does not answer sees the
+     * end only once that look is over (metrics42: up to {@code store.connect-timeout}, or for as long as a hung
+     * PostgreSQL holds the read), and the end is counted meanwhile, not left among the running commands. A job not yet
+     * started, or whose command is being created, is not counted.
      */
     int awaitingTheirRecord() {
-        return (int) commandEnded.stream().filter(executing::contains).count();
+        Set<String> ended = new java.util.HashSet<>(commandEnded);
+        running.forEach((jobId, job) -> {
+            if (job.outcome().isDone()) {
+                ended.add(jobId);
+            }
+        });
+        return (int) ended.stream().filter(executing::contains).count();
     }
 
     /**
@@ -434,6 +444,15 @@ final class RunningJobs {
 
     int size() {
         return running.size();
+    }
+
+    /**
+     * How many commands run on this node now: of those {@link #add added}, the ones whose processes are not all gone
+     * yet; one that has ended is counted by {@link #awaitingTheirRecord} until its thread leaves, also before that
+     * thread has seen the end.
+     */
+    int commandsRunning() {
+        return (int) running.values().stream().filter(job -> !job.outcome().isDone()).count();
     }
 
     /** Ends the wait of {@link #stop} now, or makes the next stop wait for nothing. */

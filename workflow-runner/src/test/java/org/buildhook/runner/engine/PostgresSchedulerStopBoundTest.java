@@ -90,14 +90,8 @@ class PostgresSchedulerStopBoundTest {
         try (log; Store store = Store.open(config);
              CommonsExecLauncher launcher = CommonsExecLauncher.create(LauncherConfig.defaults(dir.resolve("logs")))) {
             JobEngine engine = started(store, launcher, "ended-node");
-            Path started = dir.resolve("started");
             Path go = dir.resolve("go");
-            PlannedJob job = new PlannedJob("ends", "name: ends", List.of("/bin/sh", "-c", "echo $$ > " + started
-                    + "; while [ ! -e " + go + " ]; do sleep 0.1; done"), Map.of(), null, false, Duration.ofMinutes(30),
-                    0, Duration.ofMillis(100), 0, null);
-            String jobId = store.accept(Plans.delivery(Plans.fixture()), List.of(job)).jobIds().get(0);
-            await().atMost(Duration.ofMinutes(2)).until(() -> Files.exists(started) && engine.runningCount() == 1
-                    && processRecorded(store, jobId));
+            String jobId = runningUntil(go, store, engine);
 
             // Another session holds the job's rows: recording the command's exit waits for them.
             try (Connection other = holdingTheRowsOf(config, jobId)) {
@@ -178,14 +172,8 @@ class PostgresSchedulerStopBoundTest {
         try (log; Store store = Store.open(config);
              CommonsExecLauncher launcher = CommonsExecLauncher.create(LauncherConfig.defaults(dir.resolve("logs")))) {
             JobEngine engine = started(store, launcher, "grace-node", Duration.ofMinutes(10));
-            Path started = dir.resolve("started");
             Path go = dir.resolve("go");
-            PlannedJob job = new PlannedJob("ends", "name: ends", List.of("/bin/sh", "-c", "echo $$ > " + started
-                    + "; while [ ! -e " + go + " ]; do sleep 0.1; done"), Map.of(), null, false, Duration.ofMinutes(30),
-                    0, Duration.ofMillis(100), 0, null);
-            String jobId = store.accept(Plans.delivery(Plans.fixture()), List.of(job)).jobIds().get(0);
-            await().atMost(Duration.ofMinutes(2)).until(() -> Files.exists(started) && engine.runningCount() == 1
-                    && processRecorded(store, jobId));
+            String jobId = runningUntil(go, store, engine);
 
             try (Connection other = holdingTheRowsOf(config, jobId)) {
                 Files.createFile(go);
@@ -209,12 +197,17 @@ class PostgresSchedulerStopBoundTest {
      * here), which would end a lock's wait as a lock (PostgresLockTimeoutTest).
      */
     private StoreConfig rowsHeldForEver() {
+        return rowsHeldForEver(dir);
+    }
+
+    /** As {@link #rowsHeldForEver()}, its data folder {@code dir/data}. */
+    static StoreConfig rowsHeldForEver(Path dir) {
         return StoreConfig.of(TestStores.postgres(dir.resolve("data")).url() + "&options=-c%20lock_timeout%3D0",
                 dir.resolve("data")).withConnectTimeout(Duration.ofSeconds(2));
     }
 
     /** A started engine of node {@code node}: grace 1 s; 1 s × 1000 heartbeats: no self-fencing, whatever the stalls. */
-    private static JobEngine started(Store store, CommonsExecLauncher launcher, String node) {
+    static JobEngine started(Store store, CommonsExecLauncher launcher, String node) {
         return started(store, launcher, node, Duration.ofSeconds(1));
     }
 
@@ -224,6 +217,21 @@ class PostgresSchedulerStopBoundTest {
                 Duration.ofSeconds(1), 1000, grace, Duration.ofMillis(100), Duration.ofMillis(200)));
         engine.start();
         return engine;
+    }
+
+    /**
+     * Accepts a job {@code ends} whose command runs until {@code go} exists, then exits 0; returns its id once its
+     * command runs on {@code engine} and its process is recorded.
+     */
+    static String runningUntil(Path go, Store store, JobEngine engine) {
+        Path started = go.resolveSibling(go.getFileName() + ".started");
+        PlannedJob job = new PlannedJob("ends", "name: ends", List.of("/bin/sh", "-c", "echo $$ > " + started
+                + "; while [ ! -e " + go + " ]; do sleep 0.1; done"), Map.of(), null, false, Duration.ofMinutes(30),
+                0, Duration.ofMillis(100), 0, null);
+        String jobId = store.accept(Plans.delivery(Plans.fixture()), List.of(job)).jobIds().get(0);
+        await().atMost(Duration.ofMinutes(2)).until(() -> Files.exists(started) && engine.runningCount() == 1
+                && processRecorded(store, jobId));
+        return jobId;
     }
 
     /**
