@@ -158,7 +158,8 @@ final class Lookalikes {
             }
             // A cluster of one-letter options (-lc, -euo pipefail): o and O take the next argument.
             dashC |= arg.charAt(0) == '-' && (arg.indexOf('c') > 0 || fish && arg.indexOf('C') > 0);
-            i += arg.indexOf('o') > 0 || arg.indexOf('O') > 0 ? 2 : 1;
+            // fish's d, p, f, D take one too (its getopt string, "+hPilNnvc:C:p:d:f:D:o:").
+            i += arg.indexOf('o') > 0 || arg.indexOf('O') > 0 || fish && arg.matches("-.*[dpfD].*") ? 2 : 1;
         }
         return dashC ? -Math.min(i, argv.size()) - 1 : Math.min(i, argv.size());
     }

@@ -119,6 +119,8 @@ class PayloadTextInShellCodeTest {
         "[tcsh, -fc, 'echo ${build.trigger}'] | shell code",
         "[fish, -c, 'echo ${build.trigger}'] | shell code",
         "[fish, -C, 'echo ${build.trigger}'] | shell code",
+        "[fish, -d, '3', -c, 'echo ${build.trigger}'] | shell code",
+        "[fish, -p, /tmp/profile, -c, 'echo ${build.trigger}'] | shell code",
         "[ksh93, -c, 'echo ${build.trigger}'] | shell code",
         "[flock, -w, '10', /run/lock/x, -c, 'echo ${build.trigger}'] | shell code",
         "[watch, -n, '5', -t, 'deploy ${build.trigger}'] | the code watch gives to sh -c",
