@@ -367,14 +367,17 @@ final class CommandCredentials {
         /**
          * Records a match of {@code m}. The command's next password is looked for after this one unless the match
          * holds a line break: {@link #SAME_COMMAND} may end with one (the password's flag begins the next line), and
-         * a command does not go on past it.
+         * a command does not go on past it. Such a password found after another of its command is no match of the
+         * pattern on the text as it was (it is found once that one is hidden), where a name in it begins a command on
+         * that line: names are looked for from its start.
          */
         private boolean found(Matcher m) {
             last = m;
-            from = Math.max(m.end(), from);
+            boolean lineBreak = holdsLineBreak(m.start(), m.end());
+            from = Math.max(m == next && lineBreak ? m.start("s") : m.end(), from);
             skipFrom = Integer.MAX_VALUE;
             skipTo = -1;
-            sameCommandFrom = next != null && !holdsLineBreak(m.start(), m.end()) ? m.end() : -1;
+            sameCommandFrom = next != null && !lineBreak ? m.end() : -1;
             return true;
         }
 

@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Random;
 import java.util.Set;
 import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -30,7 +31,7 @@ class CommandPasswordsInLongTextsTest {
     private static final String[] PASSWORDS = {" -w x", " -w  y", " -wz", " -xw x", " -a x", " -s x", " -P x", " -Px",
         " -px", " -k x", " -K x", " -hmac x", " -storepass x", " -keypass x", " -new x", " -passin pass:x",
         " -passout=pass:y", " -macopt key:x", " -a --x", " -w -w", " -w \"x\"", " -w 'x'", " --pw x", " --pass x",
-        " -u a:b", " -pq"};
+        " -u a:b", " -pq", "\n-w ldapsearch", "\n-w ldappasswd", "\n-s ldappasswd", "\n-a redis-cli", "\n-w (ldapsearch"};
 
     /** On many seeded texts with several programs in one command: the same matches, in the same order, as find(). */
     @Test
@@ -65,12 +66,14 @@ class CommandPasswordsInLongTextsTest {
     /**
      * review41 F2: on many seeded texts, {@link CommandCredentials#passwords} in one pass finds the passwords that
      * {@link CommandCredentials#matches} found tried again on its own output while it hid more (as
-     * {@link Redaction#redactText} did), and a pass more finds none.
+     * {@link Redaction#redactText} did), or more where the passes hid a password that begins a command on the next
+     * line before that command was read (and never read it), and a pass more finds none.
      */
     @Test
     void findsInOnePassWhatPassesFoundUntilTheyHidNoMore() {
         Random random = new Random(41);
         int severalPasses = 0;
+        int hidesMore = 0;
         for (int n = 0; n < 15_000; n++) {
             // Most begin with a program; in two thirds most pieces are a password after its flag.
             StringBuilder b = new StringBuilder(n % 4 != 0 ? PIECES[random.nextInt(18)] + " " : "");
@@ -87,12 +90,28 @@ class CommandPasswordsInLongTextsTest {
                     expected = hidden(CommandCredentials.matches(k, expected), expected);
                 }
                 String once = hidden(CommandCredentials.passwords(k, text), text);
-                assertThat(once).as("%s in %s", CommandCredentials.TEXT.get(k), text).isEqualTo(expected);
+                if (!once.equals(expected)) {
+                    // The passes hid a password whose value begins a command on the next line (-w\nldapsearch …)
+                    // before that command's own passwords were looked for, or after: one pass hides them all.
+                    assertThat(showsOnlyWhatIsShownIn(once, expected)).as("%s in %s: %s, passes %s",
+                            CommandCredentials.TEXT.get(k), text, once, expected).isTrue();
+                    hidesMore++;
+                }
                 assertThat(hidden(CommandCredentials.passwords(k, once), once)).isEqualTo(once);
                 severalPasses += passes > 2 ? 1 : 0;
             }
         }
         assertThat(severalPasses).as("commands with several passwords were tried").isGreaterThan(1_000);
+        assertThat(hidesMore).as("texts where one pass hides more than the passes").isLessThan(severalPasses / 10);
+    }
+
+    /** Whether {@code shown} holds the pieces that {@code masked} shows between its {@code ***}, in their order. */
+    private static boolean showsOnlyWhatIsShownIn(String masked, String shown) {
+        StringBuilder pattern = new StringBuilder();
+        for (String piece : masked.split("\\*\\*\\*", -1)) {
+            pattern.append(pattern.isEmpty() ? "" : "(?s:.*?)").append(Pattern.quote(piece));
+        }
+        return Pattern.compile(pattern.toString()).matcher(shown).matches();
     }
 
     /** {@code text} with the password (group s) of each of {@code matches} that is neither hidden nor a variable hidden. */
