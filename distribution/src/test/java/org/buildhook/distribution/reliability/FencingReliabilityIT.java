@@ -42,7 +42,8 @@ class FencingReliabilityIT {
     Path dir;
 
     /**
-     * The job script: {@code hold.sh <seconds> job|rule}. Lines: {@code <delivery> <rule> start <sh pid>
+     * The job script: {@code hold.sh <seconds>|@FILE job|rule} ({@code @FILE}: the seconds FILE holds when the copy
+     * starts). Lines: {@code <delivery> <rule> start <sh pid>
      * <sleep pid>}, {@code ... end <sh pid>}, {@code ... overlap <pid>}. With {@code rule}, any live
      * earlier copy of the rule counts (concurrency 1); with {@code job}, those of the same delivery.
      */
@@ -58,7 +59,8 @@ class FencingReliabilityIT {
                 "    echo \"$id $BUILDHOOK_RULE overlap $p\" >> \"$T\"",
                 "  fi",
                 "done",
-                "sleep \"$1\" &",
+                "s=\"$1\"; case \"$s\" in @*) s=$(cat \"${s#@}\");; esac", // @FILE: the seconds FILE holds now
+                "sleep \"$s\" &",
                 "echo \"$id $BUILDHOOK_RULE start $$ $!\" >> \"$T\"",
                 "wait $!",
                 "echo \"$id $BUILDHOOK_RULE end $$\" >> \"$T\"",
@@ -100,8 +102,12 @@ class FencingReliabilityIT {
     void afterKillNineTheRestartedServerKillsWhatWasLeftBeforeRunningItAgain() throws Exception {
         Installation installation = Installation.unpack(dir, "");
         Path hold = holdScript(installation);
-        rules(installation, rule("solo", hold, "12", "job", ""),
-                rule("one", hold, "12", "rule", "      concurrency: 1\n"));
+        // The copies running at the kill hold until the restarted server kills them, however long its start takes;
+        // those it starts hold 12 s. With 12 s for all, at load 40-50 the left copies ended by themselves before the
+        // new JVM was up, and their end lines made the counts below pass 2 (ci42-e).
+        Path seconds = Files.writeString(installation.work.resolve("hold-seconds"), "600");
+        rules(installation, rule("solo", hold, "@" + seconds, "job", ""),
+                rule("one", hold, "@" + seconds, "rule", "      concurrency: 1\n"));
         installation.config("runner:\n  threads: 4\n  heartbeat-interval: 1s\n  missed-heartbeats: 4");
         List<String> deliveries = new ArrayList<>();
         ServerProcess server = installation.start();
@@ -113,10 +119,12 @@ class FencingReliabilityIT {
             Thread.sleep(1500); // the moment of the kill, as in the issue: not a synchronisation
             server.kill();
             List<String[]> before = lines(installation, "start");
+            Files.writeString(seconds, "12");
 
             server = installation.start();
-            // Four jobs of 12 s, the two of rule "one" one after the other: generous for a loaded machine.
-            await().atMost(Duration.ofMinutes(4)).pollInterval(Duration.ofSeconds(1))
+            // Four jobs of 12 s, the two of rule "one" one after the other, after a JVM's start: an upper bound for a
+            // machine at load 50 (4 minutes were not, ci42-e), not a wait.
+            await().atMost(Duration.ofMinutes(10)).pollInterval(Duration.ofSeconds(1))
                     .until(() -> count(installation, "end", "solo") == 2 && count(installation, "end", "one") == 2);
 
             assertThat(lines(installation, "overlap")).as("copies started while an earlier one lived")
@@ -274,8 +282,12 @@ class FencingReliabilityIT {
         Installation second = Installation.unpack(Files.createDirectories(dir.resolve("b")), "");
         // Both nodes write the one trace file of the first installation.
         Path hold = holdScript(first);
+        // The cut node's copy holds until its node kills it (its rule's 2 m timeout at most), whatever the load; the
+        // other node's copy, started after, holds 5 s. With 30 s for both, at load 40-50 the cut node's copy ended by
+        // itself before its node's fence, and the test took that end for the other copy's (ci42-e).
+        Path seconds = Files.writeString(first.work.resolve("hold-seconds"), "600");
         for (Installation installation : List.of(first, second)) {
-            rules(installation, rule("long", hold, "30", "job", ""));
+            rules(installation, rule("long", hold, "@" + seconds, "job", ""));
         }
         String timings = "runner:\n  threads: 2\n  heartbeat-interval: 2s\n  missed-heartbeats: 4\n";
         try (TcpProxy proxy = proxyTo(pg[0])) {
@@ -286,6 +298,7 @@ class FencingReliabilityIT {
                 String delivery = accept(first, cut, 1401);
                 await().atMost(Duration.ofMinutes(1)).until(() -> count(first, "start", "long") == 1);
                 String[] started = lines(first, "start").get(0);
+                Files.writeString(seconds, "5");
                 try (ServerProcess other = second.start()) {
                     proxy.cut(); // and it stays cut: the node's heartbeats fail from now on
 
