@@ -519,24 +519,15 @@ final class AdminRequests {
         }
         org.buildhook.runner.store.RuleRenames renames = org.buildhook.runner.store.RuleRenames.of(
                 rules.renamedFrom(), rules.snapshots());
-        Map<String, java.util.Set<String>> beside = null;
-        for (String rule : rules.ruleNames()) {
-            java.util.Optional<org.buildhook.runner.store.RuleRenames.Taken> how = renames.how(rule, job.ruleName(),
-                    job.ruleSnapshot());
-            if (how.isEmpty()) {
-                continue;
+        // Read once, and only when a rule has the same run: in force beside the job's rule with this run, it is not
+        // its new name.
+        List<Map<String, java.util.Set<String>>> beside = new java.util.ArrayList<>(1);
+        return renames.takenBy(job.ruleName(), job.ruleSnapshot(), rule -> {
+            if (beside.isEmpty()) {
+                beside.add(store().plannedBeside(job.deliveryId(), job.ruleName()));
             }
-            if (how.get() == org.buildhook.runner.store.RuleRenames.Taken.SAME_RUN) {
-                if (beside == null) {
-                    beside = store().plannedBeside(job.deliveryId(), job.ruleName());
-                }
-                if (beside.getOrDefault(rule, java.util.Set.of()).stream().anyMatch(s -> renames.sameRun(rule, s))) {
-                    continue; // in force beside the job's rule with this run: not its new name
-                }
-            }
-            return java.util.Optional.of(rule);
-        }
-        return java.util.Optional.empty();
+            return beside.get(0).getOrDefault(rule, java.util.Set.of()).stream().anyMatch(s -> renames.sameRun(rule, s));
+        }).map(Map.Entry::getKey);
     }
 
     /**

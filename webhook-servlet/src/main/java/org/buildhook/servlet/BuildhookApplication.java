@@ -437,17 +437,9 @@ public final class BuildhookApplication implements AutoCloseable {
          * none was.
          */
         java.util.Optional<java.util.Map.Entry<String, org.buildhook.runner.store.RuleRenames.Taken>> renamedTo(
-                org.buildhook.runner.store.RuleRenames renames, RuleSet rules, String rule) {
-            java.util.Set<String> beside = alongside.getOrDefault(rule, java.util.Set.of());
-            for (String name : rules.ruleNames()) {
-                java.util.Optional<org.buildhook.runner.store.RuleRenames.Taken> how = renames.how(name, rule,
-                        snapshots.get(rule));
-                if (how.isPresent() && (how.get() == org.buildhook.runner.store.RuleRenames.Taken.RENAMED_FROM
-                        || !beside.contains(name))) {
-                    return java.util.Optional.of(java.util.Map.entry(name, how.get()));
-                }
-            }
-            return java.util.Optional.empty();
+                org.buildhook.runner.store.RuleRenames renames, String rule) {
+            return renames.takenBy(rule, snapshots.get(rule),
+                    alongside.getOrDefault(rule, java.util.Set.of())::contains);
         }
 
         /** {@code rules} is now in force: adds what it disabled or removed, drops what it enables. */
@@ -806,11 +798,11 @@ public final class BuildhookApplication implements AutoCloseable {
             org.buildhook.runner.store.RuleRenames renames = org.buildhook.runner.store.RuleRenames.of(
                     rules.renamedFrom(), rules.snapshots());
             for (Store.RuleNotInForce stop : store.cancelJobsOfRules(names, (rule, job) -> notInForce(rule, where,
-                    taken.renamedTo(renames, rules, rule), job.deliveryId()))) {
+                    taken.renamedTo(renames, rule), job.deliveryId()))) {
                 LOG.warn("rule '{}' is disabled or removed {}: {} of its stored job(s) still to run (queued, waiting or"
                         + " awaiting an approval) will not run: cancelled{}; jobs of it already running go on{}",
                         stop.rule(), where, stop.cancelled(), cancelledNow(stop),
-                        taken.renamedTo(renames, rules, stop.rule()).map(to -> "; rule '" + to.getKey()
+                        taken.renamedTo(renames, stop.rule()).map(to -> "; rule '" + to.getKey()
                                 + "' is renamed from it (" + (to.getValue()
                                         == org.buildhook.runner.store.RuleRenames.Taken.RENAMED_FROM ? "renamed-from"
                                                 : "the same run") + "): for a job of the new name, replay "

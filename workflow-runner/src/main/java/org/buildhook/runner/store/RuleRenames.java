@@ -127,9 +127,21 @@ public final class RuleRenames {
 
     /** The first rule in force (in file order) that counts {@code other}'s running jobs, and how; or empty. */
     public Optional<Map.Entry<String, Taken>> takenBy(String other, String otherSnapshot) {
+        return takenBy(other, otherSnapshot, rule -> false);
+    }
+
+    /**
+     * As {@link #takenBy(String, String)}, but a rule taken as {@code other}'s by the same {@code run} alone is skipped
+     * when {@code beside} says it was in force beside {@code other} (it is no rename then: ci48, takeover42); a
+     * {@code renamed-from} always counts.
+     *
+     * @param beside asked only of a same-run rule, by name
+     */
+    public Optional<Map.Entry<String, Taken>> takenBy(String other, String otherSnapshot,
+            java.util.function.Predicate<String> beside) {
         for (String rule : runs.keySet()) {
             Optional<Taken> how = how(rule, other, otherSnapshot);
-            if (how.isPresent()) {
+            if (how.isPresent() && (how.get() == Taken.RENAMED_FROM || !beside.test(rule))) {
                 return Optional.of(Map.entry(rule, how.get()));
             }
         }
