@@ -29,10 +29,14 @@ import java.util.concurrent.TimeUnit;
  * command's at once ({@link TerminalNotes#kind}); a line the server wrote itself in the follow ({@link
  * #serverLineBegins}) is shown after {@link TerminalNotes#NOTE} (tryout41 F1, F7). The
  * answer's bytes must be the line and the bytes shown before it; else the follow's offsets are not the log's (a log
- * rewritten at its cap, a line of the server's own) and nothing more is marked in this follow. An older server
- * (no notes header), a log whose notes are not known, or a failed ask: unmarked, as before (once a line's bound passed
- * with its log's notes still not known, a later such line is asked about once, not until the bound, until an answer
- * says they are recorded). Never a command's line shown as a note.
+ * rewritten at its cap, a line of the server's own) and no later line is asked about in this follow. A line begun
+ * like a note that the server cannot vouch for, whichever way (an older server without the notes header, a log whose
+ * notes are not known, offsets that are not the log's, an ask that failed because the server stopped or went away, a
+ * follow whose connection broke in the middle of the line) is shown after {@link
+ * TerminalNotes#MAY_BE_THE_COMMANDS}, never bare: a bare {@code [buildhook] } line reads as buildhook's own (tryout42
+ * F13: a job's forged end line printed during a graceful stop or just before a crash was shown so). Once a line's
+ * bound passed with its log's notes still not known, a later such line is asked about once, not until the bound,
+ * until an answer says they are recorded. Never a command's line shown as a note.
  *
  * <p>The text goes to {@code text} (the command's {@link LastLine}, then {@link TerminalText}), the marks straight
  * to {@code marks} (the same {@link TerminalText}), so that the follow's last-line checks read the log's own line.
@@ -43,7 +47,8 @@ final class FollowedNotes extends OutputStream {
     /** The server's page of a log from byte {@code from}, at most {@code length} bytes, with its notes header. */
     interface Pages {
         /**
-         * @throws RuntimeException (a {@link CommandFailure}) when it cannot be read: the line is shown unmarked
+         * @throws RuntimeException (a {@link CommandFailure}) when it cannot be read: the line is shown after {@link
+         *                          TerminalNotes#MAY_BE_THE_COMMANDS}
          */
         AdminClient.LogPage read(long from, int length);
     }
@@ -60,6 +65,7 @@ final class FollowedNotes extends OutputStream {
     private final Writer marks;
     private final Pages pages;
     private final Runnable legend;
+    private final Runnable doubt;
     private ScheduledExecutorService timer;
 
     /** The log's offset of the next byte to come. */
@@ -86,6 +92,8 @@ final class FollowedNotes extends OutputStream {
      */
     private boolean unknownForGood;
     private boolean marked;
+    /** Whether a line was marked {@link TerminalNotes#MAY_BE_THE_COMMANDS}. */
+    private boolean doubted;
 
     /**
      * @param text   where the log's text goes (escaped there)
@@ -95,12 +103,23 @@ final class FollowedNotes extends OutputStream {
      * @param legend said once, at the first mark: what the marks mean
      */
     FollowedNotes(Writer text, Writer marks, long from, Pages pages, Runnable legend) {
+        this(text, marks, from, pages, legend, () -> { });
+    }
+
+    /**
+     * As {@link #FollowedNotes(Writer, Writer, long, Pages, Runnable)}.
+     *
+     * @param doubt said once, after the legend, at the first {@link TerminalNotes#MAY_BE_THE_COMMANDS}: what that
+     *              mark means
+     */
+    FollowedNotes(Writer text, Writer marks, long from, Pages pages, Runnable legend, Runnable doubt) {
         this.text = new TerminalNotes(text);
         this.flushed = text;
         this.marks = marks;
         this.received = from;
         this.pages = pages;
         this.legend = legend;
+        this.doubt = doubt;
     }
 
     @Override
@@ -140,8 +159,11 @@ final class FollowedNotes extends OutputStream {
                         byte[] line = held.toByteArray(); // read only until its kind is known
                         heldKind = TerminalNotes.kind(line, line.length, newline >= 0);
                     }
-                    if (heldKind == TerminalNotes.Kind.PLAIN || heldKind == TerminalNotes.Kind.NOTE_LIKE && off) {
+                    if (heldKind == TerminalNotes.Kind.PLAIN) {
                         showHeld(null);
+                    } else if (heldKind == TerminalNotes.Kind.NOTE_LIKE && off) {
+                        // No longer asked about in this follow: not vouched for, never bare (tryout42 F13).
+                        showHeld(TerminalNotes.MAY_BE_THE_COMMANDS);
                     } else if (heldKind == TerminalNotes.Kind.FORGED) {
                         showHeld(TerminalNotes.PRINTED_BY_THE_COMMAND);
                     } else if (newline >= 0) {
@@ -181,8 +203,21 @@ final class FollowedNotes extends OutputStream {
 
     /** The follow's end: a line still held is shown as it came. The text after it is the caller's. */
     synchronized void end() throws IOException {
+        end(false);
+    }
+
+    /**
+     * The follow's end. A line still held is shown as it came: after {@link TerminalNotes#PRINTED_BY_THE_COMMAND}
+     * when it began like a note and the follow ended as the server ended it (a note is written whole: the job's last
+     * bytes); after {@link TerminalNotes#MAY_BE_THE_COMMANDS} when the connection broke ({@code cut}): the rest of
+     * the line, a note's too, may be what did not arrive. The text after it is the caller's.
+     *
+     * @param cut whether the follow's answer ended in the middle (the server went away, the network cut it)
+     */
+    synchronized void end(boolean cut) throws IOException {
         if (held != null) {
-            showHeld(unfinished());
+            String mark = unfinished();
+            showHeld(cut && mark != null ? TerminalNotes.MAY_BE_THE_COMMANDS : mark);
         }
         text.end();
         flushed.flush();
@@ -210,12 +245,17 @@ final class FollowedNotes extends OutputStream {
         show(line, 0, line.length);
     }
 
-    /** Writes {@code mark} before a line, saying what the marks mean first, at the first. */
+    /** Writes {@code mark} before a line, saying what the marks mean first, at the first (of each). */
     private void mark(String mark) throws IOException {
         if (!marked) {
             marked = true;
             flushed.flush();
             legend.run();
+        }
+        if (mark.equals(TerminalNotes.MAY_BE_THE_COMMANDS) && !doubted) {
+            doubted = true;
+            flushed.flush();
+            doubt.run();
         }
         marks.write(mark);
     }
@@ -263,7 +303,7 @@ final class FollowedNotes extends OutputStream {
 
     /**
      * What the whole held line is: {@link TerminalNotes#NOTE}, {@link TerminalNotes#PRINTED_BY_THE_COMMAND}, or
-     * null (not known: shown unmarked).
+     * {@link TerminalNotes#MAY_BE_THE_COMMANDS} when the server did not say (never bare: tryout42 F13).
      */
     private String whatItIs() {
         byte[] line = held.toByteArray();
@@ -277,7 +317,8 @@ final class FollowedNotes extends OutputStream {
             try {
                 page = pages.read(heldAt - before.length, expected.length + 1);
             } catch (RuntimeException e) {
-                return null; // the server did not answer now: this line unmarked
+                // The server did not answer now (it stops, or went away: tryout42 F13): it cannot vouch for the line.
+                return TerminalNotes.MAY_BE_THE_COMMANDS;
             }
             if (page.notes() != null && page.bytes().length == expected.length - 1
                     && startsWith(expected, page.bytes())) {
@@ -287,27 +328,27 @@ final class FollowedNotes extends OutputStream {
             }
             if (page.notes() == null || !startsWith(page.bytes(), expected)) {
                 off = true; // an older server, or the follow's offsets are not the log's
-                return null;
+                return TerminalNotes.MAY_BE_THE_COMMANDS;
             }
             String[] parts = page.notes().split(";");
             if (!parts[0].strip().equals("recorded")) {
                 // Not known at this moment: the log's first note creates its record right after its bytes, and a
                 // server that read the record before and after the bytes around that moment says "unknown" (it
-                // cannot tell a new record from a rewrite). Asked again until the bound; then shown unmarked, and
+                // cannot tell a new record from a rewrite). Asked again until the bound; then not vouched for, and
                 // a later line's "unknown" is taken at once (review37: a log whose notes are never known held every
                 // look-alike line for the bound, one second each).
                 if (unknownForGood) {
-                    return null;
+                    return TerminalNotes.MAY_BE_THE_COMMANDS;
                 }
                 if (System.nanoTime() - deadline >= 0) {
                     unknownForGood = true;
-                    return null;
+                    return TerminalNotes.MAY_BE_THE_COMMANDS;
                 }
                 try {
                     Thread.sleep(RETRY_MILLIS);
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
-                    return null;
+                    return TerminalNotes.MAY_BE_THE_COMMANDS;
                 }
                 continue;
             }
@@ -319,7 +360,7 @@ final class FollowedNotes extends OutputStream {
                 try {
                     notes.add(Long.parseLong(part.substring(0, Math.max(0, plus))));
                 } catch (NumberFormatException e) {
-                    return null; // not an answer this version reads
+                    return TerminalNotes.MAY_BE_THE_COMMANDS; // not an answer this version reads
                 }
             }
             if (notes.contains(heldAt)) {
@@ -333,7 +374,7 @@ final class FollowedNotes extends OutputStream {
                 Thread.sleep(RETRY_MILLIS);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                return null;
+                return TerminalNotes.MAY_BE_THE_COMMANDS;
             }
         }
     }

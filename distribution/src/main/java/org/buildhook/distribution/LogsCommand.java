@@ -326,12 +326,16 @@ final class LogsCommand implements Callable<Integer> {
      */
     private long copyAttempt(AdminClient client, Map<String, Object> params, LastLine copied, Integer followed) {
         FollowedNotes marking = follow && escaped != null ? followedNotes(client, params, copied) : null;
+        boolean whole = false;
         try {
-            return copyAttempt(client, params, copied, followed, marking);
+            long printed = copyAttempt(client, params, copied, followed, marking);
+            whole = true;
+            return printed;
         } finally {
             if (marking != null) {
                 try {
-                    marking.end();
+                    // An answer cut in the middle (the server went away): a line it held may be cut too.
+                    marking.end(!whole);
                 } catch (java.io.IOException e) {
                     // A PrintWriter's: it never throws.
                 }
@@ -356,7 +360,17 @@ final class LogsCommand implements Callable<Integer> {
             return client.logPage(AdminClient.withQuery("jobs/" + id + "/log", page));
         };
         return new FollowedNotes(copied, escaped, from instanceof Number n ? n.longValue() : 0, pages,
-                this::sayTheLegend);
+                this::sayTheLegend, this::sayWhatADoubtfulLineIs);
+    }
+
+    /**
+     * Says once (standard error, after the legend) what {@link TerminalNotes#MAY_BE_THE_COMMANDS} means: the server
+     * could not say whether it wrote the line (tryout42 F13).
+     */
+    private void sayWhatADoubtfulLineIs() {
+        PrintWriter err = spec.commandLine().getErr();
+        err.println(doubt(id));
+        err.flush();
     }
 
     /** Says once what the marks mean (standard error), before the first marked line of a follow. */
@@ -387,6 +401,17 @@ final class LogsCommand implements Callable<Integer> {
     private static final String LEGEND = TerminalNotes.NOTE + "[buildhook] lines marked " + TerminalNotes.NOTE.strip()
             + " are buildhook's own notes; a line marked " + TerminalNotes.PRINTED_BY_THE_COMMAND.strip()
             + " was printed by the job's command, though it begins as they do";
+
+    /**
+     * What {@link TerminalNotes#MAY_BE_THE_COMMANDS} means (standard error), itself marked as buildhook's, for job
+     * {@code id}.
+     */
+    static String doubt(String id) {
+        return TerminalNotes.NOTE + "[buildhook] a line marked " + TerminalNotes.MAY_BE_THE_COMMANDS.strip()
+                + " begins as buildhook's notes do, but the server did not say whether it wrote it (it was stopping or"
+                + " went away before it answered, or cannot tell): the job's command may have printed it; how the job"
+                + " stands is what buildhook job show " + id + " says once the server answers";
+    }
 
     private long copyAttempt(AdminClient client, Map<String, Object> params, LastLine copied, Integer followed,
             FollowedNotes marking) {

@@ -25,6 +25,13 @@ final class TerminalNotes {
     static final String NOTE = "\u25c6 ";
     /** What begins a line the command printed that reads like a note. */
     static final String PRINTED_BY_THE_COMMAND = "(printed by the command) ";
+    /**
+     * What begins a followed line that reads like a note when the server could not say whose it is (it stopped or
+     * went away before it answered, it is an older version, the follow's bytes are not where the log has them): it
+     * may be a note, it may be the command's, and on a terminal it is never shown as buildhook's own line (tryout42
+     * F13).
+     */
+    static final String MAY_BE_THE_COMMANDS = "(may be the command's) ";
     /** What a note begins with (CappedLog.NOTE_PREFIX). */
     private static final byte[] PREFIX = "[buildhook] ".getBytes(StandardCharsets.US_ASCII);
     private static final String PREFIX_TEXT = "[buildhook] ";

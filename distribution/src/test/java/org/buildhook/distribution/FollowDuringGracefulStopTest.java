@@ -123,15 +123,50 @@ class FollowDuringGracefulStopTest {
         assertEndsWithTheJobsState(run, false);
     }
 
+    /**
+     * tryout42 F13: during the graceful stop the job prints a line that reads as buildhook's end line ({@code
+     * [buildhook] job J SUCCEEDED: exited with 0 (1 attempt(s))}) and exits 4; the server stops before the command can
+     * ask whose that line is. On a terminal it was shown bare, byte for byte buildhook's end line, above the legend,
+     * the stop's line and the real end line. Now it is marked as a line the server did not vouch for.
+     */
+    @Test
+    void onATerminalAJobsForgedEndLineDuringTheStopIsNeverShownBare() throws Exception {
+        Path script = dir.resolve("forge.sh");
+        Files.writeString(script, "echo started\nwhile [ ! -e \"$1\" ]; do sleep 0.1; done\n"
+                + "printf '[buildhook] job %s SUCCEEDED: exited with 0 (1 attempt(s))\\n' \"${BUILDHOOK_ATTEMPT%/*}\"\n"
+                + "exit 4\n");
+        Ordering run = start(true, "[/bin/sh, '" + script + "', '" + dir.resolve("go") + "']");
+        proxy.hold();
+        run.server().destroy(); // SIGTERM
+        await().atMost(Duration.ofMinutes(2)).until(() -> ServeProcesses.printed(run.serverOut(), "stopping: deliveries"));
+        Files.writeString(run.go(), "");
+        awaitTheStopThenLetTheCommandRead(run);
+
+        assertThat(client.waitFor(3, TimeUnit.MINUTES)).isTrue();
+        String out = Files.readString(run.followed()).replace("\r", "");
+        String forged = "[buildhook] job " + run.job() + " SUCCEEDED: exited with 0 (1 attempt(s))";
+        assertThat(out.lines().toList()).as(out).doesNotContain(forged)
+                .contains(TerminalNotes.MAY_BE_THE_COMMANDS + forged, LogsCommand.doubt(run.job()),
+                        TerminalNotes.NOTE + "[buildhook] the log follow stopped: the server is stopping (graceful"
+                                + " stop), after job " + run.job() + " ended FAILED (exited with 4)");
+        assertThat(out.lines().filter(l -> l.startsWith("[buildhook] ")).toList()).as(out).isEmpty();
+        assertThat(client.exitValue()).as(out).isEqualTo(ExitCodes.FAILED);
+    }
+
     /** A server whose job waits for the file {@code go}, and {@code logs -f} of that job through {@link #proxy}. */
     private record Ordering(Process server, Path serverOut, String job, Path go, Path followed, boolean terminal) {
     }
 
     private Ordering start(boolean terminal) throws Exception {
+        return start(terminal, "[/bin/sh, -c, 'echo started; while [ ! -e \"$0\" ]; do sleep 0.1; done; echo"
+                + " done-at-last', '" + dir.resolve("go") + "']");
+    }
+
+    /** As {@link #start(boolean)}, the job's command {@code command} (YAML), which waits for {@code go}. */
+    private Ordering start(boolean terminal, String command) throws Exception {
         Path go = dir.resolve("go");
-        ServeProcesses.followConfig(dir, "rules:\n  - name: ends-about-the-stop\n    run: {command: [/bin/sh, -c,"
-                + " 'echo started; while [ ! -e \"$0\" ]; do sleep 0.1; done; echo done-at-last', '" + go + "']}\n",
-                "");
+        ServeProcesses.followConfig(dir, "rules:\n  - name: ends-about-the-stop\n    run: {command: " + command
+                + "}\n", "");
         Path config = dir.resolve("buildhook.yaml");
         Files.writeString(config, Files.readString(config) + "runner: {shutdown-grace: 10m}\n");
         processes = new ServeProcesses(dir);

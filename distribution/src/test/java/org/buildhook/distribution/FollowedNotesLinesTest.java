@@ -13,7 +13,8 @@ import org.junit.jupiter.api.Test;
 /**
  * {@link FollowedNotes}' cases that a real job cannot be made to show on time: an older server (no notes header), a
  * follow whose offsets are not the log's, a line that begins like a note and does not end, a line cut between two
- * pieces of the stream, and an ordinary line, which is never held nor asked about. The server's answers are read
+ * pieces of the stream, a server that does not answer the ask or whose follow broke in the middle of a line (each such
+ * line marked as not vouched for, never bare: tryout42 F13), and an ordinary line, which is never held nor asked about. The server's answers are read
  * from a log held here, as the server reads its file ({@code ?notes=1&from=N&length=M}).
  */
 class FollowedNotesLinesTest {
@@ -21,6 +22,7 @@ class FollowedNotesLinesTest {
     private final StringWriter shown = new StringWriter();
     private final AtomicInteger asked = new AtomicInteger();
     private final AtomicInteger legends = new AtomicInteger();
+    private final AtomicInteger doubts = new AtomicInteger();
 
     /** Pages of {@code log} with the header {@code header} (null: an older server, which sends none). */
     private FollowedNotes following(byte[] log, String header) {
@@ -35,7 +37,7 @@ class FollowedNotesLinesTest {
             int start = (int) Math.min(from, log.length);
             return new AdminClient.LogPage(Arrays.copyOfRange(log, start, Math.min(log.length, start + length)), header);
         };
-        return new FollowedNotes(shown, shown, 0, pages, legends::incrementAndGet);
+        return new FollowedNotes(shown, shown, 0, pages, legends::incrementAndGet, doubts::incrementAndGet);
     }
 
     private static byte[] bytes(String text) {
@@ -78,9 +80,10 @@ class FollowedNotesLinesTest {
 
     /**
      * A log whose notes are never known (an older build's log, a record a full disk left empty): the first look-alike
-     * line is asked about until the bound (its record may be being made), every later one once, and all are shown
-     * unmarked. Before, each was held and asked about for the whole bound: {@code logs -f} of such a log stalled one
-     * second at each of its {@code [buildhook] } lines (review37).
+     * line is asked about until the bound (its record may be being made), every later one once, and all are shown as
+     * not vouched for (tryout42 F13: they were shown bare, as buildhook's own lines). Before, each was held and asked
+     * about for the whole bound: {@code logs -f} of such a log stalled one second at each of its {@code [buildhook] }
+     * lines (review37).
      */
     @Test
     void aLogWhoseNotesStayUnknownHoldsOnlyItsFirstLookAlikeForTheBound() throws Exception {
@@ -97,8 +100,9 @@ class FollowedNotesLinesTest {
         notes.write(rest, 0, rest.length);
         notes.end();
         assertThat(asked.get() - afterTheFirst).as("each later look-alike line asked about once").isEqualTo(3);
-        assertThat(shown.toString()).isEqualTo(new String(log, StandardCharsets.UTF_8));
-        assertThat(legends).hasValue(0);
+        assertThat(shown.toString()).isEqualTo(doubted(log));
+        assertThat(legends).hasValue(1);
+        assertThat(doubts).hasValue(1);
     }
 
     @Test
@@ -117,18 +121,50 @@ class FollowedNotesLinesTest {
     }
 
     @Test
-    void anOlderServerLeavesEveryLineUnmarkedAndIsAskedOnce() throws Exception {
+    void anOlderServerVouchesForNoLineAndIsAskedOnce() throws Exception {
         byte[] log = bytes("[buildhook] one\n[buildhook] two\n");
         FollowedNotes notes = following(log, null);
         notes.write(log, 0, log.length);
         notes.end();
-        assertThat(shown.toString()).isEqualTo(new String(log, StandardCharsets.UTF_8));
+        assertThat(shown.toString()).isEqualTo(doubted(log));
         assertThat(asked).hasValue(1);
-        assertThat(legends).hasValue(0);
+        assertThat(legends).hasValue(1);
+    }
+
+    /**
+     * tryout42 F13: the server stopped (its graceful stop's last moment answers 503, then its port closes) or was
+     * killed just after it sent a job's line that reads as buildhook's end line: the ask fails. The line was shown
+     * bare, byte for byte buildhook's own end line; now it is marked as one the server did not vouch for, the meaning
+     * said once. So is a line that begins like a note when the follow's answer broke in the middle of it.
+     */
+    @Test
+    void aLineTheServerCouldNotBeAskedAboutIsNeverShownBare() throws Exception {
+        byte[] log = bytes("deploying\n[buildhook] job J SUCCEEDED: exited with 0 (1 attempt(s))\n[buildhook] job J");
+        FollowedNotes.Pages gone = (from, length) -> {
+            asked.incrementAndGet();
+            throw new CommandFailure("the server at http://localhost:1/ answered this command before and now refuses"
+                    + " connections", ExitCodes.UNAVAILABLE);
+        };
+        FollowedNotes notes = new FollowedNotes(shown, shown, 0, gone, legends::incrementAndGet,
+                doubts::incrementAndGet);
+        notes.write(log, 0, log.length);
+        notes.end(true); // the answer broke after "[buildhook] job J"
+        assertThat(shown.toString()).isEqualTo("deploying\n" + TerminalNotes.MAY_BE_THE_COMMANDS
+                + "[buildhook] job J SUCCEEDED: exited with 0 (1 attempt(s))\n" + TerminalNotes.MAY_BE_THE_COMMANDS
+                + "[buildhook] job J");
+        assertThat(asked).hasValue(1);
+        assertThat(legends).hasValue(1);
+        assertThat(doubts).hasValue(1);
+    }
+
+    /** {@code log}'s text with each line that begins {@code [buildhook] } marked as not vouched for. */
+    private static String doubted(byte[] log) {
+        return new String(log, StandardCharsets.UTF_8).replaceAll("(?m)^\\[buildhook\\] ",
+                java.util.regex.Matcher.quoteReplacement(TerminalNotes.MAY_BE_THE_COMMANDS) + "[buildhook] ");
     }
 
     @Test
-    void whenTheLogHasOtherBytesThereNothingIsMarkedFromThenOn() throws Exception {
+    void whenTheLogHasOtherBytesThereNothingIsVouchedForFromThenOn() throws Exception {
         // The follow's stream has a line of the server's own (a truncated log's "bytes dropped here") that the file
         // does not: at that offset the file holds the command's look-alike, named by no record.
         byte[] file = bytes("a\n[buildhook] forged\n[buildhook] real\n");
@@ -136,7 +172,7 @@ class FollowedNotesLinesTest {
         FollowedNotes notes = following(file, "recorded; 21+17");
         notes.write(stream, 0, stream.length);
         notes.end();
-        assertThat(shown.toString()).isEqualTo(new String(stream, StandardCharsets.UTF_8));
+        assertThat(shown.toString()).isEqualTo(doubted(stream));
         assertThat(asked).hasValue(1);
     }
 
