@@ -81,6 +81,36 @@ class AdminApiTest {
     }
 
     /**
+     * tryout42 F15: a job id copied from a lower-cased log or URL has its 26 characters, and ULIDs are read without
+     * regard to case (Crockford base32): the API's paths and filters and the commands take it as the id, and text
+     * that is no id is still refused as before.
+     */
+    @Test
+    void anIdTypedInLowerCaseIsTheSameIdInPathsFiltersAndCommands(AdminServer server) throws Exception {
+        String delivery = server.deliver("build-67-passed.json");
+        String job = server.awaitJob(delivery, "SUCCEEDED").path("id").asText();
+        String lower = job.toLowerCase(java.util.Locale.ROOT);
+
+        HttpResponse<String> shown = server.get("jobs/" + lower);
+        assertThat(shown.statusCode()).as(shown.body()).isEqualTo(200);
+        assertThat(AdminServer.json(shown.body()).path("job").path("id").asText()).isEqualTo(job);
+        assertThat(server.get("deliveries/" + delivery.toLowerCase(java.util.Locale.ROOT)).statusCode()).isEqualTo(200);
+        assertThat(server.getJson("jobs?delivery=" + delivery.toLowerCase(java.util.Locale.ROOT)).path("items")
+                .findValuesAsText("id")).contains(job);
+        assertThat(AdminServer.json(server.post("jobs/" + lower + "/cancel").body()).path("state").asText())
+                .isEqualTo("SUCCEEDED");
+        assertThat(server.get("jobs/not-an-id").statusCode()).isEqualTo(404);
+        assertThat(server.get("jobs/" + job.substring(0, 25) + "U").statusCode()).isEqualTo(404);
+        assertThat(server.get("jobs?delivery=not-an-id").statusCode()).isEqualTo(400);
+
+        AdminCli cli = new AdminCli(server);
+        assertThat(cli.run("job", "show", lower)).as(cli.err()).isZero();
+        assertThat(cli.out()).contains(job);
+        assertThat(new IdConverter().convert(lower)).as("given on in capitals, also to an older server").isEqualTo(job);
+        assertThat(new IdConverter().convert("not-an-id")).isEqualTo("not-an-id");
+    }
+
+    /**
      * A signed body over one of the parser's limits is answered 400 with what is wrong in words (the
      * sender's log and {@code buildhook deliveries} show it), not the name of a Java constant.
      */

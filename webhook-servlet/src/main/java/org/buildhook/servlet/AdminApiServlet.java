@@ -176,11 +176,14 @@ public final class AdminApiServlet extends HttpServlet {
         return id;
     }
 
-    /** The id in the path, checked before it reaches the database. */
+    /**
+     * The id in the path, checked before it reaches the database; in any case, as ULIDs are (tryout42 F15:
+     * {@link Ids#typed}).
+     */
     private static String id(Matcher m) {
-        String id = m.group(1);
-        if (!Ids.isValid(id)) {
-            throw ApiError.notFound("no such id: ids are 26 characters as in the 'id' fields");
+        String id = Ids.typed(m.group(1));
+        if (id == null) {
+            throw ApiError.notFound("no such id: ids are 26 letters and digits (Crockford base32, in any case) as in the 'id' fields");
         }
         return id;
     }

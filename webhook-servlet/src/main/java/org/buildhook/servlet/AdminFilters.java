@@ -113,10 +113,11 @@ final class AdminFilters {
 
     private static String id(HttpServletRequest r, String name) {
         String v = text(r, name);
-        if (v != null && !Ids.isValid(v)) {
-            throw ApiError.badRequest("'" + name + "' is not an id: expected 26 characters as in the 'id' fields");
+        String id = Ids.typed(v);
+        if (v != null && id == null) {
+            throw ApiError.badRequest("'" + name + "' is not an id: expected 26 letters and digits (Crockford base32, in any case) as in the 'id' fields");
         }
-        return v;
+        return id;
     }
 
     private static Instant instant(HttpServletRequest r, String name) {

@@ -237,13 +237,13 @@ public final class StatusPageServlet extends HttpServlet {
             badFilter(response, livePart, e.getMessage());
             return;
         }
-        String before = text(request, "before");
-        if (before != null && !Ids.isValid(before)) {
+        String before = Ids.typed(text(request, "before"));
+        if (text(request, "before") != null && before == null) {
             badFilter(response, livePart, "'before' is not a delivery id: follow the page's 'Older' link");
             return;
         }
-        String only = text(request, "delivery");
-        if (only != null && !Ids.isValid(only)) {
+        String only = Ids.typed(text(request, "delivery"));
+        if (text(request, "delivery") != null && only == null) {
             badFilter(response, livePart, "'delivery' is not a delivery id: follow the link of a delivery's job count");
             return;
         }
@@ -350,12 +350,13 @@ public final class StatusPageServlet extends HttpServlet {
      * A job's page, or its live part ({@code livePart}); {@code finalPart}: the part a finished job's page asks for
      * ({@link StatusJobView#finalPart}), its state without its attempts and logs, which are not read (page30).
      */
-    private static void showJob(BuildhookApplication app, String id, boolean livePart, boolean finalPart,
+    private static void showJob(BuildhookApplication app, String typed, boolean livePart, boolean finalPart,
             HttpServletResponse response) throws IOException {
-        Optional<JobDetail> found = Ids.isValid(id) ? app.store().job(id) : Optional.empty();
+        String id = Ids.typed(typed); // in any case, as ULIDs are (tryout42 F15)
+        Optional<JobDetail> found = id != null ? app.store().job(id) : Optional.empty();
         if (found.isEmpty()) {
             // A link from a notification or a chat outlives the job (store.retention): say which, in the page.
-            problem(response, HttpServletResponse.SC_NOT_FOUND, "No job <code>" + Html.escape(id) + "</code>",
+            problem(response, HttpServletResponse.SC_NOT_FOUND, "No job <code>" + Html.escape(typed) + "</code>",
                     "This server's store has no job with this id: it may be mistyped, or older than"
                             + " <code>store.retention</code>, which deletes jobs with their delivery.");
             return;

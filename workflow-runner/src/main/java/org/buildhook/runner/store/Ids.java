@@ -80,6 +80,32 @@ public final class Ids {
         return new String(out);
     }
 
+    /**
+     * The id an operator typed, as this class writes it, or null when {@code typed} is none. ULIDs are Crockford
+     * base32, which is read without regard to case and with I and L read as 1 and O as 0
+     * (https://github.com/ulid/spec, https://www.crockford.com/base32.html): an id copied from a lower-cased log or
+     * URL is the same id (tryout42 F15). For the ids of the admin API's paths and filters and of the command line.
+     *
+     * @param typed the text given, 26 characters for an id; null is none
+     * @return the id in capitals with I, L and O read as 1, 1 and 0, or null when {@code typed} is no id
+     */
+    public static String typed(String typed) {
+        if (typed == null || typed.length() != 26) {
+            return null;
+        }
+        char[] out = new char[26];
+        for (int i = 0; i < 26; i++) {
+            char c = typed.charAt(i);
+            c = c >= 'a' && c <= 'z' ? (char) (c - 'a' + 'A') : c; // ASCII only: no dotless i read as an I
+            c = c == 'I' || c == 'L' ? '1' : c == 'O' ? '0' : c;
+            if (VALID.indexOf(c) < 0) {
+                return null;
+            }
+            out[i] = c;
+        }
+        return new String(out);
+    }
+
     /** Whether {@code id} has the shape of an id this class makes (for validating URL input). */
     public static boolean isValid(String id) {
         if (id == null || id.length() != 26) {

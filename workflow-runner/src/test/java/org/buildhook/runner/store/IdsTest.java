@@ -31,4 +31,21 @@ class IdsTest {
         assertThat(early).isLessThan(late);
         assertThat(Ids.isValid("../../etc/passwd")).isFalse();
     }
+
+    /** tryout42 F15: an id copied from a lower-cased log or URL, or misread by a person, is the same id. */
+    @Test
+    void anIdTypedInAnyCaseOrWithCrockfordsLookalikesIsTheSameId() {
+        String id = "01M93AZKNRHKXWCRAY2S69HCBD";
+
+        assertThat(Ids.typed(id)).isEqualTo(id);
+        assertThat(Ids.typed("01m93azknrhkxwcray2s69hcbd")).isEqualTo(id);
+        assertThat(Ids.typed("O1M93AZKNRHKXWCRAY2S69HCBD")).isEqualTo(id);
+        assertThat(Ids.typed("0iM93AZKNRHKXWCRAY2S69HCBD")).isEqualTo(id);
+        assertThat(Ids.typed("0LM93AZKNRHKXWCRAY2S69HCBD")).isEqualTo(id);
+        assertThat(Ids.typed("0\u0131M93AZKNRHKXWCRAY2S69HCBD")).as("a dotless i is no I").isNull();
+        assertThat(Ids.typed("01M93AZKNRHKXWCRAY2S69HCBU")).as("U is not in Crockford's alphabet").isNull();
+        assertThat(Ids.typed("not-an-id")).isNull();
+        assertThat(Ids.typed(null)).isNull();
+        assertThat(Ids.typed("../../../../../../etc/pass")).isNull();
+    }
 }
