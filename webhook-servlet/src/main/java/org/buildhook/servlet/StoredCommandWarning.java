@@ -104,8 +104,15 @@ final class StoredCommandWarning {
     private static List<String> differences(StoredPlanChange change, String jobId) {
         List<String> parts = new ArrayList<>();
         if (change.commandChanged()) {
-            parts.add("the command " + command(change.commandNow(), null) + " (stored: "
-                    + command(change.storedCommand(), jobId) + ")");
+            // Commands that read the same differ in a secret only: say where, not the same text twice (tryout42 F12).
+            String hidden = change.hiddenChanged().isEmpty() ? "" : "another hidden value in its argument"
+                    + (change.hiddenChanged().size() == 1 ? " " : "s ") + String.join(", ",
+                            change.hiddenChanged().stream().map(String::valueOf).toList())
+                    + " (the program is argument 0; values not shown)";
+            parts.add("the command " + command(change.commandNow(), null)
+                    + (change.commandNow().equals(change.storedCommand()) ? " with " + hidden
+                            : " (stored: " + command(change.storedCommand(), jobId) + ")"
+                                    + (hidden.isEmpty() ? "" : ", and " + hidden)));
         }
         if (change.envDiffers()) {
             List<String> env = new ArrayList<>();

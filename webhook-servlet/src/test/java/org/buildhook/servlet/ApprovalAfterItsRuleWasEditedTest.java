@@ -155,4 +155,36 @@ class ApprovalAfterItsRuleWasEditedTest {
             assertThat(warnings(alice.decide(deploy, true))).isEqualTo(before);
         }
     }
+
+    /**
+     * tryout42 F12: the password in the command's arguments rotated in the rule, nothing else: both commands read the
+     * same, masked, so the preview says which arguments hold another hidden value instead of the same text twice, and
+     * gives no value.
+     */
+    @ParameterizedTest(name = "postgres={0}")
+    @ValueSource(booleans = {false, true})
+    void anApprovalAfterOnlyASecretArgumentChangedSaysWhichArgumentsDifferUnseen(boolean postgres) throws Exception {
+        String rule = "rules:\n  - name: archive\n    when: {status: PASSED}\n    approval: {}\n    run:\n"
+                + "      command: [/bin/true, '${build.id}', 'https://archiver:UrlPassw0rd%s@store.example.com/r',"
+                + " --password, S3cretArch1ve%s]\n";
+        Files.writeString(dir.resolve("rules.yaml"), String.format(rule, "Old", "Old"));
+        Path file = TestApplication.configuration(dir, postgres ? PG.newSchemaUrl() : null, "watchdog: off");
+        try (BuildhookApplication app = TestApplication.start(file)) {
+            String archive = deliver(app, "build-67-passed.json");
+            AdminRequests alice = new AdminRequests(app, "alice@test");
+            rewriteRules(dir, String.format(rule, "New", "New"));
+
+            assertThat(warnings(alice.approvePreview(archive))).singleElement().asString()
+                    .contains(" it plans for its delivery the command \"/bin/true\" \"67\""
+                            + " \"https://archiver:***@store.example.com/r\" \"--password\" \"***\" with another hidden"
+                            + " value in its arguments 2, 4 (the program is argument 0; values not shown). Approved,")
+                    .doesNotContain("(stored:").doesNotContain("Old").doesNotContain("New");
+
+            rewriteRules(dir, String.format(rule, "Old", "New").replace("/bin/true", "/usr/bin/true"));
+            assertThat(warnings(alice.approvePreview(archive))).singleElement().asString()
+                    .contains("\"--password\" \"***\" (stored: \"/bin/true\" \"67\" \"https://archiver:***@"
+                            + "store.example.com/r\" \"--password\" \"***\"), and another hidden value in its argument 4"
+                            + " (the program is argument 0; values not shown). Approved,");
+        }
+    }
 }

@@ -29,6 +29,9 @@ import org.buildhook.runner.PlannedJob;
  * @param workdirChanged whether the working directory differs
  * @param storedWorkdir  the job's working directory, masked; null for the runner's default
  * @param workdirNow     the rule's working directory now, masked; null for the runner's default
+ * @param hiddenChanged  the positions in the command (argv's index: the program is 0) of the arguments whose values
+ *                       differ though both commands show them the same, masked: a secret changed (tryout42 F12), in
+ *                       order; empty when none
  */
 public record StoredPlanChange(
         boolean commandChanged,
@@ -39,7 +42,8 @@ public record StoredPlanChange(
         SortedSet<String> envRemoved,
         boolean workdirChanged,
         String storedWorkdir,
-        String workdirNow) {
+        String workdirNow,
+        List<Integer> hiddenChanged) {
 
     /** How the names of the variables buildhook sets begin; a rule's {@code env} cannot set one (docs/rules.md). */
     static final String BUILDHOOK_VARIABLES = "BUILDHOOK_";
@@ -50,6 +54,7 @@ public record StoredPlanChange(
         envChanged = java.util.Collections.unmodifiableSortedSet(new TreeSet<>(envChanged));
         envAdded = java.util.Collections.unmodifiableSortedSet(new TreeSet<>(envAdded));
         envRemoved = java.util.Collections.unmodifiableSortedSet(new TreeSet<>(envRemoved));
+        hiddenChanged = List.copyOf(hiddenChanged);
     }
 
     /** Whether the environment differs: a name changed, added or removed. */
@@ -85,9 +90,16 @@ public record StoredPlanChange(
         }
         Set<String> secrets = new TreeSet<>(Redaction.hiddenIn(stored.argv(), stored.env()));
         secrets.addAll(Redaction.hiddenIn(now.argv(), now.env()));
-        return Optional.of(new StoredPlanChange(command, Redaction.redactArgv(stored.argv(), secrets),
-                Redaction.redactArgv(now.argv(), secrets), changed, added, removed, workdir,
-                shown(stored.workdir(), secrets), shown(now.workdir(), secrets)));
+        List<String> storedShown = Redaction.redactArgv(stored.argv(), secrets);
+        List<String> nowShown = Redaction.redactArgv(now.argv(), secrets);
+        List<Integer> hidden = new java.util.ArrayList<>();
+        for (int i = 0; i < Math.min(storedShown.size(), nowShown.size()); i++) {
+            if (!stored.argv().get(i).equals(now.argv().get(i)) && storedShown.get(i).equals(nowShown.get(i))) {
+                hidden.add(i);
+            }
+        }
+        return Optional.of(new StoredPlanChange(command, storedShown, nowShown, changed, added, removed, workdir,
+                shown(stored.workdir(), secrets), shown(now.workdir(), secrets), hidden));
     }
 
     /** {@code env} without the variables buildhook sets. */

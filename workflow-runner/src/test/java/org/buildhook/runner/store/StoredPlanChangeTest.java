@@ -37,6 +37,7 @@ class StoredPlanChangeTest {
         assertThat(change.commandChanged()).isTrue();
         assertThat(change.storedCommand()).containsExactly("/bin/deploy", "--token", "***");
         assertThat(change.commandNow()).containsExactly("/bin/deploy", "--token", "***");
+        assertThat(change.hiddenChanged()).as("tryout42 F12: where the commands differ unseen").containsExactly(2);
         assertThat(change.envDiffers()).isFalse();
         assertThat(change.workdirChanged()).isFalse();
     }
@@ -49,6 +50,7 @@ class StoredPlanChangeTest {
                 .orElseThrow();
 
         assertThat(change.commandNow()).containsExactly("/bin/deploy", "***");
+        assertThat(change.hiddenChanged()).as("shown apart: one more argument").isEmpty();
         assertThat(change.envChanged()).containsExactly("STAGE");
         assertThat(change.envAdded()).containsExactly("REGION");
         assertThat(change.envRemoved()).containsExactly("API_TOKEN");
