@@ -233,10 +233,21 @@ final class ActionReader extends NodeReader {
      *
      * @param interpreter what runs the element as code ("python3's -c code", {@link InlineCode}), or null for a shell
      */
+    /**
+     * Where {@code p} is first written in {@code node}: its own line and column, also in a script of many lines
+     * (tryout42 F11: a block scalar's placeholder was placed at its {@code |}, and two in one argument both at its
+     * start).
+     */
+    private static YamlNode.Location at(YamlNode node, Template template, Placeholder p) {
+        int[] use = template.firstUse(p);
+        return node instanceof YamlNode.Scalar scalar && use != null ? scalar.locationOf(use[0], use[1])
+                : node.location();
+    }
+
     private void refusePayloadTextInCode(YamlNode item, Template element, String interpreter) {
         for (Placeholder p : Placeholder.values()) { // in the table's order, whatever the set's
             if (p.isPayloadText() && element.placeholders().contains(p)) {
-                problems.add(item.location(), "placeholder '${" + p.placeholderName() + "}' in "
+                problems.add(at(item, element, p), "placeholder '${" + p.placeholderName() + "}' in "
                         + (interpreter == null ? "shell code" : interpreter) + ": its value is the build's own text,"
                         + " which whoever names a project, trigger or run chooses, and the "
                         + (interpreter == null ? "shell" : "program") + " would run it as code; read its variable"
@@ -461,11 +472,11 @@ final class ActionReader extends NodeReader {
         Template t = Template.parse(text, where, message -> problems.add(node.location(), message));
         for (Placeholder p : t.placeholders()) {
             if (p.isPerRun() && !perRun) {
-                problems.add(node.location(), "placeholder '${" + p.placeholderName()
+                problems.add(at(node, t, p), "placeholder '${" + p.placeholderName()
                         + "}' needs a run: use it only in rules with runs: {match: each}");
             }
             if (p.isFollowUp() && !followUp) {
-                problems.add(node.location(), "placeholder '${" + p.placeholderName()
+                problems.add(at(node, t, p), "placeholder '${" + p.placeholderName()
                         + "}' describes the job a follow-up follows: use it only in on-success, on-failure or on-cancel");
             }
         }

@@ -1,8 +1,10 @@
 package org.buildhook.runner.rules;
 
 import java.util.ArrayList;
+import java.util.EnumMap;
 import java.util.EnumSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.function.Consumer;
 import java.util.regex.Pattern;
@@ -65,11 +67,13 @@ final class Template {
     private final String written;
     private final List<Object> parts; // String literals and Placeholders, in order
     private final Set<Placeholder> used;
+    private final Map<Placeholder, int[]> firstAt; // the offset and length of each one's first use in written
 
-    private Template(String written, List<Object> parts, Set<Placeholder> used) {
+    private Template(String written, List<Object> parts, Set<Placeholder> used, Map<Placeholder, int[]> firstAt) {
         this.written = written;
         this.parts = List.copyOf(parts);
         this.used = used.isEmpty() ? Set.of() : Set.copyOf(used);
+        this.firstAt = firstAt.isEmpty() ? Map.of() : Map.copyOf(firstAt);
     }
 
     /**
@@ -80,6 +84,7 @@ final class Template {
     static Template parse(String text, Where where, Consumer<String> problems) {
         List<Object> parts = new ArrayList<>();
         Set<Placeholder> used = EnumSet.noneOf(Placeholder.class);
+        Map<Placeholder, int[]> firstAt = new EnumMap<>(Placeholder.class);
         StringBuilder literal = new StringBuilder();
         int i = 0;
         while (i < text.length()) {
@@ -90,7 +95,7 @@ final class Template {
                 int close = text.indexOf('}', i + 2);
                 if (close < 0) {
                     problems.accept("unterminated placeholder in '" + text + "': '${' without '}' (write $${ for a literal ${)");
-                    return new Template(text, List.of(text), Set.of());
+                    return new Template(text, List.of(text), Set.of(), Map.of());
                 }
                 String name = text.substring(i + 2, close).trim();
                 var placeholder = Placeholder.byName(name);
@@ -101,6 +106,7 @@ final class Template {
                     }
                     parts.add(placeholder.get());
                     used.add(placeholder.get());
+                    firstAt.putIfAbsent(placeholder.get(), new int[] {i, close + 1 - i});
                 } else if (SHELL_PARAMETER.matcher(name).matches()
                         && (where == Where.SHELL_CODE || !IDENTIFIER.matcher(name).matches())) {
                     // ${#VAR}, ${VAR:-x}, ${1}: the shell's own syntax, which buildhook reads first (tryout40 F3).
@@ -131,7 +137,7 @@ final class Template {
         if (literal.length() > 0 || parts.isEmpty()) {
             parts.add(literal.toString());
         }
-        return new Template(text, parts, used);
+        return new Template(text, parts, used, firstAt);
     }
 
     /**
@@ -190,6 +196,16 @@ final class Template {
 
     String written() {
         return written;
+    }
+
+    /**
+     * Where {@code p} is first written in {@link #written()}: the offset of its {@code $} and its length up to and
+     * with its {@code }}, for the line and column of a mistake ({@link YamlNode.Scalar#locationOf}); null when the
+     * template does not use it.
+     */
+    int[] firstUse(Placeholder p) {
+        int[] at = firstAt.get(p);
+        return at == null ? null : at.clone();
     }
 
     private static List<String> sortedNames() {

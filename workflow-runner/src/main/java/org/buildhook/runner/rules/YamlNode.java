@@ -70,9 +70,65 @@ public sealed interface YamlNode {
     /**
      * A scalar as written. {@code type} keeps what YAML made of it, so {@code retries: "2"} and
      * {@code retries: 2} can be told apart when it matters, and the snapshot keeps numbers numbers.
+     *
+     * @param written the scalar's characters in the file, from {@code location} on (its quotes, or a block scalar's
+     *                {@code |} and indentation, included), for {@link #locationOf}; null when not known
      */
-    record Scalar(Location location, String text, Type type) implements YamlNode {
+    record Scalar(Location location, String text, Type type, String written) implements YamlNode {
         public enum Type { STRING, INTEGER, DECIMAL, BOOLEAN, NULL }
+
+        /** A scalar whose characters in the file are not known: its parts are placed at its {@code location}. */
+        public Scalar(Location location, String text, Type type) {
+            this(location, text, type, null);
+        }
+
+        /**
+         * Where the characters {@code [offset, offset + length)} of {@link #text()} were written: their own line and
+         * column, also inside a block scalar ({@code |}, {@code >}) or a text over several lines, whose
+         * {@code location} is its first line's (tryout42 F11). Found as the same occurrence of the same characters in
+         * {@code written}; the scalar's {@code location} when they are not written as such there (an escape such as
+         * {@code \x24} wrote them) or not known.
+         *
+         * @param offset the first character's index in {@link #text()}, 0 or more
+         * @param length how many characters, 1 or more
+         */
+        public Location locationOf(int offset, int length) {
+            if (written == null || offset < 0 || length < 1 || offset + length > text.length()) {
+                return location;
+            }
+            String part = text.substring(offset, offset + length);
+            int nth = 0;
+            for (int at = text.indexOf(part); at >= 0 && at < offset; at = text.indexOf(part, at + 1)) {
+                nth++;
+            }
+            if (count(text, part) != count(written, part)) {
+                return location;
+            }
+            int at = written.indexOf(part);
+            for (int i = 0; i < nth; i++) {
+                at = written.indexOf(part, at + 1);
+            }
+            int line = location.line();
+            int column = location.column();
+            for (int i = 0; i < at; i++) {
+                char c = written.charAt(i);
+                if (c == '\n') {
+                    line++;
+                    column = 1;
+                } else if (!Character.isLowSurrogate(c)) { // columns count characters, as YAML's marks do
+                    column++;
+                }
+            }
+            return new Location(line, column);
+        }
+
+        private static int count(String in, String part) {
+            int n = 0;
+            for (int at = in.indexOf(part); at >= 0; at = in.indexOf(part, at + 1)) {
+                n++;
+            }
+            return n;
+        }
 
         @Override
         public String kind() {

@@ -36,6 +36,9 @@ public final class YamlTreeReader {
 
     private final ProblemCollector problems;
     private final String secondDocumentHint;
+    /** The text being read, whose line {@code i + 1} starts at {@code lineStarts[i]}; null for a text {@link #written} cannot slice. */
+    private String source;
+    private int[] lineStarts;
 
     YamlTreeReader(ProblemCollector problems) {
         this(problems, "the rules file holds a second YAML document (after '---'): put every rule under the one 'rules:' list");
@@ -53,6 +56,7 @@ public final class YamlTreeReader {
 
     /** The document's root, or empty when the text holds no document (or a syntax error). */
     public Optional<YamlNode> read(String text) {
+        lines(text);
         try (JsonParser parser = FACTORY.createParser(text)) {
             JsonToken first = parser.nextToken();
             if (first == null) {
@@ -176,7 +180,8 @@ public final class YamlTreeReader {
             case START_ARRAY:
                 return readSequence(parser, at);
             case VALUE_STRING:
-                return new YamlNode.Scalar(at, text(parser.getText(), at), YamlNode.Scalar.Type.STRING);
+                return new YamlNode.Scalar(at, text(parser.getText(), at), YamlNode.Scalar.Type.STRING,
+                        written(at, location(parser.currentLocation())));
             case VALUE_NUMBER_INT:
                 return new YamlNode.Scalar(at, parser.getText(), YamlNode.Scalar.Type.INTEGER);
             case VALUE_NUMBER_FLOAT:
@@ -244,6 +249,53 @@ public final class YamlTreeReader {
             items.add(readValue(parser));
         }
         return new YamlNode.Sequence(at, items);
+    }
+
+    /**
+     * Where each line of {@code text} starts, for {@link #written}; none when it breaks lines otherwise than with
+     * {@code \n} or {@code \r\n} (YAML 1.1 also with {@code \r}, NEL, LS and PS: rare, and then a scalar's parts are
+     * placed at its start).
+     */
+    private void lines(String text) {
+        source = null;
+        lineStarts = null;
+        List<Integer> starts = new ArrayList<>();
+        starts.add(0);
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (c == '\n') {
+                starts.add(i + 1);
+            } else if (c == '\u0085' || c == '\u2028' || c == '\u2029'
+                    || c == '\r' && (i + 1 == text.length() || text.charAt(i + 1) != '\n')) {
+                return;
+            }
+        }
+        source = text;
+        lineStarts = starts.stream().mapToInt(Integer::intValue).toArray();
+    }
+
+    /**
+     * The characters of the file from {@code from} to {@code to} (1-based lines, columns counting characters as
+     * YAML's marks do, not UTF-16 units), or null when they cannot be found.
+     */
+    private String written(YamlNode.Location from, YamlNode.Location to) {
+        int start = offset(from);
+        int end = offset(to);
+        return start < 0 || end < start ? null : source.substring(start, end);
+    }
+
+    private int offset(YamlNode.Location at) {
+        if (source == null || at.line() < 1 || at.line() > lineStarts.length || at.column() < 1) {
+            return -1;
+        }
+        int lineStart = lineStarts[at.line() - 1];
+        int lineEnd = at.line() < lineStarts.length ? lineStarts[at.line()] : source.length();
+        try {
+            int offset = source.offsetByCodePoints(lineStart, at.column() - 1);
+            return offset <= lineEnd ? offset : -1;
+        } catch (IndexOutOfBoundsException e) {
+            return -1;
+        }
     }
 
     private static LoaderOptions loaderOptions() {

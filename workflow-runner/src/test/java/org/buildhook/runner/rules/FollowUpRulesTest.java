@@ -71,7 +71,7 @@ class FollowUpRulesTest {
                 + "          on-failure: {command: [/opt/d.sh]}\n"
                 + "    on-failure: {comand: [/opt/e.sh]}\n"))
                 .containsExactly(
-                        "rules.yaml:3:37: placeholder '${job.id}' describes the job a follow-up follows: use it only"
+                        "rules.yaml:3:38: placeholder '${job.id}' describes the job a follow-up follows: use it only"
                                 + " in on-success, on-failure or on-cancel",
                         "rules.yaml:10:11: follow-ups nest at most 3 deep ('on-failure' here would be level 4)",
                         "rules.yaml:11:18: unknown key 'comand' in 'on-failure' (did you mean 'command'?)");

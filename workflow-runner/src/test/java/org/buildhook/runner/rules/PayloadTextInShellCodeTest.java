@@ -24,10 +24,10 @@ class PayloadTextInShellCodeTest {
     void theTryoutsRuleIsRefusedWithTheVariableToReadInstead() {
         assertThatThrownBy(() -> TestRules.parse(rule(
                 "[/bin/sh, -c, 'echo \"deploying project ${build.project} trigger ${build.trigger}\"']")))
-                .hasMessageContaining("rules.yaml:4:30: placeholder '${build.project}' in shell code: its value is the"
+                .hasMessageContaining("rules.yaml:4:55: placeholder '${build.project}' in shell code: its value is the"
                         + " build's own text, which whoever names a project, trigger or run chooses, and the shell would"
                         + " run it as code; read its variable there instead, in double quotes: \"$BUILDHOOK_PROJECT\"")
-                .hasMessageContaining("rules.yaml:4:30: placeholder '${build.trigger}' in shell code")
+                .hasMessageContaining("rules.yaml:4:80: placeholder '${build.trigger}' in shell code")
                 .hasMessageContaining("\"$BUILDHOOK_TRIGGER\"");
     }
 
@@ -173,7 +173,7 @@ class PayloadTextInShellCodeTest {
     void aRunsValuesInShellCodeAreRefusedToo() {
         assertThatThrownBy(() -> TestRules.parse("rules:\n  - name: boards\n    runs: {match: each}\n    run:\n"
                 + "      command: [/bin/sh, -c, 'test-board ${run.name} ${run.host_tag}']\n"))
-                .hasMessageContaining("rules.yaml:5:30: placeholder '${run.name}' in shell code")
+                .hasMessageContaining("rules.yaml:5:42: placeholder '${run.name}' in shell code")
                 .hasMessageContaining("\"$BUILDHOOK_RUN_NAME\"")
                 .hasMessageContaining("placeholder '${run.host_tag}' in shell code");
     }
@@ -194,5 +194,38 @@ class PayloadTextInShellCodeTest {
         assertThat(TestRules.parse("rules:\n  - name: deploy\n    run:\n      command: [/bin/true]\n"
                 + "    on-failure:\n      command: [/bin/sh, -c, 'page \"${job.rule} ${job.outcome} ${job.exit_code}"
                 + " ${job.attempts} ${job.id}\" < ${job.log_path}']\n")).isNotNull();
+    }
+
+    /**
+     * tryout42 F11: in a script written as a block scalar ({@code - |}), the error pointed at the {@code |} line, and
+     * two placeholders in one argument both at its start: each is placed at its own line and column (in characters,
+     * as YAML counts them: the rocket is one), in a block and in a quoted text over two lines.
+     */
+    @Test
+    void eachPlaceholderInCodeIsPlacedAtItsOwnLineAndColumn() {
+        String yaml = """
+                rules:
+                  - name: workflow
+                    run:
+                      command:
+                        - /bin/bash
+                        - -euo
+                        - pipefail
+                        - -c
+                        - |
+                          cd /srv/deploy
+                          echo "preparing \u00e9t\u00e9"
+                          ./deploy.sh \ud83d\ude80 --tag "${build.trigger}" --project "${ build.project }"
+                          echo "${build.trigger} again"
+                  - name: quoted
+                    run:
+                      command: [/bin/sh, -c, "echo start;
+                        notify ${build.project}"]
+                """;
+        assertThatThrownBy(() -> TestRules.parse(yaml))
+                .hasMessageContaining("rules.yaml:12:32: placeholder '${build.trigger}' in shell code")
+                .hasMessageContaining("rules.yaml:12:61: placeholder '${build.project}' in shell code")
+                .hasMessageContaining("rules.yaml:17:16: placeholder '${build.project}' in shell code")
+                .hasMessageNotContaining("rules.yaml:9:");
     }
 }

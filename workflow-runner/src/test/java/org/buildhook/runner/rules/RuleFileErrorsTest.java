@@ -18,7 +18,7 @@ class RuleFileErrorsTest {
             rules-bad-regex.yaml                    | rules-bad-regex.yaml:4:16: bad regular expression /andy-(corp/: Unclosed group near index 10 in 'project'
             rules-bad-glob.yaml                     | rules-bad-glob.yaml:5:15: bad glob 'build-[arm': '[' at position 7 is never closed with ']' (write \\[ for a literal bracket) in 'name'
             rules-unknown-placeholder.yaml          | rules-unknown-placeholder.yaml:4:33: unknown placeholder '${build.idd}' (did you mean 'build.id'?); known: ${build.id}, ${build.status}, ${build.project}, ${build.factory}, ${build.trigger}, ${build.url}, ${build.web_url}, ${run.name}, ${run.status}, ${run.host_tag}, ${run.url}, ${run.log_url}, ${job.id}, ${job.rule}, ${job.outcome}, ${job.exit_code}, ${job.attempts}, ${job.log_path}
-            rules-run-placeholder-without-each.yaml | rules-run-placeholder-without-each.yaml:6:33: placeholder '${run.name}' needs a run: use it only in rules with runs: {match: each}
+            rules-run-placeholder-without-each.yaml | rules-run-placeholder-without-each.yaml:6:34: placeholder '${run.name}' needs a run: use it only in rules with runs: {match: each}
             rules-empty-command.yaml                | rules-empty-command.yaml:4:16: 'command' is empty: name the program to run
             rules-string-command.yaml               | rules-string-command.yaml:4:16: 'command' must be a list, one element per argument (no shell splits it), for example [/opt/deploy.sh, "${build.id}"]; got a string ('/opt/deploy.sh --all')
             rules-duplicate-name.yaml               | rules-duplicate-name.yaml:5:11: duplicate rule name 'deploy' (first used on line 2)
