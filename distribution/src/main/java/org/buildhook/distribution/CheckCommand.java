@@ -16,6 +16,7 @@ import org.buildhook.runner.rules.RulesFingerprint;
 import org.buildhook.runner.store.LeftBehindJobs;
 import org.buildhook.runner.store.NodeLeases;
 import org.buildhook.runner.store.OtherStoreJobs;
+import org.buildhook.runner.store.RefusedStoredJobs;
 import org.buildhook.runner.store.RulesDisagreement;
 import org.buildhook.runner.store.SchemaOutlook;
 import org.buildhook.runner.store.StoreReachability;
@@ -135,6 +136,11 @@ final class CheckCommand implements Callable<Integer> {
                 // And the other way round: a store used before on this data folder, as its mark records it (switch41 F2).
                 OtherStoreJobs.of(loaded.store(), () -> OtherStoreJobs.installationOf(loaded.store())).forEach(
                         other -> out.println(name + ": warning: " + other.describe(loaded.store().describe())));
+                // Jobs an older build stored of rules this build refuses, which it cancels instead of running (tryout42 F7).
+                if (unusable.isEmpty() && !refused) {
+                    RefusedStoredJobs.read(loaded.store())
+                            .ifPresent(jobs -> out.println(name + ": warning: " + jobs.describe()));
+                }
                 rulesFile = rules != null ? rules : loaded.rulesFile();
                 defaultWorkdir = loaded.launcher().defaultWorkdir();
                 // A store that cannot be reached is said above; asking it for its nodes would wait for it again.

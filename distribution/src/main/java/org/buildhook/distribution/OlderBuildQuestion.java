@@ -61,7 +61,7 @@ final class OlderBuildQuestion {
 
     /**
      * The preview's warnings, escaped for a terminal ({@link LogSafe#escape}); none from a server that has no preview
-     * (404) or cannot answer it now.
+     * (404) or cannot answer it now, nor when it says the action is {@code refused} (the action's 409 says why).
      *
      * @param preview the API path whose GET answers {@code {"warnings": [...]}}
      */
@@ -71,6 +71,11 @@ final class OlderBuildQuestion {
             answer = client.get(preview);
         } catch (CommandFailure e) {
             // The action itself says what is wrong (no such job, a refused token); an older server has no preview.
+            return List.of();
+        }
+        if (answer.hasNonNull("refused")) {
+            // The action is refused whatever the answer (tryout42 F7: a job of a rule as stored this build refuses):
+            // nothing to ask; its refusal says why and what to do.
             return List.of();
         }
         List<String> warnings = new ArrayList<>();

@@ -12,6 +12,7 @@ import org.buildhook.core.LogSafe;
 import org.buildhook.runner.PlannedJob;
 import org.buildhook.runner.RunnerException;
 import org.buildhook.runner.rules.RuleSet;
+import org.buildhook.runner.rules.StoredJobCheck;
 import org.buildhook.runner.store.ActionQuery;
 import org.buildhook.runner.store.AdminAction;
 import org.buildhook.runner.store.Delivery;
@@ -305,6 +306,11 @@ final class AdminRequests {
         RuleSet rules = currentRules();
         Job job = store().job(jobId).orElseThrow(() -> noJob(store(), jobId)).job();
         String project = store().deliveryRow(job.deliveryId()).map(d -> d.summary().project()).orElse(null);
+        java.util.Optional<String> refused = refusal(jobId);
+        if (refused.isPresent()) {
+            return new JsonAnswer().with("job", jobId).with("rule", job.ruleName()).with("refused", refused.get())
+                    .with("warnings", List.of("a re-run is refused: " + refused.get()));
+        }
         List<String> warnings = new java.util.ArrayList<>();
         OlderBuildWarning.of(store(), job.ruleName(), job.workflow().buildId(), project, "this re-run")
                 .ifPresent(warnings::add);
@@ -355,6 +361,11 @@ final class AdminRequests {
 
     JsonAnswer rerun(String jobId) {
         Job old = store().job(jobId).orElseThrow(() -> noJob(store(), jobId)).job();
+        // A re-run runs the job's stored plan: one this build refuses would be cancelled at its start (tryout42 F7).
+        refusal(jobId).ifPresent(why -> {
+            LOG.warn("admin {} asked to re-run job {}, refused: {}", actor, jobId, why);
+            throw new ApiError(409, "job " + jobId + " cannot be re-run: " + why);
+        });
         // rename34: a rule that asks for an approval now has its re-runs await one, whatever the old job's plan said.
         // review36: so does the rule in force that took the old job's rule's name over (renamed-from, or the same run);
         // takeover42: not one in force beside it (inForceFor), whose approval is its own.
@@ -458,6 +469,13 @@ final class AdminRequests {
     JsonAnswer decide(String jobId, boolean approve) {
         RuleSet rules = approve ? currentRules() : null;
         Job job = store().job(jobId).orElseThrow(() -> noJob(store(), jobId)).job();
+        if (approve && job.state() == JobState.AWAITING_APPROVAL) {
+            refusal(jobId).ifPresent(why -> {
+                LOG.warn("admin {} asked to approve job {}, refused: {}", actor, jobId, why);
+                throw new ApiError(409, "job " + jobId + " cannot be approved: " + why + "; to drop it: buildhook"
+                        + " reject " + jobId);
+            });
+        }
         boolean done = approve ? store().approve(jobId, actor) : store().reject(jobId, actor);
         if (!done) {
             Job read = store().job(jobId).map(d -> d.job()).orElse(job);
@@ -484,8 +502,23 @@ final class AdminRequests {
     JsonAnswer approvePreview(String jobId) {
         RuleSet rules = currentRules();
         Job job = store().job(jobId).orElseThrow(() -> noJob(store(), jobId)).job();
+        java.util.Optional<String> refused = job.state() == JobState.AWAITING_APPROVAL ? refusal(jobId)
+                : java.util.Optional.empty();
+        if (refused.isPresent()) {
+            return new JsonAnswer().with("job", jobId).with("rule", job.ruleName()).with("refused", refused.get())
+                    .with("warnings", List.of("an approval is refused: " + refused.get()));
+        }
         return new JsonAnswer().with("job", jobId).with("rule", job.ruleName()).with("warnings",
                 job.state() == JobState.AWAITING_APPROVAL ? approvalWarnings(rules, job) : List.of());
+    }
+
+    /**
+     * Why this build refuses to run job {@code jobId} as stored (tryout42 F7: its rule as stored, planned by an older
+     * build, holds the payload's text in shell code; {@link StoredJobCheck}); empty when it would run it. Read with its
+     * real environment, as the engine reads it.
+     */
+    private java.util.Optional<String> refusal(String jobId) {
+        return store().ledger().job(jobId).flatMap(StoredJobCheck::refusal);
     }
 
     /**

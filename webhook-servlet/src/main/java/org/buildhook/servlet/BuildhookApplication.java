@@ -20,6 +20,7 @@ import org.buildhook.runner.rules.RuleSet;
 import org.buildhook.runner.rules.RuleSetLoader;
 import org.buildhook.runner.rules.RulesWatcher;
 import org.buildhook.runner.store.JobState;
+import org.buildhook.runner.store.RefusedStoredJobs;
 import org.buildhook.runner.store.Store;
 import org.buildhook.runner.store.StoreLock;
 import org.buildhook.runner.store.WriteStats;
@@ -200,6 +201,7 @@ public final class BuildhookApplication implements AutoCloseable {
                 applyLimits(store, atStart, rules, limitsTurn, config.engine(), takenOut);
                 sayJobsOfRulesNotInTheFile(store, atStart, config.engine().nodeId());
             }
+            sayStoredJobsRefused(store);
             // Retention removes the logs of jobs that ran here and whose rows another node deleted.
             store.sweepJobLogsIn(config.launcher().logDirectory());
             CommonsExecLauncher launcher = CommonsExecLauncher.create(config.launcher());
@@ -578,6 +580,20 @@ public final class BuildhookApplication implements AutoCloseable {
                         : ", or marked running on a node, which runs them if it still runs; else they run again at its"
                                 + " next start, or here once it is taken for dead",
                 where(node, rules), named, cluster ? ": it may be another node's new rule" : "");
+    }
+
+    /**
+     * At a start, before the engine's: the stored jobs not ended whose rule as stored this build refuses, which it
+     * cancels at their pick instead of running them (tryout42 F7: jobs an older build stored ran their payload's text
+     * as shell code after the upgrade, and the start said nothing), in one {@code WARN} ({@link RefusedStoredJobs}). A
+     * store that does not answer leaves it unsaid (debug): the engine looks at each job all the same.
+     */
+    private static void sayStoredJobsRefused(Store store) {
+        try (java.sql.Connection c = store.dataSource().getConnection()) {
+            RefusedStoredJobs.of(c).ifPresent(jobs -> LOG.warn(jobs.describe()));
+        } catch (java.sql.SQLException | RuntimeException e) {
+            LOG.debug("could not look for stored jobs of rules this build refuses: {}", e.toString());
+        }
     }
 
     /**

@@ -31,6 +31,7 @@ import org.buildhook.runner.exec.RunningJob;
 import org.buildhook.runner.exec.Watchdog;
 import org.buildhook.runner.rules.Durations;
 import org.buildhook.runner.rules.ResourceVariable;
+import org.buildhook.runner.rules.StoredJobCheck;
 import org.buildhook.runner.store.Dialect;
 import org.buildhook.runner.store.ExecutionLedger;
 import org.buildhook.runner.store.Job;
@@ -199,6 +200,11 @@ final class JobTask implements ExecutionHandler<Void> {
         }
         Job job = found.get().job();
         if (found.get().started() > 0) {
+            // Started with the read (PostgreSQL): its rule as stored is looked at before its command runs (tryout42 F7).
+            Optional<String> refused = StoredJobCheck.refusal(job);
+            if (refused.isPresent()) {
+                return refusedAfterItsStart(job, found.get().started(), version, refused.get());
+            }
             return launch(job, found.get().body(), found.get().started(), version, Map.of(), sent[0]);
         }
         if (job.state().isFinal()) {
@@ -234,6 +240,10 @@ final class JobTask implements ExecutionHandler<Void> {
         }
         if (running.isStopping()) {
             return backInItsPlace();
+        }
+        Optional<String> refused = StoredJobCheck.refusal(job);
+        if (refused.isPresent()) {
+            return refused(job, refused.get(), before);
         }
         if (job.workflow().supersedeRunning() && job.workflow().supersedeKey() != null) {
             // running: cancel stops the older build's job, which may take up to kill-grace to end (a cleanup
@@ -311,6 +321,50 @@ final class JobTask implements ExecutionHandler<Void> {
                 freeSlot(job, next instanceof AfterTheCommand ? this::untilGraceOver : this::untilStopping);
             }
         }
+    }
+
+    /**
+     * A job stored as a rule this build refuses would plan it (tryout42 F7: planned by an older build, or by an older
+     * node of a cluster being upgraded, with payload text in shell code): its command is not run; the job ends {@code
+     * CANCELLED} with why and what to do ({@link StoredJobCheck}), said in one WARN, its delivery kept for a replay. An
+     * attempt an earlier build left marked running is ended first, as before any new attempt. A job none of whose
+     * commands ran starts no follow-up (nothing of its rule ran), as a job of a rule taken out.
+     */
+    private CompletionHandler<Void> refused(Job job, String why, StoreOutageWait.Until before) {
+        String jobId = job.id();
+        String message = notRun(job, why);
+        LOG.warn("job {} of rule '{}' (build {}) is not run, and ends CANCELLED: {}", jobId, job.ruleName(),
+                job.workflow().buildId(), why);
+        if (job.state() == JobState.RUNNING) {
+            waits.run(jobId, "end what an earlier attempt left", () -> sweepBeforeRerun(jobId), before);
+        }
+        if (job.attempts() == 0) {
+            waits.call(jobId, "drop its follow-ups", () -> store.followUps().start(job, null), before);
+        }
+        waits.run(jobId, "mark it cancelled", () -> ledger.markCancelled(jobId, message), before);
+        told(job, JobEvents.Ending.CANCELLED);
+        return remove();
+    }
+
+    /**
+     * As {@link #refused(Job, String, StoreOutageWait.Until)}, for a job whose first attempt {@code attempt} the read
+     * started (PostgreSQL's {@link ExecutionLedger#jobToStart}): that attempt is recorded as not started, with the
+     * same words, and the job ends {@code CANCELLED} with it.
+     */
+    private CompletionHandler<Void> refusedAfterItsStart(Job job, int attempt, long version, String why) {
+        String message = notRun(job, why);
+        LOG.warn("job {} of rule '{}' (build {}) is not run, and ends CANCELLED: {}", job.id(), job.ruleName(),
+                job.workflow().buildId(), why);
+        waits.call(job.id(), "drop its follow-ups", () -> store.followUps().start(job, null), this::untilStopping);
+        JobOutcome outcome = new JobOutcome(JobOutcome.Result.FAILED_TO_START, null, null, clock.instant(), message,
+                null, false);
+        return finish(job, attempt, version, outcome, JobState.CANCELLED, JobEvents.Ending.CANCELLED, remove());
+    }
+
+    /** The message of a job {@link StoredJobCheck} refuses: not run, why, and what to do. */
+    static String notRun(Job job, String why) {
+        return (job.attempts() == 0 ? "not run: " : "not run again (attempt " + job.attempts() + " ran under an"
+                + " earlier build): ") + why;
     }
 
     /**

@@ -1,0 +1,135 @@
+package org.buildhook.servlet;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+import static org.awaitility.Awaitility.await;
+import static org.buildhook.servlet.RulesAbsentAtStartTest.warnings;
+import static org.buildhook.servlet.TestApplication.job;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import org.buildhook.core.BuildEvent;
+import org.buildhook.core.BuildEventParser;
+import org.buildhook.runner.JobWorkflow;
+import org.buildhook.runner.PlannedJob;
+import org.buildhook.runner.store.DeliverySummary;
+import org.buildhook.runner.store.JobState;
+import org.buildhook.runner.store.NewDelivery;
+import org.buildhook.runner.store.Store;
+import org.buildhook.servlet.config.ConfigLoader;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * tryout42 F7: after an upgrade, jobs the older build stored (queued, awaiting an approval) of rules this build refuses,
+ * their commands rendered with the payload's text in shell code, ran (or could be approved). The start names them, the
+ * engine cancels them instead of running them, an approval and a re-run of one are refused 409 and their previews say
+ * why. A real application on SQLite and on PostgreSQL (needs {@code BUILDHOOK_TEST_PG_URL}; fails without it on CI).
+ */
+class StoredJobsOfRefusedRulesTest {
+
+    private static final PostgresSchemas PG = new PostgresSchemas();
+
+    @TempDir
+    Path dir;
+
+    @RegisterExtension
+    final LogCapture log = new LogCapture(BuildhookApplication.class);
+
+    @AfterAll
+    static void dropSchemas() throws Exception {
+        PG.dropAll();
+    }
+
+    /** A job as the older build planned it for {@code rule}, with {@code code} as it wrote it and rendered it. */
+    private static PlannedJob asOldBuildPlannedIt(String rule, String code, String trigger, boolean approval) {
+        String snapshot = "{\"name\":\"" + rule + "\"," + (approval ? "\"approval\":{\"expires\":\"1d\"}," : "")
+                + "\"run\":{\"command\":[\"/bin/bash\",\"-c\",\"" + code.replace("\"", "\\\"") + "\"]"
+                + (approval ? "" : ",\"concurrency\":1") + "}}";
+        return new PlannedJob(rule, snapshot, List.of("/bin/bash", "-c", code.replace("${build.trigger}", trigger)),
+                Map.of(), null, true, Duration.ofMinutes(1), 0, Duration.ofSeconds(1), approval ? 0 : 1, null,
+                new JobWorkflow(67L, null, false, approval ? Duration.ofDays(1) : null, Map.of(), Map.of(), null, null,
+                        0));
+    }
+
+    @ParameterizedTest(name = "postgres={0}")
+    @ValueSource(booleans = {false, true})
+    void theStartNamesThemTheEngineCancelsThemAndAnApprovalOrReRunIsRefused(boolean postgres) throws Exception {
+        Path pwned = dir.resolve("PWNED");
+        String trigger = "y\"; touch " + pwned + "; echo \"";
+        Files.writeString(dir.resolve("rules.yaml"), "rules:\n"
+                + "  - name: deploy\n    run: {command: [/bin/bash, -c, 'echo \"$BUILDHOOK_TRIGGER\"'], concurrency: 1}\n"
+                + "  - name: announce\n    approval: {expires: 1d}\n"
+                + "    run: {command: [/bin/sh, -c, 'echo \"$BUILDHOOK_TRIGGER\"']}\n");
+        Path file = TestApplication.configuration(dir, postgres ? PG.newSchemaUrl() : null, "slot-retry: 1s");
+        byte[] body = DeliveryServiceTest.fixture("build-67-passed.json");
+        String text = new String(body, StandardCharsets.UTF_8).replace("\"trigger_name\": \"containers-devel\"",
+                "\"trigger_name\": \"" + trigger.replace("\"", "\\\"") + "\"");
+        BuildEvent event = new BuildEventParser().parse(text.getBytes(StandardCharsets.UTF_8));
+        String deploy;
+        String announce;
+        String delivery;
+        try (Store old = Store.open(new ConfigLoader(Map.of(), dir).load(file).store())) {
+            var stored = old.accept(new NewDelivery("default", Instant.now(), "127.0.0.1", Map.of(),
+                    text.getBytes(StandardCharsets.UTF_8)),
+                    DeliverySummary.of(event), List.of(
+                            asOldBuildPlannedIt("deploy", "sleep 1; echo \"deployed ${build.trigger}\"", trigger, false),
+                            asOldBuildPlannedIt("announce", "echo \"announcing ${build.trigger}\"", trigger, true)));
+            deploy = stored.jobIds().get(0);
+            announce = stored.jobIds().get(1);
+            delivery = stored.deliveryId();
+        }
+
+        // The engine's own WARN, one per job (its class is the engine's own, not public).
+        ch.qos.logback.classic.Logger engineLog = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory
+                .getLogger("org.buildhook.runner.engine.JobTask");
+        ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> engineWarnings =
+                new ch.qos.logback.core.read.ListAppender<>();
+        engineWarnings.start();
+        engineLog.addAppender(engineWarnings);
+        try (BuildhookApplication app = TestApplication.start(file)) {
+            assertThat(log.warnings("stored job(s) not ended are of rules as stored that this build refuses"))
+                    .singleElement().asString().startsWith("2 stored job(s) not ended")
+                    .contains("job " + deploy + " of rule 'deploy' (QUEUED, delivery " + delivery + ")")
+                    .contains("job " + announce + " of rule 'announce' (AWAITING_APPROVAL, delivery " + delivery + ")")
+                    .contains("rule 'deploy': run.command element 3: placeholder '${build.trigger}' in shell code")
+                    .contains("each is cancelled when a node of this build picks it");
+
+            await().atMost(Duration.ofMinutes(1)).until(() -> job(app, deploy).state() == JobState.CANCELLED);
+            assertThat(job(app, deploy).message()).startsWith("not run: its rule 'deploy' as stored with the job")
+                    .endsWith("buildhook replay " + delivery + " --rule deploy");
+            assertThat(engineWarnings.list).filteredOn(e -> e.getLevel() == ch.qos.logback.classic.Level.WARN)
+                    .extracting(ch.qos.logback.classic.spi.ILoggingEvent::getFormattedMessage).singleElement()
+                    .asString().startsWith("job " + deploy + " of rule 'deploy' (build 67) is not run, and ends"
+                            + " CANCELLED: its rule 'deploy' as stored");
+
+            AdminRequests alice = new AdminRequests(app, "alice@test");
+            assertThat(warnings(alice.approvePreview(announce))).singleElement().asString()
+                    .startsWith("an approval is refused: its rule 'announce' as stored with the job");
+            ApiError approval = catchThrowableOfType(ApiError.class, () -> alice.decide(announce, true));
+            assertThat(approval.status()).isEqualTo(409);
+            assertThat(approval.getMessage()).startsWith("job " + announce + " cannot be approved: its rule 'announce'")
+                    .endsWith("; to drop it: buildhook reject " + announce);
+            assertThat(job(app, announce).state()).isEqualTo(JobState.AWAITING_APPROVAL);
+
+            assertThat(warnings(alice.rerunPreview(deploy))).singleElement().asString()
+                    .startsWith("a re-run is refused: its rule 'deploy' as stored");
+            ApiError rerun = catchThrowableOfType(ApiError.class, () -> alice.rerun(deploy));
+            assertThat(rerun.status()).isEqualTo(409);
+            assertThat(rerun.getMessage()).startsWith("job " + deploy + " cannot be re-run: its rule 'deploy'");
+            assertThat(app.store().jobs(new org.buildhook.runner.store.JobQuery(null, "deploy", null, null, 10))
+                    .items()).hasSize(1);
+        } finally {
+            engineLog.detachAppender(engineWarnings);
+        }
+        assertThat(pwned).doesNotExist();
+    }
+}

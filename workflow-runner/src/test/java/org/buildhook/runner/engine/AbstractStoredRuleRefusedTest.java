@@ -1,0 +1,112 @@
+package org.buildhook.runner.engine;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import org.buildhook.core.BuildEvent;
+import org.buildhook.core.BuildEventParser;
+import org.buildhook.runner.PlannedJob;
+import org.buildhook.runner.rules.RuleSet;
+import org.buildhook.runner.store.AcceptResult;
+import org.buildhook.runner.store.DeliverySummary;
+import org.buildhook.runner.store.Dialect;
+import org.buildhook.runner.store.Job;
+import org.buildhook.runner.store.JobState;
+import org.buildhook.runner.store.Plans;
+import org.junit.jupiter.api.Test;
+
+/**
+ * tryout42 F7: jobs an older build stored (queued, awaiting an approval) of rules this build refuses at load, with the
+ * payload's text rendered into shell code, are not run by this build's engine, which ends them with why and what to do;
+ * jobs of rules it plans run as before. On SQLite and PostgreSQL (whose first start of a job without a limit is made
+ * with its read).
+ */
+abstract class AbstractStoredRuleRefusedTest extends AbstractWorkflowTest {
+
+    /** A job as an older build planned it: its rule's snapshot and its command as that build rendered them. */
+    private static PlannedJob asOldBuildPlannedIt(PlannedJob now, String snapshot, List<String> argv) {
+        return new PlannedJob(now.ruleName(), snapshot, argv, now.env(), now.workdir(), now.stdin(), now.timeout(),
+                now.retries(), now.backoff(), now.concurrency(), now.runName(), now.workflow());
+    }
+
+    @Test
+    void jobsOfARuleThisBuildRefusesEndCancelledUnrunAndTheOthersRunWithTheirFollowUps() throws IOException {
+        Path pwned = dir.resolve("PWNED");
+        Path ok = dir.resolve("ok");
+        String trigger = "y\"; touch " + pwned + "; echo \"";
+        RuleSet rules = rules("rules:\n"
+                + "  - name: deploy\n"
+                + "    run: {command: [/bin/bash, -c, 'sleep 1; echo \"deployed $BUILDHOOK_TRIGGER\"'], concurrency: 1}\n"
+                + "    on-cancel: {command: [/usr/bin/touch, " + dir.resolve("cleaned") + "]}\n"
+                + "  - name: notify\n"
+                + "    run: {command: [/bin/sh, -c, 'echo \"$BUILDHOOK_TRIGGER\"']}\n"
+                + "  - name: announce\n"
+                + "    approval: {expires: 1d}\n"
+                + "    run: {command: [/bin/sh, -c, 'echo \"$BUILDHOOK_TRIGGER\"']}\n"
+                + "  - name: fine\n"
+                + "    run: {command: [/bin/sh, -c, 'echo \"$1\" >> " + ok + "', fine, '${build.trigger}']}\n"
+                + "    on-success: {command: [/bin/sh, -c, 'echo \"$1\" >> " + ok + "', follow, '${job.outcome}']}\n");
+        byte[] body = Plans.fixture().replace("\"trigger_name\": \"containers-devel\"", "\"trigger_name\": \""
+                + trigger.replace("\"", "\\\"") + "\"").getBytes(StandardCharsets.UTF_8);
+        BuildEvent event = new BuildEventParser().parse(body);
+        assertThat(event.triggerName()).isEqualTo(trigger);
+        List<PlannedJob> planned = new ArrayList<>();
+        for (PlannedJob now : rules.match("default", event)) {
+            String code = switch (now.ruleName()) {
+                case "deploy" -> "sleep 1; echo \"deployed ${build.trigger}\"";
+                case "notify" -> "echo \"deploying ${build.project} trigger ${build.trigger}\"";
+                case "announce" -> "echo \"announcing ${build.trigger}\"";
+                default -> null;
+            };
+            planned.add(code == null ? now : asOldBuildPlannedIt(now, now.ruleSnapshot().replace(
+                    now.argv().get(2).replace("\"", "\\\""), code.replace("\"", "\\\"")),
+                    List.of(now.argv().get(0), "-c", code.replace("${build.trigger}", trigger)
+                            .replace("${build.project}", "andy-corp/lmp"))));
+        }
+        openStore();
+        AcceptResult stored = store.accept(Plans.delivery("default", new String(body, StandardCharsets.UTF_8),
+                Instant.now()), DeliverySummary.of(event), planned);
+        List<String> ids = stored.jobIds();
+        String deploy = ids.get(0);
+        String notify = ids.get(1);
+        String announce = ids.get(2);
+        String fine = ids.get(3);
+        assertThat(job(deploy).ruleSnapshot()).contains("${build.trigger}");
+
+        startEngine();
+
+        for (String id : List.of(deploy, notify)) {
+            Job ended = awaitFinal(id).job();
+            assertState(ended, JobState.CANCELLED);
+            assertThat(ended.message()).startsWith("not run: its rule '" + ended.ruleName() + "' as stored with the job")
+                    .contains("is refused by this build: run.command element 3: placeholder '${build.")
+                    .contains("placeholder '${build.trigger}' in shell code")
+                    .endsWith("buildhook replay " + stored.deliveryId() + " --rule " + ended.ruleName());
+            assertThat(store.followUps().isPending(id)).as("nothing of its rule ran: no follow-up").isFalse();
+        }
+        // PostgreSQL starts the first attempt of a job without a limit with its read: recorded as not started.
+        assertThat(awaitFinal(notify).attempts()).hasSize(store.dialect() == Dialect.POSTGRESQL ? 1 : 0)
+                .allSatisfy(a -> assertThat(a.message()).startsWith("not run: its rule 'notify'"));
+        assertThat(awaitFinal(deploy).attempts()).isEmpty();
+        assertState(awaitFinal(fine).job(), JobState.SUCCEEDED);
+        await().atMost(Duration.ofSeconds(60)).until(() -> jobsOfRule("fine/on-success").size() == 1
+                && jobsOfRule("fine/on-success").get(0).state() == JobState.SUCCEEDED);
+        assertThat(java.nio.file.Files.readAllLines(ok)).containsExactly(trigger, "SUCCEEDED");
+
+        assertState(job(announce), JobState.AWAITING_APPROVAL);
+        assertThat(store.approve(announce, "alice")).isTrue();
+        assertState(awaitFinal(announce).job(), JobState.CANCELLED);
+        assertThat(job(announce).message()).startsWith("not run: its rule 'announce' as stored with the job");
+
+        assertThat(jobsOfRule("deploy/on-cancel")).isEmpty();
+        assertThat(pwned).doesNotExist();
+        assertThat(dir.resolve("cleaned")).doesNotExist();
+    }
+}
