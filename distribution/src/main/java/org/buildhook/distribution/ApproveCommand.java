@@ -32,7 +32,9 @@ final class ApproveCommand extends AdminActionCommand {
 
     @Option(names = {"-y", "--yes"}, description = {"Do not ask before approving a job that runs a command its rule no"
             + " longer plans: the job runs the command it was stored with, and its rule is not in the rules in force,"
-            + " or plans another command, environment or working directory for its delivery now (asked only when"
+            + " or plans another command, environment or working directory for its delivery now; or that runs its"
+            + " rule for its delivery once more, beside another job of it that ran, runs or awaits an approval (asked"
+            + " only when"
             + " standard input is a terminal; the warning is printed on standard error either way)."})
     boolean yes;
 

@@ -525,15 +525,23 @@ final class AdminRequests {
      * What an approval of {@code job} sets off that its approver may not expect, as it runs the command it was stored
      * with: its rule is not in {@code rules} ({@link #ruleNotInForce}); or its rule in force (or the one that took it
      * over) plans another command, environment or working directory for its delivery now, or none (approve41,
-     * {@link StoredCommandWarning}). Empty when neither.
+     * {@link StoredCommandWarning}); and another job of its rule ran, runs or awaits an approval for its delivery
+     * ({@link SameRuleJobsWarning}). Empty when none.
      */
     private List<String> approvalWarnings(RuleSet rules, Job job) {
         java.util.Optional<String> inForce = inForceFor(rules, job);
+        List<String> warnings = new java.util.ArrayList<>();
         if (inForce.isEmpty()) {
-            return List.of(ruleNotInForce(rules, job));
+            warnings.add(ruleNotInForce(rules, job));
+        } else {
+            StoredCommandWarning.of(store(), rules, job, inForce.get(), nodeId(), StoredCommandWarning.Act.APPROVAL)
+                    .ifPresent(warnings::add);
         }
-        return StoredCommandWarning.of(store(), rules, job, inForce.get(), nodeId(), StoredCommandWarning.Act.APPROVAL)
-                .stream().toList();
+        // tryout42 F6: and that another job of its rule (or of the rule that takes it over) ran, runs or waits for the
+        // delivery: approved, it runs the rule for the delivery once more.
+        SameRuleJobsWarning.of(store(), job, inForce.orElse(null), other -> inForceFor(rules, other))
+                .ifPresent(warnings::add);
+        return warnings;
     }
 
     /**
