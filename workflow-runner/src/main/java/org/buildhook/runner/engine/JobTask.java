@@ -241,7 +241,9 @@ final class JobTask implements ExecutionHandler<Void> {
         if (running.isStopping()) {
             return backInItsPlace();
         }
-        Optional<String> refused = StoredJobCheck.refusal(job);
+        // One still marked running (its node crashed) is refused once its next attempt's start has ended that one's
+        // record (runAttempt); any other before it takes a slot or units.
+        Optional<String> refused = job.state() == JobState.RUNNING ? Optional.empty() : StoredJobCheck.refusal(job);
         if (refused.isPresent()) {
             return refused(job, refused.get(), before);
         }
@@ -326,18 +328,14 @@ final class JobTask implements ExecutionHandler<Void> {
     /**
      * A job stored as a rule this build refuses would plan it (tryout42 F7: planned by an older build, or by an older
      * node of a cluster being upgraded, with payload text in shell code): its command is not run; the job ends {@code
-     * CANCELLED} with why and what to do ({@link StoredJobCheck}), said in one WARN, its delivery kept for a replay. An
-     * attempt an earlier build left marked running is ended first, as before any new attempt. A job none of whose
-     * commands ran starts no follow-up (nothing of its rule ran), as a job of a rule taken out.
+     * CANCELLED} with why and what to do ({@link StoredJobCheck}), said in one WARN, its delivery kept for a replay. A
+     * job none of whose commands ran starts no follow-up (nothing of its rule ran), as a job of a rule taken out.
      */
     private CompletionHandler<Void> refused(Job job, String why, StoreOutageWait.Until before) {
         String jobId = job.id();
         String message = notRun(job, why);
         LOG.warn("job {} of rule '{}' (build {}) is not run, and ends CANCELLED: {}", jobId, job.ruleName(),
                 job.workflow().buildId(), why);
-        if (job.state() == JobState.RUNNING) {
-            waits.run(jobId, "end what an earlier attempt left", () -> sweepBeforeRerun(jobId), before);
-        }
         if (job.attempts() == 0) {
             waits.call(jobId, "drop its follow-ups", () -> store.followUps().start(job, null), before);
         }
@@ -347,15 +345,18 @@ final class JobTask implements ExecutionHandler<Void> {
     }
 
     /**
-     * As {@link #refused(Job, String, StoreOutageWait.Until)}, for a job whose first attempt {@code attempt} the read
-     * started (PostgreSQL's {@link ExecutionLedger#jobToStart}): that attempt is recorded as not started, with the
+     * As {@link #refused(Job, String, StoreOutageWait.Until)}, for a job whose attempt {@code attempt} was started
+     * (a first one with its read, PostgreSQL's {@link ExecutionLedger#jobToStart}; or the next one of a job still
+     * marked running, whose start ended the earlier one's record): that attempt is recorded as not started, with the
      * same words, and the job ends {@code CANCELLED} with it.
      */
     private CompletionHandler<Void> refusedAfterItsStart(Job job, int attempt, long version, String why) {
         String message = notRun(job, why);
         LOG.warn("job {} of rule '{}' (build {}) is not run, and ends CANCELLED: {}", job.id(), job.ruleName(),
                 job.workflow().buildId(), why);
-        waits.call(job.id(), "drop its follow-ups", () -> store.followUps().start(job, null), this::untilStopping);
+        if (job.attempts() == 0) {
+            waits.call(job.id(), "drop its follow-ups", () -> store.followUps().start(job, null), this::untilStopping);
+        }
         JobOutcome outcome = new JobOutcome(JobOutcome.Result.FAILED_TO_START, null, null, clock.instant(), message,
                 null, false);
         return finish(job, attempt, version, outcome, JobState.CANCELLED, JobEvents.Ending.CANCELLED, remove());
@@ -439,6 +440,13 @@ final class JobTask implements ExecutionHandler<Void> {
                     () -> ledger.decided(jobId, job.attempts()), before);
             return decided.isPresent() ? concluded(job, version, decided.get())
                     : rescheduleIn(config.slotRetryDelay());
+        }
+        if (job.state() == JobState.RUNNING) {
+            // Left marked running by a crash (tryout42 F7): looked at only now, its earlier attempt's record ended.
+            Optional<String> refused = StoredJobCheck.refusal(job);
+            if (refused.isPresent()) {
+                return refusedAfterItsStart(job, attempt, version, refused.get());
+            }
         }
         return launch(job, read, attempt, version, units, sent[0]);
     }

@@ -36,6 +36,37 @@ abstract class AbstractStoredRuleRefusedTest extends AbstractWorkflowTest {
                 now.retries(), now.backoff(), now.concurrency(), now.runName(), now.workflow());
     }
 
+    /**
+     * A job the older build's node left marked running (it crashed while attempt 1 ran): this build does not run it
+     * again; its next attempt's start ends attempt 1's record, and that attempt is recorded as not started.
+     */
+    @Test
+    void aJobAnOlderBuildLeftMarkedRunningIsNotRunAgain() throws IOException {
+        Path pwned = dir.resolve("PWNED");
+        String trigger = "y\"; touch " + pwned + "; echo \"";
+        RuleSet rules = rules("rules:\n  - name: deploy\n"
+                + "    run: {command: [/bin/bash, -c, 'echo \"$BUILDHOOK_TRIGGER\"'], concurrency: 1}\n");
+        PlannedJob now = rules.match("default", new BuildEventParser().parse(body(67))).get(0);
+        String code = "sleep 1; echo \"deployed ${build.trigger}\"";
+        openStore();
+        String deploy = store.accept(Plans.delivery(Plans.fixture()), List.of(asOldBuildPlannedIt(now,
+                now.ruleSnapshot().replace(now.argv().get(2).replace("\"", "\\\""), code.replace("\"", "\\\"")),
+                List.of("/bin/bash", "-c", code.replace("${build.trigger}", trigger))))).jobIds().get(0);
+        assertThat(store.ledger().startAttempt(deploy, "old-node")).isEqualTo(1);
+        assertState(job(deploy), JobState.RUNNING);
+
+        startEngine();
+
+        org.buildhook.runner.store.JobDetail ended = awaitFinal(deploy);
+        assertState(ended.job(), JobState.CANCELLED);
+        assertThat(ended.job().message()).startsWith("not run again (attempt 1 ran under an earlier build): its rule"
+                + " 'deploy' as stored with the job");
+        assertThat(ended.attempts()).hasSize(2);
+        assertThat(ended.attempts().get(0).outcome()).isEqualTo(org.buildhook.runner.store.AttemptOutcome.INTERRUPTED);
+        assertThat(ended.attempts().get(1).message()).startsWith("not run again (attempt 1 ran under an earlier build)");
+        assertThat(pwned).doesNotExist();
+    }
+
     @Test
     void jobsOfARuleThisBuildRefusesEndCancelledUnrunAndTheOthersRunWithTheirFollowUps() throws IOException {
         Path pwned = dir.resolve("PWNED");
