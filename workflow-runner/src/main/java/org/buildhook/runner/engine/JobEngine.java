@@ -138,7 +138,8 @@ public final class JobEngine implements AutoCloseable {
             }
         };
         this.leftovers = new LeftoverSweep(store.ledger(), config.nodeId(), new StopsNotRecorded(
-                store.config().dataDir().resolve(StopsNotRecorded.FILE_NAME), config.nodeId()), config.inARow());
+                store.config().dataDir().resolve(StopsNotRecorded.FILE_NAME), config.nodeId(), config.threads()),
+                config.inARow());
         this.nodeLock = store.nodeLeases().lock(config.nodeId());
         this.files = new NodeFilesWatch(config.nodeId(), clock, config.pollingInterval(), this::pausePicking,
                 this::resumePicking);
@@ -307,6 +308,8 @@ public final class JobEngine implements AutoCloseable {
         // Every pick under this node id from now on is this JVM's (the scheduler starts below): never
         // released as its dead predecessor's (chaos31 F1).
         ownPicksSince = Instant.now(); // db-scheduler stamps its picks with the system clock, not this.clock
+        // Room for what a stop must note when the store cannot record it (tryout43 F1), kept from now on.
+        leftovers.stops().keepRoom();
         sweepLeftovers();
         sweepEarlierRuns();
         releaseDeadNodes();
@@ -339,6 +342,7 @@ public final class JobEngine implements AutoCloseable {
         }
         stalePicks.scheduleWithFixedDelay(this::releaseStalePicks, every, every, TimeUnit.MILLISECONDS);
         stalePicks.scheduleWithFixedDelay(() -> {
+            leftovers.stops().keepRoom();
             sweepLeftovers();
             if (releaseDeadNodes()) {
                 scheduler.triggerCheckForDueExecutions();

@@ -682,14 +682,25 @@ final class JobTask implements ExecutionHandler<Void> {
                 // picked by this node, as after a crash: the next start (or another node after the dead-node limit)
                 // runs it again; the next start of this node says it was stopped, or fenced, not that it died, and
                 // records when its process tree was killed (tryout22 F5), not its own time.
-                leftovers.stops().add(jobId, attempt, new StopsNotRecorded.Cut(outcome.ended(), fenced));
+                StopsNotRecorded.Note note = leftovers.stops().add(jobId, attempt,
+                        new StopsNotRecorded.Cut(outcome.ended(), fenced));
                 if (fenced != null) {
-                    fencedNotRecorded(job, attempt, outcome, fenced);
+                    fencedNotRecorded(job, attempt, outcome, fenced, note);
                     tell(job, JobEvents.Ending.INTERRUPTED, outcome);
                     return LEFT_ALONE;
                 }
                 FinalOutcomeLog.interruptedByStop(job, attempt, config.shutdownGrace(), running.isGraceCutShort(),
                         outcome.logFile(), FinalOutcomeLog.NOT_RECORDED);
+                if (!note.kept()) {
+                    // tryout43 F1: its next start would say that its node died, and count it so.
+                    LOG.warn("job {} attempt {}: this stop could not note its end in {} either ({}): the next start"
+                            + " of node {} records it ended at that start, {}; to have it recorded as ended now, add"
+                            + " this line to that file before the next start: {}", jobId, attempt,
+                            leftovers.stops().file(), note.problem(), config.nodeId(),
+                            leftovers.stops().begunKept(jobId, attempt) ? "as a stop of its node (noted as this stop"
+                                    + " began)" : "as a death of its node (runner.deaths-in-a-row)",
+                            note.lines().strip());
+                }
                 tell(job, JobEvents.Ending.INTERRUPTED, outcome);
                 return LEFT_ALONE;
             }
@@ -741,19 +752,31 @@ final class JobTask implements ExecutionHandler<Void> {
 
     /**
      * This node stops without having recorded what attempt {@code attempt} came to (the store could not be reached
-     * until the stop's grace period was over): one WARN with that outcome, and a note in the data folder, from which
-     * the next start of this node records it instead of running the command again (tryout21 F3).
+     * until the stop's grace period was over): a note in the data folder, from which the next start of this node
+     * records it instead of running the command again (tryout21 F3), and one WARN with that outcome. When the note
+     * could not be written even so (a read-only or failing data folder; room kept for it used up: tryout43 F1), one
+     * ERROR says that instead, that the command runs again at the next start, and the line that keeps it from that.
      */
     private void outcomeNotRecorded(Job job, int attempt, JobOutcome outcome) {
         JobOutcome.Result result = outcome.result();
         if (result == JobOutcome.Result.FAILED_TO_START) {
             return;
         }
-        leftovers.stops().add(job.id(), attempt,
+        StopsNotRecorded.Note note = leftovers.stops().add(job.id(), attempt,
                 new StopsNotRecorded.Known(result, outcome.exitCode(), outcome.ended(), outcome.logFile()));
         String what = result == JobOutcome.Result.TIMED_OUT ? "its command timed out"
                 : result == JobOutcome.Result.CANCELLED ? "it was cancelled"
                 : "its command exited " + outcome.exitCode();
+        if (!note.kept()) {
+            LOG.error("job {} of rule '{}' attempt {}: {} at {}; the store could not record it before this node stopped"
+                    + " (the stop's grace period, runner.shutdown-grace, {}, is over), and it could NOT be kept in {}"
+                    + " either ({}): the next start of node {} does not know it, and runs the command again (unless the"
+                    + " job is cancelled or superseded first). To keep it from running again, add this line to that"
+                    + " file before the next start, once its folder takes writes again: {}", job.id(), job.ruleName(),
+                    attempt, what, outcome.ended(), Durations.describe(config.shutdownGrace()),
+                    leftovers.stops().file(), note.problem(), config.nodeId(), note.lines().strip());
+            return;
+        }
         LOG.warn("job {} of rule '{}' attempt {}: {} at {}; the store could not record it before this node stopped (the"
                 + " stop's grace period, runner.shutdown-grace, {}, is over). Kept in {}: the next start of node {}"
                 + " records it; if another node took the job over meanwhile (after the dead-node limit), which runs"
@@ -763,16 +786,23 @@ final class JobTask implements ExecutionHandler<Void> {
 
     /**
      * This node stops without having recorded that its self-fencing killed attempt {@code attempt} ({@code why}: the
-     * fencing's words, which say no fate: the store decides it at the next start) at {@code outcome.ended()}: one WARN; the note in the data folder, from which the next start
-     * of this node records the fencing, not that the node was gone (outcome21), is written by the caller.
+     * fencing's words, which say no fate: the store decides it at the next start) at {@code outcome.ended()}: one
+     * WARN, saying whether the note in the data folder ({@code note}, written by the caller), from which the next
+     * start of this node records the fencing, not that the node was gone (outcome21), is on disk.
      */
-    private void fencedNotRecorded(Job job, int attempt, JobOutcome outcome, String why) {
+    private void fencedNotRecorded(Job job, int attempt, JobOutcome outcome, String why, StopsNotRecorded.Note note) {
         LOG.warn("job {} of rule '{}' attempt {}: {} (self-fencing, at {}); the store could not record it before this"
-                + " node stopped (the stop's grace period, runner.shutdown-grace, {}, is over). Kept in {}: the next"
-                + " start of node {} records it, and the job runs again then unless it was cancelled or superseded"
-                + " meanwhile, or another node took it over (after the dead-node limit)", job.id(), job.ruleName(),
-                attempt, why, outcome.ended(),
-                Durations.describe(config.shutdownGrace()), StopsNotRecorded.FILE_NAME, config.nodeId());
+                + " node stopped (the stop's grace period, runner.shutdown-grace, {}, is over). {}, and the job runs"
+                + " again then unless it was cancelled or superseded meanwhile, or another node took it over (after"
+                + " the dead-node limit)", job.id(), job.ruleName(), attempt, why, outcome.ended(),
+                Durations.describe(config.shutdownGrace()), note.kept() ? "Kept in " + StopsNotRecorded.FILE_NAME
+                        + ": the next start of node " + config.nodeId() + " records it"
+                        : "It could not be kept in " + leftovers.stops().file() + " either (" + note.problem()
+                                + "): the next start of node " + config.nodeId() + " records it "
+                                + (leftovers.stops().begunKept(job.id(), attempt) ? "as cut short by this stop"
+                                        : "as a death of its node (runner.deaths-in-a-row)")
+                                + "; to have it recorded as the fencing, add this line to that file before the next"
+                                + " start: " + note.lines().strip());
     }
 
     /**

@@ -8,6 +8,7 @@ import java.nio.file.StandardOpenOption;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import org.buildhook.core.DataFiles;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -45,6 +46,19 @@ import org.slf4j.LoggerFactory;
  * read as five words, its stop taken for a death and an outcome it knew lost). Lines written before, with the raw id,
  * are still read: a line that begins with this node's own raw id and a space is taken as its own. The keys this
  * class answers ({@link #noted}, {@link #outcomesToRecord}) hold the encoded id: {@link #nodeOf} decodes it.
+ *
+ * <p>Room is kept for the notes (tryout43 F1: a graceful stop while SQLite's disk was full wrote a file of 0 bytes,
+ * said "Kept in stops-not-recorded", and the next start ran the deploy again): {@link #keepRoom} keeps a file of
+ * real, incompressible blocks beside it ({@value #RESERVE_NAME}, {@link #room()} bytes) in the data folder, the folder
+ * most often on the very disk the store fills. A note whose write fails for want of space (no space left, a disk
+ * quota) frees a part of it ({@link #CHUNK} bytes or twice the note, whichever is more: what the file system and the
+ * store's retried commit take meanwhile leaves the rest for the stop's later notes) and is written again; the whole
+ * file goes when the note file itself could not be made (no inode left). A write is forced to disk (the file, and the
+ * folder when it made the file) before it counts as kept, and a part written by a failed try is cut off first. Freeing
+ * a file's blocks frees room on every file system, copy-on-write ones (btrfs) included, where writing over blocks
+ * kept in the note file itself would need new ones. A note that cannot be written even so (a read-only file system,
+ * an input/output error, the room used up by something else) is said by {@link Note#problem}, for the stop's words:
+ * never "kept" unless it is on disk. Both files are {@code 0640} whatever the umask ({@link DataFiles}, tryout43 F2).
  */
 final class StopsNotRecorded {
 
@@ -52,6 +66,56 @@ final class StopsNotRecorded {
 
     /** The file's name in the data folder. */
     static final String FILE_NAME = "stops-not-recorded";
+    /** The name, in the data folder, of the file whose blocks are kept for the notes ({@link #keepRoom}). */
+    static final String RESERVE_NAME = FILE_NAME + ".reserve";
+    /** The least room kept for the notes, in bytes: 512 KiB. */
+    static final long LEAST_ROOM = 512 * 1024;
+    /**
+     * The room kept for one attempt's notes, in bytes, besides its node id: its {@code begun} line and its longest
+     * other line, an outcome with its log file's path (at most {@code PATH_MAX}, 4096 bytes; a self-fencing's words
+     * are shorter), with the job id, the attempt, the result, the exit code and the end (about 100 bytes).
+     */
+    static final long ROOM_PER_ATTEMPT = 4096 + 2 * 128;
+    /** The room kept besides the attempts' notes, in bytes: the file system's own blocks, and what else takes room. */
+    static final long ROOM_BESIDE = 256 * 1024;
+    /** The least part of the kept room freed for a note that found no space, in bytes: 64 KiB. */
+    static final long CHUNK = 64 * 1024;
+    /**
+     * How a note's bytes go into its file: all of {@code bytes} from position {@code at}. A seam for the tests' one
+     * injected failure, a disk full until room is freed, which unit tests cannot make without mounting one.
+     */
+    @FunctionalInterface
+    interface Disk {
+
+        /** The file system's own writes. */
+        Disk REAL = (channel, bytes, at) -> {
+            long next = at;
+            while (bytes.hasRemaining()) {
+                next += channel.write(bytes, next);
+            }
+        };
+
+        /** Writes all of {@code bytes} into {@code channel} from position {@code at}. */
+        void write(java.nio.channels.FileChannel channel, java.nio.ByteBuffer bytes, long at) throws IOException;
+    }
+
+    /** One note written, or room kept, at a time, by any instance: the data folder is one node's. */
+    private static final Object WRITES = new Object();
+
+    /**
+     * A note as the stop asked for it.
+     *
+     * @param lines   the lines it holds, each ending with a line break
+     * @param problem {@code null} once they are on disk (written and forced); else why they could not be written,
+     *                in the file system's words ({@code /data/stops-not-recorded: Read-only file system})
+     */
+    record Note(String lines, String problem) {
+
+        /** Whether the lines are on disk. */
+        boolean kept() {
+            return problem == null;
+        }
+    }
     /** The last word of a line noted as a stop began. */
     private static final String BEGUN = "begun";
 
@@ -94,6 +158,16 @@ final class StopsNotRecorded {
     private final Set<String> pending = ConcurrentHashMap.newKeySet();
 
     private final Path file;
+    /** The file whose blocks are kept for the notes, beside {@link #file}; {@code null} with no file. */
+    private final Path reserve;
+    /** The room kept for the notes, in bytes ({@link #roomFor}). */
+    private final long room;
+    /** How the notes are written: {@link Disk#REAL} but in tests. */
+    private volatile Disk disk = Disk.REAL;
+    /** Whether a note freed kept room in this run: not kept again before the next start (the stop's notes come). */
+    private volatile boolean roomUsed;
+    /** Whether the last {@link #keepRoom} could not keep it all, said once until it can. */
+    private volatile boolean roomShort;
     /** This node's id as its lines and keys hold it: {@link #word(String)}. */
     private final String node;
     /** This node's id as configured, which lines written before the id was encoded begin with. */
@@ -107,6 +181,8 @@ final class StopsNotRecorded {
     private final Set<String> known = ConcurrentHashMap.newKeySet();
     /** {@code <node id> <job id> <attempt>} of the {@code begun} lines, read at the start: a stop began under them. */
     private final Set<String> begun = ConcurrentHashMap.newKeySet();
+    /** {@code <job id> <attempt>} of the {@code begun} lines this engine's own stop wrote, on disk. */
+    private final Set<String> begunKept = ConcurrentHashMap.newKeySet();
     /** Whether the file was deleted after the start's sweep: only once, never what this engine's own stop writes. */
     private final java.util.concurrent.atomic.AtomicBoolean swept = new java.util.concurrent.atomic.AtomicBoolean();
 
@@ -115,9 +191,21 @@ final class StopsNotRecorded {
      * @param node this node's {@code runner.node-id}, which its own lines name
      */
     StopsNotRecorded(Path file, String node) {
+        this(file, node, 1);
+    }
+
+    /**
+     * @param file    where the record is kept ({@code <data-dir>/stops-not-recorded}), or {@code null} for none
+     * @param node    this node's {@code runner.node-id}, which its own lines name
+     * @param threads the most attempts this node runs at once ({@code runner.threads}, 1 to 1000), which the room
+     *                kept for the notes is for ({@link #roomFor})
+     */
+    StopsNotRecorded(Path file, String node, int threads) {
         this.file = file;
+        this.reserve = file == null ? null : file.resolveSibling(RESERVE_NAME);
         this.node = word(node);
         this.rawNode = node;
+        this.room = roomFor(this.node, threads);
         if (file == null || !Files.exists(file)) {
             return;
         }
@@ -240,49 +328,69 @@ final class StopsNotRecorded {
         return word.equals("-") ? null : java.time.Instant.ofEpochMilli(Long.parseLong(word));
     }
 
+    /** Writes the notes with {@code disk} from now on (tests); returns this. */
+    StopsNotRecorded writingWith(Disk disk) {
+        this.disk = java.util.Objects.requireNonNull(disk, "disk");
+        return this;
+    }
+
+    /** The room kept for the notes, in bytes ({@link #roomFor}). */
+    long room() {
+        return room;
+    }
+
     /** None kept: for engines without a data folder of their own (tests). */
     static StopsNotRecorded none(String node) {
         return new StopsNotRecorded(null, node);
     }
 
-    /** Notes that this node's stop cut attempt {@code attempt} of {@code jobId} short without recording it. */
-    void add(String jobId, int attempt) {
-        add(jobId, attempt, (Known) null);
+    /**
+     * Notes that this node's stop cut attempt {@code attempt} of {@code jobId} short without recording it.
+     *
+     * @return the note, and whether it is on disk
+     */
+    Note add(String jobId, int attempt) {
+        return add(jobId, attempt, (Known) null);
     }
 
     /**
      * Notes that attempt {@code attempt} of {@code jobId} ended as {@code cut} says (cut short by this node's stop, or
      * killed by its self-fencing, its process tree gone at {@code cut.ended()}) and that this node stops without having
      * recorded it.
+     *
+     * @return the note, and whether it is on disk
      */
-    void add(String jobId, int attempt, Cut cut) {
+    Note add(String jobId, int attempt, Cut cut) {
         String key = node + " " + jobId + " " + attempt;
         known.add(key);
         cuts.put(key, cut);
         String line = key + " " + (cut.fenced() == null ? STOPPED : FENCED) + " - " + word(cut.ended())
                 + (cut.fenced() == null ? "" : " " + cut.fenced());
-        append(line.replace('\n', ' ') + "\n", "job " + jobId + " attempt " + attempt + " was "
+        return append(line.replace('\n', ' ') + "\n", "job " + jobId + " attempt " + attempt + " was "
                 + (cut.fenced() == null ? "cut short by this stop" : "killed by this node's self-fencing"));
     }
 
     /**
      * Notes that this node stops without having recorded attempt {@code attempt} of {@code jobId}, which had come to
      * {@code outcome} ({@code null}: cut short by the stop, no outcome known), for the next start to record it.
+     *
+     * @return the note, and whether it is on disk
      */
-    void add(String jobId, int attempt, Known outcome) {
+    Note add(String jobId, int attempt, Known outcome) {
         known.add(node + " " + jobId + " " + attempt);
         String line = node + " " + jobId + " " + attempt + (outcome == null ? ""
                 : " " + outcome.result().name() + " " + (outcome.exitCode() == null ? "-" : outcome.exitCode()) + " "
                         + word(outcome.ended())
                         + (outcome.logFile() == null ? "" : " " + outcome.logFile()));
-        append(line.replace('\n', ' ') + "\n", "job " + jobId + " attempt " + attempt + " was cut short by this stop"
-                + (outcome == null ? "" : " or had ended unrecorded"));
+        return append(line.replace('\n', ' ') + "\n", "job " + jobId + " attempt " + attempt
+                + " was cut short by this stop" + (outcome == null ? "" : " or had ended unrecorded"));
     }
 
     /**
      * Notes, as this node's stop begins, the attempts it may cut short ({@code attempts}: job id to attempt number),
      * so that the next start does not take them for deaths if the stop is killed before it records them. In one
-     * write, before the grace period.
+     * write, before the grace period. One that cannot be written is said at WARN: a stop then killed before it
+     * records those attempts is taken for deaths of this node.
      */
     void begun(Map<String, Integer> attempts) {
         if (attempts.isEmpty()) {
@@ -291,28 +399,217 @@ final class StopsNotRecorded {
         StringBuilder lines = new StringBuilder();
         attempts.forEach((jobId, attempt) -> lines.append(node).append(' ').append(jobId).append(' ').append(attempt)
                 .append(' ').append(BEGUN).append('\n'));
-        append(lines.toString(), "a stop began under attempts " + attempts);
+        Note note = append(lines.toString(), "a stop began under attempts " + attempts);
+        if (note.kept()) {
+            attempts.forEach((jobId, attempt) -> begunKept.add(jobId + " " + attempt));
+        } else {
+            LOG.warn("cannot note in {} the attempts this stop may cut short ({}): {}; if the stop is killed before it"
+                    + " records them, the next start counts them as deaths of node {} (runner.deaths-in-a-row)", file,
+                    attempts, note.problem(), rawNode);
+        }
     }
 
     /**
-     * One append at a time: the jobs' threads of a stop note their attempts at once, and two that both found no file
-     * each wrote the header (tryout25 F9).
+     * Whether this node's own stop noted, as it began, that it may cut attempt {@code attempt} of {@code jobId} short,
+     * and that note is on disk: the next start takes the attempt for a stop, not a death, though no later note of it
+     * could be written.
      */
-    private synchronized void append(String lines, String what) {
-        if (file == null) {
+    boolean begunKept(String jobId, int attempt) {
+        return begunKept.contains(jobId + " " + attempt);
+    }
+
+    /** Where the notes are kept ({@code <data-dir>/stops-not-recorded}), or {@code null} for none. */
+    Path file() {
+        return file;
+    }
+
+    /**
+     * The room kept for the notes of a node: the notes of {@code threads} attempts at their longest (two lines each:
+     * {@code begun}, then its outcome, cut or fencing; {@link #ROOM_PER_ATTEMPT} and the node id twice) and
+     * {@link #ROOM_BESIDE}; at least {@link #LEAST_ROOM}. With the default {@code runner.threads} (4), 512 KiB; with
+     * 1000, about 4.4 MiB.
+     *
+     * @param nodeWord this node's id as its lines hold it ({@link #word(String)})
+     * @param threads  the most attempts the node runs at once, 1 or more
+     */
+    static long roomFor(String nodeWord, int threads) {
+        long perAttempt = ROOM_PER_ATTEMPT + 2L * nodeWord.getBytes(StandardCharsets.UTF_8).length;
+        return Math.max(LEAST_ROOM, Math.max(1, threads) * perAttempt + ROOM_BESIDE);
+    }
+
+    /**
+     * Keeps {@link #room()} bytes of real blocks in {@value #RESERVE_NAME} beside the file, for the notes of a stop that
+     * finds the disk full: makes it, or grows it back (deleted by hand, cut by a stop's notes before this start), with
+     * incompressible bytes (a compressing file system keeps no blocks for zeros), forced to disk. Not while less than
+     * twice the missing room is free (the store, short of room itself, comes first: tried again at the next call), nor
+     * after a note of this run took of it. Said once at WARN while it cannot be kept whole; cheap when it is (one look
+     * at its size): called at the start and every heartbeat interval.
+     */
+    void keepRoom() {
+        if (reserve == null || roomUsed) {
             return;
         }
-        try {
+        synchronized (WRITES) {
+            long have;
             try {
-                // Only the writer that creates the file writes the header, whoever else appends (another instance).
-                Files.writeString(file, HEADER + "\n", StandardCharsets.UTF_8, StandardOpenOption.CREATE_NEW,
-                        StandardOpenOption.WRITE);
-            } catch (java.nio.file.FileAlreadyExistsException exists) {
-                // appended below
+                have = Files.exists(reserve) ? Files.size(reserve) : 0;
+            } catch (IOException | RuntimeException e) {
+                have = 0;
             }
-            Files.writeString(file, lines, StandardCharsets.UTF_8, StandardOpenOption.APPEND, StandardOpenOption.WRITE);
+            if (have >= room || roomUsed) {
+                roomShort = false;
+                return;
+            }
+            String problem;
+            try {
+                long free = Files.getFileStore(reserve.toAbsolutePath().getParent()).getUsableSpace();
+                if (free < 2 * (room - have)) {
+                    problem = "only " + free + " bytes are free";
+                } else {
+                    grow(have);
+                    roomShort = false;
+                    return;
+                }
+            } catch (IOException | RuntimeException e) {
+                problem = e instanceof IOException io ? org.buildhook.core.IoProblems.describe(io) : e.toString();
+            }
+            if (!roomShort) {
+                roomShort = true;
+                LOG.warn("cannot keep {} bytes of room in {} for what a stop must note in {} when the store cannot"
+                        + " record it ({}): a stop during a full disk may then lose the outcome of a command that ran,"
+                        + " which runs again at the next start; tried again every heartbeat interval", room, reserve,
+                        FILE_NAME, problem);
+            }
+        }
+    }
+
+    /** Writes the kept room from {@code have} bytes up to {@link #room()}, and forces it to disk. */
+    private void grow(long have) throws IOException {
+        boolean made = have == 0 && !Files.exists(reserve);
+        byte[] noise = new byte[(int) CHUNK];
+        new java.util.SplittableRandom().nextBytes(noise);
+        try (java.nio.channels.FileChannel channel = DataFiles.open(reserve, StandardOpenOption.CREATE,
+                StandardOpenOption.WRITE)) {
+            long at = channel.size();
+            while (at < room) {
+                java.nio.ByteBuffer buffer = java.nio.ByteBuffer.wrap(noise, 0, (int) Math.min(CHUNK, room - at));
+                while (buffer.hasRemaining()) {
+                    at += channel.write(buffer, at);
+                }
+            }
+            channel.force(true);
+        }
+        if (made) {
+            forceFolder();
+        }
+    }
+
+    /**
+     * Frees kept room for a note of {@code bytes} that found no space: {@link #CHUNK} or twice the note, whichever is
+     * more, cut off the end of {@value #RESERVE_NAME} (all of it when {@code whole}: the note file could not be made,
+     * which may want an inode). Returns whether any was freed.
+     */
+    private boolean freeRoom(long bytes, boolean whole) {
+        roomUsed = true;
+        try {
+            if (!Files.exists(reserve)) {
+                return false;
+            }
+            long size = Files.size(reserve);
+            long keep = whole ? 0 : Math.max(0, size - Math.max(CHUNK, 2 * bytes));
+            if (keep == 0) {
+                Files.delete(reserve);
+                forceFolder();
+            } else {
+                try (java.nio.channels.FileChannel channel = java.nio.channels.FileChannel.open(reserve,
+                        StandardOpenOption.WRITE)) {
+                    channel.truncate(keep);
+                    channel.force(true); // commits the file system's journal: the blocks are free now (ext4, XFS)
+                }
+            }
+            LOG.info("the disk of {} had no room for a note of this stop: freed {} bytes of the room kept for it in {}",
+                    file, size - keep, reserve);
+            return true;
         } catch (IOException | RuntimeException e) {
-            LOG.debug("cannot note in {} that {}: {}", file, what, e.toString());
+            LOG.debug("cannot free the room kept in {}: {}", reserve, e.toString());
+            return false;
+        }
+    }
+
+    /** Whether a write failed for want of space: no space left on the device, or a disk quota reached. */
+    static boolean noSpace(IOException e) {
+        String message = String.valueOf(e.getMessage()).toLowerCase(java.util.Locale.ROOT);
+        return message.contains("no space left") || message.contains("quota exceeded");
+    }
+
+    /**
+     * One note at a time: the jobs' threads of a stop note their attempts at once, and two that both found no file
+     * each wrote the header (tryout25 F9). A write that finds no space frees kept room and is tried again, until it is
+     * on disk or no kept room is left ({@link #freeRoom}).
+     */
+    private Note append(String lines, String what) {
+        if (file == null) {
+            return new Note(lines, null);
+        }
+        synchronized (WRITES) {
+            IOException failed;
+            for (;;) {
+                try {
+                    write(lines);
+                    return new Note(lines, null);
+                } catch (IOException e) {
+                    failed = e;
+                } catch (RuntimeException e) {
+                    failed = new IOException(e.toString(), e);
+                }
+                if (!noSpace(failed) || !freeRoom(lines.getBytes(StandardCharsets.UTF_8).length + HEADER.length(),
+                        !Files.exists(file))) {
+                    break;
+                }
+            }
+            String problem = org.buildhook.core.IoProblems.describe(failed);
+            LOG.debug("cannot note in {} that {}: {}", file, what, problem);
+            return new Note(lines, problem);
+        }
+    }
+
+    /**
+     * Appends {@code lines} to the file (after the header in an empty one, as a stop on a full disk left: tryout43 F1)
+     * and forces them to disk, and the folder when it made the file. A failed write leaves nothing of itself: what it
+     * wrote is cut off, so that a try after it does not begin in the middle of a line.
+     */
+    private void write(String lines) throws IOException {
+        boolean made = !Files.exists(file);
+        try (java.nio.channels.FileChannel channel = DataFiles.open(file, StandardOpenOption.CREATE,
+                StandardOpenOption.WRITE)) {
+            long size = channel.size();
+            java.nio.ByteBuffer buffer = java.nio.ByteBuffer.wrap(((size == 0 ? HEADER + "\n" : "") + lines)
+                    .getBytes(StandardCharsets.UTF_8));
+            try {
+                disk.write(channel, buffer, size);
+                channel.force(true);
+            } catch (IOException | RuntimeException e) {
+                try {
+                    channel.truncate(size);
+                } catch (IOException | RuntimeException cut) {
+                    e.addSuppressed(cut);
+                }
+                throw e;
+            }
+        }
+        if (made) {
+            forceFolder();
+        }
+    }
+
+    /** Forces the data folder's entries to disk (a file made or deleted there); a file system that cannot, as it is. */
+    private void forceFolder() {
+        Path folder = file.toAbsolutePath().getParent();
+        try (java.nio.channels.FileChannel channel = java.nio.channels.FileChannel.open(folder,
+                StandardOpenOption.READ)) {
+            channel.force(true);
+        } catch (IOException | RuntimeException e) {
+            LOG.debug("cannot force the entries of {} to disk: {}", folder, e.toString());
         }
     }
 
