@@ -29,7 +29,7 @@ class InvisibleCharactersBrowserTest extends AdminServerInChromium {
         server = AdminServer.start(dir);
         server.replaceRules("rules:\n  - name: hidden\n    run:\n      command: [/usr/bin/printf,"
                 + " 'out: run\\342\\200\\256tset\\342\\200\\254 zero\\342\\200\\213width bom\\357\\273\\277\\n%s\\n',"
-                + " '${build.trigger}']\n      env: {TRIGGER: '${build.trigger}'}\n");
+                + " '${build.trigger}']\n      env: {TRIGGER: '${build.trigger}'}\n      payload-values: as-sent\n");
         server.app().rules().checkNow();
         ObjectNode body = (ObjectNode) new ObjectMapper().readTree(AdminServer.fixture("build-67-passed.json"));
         body.put("trigger_name", "dev\u202eved\u200b");
@@ -69,7 +69,8 @@ class InvisibleCharactersBrowserTest extends AdminServerInChromium {
         server = AdminServer.start(dir);
         server.replaceRules("rules:\n  - name: coloured\n    run:\n      command: [/usr/bin/printf,"
                 + " 'out: \\033[31mred\\033[0m\\tcsi \\302\\233 50%%\\r100%%\\n%s\\n',"
-                + " '${build.trigger}']\n      env: {TRIGGER: '${build.trigger}', TWO: \"a\\nB=1\"}\n");
+                + " '${build.trigger}']\n      env: {TRIGGER: '${build.trigger}', TWO: \"a\\nB=1\"}\n"
+                + "      payload-values: as-sent\n");
         server.app().rules().checkNow();
         ObjectNode body = (ObjectNode) new ObjectMapper().readTree(AdminServer.fixture("build-67-passed.json"));
         body.put("trigger_name", "dev\u001b[2Jx\u0085y");
@@ -108,7 +109,7 @@ class InvisibleCharactersBrowserTest extends AdminServerInChromium {
     void aNewlineInAValueShownOnOneLineIsAnEscapeWhileTheLogKeepsItsLines() throws Exception {
         server = AdminServer.start(dir);
         server.replaceRules("rules:\n  - name: lines\n    run:\n      command: [/usr/bin/printf, 'out: %s\\n',"
-                + " '${build.trigger}']\n      env: {TRIGGER: '${build.trigger}'}\n");
+                + " '${build.trigger}']\n      env: {TRIGGER: '${build.trigger}'}\n      payload-values: as-sent\n");
         server.app().rules().checkNow();
         ObjectNode body = (ObjectNode) new ObjectMapper().readTree(AdminServer.fixture("build-67-passed.json"));
         body.put("trigger_name", "dev\nline2\tend");
@@ -146,7 +147,7 @@ class InvisibleCharactersBrowserTest extends AdminServerInChromium {
     void aValueHoldingTheTextOfAnEscapeShowsItsBackslashDoubledNotAsTheCharacter() throws Exception {
         server = AdminServer.start(dir);
         server.replaceRules("rules:\n  - name: texts\n    run:\n      command: [/bin/true, '${build.trigger}']\n"
-                + "      env: {TRIGGER: '${build.trigger}'}\n");
+                + "      env: {TRIGGER: '${build.trigger}'}\n      payload-values: as-sent\n");
         server.app().rules().checkNow();
         ObjectNode body = (ObjectNode) new ObjectMapper().readTree(AdminServer.fixture("build-67-passed.json"));
         body.put("trigger_name", "dev\\u202eved-\u202ereal");

@@ -118,7 +118,8 @@ final class RealCommand {
      */
     static String printingJob(AdminServer server, String rule, String format, String triggerJson) throws Exception {
         server.replaceRules("rules:\n  - name: " + rule + "\n    run:\n      command: [/usr/bin/printf, '" + format
-                + "', '${build.trigger}']\n      env: {TRIGGER: '${build.trigger}'}\n");
+                + "', '${build.trigger}']\n      env: {TRIGGER: '${build.trigger}'}\n"
+                + "      payload-values: as-sent\n"); // the values as sent: what is shown of them is the subject
         await().atMost(Duration.ofMinutes(5)).until(() -> server.app().rules().current().ruleNames().contains(rule));
         String body = AdminServer.fixture("build-67-passed.json")
                 .replace("\"trigger_name\": \"containers-devel\"", "\"trigger_name\": \"" + triggerJson + "\"");

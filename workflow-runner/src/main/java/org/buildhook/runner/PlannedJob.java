@@ -25,6 +25,9 @@ import java.util.Objects;
  * @param concurrency  at most this many jobs of this rule at once; 0 means no per-rule limit
  * @param runName      for rules with {@code match: each}, the run this job is for; else {@code null}
  * @param workflow     supersede key, approval, resources and follow-ups; {@link JobWorkflow#NONE} for none
+ * @param refusal      null for a job to run; else why it is not started (a payload value its rule writes into its
+ *                     command or env is refused, {@code PayloadValues}): the store keeps it ended, {@code FAILED} with
+ *                     this message, and its {@code on-failure} follow-up starts
  */
 public record PlannedJob(
         String ruleName,
@@ -38,7 +41,16 @@ public record PlannedJob(
         Duration backoff,
         int concurrency,
         String runName,
-        JobWorkflow workflow) {
+        JobWorkflow workflow,
+        String refusal) {
+
+    /** A job to run ({@link #refusal} null). */
+    public PlannedJob(String ruleName, String ruleSnapshot, List<String> argv, Map<String, String> env, Path workdir,
+            boolean stdin, Duration timeout, int retries, Duration backoff, int concurrency, String runName,
+            JobWorkflow workflow) {
+        this(ruleName, ruleSnapshot, argv, env, workdir, stdin, timeout, retries, backoff, concurrency, runName,
+                workflow, null);
+    }
 
     /** A plain job: no supersede key, approval, resource or follow-up. */
     public PlannedJob(String ruleName, String ruleSnapshot, List<String> argv, Map<String, String> env, Path workdir,
@@ -66,6 +78,11 @@ public record PlannedJob(
     /** The same job with another {@code workflow}. */
     public PlannedJob withWorkflow(JobWorkflow other) {
         return new PlannedJob(ruleName, ruleSnapshot, argv, env, workdir, stdin, timeout, retries, backoff,
-                concurrency, runName, other);
+                concurrency, runName, other, refusal);
+    }
+
+    /** Whether the job is refused ({@link #refusal}): stored ended, never started. */
+    public boolean refused() {
+        return refusal != null;
     }
 }

@@ -16,6 +16,8 @@ import org.buildhook.runner.PlannedJob;
  *
  * @param programAt where the program (first element of {@code command}) is written, for warnings
  * @param workdirAt where {@code workdir} is written; null when the rule names none
+ * @param valuesAsSent whether the rule writes {@code payload-values: as-sent}: its payload values go into its command
+ *                  and env unchecked ({@link PayloadValues})
  */
 record Action(
         List<Template> command,
@@ -30,7 +32,8 @@ record Action(
         Map<String, Integer> capacities,
         String followUps,
         YamlNode.Location programAt,
-        YamlNode.Location workdirAt) {
+        YamlNode.Location workdirAt,
+        boolean valuesAsSent) {
 
     static final Duration DEFAULT_TIMEOUT = Duration.ofMinutes(10);
     static final int DEFAULT_RETRIES = 0;
@@ -58,15 +61,30 @@ record Action(
     /** The same action starting {@code spec}'s follow-ups (null for none). */
     Action withFollowUps(String spec) {
         return new Action(command, env, workdir, timeout, retries, backoff, concurrency, stdin, resources, capacities,
-                spec, programAt, workdirAt);
+                spec, programAt, workdirAt, valuesAsSent);
     }
 
-    /** The job this action plans for {@code subject}, with the rule's workflow parts in {@code workflow}. */
+    /**
+     * The job this action plans for {@code subject}, with the rule's workflow parts in {@code workflow}: refused
+     * ({@link PlannedJob#refusal()}) when a payload value it writes into its command or env is ({@link
+     * PayloadValues#check}); such a job keeps the placeholder as written where the value would have gone, so that its
+     * stored command never holds the refused value (a re-run of it cannot run it).
+     */
     PlannedJob plan(String ruleName, String snapshot, JobSubject subject, JobWorkflow workflow) {
         JobWorkflow full = new JobWorkflow(workflow.buildId(), workflow.supersedeKey(), workflow.supersedeRunning(),
                 workflow.approvalExpiry(), resources, capacities, followUps, workflow.parentId(), workflow.depth());
+        String runName = subject.run() == null ? null : subject.run().name();
+        var refused = PayloadValues.check(this, subject);
+        if (refused.isPresent()) {
+            List<String> argv = new ArrayList<>(command.size());
+            command.forEach(element -> argv.add(element.renderChecked(subject, true)));
+            Map<String, String> out = renderEnv(subject, ruleName);
+            env.forEach((name, value) -> out.put(name, value.renderChecked(subject, false)));
+            return new PlannedJob(ruleName, snapshot, argv, out, workdir, stdin, timeout, retries, backoff,
+                    concurrency, runName, full, refused.get().message(ruleName));
+        }
         return new PlannedJob(ruleName, snapshot, renderArgv(subject), renderEnv(subject, ruleName), workdir, stdin,
-                timeout, retries, backoff, concurrency, subject.run() == null ? null : subject.run().name(), full);
+                timeout, retries, backoff, concurrency, runName, full);
     }
 
     List<String> renderArgv(JobSubject subject) {

@@ -19,7 +19,8 @@ import org.buildhook.runner.store.Redaction;
 final class ActionReader extends NodeReader {
 
     static final Set<String> KEYS = Set.of(
-            "command", "workdir", "env", "timeout", "retries", "backoff", "concurrency", "stdin", "resources");
+            "command", "workdir", "env", "timeout", "retries", "backoff", "concurrency", "stdin", "resources",
+            PayloadValues.KEY);
     /** A follow-up's keys: an action's, and its own follow-ups. */
     static final Set<String> FOLLOW_UP_KEYS;
 
@@ -92,6 +93,8 @@ final class ActionReader extends NodeReader {
         Map<String, Integer> resources = entries.containsKey("resources")
                 ? resources(entries.get("resources").value(), capacities) : Map.of();
         String followUps = depth == 0 ? null : new FollowUpReader(problems).read(run.get(), perRun, capacities, depth);
+        boolean asSent = entries.containsKey(PayloadValues.KEY) && payloadValues(entries.get(PayloadValues.KEY), command,
+                env);
         if (command.isEmpty() || problems.count() > before) {
             return Optional.empty();
         }
@@ -100,7 +103,38 @@ final class ActionReader extends NodeReader {
         YamlNode.Location programAt = ((YamlNode.Sequence) entries.get("command").value()).items().get(0).location();
         YamlNode.Location workdirAt = workdir == null ? null : entries.get("workdir").value().location();
         return Optional.of(new Action(command, env, workdir, timeout, retries, backoff, concurrency, stdin, resources,
-                needed, followUps, programAt, workdirAt));
+                needed, followUps, programAt, workdirAt, asSent));
+    }
+
+    /**
+     * {@code payload-values: checked} (the default) or {@code as-sent} (the opt-out of {@link PayloadValues}), said
+     * with a warning at load: the rule's jobs get the build's own text in their command and env whatever it holds.
+     *
+     * @return whether the values are written as sent
+     */
+    private boolean payloadValues(YamlNode.Entry entry, List<Template> command, Map<String, Template> env) {
+        Optional<String> text = text(entry.value(), "'" + PayloadValues.KEY + "'");
+        if (text.isEmpty()) {
+            return false;
+        }
+        if (text.get().equals(PayloadValues.CHECKED)) {
+            return false;
+        }
+        if (!text.get().equals(PayloadValues.AS_SENT)) {
+            problems.add(entry.value().location(), "'" + PayloadValues.KEY + "' is " + PayloadValues.CHECKED
+                    + " (the default) or " + PayloadValues.AS_SENT + ", got '" + text.get() + "'"
+                    + Suggestions.didYouMean(text.get(), Set.of(PayloadValues.CHECKED, PayloadValues.AS_SENT)));
+            return false;
+        }
+        boolean writesPayload = command.stream().skip(1).anyMatch(PayloadValues::writesPayloadText)
+                || env.values().stream().anyMatch(PayloadValues::writesPayloadText);
+        problems.warn(entry.keyLocation(), what + " writes " + PayloadValues.KEY + ": " + PayloadValues.AS_SENT
+                + ": its jobs get the build's own text (trigger, project, run names, URLs) in their command and env"
+                + " unchecked, whatever characters it holds, and a program may read it as a path, an option or code"
+                + (writesPayload ? "" : " (it writes no such placeholder now)")
+                + "; keep it only for values that legitimately hold other characters, read as data"
+                + " (docs/rules.md#placeholders)");
+        return true;
     }
 
     /**
@@ -195,6 +229,7 @@ final class ActionReader extends NodeReader {
         List<Lookalikes.Reading> readings = Lookalikes.readings(plain);
         boolean[] code = ShellCode.in(plain);
         List<Optional<String>> inline = InlineCode.in(plain);
+        List<Optional<String>> wrapped = WrappedPrograms.in(plain);
         List<Template> argv = new ArrayList<>();
         for (int i = 0; i < items.size(); i++) {
             YamlNode item = items.get(i);
@@ -207,6 +242,9 @@ final class ActionReader extends NodeReader {
                 refusePayloadTextInCode(item, element, null);
             } else if (i > 0 && inline.get(i).isPresent()) {
                 refusePayloadTextInCode(item, element, inline.get(i).get());
+            } else if (i > 0 && wrapped.get(i).isPresent()) {
+                refusePayloadText(item, element, "in the program " + wrapped.get(i).get() + " runs",
+                        "it would choose which program runs (a trigger named reboot)", "name the program in the rule");
             }
             if (i > 0) {
                 warnAboutLookalikes(item, text.get(), readings.get(i));
@@ -261,6 +299,23 @@ final class ActionReader extends NodeReader {
         }
     }
 
+    /**
+     * A placeholder whose value is the build's own text where it would choose what runs (tryout42 F2, F3): the program
+     * a wrapper runs, an environment variable a program runs or loads as code or options ({@link
+     * WrappedPrograms#CODE_VARIABLES}). An error whatever its value's characters: any name is a program, a folder to
+     * load code from, an option.
+     */
+    private void refusePayloadText(YamlNode item, Template element, String where, String why, String instead) {
+        for (Placeholder p : Placeholder.values()) { // in the table's order, whatever the set's
+            if (p.isPayloadText() && element.placeholders().contains(p)) {
+                problems.add(item.location(), "placeholder '${" + p.placeholderName() + "}' " + where + ": its value"
+                        + " is the build's own text, which whoever names a project, trigger or run chooses, and " + why
+                        + "; " + instead + ", and match the value in 'when' against fixed values (one rule per value if"
+                        + " need be) (docs/rules.md#placeholders)");
+            }
+        }
+    }
+
     private Map<String, Template> env(YamlNode node, boolean perRun) {
         Map<String, Template> env = new LinkedHashMap<>();
         Optional<YamlNode.Mapping> mapping = mapping(node, "'env'");
@@ -277,7 +332,13 @@ final class ActionReader extends NodeReader {
                         + "' is reserved: buildhook sets the BUILDHOOK_* variables itself");
             }
             text(entry.value(), "env value '" + name + "'").ifPresent(text -> {
-                env.put(name, template(entry.value(), text, Template.Where.ENV_VALUE, perRun));
+                Template value = template(entry.value(), text, Template.Where.ENV_VALUE, perRun);
+                env.put(name, value);
+                String runs = WrappedPrograms.CODE_VARIABLES.get(name);
+                if (runs != null) {
+                    refusePayloadText(entry.value(), value, "in env " + name, runs + ", so it would be read as code,"
+                            + " an option or where to load code from", "write the value out in the rule");
+                }
                 warnAboutLookalikes(entry.value(), text, Lookalikes.Reading.LITERAL);
                 if (!warnAboutPartWordSecretName(entry, text)) {
                     // A setting's value (AUTH_ENABLED: "true", KEY_ALGORITHM: RS256; tryout39 F8): said at the name,

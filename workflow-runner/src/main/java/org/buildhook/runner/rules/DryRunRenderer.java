@@ -48,6 +48,10 @@ public final class DryRunRenderer {
             out.append(" for run ").append(quote(job.runName()));
         }
         out.append('\n');
+        if (job.refused()) {
+            // As the server stores it: ended FAILED, never started (PayloadValues).
+            out.append("    refused: stored FAILED, ").append(job.refusal()).append('\n');
+        }
         out.append("    argv:    [");
         List<String> argv = Redaction.redactArgv(job.argv(), job.env());
         for (int i = 0; i < argv.size(); i++) {

@@ -8,7 +8,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.buildhook.core.BuildEvent;
-import org.buildhook.core.Run;
 import org.buildhook.runner.JobWorkflow;
 import org.buildhook.runner.PlannedJob;
 import org.buildhook.runner.RunnerException;
@@ -87,16 +86,7 @@ public final class FollowUps {
         if (read.isEmpty()) {
             throw new RunnerException("unreadable follow-up specification of job " + parent.id());
         }
-        JobSubject subject = JobSubject.of(endpoint, event);
-        if (runName != null) {
-            for (Run run : event.runs()) {
-                if (runName.equals(run.name())) {
-                    subject = subject.forRun(run);
-                    break;
-                }
-            }
-        }
-        subject = subject.forFollowUpOf(parent);
+        JobSubject subject = JobSubject.of(endpoint, event).forRunNamed(runName).forFollowUpOf(parent);
         String rule = parent.rule() + "/" + key.get();
         JobWorkflow workflow = new JobWorkflow(event.buildId(), null, false, null, Map.of(), Map.of(), null,
                 parent.id(), depth);

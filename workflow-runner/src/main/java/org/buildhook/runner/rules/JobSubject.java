@@ -39,6 +39,18 @@ final class JobSubject {
         return new JobSubject(endpoint, event, run, build);
     }
 
+    /** The subject of the run named {@code runName} of the event, or this one when it is null or the event has none. */
+    JobSubject forRunNamed(String runName) {
+        if (runName != null) {
+            for (Run r : event.runs()) {
+                if (runName.equals(r.name())) {
+                    return forRun(r);
+                }
+            }
+        }
+        return this;
+    }
+
     /** The same subject for a follow-up of {@code followed}. */
     JobSubject forFollowUpOf(FollowUpParent followed) {
         return new JobSubject(endpoint, event, run, build, followed);

@@ -190,6 +190,31 @@ final class Template {
         return out.toString();
     }
 
+    /**
+     * As {@link #render}, but each payload-text value {@link PayloadValues#problem} refuses is left as its placeholder
+     * as written ({@code ${build.trigger}}): what a refused job keeps.
+     *
+     * @param argument whether the text is a command argument (where a leading '-' is refused), not an env value
+     */
+    String renderChecked(JobSubject subject, boolean argument) {
+        StringBuilder out = new StringBuilder();
+        for (Object part : parts) {
+            if (part instanceof Placeholder p) {
+                String value = p.valueFor(subject);
+                boolean refused = p.isPayloadText() && PayloadValues.problem(p, value, argument && out.length() == 0).isPresent();
+                out.append(refused ? "${" + p.placeholderName() + "}" : value);
+            } else {
+                out.append((String) part);
+            }
+        }
+        return out.toString();
+    }
+
+    /** The literal texts ({@code String}) and {@link Placeholder}s, in order. */
+    List<Object> parts() {
+        return parts;
+    }
+
     Set<Placeholder> placeholders() {
         return used;
     }

@@ -16,11 +16,14 @@ import org.buildhook.core.Sha256;
 import org.buildhook.runner.JobWorkflow;
 import org.buildhook.runner.PlannedJob;
 import org.buildhook.runner.RunnerException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /** Writes deliveries and their jobs, each call in one transaction together with the job executions. */
 final class DeliveryWriter {
 
     private static final HexFormat HEX = HexFormat.of();
+    private static final Logger LOG = LoggerFactory.getLogger(DeliveryWriter.class);
 
     private final Database db;
     private final JobQueue queue;
@@ -59,7 +62,7 @@ final class DeliveryWriter {
                 return accepted.get();
             }
         }
-        return db.inTransaction("accept a delivery", c -> {
+        AcceptResult result = db.inTransaction("accept a delivery", c -> {
             // Before any row lock: the turn of a rule whose line a supersede may take a job out of (Supersede).
             supersede.takeTurns(c, jobs);
             String id = ids.next();
@@ -72,6 +75,23 @@ final class DeliveryWriter {
             insertDelivery(c, id, delivery, headers, body, hash, DeliveryOutcome.ACCEPTED, null, null, summary);
             return new AcceptResult(id, insertRendered(c, id, rendered, null), false);
         });
+        if (!result.duplicate()) {
+            warnOfRefused(result.deliveryId(), jobs, result.jobIds());
+        }
+        return result;
+    }
+
+    /**
+     * Says once, after the transaction that stored them committed, each refused job of {@code jobs} ({@link
+     * PlannedJob#refusal}): stored {@code FAILED}, never started. Its message names the rule, the placeholder, where it
+     * is written, what is wrong with the value (escaped) and what to do.
+     */
+    static void warnOfRefused(String deliveryId, List<PlannedJob> jobs, List<String> ids) {
+        for (int i = 0; i < jobs.size() && i < ids.size(); i++) {
+            if (jobs.get(i).refused()) {
+                LOG.warn("job {} of delivery {} is FAILED, {}", ids.get(i), deliveryId, jobs.get(i).refusal());
+            }
+        }
     }
 
     /**
@@ -146,7 +166,7 @@ final class DeliveryWriter {
 
     List<String> addJobs(String deliveryId, List<PlannedJob> jobs) {
         List<RenderedJob> rendered = render(jobs);
-        return db.inTransaction("replay a delivery", c -> {
+        List<String> ids = db.inTransaction("replay a delivery", c -> {
             supersede.takeTurns(c, jobs); // before any row lock (Supersede.takeTurns)
             try (PreparedStatement p = c.prepareStatement("SELECT outcome FROM deliveries WHERE id = ?" + keyShare())) {
                 p.setString(1, deliveryId);
@@ -162,6 +182,8 @@ final class DeliveryWriter {
             }
             return insertRendered(c, deliveryId, rendered, null);
         });
+        warnOfRefused(deliveryId, jobs, ids);
+        return ids;
     }
 
     String rerun(Job old) {
@@ -550,11 +572,13 @@ final class DeliveryWriter {
                 PlannedJob job = rendered.job();
                 String jobId = ids.next();
                 JobWorkflow w = job.workflow();
-                // A re-run is an operator's explicit wish: it supersedes nothing and is not superseded.
-                String supersededBy = w.supersedeKey() == null || w.buildId() == null || rerunOf != null ? null
+                // A re-run is an operator's explicit wish: it supersedes nothing and is not superseded. A refused job
+                // (PlannedJob#refusal) never runs: it takes nobody's place either.
+                String supersededBy = w.supersedeKey() == null || w.buildId() == null || rerunOf != null
+                        || job.refused() ? null
                         : supersede.claim(c, job.ruleName(), w.supersedeKey(), w.buildId(), jobId, w.supersedeRunning(),
                                 w.needsApproval(), job.concurrency() > 0);
-                JobState state = supersededBy != null ? JobState.SUPERSEDED
+                JobState state = job.refused() ? JobState.FAILED : supersededBy != null ? JobState.SUPERSEDED
                         : w.needsApproval() ? JobState.AWAITING_APPROVAL : JobState.QUEUED;
                 bindJob(p, 0, jobId, deliveryId, rendered, state, now, rerunOf, supersededBy);
                 p.executeUpdate();
@@ -597,7 +621,7 @@ final class DeliveryWriter {
         p.setString(base + 14, state.name());
         p.setLong(base + 15, now.toEpochMilli());
         Rows.setInstant(p, base + 16, state.isFinal() ? now : null);
-        p.setString(base + 17, supersededBy == null ? null
+        p.setString(base + 17, job.refused() ? job.refusal() : supersededBy == null ? null
                 : "superseded at once by job " + supersededBy + " of a newer build");
         p.setString(base + 18, rerunOf);
         Rows.setLong(p, base + 19, w.buildId());

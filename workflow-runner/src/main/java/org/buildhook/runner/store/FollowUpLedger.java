@@ -71,7 +71,7 @@ public final class FollowUpLedger {
      * new job's id; empty when there was none to start or another node already started it.
      */
     public Optional<String> start(Job parent, PlannedJob followUp) {
-        return db.inTransaction("start a follow-up", c -> {
+        Optional<String> started = db.inTransaction("start a follow-up", c -> {
             if (followUp != null) {
                 writer.takeTurns(c, List.of(followUp)); // before the parent's row (Supersede.takeTurns)
             }
@@ -84,5 +84,7 @@ public final class FollowUpLedger {
             }
             return Optional.of(writer.insertJobs(c, parent.deliveryId(), List.of(followUp), null).get(0));
         });
+        started.ifPresent(id -> DeliveryWriter.warnOfRefused(parent.deliveryId(), List.of(followUp), List.of(id)));
+        return started;
     }
 }

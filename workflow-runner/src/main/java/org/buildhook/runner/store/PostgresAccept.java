@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicLong;
 import org.buildhook.runner.JobWorkflow;
+import org.buildhook.runner.PlannedJob;
 import org.buildhook.runner.store.DeliveryWriter.RenderedJob;
 
 /**
@@ -118,14 +119,15 @@ final class PostgresAccept {
 
     /**
      * Stores the delivery as accepted with its jobs when its key is claimed; empty when it is not
-     * (a duplicate, nothing written) or when a job needs the transaction (a supersede key). Returns
+     * (a duplicate, nothing written) or when a job needs the transaction (a supersede key, or a refused job, stored
+     * ended: {@link PlannedJob#refusal}). Returns
      * after the statement that stored it committed.
      */
     Optional<AcceptResult> tryAccept(NewDelivery delivery, DeliverySummary summary, String headers, String hash,
             List<RenderedJob> jobs) {
         for (RenderedJob job : jobs) {
             JobWorkflow w = job.job().workflow();
-            if (w.supersedeKey() != null && w.buildId() != null) {
+            if ((w.supersedeKey() != null && w.buildId() != null) || job.job().refused()) {
                 return Optional.empty();
             }
         }

@@ -22,12 +22,6 @@ import org.junit.jupiter.api.Test;
 /** on-success, on-failure and on-cancel follow-ups, started once as jobs of their own; on SQLite and PostgreSQL. */
 abstract class AbstractFollowUpTest extends AbstractWorkflowTest {
 
-    private Job awaitOnlyJobOf(String rule) {
-        await().atMost(Duration.ofSeconds(60)).until(() -> jobsOfRule(rule).size() == 1
-                && jobsOfRule(rule).get(0).state().isFinal());
-        return jobsOfRule(rule).get(0);
-    }
-
     @Test
     void aFailedJobsOnFailureRunsExactlyOnceAfterTheLastRetry() throws IOException {
         Path attempts = dir.resolve("attempts");

@@ -82,7 +82,8 @@ abstract class AbstractStoredRuleRefusedTest extends AbstractWorkflowTest {
                 + "    approval: {expires: 1d}\n"
                 + "    run: {command: [/bin/sh, -c, 'echo \"$BUILDHOOK_TRIGGER\"']}\n"
                 + "  - name: fine\n"
-                + "    run: {command: [/bin/sh, -c, 'echo \"$1\" >> " + ok + "', fine, '${build.trigger}']}\n"
+                + "    run: {command: [/bin/sh, -c, 'echo \"$1\" >> " + ok + "', fine, '${build.trigger}'],\n"
+                + "      payload-values: as-sent}\n"
                 + "    on-success: {command: [/bin/sh, -c, 'echo \"$1\" >> " + ok + "', follow, '${job.outcome}']}\n");
         byte[] body = Plans.fixture().replace("\"trigger_name\": \"containers-devel\"", "\"trigger_name\": \""
                 + trigger.replace("\"", "\\\"") + "\"").getBytes(StandardCharsets.UTF_8);

@@ -119,6 +119,13 @@ abstract class AbstractWorkflowTest {
         return store.job(jobId).orElseThrow();
     }
 
+    /** The one job of {@code rule}, once it is stored and has ended. */
+    Job awaitOnlyJobOf(String rule) {
+        await().atMost(Duration.ofSeconds(60)).until(() -> jobsOfRule(rule).size() == 1
+                && jobsOfRule(rule).get(0).state().isFinal());
+        return jobsOfRule(rule).get(0);
+    }
+
     List<Job> jobsOfRule(String rule) {
         return store.jobs(new JobQuery(null, rule, null, null, 500)).items();
     }

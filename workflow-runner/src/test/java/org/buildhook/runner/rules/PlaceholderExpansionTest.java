@@ -20,6 +20,7 @@ class PlaceholderExpansionTest {
                 run:
                   command: [/opt/handle.sh, "${run.name}", "--run=${run.name}", "${build.trigger}"]
                   env: {RUN: "${run.name}", LABEL: "run ${run.name} of ${build.id}"}
+                  payload-values: as-sent   # the values unchecked (PayloadValues): what this test is about
             """);
 
     @ParameterizedTest

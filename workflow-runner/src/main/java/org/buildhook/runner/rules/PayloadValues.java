@@ -1,0 +1,207 @@
+package org.buildhook.runner.rules;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.buildhook.core.BuildEvent;
+import org.buildhook.core.LogSafe;
+
+/**
+ * The check of the build's own text where a rule writes it into a job's command or environment (tryout42 F2, F3): a
+ * value of a {@linkplain Placeholder#isPayloadText payload-text placeholder} in a {@code command} argument or an
+ * {@code env} value is refused, and its job not started, when a program could read it as more than a name: a path
+ * that climbs ({@code ../../dev/stdin} as the script bash runs), an option ({@code --upload-pack=…} to git), or code
+ * (a quote, {@code $(…)}, {@code ;} for psql's SQL, make's {@code $(shell …)}, the shell git starts for {@code
+ * GIT_SSH_COMMAND}). No list of programs is complete; the values are, so the rule is on the value:
+ * <ul>
+ *   <li>only Unicode letters, combining marks and digits, and {@code . _ - + @ : / , = ~ %}; a URL placeholder's
+ *       value ({@code build.url}, {@code build.web_url}, {@code run.url}, {@code run.log_url}) also {@code ? # &};</li>
+ *   <li>no {@code ..} path segment;</li>
+ *   <li>a value that begins its argument does not begin with {@code -}.</li>
+ * </ul>
+ * An empty value (an absent optional field) passes. A rule that writes {@code payload-values: as-sent} under its
+ * {@code run} (or a follow-up's action) is not checked. The {@code BUILDHOOK_*} variables always carry the values as
+ * sent: no template writes them, and a script must treat them as untrusted (docs/rules.md#placeholders).
+ */
+public final class PayloadValues {
+
+    /** The key of the opt-out under {@code run} (and a follow-up's action). */
+    static final String KEY = "payload-values";
+    /** Its default: every value checked. */
+    static final String CHECKED = "checked";
+    /** Its opt-out: the values written as sent. */
+    static final String AS_SENT = "as-sent";
+
+    private static final String ALLOWED = "._-+@:/,=~%";
+    private static final String URL_ALLOWED = "?#&";
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private PayloadValues() {
+    }
+
+    /**
+     * What is wrong with {@code value} as a value of {@code placeholder} written into a command or an environment
+     * value, or empty when nothing is: the plain rule, with the value shown escaped ({@link LogSafe}).
+     *
+     * @param beginsArgument whether the value begins a command argument (the whole argument, or nothing is written
+     *                       before it), where a leading {@code -} reads as an option
+     */
+    static Optional<String> problem(Placeholder placeholder, String value, boolean beginsArgument) {
+        if (value.isEmpty()) {
+            return Optional.empty();
+        }
+        boolean url = isUrl(placeholder);
+        for (int i = 0; i < value.length(); ) {
+            int c = value.codePointAt(i);
+            if (!allowed(c, url)) {
+                return Optional.of("it holds " + describe(c) + " at character " + (value.codePointCount(0, i) + 1));
+            }
+            i += Character.charCount(c);
+        }
+        if (value.equals("..") || value.startsWith("../") || value.contains("/../") || value.endsWith("/..")) {
+            return Optional.of("it holds a '..' path segment, which climbs out of the folder it is written into");
+        }
+        if (beginsArgument && value.startsWith("-")) {
+            return Optional.of("it begins with '-' and begins its argument, where a program reads it as an option");
+        }
+        return Optional.empty();
+    }
+
+    private static boolean isUrl(Placeholder p) {
+        return p == Placeholder.BUILD_URL || p == Placeholder.BUILD_WEB_URL || p == Placeholder.RUN_URL
+                || p == Placeholder.RUN_LOG_URL;
+    }
+
+    private static boolean allowed(int c, boolean url) {
+        if (Character.isLetterOrDigit(c)) {
+            return true;
+        }
+        int type = Character.getType(c);
+        if (type == Character.NON_SPACING_MARK || type == Character.COMBINING_SPACING_MARK
+                || type == Character.ENCLOSING_MARK) {
+            return true;
+        }
+        return c < 0x80 && (ALLOWED.indexOf(c) >= 0 || (url && URL_ALLOWED.indexOf(c) >= 0));
+    }
+
+    private static String describe(int c) {
+        if (c == ' ') {
+            return "a space";
+        }
+        String shown = LogSafe.escape(new String(Character.toChars(c)));
+        return "'" + shown + "'" + (shown.startsWith("\\") ? "" : " (U+" + String.format("%04X", c) + ")");
+    }
+
+    /**
+     * The refusal of the job {@code action} plans for {@code subject}: the first value written into its {@code command}
+     * (in argument order) or {@code env} (in the order written) that {@link #problem} refuses, or empty when none is or
+     * the action writes its values as sent.
+     */
+    static Optional<Refusal> check(Action action, JobSubject subject) {
+        if (action.valuesAsSent()) {
+            return Optional.empty();
+        }
+        List<Template> command = action.command();
+        for (int i = 1; i < command.size(); i++) {
+            Optional<Refusal> r = check(command.get(i), subject, true, "argument " + i + " of 'command'");
+            if (r.isPresent()) {
+                return r;
+            }
+        }
+        for (Map.Entry<String, Template> e : action.env().entrySet()) {
+            Optional<Refusal> r = check(e.getValue(), subject, false, "env " + e.getKey());
+            if (r.isPresent()) {
+                return r;
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** Whether {@code template} writes a payload-text placeholder. */
+    static boolean writesPayloadText(Template template) {
+        return template.placeholders().stream().anyMatch(Placeholder::isPayloadText);
+    }
+
+    private static Optional<Refusal> check(Template template, JobSubject subject, boolean argument, String where) {
+        if (!writesPayloadText(template)) {
+            return Optional.empty();
+        }
+        boolean nothingBefore = true;
+        for (Object part : template.parts()) {
+            String written;
+            if (part instanceof Placeholder p) {
+                written = p.valueFor(subject);
+                if (p.isPayloadText()) {
+                    Optional<String> problem = problem(p, written, argument && nothingBefore);
+                    if (problem.isPresent()) {
+                        return Optional.of(new Refusal(p, where, written, problem.get()));
+                    }
+                }
+            } else {
+                written = (String) part;
+            }
+            nothingBefore &= written.isEmpty();
+        }
+        return Optional.empty();
+    }
+
+    /**
+     * What a job of rule {@code ruleName} stored with {@code ruleSnapshot} would be refused for, were it planned now
+     * for {@code event} received on {@code endpoint}: the message its job is stored with, or empty when its values
+     * pass, its rule writes them as sent, or the snapshot cannot be read as an action by this version (nothing to
+     * say). For a stored job's start ({@code ruleSnapshot} as its job carries it: a rule's canonical JSON with its
+     * {@code run}, or a follow-up's action).
+     *
+     * @param runName the run of a {@code match: each} job, else null
+     */
+    public static Optional<String> refusal(String ruleName, String ruleSnapshot, String endpoint, BuildEvent event,
+            String runName) {
+        JsonNode root;
+        try {
+            root = JSON.readTree(ruleSnapshot);
+        } catch (JsonProcessingException e) {
+            return Optional.empty();
+        }
+        JsonNode written = root.has("run") ? root.get("run") : root;
+        if (!(written instanceof com.fasterxml.jackson.databind.node.ObjectNode) || !written.has("command")) {
+            return Optional.empty();
+        }
+        // Only the command and env matter here: the resources (declared at the file's top) and a follow-up's own
+        // follow-ups would need what the snapshot does not carry.
+        var run = ((com.fasterxml.jackson.databind.node.ObjectNode) written).deepCopy();
+        run.remove("resources");
+        run.remove(FollowUpReader.KEYS);
+        ProblemCollector problems = new ProblemCollector("rule " + ruleName);
+        Optional<Action> action = new YamlTreeReader(problems).read(run.toString())
+                .flatMap(n -> new ActionReader(problems).read(n, true, Map.of(), 0));
+        if (action.isEmpty() || problems.count() > 0) {
+            return Optional.empty();
+        }
+        return check(action.get(), JobSubject.of(endpoint, event).forRunNamed(runName)).map(r -> r.message(ruleName));
+    }
+
+    /**
+     * One refused value.
+     *
+     * @param where {@code argument N of 'command'} (N from 1, the program being 0) or {@code env NAME}
+     * @param value the value as sent
+     * @param why   what is wrong with it ({@link #problem})
+     */
+    record Refusal(Placeholder placeholder, String where, String value, String why) {
+
+        /** What the job's record and the server's log say: which rule, placeholder, where, why, and what to do. */
+        String message(String rule) {
+            return "not started: rule '" + rule + "' writes ${" + placeholder.placeholderName() + "} into " + where
+                    + ", and its value \"" + LogSafe.of(value) + "\" is refused: " + why + " (docs/rules.md#placeholders)."
+                    + " A value written into a command or an env value may hold only letters, digits and"
+                    + " . _ - + @ : / , = ~ %" + (isUrl(placeholder) ? " ? # &" : "") + ", no '..' segment, and no"
+                    + " leading '-' where it begins an argument. To take such values, read $" + placeholder.variable()
+                    + " in a script of yours that treats it as data, or, if this rule's values legitimately hold such"
+                    + " characters and its program reads them only as data, write payload-values: as-sent under its"
+                    + " run";
+        }
+    }
+}

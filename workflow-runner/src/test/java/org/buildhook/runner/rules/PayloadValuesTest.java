@@ -1,0 +1,265 @@
+package org.buildhook.runner.rules;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.buildhook.runner.rules.TestEvents.event;
+import static org.buildhook.runner.rules.TestEvents.run;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.Random;
+import java.util.stream.Stream;
+import org.buildhook.core.BuildEvent;
+import org.buildhook.core.Run;
+import org.buildhook.runner.PlannedJob;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * tryout42 F2, F3: a payload value in a command argument or an env value was read by the program as a path ({@code
+ * ../../../../dev/stdin} as bash's script, {@code ../victim} for rm -rf), as code (psql's SQL, make's {@code
+ * $(shell …)}, the shell git starts for GIT_SSH_COMMAND) or as an option ({@code --upload-pack=…}). Such a value is
+ * now refused where the job is planned ({@link PayloadValues}): the job is stored ended, never started.
+ */
+class PayloadValuesTest {
+
+    private static Optional<String> problem(String value) {
+        return PayloadValues.problem(Placeholder.BUILD_TRIGGER, value, true);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"containers-devel", "andy-corp/lmp", "v1.2.3+build@host:8080,a=b~c%20", "tëst-ünïcode-ラン",
+        "e\u0301te", "zürich", "x..y", "..x", "x..", "a/..b", "release_2026.12", "PASSED", "a-", "x/-y", ""})
+    void plainNamesPathsAndUnicodeLettersPass(String value) {
+        assertThat(problem(value)).isEmpty();
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {" ", "'", "\"", "$", "`", ";", "|", "<", ">", "(", ")", "{", "}", "[", "]", "*", "!", "\\",
+        "\n", "\r", "\t", "\u0000", "\u001b", "\u0085", "\u202e", "\u200b", "\u2028", "\u2029", "\ufeff", "?", "#", "&",
+        "^", "\u00a0"})
+    void everyOtherCharacterIsRefusedWhereverItIs(String c) {
+        assertThat(problem("x" + c + "y")).get().asString().startsWith("it holds ");
+        assertThat(problem(c)).isPresent();
+    }
+
+    @Test
+    void theRefusedCharacterIsShownEscapedWithItsPlace() {
+        assertThat(problem("ab\u001b[31m")).contains("it holds '\\x1b' at character 3");
+        assertThat(problem("a b")).contains("it holds a space at character 2");
+        assertThat(problem("a;b")).contains("it holds ';' (U+003B) at character 2");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"https://api.foundries.io/projects/a/lmp/builds/7/?x=1&y=2#top", "http://h/a%20b"})
+    void aUrlPlaceholdersValueMayAlsoHoldQueryAndFragmentCharacters(String url) {
+        for (Placeholder p : List.of(Placeholder.BUILD_URL, Placeholder.BUILD_WEB_URL, Placeholder.RUN_URL,
+                Placeholder.RUN_LOG_URL)) {
+            assertThat(PayloadValues.problem(p, url, true)).as(p.placeholderName()).isEmpty();
+        }
+        assertThat(PayloadValues.problem(Placeholder.RUN_NAME, "a?b&c#d", true)).isPresent();
+        assertThat(PayloadValues.problem(Placeholder.BUILD_URL, "https://h/a b", true)).isPresent();
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"..", "../victim", "../../../../dev/stdin", "a/../b", "a/..", "x/../../y"})
+    void aDotDotPathSegmentIsRefused(String value) {
+        assertThat(problem(value)).get().asString().contains("'..' path segment");
+    }
+
+    @Test
+    void aLeadingDashIsRefusedOnlyWhereTheValueBeginsItsArgument() {
+        String upload = "--upload-pack=touch:x";
+        assertThat(PayloadValues.problem(Placeholder.BUILD_TRIGGER, upload, true)).get().asString()
+                .contains("begins with '-'");
+        assertThat(PayloadValues.problem(Placeholder.BUILD_TRIGGER, upload, false)).isEmpty();
+    }
+
+    /** The shared fixtures' values, of the build and of every run, all pass: none of today's real deliveries is refused. */
+    @ParameterizedTest
+    @ValueSource(strings = {"build-67-passed.json", "build-68-failed.json", "build-7-unusual.json",
+        "build-412-promoted.json", "build-9000-1500-runs.json"})
+    void everyValueOfTheFixturesPasses(String fixture) {
+        BuildEvent event = TestEvents.fixture(fixture);
+        JobSubject build = JobSubject.of("default", event);
+        List<JobSubject> subjects = new ArrayList<>(List.of(build));
+        event.runs().forEach(r -> subjects.add(build.forRun(r)));
+        for (JobSubject subject : subjects) {
+            for (Placeholder p : Placeholder.values()) {
+                if (p.isPayloadText()) {
+                    String value = p.valueFor(subject);
+                    assertThat(PayloadValues.problem(p, value, true)).as("%s = %s in %s", p.placeholderName(), value,
+                            fixture).isEmpty();
+                }
+            }
+        }
+    }
+
+    private static final String LETTERS = "abcXYZ019éüßラン中文Ωжא٣ـ";
+    private static final String PUNCTUATION = "._-+@:/,=~%";
+    private static final String REFUSED = " '\"$`;|<>(){}[]*!\\\n\t\u202e\u200b\u2028&?#^";
+
+    /** Seeded generated values (jqwik is not in the build): allowed ones pass; one refused character anywhere fails. */
+    static Stream<Long> seeds() {
+        return Stream.of(1L, 2L, 3L, 42L, 4242L, 20261205L);
+    }
+
+    @ParameterizedTest
+    @MethodSource("seeds")
+    void generatedValuesPassUnlessTheyHoldARefusedCharacter(long seed) {
+        Random random = new Random(seed);
+        for (int n = 0; n < 500; n++) {
+            StringBuilder value = new StringBuilder(LETTERS.charAt(random.nextInt(LETTERS.length())) + "");
+            int length = random.nextInt(40);
+            for (int i = 0; i < length; i++) {
+                String from = random.nextInt(4) == 0 ? PUNCTUATION : LETTERS;
+                value.append(from.charAt(random.nextInt(from.length())));
+            }
+            String allowed = value.toString();
+            while (allowed.contains("..")) {
+                allowed = allowed.replace("..", ".x.");
+            }
+            assertThat(problem(allowed)).as("seed %s: %s", seed, allowed).isEmpty();
+            int at = random.nextInt(allowed.length() + 1);
+            String refused = allowed.substring(0, at) + REFUSED.charAt(random.nextInt(REFUSED.length()))
+                    + allowed.substring(at);
+            assertThat(problem(refused)).as("seed %s: %s", seed, refused).isPresent();
+        }
+    }
+
+    private static RuleSet rules(String run) {
+        return TestRules.parse("rules:\n  - name: per-trigger\n    run:\n" + run);
+    }
+
+    private static BuildEvent trigger(String trigger) {
+        return event("andy-corp/lmp", "PASSED", trigger, List.of());
+    }
+
+    @Test
+    void aRefusedValueRefusesItsJobSayingWhichRulePlaceholderWhereWhyAndWhatToDo() {
+        RuleSet rules = rules("      command: [/bin/rm, -rf, \"/srv/builds/${build.trigger}\"]\n");
+
+        PlannedJob job = rules.match("default", trigger("../victim")).get(0);
+
+        assertThat(job.refused()).isTrue();
+        assertThat(job.refusal()).startsWith("not started: rule 'per-trigger' writes ${build.trigger} into argument 2"
+                + " of 'command', and its value \"../victim\" is refused: it holds a '..' path segment")
+                .contains("docs/rules.md#placeholders").contains("read $BUILDHOOK_TRIGGER in a script")
+                .contains("payload-values: as-sent");
+        // The stored command never holds the refused value (a re-run cannot run it); the script's variable does.
+        assertThat(job.argv()).containsExactly("/bin/rm", "-rf", "/srv/builds/${build.trigger}");
+        assertThat(job.env()).containsEntry("BUILDHOOK_TRIGGER", "../victim");
+        assertThat(rules.match("default", trigger("nightly")).get(0).refused()).isFalse();
+    }
+
+    @Test
+    void anEnvValueIsCheckedAndNamedByItsVariable() {
+        RuleSet rules = rules("      command: [/opt/deploy]\n"
+                + "      env: {DEPLOY_SSH: \"ssh -i /keys/${build.trigger}.key\"}\n");
+
+        PlannedJob job = rules.match("default", trigger("x; touch /tmp/PWNED; #")).get(0);
+
+        assertThat(job.refusal()).contains("writes ${build.trigger} into env DEPLOY_SSH")
+                .contains("it holds ';' (U+003B) at character 2");
+        assertThat(job.env()).containsEntry("DEPLOY_SSH", "ssh -i /keys/${build.trigger}.key");
+        // A leading '-' is no option in an env value.
+        assertThat(rules("      command: [/opt/deploy]\n      env: {TAG: \"${build.trigger}\"}\n")
+                .match("default", trigger("-x")).get(0).refused()).isFalse();
+    }
+
+    @Test
+    void aControlCharacterInTheValueIsShownEscapedInTheMessage() {
+        PlannedJob job = rules("      command: [/usr/bin/git, fetch, origin, \"${build.trigger}\"]\n")
+                .match("default", trigger("x\u001b]0;owned\u0007")).get(0);
+
+        assertThat(job.refusal()).contains("\"x\\x1b]0;owned\\x07\"").doesNotContain("\u001b");
+    }
+
+    @Test
+    void aValueThatBeginsItsArgumentWithADashIsRefusedButNotAfterAFixedPrefix() {
+        RuleSet rules = rules("      command: [/usr/bin/git, fetch, origin, \"${build.trigger}\", \"--ref=${build.trigger}\"]\n");
+
+        PlannedJob job = rules.match("default", trigger("--upload-pack=touch")).get(0);
+
+        assertThat(job.refusal()).contains("into argument 3 of 'command'").contains("begins with '-'");
+        assertThat(job.argv()).containsExactly("/usr/bin/git", "fetch", "origin", "${build.trigger}",
+                "--ref=--upload-pack=touch");
+    }
+
+    @Test
+    void aRunsValueIsCheckedForItsOwnJobOnly() {
+        RuleSet rules = TestRules.parse("rules:\n  - name: each\n    when: {runs: {match: each}}\n"
+                + "    run: {command: [/opt/run.sh, \"${run.name}\"]}\n");
+        List<Run> runs = List.of(run("build-armhf", "armhf", "PASSED"), run("x$(id)", "x86", "PASSED"));
+
+        List<PlannedJob> jobs = rules.match("default", event("andy-corp/lmp", "PASSED", "t", runs));
+
+        assertThat(jobs).extracting(PlannedJob::refused).containsExactly(false, true);
+    }
+
+    @Test
+    void theOptOutWritesTheValuesAsSentAndTheLoadWarnsOfIt() {
+        RuleSet rules = rules("      command: [/opt/notify, \"${build.trigger}\"]\n      payload-values: as-sent\n");
+
+        PlannedJob job = rules.match("default", trigger("x y; z")).get(0);
+
+        assertThat(job.refused()).isFalse();
+        assertThat(job.argv()).containsExactly("/opt/notify", "x y; z");
+        assertThat(rules.writingWarnings()).singleElement().asString().startsWith("rules.yaml:5:7: 'run' writes"
+                + " payload-values: as-sent: its jobs get the build's own text");
+        assertThat(rules.snapshots().get("per-trigger")).contains("\"payload-values\":\"as-sent\"");
+    }
+
+    @Test
+    void anUnknownOptOutValueIsAnErrorAtItsPlace() {
+        assertThatThrownBy(() -> rules("      command: [/opt/notify, \"${build.trigger}\"]\n      payload-values: as-is\n"))
+                .hasMessageContaining("rules.yaml:5:23: 'payload-values' is checked (the default) or as-sent, got"
+                        + " 'as-is'");
+    }
+
+    @Test
+    void aFollowUpIsCheckedWhenItIsPlannedAndMayOptOutItself() {
+        RuleSet rules = TestRules.parse("rules:\n  - name: deploy\n    run: {command: [/bin/true]}\n"
+                + "    on-failure: {command: [/opt/page, \"${build.trigger}\"]}\n"
+                + "    on-success: {command: [/opt/page, \"${build.trigger}\"], payload-values: as-sent}\n");
+        BuildEvent event = trigger("x;y");
+        String spec = rules.match("default", event).get(0).workflow().followUps();
+
+        PlannedJob failed = FollowUps.plan(spec, "default", event, null,
+                new FollowUpParent("01J", "deploy", "FAILED", 1, 1, "/x.log")).orElseThrow();
+        PlannedJob succeeded = FollowUps.plan(spec, "default", event, null,
+                new FollowUpParent("01J", "deploy", "SUCCEEDED", 0, 1, "/x.log")).orElseThrow();
+
+        assertThat(failed.refusal()).startsWith("not started: rule 'deploy/on-failure' writes ${build.trigger}");
+        assertThat(succeeded.refused()).isFalse();
+    }
+
+    @Test
+    void theDryRunShowsTheRefusalAsTheServerStoresIt() {
+        DryRun dryRun = rules("      command: [/bin/bash, \"/opt/triggers/${build.trigger}\"]\n")
+                .explain("default", trigger("../../../../dev/stdin"));
+
+        assertThat(new DryRunRenderer(true).render(dryRun)).contains("    refused: stored FAILED, not started: rule"
+                + " 'per-trigger' writes ${build.trigger} into argument 1 of 'command', and its value"
+                + " \"../../../../dev/stdin\" is refused");
+    }
+
+    /** For a stored job's start (stored43): the same words from the rule's snapshot and the delivery. */
+    @Test
+    void aStoredSnapshotGivesTheSameRefusal() {
+        RuleSet rules = rules("      command: [/usr/bin/make, -C, /srv/mk, deploy, \"TAG=${build.trigger}\"]\n"
+                + "      resources: {}\n");
+        BuildEvent event = trigger("$(shell touch /tmp/PWNED)");
+        PlannedJob job = rules.match("default", event).get(0);
+
+        assertThat(PayloadValues.refusal("per-trigger", job.ruleSnapshot(), "default", event, null))
+                .contains(job.refusal());
+        assertThat(PayloadValues.refusal("per-trigger", job.ruleSnapshot(), "default", trigger("v1"), null)).isEmpty();
+        String asSent = rules("      command: [/usr/bin/make, \"TAG=${build.trigger}\"]\n      payload-values: as-sent\n")
+                .snapshots().get("per-trigger");
+        assertThat(PayloadValues.refusal("per-trigger", asSent, "default", event, null)).isEmpty();
+    }
+}
