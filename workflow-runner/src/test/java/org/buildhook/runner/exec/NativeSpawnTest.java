@@ -197,7 +197,11 @@ class NativeSpawnTest {
             outputOf(start("/bin/echo", "job " + i));
             assertThatThrownBy(() -> start("/nonexistent/program")).isInstanceOf(IOException.class);
         }
-        assertThat(openDescriptors()).isLessThanOrEqualTo(before);
+        // Other threads of this JVM (an earlier test class's pools and clients in the same fork) open and close
+        // descriptors of their own meanwhile: one of theirs seen now is gone a moment later. A leak of the starts
+        // above (20 or 40 descriptors) stays, and this fails.
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(
+                () -> assertThat(openDescriptors()).isLessThanOrEqualTo(before));
     }
 
     private static long openDescriptors() throws IOException {
