@@ -149,6 +149,8 @@ public final class JobEngine implements AutoCloseable {
         // Two heartbeat intervals: the renewals come one interval apart, plus what each takes.
         this.reach = store.dialect() == Dialect.POSTGRESQL
                 ? new StoreReach(config.heartbeatInterval().multipliedBy(2)) : null;
+        // The jobs' threads pick again once a job that could not start gave its thread back (tryout43 F6).
+        JobThreads threads = new JobThreads(config.threads(), this::pickAgain);
         CustomTask<Void> task = Tasks.custom(JobQueue.TASK_NAME, Void.class)
                 .onDeadExecution(new OwnExecutionsKept(config.nodeId(), running, reach, config.deadNodeLimit()))
                 // The handler itself records failures of commands; this is for a store that failed mid-way.
@@ -159,10 +161,11 @@ public final class JobEngine implements AutoCloseable {
                     } catch (java.util.concurrent.RejectedExecutionException stopped) {
                         command.run(); // after the stop: written here rather than not at all
                     }
-                }, () -> watchdog, files));
+                }, () -> watchdog, files, threads::pickAgainAfterThisJob));
         SchedulerBuilder builder = Scheduler.create(store.schedulerDataSource(), task)
                 .schedulerName(new SchedulerName.Fixed(config.nodeId()))
                 .threads(config.threads())
+                .executorService(threads)
                 .pollingInterval(config.pollingInterval())
                 .heartbeatInterval(config.heartbeatInterval())
                 .missedHeartbeatsLimit(config.missedHeartbeats())
@@ -185,6 +188,16 @@ public final class JobEngine implements AutoCloseable {
                 scheduler.triggerCheckForDueExecutions();
             }
         });
+    }
+
+    /**
+     * Picks what is due now, after a job that could not start gave its thread back ({@link JobThreads}); not before
+     * the start nor after the stop.
+     */
+    private void pickAgain() {
+        if (started && !stopped) {
+            scheduler.triggerCheckForDueExecutions();
+        }
     }
 
     /**

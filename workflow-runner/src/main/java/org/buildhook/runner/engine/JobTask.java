@@ -89,6 +89,8 @@ final class JobTask implements ExecutionHandler<Void> {
     private final java.util.function.Supplier<Watchdog> watchdog;
     /** Whether this node can write the files an attempt needs before its command (tryout17 F3). */
     private final NodeFilesWatch files;
+    /** Told on a job's thread when the node should pick again once the thread is free ({@link JobThreads}). */
+    private final Runnable pickAgain;
 
     /**
      * @param followUpsDue told after an attempt of a job with follow-ups ended, so that they start
@@ -109,6 +111,21 @@ final class JobTask implements ExecutionHandler<Void> {
     JobTask(Store store, JobLauncher launcher, EngineConfig config, RunningJobs running, Clock clock,
             JobEvents events, LeftoverSweep leftovers, Runnable followUpsDue, java.util.concurrent.Executor decisions,
             java.util.function.Supplier<Watchdog> watchdog, NodeFilesWatch files) {
+        this(store, launcher, config, running, clock, events, leftovers, followUpsDue, decisions, watchdog, files,
+                () -> { });
+    }
+
+    /**
+     * @param pickAgain told on the job's thread when its execution ends without its command because the job cannot
+     *                   start now (a slot or units not free, the older job it superseded still running) or no longer
+     *                   runs (cancelled, ended, refused), and after an attempt that gave a slot or units back (which
+     *                   woke the next in line): the node then picks again once the thread is free ({@link
+     *                   JobThreads}), so that a job that can start does not wait behind it (tryout43 F6)
+     */
+    JobTask(Store store, JobLauncher launcher, EngineConfig config, RunningJobs running, Clock clock,
+            JobEvents events, LeftoverSweep leftovers, Runnable followUpsDue, java.util.concurrent.Executor decisions,
+            java.util.function.Supplier<Watchdog> watchdog, NodeFilesWatch files, Runnable pickAgain) {
+        this.pickAgain = pickAgain;
         this.files = files;
         this.watchdog = watchdog;
         this.decisions = decisions;
@@ -187,7 +204,7 @@ final class JobTask implements ExecutionHandler<Void> {
             return startAtRead ? ledger.jobToStart(jobId, config.nodeId(), version) : ledger.jobToRun(jobId);
         }, before);
         if (found.isEmpty()) {
-            return remove();
+            return notRunHere(remove());
         }
         if (startAtRead && found.get().started() == 0 && couldStartAtRead(found.get())) {
             // Not started though it could be as read: the statement returns the job as it was before
@@ -195,7 +212,7 @@ final class JobTask implements ExecutionHandler<Void> {
             // node's start) stopped the start. Read it again, so that the decision below sees it.
             found = waits.call(jobId, "read the job", () -> ledger.jobToRun(jobId), before);
             if (found.isEmpty()) {
-                return remove();
+                return notRunHere(remove());
             }
         }
         Job job = found.get().job();
@@ -208,7 +225,7 @@ final class JobTask implements ExecutionHandler<Void> {
             return launch(job, found.get().body(), found.get().started(), version, Map.of(), sent[0]);
         }
         if (job.state().isFinal()) {
-            return remove();
+            return notRunHere(remove());
         }
         if (job.attempts() > 0) {
             // Its last attempt had timed out, or its program had exited, when its node stopped
@@ -236,7 +253,7 @@ final class JobTask implements ExecutionHandler<Void> {
                             + " and it is not run again";
             waits.run(jobId, "mark it cancelled", () -> ledger.markCancelled(jobId, message), before);
             told(job, JobEvents.Ending.CANCELLED);
-            return remove();
+            return notRunHere(remove());
         }
         if (running.isStopping()) {
             return backInItsPlace();
@@ -322,6 +339,11 @@ final class JobTask implements ExecutionHandler<Void> {
             if (job.concurrency() > 0 && !(next instanceof AfterTheCommand after && after.slotFreed())) {
                 freeSlot(job, next instanceof AfterTheCommand ? this::untilGraceOver : this::untilStopping);
             }
+            if (shares || job.concurrency() > 0) {
+                // Its slot or units woke the next in line (made due now): picked once this thread is free, not at
+                // the next poll (tryout43 F6).
+                pickAgain.run();
+            }
         }
     }
 
@@ -341,7 +363,7 @@ final class JobTask implements ExecutionHandler<Void> {
         }
         waits.run(jobId, "mark it cancelled", () -> ledger.markCancelled(jobId, message), before);
         told(job, JobEvents.Ending.CANCELLED);
-        return remove();
+        return notRunHere(remove());
     }
 
     /**
@@ -382,6 +404,8 @@ final class JobTask implements ExecutionHandler<Void> {
      * pick was lost, leave the job to its next pick.
      */
     private CompletionHandler<Void> notTaken(String jobId, ExecutionLedger.Take take) {
+        // Put back for its next try, or left to whoever picks it next: the free thread picks again (tryout43 F6).
+        pickAgain.run();
         switch (take) {
             case PICK_LOST:
                 return pickLost(jobId);
@@ -390,6 +414,15 @@ final class JobTask implements ExecutionHandler<Void> {
             default:
                 return rescheduleIn(config.slotRetryDelay());
         }
+    }
+
+    /**
+     * {@code next}, for an execution that ends without its command because its job no longer runs (gone, ended,
+     * cancelled, refused, awaiting an approval): the free thread picks again ({@link #pickAgain}).
+     */
+    private CompletionHandler<Void> notRunHere(CompletionHandler<Void> next) {
+        pickAgain.run();
+        return next;
     }
 
     /**
@@ -429,7 +462,7 @@ final class JobTask implements ExecutionHandler<Void> {
             // Its rule asks for an approval since a reload that came while this node had it picked (tryout33 F11).
             LOG.info("job {}: awaits the approval its rule '{}' asks for since a reload after it was queued; not"
                     + " started", jobId, job.ruleName());
-            return DEQUEUED;
+            return notRunHere(DEQUEUED);
         }
         if (attempt == ExecutionLedger.NODE_DIED_IN_A_ROW || attempt == ExecutionLedger.NODE_STOPPED_IN_A_ROW) {
             return endedInARow(job, version, attempt == ExecutionLedger.NODE_STOPPED_IN_A_ROW);

@@ -426,6 +426,70 @@ abstract class AbstractResourceTest extends AbstractWorkflowTest {
         }
     }
 
+    /**
+     * tryout43 F6: a node with a free thread starts a job of a rule without limits at once, however many jobs that
+     * cannot start (their rule's {@code concurrency: 1} used up, their shared resource's unit held) are due before it.
+     * 3 threads: a deploy holds its rule's one slot, a flash the lab's one board, and two of each wait, due (their
+     * next try's time passed). Before, the pick for the free thread took one of them, which was refused and put back,
+     * and on SQLite nothing picked again until the next poll (a minute here) or the end of a running job: the page
+     * started only when a job ended (5 to 13 s in tryout43). Nothing ends here before the page starts.
+     */
+    @Test
+    void aJobThatCanStartOnAFreeThreadDoesNotWaitBehindDueJobsWaitingForASlotOrUnits() throws Exception {
+        Path go = dir.resolve("go");
+        Path events = dir.resolve("events");
+        Path hold = script("hold.sh", "echo \"S $1\" >> " + events + "\nwhile [ ! -e " + go + " ]; do [ -d " + dir
+                + " ] || exit 1; sleep 0.05; done\necho \"E $1\" >> " + events);
+        String resources = "resources:\n  lab: 1\n";
+        RuleSet deploy = rules(resources + "rules:\n  - name: deploy\n"
+                + "    run: {command: [/bin/sh, \"" + hold + "\", \"deploy-${build.id}\"], concurrency: 1}\n");
+        RuleSet flash = rules(resources + "rules:\n  - name: flash\n"
+                + "    run: {command: [/bin/sh, \"" + hold + "\", \"flash-${build.id}\"], resources: {lab: 1}}\n");
+        Path paged = script("page.sh", "echo \"S $1\" >> " + events);
+        RuleSet page = rules(resources + "rules:\n  - name: page\n"
+                + "    run: {command: [/bin/sh, \"" + paged + "\", \"page-${build.id}\"]}\n");
+        openStore();
+        // A poll a minute away: only the deliveries and the engine's own wakes pick; slot-retry 100 ms.
+        startEngine(new EngineConfig("node-a", 3, Duration.ofMinutes(1), Duration.ofMillis(200), 50,
+                Duration.ofSeconds(5), Duration.ofMillis(100), Duration.ofMillis(100)));
+        String deploying = deliver(deploy, 1).jobIds().get(0);
+        await().atMost(Duration.ofSeconds(60)).until(() -> job(deploying).state() == JobState.RUNNING);
+        String flashing = deliver(flash, 11).jobIds().get(0);
+        await().atMost(Duration.ofSeconds(60)).until(() -> job(flashing).state() == JobState.RUNNING);
+        List<String> held = new ArrayList<>();
+        for (int build : new int[] {2, 3}) {
+            held.add(deliver(deploy, build).jobIds().get(0));
+            held.add(deliver(flash, 10 + build).jobIds().get(0));
+        }
+        // Each due before the page: not picked, its next try's time passed.
+        await().atMost(Duration.ofSeconds(60)).until(() -> {
+            for (String j : held) {
+                if (!dueAndNotPicked(j)) {
+                    return false;
+                }
+            }
+            return true;
+        });
+
+        String paging = deliver(page, 21).jobIds().get(0);
+
+        await().atMost(Duration.ofSeconds(60)).until(() -> job(paging).startedAt() != null);
+        assertThat(Files.readAllLines(events)).as("no job ended before the page started")
+                .noneMatch(l -> l.startsWith("E "));
+        assertState(job(deploying), JobState.RUNNING);
+        assertState(job(flashing), JobState.RUNNING);
+        assertThat(held).allSatisfy(j -> assertThat(job(j).startedAt()).as("job %s started", j).isNull());
+        Files.createFile(go);
+        for (String j : List.of(deploying, flashing, paging, held.get(0), held.get(1), held.get(2), held.get(3))) {
+            assertState(awaitFinal(j).job(), JobState.SUCCEEDED);
+        }
+    }
+
+    /** Whether the job's execution is in the queue, not picked, and due now. */
+    private boolean dueAndNotPicked(String jobId) throws java.sql.SQLException {
+        return queuedFor(jobId).filter(t -> t.isBefore(java.time.Instant.now())).isPresent();
+    }
+
     /** 10-minute polls and tries: a waiting job starts within a test's bound only when something wakes it. */
     private static EngineConfig slowTries() {
         return AbstractEngineTest.steady("node-a").withTimings(Duration.ofMinutes(10), Duration.ofMillis(200), 50)

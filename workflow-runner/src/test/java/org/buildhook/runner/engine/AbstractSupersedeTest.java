@@ -144,15 +144,7 @@ abstract class AbstractSupersedeTest extends AbstractWorkflowTest {
 
     /** Whether the job's execution waits in the queue, not picked, for more than {@code than} from now. */
     private boolean waitsLater(String jobId, Duration than) throws java.sql.SQLException {
-        try (java.sql.Connection c = store.dataSource().getConnection(); java.sql.PreparedStatement p = c
-                .prepareStatement("SELECT execution_time FROM scheduled_tasks WHERE task_instance = ? AND picked = ?")) {
-            p.setString(1, jobId);
-            p.setBoolean(2, false);
-            try (java.sql.ResultSet rs = p.executeQuery()) {
-                return rs.next() && org.buildhook.runner.store.JobQueue.customization(store.dialect())
-                        .getInstant(rs, "execution_time").isAfter(java.time.Instant.now().plus(than));
-            }
-        }
+        return queuedFor(jobId).filter(t -> t.isAfter(java.time.Instant.now().plus(than))).isPresent();
     }
 
     /**

@@ -110,6 +110,19 @@ abstract class AbstractWorkflowTest {
                 DeliverySummary.of(event), rules.match("default", event));
     }
 
+    /** When the job's execution is due, while it waits in the queue not picked; empty when it is picked or gone. */
+    java.util.Optional<Instant> queuedFor(String jobId) throws java.sql.SQLException {
+        try (java.sql.Connection c = store.dataSource().getConnection(); java.sql.PreparedStatement p = c
+                .prepareStatement("SELECT execution_time FROM scheduled_tasks WHERE task_instance = ? AND picked = ?")) {
+            p.setString(1, jobId);
+            p.setBoolean(2, false);
+            try (java.sql.ResultSet rs = p.executeQuery()) {
+                return rs.next() ? java.util.Optional.of(org.buildhook.runner.store.JobQueue.customization(
+                        store.dialect()).getInstant(rs, "execution_time")) : java.util.Optional.empty();
+            }
+        }
+    }
+
     Job job(String id) {
         return store.job(id).orElseThrow().job();
     }
