@@ -114,10 +114,13 @@ final class JobCommand {
             env.forEach((name, value) -> out.println("  " + LogSafe.escape(name) + "=" + quoted(value)));
             // Counted from the attempts listed below, so an older server's answer says it as well (tryout20 F7).
             int interrupted = 0;
+            int notStarted = 0;
             for (JsonNode a : answer.path("attempts")) {
                 interrupted += a.path("outcome").asText().equals("INTERRUPTED") ? 1 : 0;
+                // Its node ended it before it ran the command (tryout42 F10); absent from an older server's answer.
+                notStarted += a.path("neverStarted").asBoolean(false) ? 1 : 0;
             }
-            out.println("attempts  " + Job.attemptsText(job.path("attempts").asInt(), interrupted));
+            out.println("attempts  " + Job.attemptsText(job.path("attempts").asInt(), interrupted, notStarted));
             for (JsonNode a : answer.path("attempts")) {
                 out.println("  #" + a.path("attempt").asInt() + " " + a.path("outcome").asText()
                         + (a.path("exitCode").isNull() ? "" : " exit " + a.path("exitCode").asInt())

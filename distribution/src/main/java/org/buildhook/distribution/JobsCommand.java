@@ -56,10 +56,12 @@ final class JobsCommand implements Callable<Integer> {
     /**
      * The API's {@code attempts}, every attempt, with how many of them its node cut short and so used no
      * retry, {@code 2 (1 interrupted)}: a bare 2 read as a retry used (final18 F9). A server that does not
-     * send {@code interruptedAttempts} (an older build) gets the bare number.
+     * send {@code interruptedAttempts} (an older build) gets the bare number. Those that never started their
+     * command ({@code notStartedAttempts}) are said apart, {@code 2 (1 not started)} (tryout42 F10).
      */
     static String attempts(JsonNode job) {
-        return Job.attemptsText(job.path("attempts").asInt(), job.path("interruptedAttempts").asInt(0));
+        return Job.attemptsText(job.path("attempts").asInt(), job.path("interruptedAttempts").asInt(0),
+                job.path("notStartedAttempts").asInt(0));
     }
 
     /**

@@ -116,10 +116,18 @@ final class LogsCommand implements Callable<Integer> {
         if (follow && attempt == null) {
             waitUntilItRuns(client, out);
             // Pinned: a follow taken up again after the server's time limit goes on in this attempt.
-            JsonNode last = lastAttempt(jobDetail(client), null);
+            JsonNode detail = jobDetail(client);
+            JsonNode last = lastAttempt(detail, null);
             if (last != null) {
                 followed = last.path("attempt").asInt();
                 params.put("attempt", followed);
+            }
+            JsonNode before = followed != null && followed > 1 ? lastAttempt(detail, followed - 1) : null;
+            if (before != null) {
+                // tryout42 F8: a follow begun on attempt 2 after a node's death showed its output as if it were the
+                // job's first run; a deploy that runs a second time is said first, as logs without -f says it.
+                say(out, NOTE + "the log below is attempt " + followed + " of job " + id + "; " + howItEnded(before));
+                out.flush();
             }
         }
         // A terminal shows the job's output escaped; a pipe or a file gets it as it is (grep, a saved log).
@@ -212,7 +220,7 @@ final class LogsCommand implements Callable<Integer> {
         // Following ends with how the job stands, and an exit code a script can test.
         String state = job.path("state").asText();
         say(out, FollowEndLine.of(id, state, job.path("message").asText(""), job.path("attempts").asInt(),
-                job.path("interruptedAttempts").asInt(0)));
+                job.path("interruptedAttempts").asInt(0), job.path("notStartedAttempts").asInt(0)));
         out.flush();
         return state.equals("SUCCEEDED") ? ExitCodes.OK : ExitCodes.FAILED;
     }
@@ -278,11 +286,26 @@ final class LogsCommand implements Callable<Integer> {
         if (before == null) {
             return;
         }
-        String message = LogSafe.escape(before.path("message").asText(""));
-        err.println(NOTE + "the output above is attempt " + number + " of job " + id + "; attempt " + (number - 1)
-                + " ended " + before.path("outcome").asText() + (message.isEmpty() ? "" : ": " + message)
-                + " (buildhook logs " + id + " --attempt " + (number - 1) + ")");
+        err.println(NOTE + "the output above is attempt " + number + " of job " + id + "; " + howItEnded(before));
         err.flush();
+    }
+
+    /**
+     * How an attempt of the API's answer ended, for a line that says which attempt is shown: {@code attempt 1 ended
+     * INTERRUPTED: MESSAGE (buildhook logs J --attempt 1)}; one whose node ended it before it ran the command, {@code
+     * attempt 1 never started its command: MESSAGE}, without the command that prints its log, which it has none of
+     * (tryout42 F10: it read as a run cut short).
+     */
+    private String howItEnded(JsonNode attempt) {
+        int number = attempt.path("attempt").asInt();
+        String message = LogSafe.escape(attempt.path("message").asText(""));
+        if (attempt.path("neverStarted").asBoolean(false)) {
+            // Its message begins "not started: ", said once.
+            String why = message.startsWith(NOT_STARTED) ? message.substring(NOT_STARTED.length()) : message;
+            return "attempt " + number + " never started its command" + (why.isEmpty() ? "" : ": " + why);
+        }
+        return "attempt " + number + " ended " + attempt.path("outcome").asText() + (message.isEmpty() ? ""
+                : ": " + message) + " (buildhook logs " + id + " --attempt " + number + ")";
     }
 
     /**
@@ -528,6 +551,9 @@ final class LogsCommand implements Callable<Integer> {
 
     /** How the server's own lines in a log begin. */
     private static final String NOTE = "[buildhook] ";
+
+    /** How the message of an attempt that never started its command begins (the store's JobAttempt.NOT_STARTED). */
+    private static final String NOT_STARTED = org.buildhook.runner.store.JobAttempt.NOT_STARTED;
 
     /** A follow shorter than this ended for a reason other than the server's time limit. */
     private static final java.time.Duration MIN_FOLLOW = java.time.Duration.ofSeconds(1);

@@ -196,13 +196,17 @@ final class AdminRequests {
     /**
      * The jobs as {@link AdminViews#job}, each with {@code interruptedAttempts}: how many of its attempts its
      * node cut short, which use no retry (final18 F9). Every answer that lists jobs has it, so a job run
-     * again after a restart reads as its second run wherever it is listed (tryout20 F7).
+     * again after a restart reads as its second run wherever it is listed (tryout20 F7). And {@code
+     * notStartedAttempts}: how many of those never started their command (tryout42 F10).
      */
     private List<Map<String, Object>> withInterrupted(List<Job> jobs) {
-        Map<String, Integer> interrupted = store().interruptedAttempts(jobs.stream().map(Job::id).toList());
+        List<String> ids = jobs.stream().map(Job::id).toList();
+        Map<String, Integer> interrupted = store().interruptedAttempts(ids);
+        Map<String, Integer> notStarted = interrupted.isEmpty() ? Map.of() : store().notStartedAttempts(ids);
         return AdminViews.all(jobs, j -> {
             Map<String, Object> item = AdminViews.job(j);
             item.put("interruptedAttempts", interrupted.getOrDefault(j.id(), 0));
+            item.put("notStartedAttempts", notStarted.getOrDefault(j.id(), 0));
             return item;
         });
     }
@@ -280,6 +284,7 @@ final class AdminRequests {
         JobDetail j = store().job(id).orElseThrow(() -> noJob(store(), id));
         Map<String, Object> job = AdminViews.jobDetail(j.job());
         job.put("interruptedAttempts", Job.interrupted(j.attempts()));
+        job.put("notStartedAttempts", Job.notStarted(j.attempts()));
         JsonAnswer answer = new JsonAnswer().with("job", job)
                 .with("attempts", AdminViews.all(hereAll(j.attempts()), AdminViews::attempt));
         if (actions == null) {

@@ -106,6 +106,8 @@ final class AdminViews {
         m.put("endedAt", text(a.endedAt()));
         m.put("node", a.node());
         m.put("message", a.message());
+        // Its node ended it before it ran the command: not a run cut short, and no log of the command's (tryout42 F10).
+        m.put("neverStarted", a.neverStarted());
         m.put("hasLog", a.logPath() != null);
         // Whether its log was cut at runner.log-max-bytes, read from the log's own line (null: not known on
         // this node, e.g. still running or its log is on another node): tryout24 F2.

@@ -4,6 +4,7 @@ import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.buildhook.core.LogSafe;
+import org.buildhook.runner.store.Job;
 
 /**
  * The line that says how a job ended, {@code [buildhook] job J SUCCEEDED: exited with 0 (1 attempt(s))}: the last line
@@ -31,9 +32,21 @@ public final class FollowEndLine {
      * @param interrupted how many of them ended {@code INTERRUPTED}, 0 or more
      */
     public static String of(String jobId, String state, String message, int attempts, int interrupted) {
+        return of(jobId, state, message, attempts, interrupted, 0);
+    }
+
+    /**
+     * As {@link #of(String, String, String, int, int)}, those of the interrupted attempts that never started their
+     * command said apart: {@code (2 attempt(s), 1 not started)} (tryout42 F10; {@link Job#shortAttempts}).
+     *
+     * @param notStarted how many of the {@code interrupted} never started their command, 0 to {@code interrupted}
+     */
+    public static String of(String jobId, String state, String message, int attempts, int interrupted,
+            int notStarted) {
         String shown = message == null ? "" : LogSafe.escape(message);
+        String cut = Job.shortAttempts(interrupted, notStarted);
         return "[buildhook] job " + jobId + " " + state + (shown.isEmpty() ? "" : ": " + shown) + " (" + attempts
-                + " attempt(s)" + (interrupted > 0 ? ", " + interrupted + " interrupted" : "") + ")";
+                + " attempt(s)" + (cut.isEmpty() ? "" : ", " + cut) + ")";
     }
 
     /**

@@ -91,11 +91,18 @@ final class JobLogSender {
     /**
      * Why an attempt's log file is not on this node's disk, for the API, the CLI and the status page:
      * the node that has it when the attempt records another one, with where that node wrote it (a node id
-     * alone may name a node that no longer runs under it: cluster27 F9); else that the file is missing here.
+     * alone may name a node that no longer runs under it: cluster27 F9); else that the file is missing here. An
+     * attempt whose node ended it before it ran the command says so and why, wherever it was (tryout42 F10: it read as
+     * a log deleted or a changed log-dir).
      *
      * @param file where this node looked for it ({@link #logFile}), or null when it had nowhere to look
      */
     static String whyNoLog(JobAttempt attempt, String thisNode, Path file) {
+        if (attempt.neverStarted()) {
+            // Not a file lost: its node ended it before the command ran (tryout42 F10).
+            return "attempt " + attempt.attempt() + " of job " + attempt.jobId() + " never started its command, so it"
+                    + " has no log: " + attempt.message().substring(JobAttempt.NOT_STARTED.length());
+        }
         if (onAnotherNode(attempt, thisNode)) {
             return "the log of attempt " + attempt.attempt() + " is on node " + attempt.node() + ", which "
                     + (attempt.ended() ? "ran" : "runs") + " it, not on this node (" + thisNode
@@ -154,7 +161,8 @@ final class JobLogSender {
             }
             size = Files.size(file);
         } catch (NoSuchFileException e) {
-            throw onAnotherNode(attempt, thisNode) ? new ApiError(ON_ANOTHER_NODE, whyNoLog(attempt, thisNode, file))
+            throw onAnotherNode(attempt, thisNode) && !attempt.neverStarted()
+                    ? new ApiError(ON_ANOTHER_NODE, whyNoLog(attempt, thisNode, file))
                     : ApiError.notFound(whyNoLog(attempt, thisNode, file));
         }
         long from = 0;
@@ -266,7 +274,7 @@ final class JobLogSender {
     static String endLine(String jobId, JobDetail detail) {
         Job job = detail.job();
         return FollowEndLine.of(jobId, job.state().name(), job.message(), job.attempts(),
-                Job.interrupted(detail.attempts()));
+                Job.interrupted(detail.attempts()), Job.notStarted(detail.attempts()));
     }
 
     /**

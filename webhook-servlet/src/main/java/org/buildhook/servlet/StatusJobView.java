@@ -277,7 +277,8 @@ final class StatusJobView {
                 + (job.state().isFinal() ? "" : " <small>so far</small>") + sinceFirstAttempt(job, attempts))
                 .orElse(StatusPageView.endUnknown(job) ? StatusPageView.UNKNOWN : ""));
         // As buildhook jobs writes them: a job run again after a restart is not on its first run (tryout20 F7).
-        field(h, "Attempts", escape(Job.attemptsText(job.attempts(), Job.interrupted(attempts))));
+        field(h, "Attempts", escape(Job.attemptsText(job.attempts(), Job.interrupted(attempts),
+                Job.notStarted(attempts))));
         field(h, "Exit code", escape(job.exitCode()));
         field(h, "Message", escape(job.message()));
         field(h, "Node", escape(job.node()));

@@ -558,7 +558,7 @@ final class JobTask implements ExecutionHandler<Void> {
      * or, when null, because the node was stopping.
      */
     private String notStartedFor(String fenced) {
-        return "not started: " + (fenced != null ? fenced : "node " + config.nodeId() + " was stopping")
+        return JobAttempt.NOT_STARTED + (fenced != null ? fenced : "node " + config.nodeId() + " was stopping")
                 + "; back in the queue, its retries untouched";
     }
 
@@ -756,7 +756,8 @@ final class JobTask implements ExecutionHandler<Void> {
      */
     private CompletionHandler<Void> notStartedHere(Job job, int attempt, NodeFilesException e) {
         files.failed(e);
-        return notStartedHere(job, attempt, "not started: node " + config.nodeId() + " cannot write " + e.folder()
+        return notStartedHere(job, attempt, JobAttempt.NOT_STARTED + "node " + config.nodeId() + " cannot write "
+                + e.folder()
                 + " (" + e.problem() + "); back in the queue, its retries untouched, for a node that can write its"
                 + " files (this one once it can)");
     }

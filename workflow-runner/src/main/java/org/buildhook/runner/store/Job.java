@@ -183,7 +183,45 @@ public record Job(
      * @param interrupted how many of them ended {@code INTERRUPTED}, 0 to {@code attempts}
      */
     public static String attemptsText(int attempts, int interrupted) {
-        return interrupted > 0 ? attempts + " (" + interrupted + " interrupted)" : Integer.toString(attempts);
+        return attemptsText(attempts, interrupted, 0);
+    }
+
+    /**
+     * As {@link #attemptsText(int, int)}, those of the interrupted attempts that never started their command said
+     * apart: {@code 2 (1 not started)}, {@code 3 (1 interrupted, 1 not started)} (tryout42 F10: an attempt its node
+     * could not start read as a run cut short).
+     *
+     * @param attempts    the job's attempts, 0 or more ({@link #attempts()})
+     * @param interrupted how many of them ended {@code INTERRUPTED}, 0 to {@code attempts}
+     * @param notStarted  how many of those never started their command ({@link JobAttempt#neverStarted}), 0 to
+     *                    {@code interrupted}
+     */
+    public static String attemptsText(int attempts, int interrupted, int notStarted) {
+        String short_ = shortAttempts(interrupted, notStarted);
+        return short_.isEmpty() ? Integer.toString(attempts) : attempts + " (" + short_ + ")";
+    }
+
+    /**
+     * The attempts its node ended, as {@link #attemptsText(int, int, int)} says them in its brackets: {@code 1
+     * interrupted}, {@code 1 not started}, {@code 2 interrupted, 1 not started}; empty when none.
+     *
+     * @param interrupted how many attempts ended {@code INTERRUPTED}, 0 or more
+     * @param notStarted  how many of those never started their command, 0 to {@code interrupted}
+     */
+    public static String shortAttempts(int interrupted, int notStarted) {
+        int cut = Math.max(0, interrupted - notStarted);
+        return (cut > 0 ? cut + " interrupted" : "") + (cut > 0 && notStarted > 0 ? ", " : "")
+                + (notStarted > 0 ? notStarted + " not started" : "");
+    }
+
+    /**
+     * How many of {@code attempts} never started their command ({@link JobAttempt#neverStarted}), for {@link
+     * #attemptsText(int, int, int)}.
+     *
+     * @param attempts a job's attempts, as {@link JobDetail#attempts()} lists them
+     */
+    public static int notStarted(Collection<JobAttempt> attempts) {
+        return (int) attempts.stream().filter(JobAttempt::neverStarted).count();
     }
 
     /**

@@ -39,6 +39,22 @@ public record JobAttempt(String jobId, int attempt, AttemptOutcome outcome, Inte
         return out.toString();
     }
 
+    /**
+     * How the message of an attempt its node ended before it ran the command begins ({@code not started: node n1
+     * cannot write …; back in the queue, its retries untouched}): recorded {@code INTERRUPTED}, as its node's doing, and
+     * written only so ({@link #neverStarted}).
+     */
+    public static final String NOT_STARTED = "not started: ";
+
+    /**
+     * Whether the attempt never started its command: its node ended it before (it could not write its files, it was
+     * stopping or fenced), recorded {@code INTERRUPTED} with a message beginning {@link #NOT_STARTED}. It has no log of
+     * the command's, and was not cut short (tryout42 F10).
+     */
+    public boolean neverStarted() {
+        return outcome == AttemptOutcome.INTERRUPTED && message != null && message.startsWith(NOT_STARTED);
+    }
+
     /** Whether the attempt has ended (its outcome is no longer {@code RUNNING}), whether or not its end time is known. */
     public boolean ended() {
         return outcome != AttemptOutcome.RUNNING;

@@ -703,7 +703,16 @@ public final class Store implements AutoCloseable {
      * one query for a page of jobs. A job without such an attempt is not in the map.
      */
     public Map<String, Integer> interruptedAttempts(Collection<String> jobIds) {
-        return reader.interruptedAttempts(List.copyOf(new LinkedHashSet<>(jobIds)));
+        return reader.interruptedAttempts(List.copyOf(new LinkedHashSet<>(jobIds)), false);
+    }
+
+    /**
+     * How many of the {@link #interruptedAttempts} of each of {@code jobIds} never started their command ({@link
+     * JobAttempt#neverStarted}: their node could not write its files, was stopping or fenced); one query for a page
+     * of jobs. A job without such an attempt is not in the map.
+     */
+    public Map<String, Integer> notStartedAttempts(Collection<String> jobIds) {
+        return reader.interruptedAttempts(List.copyOf(new LinkedHashSet<>(jobIds)), true);
     }
 
     /**

@@ -226,7 +226,10 @@ final class StoreReader {
     /** How many job ids one query of {@link #interruptedAttempts} names. */
     static final int INTERRUPTED_SLICE = 500;
 
-    Map<String, Integer> interruptedAttempts(Collection<String> jobIds) {
+    /**
+     * @param notStarted only those that never started their command ({@link JobAttempt#neverStarted})
+     */
+    Map<String, Integer> interruptedAttempts(Collection<String> jobIds, boolean notStarted) {
         Map<String, Integer> counts = new LinkedHashMap<>();
         if (jobIds.isEmpty()) {
             return counts;
@@ -238,8 +241,12 @@ final class StoreReader {
             List<String> slice = ids.subList(from, Math.min(ids.size(), from + INTERRUPTED_SLICE));
             List<Object> args = new ArrayList<>();
             args.add(AttemptOutcome.INTERRUPTED.name());
+            if (notStarted) {
+                args.add(JobAttempt.NOT_STARTED + "%"); // no LIKE wildcard in it
+            }
             args.addAll(slice);
-            String sql = "SELECT job_id, COUNT(*) FROM job_attempts WHERE outcome = ? AND job_id IN ("
+            String sql = "SELECT job_id, COUNT(*) FROM job_attempts WHERE outcome = ?"
+                    + (notStarted ? " AND message LIKE ?" : "") + " AND job_id IN ("
                     + String.join(", ", java.util.Collections.nCopies(slice.size(), "?")) + ") GROUP BY job_id";
             db.read("count the interrupted attempts of jobs", c -> query(c, sql, args,
                     rs -> counts.put(rs.getString(1), rs.getInt(2))));

@@ -457,12 +457,21 @@ abstract class AbstractStoreTest {
         Instant started = store.job(cut).orElseThrow().job().startedAt();
         assertThat(store.ledger().interruptAttempt(cut, first, new JobOutcome(JobOutcome.Result.FAILED_TO_START, null,
                 started, started, "not started", null, false), "not started: node node-1 cannot write")).isTrue();
+        int second = store.ledger().startAttempt(cut, "node-2");
+        assertThat(store.ledger().interruptAttempt(cut, second, null, "stopped by the shutdown of node-2; run again"))
+                .isTrue();
         store.ledger().startAttempt(cut, "node-2");
         store.ledger().startAttempt(ids.get(1), "node-2");
 
-        assertThat(store.interruptedAttempts(ids)).containsExactly(java.util.Map.entry(cut, 1));
+        assertThat(store.interruptedAttempts(ids)).containsExactly(java.util.Map.entry(cut, 2));
         assertThat(store.interruptedAttempts(List.of())).isEmpty();
-        assertThat(store.job(cut).orElseThrow().job().attempts()).isEqualTo(2);
+        assertThat(store.job(cut).orElseThrow().job().attempts()).isEqualTo(3);
+        // tryout42 F10: the one its node could not start is told from the one cut short.
+        assertThat(store.notStartedAttempts(ids)).containsExactly(java.util.Map.entry(cut, 1));
+        List<JobAttempt> attempts = store.job(cut).orElseThrow().attempts();
+        assertThat(attempts).extracting(JobAttempt::neverStarted).containsExactly(true, false, false);
+        assertThat(Job.attemptsText(3, Job.interrupted(attempts), Job.notStarted(attempts)))
+                .isEqualTo("3 (1 interrupted, 1 not started)");
     }
 
     /**
