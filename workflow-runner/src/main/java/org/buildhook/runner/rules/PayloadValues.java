@@ -17,8 +17,8 @@ import org.buildhook.core.LogSafe;
  * (a quote, {@code $(…)}, {@code ;} for psql's SQL, make's {@code $(shell …)}, the shell git starts for {@code
  * GIT_SSH_COMMAND}). No list of programs is complete; the values are, so the rule is on the value:
  * <ul>
- *   <li>only Unicode letters, combining marks and digits, and {@code . _ - + @ : / , = ~ %}; a URL placeholder's
- *       value ({@code build.url}, {@code build.web_url}, {@code run.url}, {@code run.log_url}) also {@code ? # &};</li>
+ *   <li>only Unicode letters, combining marks and digits, and {@code . _ - + / , = ~ %}; a URL placeholder's
+ *       value ({@code build.url}, {@code build.web_url}, {@code run.url}, {@code run.log_url}) also {@code : ? # &};</li>
  *   <li>no {@code ..} path segment;</li>
  *   <li>a value that begins its argument does not begin with {@code -}.</li>
  * </ul>
@@ -35,8 +35,15 @@ public final class PayloadValues {
     /** Its opt-out: the values written as sent. */
     static final String AS_SENT = "as-sent";
 
-    private static final String ALLOWED = "._-+@:/,=~%";
-    private static final String URL_ALLOWED = "?#&";
+    /**
+     * Besides letters, marks and digits. Not {@code @}: curl reads a file for {@code -d @FILE}, {@code -F name=@FILE}
+     * and {@code --data-urlencode name@FILE} (its man page, "-d, --data"), javac, gcc and others an {@code @FILE} of
+     * arguments (tryout43 F5: a trigger {@code @/path} uploaded the admin token). Not {@code :} in a name: rsync and
+     * scp read {@code host:path} as another host's.
+     */
+    private static final String ALLOWED = "._-+/,=~%";
+    /** A URL's own: its scheme's and port's {@code :}, a query's and a fragment's. */
+    private static final String URL_ALLOWED = ":?#&";
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private PayloadValues() {
@@ -50,6 +57,22 @@ public final class PayloadValues {
      *                       before it), where a leading {@code -} reads as an option
      */
     static Optional<String> problem(Placeholder placeholder, String value, boolean beginsArgument) {
+        return problem(placeholder, value, beginsArgument, false);
+    }
+
+    /**
+     * {@link #problem(Placeholder, String, boolean)}, where {@code afterSlash} says that the text written before the
+     * value ends with {@code /}: there a value without a letter or digit (empty, {@code /}, {@code .}, {@code ./})
+     * names that folder itself (tryout43 F7: {@code [rm, -rf, "/srv/builds/${build.trigger}"]} with a trigger
+     * {@code /}, or none, removed every build).
+     */
+    static Optional<String> problem(Placeholder placeholder, String value, boolean beginsArgument, boolean afterSlash) {
+        if (afterSlash && value.codePoints().noneMatch(Character::isLetterOrDigit)) {
+            return Optional.of(value.isEmpty()
+                    ? "it is empty (the build has none), and written after a '/' it names the folder before it"
+                    : "it has no letter or digit, and written after a '/' it names the folder before it (or its"
+                            + " parent)");
+        }
         if (value.isEmpty()) {
             return Optional.empty();
         }
@@ -129,13 +152,14 @@ public final class PayloadValues {
         if (!writesPayloadText(template)) {
             return Optional.empty();
         }
-        boolean nothingBefore = true;
+        StringBuilder before = new StringBuilder();
         for (Object part : template.parts()) {
             String written;
             if (part instanceof Placeholder p) {
                 written = p.valueFor(subject);
                 if (p.isPayloadText()) {
-                    Optional<String> problem = problem(p, written, argument && nothingBefore);
+                    Optional<String> problem = problem(p, written, argument && before.length() == 0,
+                            before.length() > 0 && before.charAt(before.length() - 1) == '/');
                     if (problem.isPresent()) {
                         return Optional.of(new Refusal(p, where, written, problem.get()));
                     }
@@ -143,7 +167,7 @@ public final class PayloadValues {
             } else {
                 written = (String) part;
             }
-            nothingBefore &= written.isEmpty();
+            before.append(written);
         }
         return Optional.empty();
     }
@@ -197,7 +221,7 @@ public final class PayloadValues {
             return "not started: rule '" + rule + "' writes ${" + placeholder.placeholderName() + "} into " + where
                     + ", and its value \"" + LogSafe.of(value) + "\" is refused: " + why + " (docs/rules.md#placeholders)."
                     + " A value written into a command or an env value may hold only letters, digits and"
-                    + " . _ - + @ : / , = ~ %" + (isUrl(placeholder) ? " ? # &" : "") + ", no '..' segment, and no"
+                    + " . _ - + / , = ~ %" + (isUrl(placeholder) ? " : ? # &" : "") + ", no '..' segment, and no"
                     + " leading '-' where it begins an argument. To take such values, read $" + placeholder.variable()
                     + " in a script of yours that treats it as data, or, if this rule's values legitimately hold such"
                     + " characters and its program reads them only as data, write payload-values: as-sent under its"

@@ -90,6 +90,11 @@ class SqlitePayloadValuesTest extends AbstractWorkflowTest {
 
         assertState(refused, JobState.FAILED);
         assertThat(victim.resolve("important.txt")).hasContent("keep");
+
+        // tryout43 F7: a trigger '/' made it rm -rf the builds folder itself.
+        Files.writeString(builds.resolve("build-1.img"), "keep");
+        assertState(awaitFinal(deliverTrigger(rules, "/", "").jobIds().get(0)).job(), JobState.FAILED);
+        assertThat(builds.resolve("build-1.img")).hasContent("keep");
     }
 
     @Test

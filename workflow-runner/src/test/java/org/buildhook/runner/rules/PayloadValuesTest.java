@@ -31,7 +31,7 @@ class PayloadValuesTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"containers-devel", "andy-corp/lmp", "v1.2.3+build@host:8080,a=b~c%20", "tëst-ünïcode-ラン",
+    @ValueSource(strings = {"containers-devel", "andy-corp/lmp", "v1.2.3+build,a=b~c%20", "tëst-ünïcode-ラン",
         "e\u0301te", "zürich", "x..y", "..x", "x..", "a/..b", "release_2026.12", "PASSED", "a-", "x/-y", ""})
     void plainNamesPathsAndUnicodeLettersPass(String value) {
         assertThat(problem(value)).isEmpty();
@@ -40,7 +40,7 @@ class PayloadValuesTest {
     @ParameterizedTest
     @ValueSource(strings = {" ", "'", "\"", "$", "`", ";", "|", "<", ">", "(", ")", "{", "}", "[", "]", "*", "!", "\\",
         "\n", "\r", "\t", "\u0000", "\u001b", "\u0085", "\u202e", "\u200b", "\u2028", "\u2029", "\ufeff", "?", "#", "&",
-        "^", "\u00a0"})
+        "^", "\u00a0", "@", ":"})
     void everyOtherCharacterIsRefusedWhereverItIs(String c) {
         assertThat(problem("x" + c + "y")).get().asString().startsWith("it holds ");
         assertThat(problem(c)).isPresent();
@@ -64,6 +64,34 @@ class PayloadValuesTest {
         assertThat(PayloadValues.problem(Placeholder.BUILD_URL, "https://h/a b", true)).isPresent();
     }
 
+    /**
+     * tryout43 F5: curl reads the file after an {@code @} ({@code -F trigger=@/path}, {@code --data-urlencode x@/path}),
+     * so a trigger {@code @/…/admin-token} posted the admin token to the chat endpoint; rsync and scp read a name
+     * {@code host:path} as another host's. A URL keeps its {@code :}, never an {@code @}.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"@/work/op/data/admin-token", "x@/etc/shadow", "evil.example:/srv"})
+    void aFileOrHostThatAProgramWouldReadIsRefused(String value) {
+        assertThat(problem(value)).get().asString().startsWith("it holds '");
+        assertThat(PayloadValues.problem(Placeholder.RUN_URL, "https://api.foundries.io/x@/etc/shadow", false))
+                .get().asString().startsWith("it holds '@'");
+        assertThat(PayloadValues.problem(Placeholder.RUN_URL, "https://api.foundries.io:443/a/", true)).isEmpty();
+    }
+
+    /**
+     * tryout43 F7: written after a '/', a value without a letter or digit names the folder before it: {@code [rm, -rf,
+     * "/srv/builds/${build.trigger}"]} with a trigger {@code /}, or with none, removed every build. Not after a '/',
+     * an empty value (a field the build does not have) still passes.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"", "/", ".", "./", "//", "-"})
+    void aValueWithoutALetterOrDigitAfterASlashIsRefused(String value) {
+        assertThat(PayloadValues.problem(Placeholder.BUILD_TRIGGER, value, false, true)).get().asString()
+                .contains("names the folder before it");
+        assertThat(PayloadValues.problem(Placeholder.BUILD_TRIGGER, "a" + value, false, true)).isEmpty();
+        assertThat(PayloadValues.problem(Placeholder.BUILD_TRIGGER, "", false, false)).isEmpty();
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"..", "../victim", "../../../../dev/stdin", "a/../b", "a/..", "x/../../y"})
     void aDotDotPathSegmentIsRefused(String value) {
@@ -72,7 +100,7 @@ class PayloadValuesTest {
 
     @Test
     void aLeadingDashIsRefusedOnlyWhereTheValueBeginsItsArgument() {
-        String upload = "--upload-pack=touch:x";
+        String upload = "--upload-pack=/tmp/x";
         assertThat(PayloadValues.problem(Placeholder.BUILD_TRIGGER, upload, true)).get().asString()
                 .contains("begins with '-'");
         assertThat(PayloadValues.problem(Placeholder.BUILD_TRIGGER, upload, false)).isEmpty();
@@ -99,8 +127,8 @@ class PayloadValuesTest {
     }
 
     private static final String LETTERS = "abcXYZ019éüßラン中文Ωжא٣ـ";
-    private static final String PUNCTUATION = "._-+@:/,=~%";
-    private static final String REFUSED = " '\"$`;|<>(){}[]*!\\\n\t\u202e\u200b\u2028&?#^";
+    private static final String PUNCTUATION = "._-+/,=~%";
+    private static final String REFUSED = " '\"$`;|<>(){}[]*!\\\n\t\u202e\u200b\u2028&?#^@:";
 
     /** Seeded generated values (jqwik is not in the build): allowed ones pass; one refused character anywhere fails. */
     static Stream<Long> seeds() {
