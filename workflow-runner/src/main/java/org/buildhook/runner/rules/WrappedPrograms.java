@@ -97,8 +97,8 @@ final class WrappedPrograms {
             Map.entry("JAVA_TOOL_OPTIONS", "the JVM reads it as options, -javaagent and -XX:OnError included (java(1))"),
             Map.entry("_JAVA_OPTIONS", "the JVM reads it as options (java(1))"),
             Map.entry("JDK_JAVA_OPTIONS", "the java launcher reads it as options (java(1))"),
-            Map.entry("PATH", "a program named without a slash is looked up in the folders it names (execvp(3),"
-                    + " environ(7))"),
+            Map.entry("PATH", "a program named without a slash is looked up in the folders it names (the exec"
+                    + " family's search, section 3 of the manual; environ(7))"),
             Map.entry("IFS", "a shell splits words at the characters it holds (bash(1), sh(1p))"));
 
     private WrappedPrograms() {

@@ -165,6 +165,7 @@ class DetachedDaemonTest extends LauncherTest {
 
         assertThat(outcome.message()).isEqualTo("exited with 0; 1 leftover process(es) terminated"
                 + " (1 had left the job's session: " + escaped + " java (holding the job's pipe))");
-        assertThat(reaped(escaped)).isTrue();
+        // Ended before the outcome; reaped by this JVM (its child subreaper) a moment later at load 5 (ci43-f).
+        await().atMost(Duration.ofMinutes(2)).until(() -> reaped(escaped));
     }
 }
