@@ -38,6 +38,22 @@ class StoredJobCheckTest {
                 .doesNotContain("(stored)").doesNotContain(":1:");
     }
 
+    /**
+     * tryout43 F9: in a rolling upgrade a node of this build picked a job that a newer node had planned from a rule
+     * with a key added since ({@code payload-values} then) and cancelled it, "planned by an older buildhook". A key
+     * this build does not know is not a refusal; a known element that is refused still is.
+     */
+    @Test
+    void aKeyThisBuildDoesNotKnowIsNoRefusalButAKnownRefusedElementStillIs() {
+        String newer = "{\"name\":\"deploy\",\"run\":{\"command\":[\"/opt/deploy.sh\",\"${build.trigger}\"],"
+                + "\"sandbox\":\"strict\"},\"rollout\":{\"waves\":2}}";
+        assertThat(StoredJobCheck.refusal(job("deploy", newer, JobWorkflow.NONE, null))).isEmpty();
+
+        String both = OLD_DEPLOY.replace("\"concurrency\":1", "\"concurrency\":1,\"sandbox\":\"strict\"");
+        assertThat(StoredJobCheck.refusal(job("deploy", both, JobWorkflow.NONE, null))).get().asString()
+                .contains("placeholder '${build.trigger}' in shell code").doesNotContain("unknown key");
+    }
+
     @Test
     void aFollowUpAsStoredIsCheckedAsTheActionItIs() {
         JobWorkflow followUp = new JobWorkflow(7L, null, false, null, Map.of(), Map.of(), null, "01PARENT", 1);
