@@ -1,12 +1,8 @@
 package org.buildhook.runner.rules;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import org.buildhook.core.BuildEvent;
 import org.buildhook.core.LogSafe;
 
 /**
@@ -44,7 +40,6 @@ public final class PayloadValues {
     private static final String ALLOWED = "._-+/,=~%";
     /** A URL's own: its scheme's and port's {@code :}, a query's and a fragment's. */
     private static final String URL_ALLOWED = ":?#&";
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     private PayloadValues() {
     }
@@ -170,41 +165,6 @@ public final class PayloadValues {
             before.append(written);
         }
         return Optional.empty();
-    }
-
-    /**
-     * What a job of rule {@code ruleName} stored with {@code ruleSnapshot} would be refused for, were it planned now
-     * for {@code event} received on {@code endpoint}: the message its job is stored with, or empty when its values
-     * pass, its rule writes them as sent, or the snapshot cannot be read as an action by this version (nothing to
-     * say). For a stored job's start ({@code ruleSnapshot} as its job carries it: a rule's canonical JSON with its
-     * {@code run}, or a follow-up's action).
-     *
-     * @param runName the run of a {@code match: each} job, else null
-     */
-    public static Optional<String> refusal(String ruleName, String ruleSnapshot, String endpoint, BuildEvent event,
-            String runName) {
-        JsonNode root;
-        try {
-            root = JSON.readTree(ruleSnapshot);
-        } catch (JsonProcessingException e) {
-            return Optional.empty();
-        }
-        JsonNode written = root.has("run") ? root.get("run") : root;
-        if (!(written instanceof com.fasterxml.jackson.databind.node.ObjectNode) || !written.has("command")) {
-            return Optional.empty();
-        }
-        // Only the command and env matter here: the resources (declared at the file's top) and a follow-up's own
-        // follow-ups would need what the snapshot does not carry.
-        var run = ((com.fasterxml.jackson.databind.node.ObjectNode) written).deepCopy();
-        run.remove("resources");
-        run.remove(FollowUpReader.KEYS);
-        ProblemCollector problems = new ProblemCollector("rule " + ruleName);
-        Optional<Action> action = new YamlTreeReader(problems).read(run.toString())
-                .flatMap(n -> new ActionReader(problems).read(n, true, Map.of(), 0));
-        if (action.isEmpty() || problems.count() > 0) {
-            return Optional.empty();
-        }
-        return check(action.get(), JobSubject.of(endpoint, event).forRunNamed(runName)).map(r -> r.message(ruleName));
     }
 
     /**

@@ -274,20 +274,4 @@ class PayloadValuesTest {
                 + " 'per-trigger' writes ${build.trigger} into argument 1 of 'command', and its value"
                 + " \"../../../../dev/stdin\" is refused");
     }
-
-    /** For a stored job's start (stored43): the same words from the rule's snapshot and the delivery. */
-    @Test
-    void aStoredSnapshotGivesTheSameRefusal() {
-        RuleSet rules = rules("      command: [/usr/bin/make, -C, /srv/mk, deploy, \"TAG=${build.trigger}\"]\n"
-                + "      resources: {}\n");
-        BuildEvent event = trigger("$(shell touch /tmp/PWNED)");
-        PlannedJob job = rules.match("default", event).get(0);
-
-        assertThat(PayloadValues.refusal("per-trigger", job.ruleSnapshot(), "default", event, null))
-                .contains(job.refusal());
-        assertThat(PayloadValues.refusal("per-trigger", job.ruleSnapshot(), "default", trigger("v1"), null)).isEmpty();
-        String asSent = rules("      command: [/usr/bin/make, \"TAG=${build.trigger}\"]\n      payload-values: as-sent\n")
-                .snapshots().get("per-trigger");
-        assertThat(PayloadValues.refusal("per-trigger", asSent, "default", event, null)).isEmpty();
-    }
 }
