@@ -430,7 +430,7 @@ final class Database implements AutoCloseable {
                 hikari.setConnectionInitSql(init);
             }
         }
-        return new HikariDataSource(hikari);
+        return starvation != null ? starvation.pool(hikari) : new HikariDataSource(hikari);
     }
 
     /** {@code sqlite} set up for the SQLite store of {@code config} as every connection of the pools is; returned. */

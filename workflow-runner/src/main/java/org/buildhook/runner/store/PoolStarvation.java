@@ -1,10 +1,13 @@
 package org.buildhook.runner.store;
 
+import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import com.zaxxer.hikari.HikariPoolMXBean;
 import com.zaxxer.hikari.metrics.IMetricsTracker;
 import com.zaxxer.hikari.metrics.MetricsTrackerFactory;
 import com.zaxxer.hikari.metrics.PoolStats;
+import java.sql.Connection;
+import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -35,8 +38,9 @@ import org.slf4j.LoggerFactory;
  * of {@code store.connect-timeout}, the bound a delivery is given: so the first one counts.
  *
  * <p>Said once at {@code WARN} when a pool becomes starved, however many waits end empty until it gives
- * connections again (each caller's own error says it was refused), and once at {@code INFO} when it hands out a
- * connection again or has one idle. HikariCP reports a wait that ended empty as a connection acquired too: that
+ * connections again (each caller's own error says it was refused), with why as the pool knows it ({@link #why}: its
+ * last failed try to connect, in {@code /healthz}'s words, or every connection in use), and once at {@code INFO} when
+ * it hands out a connection again or has one idle. HikariCP reports a wait that ended empty as a connection acquired too: that
  * call is told apart from a handout (see {@link #BORROW_TIMEOUT}), so that it neither ends the episode nor moves its
  * start.
  */
@@ -95,12 +99,61 @@ final class PoolStarvation implements MetricsTrackerFactory {
         }
     }
 
+    /**
+     * Set on a thread while it asks a pool made by {@link #pool} for a connection: a wait of it that begins an episode
+     * is said when HikariCP's error is in hand, with the pool's last failed try to connect it carries ({@link #why}).
+     */
+    private static final ThreadLocal<Asking> ASKING = new ThreadLocal<>();
+
+    /** A caller's ask for a connection: the tracker whose episode its wait began, if one did. */
+    private static final class Asking {
+        Tracker began;
+    }
+
     private final Duration wait;
     private final Map<String, Tracker> pools = new ConcurrentHashMap<>();
 
     /** @param wait how long a caller waits for a connection ({@code store.connect-timeout}, at least 250 ms) */
     PoolStarvation(Duration wait) {
         this.wait = wait;
+    }
+
+    /**
+     * A pool made from {@code config} (whose metrics tracker factory is this) whose callers' waits that end empty are
+     * said with why: HikariCP's error for such a wait carries the pool's last failed try to connect as its cause
+     * (5.1.0's {@code createTimeoutException}: {@code getLastConnectionFailure()}, {@code null} once a connection
+     * was made since), known only once the tracker has been told of the wait (tryout43 F3: PostgreSQL stopped was
+     * said as "raise store.pool-size").
+     */
+    HikariDataSource pool(HikariConfig config) {
+        return new WatchedPool(config);
+    }
+
+    /** A pool that tells its tracker's {@code WARN} the error its caller is given ({@link #pool}). */
+    private static final class WatchedPool extends HikariDataSource {
+
+        WatchedPool(HikariConfig config) {
+            super(config);
+        }
+
+        @Override
+        public Connection getConnection() throws SQLException {
+            Asking outer = ASKING.get();
+            Asking asking = new Asking();
+            ASKING.set(asking);
+            SQLException refused = null;
+            try {
+                return super.getConnection();
+            } catch (SQLException e) {
+                refused = e;
+                throw e;
+            } finally {
+                ASKING.set(outer);
+                if (asking.began != null) {
+                    asking.began.warn(why(refused, this));
+                }
+            }
+        }
     }
 
     @Override
@@ -187,6 +240,39 @@ final class PoolStarvation implements MetricsTrackerFactory {
         };
     }
 
+    /**
+     * Why {@code pool} gave no connection, as said after its name in the {@code WARN}: the pool's last failed try to
+     * connect ({@code refused}'s cause, HikariCP's), in the words of {@code /healthz} ({@link HealthReport#unreachable}:
+     * from its SQLSTATE or a refused TCP connection, never its message); with none, every connection in use (then,
+     * and only then, {@code store.pool-size}) or connections still being made.
+     *
+     * @param refused the error the caller was given, or {@code null} when not known
+     */
+    private static String why(SQLException refused, HikariDataSource pool) {
+        Throwable failure = refused == null ? null : refused.getCause();
+        if (failure != null) {
+            String reason = HealthReport.unreachable(refused).reason();
+            return "its last try to connect failed: " + (reason.equals(HealthReport.DOES_NOT_ANSWER)
+                    ? reason + " (a database or a proxy that accepts connections and does not answer them, or a login"
+                            + " slower than the wait)"
+                    : reason) + "; the pool's own errors (HikariCP's 'Connection is not available') carry the"
+                    + " database's words";
+        }
+        HikariPoolMXBean now = pool == null || pool.isClosed() ? null : pool.getHikariPoolMXBean();
+        if (now == null) {
+            return "the pool's own errors (HikariCP's 'Connection is not available') and the database's say why";
+        }
+        int total = now.getTotalConnections();
+        int active = now.getActiveConnections();
+        if (total >= pool.getMaximumPoolSize() && active >= total) {
+            return "every one of its " + total + " connections (store.pool-size) is in use: slow calls hold them (find"
+                    + " them in pg_stat_activity by application_name), or the load needs more (raise store.pool-size)";
+        }
+        return "no try to connect has failed, and it has " + total + " of " + pool.getMaximumPoolSize()
+                + " connections open, " + active + " in use: its tries to connect take longer than the wait (a"
+                + " database or a proxy that accepts connections and does not answer them, slow logins)";
+    }
+
     /** The stack's frames that tell who called {@link Tracker#recordConnectionAcquiredNanos}. */
     private static final StackWalker STACK = StackWalker.getInstance();
 
@@ -263,13 +349,20 @@ final class PoolStarvation implements MetricsTrackerFactory {
             }
             long began = System.nanoTime() - wait.toNanos();
             if (refused.compareAndSet(null, new Refused(Instant.now().minus(wait), began))) {
-                LOG.warn("{}: connection pool {} gave no connection within store.connect-timeout ({}). Until it"
-                        + " gives one again, what needs it is refused: {}; /healthz answers 503 naming the pool. The"
-                        + " pool's own errors (HikariCP's 'Connection is not available') and the database's say why: a"
-                        + " database that accepts connections and does not answer them, one out of connections, or slow"
-                        + " calls holding every connection (raise store.pool-size)", NO_CONNECTION, pool,
-                        Durations.describe(wait), whatNeeds(pool));
+                Asking asking = ASKING.get();
+                if (asking != null) {
+                    asking.began = this; // said once its caller's error, which says why, is in hand (WatchedPool)
+                } else {
+                    warn(why(null, null));
+                }
             }
+        }
+
+        /** The {@code WARN} of an episode that began, {@code why} as {@link #why} says it. */
+        void warn(String why) {
+            LOG.warn("{}: connection pool {} gave no connection within store.connect-timeout ({}): {}. Until it gives"
+                    + " one again, what needs it is refused: {}; /healthz answers 503 naming the pool", NO_CONNECTION,
+                    pool, Durations.describe(wait), why, whatNeeds(pool));
         }
     }
 }

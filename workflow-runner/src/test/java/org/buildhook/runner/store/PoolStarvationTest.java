@@ -129,6 +129,50 @@ class PoolStarvationTest {
         assertThat(starvation.starved(List.of(pool))).isEmpty();
     }
 
+    /**
+     * tryout43 F3: with PostgreSQL stopped under a running node, the pool's first WARN listed "a database that accepts
+     * connections and does not answer them, one out of connections, or slow calls holding every connection (raise
+     * store.pool-size)", every cause but the real one, which /healthz said: nothing listens at the store's address.
+     * The WARN now says the pool's last failed try to connect in /healthz's words, and no pool size. A port where
+     * nothing listens stands for the stopped PostgreSQL.
+     */
+    @Test
+    void aPoolWhoseDatabaseRefusesConnectionsSaysSoAndNotThePoolSize() throws Exception {
+        int port;
+        try (java.net.ServerSocket free = new java.net.ServerSocket(0)) {
+            port = free.getLocalPort(); // closed again: nothing listens there
+        }
+        String url = "jdbc:postgresql://127.0.0.1:" + port + "/buildhook?user=buildhook";
+        // The driver loaded first, so that the pool's own first try is refused well within the wait (a cold JVM's
+        // first PostgreSQL connection took longer than 250 ms: then no try had failed yet).
+        assertThatThrownBy(() -> java.sql.DriverManager.getConnection(url).close())
+                .isInstanceOf(java.sql.SQLException.class);
+        StoreConfig config = StoreConfig.of(url, dir).withConnectTimeout(Duration.ofSeconds(1)).withPoolSize(2);
+        try (Database db = Database.open(config)) {
+            assertThatThrownBy(() -> db.read("read", c -> 1)).isInstanceOf(StoreUnavailableException.class);
+        }
+        assertThat(warnings()).singleElement().asString()
+                .startsWith(PoolStarvation.NO_CONNECTION + ": connection pool buildhook-store gave no connection")
+                .contains("its last try to connect failed: the store refuses connections: nothing listens at its"
+                        + " address (connection refused)")
+                .doesNotContain("pool-size");
+    }
+
+    /** A pool whose every connection is held by slow calls: there, and only there, the WARN says store.pool-size. */
+    @Test
+    void aPoolWhoseConnectionsAreAllInUseSaysToRaiseThePoolSize() throws Exception {
+        StoreConfig config = StoreConfig.sqlite(dir).withConnectTimeout(WAIT).withPoolSize(2);
+        try (Database db = Database.open(config); Connection one = db.dataSource().getConnection();
+                Connection two = db.dataSource().getConnection()) {
+            assertThatThrownBy(() -> db.read("read", c -> 1)).isInstanceOf(StoreUnavailableException.class);
+        }
+        assertThat(warnings()).singleElement().asString()
+                .contains("gave no connection within store.connect-timeout (250ms): every one of its 2 connections"
+                        + " (store.pool-size) is in use")
+                .contains("raise store.pool-size")
+                .doesNotContain("last try to connect");
+    }
+
     /** What {@code pool} threw at a caller that asked for a connection, or {@code null} if it gave one. */
     private static Throwable refusal(HikariDataSource pool) {
         try (Connection given = pool.getConnection()) {
