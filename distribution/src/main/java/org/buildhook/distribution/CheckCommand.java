@@ -136,7 +136,8 @@ final class CheckCommand implements Callable<Integer> {
                 // And the other way round: a store used before on this data folder, as its mark records it (switch41 F2).
                 OtherStoreJobs.of(loaded.store(), () -> OtherStoreJobs.installationOf(loaded.store())).forEach(
                         other -> out.println(name + ": warning: " + other.describe(loaded.store().describe())));
-                // Jobs an older build stored of rules this build refuses, which it cancels instead of running (tryout42 F7).
+                // Jobs an older build stored of rules this build refuses, which it cancels instead of running (tryout42 F7),
+                // or with payload values it refuses, which it ends FAILED (values43 V2).
                 if (unusable.isEmpty() && !refused) {
                     RefusedStoredJobs.read(loaded.store())
                             .ifPresent(jobs -> out.println(name + ": warning: " + jobs.describe()));

@@ -519,11 +519,14 @@ final class AdminRequests {
 
     /**
      * Why this build refuses to run job {@code jobId} as stored (tryout42 F7: its rule as stored, planned by an older
-     * build, holds the payload's text in shell code; {@link StoredJobCheck}); empty when it would run it. Read with its
-     * real environment, as the engine reads it.
+     * build, holds the payload's text in shell code; values43 V2: a payload value it was stored with is one planning
+     * refuses; {@link StoredJobCheck}); empty when it would run it. Read with its real environment, as the engine
+     * reads it; its delivery's body only when its rule writes a payload value.
      */
     private java.util.Optional<String> refusal(String jobId) {
-        return store().ledger().job(jobId).flatMap(StoredJobCheck::refusal);
+        return store().ledger().job(jobId).flatMap(job -> StoredJobCheck.refusal(job)
+                .or(() -> StoredJobCheck.valuesRefusal(job, () -> store().ledger().body(job.deliveryId()).orElse(null),
+                        id -> store().ledger().job(id))));
     }
 
     /**

@@ -585,7 +585,8 @@ public final class BuildhookApplication implements AutoCloseable {
     /**
      * At a start, before the engine's: the stored jobs not ended whose rule as stored this build refuses, which it
      * cancels at their pick instead of running them (tryout42 F7: jobs an older build stored ran their payload's text
-     * as shell code after the upgrade, and the start said nothing), in one {@code WARN} ({@link RefusedStoredJobs}). A
+     * as shell code after the upgrade, and the start said nothing), and those stored with a payload value it refuses,
+     * which it ends FAILED (values43 V2), in one {@code WARN} ({@link RefusedStoredJobs}). A
      * store that does not answer leaves it unsaid (debug): the engine looks at each job all the same.
      */
     private static void sayStoredJobsRefused(Store store) {

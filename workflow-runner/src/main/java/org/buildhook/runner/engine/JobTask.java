@@ -222,17 +222,17 @@ final class JobTask implements ExecutionHandler<Void> {
             if (refused.isPresent()) {
                 return refusedAfterItsStart(job, found.get().started(), version, refused.get());
             }
+            // And the values it was stored with (values43 V2): its body was read with it (a start at the read needs it).
+            Optional<String> values = valuesRefusal(job, found.get().body(), before);
+            if (values.isPresent()) {
+                return failedAfterItsStart(job, found.get().started(), version, values.get());
+            }
             return launch(job, found.get().body(), found.get().started(), version, Map.of(), sent[0]);
         }
         if (job.state().isFinal()) {
             return notRunHere(remove());
         }
         if (job.attempts() > 0) {
-            // What this node's last stop kept in its data folder of the job's attempts (an outcome the store could not
-            // record then) is recorded first, for the look below: picked before the start's sweep could record it (the
-            // store full at the start, the job revived after the dead-node limit), its command ran again (stopnote43).
-            waits.run(jobId, "record what its last attempt came to before this node's last stop",
-                    () -> leftovers.beforePick(jobId), before);
             // Its last attempt had timed out, or its program had exited, when its node stopped
             // before the attempt's processes were gone: that is its outcome; the command is not run again.
             // Looked at before its cancel, which then wins all the same, but keeps that exit (supersede21).
@@ -335,6 +335,14 @@ final class JobTask implements ExecutionHandler<Void> {
             byte[] body = found.get().bodyRead() ? found.get().body()
                     : waits.call(jobId, "read its delivery's body", () -> ledger.body(job.deliveryId()), before)
                             .orElse(null);
+            // The values it was stored with, against that body (values43 V2); one still marked running is looked at
+            // once its next attempt's start has ended the earlier one's record (runAttempt).
+            Optional<String> values = job.state() == JobState.RUNNING ? Optional.empty()
+                    : valuesRefusal(job, body, before);
+            if (values.isPresent()) {
+                next = failedUnstarted(job, values.get(), before);
+                return next;
+            }
             next = runAttempt(job, body, version, units, before);
             return next;
         } finally {
@@ -378,15 +386,67 @@ final class JobTask implements ExecutionHandler<Void> {
      * same words, and the job ends {@code CANCELLED} with it.
      */
     private CompletionHandler<Void> refusedAfterItsStart(Job job, int attempt, long version, String why) {
-        String message = notRun(job, why);
-        LOG.warn("job {} of rule '{}' (build {}) is not run, and ends CANCELLED: {}", job.id(), job.ruleName(),
-                job.workflow().buildId(), why);
         if (job.attempts() == 0) {
             waits.call(job.id(), "drop its follow-ups", () -> store.followUps().start(job, null), this::untilStopping);
         }
+        return notRunAfterItsStart(job, attempt, version, why, notRun(job, why), JobState.CANCELLED);
+    }
+
+    /**
+     * Records attempt {@code attempt} of {@code job}, started but not run, as not started with {@code message}, and
+     * ends the job {@code state} ({@code CANCELLED} or {@code FAILED}) with it, said in one WARN with {@code said}.
+     */
+    private CompletionHandler<Void> notRunAfterItsStart(Job job, int attempt, long version, String said,
+            String message, JobState state) {
+        LOG.warn("job {} of rule '{}' (build {}) is not run, and ends {}: {}", job.id(), job.ruleName(),
+                job.workflow().buildId(), state, said);
         JobOutcome outcome = new JobOutcome(JobOutcome.Result.FAILED_TO_START, null, null, clock.instant(), message,
                 null, false);
-        return finish(job, attempt, version, outcome, JobState.CANCELLED, JobEvents.Ending.CANCELLED, remove());
+        return finish(job, attempt, version, outcome, state, state == JobState.CANCELLED ? JobEvents.Ending.CANCELLED
+                : JobEvents.Ending.FAILED, remove());
+    }
+
+    /**
+     * Why this build refuses the payload values {@code job} was stored with ({@link StoredJobCheck#valuesRefusal}:
+     * planned by an older build, which did not check them; values43 V2), against its delivery's {@code body}; empty
+     * when they pass or none is written. A follow-up's parent is read only when its action writes such a value.
+     */
+    private Optional<String> valuesRefusal(Job job, byte[] body, StoreOutageWait.Until before) {
+        return StoredJobCheck.valuesRefusal(job, () -> body,
+                id -> waits.call(job.id(), "read the job it follows", () -> ledger.job(id), before));
+    }
+
+    /**
+     * A job stored with payload values this build refuses ({@link #valuesRefusal}) ends as planning would have stored
+     * it: {@code FAILED}, its command not run, with planning's words (which rule, placeholder and place, why, what to
+     * do) and the replay, said in one WARN; its {@code on-failure} starts, its delivery is kept. Not {@code CANCELLED}
+     * as a job of a rule this build refuses ({@link #refused}): here the rule is one this build runs, and a job it
+     * plans with such a value is stored {@code FAILED} (docs/rules.md#placeholders), so the operator's page on a
+     * failure fires either way.
+     */
+    private CompletionHandler<Void> failedUnstarted(Job job, String why, StoreOutageWait.Until before) {
+        String message = notStarted(job, why);
+        LOG.warn("job {} of rule '{}' (build {}) is not run, and ends FAILED: {}", job.id(), job.ruleName(),
+                job.workflow().buildId(), message);
+        waits.run(job.id(), "mark it failed", () -> ledger.markFailedUnstarted(job.id(), message), before);
+        followUpsDue(job);
+        told(job, JobEvents.Ending.FAILED);
+        return notRunHere(remove());
+    }
+
+    /**
+     * As {@link #failedUnstarted}, for a job whose attempt {@code attempt} was started (with its read on PostgreSQL, or
+     * the next one of a job still marked running): that attempt is recorded as not started, with the same words.
+     */
+    private CompletionHandler<Void> failedAfterItsStart(Job job, int attempt, long version, String why) {
+        String message = notStarted(job, why);
+        return notRunAfterItsStart(job, attempt, version, message, message, JobState.FAILED);
+    }
+
+    /** The message of a job whose stored values this build refuses: planning's ({@code not started: }), and why. */
+    static String notStarted(Job job, String why) {
+        return (job.attempts() == 0 ? "not started: " : "not run again (attempt " + job.attempts() + " ran under an"
+                + " earlier build): ") + why;
     }
 
     /** The message of a job {@link StoredJobCheck} refuses: not run, why, and what to do. */
@@ -484,6 +544,10 @@ final class JobTask implements ExecutionHandler<Void> {
             Optional<String> refused = StoredJobCheck.refusal(job);
             if (refused.isPresent()) {
                 return refusedAfterItsStart(job, attempt, version, refused.get());
+            }
+            Optional<String> values = valuesRefusal(job, read, before);
+            if (values.isPresent()) {
+                return failedAfterItsStart(job, attempt, version, values.get());
             }
         }
         return launch(job, read, attempt, version, units, sent[0]);

@@ -178,7 +178,12 @@ public final class PayloadValues {
 
         /** What the job's record and the server's log say: which rule, placeholder, where, why, and what to do. */
         String message(String rule) {
-            return "not started: rule '" + rule + "' writes ${" + placeholder.placeholderName() + "} into " + where
+            return "not started: " + why(rule);
+        }
+
+        /** {@link #message} without its {@code not started: }, for a caller that says what the refusal stops. */
+        String why(String rule) {
+            return "rule '" + rule + "' writes ${" + placeholder.placeholderName() + "} into " + where
                     + ", and its value \"" + LogSafe.of(value) + "\" is refused: " + why + " (docs/rules.md#placeholders)."
                     + " A value written into a command or an env value may hold only letters, digits and"
                     + " . _ - + / , = ~ %" + (isUrl(placeholder) ? " : ? # &" : "") + ", no '..' segment, and no"

@@ -9,6 +9,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
+import java.util.function.Supplier;
+import org.buildhook.core.BuildEvent;
+import org.buildhook.core.BuildEventParser;
+import org.buildhook.core.WebhookException;
 import org.buildhook.runner.store.Job;
 
 /**
@@ -20,8 +25,15 @@ import org.buildhook.runner.store.Job;
  * through this build's rules checks, alone, without a file: a refused job is not started (the engine cancels it at its
  * pick), approved or re-run, and {@code check} and every start list such jobs.
  *
+ * <p>The values too (values43 V2, tryout43 F8): a job keeps the values its rule's command and {@code env} were
+ * rendered with, and an older build did not check them ({@link PayloadValues}): {@link #valuesRefusal} checks them
+ * again against the job's delivery, as planning would have ({@code ../victim} in {@code [rm, -rf,
+ * "/srv/builds/${build.trigger}"]}), unless the stored rule writes {@code payload-values: as-sent}. Such a job ends
+ * {@code FAILED} without running, as it would have been stored at planning, and its {@code on-failure} starts.
+ *
  * <p>Called at every start of an attempt: the answer is kept by snapshot (a few kilobytes at most per distinct rule
- * version; bounded). Never throws.
+ * version; bounded), with whether its action writes a payload value at all, so that a delivery's body is read and
+ * parsed only for the jobs of such rules. Never throws.
  */
 public final class StoredJobCheck {
 
@@ -30,7 +42,27 @@ public final class StoredJobCheck {
     private static final String UNKNOWN_KEY = "unknown key '";
     /** Distinct rule versions kept; past it the cache starts again (a store holds few at once). */
     private static final int KEPT = 512;
-    private static final Map<String, Optional<String>> CHECKED = new ConcurrentHashMap<>();
+    private static final Map<String, Checked> CHECKED = new ConcurrentHashMap<>();
+    /** Thread-safe ({@link BuildEventParser}): the deliveries' bodies are parsed as planning parses them. */
+    private static final BuildEventParser EVENTS = new BuildEventParser();
+    /**
+     * The events of the last deliveries whose jobs were checked, by delivery id (a delivery's body never changes): its
+     * jobs are picked one after another, and build 9000's 1,500 runs would parse its 800 KB body 1,500 times.
+     */
+    private static final Map<String, BuildEvent> PARSED = new ConcurrentHashMap<>();
+    /** Deliveries' events kept; past it the cache starts again (a few megabytes at most). */
+    private static final int PARSED_KEPT = 4;
+
+    /**
+     * What the check of one snapshot found.
+     *
+     * @param why    the rule's refusal ({@link #why}), or empty
+     * @param values the action to check a job's values by: set when the snapshot reads into one that writes a value
+     *               of the build's own text into its command or env, and not {@code payload-values: as-sent}; else
+     *               null (nothing to check, no body to read)
+     */
+    private record Checked(Optional<String> why, Action values) {
+    }
 
     private StoredJobCheck() {
     }
@@ -41,7 +73,7 @@ public final class StoredJobCheck {
      * this build: run.command element 3: placeholder … ; fix … then buildhook replay DELIVERY --rule deploy}. Callers
      * put what the refusal stops before it ({@code not run: }, {@code cannot be approved: }).
      *
-     * <p>The one place that says whether a stored job may run: a check of the stored delivery's values belongs here too.
+     * <p>The one place that says whether a stored job may run, with {@link #valuesRefusal}, which checks its values.
      *
      * @param job the job as stored, with its real environment (its snapshot's secret values not masked)
      * @return empty when this build would plan the job's rule (or follow-up) as it is stored
@@ -102,15 +134,103 @@ public final class StoredJobCheck {
      * @param perRun   whether the job is one of a run ({@code match: each}), for a follow-up's run placeholders
      */
     public static Optional<String> why(String name, String snapshot, int depth, boolean perRun) {
-        if (snapshot == null || snapshot.isEmpty()) {
+        return checked(name, snapshot, depth, perRun).why();
+    }
+
+    /**
+     * Whether a job of this rule as stored has values to check against its delivery ({@link #valuesRefusal}): its
+     * rule (or follow-up) is not refused, writes a value of the build's own text into its command or env, and does not
+     * write {@code payload-values: as-sent}. Parameters as {@link #why}.
+     */
+    public static boolean checksValues(String name, String snapshot, int depth, boolean perRun) {
+        Checked checked = checked(name, snapshot, depth, perRun);
+        return checked.why().isEmpty() && checked.values() != null;
+    }
+
+    /**
+     * Why this build refuses the values {@code job} was planned with (values43 V2, tryout43 F8: an older build stored
+     * it without checking them), in the words planning uses ({@link PayloadValues}: which rule, placeholder and place,
+     * what is wrong with the value, what to do) and the replay that makes a new job of its delivery; empty when they
+     * pass, when its rule as stored writes {@code payload-values: as-sent} or writes no such value, and when its rule
+     * is refused ({@link #refusal(Job)} says that). Reads {@code body} only when there is a value to check and the
+     * delivery's event is not kept from a job checked before; throws only what {@code body} and {@code jobs} throw.
+     *
+     * @param job  the job as stored
+     * @param body its delivery's exact body (null when it is gone)
+     * @param jobs the stored job of an id, for a follow-up's parent ({@code ${job.*}} written before a value)
+     */
+    public static Optional<String> valuesRefusal(Job job, Supplier<byte[]> body, Function<String, Optional<Job>> jobs) {
+        String parentId = job.workflow().parentId();
+        return valuesRefusal(job.ruleName(), job.ruleSnapshot(), job.workflow().depth(), job.runName(),
+                job.deliveryId(), body, () -> parentId == null ? null : jobs.apply(parentId).map(p ->
+                        new FollowUpParent(p.id(), p.ruleName(), p.state().name(), p.exitCode(), p.attempts(),
+                                p.logPath())).orElse(null));
+    }
+
+    /**
+     * As {@link #valuesRefusal(Job, Supplier, Function)}, from the parts of a job it reads, for a listing ({@code
+     * check}, a start).
+     *
+     * @param runName the job's run ({@code match: each}), or null
+     * @param parent  the job a follow-up follows, or null (its {@code ${job.*}} values then empty)
+     */
+    public static Optional<String> valuesRefusal(String rule, String snapshot, int depth, String runName,
+            String deliveryId, Supplier<byte[]> body, Supplier<FollowUpParent> parent) {
+        Checked checked = checked(rule, snapshot, depth, runName != null);
+        if (checked.why().isPresent() || checked.values() == null) {
             return Optional.empty();
         }
+        BuildEvent event = PARSED.get(deliveryId);
+        if (event == null) {
+            byte[] read = body.get();
+            try {
+                if (read == null) {
+                    return Optional.of(valuesUnchecked(rule, deliveryId, "its delivery's body is gone"));
+                }
+                event = EVENTS.parse(read);
+            } catch (WebhookException e) {
+                return Optional.of(valuesUnchecked(rule, deliveryId, "its delivery's body is not a build event this"
+                        + " build reads (" + e.getMessage() + ")"));
+            }
+            if (PARSED.size() >= PARSED_KEPT) {
+                PARSED.clear();
+            }
+            PARSED.put(deliveryId, event);
+        }
+        // The endpoint is no placeholder: only BUILDHOOK_ENDPOINT, not checked, holds it.
+        JobSubject subject = JobSubject.of("", event).forRunNamed(runName);
+        FollowUpParent followed = depth > 0 ? parent.get() : null;
+        if (followed != null) {
+            subject = subject.forFollowUpOf(followed);
+        }
+        return PayloadValues.check(checked.values(), subject).map(r -> r.why(rule) + ". " + storedValues(rule,
+                deliveryId));
+    }
+
+    /** What a value refusal of a stored job adds to planning's words: why it is seen only now, and the replay. */
+    private static String storedValues(String name, String deliveryId) {
+        String rule = name.contains("/") ? name.substring(0, name.indexOf('/')) : name;
+        return "The job was stored with this value unchecked (planned by an older buildhook, or by a node of one),"
+                + " and this build checks it where it would start the job. If the job is still wanted, change the rule"
+                + " as said, then make a new job of its delivery: buildhook replay " + deliveryId + " --rule " + rule;
+    }
+
+    private static String valuesUnchecked(String rule, String deliveryId, String why) {
+        return "rule '" + rule + "' writes a value of the build's own text into its command or env, and " + why
+                + ", so this build cannot check the value the job was stored with (docs/rules.md#placeholders). "
+                + storedValues(rule, deliveryId);
+    }
+
+    private static Checked checked(String name, String snapshot, int depth, boolean perRun) {
+        if (snapshot == null || snapshot.isEmpty()) {
+            return new Checked(Optional.empty(), null);
+        }
         String key = depth + (perRun ? "1" : "0") + name + '\u0000' + snapshot;
-        Optional<String> known = CHECKED.get(key);
+        Checked known = CHECKED.get(key);
         if (known != null) {
             return known;
         }
-        Optional<String> found = check(name, snapshot, depth, perRun);
+        Checked found = check(name, snapshot, depth, perRun);
         if (CHECKED.size() >= KEPT) {
             CHECKED.clear();
         }
@@ -118,19 +238,20 @@ public final class StoredJobCheck {
         return found;
     }
 
-    private static Optional<String> check(String name, String snapshot, int depth, boolean perRun) {
+    private static Checked check(String name, String snapshot, int depth, boolean perRun) {
+        Checked none = new Checked(Optional.empty(), null);
         boolean followUp = depth > 0;
         JsonNode stored;
         try {
             stored = JSON.readTree(snapshot);
         } catch (JsonProcessingException e) {
-            return Optional.empty(); // a snapshot of another kind (a test's), never one buildhook wrote
+            return none; // a snapshot of another kind (a test's), never one buildhook wrote
         }
         // A rule buildhook stored has its name and run (a follow-up, its command): anything else is no snapshot of
         // a rule it planned (a test's "{}"), with nothing to check.
         if (stored == null || !stored.isObject() || (followUp ? !stored.has("command")
                 : !stored.has("name") || !stored.has("run"))) {
-            return Optional.empty();
+            return none;
         }
         // Every resource the rule asks for, declared with the largest capacity: the rules file declares them, not the
         // rule, and a job stored keeps the units it was planned with.
@@ -151,17 +272,19 @@ public final class StoredJobCheck {
         ProblemCollector problems = new ProblemCollector("(stored)");
         Optional<YamlNode> root = new YamlTreeReader(problems).read(text);
         if (root.isEmpty()) {
-            return Optional.empty();
+            return none;
         }
         YamlNode checked = root.get();
+        Action action;
         if (followUp) {
             int slash = name.lastIndexOf('/');
             Map<String, Integer> declared = new java.util.HashMap<>();
             capacities.fieldNames().forEachRemaining(n -> declared.put(n, WorkflowReader.MAX_CAPACITY));
-            new ActionReader(problems).read(checked, perRun, declared, depth,
-                    slash < 0 ? "follow-up" : name.substring(slash + 1));
+            action = new ActionReader(problems).read(checked, perRun, declared, depth,
+                    slash < 0 ? "follow-up" : name.substring(slash + 1)).orElse(null);
         } else {
-            new RulesReader(problems).read(checked);
+            List<Rule> rules = new RulesReader(problems).read(checked);
+            action = rules.size() == 1 ? rules.get(0).action() : null;
             checked = ((YamlNode.Sequence) ((YamlNode.Mapping) checked).entries().get("rules").value()).items().get(0);
         }
         List<String> said = new ArrayList<>();
@@ -175,7 +298,13 @@ public final class StoredJobCheck {
                     : where(null, checked, p);
             said.add((at.isEmpty() ? "" : at + ": ") + p.message());
         }
-        return said.isEmpty() ? Optional.empty() : Optional.of(String.join("; ", said));
+        if (!said.isEmpty()) {
+            return new Checked(Optional.of(String.join("; ", said)), null);
+        }
+        boolean writesValues = action != null && !action.valuesAsSent()
+                && (action.command().stream().anyMatch(PayloadValues::writesPayloadText)
+                        || action.env().values().stream().anyMatch(PayloadValues::writesPayloadText));
+        return new Checked(Optional.empty(), writesValues ? action : null);
     }
 
     /**

@@ -3403,7 +3403,22 @@ public final class ExecutionLedger {
      * freed first, and passed on the same way (review14 F1).
      */
     public void markCancelled(String jobId, String message) {
-        boolean woken = db.inTransaction("cancel a job", Durability.DEFERRED, c -> {
+        markEndedUnstarted(jobId, JobState.CANCELLED, message);
+    }
+
+    /**
+     * Marks a job {@code FAILED} before its next attempt started, as {@link #markCancelled} marks one cancelled: a job
+     * this build refuses to run with the payload values it was stored with (values43 V2; {@code StoredJobCheck}),
+     * which ends as planning would have stored it. Its follow-up ({@code on-failure}) is left pending, for the node's
+     * follow-up look to start.
+     */
+    public void markFailedUnstarted(String jobId, String message) {
+        markEndedUnstarted(jobId, JobState.FAILED, message);
+    }
+
+    private void markEndedUnstarted(String jobId, JobState state, String message) {
+        boolean woken = db.inTransaction(state == JobState.FAILED ? "mark a job failed" : "cancel a job",
+                Durability.DEFERRED, c -> {
             String rule = null;
             // Read before the rule's turn is taken, which comes before any row lock (SlotLine.inTurn).
             try (PreparedStatement p = c.prepareStatement("SELECT rule_name FROM jobs WHERE id = ?"
@@ -3418,7 +3433,7 @@ public final class ExecutionLedger {
             }
             try (PreparedStatement p = c.prepareStatement(
                     "UPDATE jobs SET state = ?, ended_at = ?, message = ? WHERE id = ?")) {
-                p.setString(1, JobState.CANCELLED.name());
+                p.setString(1, state.name());
                 p.setLong(2, clock.millis());
                 p.setString(3, message);
                 p.setString(4, jobId);

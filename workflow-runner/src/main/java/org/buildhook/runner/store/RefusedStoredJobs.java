@@ -22,14 +22,40 @@ import org.buildhook.runner.rules.StoredJobCheck;
  * and refuses to approve or re-run one; {@code buildhook check} and every start say them, the first {@link #NAMED} by
  * id, so that the operator knows before it happens and what to do.
  *
+ * <p>And the jobs stored with a payload value this build refuses where it plans a job ({@link
+ * StoredJobCheck#valuesRefusal}; values43 V2): an older build did not check the values. Their delivery's body is read
+ * for that, so at most {@link #BODIES_READ} such jobs are looked at (the oldest of the rules that write a payload
+ * value; a start must not read thousands of bodies), and the rest are said as not looked at; the engine checks each
+ * when it would start it all the same.
+ *
  * @param count  how many such jobs the store holds
  * @param named  the first {@link #NAMED} of them, oldest first
  * @param byRule why each rule (as stored) of them is refused, by rule name, in the order first met
+ * @param values the jobs whose stored values this build refuses, among those looked at
  */
-public record RefusedStoredJobs(int count, List<Named> named, Map<String, String> byRule) {
+public record RefusedStoredJobs(int count, List<Named> named, Map<String, String> byRule, Values values) {
 
     /** How many jobs {@link #describe} names by id before it says how many more. */
     public static final int NAMED = 10;
+    /** How many jobs of rules that write a payload value {@link #of} reads the delivery's body of, at most. */
+    public static final int BODIES_READ = 200;
+
+    /**
+     * The jobs stored with payload values this build refuses.
+     *
+     * @param count       how many of those looked at
+     * @param named       the first {@link #NAMED} of them, oldest first
+     * @param byRule      why, for the first job of each rule met
+     * @param notLookedAt how many more jobs not ended of rules that write a payload value were not looked at (past
+     *                    {@link #BODIES_READ})
+     */
+    public record Values(int count, List<Named> named, Map<String, String> byRule, int notLookedAt) {
+
+        public Values {
+            named = List.copyOf(named);
+            byRule = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(byRule));
+        }
+    }
 
     private static final String NOT_ENDED = "'QUEUED', 'WAITING', 'AWAITING_APPROVAL', 'RUNNING'";
 
@@ -45,6 +71,7 @@ public record RefusedStoredJobs(int count, List<Named> named, Map<String, String
     }
 
     public RefusedStoredJobs {
+        java.util.Objects.requireNonNull(values, "values");
         named = List.copyOf(named);
         byRule = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(byRule));
     }
@@ -72,9 +99,13 @@ public record RefusedStoredJobs(int count, List<Named> named, Map<String, String
         int count = 0;
         List<Named> named = new ArrayList<>();
         Map<String, String> byRule = new LinkedHashMap<>();
+        List<Version> withValues = new ArrayList<>();
         for (Version v : versions) {
             Optional<String> why = StoredJobCheck.why(v.rule(), v.snapshot(), v.depth(), v.perRun());
             if (why.isEmpty()) {
+                if (StoredJobCheck.checksValues(v.rule(), v.snapshot(), v.depth(), v.perRun())) {
+                    withValues.add(v);
+                }
                 continue;
             }
             count += v.count();
@@ -92,11 +123,51 @@ public record RefusedStoredJobs(int count, List<Named> named, Map<String, String
                 }
             }
         }
-        if (count == 0) {
+        int read = 0;
+        int notLookedAt = 0;
+        int valueCount = 0;
+        List<Named> valueNamed = new ArrayList<>();
+        Map<String, String> byValue = new LinkedHashMap<>();
+        for (Version v : withValues) {
+            int budget = BODIES_READ - read;
+            if (budget <= 0) {
+                notLookedAt += v.count();
+                continue;
+            }
+            notLookedAt += Math.max(0, v.count() - budget);
+            try (PreparedStatement p = c.prepareStatement("SELECT j.id, j.state, j.delivery_id, j.run_name, d.body"
+                    + " FROM jobs j JOIN deliveries d ON d.id = j.delivery_id WHERE j.rule_name = ? AND"
+                    + " j.rule_snapshot = ? AND j.chain_depth = ? AND j.state IN (" + NOT_ENDED + ") AND (j.run_name IS"
+                    + (v.perRun() ? " NOT" : "") + " NULL) ORDER BY j.id LIMIT ?")) {
+                p.setString(1, v.rule());
+                p.setString(2, v.snapshot());
+                p.setInt(3, v.depth());
+                p.setInt(4, budget);
+                try (ResultSet rs = p.executeQuery()) {
+                    while (rs.next()) {
+                        read++;
+                        String jobId = rs.getString(1);
+                        String deliveryId = rs.getString(3);
+                        byte[] body = rs.getBytes(5);
+                        Optional<String> why = StoredJobCheck.valuesRefusal(v.rule(), v.snapshot(), v.depth(),
+                                rs.getString(4), deliveryId, () -> body, () -> null);
+                        if (why.isPresent()) {
+                            valueCount++;
+                            byValue.putIfAbsent(v.rule(), why.get());
+                            valueNamed.add(new Named(jobId, v.rule(), JobState.valueOf(rs.getString(2)), deliveryId));
+                        }
+                    }
+                }
+            }
+        }
+        if (count == 0 && valueCount == 0) {
             return Optional.empty();
         }
         named.sort(java.util.Comparator.comparing(Named::jobId));
-        return Optional.of(new RefusedStoredJobs(count, named.subList(0, Math.min(NAMED, named.size())), byRule));
+        valueNamed.sort(java.util.Comparator.comparing(Named::jobId));
+        return Optional.of(new RefusedStoredJobs(count, named.subList(0, Math.min(NAMED, named.size())), byRule,
+                new Values(valueCount, valueNamed.subList(0, Math.min(NAMED, valueNamed.size())), byValue,
+                        notLookedAt)));
     }
 
     /**
@@ -155,8 +226,31 @@ public record RefusedStoredJobs(int count, List<Named> named, Map<String, String
      * why each rule is refused, what happens to them and what to do.
      */
     public String describe() {
-        String jobs = named.stream().map(n -> "job " + n.jobId() + " of rule '" + n.rule() + "' (" + n.state()
-                + ", delivery " + n.deliveryId() + ")").collect(Collectors.joining(", "));
+        String said = count == 0 ? "" : describeRules();
+        if (values.count() == 0) {
+            return said;
+        }
+        String jobs = values.named().stream().map(RefusedStoredJobs::describe).collect(Collectors.joining(", "));
+        String why = values.byRule().entrySet().stream().map(e -> "rule '" + e.getKey() + "': " + e.getValue())
+                .collect(Collectors.joining("; "));
+        return (said.isEmpty() ? "" : said + ". And ") + values.count() + " stored job(s) not ended hold a payload"
+                + " value this build refuses where it plans a job (stored by an older buildhook, or by a node of one,"
+                + " which did not check it; docs/rules.md#placeholders): " + jobs + (values.count() > values.named()
+                        .size() ? " and " + (values.count() - values.named().size()) + " more" : "") + ". Why: " + why
+                + ". This build does not run them: each ends FAILED, as planning would have stored it, when a node of"
+                + " this build would start it (its on-failure starts), and an approval or a re-run of one is refused"
+                + (values.notLookedAt() > 0 ? "; " + values.notLookedAt() + " more job(s) of rules that write a payload"
+                        + " value were not looked at here (only the first " + BODIES_READ + " are), and are checked"
+                        + " the same way when they would start" : "") + ". Nodes of the older build still running run"
+                + " them as stored: drain or cancel them there first (docs/deploying.md#upgrading)";
+    }
+
+    private static String describe(Named n) {
+        return "job " + n.jobId() + " of rule '" + n.rule() + "' (" + n.state() + ", delivery " + n.deliveryId() + ")";
+    }
+
+    private String describeRules() {
+        String jobs = named.stream().map(RefusedStoredJobs::describe).collect(Collectors.joining(", "));
         String why = byRule.entrySet().stream().map(e -> "rule '" + e.getKey() + "': " + e.getValue())
                 .collect(Collectors.joining("; "));
         return count + " stored job(s) not ended are of rules as stored that this build refuses (planned by an older"

@@ -26,7 +26,8 @@ import org.junit.jupiter.api.Test;
  * tryout42 F7: jobs an older build stored (queued, awaiting an approval) of rules this build refuses at load, with the
  * payload's text rendered into shell code, are not run by this build's engine, which ends them with why and what to do;
  * jobs of rules it plans run as before. On SQLite and PostgreSQL (whose first start of a job without a limit is made
- * with its read).
+ * with its read). And values43 V2 / tryout43 F8: jobs an older build stored with payload values this build refuses
+ * where it plans a job end FAILED unrun, as planning would have stored them, and their on-failure starts.
  */
 abstract class AbstractStoredRuleRefusedTest extends AbstractWorkflowTest {
 
@@ -140,5 +141,116 @@ abstract class AbstractStoredRuleRefusedTest extends AbstractWorkflowTest {
         assertThat(jobsOfRule("deploy/on-cancel")).isEmpty();
         assertThat(pwned).doesNotExist();
         assertThat(dir.resolve("cleaned")).doesNotExist();
+    }
+
+    /** A job as an older build planned it from the rule this build has: the refused value rendered, unchecked. */
+    private static PlannedJob unchecked(PlannedJob now, String trigger) {
+        List<String> argv = new ArrayList<>();
+        now.argv().forEach(a -> argv.add(a.replace("${build.trigger}", trigger)));
+        return asOldBuildPlannedIt(now, now.ruleSnapshot(), argv);
+    }
+
+    private AcceptResult storeAsAnOldBuild(RuleSet rules, String trigger, List<String> ruleNames) {
+        byte[] body = Plans.fixture().replace("\"trigger_name\": \"containers-devel\"", "\"trigger_name\": \""
+                + trigger + "\"").getBytes(StandardCharsets.UTF_8);
+        BuildEvent event = new BuildEventParser().parse(body);
+        assertThat(event.triggerName()).isEqualTo(trigger);
+        List<PlannedJob> planned = new ArrayList<>();
+        for (PlannedJob now : rules.match("default", event)) {
+            if (ruleNames.contains(now.ruleName())) {
+                planned.add(unchecked(now, trigger));
+            }
+        }
+        return store.accept(Plans.delivery("default", new String(body, StandardCharsets.UTF_8), Instant.now()),
+                DeliverySummary.of(event), planned);
+    }
+
+    /**
+     * values43 V2 / tryout43 F8: {@code [rm, -rf, "…/builds/${build.trigger}"]} stored by an older build with a
+     * trigger {@code ../victim} removed the sibling folder after the upgrade, and with {@code /} every build. This build
+     * ends such jobs FAILED without running them (with no limit: PostgreSQL's start at the read; with a concurrency
+     * limit: after its slot; one awaiting an approval, once approved; one an older node left marked running, at its
+     * next attempt's start), with planning's words; their on-failure pages. One that writes {@code payload-values:
+     * as-sent} runs, and so does one whose value passes.
+     */
+    @Test
+    void jobsAnOlderBuildStoredWithValuesThisBuildRefusesEndFailedUnrunAndTheirOnFailureStarts() throws IOException {
+        Path builds = java.nio.file.Files.createDirectories(dir.resolve("builds"));
+        java.nio.file.Files.createDirectories(builds.resolve("nightly"));
+        java.nio.file.Files.createDirectories(builds.resolve("keep"));
+        Path victim = java.nio.file.Files.createDirectories(dir.resolve("victim"));
+        java.nio.file.Files.createDirectories(dir.resolve("marks"));
+        Path pages = dir.resolve("pages");
+        Path ok = dir.resolve("ok");
+        String rm = "[/bin/rm, -rf, '" + builds + "/${build.trigger}']";
+        String page = "{command: [/bin/sh, -c, 'echo \"$1 $2\" >> " + pages + "', page, '${job.outcome}',"
+                + " '${job.rule}']}";
+        RuleSet rules = rules("rules:\n"
+                + "  - name: cleanup\n"
+                + "    run: {command: " + rm + "}\n"
+                + "    on-failure: " + page + "\n"
+                + "  - name: cleanup-one\n"
+                + "    run: {command: " + rm + ", concurrency: 1}\n"
+                + "    on-failure: " + page + "\n"
+                + "  - name: announce\n"
+                + "    approval: {expires: 1d}\n"
+                + "    run: {command: [/usr/bin/touch, '" + dir + "/marks/${build.trigger}-announced']}\n"
+                + "  - name: as-sent\n"
+                + "    run: {command: [/bin/sh, -c, 'echo \"$1\" >> " + ok + "', x, '${build.trigger}'],"
+                + " payload-values: as-sent}\n");
+        openStore();
+        AcceptResult climbs = storeAsAnOldBuild(rules, "../victim", List.of("cleanup", "cleanup-one", "announce",
+                "as-sent"));
+        AcceptResult slash = storeAsAnOldBuild(rules, "/", List.of("cleanup", "cleanup-one"));
+        AcceptResult fine = storeAsAnOldBuild(rules, "nightly", List.of("cleanup"));
+        String cleanup = climbs.jobIds().get(0);
+        String cleanupOne = climbs.jobIds().get(1);
+        String announce = climbs.jobIds().get(2);
+        String asSent = climbs.jobIds().get(3);
+        String all = slash.jobIds().get(0);
+        String crashed = slash.jobIds().get(1);
+        assertThat(job(cleanup).argv()).containsExactly("/bin/rm", "-rf", builds + "/../victim");
+        // The older build's node crashed while attempt 1 of one ran (its command had not removed anything yet).
+        assertThat(store.ledger().startAttempt(crashed, "old-node")).isEqualTo(1);
+
+        startEngine();
+
+        for (String id : List.of(cleanup, cleanupOne)) {
+            Job ended = awaitFinal(id).job();
+            assertState(ended, JobState.FAILED);
+            assertThat(ended.message()).startsWith("not started: rule '" + ended.ruleName() + "' writes"
+                    + " ${build.trigger} into argument 2 of 'command', and its value \"../victim\" is refused: it holds"
+                    + " a '..' path segment").contains("payload-values: as-sent")
+                    .contains("planned by an older buildhook")
+                    .endsWith("buildhook replay " + climbs.deliveryId() + " --rule " + ended.ruleName());
+        }
+        // PostgreSQL starts the first attempt of a job without a limit with its read: recorded as not started.
+        assertThat(awaitFinal(cleanup).attempts()).hasSize(store.dialect() == Dialect.POSTGRESQL ? 1 : 0)
+                .allSatisfy(a -> assertThat(a.message()).startsWith("not started: rule 'cleanup'"));
+        assertThat(awaitFinal(cleanupOne).attempts()).isEmpty();
+        assertState(awaitFinal(all).job(), JobState.FAILED);
+        assertThat(job(all).message()).contains("its value \"/\" is refused: it has no letter or digit");
+        Job again = awaitFinal(crashed).job();
+        assertState(again, JobState.FAILED);
+        assertThat(again.message()).startsWith("not run again (attempt 1 ran under an earlier build): rule"
+                + " 'cleanup-one' writes ${build.trigger}");
+        assertState(awaitFinal(fine.jobIds().get(0)).job(), JobState.SUCCEEDED);
+        assertState(awaitFinal(asSent).job(), JobState.SUCCEEDED);
+        assertThat(java.nio.file.Files.readAllLines(ok)).containsExactly("../victim");
+
+        assertState(job(announce), JobState.AWAITING_APPROVAL);
+        assertThat(store.approve(announce, "alice")).isTrue();
+        assertState(awaitFinal(announce).job(), JobState.FAILED);
+        assertThat(job(announce).message()).startsWith("not started: rule 'announce' writes ${build.trigger}");
+
+        // Each refused job of a rule with an on-failure paged, as planning's refusal does.
+        await().atMost(Duration.ofSeconds(60)).until(() -> java.nio.file.Files.exists(pages)
+                && java.nio.file.Files.readAllLines(pages).size() == 4);
+        assertThat(java.nio.file.Files.readAllLines(pages)).containsExactlyInAnyOrder("FAILED cleanup",
+                "FAILED cleanup-one", "FAILED cleanup", "FAILED cleanup-one");
+        assertThat(victim).isDirectory();
+        assertThat(builds.resolve("keep")).isDirectory();
+        assertThat(builds.resolve("nightly")).doesNotExist();
+        assertThat(dir.resolve("victim-announced")).doesNotExist();
     }
 }

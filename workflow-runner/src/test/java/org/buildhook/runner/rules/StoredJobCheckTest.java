@@ -2,6 +2,12 @@ package org.buildhook.runner.rules;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import static org.assertj.core.api.Assertions.assertThatCode;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -10,6 +16,7 @@ import org.buildhook.runner.JobWorkflow;
 import org.buildhook.runner.PlannedJob;
 import org.buildhook.runner.store.Job;
 import org.buildhook.runner.store.JobState;
+import org.buildhook.runner.store.Plans;
 import org.junit.jupiter.api.Test;
 
 /** tryout42 F7: a job stored by an older build carries its rule as it was; this build reads it through its checks. */
@@ -115,5 +122,112 @@ class StoredJobCheckTest {
         assertThat(StoredJobCheck.why("deploy", null, 0, false)).isEmpty();
         assertThat(StoredJobCheck.why("deploy", "{}", 0, false)).isEmpty();
         assertThat(StoredJobCheck.why("deploy/on-failure", "{}", 1, false)).isEmpty();
+    }
+
+    /** tryout43 F8's rule as an older build stored it: its command writes the trigger into a path. */
+    private static final String CLEANUP = "{\"name\":\"cleanup\",\"run\":{\"command\":[\"/bin/rm\",\"-rf\","
+            + "\"/srv/builds/${build.trigger}\"]}}";
+
+    private static byte[] trigger(String trigger) {
+        return Plans.fixture().replace("\"trigger_name\": \"containers-devel\"", "\"trigger_name\": \"" + trigger
+                + "\"").getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static int deliveries;
+
+    /**
+     * {@code job}'s values against {@code body}, as those of a delivery of its own (a delivery's event is kept by its
+     * id); the replay in the message names {@code 01DELIVERY}.
+     */
+    private static java.util.Optional<String> values(Job job, byte[] body) {
+        return values(job, body, "01DELIVERY" + ++deliveries);
+    }
+
+    /** As {@link #values(Job, byte[])}, as a job of delivery {@code delivery}. */
+    private static java.util.Optional<String> values(Job job, byte[] body, String delivery) {
+        Job stored = new Job(job.id(), delivery, job.ruleName(), job.ruleSnapshot(), job.argv(), job.env(),
+                job.workdir(), job.stdin(), job.timeout(), job.retries(), job.backoff(), job.concurrency(),
+                job.runName(), job.state(), job.attempts(), job.exitCode(), job.createdAt(), job.startedAt(),
+                job.endedAt(), job.node(), job.logPath(), job.message(), job.cancelRequested(), job.rerunOf(),
+                job.workflow(), job.supersededBy(), job.expiresAt());
+        return StoredJobCheck.valuesRefusal(stored, () -> body, id -> java.util.Optional.empty())
+                .map(why -> why.replace(delivery, "01DELIVERY"));
+    }
+
+    /**
+     * values43 V2 / tryout43 F8: a job an older build stored with {@code ../victim}, {@code /} or {@code @/etc/passwd}
+     * written into its path is refused against its delivery, in planning's words with the replay; the same rule as
+     * stored with {@code payload-values: as-sent}, or with a value that passes, is not; a rule that writes no payload
+     * value has its body never read.
+     */
+    @Test
+    void aStoredJobsValuesAreCheckedAgainstItsDeliveryUnlessItsRuleTakesThemAsSent() {
+        Job cleanup = job("cleanup", CLEANUP, JobWorkflow.NONE, null);
+        assertThat(values(cleanup, trigger("../victim"))).get().asString()
+                .startsWith("rule 'cleanup' writes ${build.trigger} into argument 2 of 'command', and its value"
+                        + " \"../victim\" is refused: it holds a '..' path segment")
+                .contains("payload-values: as-sent").contains("planned by an older buildhook")
+                .endsWith("buildhook replay 01DELIVERY --rule cleanup");
+        assertThat(values(cleanup, trigger("/"))).get().asString().contains("it has no letter or digit");
+        assertThat(values(cleanup, trigger("@/etc/passwd"))).get().asString().contains("'@' (U+0040)");
+        assertThat(values(cleanup, trigger("nightly"))).isEmpty();
+        assertThat(StoredJobCheck.refusal(cleanup)).as("the rule itself loads").isEmpty();
+        assertThat(values(cleanup, null)).get().asString().contains("its delivery's body is gone");
+
+        Job asSent = job("cleanup", CLEANUP.replace("]}}", "],\"payload-values\":\"as-sent\"}}"), JobWorkflow.NONE,
+                null);
+        assertThat(values(asSent, trigger("../victim"))).isEmpty();
+        Job plain = job("plain", "{\"name\":\"plain\",\"run\":{\"command\":[\"/opt/plain.sh\",\"${build.id}\"]}}",
+                JobWorkflow.NONE, null);
+        assertThatCode(() -> assertThat(StoredJobCheck.valuesRefusal(plain, () -> {
+            throw new AssertionError("the body was read");
+        }, id -> java.util.Optional.empty())).isEmpty()).doesNotThrowAnyException();
+
+        JobWorkflow followUp = new JobWorkflow(7L, null, false, null, Map.of(), Map.of(), null, "01PARENT", 1);
+        Job page = job("cleanup/on-failure", "{\"command\":[\"/opt/page.sh\",\"${job.id}\","
+                + "\"/srv/pages/${build.trigger}\"]}", followUp, null);
+        assertThat(values(page, trigger("../x"))).get().asString().startsWith("rule 'cleanup/on-failure' writes"
+                + " ${build.trigger} into argument 2 of 'command'").endsWith("buildhook replay 01DELIVERY --rule cleanup");
+    }
+
+    /**
+     * Every real JobServ delivery of the fixtures passes a stored job of a rule that writes each of its values into
+     * its command and env (no false refusal), as it passes planning; and a value planning refuses is refused here too.
+     */
+    @Test
+    void everyFixturesValuesPassAStoredJobAsTheyPassPlanning() throws IOException {
+        RuleSet rules = TestRules.parse("rules:\n"
+                + "  - name: build\n"
+                + "    run:\n"
+                + "      command: [/opt/b.sh, '${build.project}', '/srv/${build.factory}/${build.project}',"
+                + " 'trigger=${build.trigger}', '${build.status}', '${build.url}', '${build.web_url}']\n"
+                + "      env: {TRIGGER: '${build.trigger}'}\n"
+                + "  - name: each\n"
+                + "    when: {runs: {match: each}}\n"
+                + "    run:\n"
+                + "      command: [/opt/r.sh, '/srv/${run.name}', '${run.status}', '${run.host_tag}', '${run.url}',"
+                + " '${run.log_url}', 'tag=${build.trigger}']\n");
+        Path fixtures = Path.of(System.getProperty("buildhook.fixtures", "fixtures"));
+        List<Path> bodies;
+        try (var files = Files.list(fixtures)) {
+            bodies = files.filter(f -> f.toString().endsWith(".json")).sorted().toList();
+        }
+        assertThat(bodies).hasSizeGreaterThanOrEqualTo(6);
+        for (Path f : bodies) {
+            byte[] body = Files.readAllBytes(f);
+            String delivery = "01FIXTURE" + ++deliveries; // its jobs', whose event is kept as the engine's are
+            List<PlannedJob> planned = rules.match("default", new org.buildhook.core.BuildEventParser().parse(body));
+            assertThat(planned).as(f.toString()).isNotEmpty();
+            for (PlannedJob p : planned) {
+                assertThat(p.refused()).as(f + " " + p.ruleName() + " " + p.runName()).isFalse();
+                assertThat(values(job(p.ruleName(), p.ruleSnapshot(), p.workflow(), p.runName()), body, delivery))
+                        .as(f + " " + p.ruleName() + " " + p.runName()).isEmpty();
+            }
+        }
+        byte[] climbs = trigger("../victim");
+        PlannedJob refused = rules.match("default", new org.buildhook.core.BuildEventParser().parse(climbs)).get(0);
+        assertThat(refused.refused()).isTrue();
+        assertThat(values(job(refused.ruleName(), refused.ruleSnapshot(), refused.workflow(), null), climbs)).get()
+                .asString().startsWith(refused.refusal().substring("not started: ".length()));
     }
 }
