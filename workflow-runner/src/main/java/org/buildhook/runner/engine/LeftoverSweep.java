@@ -55,8 +55,12 @@ final class LeftoverSweep {
 
     /** What this node's last stop cut short without recording it (tryout20 F2). */
     private final StopsNotRecorded stops;
+    /** Held while an outcome {@link #stops} kept is recorded, by the sweep or by a job's pick ({@link #beforePick}). */
+    private final Object recording = new Object();
     /** Whether {@link #takeBackDeaths} was done, at the first sweep that reached the store; on the sweeping thread. */
     private volatile boolean deathsTakenBack;
+    /** The jobs whose noted attempts' deaths {@link #beforePick} took back before {@link #takeBackDeaths} was done. */
+    private final Set<String> deathsTakenBackOf = ConcurrentHashMap.newKeySet();
 
     /** The bounds of this node on its jobs' attempts cut short in a row, for the words of the attempts it ends. */
     private final ExecutionLedger.InARow inARow;
@@ -143,18 +147,69 @@ final class LeftoverSweep {
      * took the job over meanwhile (and ran it again). Each once; kept for the next sweep if the store cannot be reached.
      */
     private void recordKnownOutcomes() {
-        for (Map.Entry<String, StopsNotRecorded.Known> entry : stops.outcomesToRecord().entrySet()) {
-            String[] key = entry.getKey().split(" ");
-            String by = StopsNotRecorded.nodeOf(entry.getKey()); // review37 F3: the id as configured
-            String jobId = key[1];
+        for (String key : stops.outcomesToRecord().keySet()) {
+            recordKnownOutcome(key);
+        }
+    }
+
+    /**
+     * Before this node's pick of job {@code jobId} looks at what the job's last attempt came to ({@link
+     * ExecutionLedger#decided}) and starts its next one: records what the last stop in this data folder kept of the
+     * job's attempts, as the sweep does ({@link #recordKnownOutcomes}, {@link #takeBackDeaths}), so that the pick
+     * concludes from the outcome the stop kept instead of running the command again, and counts the attempts that stop
+     * cut short as stops, not deaths, in the rows that end a job. The sweep at the start does it for every job, but
+     * when the store cannot take writes then (a full disk) it is only tried again every heartbeat interval, and the
+     * job's execution, revived after the dead-node limit, could be picked first once the store took writes again: the
+     * command ran again and its kept exit was recorded late, in the attempt's history only (stopnote43, stopnote44).
+     * No store call for a job the file does not name, nor again once done for the job or by the sweep.
+     *
+     * @throws org.buildhook.runner.store.StoreUnavailableException when the store cannot be reached (then tried again
+     *                                                              by the pick's wait, or the sweep)
+     */
+    void beforePick(String jobId) {
+        for (String key : stops.outcomesToRecord().keySet()) {
+            if (jobOf(key).equals(jobId)) {
+                recordKnownOutcome(key);
+            }
+        }
+        if (deathsTakenBack || deathsTakenBackOf.contains(jobId)) {
+            return;
+        }
+        for (String noted : stops.noted()) {
+            if (jobOf(noted).equals(jobId)) {
+                takeBackDeath(noted);
+            }
+        }
+        deathsTakenBackOf.add(jobId);
+    }
+
+    /** The job id of a key of {@link StopsNotRecorded} ({@code <node id> <job id> <attempt>}). */
+    private static String jobOf(String key) {
+        String[] words = key.split(" ");
+        return words.length < 3 ? "" : words[1];
+    }
+
+    /**
+     * Records the outcome the last stop kept of {@code key} ({@code <node id> <job id> <attempt>}), unless recorded
+     * already: one at a time, by the sweep or by a job's pick ({@link #beforePick}), so that neither records it twice
+     * nor goes on before the other's record is committed.
+     */
+    private void recordKnownOutcome(String key) {
+        synchronized (recording) {
+            Optional<StopsNotRecorded.Known> toRecord = stops.toRecord(key);
+            if (toRecord.isEmpty()) {
+                return;
+            }
+            String by = StopsNotRecorded.nodeOf(key); // review37 F3: the id as configured
+            String jobId = jobOf(key);
             int attempt;
             try {
-                attempt = Integer.parseInt(key[2]);
+                attempt = Integer.parseInt(key.split(" ")[2]);
             } catch (NumberFormatException e) {
-                stops.taken(entry.getKey());
-                continue;
+                stops.taken(key);
+                return;
             }
-            StopsNotRecorded.Known known = entry.getValue();
+            StopsNotRecorded.Known known = toRecord.get();
             org.buildhook.runner.exec.Decision decision = new org.buildhook.runner.exec.Decision(known.result(),
                     known.exitCode(), known.logFile());
             if (ledger.recordKnownOutcome(jobId, attempt, by, decision, known.ended())) {
@@ -182,7 +237,7 @@ final class LeftoverSweep {
                             : "; the store already had the attempt's end, or the job is gone");
                 }
             }
-            stops.taken(entry.getKey());
+            stops.taken(key);
         }
     }
 
@@ -366,22 +421,27 @@ final class LeftoverSweep {
      */
     private void takeBackDeaths() {
         for (String noted : stops.noted()) {
-            String[] key = noted.split(" ");
-            int attempt;
-            try {
-                attempt = Integer.parseInt(key[2]);
-            } catch (NumberFormatException e) {
-                continue;
-            }
-            String by = StopsNotRecorded.nodeOf(noted); // review37 F3: the id as configured
-            boolean fenced = fenced(by, key[1], attempt);
-            if (ledger.notADeath(key[1], attempt, by, fenced ? NodeEnd.NONE : NodeEnd.STOPPED)) {
-                LOG.info("job {} attempt {}: recorded by another node as cut short by the death of its node {}, which"
-                        + " was only {} (noted in {} in this data folder): not counted among the deaths in a row"
-                        + " that end a job (runner.deaths-in-a-row){}", key[1], attempt, by,
-                        fenced ? "fenced by itself and stopped" : "stopped", StopsNotRecorded.FILE_NAME,
-                        fenced ? "" : ", but among the stops (runner.stops-in-a-row)");
-            }
+            takeBackDeath(noted);
+        }
+    }
+
+    /** As {@link #takeBackDeaths}, for one noted attempt ({@code <node id> <job id> <attempt>}). */
+    private void takeBackDeath(String noted) {
+        String[] key = noted.split(" ");
+        int attempt;
+        try {
+            attempt = Integer.parseInt(key[2]);
+        } catch (NumberFormatException e) {
+            return;
+        }
+        String by = StopsNotRecorded.nodeOf(noted); // review37 F3: the id as configured
+        boolean fenced = fenced(by, key[1], attempt);
+        if (ledger.notADeath(key[1], attempt, by, fenced ? NodeEnd.NONE : NodeEnd.STOPPED)) {
+            LOG.info("job {} attempt {}: recorded by another node as cut short by the death of its node {}, which"
+                    + " was only {} (noted in {} in this data folder): not counted among the deaths in a row"
+                    + " that end a job (runner.deaths-in-a-row){}", key[1], attempt, by,
+                    fenced ? "fenced by itself and stopped" : "stopped", StopsNotRecorded.FILE_NAME,
+                    fenced ? "" : ", but among the stops (runner.stops-in-a-row)");
         }
     }
 

@@ -652,6 +652,11 @@ final class StopsNotRecorded {
         return left;
     }
 
+    /** The outcome read at the start for {@code key} ({@code <node id> <job id> <attempt>}), while not yet {@link #taken}. */
+    java.util.Optional<Known> toRecord(String key) {
+        return pending.contains(key) ? java.util.Optional.ofNullable(outcomes.get(key)) : java.util.Optional.empty();
+    }
+
     /** The outcome of {@code key} ({@code <node id> <job id> <attempt>}) was recorded, or found too late: not again. */
     void taken(String key) {
         pending.remove(key);

@@ -374,6 +374,48 @@ abstract class AbstractPickLeaseTest {
     }
 
     /**
+     * stopnote43 (left), stopnote44: node-2b was stopped while the store could not record that attempt 1's command had
+     * exited 0, and kept it in its data folder; it starts again (as node-a: the default id is another at every start)
+     * with the store still unable to take writes, so its start's sweep, which records that exit, fails and is only
+     * tried again every heartbeat interval. The job's execution, revived after the dead-node limit, is picked before
+     * that sweep comes: the pick records the kept exit first and ends the job from it, its command not run again.
+     * Before, the pick found nothing to conclude from and ran the command again (the sweep then recorded the exit late,
+     * in the attempt's history only).
+     */
+    @Test
+    void aPickBeforeTheStartsSweepRecordsTheExitTheNodesLastStopKeptAndDoesNotRunTheCommandAgain() throws Exception {
+        Path ran = dir.resolve("ran");
+        String jobId = accept("echo ran >> " + ran);
+        Instant exited = Instant.now().minusSeconds(180).truncatedTo(java.time.temporal.ChronoUnit.MILLIS);
+        assertThat(store.ledger().startAttempt(jobId, "node-2b")).isEqualTo(1);
+        Process gone = new ProcessBuilder("sleep", "600").start();
+        org.buildhook.runner.exec.ProcessIdentity jvm = org.buildhook.runner.exec.ProcessIdentity.of(gone.pid());
+        gone.destroyForcibly().waitFor();
+        ranUnder(jobId, jvm); // node-2b's JVM, of this host, is gone
+        Path noted = Files.createDirectories(config.dataDir()).resolve(StopsNotRecorded.FILE_NAME);
+        assertThat(new StopsNotRecorded(noted, "node-2b").add(jobId, 1, new StopsNotRecorded.Known(
+                org.buildhook.runner.exec.JobOutcome.Result.SUCCEEDED, 0, exited, null)).kept()).isTrue();
+        JobTask restarted = new JobTask(store, launcher, AbstractEngineTest.fast(NODE), running, Clock.systemUTC(),
+                JobEvents.NONE, new LeftoverSweep(store.ledger(), NODE, new StopsNotRecorded(noted, NODE)), () -> { },
+                Runnable::run, () -> null);
+        Execution picked = pick(jobId, Instant.now());
+
+        complete(restarted.execute(picked.taskInstance, context(picked)));
+
+        assertThat(ran).as("the command run again though its node's last stop kept its exit").doesNotExist();
+        JobDetail job = store.job(jobId).orElseThrow();
+        assertThat(job.attempts()).singleElement().satisfies(a -> {
+            assertThat(a.outcome()).isEqualTo(AttemptOutcome.SUCCEEDED);
+            assertThat(a.exitCode()).isZero();
+            assertThat(a.endedAt()).as("when the command exited, as kept").isEqualTo(exited);
+            assertThat(a.message()).isEqualTo("exited with 0; then its node node-2b was stopped after the attempt"
+                    + " ended, and the stop could not record its end (the store could not be reached); "
+                    + ExecutionLedger.NONE_LEFT + "; not run again");
+        });
+        assertThat(job.job().state()).isEqualTo(JobState.SUCCEEDED);
+    }
+
+    /**
      * review29 R3: two jobs share a board of capacity 2. The first was cut short by its node's stop and waits in its
      * place (from before it took its unit); the second's node went silent and its job was revived, holding its unit
      * (fence28). A reload lowers the capacity to 1. The first waits for the unit the second holds; the second, short

@@ -306,6 +306,49 @@ abstract class AbstractStoppedNotADeathTest {
     }
 
     /**
+     * stopnote44: a pick of this node looks first at what its last stop kept of the picked job
+     * ({@link LeftoverSweep#beforePick}), as the start's sweep does for every job, in case that sweep could not reach
+     * the store: the exit kept of the job's attempt is recorded for the pick to conclude from, and a death another
+     * node recorded of an attempt that stop cut short is taken back; nothing of another job. No store call for a job
+     * the file does not name, nor again for one done (the store closed here: any call would throw).
+     */
+    @Test
+    void aPickRecordsWhatTheLastStopKeptOfItsJobOnly() throws Exception {
+        String kept = job();
+        String other = job();
+        String cut = job();
+        Instant exited = Instant.now().minus(Duration.ofMinutes(3)).truncatedTo(java.time.temporal.ChronoUnit.MILLIS);
+        Path file = dir.resolve(StopsNotRecorded.FILE_NAME);
+        StopsNotRecorded stop = new StopsNotRecorded(file, "node-2b");
+        for (String jobId : List.of(kept, other, cut)) {
+            assertThat(store.ledger().startAttempt(jobId, "node-2b")).isEqualTo(1);
+        }
+        stop.add(kept, 1, new StopsNotRecorded.Known(org.buildhook.runner.exec.JobOutcome.Result.SUCCEEDED, 0, exited,
+                null));
+        stop.add(other, 1, new StopsNotRecorded.Known(org.buildhook.runner.exec.JobOutcome.Result.FAILED, 3, exited,
+                null));
+        stop.add(cut, 1);
+        assertThat(store.ledger().startAttempt(cut, "node-3")).as("taken over on another host").isEqualTo(2);
+        assertThat(deaths(cut)).as("its guess").containsExactly(1, null);
+        LeftoverSweep started = new LeftoverSweep(store.ledger(), "node-a", new StopsNotRecorded(file, "node-a"));
+
+        started.beforePick(kept);
+        started.beforePick(cut);
+
+        var decided = store.ledger().decided(kept, 1);
+        assertThat(decided).as("the pick concludes from it").isPresent();
+        assertThat(decided.get().result()).isEqualTo(org.buildhook.runner.exec.JobOutcome.Result.SUCCEEDED);
+        assertThat(decided.get().exitCode()).isZero();
+        assertThat(store.ledger().decided(other, 1)).as("another job's, left to its own pick or the sweep").isEmpty();
+        assertThat(deaths(cut)).as("a stop, not a death").containsExactly(0, null);
+        store.close();
+        store = null;
+        started.beforePick(kept);
+        started.beforePick(cut);
+        started.beforePick("01JNOTNAMEDINTHEFILE00000");
+    }
+
+    /**
      * cluster27 F4/F11, the node stayed up: cut off from the store, its command exited 0, another node took the job
      * over and ran it again; once the store answers it records its exit over the other node's guess, and says that it
      * is late and that the job ran again, as a stopped node's next start does. Before, the attempt said only "exited
