@@ -46,6 +46,46 @@ class LiveStatusBrowserTest extends AdminServerInChromium {
                 before);
     }
 
+    /**
+     * status42 S3: a server that keeps the connection and never answers (a frozen JVM, a proxy or network that drops
+     * packets silently) left the page saying {@code live · updated …} with no next poll, the fetch pending for as
+     * long as the browser waits. The proxy here holds every answer: the page gives the poll up after its bound, says
+     * so with the time of the last update, and asks again, and is live once answers come. The bound (60 s) is made
+     * 3 s through the body's {@code data-poll-timeout}, once every poll in flight began after it.
+     */
+    @Test
+    void aServerThatNeverAnswersIsSaidSoAndAskedAgain() throws Exception {
+        server = AdminServer.start(dir);
+        try (HoldingProxy proxy = new HoldingProxy(server.uri())) {
+            String address = proxy.url(server.uri()).toString();
+            browser = Chromium.start(profile);
+            browser.get(address + "?token=" + AdminServer.TOKEN);
+            awaitStatus(Pattern.compile("live \u00b7 updated (" + TIME + ")"));
+            browser.executeScript("document.body.setAttribute('data-poll-timeout', '3000')");
+            int polls = polls();
+            await().atMost(Duration.ofMinutes(1)).until(() -> polls() > polls);
+            String before = awaitStatus(Pattern.compile("live \u00b7 updated (" + TIME + ")"));
+
+            proxy.hold();
+
+            staleSince(Pattern.compile("not updating since (" + TIME + "): the server at " + Pattern.quote(address)
+                    + " has not answered within 3 s \\(frozen, or the network\\?\\); retrying"), before);
+            assertThat(browser.findElement(By.id("live-status")).getAttribute("class")).isEqualTo("stale");
+            int stale = polls();
+
+            proxy.release();
+
+            String after = awaitStatus(Pattern.compile("live \u00b7 updated (" + TIME + ")"));
+            assertThat(after).isGreaterThanOrEqualTo(before);
+            assertThat(polls()).isGreaterThan(stale);
+        }
+    }
+
+    private int polls() {
+        return Integer.parseInt(String.valueOf(browser.executeScript(
+                "return document.body.getAttribute('data-polls') || '0';")));
+    }
+
     /** Starts the server and Chromium, opens the page and returns the time of its first {@code live} update. */
     private String openedLive() throws Exception {
         server = AdminServer.start(dir);

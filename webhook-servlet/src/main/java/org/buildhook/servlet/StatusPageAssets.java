@@ -153,7 +153,9 @@ final class StatusPageAssets {
      * {@code data-poll} milliseconds of the body, and swaps each {@code [data-live]} element by id,
      * only where its markup changed since the last answer (a part alike is kept; within a part whose
      * rows are the same deliveries, only the rows that changed); {@code data-polls} on the body counts
-     * the answers applied. No reload, so a reader's place and open details stay. A 503 in HTML (the store does not
+     * the answers applied. A poll not answered within the body's {@code data-poll-timeout} milliseconds (60,000 when
+     * absent) is given up and said ({@code has not answered within 60 s}), and the next one is scheduled (status42
+     * S3). No reload, so a reader's place and open details stay. A 503 in HTML (the store does not
      * answer) says why in its body's {@code data-unavailable}, shown in the header, and its {@code [data-live]} parts
      * are swapped alike (the outage's page: its builds to re-send); a part the page lacks (a page opened before the
      * outage has no {@code #store-outage}) is shown at the top of its {@code main}, below {@code #result}, until an
@@ -251,7 +253,13 @@ final class StatusPageAssets {
                 var u = new URL(location.href);
                 // A finished job's page asks for its state only (data-live-part="final", page30).
                 u.searchParams.set('part', document.body.getAttribute('data-live-part') || 'live');
-                fetch(u.toString(), {credentials: 'same-origin', cache: 'no-store',
+                // An answer that never comes (a frozen server, a proxy or network that drops packets silently)
+                // would leave this fetch pending for as long as the browser keeps the connection, the corner saying
+                // "live · updated …" and no next poll (status42 S3): it is given up after data-poll-timeout ms
+                // (60 s unless the body says otherwise), said, and asked again.
+                var bound = parseInt(document.body.getAttribute('data-poll-timeout') || '60000', 10);
+                var abort = new AbortController(), late = setTimeout(function () { abort.abort(); }, bound);
+                fetch(u.toString(), {credentials: 'same-origin', cache: 'no-store', signal: abort.signal,
                     headers: {'X-Buildhook-Request': '1'}})
                   .then(function (r) {
                     if (r.status === 401) { throw answered('signed out, reload to sign in'); }
@@ -301,11 +309,14 @@ final class StatusPageAssets {
                   .catch(function (err) {
                     // Since when, and why: the server's own words, or that it did not answer at all (fetch's
                     // "Failed to fetch", an answer cut off), not the browser's exception text (tryout41 F9).
-                    var why = err && err.answered ? err.message : 'the server at ' + location.origin + location.pathname
-                        + ' does not answer (stopped, or the network?)';
+                    var why = err && err.answered ? err.message : abort.signal.aborted
+                        ? 'the server at ' + location.origin + location.pathname + ' has not answered within '
+                            + Math.round(bound / 1000) + ' s (frozen, or the network?)'
+                        : 'the server at ' + location.origin + location.pathname
+                            + ' does not answer (stopped, or the network?)';
                     status('not updating' + (updated ? ' since ' + updated : '') + ': ' + why + '; retrying', true);
                   })
-                  .then(schedule);
+                  .then(function () { clearTimeout(late); schedule(); });
               }
               // A button's answer in words (the admin API's JSON is for scripts; docs/operations.md).
               function said(post, label, status, a) {
