@@ -228,7 +228,7 @@ final class ActionReader extends NodeReader {
         List<String> plain = texts.stream().map(t -> t.orElse("")).toList();
         List<Lookalikes.Reading> readings = Lookalikes.readings(plain);
         boolean[] code = ShellCode.in(plain);
-        List<Optional<String>> inline = InlineCode.in(plain);
+        List<Optional<InlineCode.Code>> inline = InlineCode.in(plain);
         List<Optional<String>> wrapped = WrappedPrograms.in(plain);
         List<Template> argv = new ArrayList<>();
         for (int i = 0; i < items.size(); i++) {
@@ -239,9 +239,9 @@ final class ActionReader extends NodeReader {
             }
             Template element = template(item, text.get(), Template.Where.of(readings.get(i)), perRun);
             if (i > 0 && code[i]) {
-                refusePayloadTextInCode(item, element, null);
+                refusePayloadTextInCode(item, element, "shell code", Lookalikes.shellCodeAdvice(plain));
             } else if (i > 0 && inline.get(i).isPresent()) {
-                refusePayloadTextInCode(item, element, inline.get(i).get());
+                refusePayloadTextInCode(item, element, inline.get(i).get().where(), inline.get(i).get().advice());
             } else if (i > 0 && wrapped.get(i).isPresent()) {
                 refusePayloadText(item, element, "in the program " + wrapped.get(i).get() + " runs",
                         "it would choose which program runs (a trigger named reboot)", "name the program in the rule");
@@ -265,13 +265,6 @@ final class ActionReader extends NodeReader {
     }
 
     /**
-     * A placeholder whose value is the build's own text, in code a shell or another interpreter runs, is an error: it
-     * would run whatever the value holds (a trigger named {@code x"; rm -rf ~; "}), so a payload value could become a
-     * command (tryout41 F4). The value's environment variable, read by that code, is only ever data.
-     *
-     * @param interpreter what runs the element as code ("python3's -c code", {@link InlineCode}), or null for a shell
-     */
-    /**
      * Where {@code p} is first written in {@code node}: its own line and column, also in a script of many lines
      * (tryout42 F11: a block scalar's placeholder was placed at its {@code |}, and two in one argument both at its
      * start).
@@ -282,19 +275,23 @@ final class ActionReader extends NodeReader {
                 : node.location();
     }
 
-    private void refusePayloadTextInCode(YamlNode item, Template element, String interpreter) {
+    /**
+     * A placeholder whose value is the build's own text, in code a shell or another interpreter runs, is an error: it
+     * would run whatever the value holds (a trigger named {@code x"; rm -rf ~; "}), so a payload value could become a
+     * command (tryout41 F4). The value's environment variable, read by that code, is only ever data; the error says
+     * how that program reads it, or what to do where it cannot (sed, ssh's remote shell; tryout42 F4).
+     *
+     * @param where  what runs the element as code ("shell code", "python3's -c code", {@link InlineCode})
+     * @param advice how that code reads the variable instead
+     */
+    private void refusePayloadTextInCode(YamlNode item, Template element, String where, VariableAdvice advice) {
         for (Placeholder p : Placeholder.values()) { // in the table's order, whatever the set's
             if (p.isPayloadText() && element.placeholders().contains(p)) {
-                problems.add(at(item, element, p), "placeholder '${" + p.placeholderName() + "}' in "
-                        + (interpreter == null ? "shell code" : interpreter) + ": its value is the build's own text,"
-                        + " which whoever names a project, trigger or run chooses, and the "
-                        + (interpreter == null ? "shell" : "program") + " would run it as code; read its variable"
-                        + " there instead, "
-                        + (interpreter == null ? "in double quotes: \"$" + p.variable() + "\" (through ssh, whose"
-                                + " arguments a remote shell reads, from a script that quotes it)"
-                                : "from the environment: " + p.variable() + " (os.environ, $ENV{…}, process.env,"
-                                + " ENVIRON[…])")
-                        + " (docs/rules.md#placeholders)");
+                problems.add(at(item, element, p), "placeholder '${" + p.placeholderName() + "}' in " + where
+                        + ": its value is the build's own text, which whoever names a project, trigger or run chooses,"
+                        + " and the " + (advice == VariableAdvice.SSH ? "remote shell"
+                                : where.equals("shell code") ? "shell" : "program")
+                        + " would run it as code; " + advice.advice(p.variable()) + " (docs/rules.md#placeholders)");
             }
         }
     }

@@ -36,25 +36,29 @@ final class InlineCode {
     private static final ProgramOptions WATCH = ProgramOptions.of("", Set.of(), "nq", Set.of("--interval",
             "--equexit"));
 
+    /** node's (bun's, deno's) options: {@code -e}/{@code --eval}, {@code -p}/{@code --print} name the code. */
+    private static final ProgramOptions NODE = ProgramOptions.of("ep", Set.of("--eval", "--print"), "rC",
+            NODE_WITH_VALUE);
+
     /**
      * Interpreters whose option names the code in its value, each with the options that take another value (tryout42
      * F1: {@code python3 -W ignore -c}, {@code node -r MOD -e}, {@code perl -I DIR -e}, {@code env -u NAME -S}).
      */
     private static final List<Interpreter> BY_OPTION = List.of(
-            new Interpreter(Pattern.compile("python[0-9.]*|pypy[0-9.]*"), ProgramOptions.of("c", Set.of(), "WXm",
+            new Interpreter(Pattern.compile("python[0-9.]*|pypy[0-9.]*"), VariableAdvice.PYTHON, ProgramOptions.of("c", Set.of(), "WXm",
                     Set.of("--check-hash-based-pycs")).endingAfter("m")),
-            new Interpreter(Pattern.compile("perl[0-9.]*"), ProgramOptions.of("eE", Set.of(), "IMm", Set.of())),
-            new Interpreter(Pattern.compile("ruby[0-9.]*"), ProgramOptions.of("e", Set.of(), "ICEr", Set.of())),
-            new Interpreter(Pattern.compile("node|nodejs|bun|deno"), ProgramOptions.of("ep", Set.of("--eval",
-                    "--print"), "rC", NODE_WITH_VALUE)),
-            new Interpreter(Pattern.compile("php[0-9.]*"), ProgramOptions.of("rRBE", Set.of("--run", "--process-code",
+            new Interpreter(Pattern.compile("perl[0-9.]*"), VariableAdvice.PERL, ProgramOptions.of("eE", Set.of(), "IMm", Set.of())),
+            new Interpreter(Pattern.compile("ruby[0-9.]*"), VariableAdvice.RUBY, ProgramOptions.of("e", Set.of(), "ICEr", Set.of())),
+            new Interpreter(Pattern.compile("node|nodejs|bun"), VariableAdvice.NODE, NODE),
+            new Interpreter(Pattern.compile("deno"), VariableAdvice.DENO, NODE),
+            new Interpreter(Pattern.compile("php[0-9.]*"), VariableAdvice.PHP, ProgramOptions.of("rRBE", Set.of("--run", "--process-code",
                     "--process-begin", "--process-end"), "cdfzSt", Set.of("--php-ini", "--define", "--file",
                     "--zend-extension"))),
-            new Interpreter(Pattern.compile("lua[0-9.]*|luajit"), ProgramOptions.of("e", Set.of(), "l", Set.of())),
-            new Interpreter(Pattern.compile("Rscript"), ProgramOptions.of("e", Set.of(), "", Set.of())),
-            new Interpreter(Pattern.compile("env"), ProgramOptions.of("S", Set.of("--split-string"), "uC",
+            new Interpreter(Pattern.compile("lua[0-9.]*|luajit"), VariableAdvice.LUA, ProgramOptions.of("e", Set.of(), "l", Set.of())),
+            new Interpreter(Pattern.compile("Rscript"), VariableAdvice.R, ProgramOptions.of("e", Set.of(), "", Set.of())),
+            new Interpreter(Pattern.compile("env"), VariableAdvice.ENV_SPLIT, ProgramOptions.of("S", Set.of("--split-string"), "uC",
                     Set.of("--unset", "--chdir"))),
-            new Interpreter(Pattern.compile("script"), ProgramOptions.of("c", Set.of("--command"), "EIOBTmo",
+            new Interpreter(Pattern.compile("script"), VariableAdvice.SHELL, ProgramOptions.of("c", Set.of("--command"), "EIOBTmo",
                     Set.of("--echo", "--log-in", "--log-out", "--log-io", "--log-timing", "--logging-format",
                             "--output-limit")).permuted()));
     /** Programs whose program text is their first operand unless an option gives it ({@code -f FILE} a file). */
@@ -71,11 +75,12 @@ final class InlineCode {
 
     /**
      * @param argv the command's elements, the program first (an element that is not text as "")
-     * @return for each element, the interpreter that runs it as program text ("python3's -c code"), or empty
+     * @return for each element, the interpreter that runs it as program text ("python3's -c code") and how that code
+     *         reads an environment variable, or empty
      */
-    static List<Optional<String>> in(List<String> argv) {
+    static List<Optional<Code>> in(List<String> argv) {
         @SuppressWarnings("unchecked")
-        Optional<String>[] code = new Optional[argv.size()];
+        Optional<Code>[] code = new Optional[argv.size()];
         java.util.Arrays.fill(code, Optional.empty());
         for (int at = 0; at < argv.size(); at++) {
             String name = Lookalikes.name(argv.get(at));
@@ -92,7 +97,7 @@ final class InlineCode {
                 }
                 // watch runs its command through sh -c: the command's words, joined, are shell code.
                 for (int i = command; i < argv.size(); i++) {
-                    code[i] = Optional.of("the code watch gives to sh -c");
+                    code[i] = Optional.of(new Code("the code watch gives to sh -c", VariableAdvice.SHELL));
                 }
                 break;
             }
@@ -114,12 +119,12 @@ final class InlineCode {
     }
 
     private static boolean markByOption(List<String> argv, int at, String name, Interpreter interpreter,
-            Optional<String>[] code) {
+            Optional<Code>[] code) {
         ProgramOptions.Found found = interpreter.options.read(argv, at);
         if (found.code() < 0) {
             return false; // a script file, or the wrapped program's own operand
         }
-        code[found.code()] = Optional.of(name + "'s " + found.option() + " code");
+        code[found.code()] = Optional.of(new Code(name + "'s " + found.option() + " code", interpreter.advice));
         return true;
     }
 
@@ -147,7 +152,9 @@ final class InlineCode {
         return false;
     }
 
-    private static void markAwkOrSed(List<String> argv, int at, String name, Optional<String>[] code) {
+    private static void markAwkOrSed(List<String> argv, int at, String name, Optional<Code>[] code) {
+        boolean sed = name.contains("sed");
+        Code program = new Code(name + "'s program", sed ? VariableAdvice.SED : VariableAdvice.AWK);
         boolean given = false;
         int i = at + 1;
         for (; i < argv.size(); i++) {
@@ -160,24 +167,33 @@ final class InlineCode {
                 break;
             }
             if ((arg.equals("-e") || arg.equals("--source") || arg.equals("--expression")) && i + 1 < argv.size()) {
-                code[i + 1] = Optional.of(name + "'s program");
+                code[i + 1] = Optional.of(program);
                 given = true;
             } else if (arg.startsWith("--source=") || arg.startsWith("--expression=")
                     || arg.startsWith("-e") && arg.length() > 2) {
-                code[i] = Optional.of(name + "'s program");
+                code[i] = Optional.of(program);
                 given = true;
             } else if (arg.equals("-f") || arg.startsWith("--file")) {
                 given = true;
             }
-            if ((name.contains("sed") ? SED_WITH_VALUE : AWK_WITH_VALUE).contains(arg)) {
+            if ((sed ? SED_WITH_VALUE : AWK_WITH_VALUE).contains(arg)) {
                 i++;
             }
         }
         if (!given && i < argv.size()) {
-            code[i] = Optional.of(name + "'s program");
+            code[i] = Optional.of(program);
         }
     }
 
-    private record Interpreter(Pattern name, ProgramOptions options) {
+    private record Interpreter(Pattern name, VariableAdvice advice, ProgramOptions options) {
+    }
+
+    /**
+     * Program text in one element of a command.
+     *
+     * @param where  which program runs it, as an error says it ("python3's -c code")
+     * @param advice how that code reads a placeholder's environment variable instead
+     */
+    record Code(String where, VariableAdvice advice) {
     }
 }

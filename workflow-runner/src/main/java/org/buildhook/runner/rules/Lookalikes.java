@@ -118,6 +118,16 @@ final class Lookalikes {
     }
 
     /**
+     * How the shell code of a command ({@link Reading#SHELL_CODE}) reads a placeholder's environment variable: a
+     * local shell has it, ssh's remote shell does not ({@link VariableAdvice#SSH}).
+     *
+     * @param argv the command's elements as written, the program first
+     */
+    static VariableAdvice shellCodeAdvice(List<String> argv) {
+        return !argv.isEmpty() && REMOTE_SHELLS.contains(name(argv.get(0))) ? VariableAdvice.SSH : VariableAdvice.SHELL;
+    }
+
+    /**
      * The command {@code sg [-] GROUP [-c] COMMAND} gives to {@code /bin/sh -c} ({@code sg(1)}), or -1.
      */
     private static int sgCommand(List<String> argv, int at) {

@@ -3,8 +3,11 @@ package org.buildhook.runner.rules;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
@@ -79,6 +82,74 @@ class PayloadTextInShellCodeTest {
         String where = both.substring(both.indexOf(" | ") + 3);
         assertThatThrownBy(() -> TestRules.parse(rule(command))).hasMessageContaining("placeholder '${build.trigger}'"
                 + " in " + where + ": its value is the build's own text").hasMessageContaining("BUILDHOOK_TRIGGER");
+    }
+
+    /**
+     * tryout42 F4: every interpreter's error listed the same four accessors ({@code os.environ, $ENV{…}, process.env,
+     * ENVIRON[…]}) and every shell's an ssh note; sed, which cannot read the environment, was advised a variable that
+     * a shell then wrote into sed's program, and ssh a variable the remote side does not have. Each program family's
+     * error now ends with its own advice, the whole of it.
+     */
+    @ParameterizedTest
+    @MethodSource("eachProgramsAdvice")
+    void eachProgramFamilyIsToldHowItsCodeReadsTheVariable(String command, String advice) {
+        assertThatThrownBy(() -> TestRules.parse(rule(command))).hasMessageContaining("would run it as code; " + advice
+                + " (docs/rules.md#placeholders)").hasMessageNotContaining("(through ssh")
+                .hasMessageNotContaining("process.env, ENVIRON");
+    }
+
+    static Stream<Arguments> eachProgramsAdvice() {
+        String shell = "read its variable there instead, in double quotes: \"$BUILDHOOK_TRIGGER\"";
+        return Stream.of(
+                Arguments.of("[/bin/sh, -c, 'deploy ${build.trigger}']", shell),
+                Arguments.of("[bash, -c, 'deploy ${build.trigger}']", shell),
+                Arguments.of("[watch, -n, '5', 'deploy ${build.trigger}']", shell),
+                Arguments.of("[script, -qec, 'deploy ${build.trigger}', /dev/null]", shell),
+                Arguments.of("[find, /srv, -exec, sh, -c, 'deploy ${build.trigger} \"$1\"', sh, '{}', ';']", shell),
+                Arguments.of("[env, -S, 'deploy ${build.trigger}']", "write $${BUILDHOOK_TRIGGER} there instead, which"
+                        + " env -S replaces with the variable's value as data, unsplit (buildhook's $${ writes env's ${;"
+                        + " env -S reads no $BUILDHOOK_TRIGGER); in code a shell it starts reads (sh -c …), write the"
+                        + " shell's \"$BUILDHOOK_TRIGGER\" within single quotes, which env leaves alone"),
+                Arguments.of("[awk, '/${build.trigger}/ {print}', /etc/passwd]",
+                        "read its variable there instead: ENVIRON[\"BUILDHOOK_TRIGGER\"]"),
+                Arguments.of("[/usr/bin/sed, 's/x/${build.trigger}/', /etc/hostname]", "sed cannot read the environment,"
+                        + " and a shell variable in its program is still sed code (GNU sed's e command runs a shell):"
+                        + " pass the value to a program that takes it as data (awk with"
+                        + " ENVIRON[\"BUILDHOOK_TRIGGER\"], envsubst), never into sed's program"),
+                Arguments.of("[python3, -c, 'print(\"${build.trigger}\")']",
+                        "read its variable there instead: os.environ[\"BUILDHOOK_TRIGGER\"]"),
+                Arguments.of("[perl, -e, 'print \"${build.trigger}\"']",
+                        "read its variable there instead: $ENV{BUILDHOOK_TRIGGER}"),
+                Arguments.of("[ruby, -e, 'puts \"${build.trigger}\"']",
+                        "read its variable there instead: ENV[\"BUILDHOOK_TRIGGER\"]"),
+                Arguments.of("[node, -e, 'console.log(\"${build.trigger}\")']",
+                        "read its variable there instead: process.env.BUILDHOOK_TRIGGER"),
+                Arguments.of("[deno, -e, 'console.log(\"${build.trigger}\")']",
+                        "read its variable there instead: Deno.env.get(\"BUILDHOOK_TRIGGER\") (with --allow-env)"),
+                Arguments.of("[php, -r, 'echo \"${build.trigger}\";']",
+                        "read its variable there instead: getenv(\"BUILDHOOK_TRIGGER\")"),
+                Arguments.of("[lua, -e, 'print(\"${build.trigger}\")']",
+                        "read its variable there instead: os.getenv(\"BUILDHOOK_TRIGGER\")"),
+                Arguments.of("[Rscript, -e, 'print(\"${build.trigger}\")']",
+                        "read its variable there instead: Sys.getenv(\"BUILDHOOK_TRIGGER\")"),
+                Arguments.of("[/usr/bin/ssh, deploy@fleet-gw, /opt/deploy.sh, '${build.trigger}']", "the variable"
+                        + " BUILDHOOK_TRIGGER is not there on the remote side (ssh sends no environment unless ssh's"
+                        + " SendEnv and the server's AcceptEnv allow it), so \"$BUILDHOOK_TRIGGER\" would be empty"
+                        + " there: give the value on ssh's standard input, [/bin/sh, -c, 'printf \"%s\\n\""
+                        + " \"$BUILDHOOK_TRIGGER\" | ssh HOST /opt/deploy.sh'], for the remote script to read (read -r"
+                        + " value), or run a local script that quotes it for the remote shell (printf %q)"));
+    }
+
+    /** The recipes the errors give load: ssh's standard input, envsubst and awk for sed, env -S's own ${NAME}. */
+    @Test
+    void theRecipesTheAdviceGivesLoad() {
+        assertThat(TestRules.parse(rule("[/bin/sh, -c, 'printf \"%s\\n\" \"$BUILDHOOK_TRIGGER\" | ssh deploy@fleet-gw"
+                + " /opt/deploy.sh']"))).isNotNull();
+        assertThat(TestRules.parse(rule("[/bin/sh, -c, \"envsubst '$BUILDHOOK_TRIGGER' < /opt/manifest.tmpl\"]")))
+                .isNotNull();
+        assertThat(TestRules.parse(rule("[awk, 'BEGIN { print \"version: \" ENVIRON[\"BUILDHOOK_TRIGGER\"] }']")))
+                .isNotNull();
+        assertThat(TestRules.parse(rule("[env, -S, '/opt/deploy.sh $${BUILDHOOK_TRIGGER}']"))).isNotNull();
     }
 
     /**
