@@ -2,8 +2,12 @@ package org.buildhook.runner.store;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.lang.management.ManagementFactory;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.sql.Connection;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.buildhook.runner.JobWorkflow;
@@ -16,7 +20,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * A job planned refused (a payload value its rule writes into its command is refused, PayloadValues) is stored ended,
  * FAILED with its message and no attempt, beside the delivery's other jobs, which are queued as ever; its on-failure
- * is pending, and it supersedes nothing. On PostgreSQL the accept takes the transaction's path for it.
+ * is pending, and it supersedes nothing. On PostgreSQL the accept takes the transaction's path for it. And the
+ * start's look for stored jobs with refused values reads a delivery's body once for its jobs (review44 R1).
  */
 abstract class AbstractRefusedJobStoreTest {
 
@@ -70,5 +75,55 @@ abstract class AbstractRefusedJobStoreTest {
         store.accept(Plans.delivery(Plans.fixture()), List.of(refused("deploy", null, "k")));
 
         assertThat(store.job(older).orElseThrow().job().state()).isEqualTo(JobState.QUEUED);
+    }
+
+    private static final int LISTED_JOBS = 60;
+
+    /** Build 67's real body with about 1 MB of fields buildhook does not read (JobServ sends more than it reads). */
+    private static String largeBody() {
+        StringBuilder padding = new StringBuilder("\"padding\": [");
+        for (int i = 0; i < 16; i++) {
+            padding.append(i == 0 ? "" : ", ").append('"').append("x".repeat(64 * 1000)).append('"');
+        }
+        return Plans.fixture().replaceFirst("\\{", java.util.regex.Matcher.quoteReplacement("{" + padding + "], "));
+    }
+
+    /**
+     * review44 R1: the start's (and {@code check}'s) look for stored jobs with payload values this build refuses
+     * ({@link RefusedStoredJobs}, values43 V2) read their delivery's body with every job, in one result: 60 queued jobs
+     * of one 1 MB delivery (a {@code match: each} build, a backlog at a restart) allocated 68 MB on SQLite and 190 MB on
+     * PostgreSQL, and 200 jobs of a 5 MiB body (the default largest) were over 1 GB in one PostgreSQL result: an
+     * OutOfMemoryError at the start. A delivery's body is read once now for its jobs. Measured as the bytes the reading
+     * thread allocates (not time).
+     */
+    @Test
+    void theStartsLookReadsADeliverysBodyOnceForItsJobs() throws Exception {
+        String body = largeBody();
+        String snapshot = "{\"name\":\"cleanup\",\"run\":{\"command\":[\"/bin/rm\",\"-rf\","
+                + "\"/srv/builds/${build.trigger}\"]}}";
+        List<PlannedJob> jobs = new ArrayList<>();
+        for (int i = 0; i < LISTED_JOBS; i++) {
+            jobs.add(new PlannedJob("cleanup", snapshot, List.of("/bin/rm", "-rf", "/srv/builds/containers-devel"),
+                    Map.of(), null, false, Duration.ofSeconds(30), 0, Duration.ofSeconds(1), 0, null));
+        }
+        store.accept(Plans.delivery(body), jobs);
+        com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+        long id = Thread.currentThread().getId();
+
+        long before;
+        long allocated;
+        java.util.Optional<RefusedStoredJobs> found;
+        try (Connection c = store.dataSource().getConnection()) {
+            before = threads.getThreadAllocatedBytes(id);
+            found = RefusedStoredJobs.of(c);
+            allocated = threads.getThreadAllocatedBytes(id) - before;
+        }
+
+        // Their values pass ("containers-devel"): nothing to say, and the body was parsed as planning parses it.
+        assertThat(found).isEmpty();
+        long size = body.getBytes(StandardCharsets.UTF_8).length;
+        assertThat(size).isGreaterThan(1_000_000);
+        assertThat(allocated).as("bytes allocated reading %d jobs of one %d-byte delivery", LISTED_JOBS, size)
+                .isLessThan(12 * size);
     }
 }
