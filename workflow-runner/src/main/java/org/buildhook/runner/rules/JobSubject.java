@@ -51,6 +51,26 @@ final class JobSubject {
         return this;
     }
 
+    /**
+     * The subjects of every run named {@code runName} of the event, in the event's order; this one alone when it is
+     * null or the event has no run of that name. JobServ names each run of a build once, but a sender's body may
+     * repeat a name, and a stored job keeps only its run's name (tryout44 F12).
+     */
+    java.util.List<JobSubject> forEachRunNamed(String runName) {
+        java.util.List<JobSubject> subjects = new java.util.ArrayList<>();
+        if (runName != null) {
+            for (Run r : event.runs()) {
+                if (runName.equals(r.name())) {
+                    subjects.add(forRun(r));
+                }
+            }
+        }
+        if (subjects.isEmpty()) {
+            subjects.add(this);
+        }
+        return subjects;
+    }
+
     /** The same subject for a follow-up of {@code followed}. */
     JobSubject forFollowUpOf(FollowUpParent followed) {
         return new JobSubject(endpoint, event, run, build, followed);

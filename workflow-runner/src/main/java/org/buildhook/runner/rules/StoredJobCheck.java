@@ -197,14 +197,18 @@ public final class StoredJobCheck {
             }
             PARSED.put(deliveryId, event);
         }
-        // The endpoint is no placeholder: only BUILDHOOK_ENDPOINT, not checked, holds it.
-        JobSubject subject = JobSubject.of("", event).forRunNamed(runName);
+        // The endpoint is no placeholder: only BUILDHOOK_ENDPOINT, not checked, holds it. A job keeps its run's name,
+        // not which of the event's runs it was: with two runs of one name each is checked, and a value refused in
+        // either refuses the job (tryout44 F12: the first run's passed, and the second run's job deleted a folder).
         FollowUpParent followed = depth > 0 ? parent.get() : null;
-        if (followed != null) {
-            subject = subject.forFollowUpOf(followed);
+        for (JobSubject subject : JobSubject.of("", event).forEachRunNamed(runName)) {
+            Optional<PayloadValues.Refusal> refused = PayloadValues.check(checked.values(),
+                    followed == null ? subject : subject.forFollowUpOf(followed));
+            if (refused.isPresent()) {
+                return Optional.of(refused.get().why(rule) + ". " + storedValues(rule, deliveryId));
+            }
         }
-        return PayloadValues.check(checked.values(), subject).map(r -> r.why(rule) + ". " + storedValues(rule,
-                deliveryId));
+        return Optional.empty();
     }
 
     /** What a value refusal of a stored job adds to planning's words: why it is seen only now, and the replay. */

@@ -191,6 +191,38 @@ class StoredJobCheckTest {
     }
 
     /**
+     * tryout44 F12: a stored job keeps its run's name, not which run it was. A body with two runs of one name, the
+     * first's host tag plain and the second's {@code ../victim}: the job stored for the second (by an older build)
+     * was checked against the first run's values, passed, and deleted the sibling folder. Each run of the name is
+     * checked now, and a refused value in either refuses the job.
+     */
+    @Test
+    void aJobOfARunWhoseNameTwoRunsShareIsCheckedAgainstEachOfThem() throws IOException {
+        String f68 = Files.readString(Path.of(System.getProperty("buildhook.fixtures", "fixtures"),
+                "build-68-failed.json"));
+        byte[] twoOfOneName = f68.replace("\"name\": \"build-amd64-partner\"", "\"name\": \"build-aarch64\"")
+                .replace("\"host_tag\": \"aarch64\"", "\"host_tag\": \"../victim\"").getBytes(StandardCharsets.UTF_8);
+        assertThat(new String(twoOfOneName, StandardCharsets.UTF_8)).contains("\"host_tag\": \"amd64-partner\"")
+                .contains("\"host_tag\": \"../victim\"");
+        // The snapshot and run name planning gives the job of build-aarch64 (the fixture's own, one run of the name).
+        RuleSet rules = TestRules.parse("rules:\n"
+                + "  - name: clean-host\n"
+                + "    when: {runs: {match: each, name: build-aarch64}}\n"
+                + "    run:\n"
+                + "      command: [/bin/rm, -rf, '/srv/hosts/${run.host_tag}']\n");
+        PlannedJob planned = rules.match("default", new org.buildhook.core.BuildEventParser()
+                .parse(f68.getBytes(StandardCharsets.UTF_8))).get(0);
+        assertThat(planned.runName()).isEqualTo("build-aarch64");
+        assertThat(planned.refused()).isFalse();
+        Job clean = job(planned.ruleName(), planned.ruleSnapshot(), planned.workflow(), planned.runName());
+        assertThat(StoredJobCheck.refusal(clean)).as("the rule loads").isEmpty();
+        assertThat(values(clean, twoOfOneName)).get().asString()
+                .startsWith("rule 'clean-host' writes ${run.host_tag} into argument 2 of 'command', and its value"
+                        + " \"../victim\" is refused");
+        assertThat(values(clean, f68.getBytes(StandardCharsets.UTF_8))).as("one run of the name, a plain tag").isEmpty();
+    }
+
+    /**
      * Every real JobServ delivery of the fixtures passes a stored job of a rule that writes each of its values into
      * its command and env (no false refusal), as it passes planning; and a value planning refuses is refused here too.
      */
