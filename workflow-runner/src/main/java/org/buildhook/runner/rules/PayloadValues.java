@@ -16,7 +16,7 @@ import org.buildhook.core.LogSafe;
  *   <li>only Unicode letters, combining marks and digits, and {@code . _ - + / , = ~ %}; a URL placeholder's
  *       value ({@code build.url}, {@code build.web_url}, {@code run.url}, {@code run.log_url}) also {@code : ? # &};</li>
  *   <li>no {@code ..} path segment;</li>
- *   <li>a value that begins its argument does not begin with {@code -}.</li>
+ *   <li>a value that begins its argument or env value does not begin with {@code -}.</li>
  * </ul>
  * An empty value (an absent optional field) passes. A rule that writes {@code payload-values: as-sent} under its
  * {@code run} (or a follow-up's action) is not checked. The {@code BUILDHOOK_*} variables always carry the values as
@@ -48,8 +48,9 @@ public final class PayloadValues {
      * What is wrong with {@code value} as a value of {@code placeholder} written into a command or an environment
      * value, or empty when nothing is: the plain rule, with the value shown escaped ({@link LogSafe}).
      *
-     * @param beginsArgument whether the value begins a command argument (the whole argument, or nothing is written
-     *                       before it), where a leading {@code -} reads as an option
+     * @param beginsArgument whether the value begins a command argument or an env value (the whole of it, or nothing
+     *                       is written before it), where a leading {@code -} reads as an option (tryout44 F11: a
+     *                       script's {@code git fetch origin "$REF"} with {@code REF} {@code --upload-pack=…})
      */
     static Optional<String> problem(Placeholder placeholder, String value, boolean beginsArgument) {
         return problem(placeholder, value, beginsArgument, false);
@@ -83,7 +84,8 @@ public final class PayloadValues {
             return Optional.of("it holds a '..' path segment, which climbs out of the folder it is written into");
         }
         if (beginsArgument && value.startsWith("-")) {
-            return Optional.of("it begins with '-' and begins its argument, where a program reads it as an option");
+            return Optional.of("it begins with '-' and begins its argument or env value, where a program (or the"
+                    + " program a script hands the env value to) reads it as an option");
         }
         return Optional.empty();
     }
@@ -153,7 +155,7 @@ public final class PayloadValues {
             if (part instanceof Placeholder p) {
                 written = p.valueFor(subject);
                 if (p.isPayloadText()) {
-                    Optional<String> problem = problem(p, written, argument && before.length() == 0,
+                    Optional<String> problem = problem(p, written, before.length() == 0,
                             before.length() > 0 && before.charAt(before.length() - 1) == '/');
                     if (problem.isPresent()) {
                         return Optional.of(new Refusal(p, where, written, problem.get()));
@@ -187,7 +189,8 @@ public final class PayloadValues {
                     + ", and its value \"" + LogSafe.of(value) + "\" is refused: " + why + " (docs/rules.md#placeholders)."
                     + " A value written into a command or an env value may hold only letters, digits and"
                     + " . _ - + / , = ~ %" + (isUrl(placeholder) ? " : ? # &" : "") + ", no '..' segment, and no"
-                    + " leading '-' where it begins an argument. To take such values, read $" + placeholder.variable()
+                    + " leading '-' where it begins an argument or an env value. To take such values, read $"
+                    + placeholder.variable()
                     + " in a script of yours that treats it as data, or, if this rule's values legitimately hold such"
                     + " characters and its program reads them only as data, write payload-values: as-sent under its"
                     + " run";

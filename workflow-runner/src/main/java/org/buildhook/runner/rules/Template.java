@@ -201,7 +201,7 @@ final class Template {
         for (Object part : parts) {
             if (part instanceof Placeholder p) {
                 String value = p.valueFor(subject);
-                boolean refused = p.isPayloadText() && PayloadValues.problem(p, value, argument && out.length() == 0).isPresent();
+                boolean refused = p.isPayloadText() && PayloadValues.problem(p, value, out.length() == 0).isPresent();
                 out.append(refused ? "${" + p.placeholderName() + "}" : value);
             } else {
                 out.append((String) part);

@@ -193,8 +193,22 @@ class PayloadValuesTest {
         assertThat(job.refusal()).contains("writes ${build.trigger} into env DEPLOY_SSH")
                 .contains("it holds ';' (U+003B) at character 2");
         assertThat(job.env()).containsEntry("DEPLOY_SSH", "ssh -i /keys/${build.trigger}.key");
-        // A leading '-' is no option in an env value.
-        assertThat(rules("      command: [/opt/deploy]\n      env: {TAG: \"${build.trigger}\"}\n")
+    }
+
+    /**
+     * tryout44 F11: {@code env: {REF: "${build.trigger}"}} with a trigger {@code --upload-pack=id} made a script's
+     * {@code git fetch origin "$REF"} run the program the sender named: a value that begins an env value is refused
+     * with a leading '-' as where it begins an argument; after a fixed prefix it is no option.
+     */
+    @Test
+    void aValueThatBeginsAnEnvValueWithADashIsRefused() {
+        PlannedJob job = rules("      command: [/opt/fetch.sh]\n      env: {REF: \"${build.trigger}\"}\n")
+                .match("default", trigger("--upload-pack=id")).get(0);
+
+        assertThat(job.refusal()).contains("writes ${build.trigger} into env REF").contains("begins with '-'")
+                .contains("no leading '-' where it begins an argument or an env value");
+        assertThat(job.env()).containsEntry("REF", "${build.trigger}");
+        assertThat(rules("      command: [/opt/deploy]\n      env: {TAG: \"ref-${build.trigger}\"}\n")
                 .match("default", trigger("-x")).get(0).refused()).isFalse();
     }
 
