@@ -31,7 +31,7 @@ class PayloadValuesTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"containers-devel", "andy-corp/lmp", "v1.2.3+build,a=b~c%20", "tëst-ünïcode-ラン",
+    @ValueSource(strings = {"containers-devel", "andy-corp/lmp", "v1.2.3+build=b~c%20", "tëst-ünïcode-ラン",
         "e\u0301te", "zürich", "x..y", "..x", "x..", "a/..b", "release_2026.12", "PASSED", "a-", "x/-y", ""})
     void plainNamesPathsAndUnicodeLettersPass(String value) {
         assertThat(problem(value)).isEmpty();
@@ -40,7 +40,7 @@ class PayloadValuesTest {
     @ParameterizedTest
     @ValueSource(strings = {" ", "'", "\"", "$", "`", ";", "|", "<", ">", "(", ")", "{", "}", "[", "]", "*", "!", "\\",
         "\n", "\r", "\t", "\u0000", "\u001b", "\u0085", "\u202e", "\u200b", "\u2028", "\u2029", "\ufeff", "?", "#", "&",
-        "^", "\u00a0", "@", ":"})
+        "^", "\u00a0", "@", ":", ","})
     void everyOtherCharacterIsRefusedWhereverItIs(String c) {
         assertThat(problem("x" + c + "y")).get().asString().startsWith("it holds ");
         assertThat(problem(c)).isPresent();
@@ -92,6 +92,26 @@ class PayloadValuesTest {
         assertThat(PayloadValues.problem(Placeholder.BUILD_TRIGGER, "", false, false)).isEmpty();
     }
 
+    /**
+     * tryout44 F2: gcc hands what follows {@code -Wl,} to the linker split on ',', so {@code
+     * -Wl,-rpath,/opt/fleet/${build.trigger}/lib} with a trigger {@code stable,-rpath,/tmp} built a binary that loads
+     * its libraries from /tmp; helm's {@code --set}, QEMU's {@code -drive} and {@code mount -o} split the same way. A
+     * ',' is refused in every value, a URL's too.
+     */
+    @Test
+    void aCommaIsRefusedInEveryValueSinceProgramsSplitOptionsOnIt() {
+        PlannedJob job = rules("      command: [/usr/bin/gcc, -o, /srv/bin/helper, /srv/src/helper.c,"
+                + " \"-Wl,-rpath,/opt/fleet/${build.trigger}/lib\"]\n").match("default", trigger("stable,-rpath,/tmp"))
+                .get(0);
+
+        assertThat(job.refusal()).contains("into argument 4 of 'command'").contains("it holds ',' (U+002C) at"
+                + " character 7").contains("may hold only letters, digits and . _ - + / = ~ %,");
+        assertThat(job.argv()).containsExactly("/usr/bin/gcc", "-o", "/srv/bin/helper", "/srv/src/helper.c",
+                "-Wl,-rpath,/opt/fleet/${build.trigger}/lib");
+        assertThat(problem("v1,image.repository=evil/app")).get().asString().startsWith("it holds ','");
+        assertThat(PayloadValues.problem(Placeholder.BUILD_URL, "https://h/a,b", false)).isPresent();
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"..", "../victim", "../../../../dev/stdin", "a/../b", "a/..", "x/../../y"})
     void aDotDotPathSegmentIsRefused(String value) {
@@ -127,8 +147,8 @@ class PayloadValuesTest {
     }
 
     private static final String LETTERS = "abcXYZ019éüßラン中文Ωжא٣ـ";
-    private static final String PUNCTUATION = "._-+/,=~%";
-    private static final String REFUSED = " '\"$`;|<>(){}[]*!\\\n\t\u202e\u200b\u2028&?#^@:";
+    private static final String PUNCTUATION = "._-+/=~%";
+    private static final String REFUSED = " '\"$`;|<>(){}[]*!\\\n\t\u202e\u200b\u2028&?#^@:,";
 
     /** Seeded generated values (jqwik is not in the build): allowed ones pass; one refused character anywhere fails. */
     static Stream<Long> seeds() {
