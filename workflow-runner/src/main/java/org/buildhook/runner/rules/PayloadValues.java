@@ -13,7 +13,7 @@ import org.buildhook.core.LogSafe;
  * (a quote, {@code $(…)}, {@code ;} for psql's SQL, make's {@code $(shell …)}, the shell git starts for {@code
  * GIT_SSH_COMMAND}). No list of programs is complete; the values are, so the rule is on the value:
  * <ul>
- *   <li>only Unicode letters, combining marks and digits, and {@code . _ - + / = ~ %}; a URL placeholder's
+ *   <li>only Unicode letters, combining marks and digits, and {@code . _ - + / = ~}; a URL placeholder's
  *       value ({@code build.url}, {@code build.web_url}, {@code run.url}, {@code run.log_url}) also {@code : ? # &};</li>
  *   <li>no {@code ..} path segment;</li>
  *   <li>a value that begins its argument or env value does not begin with {@code -}.</li>
@@ -38,9 +38,11 @@ public final class PayloadValues {
      * scp read {@code host:path} as another host's. Not {@code ,}: many programs split an option's value on it (gcc's
      * {@code -Wl,}, {@code -Wa,}, {@code -Wp,}, helm's {@code --set}, QEMU's {@code -drive}, {@code mount -o}), so
      * {@code -Wl,-rpath,/opt/fleet/${build.trigger}/lib} with a trigger {@code stable,-rpath,/tmp} gave the linker an
-     * option of the sender's (tryout44 F2); JobServ's names hold none.
+     * option of the sender's (tryout44 F2); JobServ's names hold none. Not {@code %}: a server that decodes a URL's
+     * path before it routes it reads {@code %2e%2e/} as {@code ../} (tryout44 F3), so the '..' rule would not hold for
+     * the form the server reads; JobServ's names and URLs hold none.
      */
-    private static final String ALLOWED = "._-+/=~%";
+    private static final String ALLOWED = "._-+/=~";
     /** A URL's own: its scheme's and port's {@code :}, a query's and a fragment's. */
     private static final String URL_ALLOWED = ":?#&";
 
@@ -191,7 +193,7 @@ public final class PayloadValues {
             return "rule '" + rule + "' writes ${" + placeholder.placeholderName() + "} into " + where
                     + ", and its value \"" + LogSafe.of(value) + "\" is refused: " + why + " (docs/rules.md#placeholders)."
                     + " A value written into a command or an env value may hold only letters, digits and"
-                    + " . _ - + / = ~ %" + (isUrl(placeholder) ? " : ? # &" : "") + ", no '..' segment, and no"
+                    + " . _ - + / = ~" + (isUrl(placeholder) ? " : ? # &" : "") + ", no '..' segment, and no"
                     + " leading '-' where it begins an argument or an env value. To take such values, read $"
                     + placeholder.variable()
                     + " in a script of yours that treats it as data, or, if this rule's values legitimately hold such"
