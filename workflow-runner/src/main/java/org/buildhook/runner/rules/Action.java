@@ -77,9 +77,9 @@ record Action(
         var refused = PayloadValues.check(this, subject);
         if (refused.isPresent()) {
             List<String> argv = new ArrayList<>(command.size());
-            command.forEach(element -> argv.add(element.renderChecked(subject, true)));
+            command.forEach(element -> argv.add(element.renderChecked(subject)));
             Map<String, String> out = renderEnv(subject, ruleName);
-            env.forEach((name, value) -> out.put(name, value.renderChecked(subject, false)));
+            env.forEach((name, value) -> out.put(name, value.renderChecked(subject)));
             return new PlannedJob(ruleName, snapshot, argv, out, workdir, stdin, timeout, retries, backoff,
                     concurrency, runName, full, refused.get().message(ruleName));
         }

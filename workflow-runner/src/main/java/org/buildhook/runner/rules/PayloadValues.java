@@ -21,7 +21,8 @@ import org.buildhook.core.LogSafe;
  *   <li>no {@code ..} path segment;</li>
  *   <li>a value that begins its argument or env value does not begin with {@code -}.</li>
  * </ul>
- * An empty value (an absent optional field) passes. A rule that writes {@code payload-values: as-sent} under its
+ * An empty value (an absent optional field) passes, except where it ends a folder path: written after a {@code /}
+ * with nothing but {@code /} after it, a value needs a letter or digit (tryout43 F7; tryout44 F1). A rule that writes {@code payload-values: as-sent} under its
  * {@code run} (or a follow-up's action) is not checked. The {@code BUILDHOOK_*} variables always carry the values as
  * sent: no template writes them, and a script must treat them as untrusted (docs/rules.md#placeholders).
  */
@@ -65,13 +66,15 @@ public final class PayloadValues {
     }
 
     /**
-     * {@link #problem(Placeholder, String, boolean)}, where {@code afterSlash} says that the text written before the
-     * value ends with {@code /}: there a value without a letter or digit (empty, {@code /}, {@code .}, {@code ./})
-     * names that folder itself (tryout43 F7: {@code [rm, -rf, "/srv/builds/${build.trigger}"]} with a trigger
-     * {@code /}, or none, removed every build).
+     * {@link #problem(Placeholder, String, boolean)}, where {@code endsAFolder} says that the text written before the
+     * value ends with {@code /} and nothing but {@code /} follows it in its argument or env value: there a value
+     * without a letter or digit (empty, {@code /}, {@code .}, {@code ./}) names that folder itself (tryout43 F7:
+     * {@code [rm, -rf, "/srv/builds/${build.trigger}"]} with a trigger {@code /}, or none, removed every build). Where
+     * the text goes on ({@code …/${build.trigger}/${build.id}}), an empty value leaves {@code //}, which names the
+     * same folder as {@code /}: a promoted build has no trigger (tryout44 F1).
      */
-    static Optional<String> problem(Placeholder placeholder, String value, boolean beginsArgument, boolean afterSlash) {
-        if (afterSlash && value.codePoints().noneMatch(Character::isLetterOrDigit)) {
+    static Optional<String> problem(Placeholder placeholder, String value, boolean beginsArgument, boolean endsAFolder) {
+        if (endsAFolder && value.codePoints().noneMatch(Character::isLetterOrDigit)) {
             return Optional.of(value.isEmpty()
                     ? "it is empty (the build has none), and written after a '/' it names the folder before it"
                     : "it has no letter or digit, and written after a '/' it names the folder before it (or its"
@@ -141,13 +144,13 @@ public final class PayloadValues {
         }
         List<Template> command = action.command();
         for (int i = 1; i < command.size(); i++) {
-            Optional<Refusal> r = check(command.get(i), subject, true, "argument " + i + " of 'command'");
+            Optional<Refusal> r = check(command.get(i), subject, "argument " + i + " of 'command'");
             if (r.isPresent()) {
                 return r;
             }
         }
         for (Map.Entry<String, Template> e : action.env().entrySet()) {
-            Optional<Refusal> r = check(e.getValue(), subject, false, "env " + e.getKey());
+            Optional<Refusal> r = check(e.getValue(), subject, "env " + e.getKey());
             if (r.isPresent()) {
                 return r;
             }
@@ -160,28 +163,53 @@ public final class PayloadValues {
         return template.placeholders().stream().anyMatch(Placeholder::isPayloadText);
     }
 
-    private static Optional<Refusal> check(Template template, JobSubject subject, boolean argument, String where) {
+    private static Optional<Refusal> check(Template template, JobSubject subject, String where) {
         if (!writesPayloadText(template)) {
             return Optional.empty();
         }
-        StringBuilder before = new StringBuilder();
-        for (Object part : template.parts()) {
-            String written;
-            if (part instanceof Placeholder p) {
-                written = p.valueFor(subject);
-                if (p.isPayloadText()) {
-                    Optional<String> problem = problem(p, written, before.length() == 0,
-                            before.length() > 0 && before.charAt(before.length() - 1) == '/');
-                    if (problem.isPresent()) {
-                        return Optional.of(new Refusal(p, where, written, problem.get()));
-                    }
-                }
-            } else {
-                written = (String) part;
+        String[] problems = problems(template, subject);
+        List<Object> parts = template.parts();
+        for (int i = 0; i < parts.size(); i++) {
+            if (problems[i] != null) {
+                Placeholder p = (Placeholder) parts.get(i);
+                return Optional.of(new Refusal(p, where, p.valueFor(subject), problems[i]));
             }
-            before.append(written);
         }
         return Optional.empty();
+    }
+
+    /**
+     * What {@link #problem} finds wrong with each value {@code template} (a command argument or an env value) writes
+     * for {@code subject}, by index of {@link Template#parts()}: null for a literal text, a value that is not the
+     * build's own text, and a value that passes. A value begins its argument or env value where nothing is written
+     * before it, and ends a folder where a {@code /} is written before it and nothing but {@code /} after it.
+     */
+    static String[] problems(Template template, JobSubject subject) {
+        List<Object> parts = template.parts();
+        String[] written = new String[parts.size()];
+        for (int i = 0; i < written.length; i++) {
+            written[i] = parts.get(i) instanceof Placeholder p ? p.valueFor(subject) : (String) parts.get(i);
+        }
+        String[] problems = new String[written.length];
+        StringBuilder before = new StringBuilder();
+        for (int i = 0; i < written.length; i++) {
+            if (parts.get(i) instanceof Placeholder p && p.isPayloadText()) {
+                boolean afterSlash = before.length() > 0 && before.charAt(before.length() - 1) == '/';
+                problems[i] = problem(p, written[i], before.length() == 0,
+                        afterSlash && onlySlashesAfter(written, i)).orElse(null);
+            }
+            before.append(written[i]);
+        }
+        return problems;
+    }
+
+    private static boolean onlySlashesAfter(String[] written, int index) {
+        for (int i = index + 1; i < written.length; i++) {
+            if (!written[i].chars().allMatch(c -> c == '/')) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /**
@@ -204,8 +232,10 @@ public final class PayloadValues {
                     + ", and its value \"" + LogSafe.of(value) + "\" is refused: " + why + " (docs/rules.md#placeholders)."
                     + " A value written into a command or an env value may hold only letters, digits and"
                     + " . _ - + " + (placeholder.isName() ? "= ~ (no '/' in a name)" : "/ = ~")
-                    + (isUrl(placeholder) ? " : ? # &" : "") + ", no '..' segment, and no"
-                    + " leading '-' where it begins an argument or an env value. To take such values, read $"
+                    + (isUrl(placeholder) ? " : ? # &" : "") + ", no '..' segment, no"
+                    + " leading '-' where it begins an argument or an env value, and, written after a '/' with"
+                    + " nothing but '/' after it in its argument or env value, a letter or digit (not empty)."
+                    + " To take such values, read $"
                     + placeholder.variable()
                     + " in a script of yours that treats it as data, or, if this rule's values legitimately hold such"
                     + " characters and its program reads them only as data, write payload-values: as-sent under its"

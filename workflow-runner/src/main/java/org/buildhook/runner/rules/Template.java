@@ -191,20 +191,17 @@ final class Template {
     }
 
     /**
-     * As {@link #render}, but each payload-text value {@link PayloadValues#problem} refuses is left as its placeholder
-     * as written ({@code ${build.trigger}}): what a refused job keeps.
-     *
-     * @param argument whether the text is a command argument (where a leading '-' is refused), not an env value
+     * As {@link #render}, but each payload-text value {@link PayloadValues#problems} refuses is left as its placeholder
+     * as written ({@code ${build.trigger}}): what a refused job keeps, so that a re-run never runs the value.
      */
-    String renderChecked(JobSubject subject, boolean argument) {
+    String renderChecked(JobSubject subject) {
+        String[] problems = PayloadValues.problems(this, subject);
         StringBuilder out = new StringBuilder();
-        for (Object part : parts) {
-            if (part instanceof Placeholder p) {
-                String value = p.valueFor(subject);
-                boolean refused = p.isPayloadText() && PayloadValues.problem(p, value, out.length() == 0).isPresent();
-                out.append(refused ? "${" + p.placeholderName() + "}" : value);
+        for (int i = 0; i < parts.size(); i++) {
+            if (parts.get(i) instanceof Placeholder p) {
+                out.append(problems[i] != null ? "${" + p.placeholderName() + "}" : p.valueFor(subject));
             } else {
-                out.append((String) part);
+                out.append((String) parts.get(i));
             }
         }
         return out.toString();

@@ -154,6 +154,49 @@ class PayloadValuesTest {
         assertThat(PayloadValues.problem(Placeholder.RUN_URL, "https://h/a/b", true)).isEmpty();
     }
 
+    /**
+     * tryout44 F1: a promoted build has no trigger (fixture build-412-promoted.json), so {@code
+     * …/${build.trigger}/${build.id}} was refused as "empty after a '/'" and every promotion paged. An empty value (or
+     * one without a letter or digit) after a '/' is refused only where nothing but '/' follows it in its argument or
+     * env value; the refused job keeps the placeholder, not the value.
+     */
+    @Test
+    void anEmptyValueAfterASlashIsRefusedOnlyWhereItEndsTheFolderPath() {
+        RuleSet rules = TestRules.parse("rules:\n"
+                + "  - name: artifacts-dir\n"
+                + "    run: {command: [mkdir, -p, \"/srv/artifacts/${build.factory}/${build.trigger}/${build.id}\"]}\n"
+                + "  - name: git-tag\n"
+                + "    run: {command: [echo, git, -C, /srv/repo, tag, \"ci/${build.trigger}/${build.id}\"]}\n"
+                + "  - name: release-env\n"
+                + "    run: {command: [/opt/release], env: {DIR: \"/srv/releases/${build.trigger}/${build.id}\"}}\n"
+                + "  - name: release-notes\n"
+                + "    run: {command: [echo, \"/srv/releases/${build.project}/${build.trigger}\"]}\n"
+                + "  - name: cleanup-slash\n"
+                + "    run: {command: [rm, -rf, \"/srv/builds/${build.trigger}/\"]}\n"
+                + "  - name: cleanup\n"
+                + "    run: {command: [rm, -rf, \"/srv/builds/${build.trigger}\"]}\n"
+                + "  - name: per-host-logs\n"
+                + "    when: {runs: {match: each}}\n"
+                + "    run: {command: [mkdir, -p, \"/srv/hostlogs/${run.host_tag}\"]}\n");
+
+        List<PlannedJob> jobs = rules.match("default", TestEvents.fixture("build-412-promoted.json"));
+
+        assertThat(jobs).extracting(PlannedJob::ruleName).containsExactly("artifacts-dir", "git-tag", "release-env",
+                "release-notes", "cleanup-slash", "cleanup", "per-host-logs");
+        assertThat(jobs).extracting(PlannedJob::refused).containsExactly(false, false, false, true, true, true, false);
+        assertThat(jobs.get(0).argv()).containsExactly("mkdir", "-p", "/srv/artifacts/acme//412");
+        assertThat(jobs.get(1).argv()).last().isEqualTo("ci//412");
+        assertThat(jobs.get(3).refusal()).contains("its value \"\" is refused: it is empty").contains("written after"
+                + " a '/' with nothing but '/' after it in its argument or env value, a letter or digit (not empty)");
+        // What a refused job keeps is the placeholder, never the empty value (a re-run cannot remove /srv/builds).
+        assertThat(jobs.get(4).argv()).containsExactly("rm", "-rf", "/srv/builds/${build.trigger}/");
+        assertThat(jobs.get(5).argv()).containsExactly("rm", "-rf", "/srv/builds/${build.trigger}");
+        // build-7-unusual.json's run without a host_tag, at the end of a path: still refused, as documented.
+        List<PlannedJob> unusual = rules.match("default", TestEvents.fixture("build-7-unusual.json")).stream()
+                .filter(j -> j.ruleName().equals("per-host-logs")).toList();
+        assertThat(unusual).extracting(PlannedJob::refused).contains(true);
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"..", "../victim", "../../../../dev/stdin", "a/../b", "a/..", "x/../../y"})
     void aDotDotPathSegmentIsRefused(String value) {
