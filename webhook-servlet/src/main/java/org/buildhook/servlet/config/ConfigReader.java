@@ -383,6 +383,16 @@ final class ConfigReader {
                 : engine.missedHeartbeats();
         engine = engine.withTimings(poll, heartbeat, missed);
         Duration slotRetry = optionalDuration(r, "slot-retry").orElse(engine.slotRetryDelay());
+        if (r.containsKey("slot-retry") && slotRetry.compareTo(EngineConfig.LEAST_SLOT_RETRY) < 0) {
+            // A warning, not a refusal: the range starts at 1ms, and such a configuration started before (slots43).
+            String least = Durations.describe(EngineConfig.LEAST_SLOT_RETRY);
+            warnings.add(r.get("slot-retry").value().location(), "runner.slot-retry", Durations.describe(slotRetry)
+                    + " is shorter than the shortest used, " + least + ", which is used instead: with a shorter one a"
+                    + " job refused its slot or units was due again before its free thread's next pick, and was picked"
+                    + " and refused back to back (a busy loop) while the slot stayed taken. The job whose turn comes is"
+                    + " woken when a slot or unit frees, without waiting for its next try. Set runner.slot-retry: "
+                    + least + " or more");
+        }
         Duration cancelCheck = optionalDuration(r, "cancel-check").orElse(engine.cancelCheck());
         boolean watchdog = true;
         if (r.containsKey("watchdog")) {

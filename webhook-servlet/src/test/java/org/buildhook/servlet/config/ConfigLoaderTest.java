@@ -453,6 +453,29 @@ class ConfigLoaderTest {
     }
 
     /**
+     * slots43's note: a runner.slot-retry shorter than a pick (its range starts at 1ms) made a free thread pick a job
+     * waiting for its slot back to back. Below 100ms, 100ms is used, said as a warning at the key; not a refusal (such
+     * a configuration started before).
+     */
+    @Test
+    void aSlotRetryShorterThanTheShortestUsedIsRaisedWithAWarningAtItsKey() throws IOException {
+        Path short_ = Files.writeString(dir.resolve("short.yaml"), "endpoints: {default: {secrets: [{value: s3cret}]}}\n"
+                + "runner:\n  slot-retry: 1ms\n");
+        Path enough = Files.writeString(dir.resolve("enough.yaml"), "endpoints: {default: {secrets: [{value: s3cret}]}}\n"
+                + "runner:\n  slot-retry: 100ms\n");
+        ConfigLoader loader = new ConfigLoader(Map.of(), dir).withoutWriting();
+
+        BuildhookConfig loaded = loader.load(short_);
+        assertThat(loaded.engine().slotRetryDelay()).isEqualTo(Duration.ofMillis(100));
+        assertThat(loaded.warnings()).filteredOn(w -> w.contains("runner.slot-retry")).singleElement().asString()
+                .startsWith(short_ + ":3:15: warning: runner.slot-retry: 1ms is shorter than the shortest used, 100ms,"
+                        + " which is used instead")
+                .contains("busy loop", "Set runner.slot-retry: 100ms or more");
+        assertThat(loader.load(enough).warnings()).noneMatch(w -> w.contains("runner.slot-retry"));
+        assertThat(loader.load(enough).engine().slotRetryDelay()).isEqualTo(Duration.ofMillis(100));
+    }
+
+    /**
      * drill35 / fixes36: a node id an earlier version accepted and that breaks one of its uses (a space, '/', a control
      * character) is a warning at its key, not a refusal: an upgrade must not stop a node that ran the day before.
      */

@@ -14,7 +14,8 @@ import java.util.Objects;
  * @param missedHeartbeats  heartbeats missed before a job's node is taken for dead and the job runs
  *                          elsewhere (default 6, so 3 minutes)
  * @param shutdownGrace     how long a graceful stop lets running jobs finish before killing them (default 30 s)
- * @param slotRetryDelay    when a rule's concurrency is used up, how long before trying again (default 2 s)
+ * @param slotRetryDelay    when a rule's concurrency is used up, how long before trying again (default 2 s); one
+ *                          shorter than {@link #LEAST_SLOT_RETRY} is taken as that
  * @param cancelCheck       how often a running job's cancel flag is read (default 2 s)
  * @param watchdog          whether the node starts its watchdog process where another node may take its
  *                          jobs over (PostgreSQL): {@code runner.watchdog: auto} (the default) or {@code off}
@@ -39,6 +40,17 @@ public record EngineConfig(
         boolean watchdog,
         int deathsInARow,
         int stopsInARow) {
+
+    /**
+     * The shortest {@link #slotRetryDelay} used; a shorter one is raised to it ({@code runner.slot-retry}, whose
+     * range starts at 1 ms, warns so at its file:line:column). A job refused its slot or units is put back for its
+     * next try after the delay, and its thread, free again, picks at once ({@link JobThreads}; on PostgreSQL
+     * db-scheduler's own pick after an execution did so before): with a delay shorter than a pick the same job was due
+     * again by then, picked and refused back to back, a busy loop of refusals for as long as its slot stayed taken
+     * (slots43). The job whose turn comes is woken when a slot or a unit frees, not at its next try, so a longer
+     * delay costs no start.
+     */
+    public static final Duration LEAST_SLOT_RETRY = Duration.ofMillis(100);
 
     /** The highest {@link #deathsInARow} and {@link #stopsInARow} taken. */
     public static final int MOST_DEATHS_IN_A_ROW = 1000;
@@ -91,6 +103,9 @@ public record EngineConfig(
         positive(heartbeatInterval, "heartbeatInterval");
         Objects.requireNonNull(shutdownGrace, "shutdownGrace");
         positive(slotRetryDelay, "slotRetryDelay");
+        if (slotRetryDelay.compareTo(LEAST_SLOT_RETRY) < 0) {
+            slotRetryDelay = LEAST_SLOT_RETRY;
+        }
         positive(cancelCheck, "cancelCheck");
         if (deathsInARow < 1 || deathsInARow > MOST_DEATHS_IN_A_ROW) {
             throw new IllegalArgumentException("deathsInARow must be 1 to " + MOST_DEATHS_IN_A_ROW + ", got "
