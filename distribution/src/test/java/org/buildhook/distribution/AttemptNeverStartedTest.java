@@ -85,6 +85,12 @@ class AttemptNeverStartedTest {
         assertThat(cli.run("logs", job)).isZero();
         assertThat(cli.err()).contains("[buildhook] the output above is attempt 2 of job " + job + "; " + notStarted)
                 .doesNotContain("--attempt 1");
+        // The status page's list said "(1 interrupted)" (follow43), in both its views: the deliveries' and one delivery's.
+        String cookie = server.signIn();
+        for (String list : List.of("", "?delivery=" + delivery)) {
+            String page = server.page(list, cookie).body();
+            assertThat(page).as(list).contains("attempts 2 (1 not started)</span>").doesNotContain("interrupted)");
+        }
         assertThat(cli.run("logs", job, "--attempt", "1")).isEqualTo(ExitCodes.FAILED);
         assertThat(cli.err()).contains("attempt 1 of job " + job + " never started its command, so it has no log: node ")
                 .doesNotContain("missing").doesNotContain("log-dir");

@@ -256,8 +256,9 @@ public final class StatusPageServlet extends HttpServlet {
                 Page<Job> jobs = app.store().jobs(new JobQuery(filters.state(), null, d.id(), null, JOBS_OF_ONE_DELIVERY));
                 List<Job> oldestFirst = new ArrayList<>(jobs.items());
                 Collections.reverse(oldestFirst);
-                rows.add(new StatusPageView.DeliveryRow(d, oldestFirst, jobs.nextCursor() != null,
-                        interruptedOf(app, oldestFirst)));
+                Map<String, Integer> interrupted = interruptedOf(app, oldestFirst);
+                rows.add(new StatusPageView.DeliveryRow(d, oldestFirst, jobs.nextCursor() != null, interrupted,
+                        Map.of(), notStartedOf(app, interrupted)));
             }
         } else {
             page = app.store().deliveries(new DeliveryQuery(filters.outcome(), null, filters.project(),
@@ -268,11 +269,12 @@ public final class StatusPageServlet extends HttpServlet {
                     page.items().stream().map(Delivery::id).toList(), JOBS_PER_DELIVERY);
             Map<String, Integer> interrupted = interruptedOf(app, glance.values().stream()
                     .flatMap(g -> g.shown().stream()).toList());
+            Map<String, Integer> notStarted = notStartedOf(app, interrupted);
             for (Delivery d : page.items()) {
                 JobsAtAGlance g = glance.getOrDefault(d.id(), JobsAtAGlance.NONE);
                 if (filters.state() == null || g.hidden().containsKey(filters.state())
                         || g.shown().stream().anyMatch(j -> j.state() == filters.state())) {
-                    rows.add(StatusPageView.DeliveryRow.of(d, g, interrupted));
+                    rows.add(StatusPageView.DeliveryRow.of(d, g, interrupted, notStarted));
                 }
             }
         }
@@ -289,6 +291,14 @@ public final class StatusPageServlet extends HttpServlet {
      */
     private static Map<String, Integer> interruptedOf(BuildhookApplication app, List<Job> jobs) {
         return app.store().interruptedAttempts(jobs.stream().filter(j -> j.attempts() > 0).map(Job::id).toList());
+    }
+
+    /**
+     * Of the jobs with {@code interrupted} attempts, how many attempts each one's node ended before it ran the command
+     * (tryout42 F10), in one query, and none without such jobs.
+     */
+    private static Map<String, Integer> notStartedOf(BuildhookApplication app, Map<String, Integer> interrupted) {
+        return interrupted.isEmpty() ? Map.of() : app.store().notStartedAttempts(interrupted.keySet());
     }
 
     /** The header's numbers: two grouped counts over the window, three indexed counts, this node's refusals. */

@@ -42,14 +42,21 @@ final class StatusPageView {
      * counted), as one row of the page; {@code interrupted}: how many attempts of each job (by id) its node cut
      * short, as {@link org.buildhook.runner.store.Store#interruptedAttempts} counts them (a job without any is
      * absent); {@code hidden}: how many of the delivery's other jobs are in each state, which the row says on one
-     * line with a link to the delivery's own view.
+     * line with a link to the delivery's own view; {@code notStarted}: of the interrupted attempts, those its node
+     * ended before it ran the command, as {@link org.buildhook.runner.store.Store#notStartedAttempts} counts them.
      */
     record DeliveryRow(Delivery delivery, List<Job> jobs, boolean moreJobs, Map<String, Integer> interrupted,
-            Map<JobState, Long> hidden) {
+            Map<JobState, Long> hidden, Map<String, Integer> notStarted) {
         DeliveryRow {
             jobs = List.copyOf(jobs);
             interrupted = Map.copyOf(interrupted);
             hidden = new JobsAtAGlance(List.of(), hidden).hidden();
+            notStarted = Map.copyOf(notStarted);
+        }
+
+        DeliveryRow(Delivery delivery, List<Job> jobs, boolean moreJobs, Map<String, Integer> interrupted,
+                Map<JobState, Long> hidden) {
+            this(delivery, jobs, moreJobs, interrupted, hidden, Map.of());
         }
 
         DeliveryRow(Delivery delivery, List<Job> jobs, boolean moreJobs, Map<String, Integer> interrupted) {
@@ -65,10 +72,11 @@ final class StatusPageView {
         }
 
         /** The row of the list: the shown jobs in the order they were created, the others counted. */
-        static DeliveryRow of(Delivery delivery, JobsAtAGlance glance, Map<String, Integer> interrupted) {
+        static DeliveryRow of(Delivery delivery, JobsAtAGlance glance, Map<String, Integer> interrupted,
+                Map<String, Integer> notStarted) {
             List<Job> oldestFirst = new java.util.ArrayList<>(glance.shown());
             oldestFirst.sort(java.util.Comparator.comparing(Job::id));
-            return new DeliveryRow(delivery, oldestFirst, false, interrupted, glance.hidden());
+            return new DeliveryRow(delivery, oldestFirst, false, interrupted, glance.hidden(), notStarted);
         }
 
         /** The first job carrying the build's {@code web_url} (each of its jobs does), whose page links it whole. */
@@ -458,7 +466,8 @@ final class StatusPageView {
         if (!row.jobs().isEmpty()) {
             h.append("<ul class=\"jobs\">");
             for (Job j : row.jobs()) {
-                jobLine(h, j, row.interrupted().getOrDefault(j.id(), 0), d.summary());
+                jobLine(h, j, row.interrupted().getOrDefault(j.id(), 0), row.notStarted().getOrDefault(j.id(), 0),
+                        d.summary());
             }
             if (!row.hidden().isEmpty()) {
                 hiddenJobs(h, d.id(), row);
@@ -513,7 +522,7 @@ final class StatusPageView {
         return s.name().toLowerCase(java.util.Locale.ROOT).replace('_', ' ');
     }
 
-    private static void jobLine(StringBuilder h, Job j, int interrupted, DeliverySummary delivery) {
+    private static void jobLine(StringBuilder h, Job j, int interrupted, int notStarted, DeliverySummary delivery) {
         h.append("<li class=\"job-line\" data-job=\"").append(escape(j.id())).append("\">")
                 .append(jobLink(j.id(), j.ruleName()));
         if (j.runName() != null) {
@@ -525,7 +534,7 @@ final class StatusPageView {
         h.append(' ').append(chip(j.state(), j.message()));
         jobDuration(j).map(StatusFormat::duration).or(() -> endUnknown(j) ? Optional.of("unknown") : Optional.empty())
                 .ifPresent(d -> h.append(" <span class=\"dur\">").append(d).append("</span>"));
-        attempts(h, j, interrupted);
+        attempts(h, j, interrupted, notStarted);
         if (j.rerunOf() != null) {
             h.append(" <small>(re-run)</small>");
         }
@@ -541,13 +550,15 @@ final class StatusPageView {
     /**
      * A job's attempts on its line, when it had more than one or one was cut short: a job run again after a
      * restart is on its second attempt, and its first was interrupted (tryout20 F7), in the words of
-     * {@code buildhook jobs}' ATTEMPTS and of the job's page. A job on its first attempt shows none.
+     * {@code buildhook jobs}' ATTEMPTS and of the job's page: one its node ended before it ran the command is "not
+     * started", not "interrupted" (tryout42 F10; the list said "(1 interrupted)" for it until 2026-12-05). A job on
+     * its first attempt shows none.
      */
-    private static void attempts(StringBuilder h, Job j, int interrupted) {
+    private static void attempts(StringBuilder h, Job j, int interrupted, int notStarted) {
         if (j.attempts() > 1 || interrupted > 0) {
             h.append(" <span class=\"attempts\" title=\"attempts: every one, with those its node cut short (a stop,"
-                    + " a node that died), which use no retry\">attempts ")
-                    .append(escape(Job.attemptsText(j.attempts(), interrupted))).append("</span>");
+                    + " a node that died) or ended before their command started, which use no retry\">attempts ")
+                    .append(escape(Job.attemptsText(j.attempts(), interrupted, notStarted))).append("</span>");
         }
     }
 
