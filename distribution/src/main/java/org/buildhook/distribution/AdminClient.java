@@ -74,6 +74,38 @@ final class AdminClient {
         }
     }
 
+    /**
+     * The server's {@code GET /healthz} (asked without the token, as a load balancer does) as it answered: its HTTP
+     * status and its JSON ({@code {"status": "ok"|"degraded"|"unavailable"|"starting"|"stopping", "error": …}}).
+     *
+     * @throws CommandFailure with {@link ExitCodes#UNAVAILABLE} when the server cannot be reached, as every admin
+     *                        command says it, or answers something that is not JSON
+     */
+    Health health() {
+        HttpResponse<String> r = send(HttpRequest.newBuilder(base.resolve("healthz")).GET().timeout(TIMEOUT).build(),
+                HttpResponse.BodyHandlers.ofString());
+        return new Health(r.statusCode(), json(r));
+    }
+
+    /**
+     * An answer of {@code GET /healthz}.
+     *
+     * @param httpStatus its HTTP status: 200 ({@code ok}, {@code degraded}) or 503
+     * @param body       its JSON
+     */
+    record Health(int httpStatus, JsonNode body) {
+
+        /** Its {@code status}: {@code ok}, {@code degraded}, {@code unavailable}, {@code starting}, {@code stopping}. */
+        String status() {
+            return body.path("status").asText("unknown");
+        }
+
+        /** Whether it says the server stores deliveries and starts jobs. */
+        boolean ok() {
+            return httpStatus == 200 && status().equals("ok");
+        }
+    }
+
     JsonNode delete(String path) {
         return json(send(request(path).DELETE().timeout(TIMEOUT).build()));
     }

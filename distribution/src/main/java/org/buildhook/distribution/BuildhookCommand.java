@@ -23,6 +23,7 @@ import picocli.CommandLine.Command;
             ActionsCommand.class,
             RefusedBuildsCommand.class,
             NodesCommand.class,
+            StatusCommand.class,
             LogsCommand.class,
             ReplayCommand.class,
             RerunCommand.class,

@@ -69,6 +69,9 @@ public final class ExitCodes {
     static final String NODES_FORGET = "Exit codes: 0 forgotten, 1 no such node (404) or the forget was refused "
             + "(409: the answer says why and what to do), " + ADMIN;
 
+    static final String STATUS = "Exit codes: 0 its /healthz says ok, 1 it says anything else (degraded, unavailable,"
+            + " starting, stopping) or the admin API is off on that server (404), " + ADMIN;
+
     private ExitCodes() {
     }
 }
