@@ -431,9 +431,14 @@ final class JobTask implements ExecutionHandler<Void> {
      */
     private CompletionHandler<Void> failedUnstarted(Job job, String why, StoreOutageWait.Until before) {
         String message = notStarted(job, why);
+        if (!waits.call(job.id(), "mark it failed", () -> ledger.markFailedUnstarted(job.id(), message), before)) {
+            LOG.info("job {} of rule '{}' (build {}) is not run: it ended meanwhile (cancelled or superseded), and"
+                    + " stays so; its stored values were refused: {}", job.id(), job.ruleName(),
+                    job.workflow().buildId(), message);
+            return notRunHere(remove());
+        }
         LOG.warn("job {} of rule '{}' (build {}) is not run, and ends FAILED: {}", job.id(), job.ruleName(),
                 job.workflow().buildId(), message);
-        waits.run(job.id(), "mark it failed", () -> ledger.markFailedUnstarted(job.id(), message), before);
         followUpsDue(job);
         told(job, JobEvents.Ending.FAILED);
         return notRunHere(remove());

@@ -3410,15 +3410,21 @@ public final class ExecutionLedger {
      * Marks a job {@code FAILED} before its next attempt started, as {@link #markCancelled} marks one cancelled: a job
      * this build refuses to run with the payload values it was stored with (values43 V2; {@code StoredJobCheck}),
      * which ends as planning would have stored it. Its follow-up ({@code on-failure}) is left pending, for the node's
-     * follow-up look to start.
+     * follow-up look to start. A job that ended meanwhile (cancelled or superseded after its pick read it) is left as
+     * it ended (review44 R2: it was marked {@code FAILED} over its cancel, and its {@code on-failure} started).
+     *
+     * @return whether the job was marked; false when it had already ended
+     * @throws StoreUnavailableException when the store cannot be reached
      */
-    public void markFailedUnstarted(String jobId, String message) {
-        markEndedUnstarted(jobId, JobState.FAILED, message);
+    public boolean markFailedUnstarted(String jobId, String message) {
+        return markEndedUnstarted(jobId, JobState.FAILED, message);
     }
 
-    private void markEndedUnstarted(String jobId, JobState state, String message) {
+    private boolean markEndedUnstarted(String jobId, JobState state, String message) {
+        boolean[] marked = {false};
         boolean woken = db.inTransaction(state == JobState.FAILED ? "mark a job failed" : "cancel a job",
                 Durability.DEFERRED, c -> {
+            marked[0] = false;
             String rule = null;
             // Read before the rule's turn is taken, which comes before any row lock (SlotLine.inTurn).
             try (PreparedStatement p = c.prepareStatement("SELECT rule_name FROM jobs WHERE id = ?"
@@ -3431,14 +3437,25 @@ public final class ExecutionLedger {
                     }
                 }
             }
+            // A FAILED mark leaves a job that ended meanwhile as it ended; a cancel marks it as before.
+            List<JobState> ended = state == JobState.FAILED
+                    ? java.util.Arrays.stream(JobState.values()).filter(JobState::isFinal).toList() : List.of();
             try (PreparedStatement p = c.prepareStatement(
-                    "UPDATE jobs SET state = ?, ended_at = ?, message = ? WHERE id = ?")) {
+                    "UPDATE jobs SET state = ?, ended_at = ?, message = ? WHERE id = ?" + (ended.isEmpty() ? ""
+                            : " AND state NOT IN (" + String.join(", ", java.util.Collections.nCopies(ended.size(),
+                                    "?")) + ")"))) {
                 p.setString(1, state.name());
                 p.setLong(2, clock.millis());
                 p.setString(3, message);
                 p.setString(4, jobId);
-                p.executeUpdate();
+                for (int i = 0; i < ended.size(); i++) {
+                    p.setString(5 + i, ended.get(i).name());
+                }
+                if (p.executeUpdate() == 0 && !ended.isEmpty()) {
+                    return false;
+                }
             }
+            marked[0] = true;
             Supersede.settle(c, jobId);
             int newer = wakeSuperseding(c, jobId);
             if (rule == null) {
@@ -3457,6 +3474,7 @@ public final class ExecutionLedger {
         if (woken) {
             jobsDue.run();
         }
+        return marked[0];
     }
 
     /**

@@ -66,6 +66,29 @@ abstract class AbstractRefusedJobStoreTest {
         assertThat(store.followUps().pending(10)).containsExactly(refused.id());
     }
 
+    /**
+     * review44 R2: a job whose stored values the pick refuses is marked FAILED, but one cancelled between the pick's
+     * read and that mark stays CANCELLED, and no on-failure of it is left pending.
+     */
+    @Test
+    void aJobCancelledBeforeItsStoredValuesAreRefusedStaysCancelled() {
+        AcceptResult accepted = store.accept(Plans.delivery(Plans.fixture()), List.of(
+                Plans.job("cleanup", List.of("/bin/true")), Plans.job("other", List.of("/bin/true"))));
+        String cancelled = accepted.jobIds().get(0);
+        String queued = accepted.jobIds().get(1);
+        assertThat(store.cancel(cancelled)).isTrue();
+
+        assertThat(store.ledger().markFailedUnstarted(cancelled, "not started: refused")).isFalse();
+        assertThat(store.ledger().markFailedUnstarted(queued, "not started: refused")).isTrue();
+
+        Job stays = store.job(cancelled).orElseThrow().job();
+        assertThat(stays.state()).isEqualTo(JobState.CANCELLED);
+        assertThat(stays.message()).doesNotContain("refused");
+        Job failed = store.job(queued).orElseThrow().job();
+        assertThat(failed.state()).isEqualTo(JobState.FAILED);
+        assertThat(failed.message()).isEqualTo("not started: refused");
+    }
+
     @Test
     void aRefusedJobSupersedesNothing() {
         String older = store.accept(Plans.delivery(Plans.fixture().replace("\"build_id\": 67", "\"build_id\": 66")),
