@@ -98,6 +98,11 @@ public final class PayloadValues {
             return Optional.of("it begins with '-' and begins its argument or env value, where a program (or the"
                     + " program a script hands the env value to) reads it as an option");
         }
+        if (beginsArgument && value.startsWith("+")) {
+            return Optional.of("it begins with '+' and begins its argument or env value, where a program reads it"
+                    + " as a switch or a forced refspec (git push origin +main overwrites the branch; date, tail and"
+                    + " set read a leading '+' too)");
+        }
         int slash = value.indexOf('/');
         if (slash >= 0 && placeholder.isName()) {
             return Optional.of("it holds '/' at character " + (value.codePointCount(0, slash) + 1) + ", which a"
@@ -233,7 +238,7 @@ public final class PayloadValues {
                     + " A value written into a command or an env value may hold only letters, digits and"
                     + " . _ - + " + (placeholder.isName() ? "= ~ (no '/' in a name)" : "/ = ~")
                     + (isUrl(placeholder) ? " : ? # &" : "") + ", no '..' segment, no"
-                    + " leading '-' where it begins an argument or an env value, and, written after a '/' with"
+                    + " leading '-' or '+' where it begins an argument or an env value, and, written after a '/' with"
                     + " nothing but '/' after it in its argument or env value, a letter or digit (not empty)."
                     + " To take such values, read $"
                     + placeholder.variable()

@@ -211,6 +211,24 @@ class PayloadValuesTest {
         assertThat(PayloadValues.problem(Placeholder.BUILD_TRIGGER, upload, false)).isEmpty();
     }
 
+    /**
+     * tryout44 F14: a trigger named {@code +main} made {@code git push origin "${build.trigger}"} a forced push that
+     * overwrote origin's main. A leading '+' is refused where the value begins its argument or env value, as a '-' is;
+     * inside a value, or after fixed text, it passes.
+     */
+    @Test
+    void aLeadingPlusIsRefusedOnlyWhereTheValueBeginsItsArgument() {
+        assertThat(PayloadValues.problem(Placeholder.BUILD_TRIGGER, "+main", true)).get().asString()
+                .contains("begins with '+'").contains("git push origin +main");
+        assertThat(PayloadValues.problem(Placeholder.BUILD_TRIGGER, "+main", false)).isEmpty();
+        assertThat(PayloadValues.problem(Placeholder.BUILD_TRIGGER, "c++17", true)).isEmpty();
+        RuleSet rules = rules("      command: [/usr/bin/git, push, origin, \"${build.trigger}\", \"refs/${build.trigger}\"]\n"
+                + "      env: {REF: \"${build.trigger}\"}\n");
+        PlannedJob job = rules.match("default", trigger("+main")).get(0);
+        assertThat(job.refusal()).contains("into argument 3 of 'command'").contains("begins with '+'");
+        assertThat(job.argv()).containsExactly("/usr/bin/git", "push", "origin", "${build.trigger}", "refs/+main");
+    }
+
     /** The shared fixtures' values, of the build and of every run, all pass: none of today's real deliveries is refused. */
     @ParameterizedTest
     @ValueSource(strings = {"build-67-passed.json", "build-68-failed.json", "build-7-unusual.json",
@@ -311,7 +329,7 @@ class PayloadValuesTest {
                 .match("default", trigger("--upload-pack=id")).get(0);
 
         assertThat(job.refusal()).contains("writes ${build.trigger} into env REF").contains("begins with '-'")
-                .contains("no leading '-' where it begins an argument or an env value");
+                .contains("no leading '-' or '+' where it begins an argument or an env value");
         assertThat(job.env()).containsEntry("REF", "${build.trigger}");
         assertThat(rules("      command: [/opt/deploy]\n      env: {TAG: \"ref-${build.trigger}\"}\n")
                 .match("default", trigger("-x")).get(0).refused()).isFalse();
