@@ -126,8 +126,7 @@ final class ActionReader extends NodeReader {
                     + Suggestions.didYouMean(text.get(), Set.of(PayloadValues.CHECKED, PayloadValues.AS_SENT)));
             return false;
         }
-        boolean writesPayload = command.stream().skip(1).anyMatch(PayloadValues::writesPayloadText)
-                || env.values().stream().anyMatch(PayloadValues::writesPayloadText);
+        boolean writesPayload = PayloadValues.writesPayloadText(command, env.values());
         problems.warn(entry.keyLocation(), what + " writes " + PayloadValues.KEY + ": " + PayloadValues.AS_SENT
                 + ": its jobs get the build's own text (trigger, project, run names, URLs) in their command and env"
                 + " unchecked, whatever characters it holds, and a program may read it as a path, an option or code"

@@ -163,6 +163,15 @@ public final class PayloadValues {
         return Optional.empty();
     }
 
+    /**
+     * Whether a command's arguments (not its program, element 0) or its env values write a payload-text placeholder:
+     * what {@link #check(Action, JobSubject)} looks at.
+     */
+    static boolean writesPayloadText(List<Template> command, java.util.Collection<Template> env) {
+        return command.stream().skip(1).anyMatch(PayloadValues::writesPayloadText)
+                || env.stream().anyMatch(PayloadValues::writesPayloadText);
+    }
+
     /** Whether {@code template} writes a payload-text placeholder. */
     static boolean writesPayloadText(Template template) {
         return template.placeholders().stream().anyMatch(Placeholder::isPayloadText);

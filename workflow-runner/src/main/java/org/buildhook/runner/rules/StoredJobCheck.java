@@ -306,8 +306,7 @@ public final class StoredJobCheck {
             return new Checked(Optional.of(String.join("; ", said)), null);
         }
         boolean writesValues = action != null && !action.valuesAsSent()
-                && (action.command().stream().anyMatch(PayloadValues::writesPayloadText)
-                        || action.env().values().stream().anyMatch(PayloadValues::writesPayloadText));
+                && PayloadValues.writesPayloadText(action.command(), action.env().values());
         return new Checked(Optional.empty(), writesValues ? action : null);
     }
 
