@@ -542,34 +542,62 @@ final class StopsNotRecorded {
         return message.contains("no space left") || message.contains("quota exceeded");
     }
 
+    /** How many times a note is tried again after an interrupt closed its file under it, before it is given up. */
+    private static final int INTERRUPTS_WRITTEN_THROUGH = 8;
+
     /**
      * One note at a time: the jobs' threads of a stop note their attempts at once, and two that both found no file
      * each wrote the header (tryout25 F9). A write that finds no space frees kept room and is tried again, until it is
      * on disk or no kept room is left ({@link #freeRoom}).
+     *
+     * <p>Written through an interrupt of the calling thread, which keeps it: db-scheduler's stop interrupts the jobs'
+     * threads once its own bound is over, which a busy machine reaches while a job's thread still waits for a hung
+     * store, and a {@link java.nio.channels.FileChannel} closes itself under an interrupted thread
+     * ({@link java.nio.channels.ClosedByInterruptException}). The note was lost then: the next start counted the cut
+     * attempt as cut by a stop that was killed, or ran again a command whose exit the note was to keep (CI of
+     * 1d30da4f).
      */
     private Note append(String lines, String what) {
         if (file == null) {
             return new Note(lines, null);
         }
         synchronized (WRITES) {
-            IOException failed;
-            for (;;) {
-                try {
-                    write(lines);
-                    return new Note(lines, null);
-                } catch (IOException e) {
-                    failed = e;
-                } catch (RuntimeException e) {
-                    failed = new IOException(e.toString(), e);
+            boolean interrupted = Thread.interrupted();
+            try {
+                IOException failed;
+                long[] from = {-1};
+                int interrupts = 0;
+                for (;;) {
+                    try {
+                        write(lines, from);
+                        return new Note(lines, null);
+                    } catch (java.nio.channels.ClosedByInterruptException e) {
+                        // Interrupted during the write: its file is closed; the same note again, from where it began.
+                        interrupted |= Thread.interrupted();
+                        failed = e;
+                        if (++interrupts <= INTERRUPTS_WRITTEN_THROUGH) {
+                            continue;
+                        }
+                        break;
+                    } catch (IOException e) {
+                        failed = e;
+                    } catch (RuntimeException e) {
+                        failed = new IOException(e.toString(), e);
+                    }
+                    interrupted |= Thread.interrupted();
+                    if (!noSpace(failed) || !freeRoom(lines.getBytes(StandardCharsets.UTF_8).length
+                            + HEADER.length(), !Files.exists(file))) {
+                        break;
+                    }
                 }
-                if (!noSpace(failed) || !freeRoom(lines.getBytes(StandardCharsets.UTF_8).length + HEADER.length(),
-                        !Files.exists(file))) {
-                    break;
+                String problem = org.buildhook.core.IoProblems.describe(failed);
+                LOG.debug("cannot note in {} that {}: {}", file, what, problem);
+                return new Note(lines, problem);
+            } finally {
+                if (interrupted || Thread.interrupted()) {
+                    Thread.currentThread().interrupt();
                 }
             }
-            String problem = org.buildhook.core.IoProblems.describe(failed);
-            LOG.debug("cannot note in {} that {}: {}", file, what, problem);
-            return new Note(lines, problem);
         }
     }
 
@@ -577,11 +605,21 @@ final class StopsNotRecorded {
      * Appends {@code lines} to the file (after the header in an empty one, as a stop on a full disk left: tryout43 F1)
      * and forces them to disk, and the folder when it made the file. A failed write leaves nothing of itself: what it
      * wrote is cut off, so that a try after it does not begin in the middle of a line.
+     *
+     * @param from the file's size when this note's first try began, {@code -1} before it; set by the first try. A try
+     *             after one whose file an interrupt closed (nothing could be cut off then) cuts the file back to it
+     *             first.
      */
-    private void write(String lines) throws IOException {
-        boolean made = !Files.exists(file);
+    private void write(String lines, long[] from) throws IOException {
+        // A try after one that may have made the file (empty when it began) forces the folder too.
+        boolean made = !Files.exists(file) || from[0] == 0;
         try (java.nio.channels.FileChannel channel = DataFiles.open(file, StandardOpenOption.CREATE,
                 StandardOpenOption.WRITE)) {
+            if (from[0] < 0) {
+                from[0] = channel.size();
+            } else if (channel.size() > from[0]) {
+                channel.truncate(from[0]);
+            }
             long size = channel.size();
             java.nio.ByteBuffer buffer = java.nio.ByteBuffer.wrap(((size == 0 ? HEADER + "\n" : "") + lines)
                     .getBytes(StandardCharsets.UTF_8));

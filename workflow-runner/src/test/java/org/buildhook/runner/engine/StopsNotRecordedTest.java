@@ -268,4 +268,73 @@ class StopsNotRecordedTest {
         assertThat(java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(reserve)))
                 .isEqualTo("rw-r-----");
     }
+
+    /**
+     * A job's thread whose interrupt flag is set when it notes its attempt (db-scheduler's stop interrupts the jobs'
+     * threads once its own bound is over, which a busy machine reaches while a thread still waits for the hung store)
+     * still writes its note, and keeps the flag. Before, the interruptible FileChannel closed itself at the write
+     * (ClosedByInterruptException): the note was lost, and the next start said the node had been killed during its
+     * stop, and recorded the attempt's end at that start (CI of 1d30da4f, StopCutShortWithStoreHungTest).
+     */
+    @Test
+    void aThreadInterruptedWhileItNotesStillWritesTheNoteAndStaysInterrupted() throws Exception {
+        Path file = dir.resolve(StopsNotRecorded.FILE_NAME);
+        Instant ended = Instant.parse("2026-12-06T00:38:00.123Z");
+        StopsNotRecorded stop = new StopsNotRecorded(file, "node-1");
+        stop.keepRoom();
+        StopsNotRecorded.Note begun;
+        StopsNotRecorded.Note cut;
+        StopsNotRecorded.Note known;
+        boolean stillInterrupted;
+        Thread.currentThread().interrupt();
+        try {
+            stop.begun(java.util.Map.of("job-a", 1));
+            cut = stop.add("job-a", 1, new StopsNotRecorded.Cut(ended, null));
+            known = stop.add("job-b", 2, new StopsNotRecorded.Known(JobOutcome.Result.SUCCEEDED, 0, ended, null));
+            stop.keepRoom();
+        } finally {
+            stillInterrupted = Thread.interrupted();
+        }
+        assertThat(stillInterrupted).as("the interrupt is kept for the thread's own code").isTrue();
+        assertThat(cut.kept()).as("cut: %s", cut.problem()).isTrue();
+        assertThat(known.kept()).as("known: %s", known.problem()).isTrue();
+        assertThat(stop.begunKept("job-a", 1)).isTrue();
+        assertThat(Files.readAllLines(file)).contains("node-1 job-a 1 begun",
+                "node-1 job-a 1 STOPPED - " + ended.toEpochMilli(),
+                "node-1 job-b 2 SUCCEEDED 0 " + ended.toEpochMilli());
+        StopsNotRecorded next = new StopsNotRecorded(file, "node-1");
+        assertThat(next.contains("node-1", "job-a", 1)).as("the next start reads the cut").isTrue();
+        assertThat(next.outcome("node-1", "job-b", 2)).isPresent();
+    }
+
+    /**
+     * An interrupt that comes in the middle of a note's write (half of it on disk, then the file closed under the
+     * thread): the note is written again from where it began, whole and once, and the next note follows it on its own
+     * line; the interrupt is kept.
+     */
+    @Test
+    void aNoteInterruptedHalfWrittenIsWrittenAgainWholeFromWhereItBegan() throws Exception {
+        Path file = dir.resolve(StopsNotRecorded.FILE_NAME);
+        Instant ended = Instant.parse("2026-12-06T00:38:00.123Z");
+        java.util.concurrent.atomic.AtomicInteger writes = new java.util.concurrent.atomic.AtomicInteger();
+        StopsNotRecorded stop = new StopsNotRecorded(file, "node-1").writingWith((channel, bytes, at) -> {
+            if (writes.incrementAndGet() == 2) { // the cut's note: half of it, then the interrupt
+                java.nio.ByteBuffer half = bytes.duplicate();
+                half.limit(half.position() + half.remaining() / 2);
+                StopsNotRecorded.Disk.REAL.write(channel, half, at);
+                Thread.currentThread().interrupt();
+                channel.write(java.nio.ByteBuffer.wrap(new byte[] {'x'}), at + 1); // throws: closed by the interrupt
+            }
+            StopsNotRecorded.Disk.REAL.write(channel, bytes, at);
+        });
+        stop.add("job-a", 1);
+        StopsNotRecorded.Note cut = stop.add("job-b", 2, new StopsNotRecorded.Cut(ended, null));
+        boolean stillInterrupted = Thread.interrupted();
+        stop.add("job-c", 3);
+        assertThat(stillInterrupted).isTrue();
+        assertThat(writes).hasValue(4);
+        assertThat(cut.kept()).as("%s", cut.problem()).isTrue();
+        assertThat(Files.readAllLines(file)).containsExactly(StopsNotRecorded.HEADER, "node-1 job-a 1",
+                "node-1 job-b 2 STOPPED - " + ended.toEpochMilli(), "node-1 job-c 3");
+    }
 }
