@@ -167,9 +167,11 @@ final class LeftoverSweep {
      *                                                              by the pick's wait, or the sweep)
      */
     void beforePick(String jobId) {
-        for (String key : stops.outcomesToRecord().keySet()) {
-            if (jobOf(key).equals(jobId)) {
-                recordKnownOutcome(key);
+        if (stops.anyToRecord()) {
+            for (String key : stops.outcomesToRecord().keySet()) {
+                if (jobOf(key).equals(jobId)) {
+                    recordKnownOutcome(key);
+                }
             }
         }
         if (deathsTakenBack || deathsTakenBackOf.contains(jobId)) {
@@ -277,6 +279,7 @@ final class LeftoverSweep {
         if (!deathsTakenBack) {
             takeBackDeaths();
             deathsTakenBack = true;
+            deathsTakenBackOf.clear(); // what the picks did before is done for every job now
         }
         stops.swept();
         if (!killedNotRecorded.isEmpty()) {

@@ -690,6 +690,11 @@ final class StopsNotRecorded {
         return left;
     }
 
+    /** Whether any outcome read at the start is yet to be recorded: without a copy, for every re-run's pick. */
+    boolean anyToRecord() {
+        return !pending.isEmpty();
+    }
+
     /** The outcome read at the start for {@code key} ({@code <node id> <job id> <attempt>}), while not yet {@link #taken}. */
     java.util.Optional<Known> toRecord(String key) {
         return pending.contains(key) ? java.util.Optional.ofNullable(outcomes.get(key)) : java.util.Optional.empty();
