@@ -461,17 +461,35 @@ final class StopsNotRecorded {
                 return;
             }
             String problem;
+            // Through an interrupt, as a note (append): the stop interrupts the heartbeat's thread, which may be here,
+            // and the channel closed under it left the room short, said at WARN as "an input/output error" (review45).
+            boolean interrupted = Thread.interrupted();
             try {
                 long free = Files.getFileStore(reserve.toAbsolutePath().getParent()).getUsableSpace();
                 if (free < 2 * (room - have)) {
                     problem = "only " + free + " bytes are free";
                 } else {
-                    grow(have);
+                    boolean made = have == 0 && !Files.exists(reserve);
+                    for (int interrupts = 0;; interrupts++) {
+                        try {
+                            grow(made);
+                            break;
+                        } catch (java.nio.channels.ClosedByInterruptException e) {
+                            interrupted |= Thread.interrupted();
+                            if (interrupts >= INTERRUPTS_WRITTEN_THROUGH) {
+                                throw new IOException(interruptedTooOften(reserve), e);
+                            }
+                        }
+                    }
                     roomShort = false;
                     return;
                 }
             } catch (IOException | RuntimeException e) {
                 problem = e instanceof IOException io ? org.buildhook.core.IoProblems.describe(io) : e.toString();
+            } finally {
+                if (interrupted || Thread.interrupted()) {
+                    Thread.currentThread().interrupt();
+                }
             }
             if (!roomShort) {
                 roomShort = true;
@@ -483,9 +501,11 @@ final class StopsNotRecorded {
         }
     }
 
-    /** Writes the kept room from {@code have} bytes up to {@link #room()}, and forces it to disk. */
-    private void grow(long have) throws IOException {
-        boolean made = have == 0 && !Files.exists(reserve);
+    /**
+     * Writes the kept room from the size it has up to {@link #room()}, and forces it to disk, and the folder when
+     * {@code made} (the file was not there before the first try).
+     */
+    private void grow(boolean made) throws IOException {
         byte[] noise = new byte[(int) CHUNK];
         new java.util.SplittableRandom().nextBytes(noise);
         try (java.nio.channels.FileChannel channel = DataFiles.open(reserve, StandardOpenOption.CREATE,
@@ -521,10 +541,12 @@ final class StopsNotRecorded {
                 Files.delete(reserve);
                 forceFolder();
             } else {
-                try (java.nio.channels.FileChannel channel = java.nio.channels.FileChannel.open(reserve,
-                        StandardOpenOption.WRITE)) {
-                    channel.truncate(keep);
-                    channel.force(true); // commits the file system's journal: the blocks are free now (ext4, XFS)
+                // Not a FileChannel: an interrupt of the stop's thread would close it under the cut, and the note be
+                // given up for no space though room was kept (review45). RandomAccessFile's own calls are not
+                // interruptible.
+                try (java.io.RandomAccessFile cut = new java.io.RandomAccessFile(reserve.toFile(), "rw")) {
+                    cut.setLength(keep);
+                    cut.getFD().sync(); // commits the file system's journal: the blocks are free now (ext4, XFS)
                 }
             }
             LOG.info("the disk of {} had no room for a note of this stop: freed {} bytes of the room kept for it in {}",
@@ -590,7 +612,8 @@ final class StopsNotRecorded {
                         break;
                     }
                 }
-                String problem = org.buildhook.core.IoProblems.describe(failed);
+                String problem = failed instanceof java.nio.channels.ClosedByInterruptException
+                        ? interruptedTooOften(file) : org.buildhook.core.IoProblems.describe(failed);
                 LOG.debug("cannot note in {} that {}: {}", file, what, problem);
                 return new Note(lines, problem);
             } finally {
@@ -599,6 +622,15 @@ final class StopsNotRecorded {
                 }
             }
         }
+    }
+
+    /**
+     * A write given up after an interrupt closed its file under it {@value #INTERRUPTS_WRITTEN_THROUGH} times and once
+     * more, in the words of a note's problem: the file system's "an input/output error" said nothing of it (review45).
+     */
+    private static String interruptedTooOften(Path file) {
+        return file + ": the write was interrupted " + (INTERRUPTS_WRITTEN_THROUGH + 1) + " times (the thread writing"
+                + " it was interrupted again at each try: the stop of the node, or of the JVM, ending its threads)";
     }
 
     /**

@@ -337,4 +337,51 @@ class StopsNotRecordedTest {
         assertThat(Files.readAllLines(file)).containsExactly(StopsNotRecorded.HEADER, "node-1 job-a 1",
                 "node-1 job-b 2 STOPPED - " + ended.toEpochMilli(), "node-1 job-c 3");
     }
+
+    /**
+     * review45: a note whose every try an interrupt closes (the thread interrupted again at each) is given up after
+     * the tries, and its problem says so: it said "an input/output error", which sent the operator to the disk. Nothing
+     * of it is left in the file, and the interrupt is kept.
+     */
+    @Test
+    void aNoteInterruptedAtEveryTrySaysItWasInterruptedNotAnInputOutputError() throws Exception {
+        Path file = dir.resolve(StopsNotRecorded.FILE_NAME);
+        java.util.concurrent.atomic.AtomicInteger writes = new java.util.concurrent.atomic.AtomicInteger();
+        StopsNotRecorded stop = new StopsNotRecorded(file, "node-1").writingWith((channel, bytes, at) -> {
+            writes.incrementAndGet();
+            Thread.currentThread().interrupt();
+            StopsNotRecorded.Disk.REAL.write(channel, bytes, at); // throws: closed by the interrupt
+        });
+        StopsNotRecorded.Note note = stop.add("job-a", 1);
+        boolean stillInterrupted = Thread.interrupted();
+
+        assertThat(stillInterrupted).isTrue();
+        assertThat(note.kept()).isFalse();
+        assertThat(note.problem()).contains(file.toString()).contains("interrupted 9 times")
+                .doesNotContain("input/output");
+        assertThat(writes).hasValue(9);
+        assertThat(Files.readString(file)).doesNotContain("job-a");
+    }
+
+    /**
+     * review45: the room kept for the notes is kept through an interrupt of the thread keeping it (the stop interrupts
+     * the heartbeat's thread, which keeps it every interval; the node's start may run on an interrupted thread), and
+     * the interrupt stays. Before, the channel closed under its write: the room stayed short for the stop's notes, and
+     * a WARN said "an input/output error".
+     */
+    @Test
+    void theRoomIsKeptThroughAnInterruptOfItsThread() throws Exception {
+        Path file = dir.resolve(StopsNotRecorded.FILE_NAME);
+        StopsNotRecorded stop = new StopsNotRecorded(file, "node-1");
+        boolean stillInterrupted;
+        Thread.currentThread().interrupt();
+        try {
+            stop.keepRoom();
+        } finally {
+            stillInterrupted = Thread.interrupted();
+        }
+
+        assertThat(stillInterrupted).isTrue();
+        assertThat(Files.size(file.resolveSibling(StopsNotRecorded.RESERVE_NAME))).isEqualTo(stop.room());
+    }
 }
