@@ -46,12 +46,28 @@ public final class StoredJobCheck {
     /** Thread-safe ({@link BuildEventParser}): the deliveries' bodies are parsed as planning parses them. */
     private static final BuildEventParser EVENTS = new BuildEventParser();
     /**
-     * The events of the last deliveries whose jobs were checked, by delivery id (a delivery's body never changes): its
-     * jobs are picked one after another, and build 9000's 1,500 runs would parse its 800 KB body 1,500 times.
+     * The events of the deliveries whose jobs were checked last, by delivery id (a delivery's body never changes), the
+     * least recently used dropped first past {@link #PARSED_KEPT} of them or {@link #PARSED_BYTES} of their bodies: a
+     * delivery's jobs are picked one after another, and build 9000's 1,500 runs would parse its 800 KB body 1,500 times;
+     * the jobs of several builds picked in turn are checked against theirs. Guarded by itself (its reads reorder it).
+     * Before, 4 events were kept and all dropped past them: a backlog of 5 builds' jobs picked in turn parsed a body at
+     * every pick (review44 R3).
      */
-    private static final Map<String, BuildEvent> PARSED = new ConcurrentHashMap<>();
-    /** Deliveries' events kept; past it the cache starts again (a few megabytes at most). */
-    private static final int PARSED_KEPT = 4;
+    private static final java.util.LinkedHashMap<String, Parsed> PARSED = new java.util.LinkedHashMap<>(16, 0.75f,
+            true);
+    /** Deliveries' events kept at most. */
+    private static final int PARSED_KEPT = 32;
+    /**
+     * The bodies' bytes whose events are kept at most (8 MiB; an event holds its body's fields, unknown ones too): a
+     * body larger is parsed for each of its jobs' checks, as before the cache.
+     */
+    static final long PARSED_BYTES = 8L * 1024 * 1024;
+    /** The bytes of the bodies of {@link #PARSED}'s events; guarded by {@link #PARSED}. */
+    private static long parsedBytes;
+
+    /** A delivery's event as kept, with the size of the body it was parsed from. */
+    private record Parsed(BuildEvent event, long bytes) {
+    }
 
     /**
      * What the check of one snapshot found.
@@ -180,7 +196,7 @@ public final class StoredJobCheck {
         if (checked.why().isPresent() || checked.values() == null) {
             return Optional.empty();
         }
-        BuildEvent event = PARSED.get(deliveryId);
+        BuildEvent event = parsed(deliveryId);
         if (event == null) {
             byte[] read = body.get();
             try {
@@ -192,10 +208,7 @@ public final class StoredJobCheck {
                 return Optional.of(valuesUnchecked(rule, deliveryId, "its delivery's body is not a build event this"
                         + " build reads (" + e.getMessage() + ")"));
             }
-            if (PARSED.size() >= PARSED_KEPT) {
-                PARSED.clear();
-            }
-            PARSED.put(deliveryId, event);
+            keep(deliveryId, event, read.length);
         }
         // The endpoint is no placeholder: only BUILDHOOK_ENDPOINT, not checked, holds it. A job keeps its run's name,
         // not which of the event's runs it was: with two runs of one name each is checked, and a value refused in
@@ -209,6 +222,30 @@ public final class StoredJobCheck {
             }
         }
         return Optional.empty();
+    }
+
+    /** The event kept of delivery {@code deliveryId}, now the most recently used; null when none is kept. */
+    private static BuildEvent parsed(String deliveryId) {
+        synchronized (PARSED) {
+            Parsed kept = PARSED.get(deliveryId);
+            return kept == null ? null : kept.event();
+        }
+    }
+
+    /** Keeps {@code event}, parsed from a body of {@code bytes}, dropping the least recently used past the bounds. */
+    private static void keep(String deliveryId, BuildEvent event, long bytes) {
+        if (bytes > PARSED_BYTES) {
+            return;
+        }
+        synchronized (PARSED) {
+            Parsed before = PARSED.put(deliveryId, new Parsed(event, bytes));
+            parsedBytes += bytes - (before == null ? 0 : before.bytes());
+            java.util.Iterator<Parsed> eldest = PARSED.values().iterator();
+            while (PARSED.size() > PARSED_KEPT || parsedBytes > PARSED_BYTES) {
+                parsedBytes -= eldest.next().bytes();
+                eldest.remove();
+            }
+        }
     }
 
     /** What a value refusal of a stored job adds to planning's words: why it is seen only now, and the replay. */

@@ -262,4 +262,32 @@ class StoredJobCheckTest {
         assertThat(values(job(refused.ruleName(), refused.ruleSnapshot(), refused.workflow(), null), climbs)).get()
                 .asString().startsWith(refused.refusal().substring("not started: ".length()));
     }
+
+    /**
+     * review44 R3: a backlog of 6 builds' jobs picked in turn (a job of each, three times over) reads and parses each
+     * delivery's body once. The events kept were 4, all dropped past them: a body was read and parsed at every pick
+     * (18 of 18).
+     */
+    @Test
+    void jobsOfSixDeliveriesPickedInTurnReadEachBodyOnce() {
+        Job cleanup = job("cleanup", CLEANUP, JobWorkflow.NONE, null);
+        byte[] body = trigger("nightly");
+        String prefix = "01R3LRU" + System.nanoTime() + "-";
+        java.util.Map<String, Integer> reads = new java.util.TreeMap<>();
+        for (int pass = 0; pass < 3; pass++) {
+            for (int d = 0; d < 6; d++) {
+                String delivery = prefix + d;
+                Job stored = new Job("01JOB" + pass + d, delivery, cleanup.ruleName(), cleanup.ruleSnapshot(),
+                        cleanup.argv(), cleanup.env(), null, true, cleanup.timeout(), 0, cleanup.backoff(), 1, null,
+                        JobState.QUEUED, 0, null, Instant.EPOCH, null, null, null, null, null, false, null,
+                        JobWorkflow.NONE, null, null);
+                assertThat(StoredJobCheck.valuesRefusal(stored, () -> {
+                    reads.merge(delivery, 1, Integer::sum);
+                    return body;
+                }, id -> java.util.Optional.empty())).isEmpty();
+            }
+        }
+
+        assertThat(reads).hasSize(6).allSatisfy((delivery, times) -> assertThat(times).as(delivery).isEqualTo(1));
+    }
 }
