@@ -71,7 +71,29 @@ public record RefusedStoredJobs(int count, List<Named> named, Map<String, String
         }
     }
 
-    /** A body's read failed, through {@link StoredJobCheck}'s supplier: {@link #of} throws its cause. */
+    /**
+     * The job {@code parentId} as a follow-up of it sees it ({@code ${job.*}}), as the engine reads it at the
+     * follow-up's pick; null when it is gone. A failed read: {@link BodyUnread}.
+     */
+    private static org.buildhook.runner.rules.FollowUpParent parent(Connection c, String parentId) {
+        try (PreparedStatement p = c.prepareStatement("SELECT rule_name, state, exit_code, attempts, log_path FROM jobs"
+                + " WHERE id = ?")) {
+            p.setString(1, parentId);
+            try (ResultSet rs = p.executeQuery()) {
+                if (!rs.next()) {
+                    return null;
+                }
+                int exit = rs.getInt(3);
+                Integer exitCode = rs.wasNull() ? null : exit;
+                return new org.buildhook.runner.rules.FollowUpParent(parentId, rs.getString(1), rs.getString(2),
+                        exitCode, rs.getInt(4), rs.getString(5));
+            }
+        } catch (SQLException e) {
+            throw new BodyUnread(e);
+        }
+    }
+
+    /** A body's (or a parent's) read failed, through {@link StoredJobCheck}'s supplier: {@link #of} throws its cause. */
     private static final class BodyUnread extends RuntimeException {
 
         private static final long serialVersionUID = 1L;
@@ -164,7 +186,7 @@ public record RefusedStoredJobs(int count, List<Named> named, Map<String, String
             notLookedAt += Math.max(0, v.count() - budget);
             // Without the body: read once per delivery below, when its event is not kept from a job before (review44
             // R1: with every job, 200 jobs of one 5 MiB delivery were 1 GB in one PostgreSQL result at the start).
-            try (PreparedStatement p = c.prepareStatement("SELECT j.id, j.state, j.delivery_id, j.run_name"
+            try (PreparedStatement p = c.prepareStatement("SELECT j.id, j.state, j.delivery_id, j.run_name, j.parent_id"
                     + " FROM jobs j WHERE j.rule_name = ? AND"
                     + " j.rule_snapshot = ? AND j.chain_depth = ? AND j.state IN (" + NOT_ENDED + ") AND (j.run_name IS"
                     + (v.perRun() ? " NOT" : "") + " NULL) ORDER BY j.id LIMIT ?")) {
@@ -177,10 +199,14 @@ public record RefusedStoredJobs(int count, List<Named> named, Map<String, String
                         read++;
                         String jobId = rs.getString(1);
                         String deliveryId = rs.getString(3);
+                        String parentId = rs.getString(5);
                         Optional<String> why;
                         try {
+                            // A follow-up's parent as its pick reads it: its ${job.*} written before a value decide
+                            // whether the value begins its argument (values44: the listing left them empty).
                             why = StoredJobCheck.valuesRefusal(v.rule(), v.snapshot(), v.depth(), rs.getString(4),
-                                    deliveryId, () -> body(c, deliveryId), () -> null);
+                                    deliveryId, () -> body(c, deliveryId),
+                                    () -> parentId == null ? null : parent(c, parentId));
                         } catch (BodyUnread e) {
                             throw e.getCause();
                         }

@@ -149,4 +149,46 @@ abstract class AbstractRefusedJobStoreTest {
         assertThat(allocated).as("bytes allocated reading %d jobs of one %d-byte delivery", LISTED_JOBS, size)
                 .isLessThan(12 * size);
     }
+
+    /**
+     * values44's leftover: the start's and check's look at stored follow-ups with payload values checked them with
+     * their {@code ${job.*}} values empty (their parent was not read), so a {@code ${job.outcome}} written right
+     * before {@code ${build.trigger}} made trigger {@code -rf} begin the argument there, and the look named a
+     * follow-up its pick runs ({@code FAILED-rf}). The look reads the parent as the pick does: it names only the
+     * follow-up the pick refuses.
+     */
+    @Test
+    void theStartsLookAtAFollowUpDecidesAsItsPickWithItsParentsValues() throws Exception {
+        String body = Plans.fixture().replace("\"trigger_name\": \"containers-devel\"", "\"trigger_name\": \"-rf\"");
+        AcceptResult accepted = store.accept(Plans.delivery(body), List.of(
+                refused("cleanup", "{\"on-failure\":{\"command\":[\"/bin/true\"]},\"depth\":1}", null),
+                refused("notify", "{\"on-failure\":{\"command\":[\"/bin/true\"]},\"depth\":1}", null)));
+        String passes = followUp(accepted.jobIds().get(0), "[\"/usr/bin/logger\",\"${job.outcome}${build.trigger}\"]");
+        String refused = followUp(accepted.jobIds().get(1), "[\"/usr/bin/logger\",\"${build.trigger}\"]");
+
+        // The pick's verdict, as JobTask reads it: the parent by id.
+        byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+        java.util.function.Function<String, java.util.Optional<Job>> jobs = id -> store.job(id).map(JobDetail::job);
+        assertThat(org.buildhook.runner.rules.StoredJobCheck.valuesRefusal(store.job(passes).orElseThrow().job(),
+                () -> bytes, jobs)).isEmpty();
+        assertThat(org.buildhook.runner.rules.StoredJobCheck.valuesRefusal(store.job(refused).orElseThrow().job(),
+                () -> bytes, jobs)).get().asString().contains("begins with '-'");
+
+        RefusedStoredJobs found;
+        try (Connection c = store.dataSource().getConnection()) {
+            found = RefusedStoredJobs.of(c).orElseThrow();
+        }
+        assertThat(found.values().named()).extracting(RefusedStoredJobs.Named::jobId).containsExactly(refused);
+        assertThat(found.values().count()).isOne();
+    }
+
+    /** Stores the on-failure follow-up of FAILED job {@code parentId}, of the action with {@code command}; its id. */
+    private String followUp(String parentId, String command) {
+        Job parent = store.job(parentId).orElseThrow().job();
+        String rule = parent.ruleName() + "/on-failure";
+        JobWorkflow workflow = new JobWorkflow(67L, null, false, null, Map.of(), Map.of(), null, parentId, 1);
+        return store.followUps().start(parent, new PlannedJob(rule, "{\"command\":" + command + "}",
+                List.of("/usr/bin/logger", "as rendered"), Map.of(), null, false, Duration.ofSeconds(30), 0,
+                Duration.ofSeconds(1), 0, null, workflow, null)).orElseThrow();
+    }
 }
