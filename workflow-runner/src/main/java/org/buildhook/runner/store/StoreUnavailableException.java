@@ -35,7 +35,14 @@ public class StoreUnavailableException extends RunnerException {
      *   <li>SQLite primary result codes (any extended code): {@code BUSY}, {@code LOCKED},
      *       {@code READONLY}, {@code IOERR}, {@code CORRUPT}, {@code FULL}, {@code CANTOPEN},
      *       {@code PROTOCOL}, {@code NOLFS}, {@code NOTADB}, {@code PERM}, {@code NOMEM}
-     *       (<a href="https://www.sqlite.org/rescode.html">sqlite.org/rescode.html</a>).</li>
+     *       (<a href="https://www.sqlite.org/rescode.html">sqlite.org/rescode.html</a>);</li>
+     *   <li>a wait for a connection given up because the calling thread was interrupted (HikariCP's
+     *       {@code "<pool> - Interrupted during connection acquisition"}, an {@link SQLException} with no
+     *       SQLSTATE caused by an {@link InterruptedException}): nothing was sent to the database. Only a
+     *       stopping node interrupts its threads (db-scheduler's stop, once its own wait is over), and a job's
+     *       thread must then keep what it could not record as it does for an outage; taken for a failed
+     *       statement, it was thrown to db-scheduler (an ERROR with its stack trace) and nothing was kept
+     *       (interrupt45).</li>
      * </ul>
      * The exception's chained {@link SQLException#getNextException() next exceptions} and causes
      * are looked at too.
@@ -68,6 +75,9 @@ public class StoreUnavailableException extends RunnerException {
     private static boolean isOutageItself(SQLException e) {
         if (e instanceof SQLTransientConnectionException || e instanceof SQLNonTransientConnectionException) {
             return true;
+        }
+        if (e.getCause() instanceof InterruptedException) {
+            return true; // a wait for a connection given up by an interrupt (see isOutage)
         }
         String state = e.getSQLState();
         if (state != null && (state.startsWith("08") || state.startsWith("57P") || state.startsWith("53")
