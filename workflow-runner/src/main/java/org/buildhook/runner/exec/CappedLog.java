@@ -37,6 +37,14 @@ import java.util.concurrent.atomic.AtomicLong;
  * record in a log folder marked as one whose logs are recorded ({@link JobLogs#notesRecordedMarkOf}) has no notes;
  * an empty record says its notes are not known: any error with the record empties it, so an error can never make a
  * command's line read as a note, nor buildhook's own cut line as the command's.
+ *
+ * <p>Written through an interrupt of the writing thread, which keeps it ({@link #throughInterrupt}): a {@link
+ * FileChannel} closes itself when a thread interrupted is in (or enters) one of its operations, and this one is the
+ * log of every thread that writes it. The launcher's stop interrupts the output pumps and the job threads still
+ * running once it gave up waiting for their attempts; a thread whose wait that interrupt ended wrote its {@code killed:}
+ * note with the interrupt still set, the log's channel closed under it, and the note, the rest of the output and, past
+ * the cap, the whole tail (where a failing script says why) were lost, the outcome saying only "log incomplete: an
+ * input/output error" (interrupt45).
  */
 final class CappedLog extends OutputStream {
 
@@ -140,6 +148,27 @@ final class CappedLog extends OutputStream {
 
     @Override
     public synchronized void write(byte[] bytes, int offset, int length) {
+        throughInterrupt(() -> writeBytes(bytes, offset, length));
+    }
+
+    /**
+     * Runs {@code work} with the calling thread's interrupt flag cleared, so that the log's channels are not closed
+     * by it, and sets it again afterwards: the thread's own code still sees it. Only the outermost call (a note
+     * writes its bytes through {@link #writeBytes}) clears and sets it. An interrupt that comes while {@code work}
+     * runs still closes the channel it is in; it is kept too.
+     */
+    private void throughInterrupt(Runnable work) {
+        boolean interrupted = Thread.interrupted();
+        try {
+            work.run();
+        } finally {
+            if (interrupted || Thread.interrupted()) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    private void writeBytes(byte[] bytes, int offset, int length) {
         if (closed || length <= 0) {
             return;
         }
@@ -165,16 +194,20 @@ final class CappedLog extends OutputStream {
      * begins a line of its own, as a reader of the log looks for it (tryout41 F10); that newline is not the note's.
      */
     synchronized void note(String line) {
+        throughInterrupt(() -> noteLine(line));
+    }
+
+    private void noteLine(String line) {
         byte[] bytes = (NOTE_PREFIX + line + "\n").getBytes(StandardCharsets.UTF_8);
         if (closed) {
             return;
         }
         if (!lineEnded) {
-            write(NEWLINE, 0, 1);
+            writeBytes(NEWLINE, 0, 1);
         }
         long at = received;
         boolean wholeInFile = ring == null && at + bytes.length <= cap;
-        write(bytes, 0, bytes.length);
+        writeBytes(bytes, 0, bytes.length);
         if (noteAt.size() < MAX_NOTES) {
             noteAt.add(new long[] {at, bytes.length});
         }
@@ -297,6 +330,10 @@ final class CappedLog extends OutputStream {
 
     @Override
     public synchronized void close() {
+        throughInterrupt(this::closeNow);
+    }
+
+    private void closeNow() {
         if (closed) {
             return;
         }

@@ -327,4 +327,56 @@ class CappedLogTest {
             })).doesNotContain(log.toString());
         }
     }
+
+    /**
+     * A thread whose interrupt flag is set (a job thread whose wait the launcher's stop interrupted, writing its
+     * {@code killed:} note; an output pump) writes the rest of the output, its note and the log's tail, and keeps
+     * the flag. Before, the log's FileChannel closed itself at the first write (ClosedByInterruptException): the
+     * output after it, the note and the whole tail past the cap were lost, and the outcome said "log incomplete: an
+     * input/output error" (interrupt45).
+     */
+    @Test
+    void aThreadInterruptedStillWritesItsOutputItsNoteAndTheTailAndStaysInterrupted() throws Exception {
+        Path file = dir.resolve("job/attempt-1.log");
+        byte[] bytes = randomBytes(3 * CAP, 4);
+        CappedLog log = CappedLog.open(file, CAP);
+        log.write(bytes, 0, 100);
+        boolean stillInterrupted;
+        Thread.currentThread().interrupt();
+        try {
+            log.write(bytes, 100, bytes.length - 100);
+            log.note("killed: cancelled: the server is shutting down");
+            log.close();
+        } finally {
+            stillInterrupted = Thread.interrupted();
+        }
+        assertThat(stillInterrupted).as("the interrupt is kept for the thread's own code").isTrue();
+        assertThat(log.error()).as("%s", log.error()).isNull();
+        byte[] written = Files.readAllBytes(file);
+        String text = new String(written, StandardCharsets.ISO_8859_1);
+        assertThat(Arrays.copyOf(written, HEAD)).isEqualTo(Arrays.copyOf(bytes, HEAD));
+        assertThat(text).contains("\n[buildhook] log truncated: ")
+                .endsWith("\n[buildhook] killed: cancelled: the server is shutting down\n");
+    }
+
+    /** Below the cap, as above: the note is in the log and in the record of its notes, which is not dropped. */
+    @Test
+    void aThreadInterruptedStillRecordsItsNote() throws Exception {
+        Path file = dir.resolve("job/attempt-2.log");
+        CappedLog log = CappedLog.open(file, CAP);
+        log.write("progress 50%".getBytes(StandardCharsets.UTF_8), 0, 12);
+        boolean stillInterrupted;
+        Thread.currentThread().interrupt();
+        try {
+            log.note("killed: cancelled: the server is shutting down");
+            log.close();
+        } finally {
+            stillInterrupted = Thread.interrupted();
+        }
+        assertThat(stillInterrupted).isTrue();
+        assertThat(log.error()).as("%s", log.error()).isNull();
+        assertThat(Files.readString(file))
+                .isEqualTo("progress 50%\n[buildhook] killed: cancelled: the server is shutting down\n");
+        assertThat(Files.readString(JobLogs.notesOf(file))).endsWith("13 59\n");
+    }
 }
