@@ -24,7 +24,8 @@ import org.slf4j.Marker;
  * anything below {@code WARN}, nor any other library. A few library warnings that say nothing an operator
  * needs are logged at {@code DEBUG} instead ({@link #ONLY_DEBUG}). A library warning or error whose exception says the
  * database cannot be reached (a connection failure, as the store tells an outage) is one line, with the exception's
- * message, instead of a whole stack trace; the stack is logged at {@code DEBUG}. During a stop past its grace period
+ * message, instead of a whole stack trace; the stack is logged at {@code DEBUG}. Such an error of db-scheduler whose
+ * connection was lost, or whose store's disk is full, is said at {@code WARN}: an outage buildhook reports itself. During a stop past its grace period
  * ({@link Store#anyStoppingPastItsGrace()}) such a line is not folded: the stop's account is said whole.
  *
  * <p>A logback {@link TurboFilter}: installed by the shipped {@code logback.xml} files (standalone
@@ -143,6 +144,14 @@ public final class RepeatedLibraryLogFilter extends TurboFilter {
                 // itself. A WARN saying so; any other failure (a full disk, a corrupt file, a statement refused) keeps
                 // its ERROR.
                 oneLine(logger, Level.WARN, format, params, t, thrown, CONNECTION_LOST);
+            } else if (level.isGreaterOrEqual(Level.ERROR) && logger.getName().startsWith(LIBRARIES[0])
+                    && StoreUnavailableException.isOutOfRoom(thrown)) {
+                // tryout44 F8: while SQLite's disk was full, db-scheduler's "Failed while handling dead execution …
+                // Will be tried again later. (SQLRuntimeException: … SQLITE_FULL …)" at ERROR beside buildhook's own
+                // WARN of the outage, as if it were a crash. A full disk is an outage buildhook says itself (store
+                // unavailable …, /healthz "the store cannot write: its disk is full"), and db-scheduler's look is
+                // made again once there is room. A WARN saying so; a corrupt file or a statement refused stays ERROR.
+                oneLine(logger, Level.WARN, format, params, t, thrown, OUT_OF_ROOM);
             } else {
                 oneLine(logger, level, format, params, t, thrown, "");
             }
@@ -204,6 +213,14 @@ public final class RepeatedLibraryLogFilter extends TurboFilter {
      */
     static final String CONNECTION_LOST = "; the database cannot be reached: db-scheduler tries again by itself at its"
             + " next look, and buildhook says the outage in its own lines (store unavailable …) and at /healthz";
+
+    /**
+     * What a db-scheduler error for want of room on the store's disk means (SQLite {@code SQLITE_FULL}, PostgreSQL
+     * {@code 53100}), said after its exception in its one WARN line.
+     */
+    static final String OUT_OF_ROOM = "; the store's disk is full: db-scheduler tries again by itself at its next look"
+            + " once there is room, and buildhook says the outage in its own lines (store unavailable …) and at /healthz"
+            + " (the store cannot write: …)";
 
     /**
      * Whether {@code failure} says a connection to the database could not be made or was lost: a connection exception

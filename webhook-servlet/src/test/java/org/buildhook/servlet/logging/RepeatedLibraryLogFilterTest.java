@@ -293,11 +293,64 @@ class RepeatedLibraryLogFilterTest {
         events.list.clear();
         now.addAndGet(TimeUnit.SECONDS.toNanos(RepeatedLibraryLogFilter.WINDOW_SECONDS));
         housekeeping.error("Unhandled exception. Will keep running.", new com.github.kagkarlsson.shaded.jdbc
+                .SQLRuntimeException(new java.sql.SQLException("could not read block 0: invalid page", "XX001")));
+
+        assertThat(events.list).as("a corrupt file is a real fault: still an ERROR").singleElement()
+                .satisfies(e -> assertThat(e.getLevel()).isEqualTo(ch.qos.logback.classic.Level.ERROR));
+    }
+
+    /**
+     * tryout44 F8: while SQLite's disk was full, db-scheduler logged {@code ERROR Scheduler - Failed while handling
+     * dead execution … Will be tried again later. (SQLRuntimeException: … SQLITE_FULL …)} beside buildhook's own WARN of
+     * the outage, as if something had crashed. A full disk is an outage buildhook says itself: one WARN saying so. The
+     * exception is the real driver's, through db-scheduler's own JDBC runner, on a SQLite file whose disk is full at the
+     * pages it has ({@code max_page_count}, as SqliteFullDiskHealthTest fills it); PostgreSQL's {@code 53100} as its
+     * driver says it. A statement refused keeps its ERROR and its stack.
+     */
+    @Test
+    void dbSchedulersErrorOnAFullDiskIsOneWarningSayingTheOutage(@TempDir Path dir) throws Exception {
+        Logger scheduler = context.getLogger("com.github.kagkarlsson.scheduler.Scheduler");
+        context.getLogger("com.github.kagkarlsson").setLevel(ch.qos.logback.classic.Level.INFO);
+        String file = dir.resolve("full.db").toAbsolutePath().toString();
+        try (java.sql.Connection c = java.sql.DriverManager.getConnection("jdbc:sqlite:" + file);
+                java.sql.Statement s = c.createStatement()) {
+            s.execute("create table t (b blob)");
+        }
+        org.sqlite.SQLiteDataSource full = new org.sqlite.SQLiteDataSource();
+        full.setUrl("jdbc:sqlite:" + file + "?max_page_count=2");
+        RuntimeException noRoom = catchRuntime(() -> new com.github.kagkarlsson.shaded.jdbc.JdbcRunner(full)
+                .execute("insert into t values (randomblob(100000))", ps -> { }));
+        assertThat(noRoom).as("the seam").hasStackTraceContaining("SQLITE_FULL");
+        String format = "Failed while handling dead execution {}. Will be tried again later.";
+
+        scheduler.error(format, "Execution: task=buildhook-job, id=J1", noRoom);
+
+        assertThat(events.list).singleElement().satisfies(e -> {
+            assertThat(e.getLevel()).isEqualTo(ch.qos.logback.classic.Level.WARN);
+            assertThat(e.getThrowableProxy()).isNull();
+            assertThat(e.getFormattedMessage()).startsWith("Failed while handling dead execution Execution:"
+                    + " task=buildhook-job, id=J1. Will be tried again later. (SQLRuntimeException: ")
+                    .contains("SQLITE_FULL")
+                    .endsWith(RepeatedLibraryLogFilter.OUT_OF_ROOM + "; stack trace at DEBUG)");
+        });
+
+        events.list.clear();
+        now.addAndGet(TimeUnit.SECONDS.toNanos(RepeatedLibraryLogFilter.WINDOW_SECONDS));
+        scheduler.error(format, "Execution: task=buildhook-job, id=J2", new com.github.kagkarlsson.shaded.jdbc
                 .SQLRuntimeException(new java.sql.SQLException("could not extend file: No space left on device",
                         "53100")));
+        assertThat(events.list).as("PostgreSQL out of disk space").singleElement()
+                .satisfies(e -> assertThat(e.getLevel()).isEqualTo(ch.qos.logback.classic.Level.WARN));
 
-        assertThat(events.list).as("a full disk is a real fault: still an ERROR").singleElement()
-                .satisfies(e -> assertThat(e.getLevel()).isEqualTo(ch.qos.logback.classic.Level.ERROR));
+        events.list.clear();
+        now.addAndGet(TimeUnit.SECONDS.toNanos(RepeatedLibraryLogFilter.WINDOW_SECONDS));
+        scheduler.error(format, "Execution: task=buildhook-job, id=J3", new com.github.kagkarlsson.shaded.jdbc
+                .SQLRuntimeException(new java.sql.SQLException("relation \"scheduled_tasks\" does not exist",
+                        "42P01")));
+        assertThat(events.list).as("not an outage: its ERROR and its stack").singleElement().satisfies(e -> {
+            assertThat(e.getLevel()).isEqualTo(ch.qos.logback.classic.Level.ERROR);
+            assertThat(e.getThrowableProxy()).isNotNull();
+        });
     }
 
     private static RuntimeException catchRuntime(Runnable call) {
