@@ -326,8 +326,14 @@ final class Database implements AutoCloseable {
         if (!starved.isEmpty()) {
             // Deliveries are refused only while the store's own pool gives none; the others stop jobs.
             boolean deliveries = refusesDeliveries(starved);
-            return java.util.Optional.of(new StoreTrouble(starved.stream().map(PoolStarvation.Starved::since)
-                    .min(java.time.Instant::compareTo).orElseThrow(), starvation.describe(starved), null, deliveries));
+            java.time.Instant since = starved.stream().map(PoolStarvation.Starved::since)
+                    .min(java.time.Instant::compareTo).orElseThrow();
+            // Known why: said first, in /healthz's words (its own connection is refused the same way); the pools'
+            // account after it (tryout44 F13: the banner said only that the pools gave none).
+            String cause = PoolStarvation.cause(starved);
+            return java.util.Optional.of(cause == null
+                    ? new StoreTrouble(since, starvation.describe(starved), null, deliveries)
+                    : new StoreTrouble(since, cause, starvation.describe(starved, false), deliveries));
         }
         java.time.Instant lockedSince = tableLocks.since();
         List<TableLockWait.Holder> held = lockedSince == null ? null : tableLocks.current(false, this::lockHolders);

@@ -129,8 +129,11 @@ final class PoolStarvation implements MetricsTrackerFactory {
         return new WatchedPool(config);
     }
 
-    /** A pool that tells its tracker's {@code WARN} the error its caller is given ({@link #pool}). */
-    private static final class WatchedPool extends HikariDataSource {
+    /**
+     * A pool that tells its tracker's {@code WARN} the error its caller is given ({@link #pool}), and its tracker the
+     * cause of every wait of an episode that ended empty ({@link Tracker#cause}).
+     */
+    private final class WatchedPool extends HikariDataSource {
 
         WatchedPool(HikariConfig config) {
             super(config);
@@ -138,6 +141,16 @@ final class PoolStarvation implements MetricsTrackerFactory {
 
         @Override
         public Connection getConnection() throws SQLException {
+            Tracker tracker = pools.get(getPoolName());
+            if (tracker != null && (tracker.refused.get() != null || tracker.empty.get() != null)
+                    && hasOneIdle(this)) {
+                // A connection was made since the episode began (the database came back) and nobody asked: the
+                // episode is over, even if that connection turns out dead now (tryout44 F13: PostgreSQL back for half
+                // a minute and stopped again, and the status page's "Since" was the first outage's start). So is
+                // the pool's time seen with no connection open, as a look would have found it.
+                tracker.emptySince(false);
+                tracker.ended("has one idle");
+            }
             Asking outer = ASKING.get();
             Asking asking = new Asking();
             ASKING.set(asking);
@@ -149,11 +162,20 @@ final class PoolStarvation implements MetricsTrackerFactory {
                 throw e;
             } finally {
                 ASKING.set(outer);
+                if (refused != null && tracker != null) {
+                    tracker.refusedBecause(refused);
+                }
                 if (asking.began != null) {
                     asking.began.warn(why(refused, this));
                 }
             }
         }
+    }
+
+    /** Whether {@code pool} has a connection lying idle now (the next caller gets it). */
+    private static boolean hasOneIdle(HikariDataSource pool) {
+        HikariPoolMXBean now = pool.isClosed() ? null : pool.getHikariPoolMXBean();
+        return now != null && now.getIdleConnections() > 0;
     }
 
     @Override
@@ -171,8 +193,20 @@ final class PoolStarvation implements MetricsTrackerFactory {
      * @param total   connections open now
      * @param active  of those, in use
      * @param waiting threads waiting for one now
+     * @param cause   the pool's last failed try to connect in {@code /healthz}'s words ({@link
+     *                HealthReport#unreachable}), {@code null} when none is known this episode (every connection in
+     *                use, or only tries that got no answer)
      */
-    record Starved(String pool, Instant since, int total, int active, int waiting) {
+    record Starved(String pool, Instant since, int total, int active, int waiting, String cause) {
+    }
+
+    /**
+     * The first cause known among {@code starved} ({@link Starved#cause}): what {@code /healthz} says of a store
+     * that refuses this node's connections, for the status page's banner (tryout44 F13: it said only that the pools
+     * gave none, where {@code /healthz} and the WARN said PostgreSQL refused connections); {@code null} when none is.
+     */
+    static String cause(List<Starved> starved) {
+        return starved.stream().map(Starved::cause).filter(java.util.Objects::nonNull).findFirst().orElse(null);
     }
 
     /**
@@ -203,14 +237,20 @@ final class PoolStarvation implements MetricsTrackerFactory {
                 // has had none for longer than a caller would wait: the next delivery would be refused.
                 : empty != null && Duration.between(empty, Instant.now()).compareTo(wait) > 0 ? empty : null;
         return since == null ? Optional.empty() : Optional.of(new Starved(pool.getPoolName(), since, total,
-                now.getActiveConnections(), now.getThreadsAwaitingConnection()));
+                now.getActiveConnections(), now.getThreadsAwaitingConnection(), tracker.cause.get()));
     }
 
     /**
      * The words of {@code /healthz} (which answers anyone: pool names and counts, no host or user) and of the
-     * status page for {@code starved}, which is not empty.
+     * status page for {@code starved}, which is not empty; with the pools' last failed try to connect when one is
+     * known ({@link #cause(List)}).
      */
     String describe(List<Starved> starved) {
+        return describe(starved, true);
+    }
+
+    /** As {@link #describe(List)}; {@code withCause}: with the pools' last failed try to connect, when known. */
+    String describe(List<Starved> starved, boolean withCause) {
         Instant since = starved.stream().map(Starved::since).min(Instant::compareTo).orElseThrow();
         long seconds = Math.max(1, Duration.between(since, Instant.now()).toSeconds());
         StringBuilder said = new StringBuilder(NO_CONNECTION).append(": ")
@@ -223,7 +263,12 @@ final class PoolStarvation implements MetricsTrackerFactory {
             said.append(i == 0 ? "" : "; ").append(s.pool()).append(": ").append(s.total()).append(" open, ")
                     .append(s.active()).append(" in use, ").append(s.waiting()).append(" waiting");
         }
-        return said.append("); see the server log").toString();
+        said.append(")");
+        String cause = withCause ? cause(starved) : null;
+        if (cause != null) {
+            said.append("; its last try to connect failed: ").append(cause);
+        }
+        return said.append("; see the server log").toString();
     }
 
     /** The pool deliveries, the admin API and the status page use. */
@@ -332,10 +377,30 @@ final class PoolStarvation implements MetricsTrackerFactory {
             }
         }
 
+        /**
+         * The pool's last failed try to connect this episode, in {@code /healthz}'s words ({@link Starved#cause});
+         * {@code null}: none known.
+         */
+        private final AtomicReference<String> cause = new AtomicReference<>();
+
+        /**
+         * A caller of an episode was refused with {@code refused}: its cause, HikariCP's last failed try to connect
+         * ({@code null} once a connection was made since), is the episode's cause from now on, in {@code /healthz}'s
+         * words; "does not answer" is no cause known.
+         */
+        void refusedBecause(SQLException refused) {
+            if (refused.getCause() == null || this.refused.get() == null) {
+                return;
+            }
+            String reason = HealthReport.unreachable(refused).reason();
+            cause.set(reason.equals(HealthReport.DOES_NOT_ANSWER) ? null : reason);
+        }
+
         /** Ends the run of waits that ended empty, if one is under way, saying so once ({@code how}: what showed it). */
         void ended(String how) {
             Refused was = refused.get();
             if (was != null && refused.compareAndSet(was, null)) {
+                cause.set(null);
                 LOG.info("the store gives this node connections again: connection pool {} {}, after about {} s"
                         + " without", pool, how, Math.max(1,
                                 TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - was.nanos())));
