@@ -261,8 +261,26 @@ public final class StoreLock implements AutoCloseable {
     /**
      * The rest of a start once {@code channel} tried its lock: refused when another process holds it, else
      * the database file locked too and this server written into the lock file.
+     *
+     * <p>With the calling thread's interrupt flag cleared, and set again after: a {@link FileChannel} closes itself
+     * when an interrupted thread reads or writes through it, and closing the lock file's channel releases the lock.
+     * A start on a thread interrupted (a container that stops while it deploys the web application, the wait for a
+     * previous copy given up as it took the lock) went on believing it held a lock the kernel had released, read
+     * nothing of the last server and wrote nothing of itself (interrupt45).
      */
     private static StoreLock locked(FileChannel channel, FileLock lock, Path file, Path database, Path dataDir)
+            throws IOException {
+        boolean interrupted = Thread.interrupted();
+        try {
+            return lockedNow(channel, lock, file, database, dataDir);
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    private static StoreLock lockedNow(FileChannel channel, FileLock lock, Path file, Path database, Path dataDir)
             throws IOException {
         if (lock == null) {
             String[] holder = holder(read(channel));

@@ -27,6 +27,36 @@ class StoreLockTest {
     }
 
     /**
+     * A start on a thread whose interrupt flag is set (a container that stops while it deploys the web application)
+     * takes the lock, keeps it, writes this server into the lock file, and keeps the flag. Before, the lock file's
+     * FileChannel closed itself at its first read (ClosedByInterruptException, swallowed), which released the lock:
+     * the start went on believing it held a lock the kernel had let go, and the file named no server (interrupt45).
+     */
+    @Test
+    void aStartOnAnInterruptedThreadKeepsTheLockAndTheInterrupt() throws Exception {
+        StoreConfig config = StoreConfig.sqlite(dir);
+        StoreLock lock;
+        boolean stillInterrupted;
+        Thread.currentThread().interrupt();
+        try {
+            lock = StoreLock.acquire(config);
+        } finally {
+            stillInterrupted = Thread.interrupted();
+        }
+        try (StoreLock taken = lock) {
+            assertThat(stillInterrupted).as("the interrupt is kept").isTrue();
+            assertThat(readQuietly(dir.resolve("buildhook.db.lock")))
+                    .startsWith("pid " + ProcessHandle.current().pid() + " on ");
+            // The lock is still this JVM's: another channel of the file cannot take it. (Closing that channel then
+            // releases the process's lock in the kernel: the last look of this test.)
+            try (java.nio.channels.FileChannel other = java.nio.channels.FileChannel.open(
+                    dir.resolve("buildhook.db.lock"), java.nio.file.StandardOpenOption.WRITE)) {
+                assertThatThrownBy(other::tryLock).isInstanceOf(java.nio.channels.OverlappingFileLockException.class);
+            }
+        }
+    }
+
+    /**
      * A lock held by another class loader of this JVM is a previous copy of the web application (Jetty 12 starts the
      * new copy of a redeployed WAR before it stops the old one): the refusal and the wait's end say so, and never call
      * this JVM "another buildhook (pid <this JVM's pid>)" (tryout32 F1(b): the operator looked for another process).
