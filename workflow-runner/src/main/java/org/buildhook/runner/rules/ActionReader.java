@@ -229,6 +229,7 @@ final class ActionReader extends NodeReader {
         boolean[] code = ShellCode.in(plain);
         List<Optional<InlineCode.Code>> inline = InlineCode.in(plain);
         List<Optional<String>> wrapped = WrappedPrograms.in(plain);
+        Lookalikes.CodeReader shell = Lookalikes.shellCodeReader(plain);
         List<Template> argv = new ArrayList<>();
         for (int i = 0; i < items.size(); i++) {
             YamlNode item = items.get(i);
@@ -238,9 +239,10 @@ final class ActionReader extends NodeReader {
             }
             Template element = template(item, text.get(), Template.Where.of(readings.get(i)), perRun);
             if (i > 0 && code[i]) {
-                refusePayloadTextInCode(item, element, "shell code", Lookalikes.shellCodeAdvice(plain));
+                refusePayloadTextInCode(item, element, "shell code", shell.advice(), plain, shell.program(), i);
             } else if (i > 0 && inline.get(i).isPresent()) {
-                refusePayloadTextInCode(item, element, inline.get(i).get().where(), inline.get(i).get().advice());
+                InlineCode.Code in = inline.get(i).get();
+                refusePayloadTextInCode(item, element, in.where(), in.advice(), plain, in.program(), i);
             } else if (i > 0 && wrapped.get(i).isPresent()) {
                 refusePayloadText(item, element, "in the program " + wrapped.get(i).get() + " runs",
                         "it would choose which program runs (a trigger named reboot)", "name the program in the rule");
@@ -278,19 +280,25 @@ final class ActionReader extends NodeReader {
      * A placeholder whose value is the build's own text, in code a shell or another interpreter runs, is an error: it
      * would run whatever the value holds (a trigger named {@code x"; rm -rf ~; "}), so a payload value could become a
      * command (tryout41 F4). The value's environment variable, read by that code, is only ever data; the error says
-     * how that program reads it, or what to do where it cannot (sed, ssh's remote shell; tryout42 F4).
+     * how that program reads it, or what to do where it cannot (sed, ssh's remote shell; tryout42 F4), and how to pass
+     * it through a program on the way that leaves it out (sudo, su -l; advice44 A2, {@link VariableAdvice#clause}).
      *
-     * @param where  what runs the element as code ("shell code", "python3's -c code", {@link InlineCode})
-     * @param advice how that code reads the variable instead
+     * @param where   what runs the element as code ("shell code", "python3's -c code", {@link InlineCode})
+     * @param advice  how that code reads the variable instead
+     * @param argv    the command's elements as written
+     * @param program the element of the program that runs the code
+     * @param code    the element's index
      */
-    private void refusePayloadTextInCode(YamlNode item, Template element, String where, VariableAdvice advice) {
+    private void refusePayloadTextInCode(YamlNode item, Template element, String where, VariableAdvice advice,
+            List<String> argv, int program, int code) {
         for (Placeholder p : Placeholder.values()) { // in the table's order, whatever the set's
             if (p.isPayloadText() && element.placeholders().contains(p)) {
                 problems.add(at(item, element, p), "placeholder '${" + p.placeholderName() + "}' in " + where
                         + ": its value is the build's own text, which whoever names a project, trigger or run chooses,"
                         + " and the " + (advice == VariableAdvice.SSH ? "remote shell"
                                 : where.equals("shell code") ? "shell" : "program")
-                        + " would run it as code; " + advice.advice(p.variable()) + " (docs/rules.md#placeholders)");
+                        + " would run it as code; " + VariableAdvice.clause(advice, argv, program, code, p)
+                        + " (docs/rules.md#placeholders)");
             }
         }
     }

@@ -97,7 +97,7 @@ final class InlineCode {
                 }
                 // watch runs its command through sh -c: the command's words, joined, are shell code.
                 for (int i = command; i < argv.size(); i++) {
-                    code[i] = Optional.of(new Code("the code watch gives to sh -c", VariableAdvice.SHELL));
+                    code[i] = Optional.of(new Code("the code watch gives to sh -c", VariableAdvice.SHELL, at));
                 }
                 break;
             }
@@ -124,7 +124,7 @@ final class InlineCode {
         if (found.code() < 0) {
             return false; // a script file, or the wrapped program's own operand
         }
-        code[found.code()] = Optional.of(new Code(name + "'s " + found.option() + " code", interpreter.advice));
+        code[found.code()] = Optional.of(new Code(name + "'s " + found.option() + " code", interpreter.advice, at));
         return true;
     }
 
@@ -154,7 +154,7 @@ final class InlineCode {
 
     private static void markAwkOrSed(List<String> argv, int at, String name, Optional<Code>[] code) {
         boolean sed = name.contains("sed");
-        Code program = new Code(name + "'s program", sed ? VariableAdvice.SED : VariableAdvice.AWK);
+        Code program = new Code(name + "'s program", sed ? VariableAdvice.SED : VariableAdvice.AWK, at);
         boolean given = false;
         int i = at + 1;
         for (; i < argv.size(); i++) {
@@ -191,9 +191,10 @@ final class InlineCode {
     /**
      * Program text in one element of a command.
      *
-     * @param where  which program runs it, as an error says it ("python3's -c code")
-     * @param advice how that code reads a placeholder's environment variable instead
+     * @param where   which program runs it, as an error says it ("python3's -c code")
+     * @param advice  how that code reads a placeholder's environment variable instead
+     * @param program the element of that program in the command ({@link VariableAdvice#clause})
      */
-    record Code(String where, VariableAdvice advice) {
+    record Code(String where, VariableAdvice advice, int program) {
     }
 }

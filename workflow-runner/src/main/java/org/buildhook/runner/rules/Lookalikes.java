@@ -43,7 +43,7 @@ final class Lookalikes {
      * --session-command CMD} gives CMD to a shell, with their options that take a value ({@code su(1)},
      * {@code runuser(1)}; options may follow the user's name).
      */
-    private static final ProgramOptions SU = ProgramOptions.of("c", Set.of("--command", "--session-command"),
+    static final ProgramOptions SU = ProgramOptions.of("c", Set.of("--command", "--session-command"),
             "sgGwu", Set.of("--shell", "--group", "--supp-group", "--whitelist-environment", "--user")).permuted();
     /** flock's options before its file, then its {@code -c CMD} ({@code flock(1)}). */
     private static final ProgramOptions FLOCK = ProgramOptions.of("c", Set.of("--command"), "wE",
@@ -71,23 +71,52 @@ final class Lookalikes {
      * and {@code sg GROUP [-c] CMD} give CMD to a shell too, and tmux its arguments (tryout42 F1). The wrapper's own arguments
      * ({@code VAR=$build.id}) are {@link Reading#LITERAL}; the arguments after the code ({@code $0}, {@code $1} …)
      * and those of a script a shell runs ({@code bash deploy.sh '$(x)'}) are {@link Reading#SHELL_ARGUMENT}. A program that gives its arguments to a
-     * remote shell (ssh) has every argument taken as code: fewer warnings rather than false ones.
+     * remote shell (ssh), as the command's program or the one a known wrapper runs ({@code timeout 60 ssh …}, {@code
+     * sudo -u deploy ssh …}; advice44 A4), has every argument taken as code: fewer warnings rather than false ones.
      *
      * @param argv the command's elements as written, the program first (an element that is not text as "")
      * @return one reading per element of {@code argv}, in order (the program's own is {@link Reading#LITERAL})
      */
     static List<Reading> readings(List<String> argv) {
+        return scan(argv).readings();
+    }
+
+    /**
+     * The program that runs a command's shell code ({@link Reading#SHELL_CODE}) and how that code reads a
+     * placeholder's environment variable: a local shell has it, ssh's remote shell does not ({@link
+     * VariableAdvice#SSH}), tmux's commands run in its server's environment ({@link VariableAdvice#TMUX}).
+     *
+     * @param argv the command's elements as written, the program first
+     * @return the program's element and its entry; {@code -1} and {@link VariableAdvice#SHELL} when no shell code
+     */
+    static CodeReader shellCodeReader(List<String> argv) {
+        return scan(argv).reader();
+    }
+
+    /**
+     * The program that runs shell code.
+     *
+     * @param program its element in the command
+     * @param advice  how its code reads a placeholder's variable
+     */
+    record CodeReader(int program, VariableAdvice advice) {
+    }
+
+    private record Scan(List<Reading> readings, CodeReader reader) {
+    }
+
+    private static Scan scan(List<String> argv) {
         Reading[] read = new Reading[argv.size()];
         java.util.Arrays.fill(read, Reading.LITERAL);
-        String program = argv.isEmpty() ? "" : name(argv.get(0));
-        if (REMOTE_SHELLS.contains(program)) {
-            java.util.Arrays.fill(read, 1, read.length, Reading.SHELL_CODE);
-            return List.of(read);
-        }
+        List<Optional<String>> wrapped = WrappedPrograms.in(argv);
         for (int at = 0; at < argv.size(); at++) {
             String name = name(argv.get(at));
             if (at > 0 && argv.get(at).startsWith("-")) {
                 continue; // a wrapper's option, not a program
+            }
+            if (REMOTE_SHELLS.contains(name) && (at == 0 || wrapped.get(at).isPresent())) {
+                java.util.Arrays.fill(read, at + 1, read.length, Reading.SHELL_CODE);
+                return new Scan(List.of(read), new CodeReader(at, VariableAdvice.SSH));
             }
             int code = switch (name) {
                 case "su", "runuser" -> SU.read(argv, at).code();
@@ -97,11 +126,11 @@ final class Lookalikes {
             };
             if (code > 0) {
                 read[code] = Reading.SHELL_CODE;
-                return List.of(read);
+                return new Scan(List.of(read), new CodeReader(at, VariableAdvice.SHELL));
             }
             if (SHELL_RUNNERS.contains(name)) {
                 java.util.Arrays.fill(read, at + 1, read.length, Reading.SHELL_CODE);
-                return List.of(read);
+                return new Scan(List.of(read), new CodeReader(at, VariableAdvice.TMUX));
             }
             if (isShell(argv.get(at))) {
                 int operands = operands(argv, at + 1, name.equals("fish"));
@@ -111,20 +140,10 @@ final class Lookalikes {
                     // With -c the first operand is the code, else the script: what follows is passed on.
                     read[i] = i == first ? (dashC ? Reading.SHELL_CODE : Reading.LITERAL) : Reading.SHELL_ARGUMENT;
                 }
-                break;
+                return new Scan(List.of(read), new CodeReader(dashC ? at : -1, VariableAdvice.SHELL));
             }
         }
-        return List.of(read);
-    }
-
-    /**
-     * How the shell code of a command ({@link Reading#SHELL_CODE}) reads a placeholder's environment variable: a
-     * local shell has it, ssh's remote shell does not ({@link VariableAdvice#SSH}).
-     *
-     * @param argv the command's elements as written, the program first
-     */
-    static VariableAdvice shellCodeAdvice(List<String> argv) {
-        return !argv.isEmpty() && REMOTE_SHELLS.contains(name(argv.get(0))) ? VariableAdvice.SSH : VariableAdvice.SHELL;
+        return new Scan(List.of(read), new CodeReader(-1, VariableAdvice.SHELL));
     }
 
     /**

@@ -1,5 +1,6 @@
 package org.buildhook.runner.rules;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 
@@ -90,6 +91,84 @@ record ProgramOptions(Set<Character> code, Set<String> longCode, Set<Character> 
             i = next;
         }
         return new Found(-1, null, argv.size());
+    }
+
+    /**
+     * What the program at {@code at} is given before {@code end}, as getopt reads it (for which program passes the
+     * job's environment on: {@code su -l}, {@code sudo -E}; {@link VariableAdvice}): each option, one letter of a
+     * cluster at a time ({@code -lw NAME}: {@code -l}, then {@code -w} with {@code NAME}), a long one without its
+     * {@code =value}, with its value; and each operand (its option null), up to the first one for a program that does
+     * not read options past operands (that operand included).
+     *
+     * @param end the index before which to stop (at most {@code argv}'s size)
+     */
+    List<Given> given(List<String> argv, int at, int end) {
+        List<Given> out = new ArrayList<>();
+        int stop = Math.min(end, argv.size());
+        int i = at + 1;
+        while (i < stop && !argv.get(i).equals("--")) {
+            String arg = argv.get(i);
+            if (arg.length() < 2 || arg.charAt(0) != '-') {
+                out.add(new Given(null, arg));
+                if (!interleaved) {
+                    break;
+                }
+                i++;
+                continue;
+            }
+            if (arg.startsWith("--")) {
+                int eq = arg.indexOf('=');
+                String option = eq < 0 ? arg : arg.substring(0, eq);
+                boolean takes = eq < 0 && (longValue.contains(option) || longCode.contains(option));
+                out.add(new Given(option, eq >= 0 ? arg.substring(eq + 1) : takes ? at(argv, i + 1) : null));
+                i += takes ? 2 : 1;
+                continue;
+            }
+            int next = i + 1;
+            for (int c = 1; c < arg.length(); c++) {
+                char letter = arg.charAt(c);
+                if (value.contains(letter) || code.contains(letter)) {
+                    boolean glued = c + 1 < arg.length();
+                    out.add(new Given("-" + letter, glued ? arg.substring(c + 1) : at(argv, next)));
+                    next = glued ? i + 1 : i + 2;
+                    break;
+                }
+                out.add(new Given("-" + letter, null));
+            }
+            i = next;
+        }
+        return out;
+    }
+
+    private static String at(List<String> argv, int i) {
+        return i < argv.size() ? argv.get(i) : null;
+    }
+
+    /**
+     * One option or operand {@link #given} found.
+     *
+     * @param option the option as written ({@code -l}, {@code --preserve-env}), or null for an operand
+     * @param value  the option's value (null when it takes none), or the operand
+     */
+    record Given(String option, String value) {
+
+        /** Whether this is the option {@code shortName} or {@code longName}. */
+        boolean is(String shortName, String longName) {
+            return option != null && (option.equals(shortName) || option.equals(longName));
+        }
+
+        /** Whether this option's value names {@code variable}: {@code NAME}, {@code NAME=value}, or in a list. */
+        boolean names(String variable) {
+            if (value == null) {
+                return false;
+            }
+            for (String name : value.split(",")) {
+                if (name.equals(variable) || name.startsWith(variable + "=")) {
+                    return true;
+                }
+            }
+            return false;
+        }
     }
 
     /**

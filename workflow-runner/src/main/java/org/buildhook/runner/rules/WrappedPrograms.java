@@ -104,6 +104,12 @@ final class WrappedPrograms {
     private WrappedPrograms() {
     }
 
+    /** The options of the wrapper named {@code name} ({@code sudo}), or null when it is not one. */
+    static ProgramOptions options(String name) {
+        Wrapper wrapper = WRAPPERS.get(name);
+        return wrapper == null ? null : wrapper.options();
+    }
+
     /**
      * @param argv the command's elements as written, the program first (an element that is not text as "")
      * @return for each element, the wrapper that runs it as its program ({@code timeout}), or empty

@@ -140,6 +140,191 @@ class PayloadTextInShellCodeTest {
                         + " value), or run a local script that quotes it for the remote shell (printf %q)"));
     }
 
+    private static final String SHELL = "read its variable there instead, in double quotes: \"$BUILDHOOK_TRIGGER\"";
+    private static final String SSH = "the variable BUILDHOOK_TRIGGER is not there on the remote side (ssh sends no"
+            + " environment unless ssh's SendEnv and the server's AcceptEnv allow it), so \"$BUILDHOOK_TRIGGER\" would"
+            + " be empty there: give the value on ssh's standard input, [/bin/sh, -c, 'printf \"%s\\n\""
+            + " \"$BUILDHOOK_TRIGGER\" | ssh HOST /opt/deploy.sh'], for the remote script to read (read -r value), or"
+            + " run a local script that quotes it for the remote shell (printf %q)";
+    private static final String TMUX = "tmux runs it in the tmux server's environment, not the job's (a server already"
+            + " running, started by an earlier job or anyone else, has an earlier build's BUILDHOOK_TRIGGER or none), so"
+            + " \"$BUILDHOOK_TRIGGER\" would be empty or stale there: give the value to a new session from a local"
+            + " shell, [/bin/sh, -c, 'tmux new-session -d -e \"BUILDHOOK_TRIGGER=$BUILDHOOK_TRIGGER\" /opt/deploy.sh'],"
+            + " the script reading \"$BUILDHOOK_TRIGGER\"";
+
+    private static String login(String program) {
+        return ", but a login " + program + " (-l, -, --login) clears the environment, so it would be empty there:"
+                + " keep it with " + program + "'s -w BUILDHOOK_TRIGGER (--whitelist-environment), or leave out -l, or"
+                + " give the value as an argument after the code, [" + program + ", -l, USER, -c, 'deploy \"$1\"', sh,"
+                + " \"${build.trigger}\"]";
+    }
+
+    private static final String SUDO = ", but sudo resets the environment (sudoers' env_reset; -i removes every"
+            + " variable), so it would be empty there: keep it with sudo --preserve-env=BUILDHOOK_TRIGGER (without -i;"
+            + " sudoers must allow it: SETENV, which a command ALL implies, or env_keep), or give the value as an"
+            + " argument after the code, [sudo, sh, -c, 'deploy \"$1\"', sh, \"${build.trigger}\"]";
+
+    private static final String ENV_I = ", but env -i starts it with an empty environment, so it would be empty there:"
+            + " leave out -i, or set the variable after it, [env, -i, \"BUILDHOOK_TRIGGER=${build.trigger}\", sh, -c,"
+            + " …]";
+    private static final String SYSTEMD_RUN = ", but systemd-run runs it as a service, in the service manager's"
+            + " environment, not the job's, so it would be empty there: pass it with --setenv=BUILDHOOK_TRIGGER (-E,"
+            + " which takes the job's value), or use --scope, which runs it in the job's environment";
+
+    /**
+     * advice44 A2: su -l, runuser -l, sudo, env -i, doas, machinectl shell and systemd-run leave the job's variable
+     * out of the code they run, so the advised {@code "$BUILDHOOK_TRIGGER"} was empty there, silently. The error now
+     * says which program leaves it out and how to pass the value through it (the su, runuser, env and argument
+     * recipes checked here with util-linux 2.38.1 and GNU env 9.1).
+     */
+    @ParameterizedTest
+    @MethodSource("programsThatLeaveTheVariableOut")
+    void aProgramThatLeavesTheVariableOutIsNamedWithHowToPassTheValue(String command, String advice) {
+        assertThatThrownBy(() -> TestRules.parse(rule(command))).hasMessageContaining("would run it as code; " + advice
+                + " (docs/rules.md#placeholders)");
+    }
+
+    static Stream<Arguments> programsThatLeaveTheVariableOut() {
+        return Stream.of(
+                Arguments.of("[su, -l, deploy, -c, 'deploy ${build.trigger}']", SHELL + login("su")),
+                Arguments.of("[su, -, deploy, -c, 'deploy ${build.trigger}']", SHELL + login("su")),
+                Arguments.of("[/bin/su, -lc, 'deploy ${build.trigger}', deploy]", SHELL + login("su")),
+                Arguments.of("[su, deploy, --login, -c, 'deploy ${build.trigger}']", SHELL + login("su")),
+                Arguments.of("[su, -l, -w, BUILDHOOK_PROJECT, deploy, -c, 'deploy ${build.trigger}']",
+                        SHELL + login("su")),
+                Arguments.of("[runuser, -l, deploy, -c, 'deploy ${build.trigger}']", SHELL + login("runuser")),
+                Arguments.of("[sudo, -u, deploy, sh, -c, 'deploy ${build.trigger}']", SHELL + SUDO),
+                Arguments.of("[sudo, --preserve-env=BUILDHOOK_PROJECT, sh, -c, 'deploy ${build.trigger}']",
+                        SHELL + SUDO),
+                Arguments.of("[sudo, -i, -E, sh, -c, 'deploy ${build.trigger}']", SHELL + SUDO),
+                Arguments.of("[timeout, 5m, sudo, -u, deploy, sh, -c, 'deploy ${build.trigger}']", SHELL + SUDO),
+                Arguments.of("[sudo, find, /srv, -exec, sh, -c, 'deploy ${build.trigger} \"$1\"', sh, '{}', ';']",
+                        SHELL + SUDO),
+                Arguments.of("[sudo, -u, deploy, python3, -c, 'print(\"${build.trigger}\")']",
+                        "read its variable there instead: os.environ[\"BUILDHOOK_TRIGGER\"]" + SUDO),
+                Arguments.of("[sudo, -u, deploy, su, -l, ci, -c, 'deploy ${build.trigger}']",
+                        SHELL + SUDO + login("su").replace(", but", "; and")),
+                Arguments.of("[env, -i, sh, -c, 'deploy ${build.trigger}']", SHELL + ENV_I),
+                Arguments.of("[env, -, PATH=/usr/bin, sh, -c, 'deploy ${build.trigger}']", SHELL + ENV_I),
+                Arguments.of("[doas, -u, deploy, sh, -c, 'deploy ${build.trigger}']", SHELL + ", but doas makes a new"
+                        + " environment (doas(1)), so it would be empty there: keep it with setenv { BUILDHOOK_TRIGGER }"
+                        + " in the doas.conf rule, or give the value as an argument after the code, [doas, sh, -c,"
+                        + " 'deploy \"$1\"', sh, \"${build.trigger}\"]"),
+                Arguments.of("[machinectl, shell, deploy@.host, /bin/sh, -c, 'deploy ${build.trigger}']", SHELL
+                        + ", but machinectl shell starts a session that inherits no variable of the job"
+                        + " (machinectl(1)), so it would be empty there: set it with"
+                        + " --setenv=BUILDHOOK_TRIGGER=${build.trigger}, or give the value as an argument after the"
+                        + " code, [machinectl, shell, USER@.host, /bin/sh, -c, 'deploy \"$1\"', sh,"
+                        + " \"${build.trigger}\"]"),
+                Arguments.of("[systemd-run, --wait, --pipe, -p, User=deploy, sh, -c, 'deploy ${build.trigger}']",
+                        SHELL + SYSTEMD_RUN),
+                Arguments.of("[systemd-run, -E, BUILDHOOK_PROJECT, sh, -c, 'deploy ${build.trigger}']",
+                        SHELL + SYSTEMD_RUN));
+    }
+
+    /** advice44 A2: where the program keeps the variable, or the command sets it, the code's own advice is the whole. */
+    @ParameterizedTest
+    @ValueSource(strings = {
+        "[su, deploy, -c, 'deploy ${build.trigger}']",
+        "[su, -m, deploy, -c, 'deploy ${build.trigger}']",
+        "[su, -l, -w, BUILDHOOK_TRIGGER, deploy, -c, 'deploy ${build.trigger}']",
+        "[su, -lw, 'BUILDHOOK_PROJECT,BUILDHOOK_TRIGGER', deploy, -c, 'deploy ${build.trigger}']",
+        "[runuser, --login, --whitelist-environment=BUILDHOOK_TRIGGER, deploy, -c, 'deploy ${build.trigger}']",
+        "[runuser, -u, deploy, --, sh, -c, 'deploy ${build.trigger}']",
+        "[sudo, -E, -u, deploy, sh, -c, 'deploy ${build.trigger}']",
+        "[sudo, --preserve-env, sh, -c, 'deploy ${build.trigger}']",
+        "[sudo, '--preserve-env=PATH,BUILDHOOK_TRIGGER', sh, -c, 'deploy ${build.trigger}']",
+        "[env, -i, BUILDHOOK_TRIGGER=main, sh, -c, 'deploy ${build.trigger}']",
+        "[systemd-run, --scope, sh, -c, 'deploy ${build.trigger}']",
+        "[systemd-run, -E, BUILDHOOK_TRIGGER, sh, -c, 'deploy ${build.trigger}']",
+        "[systemd-run, --setenv=BUILDHOOK_TRIGGER, sh, -c, 'deploy ${build.trigger}']",
+        "[machinectl, shell, -E, BUILDHOOK_TRIGGER=main, deploy@.host, /bin/sh, -c, 'deploy ${build.trigger}']",
+        "[machinectl, --setenv=BUILDHOOK_TRIGGER=main, shell, .host, /bin/sh, -c, 'deploy ${build.trigger}']",
+    })
+    void whereTheVariableIsKeptTheCodesAdviceIsTheWhole(String command) {
+        assertThatThrownBy(() -> TestRules.parse(rule(command))).hasMessageContaining("would run it as code; " + SHELL
+                + " (docs/rules.md#placeholders)");
+    }
+
+    /** advice44 A2: env -S puts its ${NAME} in place before -i clears the environment, so env -S's advice stands. */
+    @Test
+    void envSplitsItsStringBeforeItsDashIClears() {
+        assertThatThrownBy(() -> TestRules.parse(rule("[env, -i, -S, 'deploy ${build.trigger}']")))
+                .hasMessageContaining("within single quotes, which env leaves alone (docs/rules.md#placeholders)");
+    }
+
+    /** advice44 A2: a variable each, so -w keeps one placeholder's and not another's. */
+    @Test
+    void eachPlaceholderIsToldAboutItsOwnVariable() {
+        assertThatThrownBy(() -> TestRules.parse(rule(
+                "[su, -l, -w, BUILDHOOK_TRIGGER, deploy, -c, 'deploy ${build.trigger} ${build.project}']")))
+                .hasMessageContaining("in double quotes: \"$BUILDHOOK_TRIGGER\" (docs/rules.md#placeholders)")
+                .hasMessageContaining("in double quotes: \"$BUILDHOOK_PROJECT\", but a login su (-l, -, --login)"
+                        + " clears the environment, so it would be empty there: keep it with su's -w BUILDHOOK_PROJECT");
+    }
+
+    /**
+     * advice44 A3: tmux runs its shell-commands and keys in its server's environment (checked with tmux 3.3a: a server
+     * started with BUILDHOOK_TRIGGER=old ran a later new-session, new-window, send-keys and run-shell with "old"), so
+     * the variable may be empty or an earlier build's; {@code -e} from a local shell passes it. sudo before tmux changes
+     * nothing there.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {
+        "[tmux, new-session, -d, 'deploy ${build.trigger}']",
+        "[/usr/bin/tmux, new-window, -t, ci, 'deploy ${build.trigger}']",
+        "[tmux, send-keys, -t, ci, 'deploy ${build.trigger}', Enter]",
+        "[sudo, -u, deploy, tmux, run-shell, 'deploy ${build.trigger}']",
+    })
+    void tmuxIsToldItsServersEnvironmentIsNotTheJobs(String command) {
+        assertThatThrownBy(() -> TestRules.parse(rule(command))).hasMessageContaining("and the shell would run it as"
+                + " code; " + TMUX + " (docs/rules.md#placeholders)");
+    }
+
+    /**
+     * advice44 A4: ssh behind a wrapper (timeout, env, nice, sudo, flock) loaded without a word, and its remote shell
+     * ran the value as code; it is read as ssh's command, as ssh's own is, with ssh's advice.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {
+        "[timeout, '60', ssh, deploy@fleet-gw, 'deploy ${build.trigger}']",
+        "[env, X=1, ssh, deploy@fleet-gw, 'deploy ${build.trigger}']",
+        "[nice, /usr/bin/ssh, deploy@fleet-gw, /opt/deploy.sh, '${build.trigger}']",
+        "[sudo, -u, deploy, ssh, -p, '2222', deploy@fleet-gw, 'deploy ${build.trigger}']",
+        "[flock, /tmp/l, ssh, deploy@fleet-gw, 'deploy ${build.trigger}']",
+        "[timeout, -k, 5s, 1m, env, X=1, ssh, deploy@fleet-gw, sh, -c, 'deploy ${build.trigger}']",
+    })
+    void sshBehindAWrapperIsReadAsSshsCode(String command) {
+        assertThatThrownBy(() -> TestRules.parse(rule(command))).hasMessageContaining("placeholder '${build.trigger}'"
+                + " in shell code: its value is the build's own text, which whoever names a project, trigger or run"
+                + " chooses, and the remote shell would run it as code; " + SSH + " (docs/rules.md#placeholders)");
+    }
+
+    /** advice44 A4, no guessing: ssh as another program's plain argument is not a program that runs. */
+    @Test
+    void sshAsAnArgumentIsNotAProgram() {
+        assertThat(TestRules.parse(rule("[/usr/bin/grep, -rl, ssh, '/srv/${build.trigger}']"))).isNotNull();
+    }
+
+    /** The recipes the advice of advice44 A2/A3 gives load. */
+    @Test
+    void theRecipesForProgramsThatLeaveTheVariableOutLoad() {
+        assertThat(TestRules.parse(rule("[su, -l, deploy, -c, 'deploy \"$1\"', sh, '${build.trigger}']"))).isNotNull();
+        assertThat(TestRules.parse(rule("[su, -l, -w, BUILDHOOK_TRIGGER, deploy, -c, 'deploy \"$BUILDHOOK_TRIGGER\"']")))
+                .isNotNull();
+        assertThat(TestRules.parse(rule("[sudo, sh, -c, 'deploy \"$1\"', sh, '${build.trigger}']"))).isNotNull();
+        assertThat(TestRules.parse(rule("[env, -i, 'BUILDHOOK_TRIGGER=${build.trigger}', sh, -c,"
+                + " 'deploy \"$BUILDHOOK_TRIGGER\"']"))).isNotNull();
+        assertThat(TestRules.parse(rule("[machinectl, shell, deploy@.host, /bin/sh, -c, 'deploy \"$1\"', sh,"
+                + " '${build.trigger}']"))).isNotNull();
+        assertThat(TestRules.parse(rule("[machinectl, '--setenv=BUILDHOOK_TRIGGER=${build.trigger}', shell,"
+                + " deploy@.host, /bin/sh, -c, 'deploy \"$BUILDHOOK_TRIGGER\"']"))).isNotNull();
+        assertThat(TestRules.parse(rule("[systemd-run, --wait, --pipe, --setenv=BUILDHOOK_TRIGGER, sh, -c,"
+                + " 'deploy \"$BUILDHOOK_TRIGGER\"']"))).isNotNull();
+        assertThat(TestRules.parse(rule("[/bin/sh, -c, 'tmux new-session -d -e \"BUILDHOOK_TRIGGER=$BUILDHOOK_TRIGGER\""
+                + " /opt/deploy.sh']"))).isNotNull();
+    }
+
     /** The recipes the errors give load: ssh's standard input, envsubst and awk for sed, env -S's own ${NAME}. */
     @Test
     void theRecipesTheAdviceGivesLoad() {
