@@ -137,6 +137,10 @@ public final class JobEngine implements AutoCloseable {
                 told.jobEnded(rule, ending);
             }
         };
+        // A job planning stores FAILED (a payload value refused) reached its final state on this node too, as one the
+        // pick refuses for its stored values does (values43 V3; docs/operations.md, buildhook_jobs_finished_total).
+        JobEvents planned = events;
+        store.whenRefusedAtPlanning(rule -> planned.jobEnded(rule, JobEvents.Ending.FAILED));
         this.leftovers = new LeftoverSweep(store.ledger(), config.nodeId(), new StopsNotRecorded(
                 store.config().dataDir().resolve(StopsNotRecorded.FILE_NAME), config.nodeId(), config.threads()),
                 config.inARow());

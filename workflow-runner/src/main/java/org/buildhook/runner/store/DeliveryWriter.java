@@ -34,6 +34,9 @@ final class DeliveryWriter {
     private final SlotLine line;
     /** PostgreSQL only: the accept in one statement; {@code null} on SQLite. */
     private final PostgresAccept oneStatement;
+    /** Told the rule of each job stored ended at planning ({@link #warnOfRefused}): {@link Store#whenRefusedAtPlanning}. */
+    private volatile java.util.function.Consumer<String> refusedStored = rule -> {
+    };
 
     DeliveryWriter(Database db, JobQueue queue, Ids ids, Clock clock, Duration dedupWindow,
             java.util.function.Supplier<RuleRenames> renames) {
@@ -86,12 +89,22 @@ final class DeliveryWriter {
      * PlannedJob#refusal}): stored {@code FAILED}, never started. Its message names the rule, the placeholder, where it
      * is written, what is wrong with the value (escaped) and what to do.
      */
-    static void warnOfRefused(String deliveryId, List<PlannedJob> jobs, List<String> ids) {
+    void warnOfRefused(String deliveryId, List<PlannedJob> jobs, List<String> ids) {
         for (int i = 0; i < jobs.size() && i < ids.size(); i++) {
             if (jobs.get(i).refused()) {
                 LOG.warn("job {} of delivery {} is FAILED, {}", ids.get(i), deliveryId, jobs.get(i).refusal());
+                try {
+                    refusedStored.accept(jobs.get(i).ruleName());
+                } catch (RuntimeException e) {
+                    LOG.warn("job events listener failed for job {}: {}", ids.get(i), e.toString());
+                }
             }
         }
+    }
+
+    /** From now on tells {@code told} the rule of each job stored ended at planning: {@link Store#whenRefusedAtPlanning}. */
+    void whenRefusedStored(java.util.function.Consumer<String> told) {
+        this.refusedStored = java.util.Objects.requireNonNull(told, "told");
     }
 
     /**

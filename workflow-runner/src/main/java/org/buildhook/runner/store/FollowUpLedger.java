@@ -84,7 +84,7 @@ public final class FollowUpLedger {
             }
             return Optional.of(writer.insertJobs(c, parent.deliveryId(), List.of(followUp), null).get(0));
         });
-        started.ifPresent(id -> DeliveryWriter.warnOfRefused(parent.deliveryId(), List.of(followUp), List.of(id)));
+        started.ifPresent(id -> writer.warnOfRefused(parent.deliveryId(), List.of(followUp), List.of(id)));
         return started;
     }
 }

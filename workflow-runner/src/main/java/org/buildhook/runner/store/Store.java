@@ -815,6 +815,17 @@ public final class Store implements AutoCloseable {
     }
 
     /**
+     * From now on tells {@code told} the rule name of each job this store keeps ended at planning, {@code FAILED}
+     * without an attempt ({@link PlannedJob#refused}: a payload value planning refuses), once per job, after the
+     * transaction that stored it committed, on the thread that stored it: a delivery's accept, a replay, a follow-up's
+     * start. For the jobs-finished count ({@code JobEvents#jobEnded}), which the engine tells of the jobs it ends.
+     * Replaces the one told before; must be quick; what it throws is logged and ignored.
+     */
+    public void whenRefusedAtPlanning(java.util.function.Consumer<String> told) {
+        writer.whenRefusedStored(told);
+    }
+
+    /**
      * Replay: adds new jobs to an accepted delivery (the caller matched the current rules against
      * its stored body) and queues them. Returns the new job ids.
      */

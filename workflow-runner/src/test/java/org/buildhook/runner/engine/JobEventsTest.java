@@ -105,16 +105,7 @@ class JobEventsTest {
     @Test
     void logsOneLinePerJobThatEndsBadlyWithItsRuleBuildAndReasonAndTellsEachFinalOutcomeOnce() {
         List<String> finals = new CopyOnWriteArrayList<>();
-        start(new JobEvents() {
-            @Override
-            public void attemptEnded(String ruleName, Ending ending, Duration duration) {
-            }
-
-            @Override
-            public void jobEnded(String ruleName, Ending ending) {
-                finals.add(ruleName + "=" + ending.label());
-            }
-        });
+        start(finals(finals));
         ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> log =
                 new ch.qos.logback.core.read.ListAppender<>();
         log.start();
@@ -209,5 +200,51 @@ class JobEventsTest {
     void theEndingsAreLabelledInSnakeCase() {
         assertThat(JobEvents.Ending.TIMED_OUT.label()).isEqualTo("timed_out");
         assertThat(JobEvents.Ending.FAILED_TO_START.label()).isEqualTo("failed_to_start");
+    }
+
+    /**
+     * values43 V3: a job planning stores FAILED (a payload value refused: {@code ../victim} after {@code /srv/}) reached
+     * its final state on this node, as one refused at its pick for its stored values does, which is told: it is told
+     * failed too, once, at a delivery's accept, a replay and a follow-up's start. Before, only the pick's counted.
+     */
+    @Test
+    void aJobPlanningStoresFailedIsToldFailedOnceAtAnAcceptAReplayAndAFollowUpsStart() {
+        List<String> finals = new CopyOnWriteArrayList<>();
+        start(finals(finals));
+        String body = Plans.fixture().replace("\"trigger_name\": \"containers-devel\"", "\"trigger_name\": \"../victim\"");
+        String followUps = "{\"on-failure\":{\"command\":[\"/bin/echo\",\"/srv/pages/${build.trigger}\"]},\"depth\":1}";
+
+        String delivery = store.accept(Plans.delivery(body), List.of(refused("cleanup", followUps))).deliveryId();
+        store.replay(delivery, List.of(refused("replayed", null)));
+
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(finals)
+                .containsExactlyInAnyOrder("cleanup=failed", "replayed=failed", "cleanup/on-failure=failed"));
+        assertThat(store.jobs(new org.buildhook.runner.store.JobQuery(null, null, null, null, 10, null)).items())
+                .extracting(j -> j.ruleName() + "=" + j.state()).containsExactlyInAnyOrder("cleanup=FAILED",
+                        "replayed=FAILED", "cleanup/on-failure=FAILED");
+    }
+
+    /** Events that add {@code <rule>=<outcome>} to {@code finals} for each job told ended, and nothing else. */
+    private static JobEvents finals(List<String> finals) {
+        return new JobEvents() {
+            @Override
+            public void attemptEnded(String ruleName, Ending ending, Duration duration) {
+            }
+
+            @Override
+            public void jobEnded(String ruleName, Ending ending) {
+                finals.add(ruleName + "=" + ending.label());
+            }
+        };
+    }
+
+    /** A job planning refused, as it stores one: FAILED, with {@code followUps} (or none). */
+    private static PlannedJob refused(String rule, String followUps) {
+        PlannedJob plain = Plans.job(rule, List.of("/bin/rm", "-rf", "/srv/builds/${build.trigger}"));
+        org.buildhook.runner.JobWorkflow workflow = new org.buildhook.runner.JobWorkflow(67L, null, false, null,
+                Map.of(), Map.of(), followUps, null, 0);
+        return new PlannedJob(rule, plain.ruleSnapshot(), plain.argv(), Map.of(), null, true, Duration.ofSeconds(30),
+                0, Duration.ofSeconds(1), 0, null, workflow, "not started: rule '" + rule + "' writes ${build.trigger}"
+                        + " into argument 2 of 'command', …");
     }
 }
