@@ -272,8 +272,8 @@ final class LeftoverSweep {
             if (attempt.nodeProcess() != null && !attempt.nodeProcess().isAlive()) {
                 // Its JVM is gone (node_died counts it), but whether the attempt had ended is not known here: only that
                 // its end was not recorded (tryout21 F3: a stop whose store could not be reached, a self-fencing).
-                end(attempt, gone(attempt, "its node " + attempt.node() + " was gone before the attempt's end was"
-                        + " recorded"), ended(attempt));
+                end(attempt, gone(attempt, itsNode(attempt) + " was gone before the attempt's end was recorded"),
+                        ended(attempt));
             }
         }
         if (!deathsTakenBack) {
@@ -322,11 +322,26 @@ final class LeftoverSweep {
                                 : "still has processes", attempt.jobId(), attempt.attempt());
                 continue;
             }
-            end(attempt, gone(attempt, "its node " + attempt.node() + " was gone before the attempt's end was"
-                    + " recorded") + "; " + inEndedNamespace(namespace), ended(attempt));
+            end(attempt, gone(attempt, itsNode(attempt) + " was gone before the attempt's end was recorded") + "; "
+                    + inEndedNamespace(namespace), ended(attempt));
             ended.add(attempt);
         }
         return ended;
+    }
+
+    /**
+     * {@code its node node-1}, the attempt's node; when that is this node's own id, {@code its node node-1's earlier
+     * run (pid 6, started 2026-12-06T01:02:03Z)}, its JVM as recorded: a node started again under its {@code
+     * runner.node-id}, or under the default {@code <hostname>-<pid>} in a container, where the JVM's pid is the same at
+     * every start (tini's child): "its node … was gone" read as said of the very node that said it (tryout44 F7).
+     */
+    private String itsNode(RunningAttempt attempt) {
+        org.buildhook.runner.exec.ProcessIdentity earlier = attempt.nodeProcess();
+        if (!attempt.node().equals(node) || earlier == null) {
+            return "its node " + attempt.node();
+        }
+        return "its node " + node + "'s earlier run (pid " + earlier.pid() + earlier.startedAt()
+                .map(at -> ", started " + at.truncatedTo(java.time.temporal.ChronoUnit.SECONDS)).orElse("") + ")";
     }
 
     /** Where the processes of an attempt of an earlier run in another PID namespace were, and why they are gone. */
@@ -351,7 +366,7 @@ final class LeftoverSweep {
             RunningAttempt attempt = previous.get();
             boolean alive = attempt.nodeProcess() != null && attempt.nodeProcess().isAlive();
             // A node whose JVM still runs (paused, stalled) neither died nor was stopped (review21 R3).
-            end(attempt, gone(attempt, "its node " + attempt.node() + (alive ? " stopped heart-beating" : " was gone")
+            end(attempt, gone(attempt, itsNode(attempt) + (alive ? " stopped heart-beating" : " was gone")
                     + " before the attempt's end was recorded"), alive ? NodeEnd.NONE : ended(attempt));
         } else if (previous.isPresent() && withoutIdentity(previous.get().bootId())) {
             // Nothing can be looked for: say so, once per job run again, rather than run it again in silence.

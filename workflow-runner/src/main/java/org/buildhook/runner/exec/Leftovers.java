@@ -18,7 +18,9 @@ import java.util.Set;
  * a session that is this store's is taken whatever its own environment says: what a command sets for its children
  * does not take them out of its session's sweep.
  *
- * <p>SIGTERM first, SIGKILL to whatever is left after the grace period (or at once with none).
+ * <p>SIGTERM first, SIGKILL to whatever is left after the grace period (or at once with none). Meanwhile this JVM
+ * reads, and drops, what they write into pipes nobody else reads any more (their dead node's output): such a write
+ * would kill its writer before its SIGTERM handler ends ({@link LeftoverPipes}).
  * Used by a node that starts again, and by any node of the same host before it runs such a job
  * again, so that a job never runs while an earlier copy of it may still live.
  */
@@ -67,17 +69,21 @@ public final class Leftovers {
         for (long pid : found) {
             named.add(pid + " " + ProcStat.name(pid));
         }
-        signal(found, graceMillis > 0);
-        waitGone(found, graceMillis);
-        Set<Long> left = find(marker, process);
-        if (!left.isEmpty()) {
-            for (long pid : left) {
-                if (!found.contains(pid)) {
-                    named.add(pid + " " + ProcStat.name(pid));
+        // Their output's reader may be gone with their node: held for them until they are gone, so that a write
+        // (a shell's report of a child the SIGTERM ended, a trap's words) does not kill them first (tryout44 F10).
+        try (LeftoverPipes pipes = graceMillis > 0 ? LeftoverPipes.open(found) : LeftoverPipes.NONE) {
+            signal(found, graceMillis > 0);
+            waitGone(found, graceMillis, pipes);
+            Set<Long> left = find(marker, process);
+            if (!left.isEmpty()) {
+                for (long pid : left) {
+                    if (!found.contains(pid)) {
+                        named.add(pid + " " + ProcStat.name(pid));
+                    }
                 }
+                signal(left, false);
+                waitGone(left, AFTER_KILL_MILLIS, pipes);
             }
-            signal(left, false);
-            waitGone(left, AFTER_KILL_MILLIS);
         }
         return named;
     }
@@ -166,9 +172,10 @@ public final class Leftovers {
         }
     }
 
-    private static void waitGone(Set<Long> pids, long withinMillis) throws InterruptedException {
+    private static void waitGone(Set<Long> pids, long withinMillis, LeftoverPipes pipes) throws InterruptedException {
         long deadline = System.nanoTime() + withinMillis * 1_000_000L;
         while (!pids.stream().allMatch(ProcessTree::isGone) && System.nanoTime() - deadline < 0) {
+            pipes.drain();
             Thread.sleep(POLL_MILLIS);
         }
     }

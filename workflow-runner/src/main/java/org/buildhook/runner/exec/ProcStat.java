@@ -32,6 +32,17 @@ record ProcStat(long pid, char state, long parent, long session) {
         return state == 'Z' || state == 'X';
     }
 
+    /** When this host booted ({@code btime} of {@code /proc/stat}, seconds since the epoch); empty without it. */
+    static java.util.Optional<java.time.Instant> bootTime() {
+        try (java.util.stream.Stream<String> lines = java.nio.file.Files.lines(java.nio.file.Path.of("/proc/stat"),
+                java.nio.charset.StandardCharsets.US_ASCII)) {
+            return lines.filter(line -> line.startsWith("btime ")).findFirst()
+                    .map(line -> java.time.Instant.ofEpochSecond(Long.parseLong(line.substring(6).trim())));
+        } catch (IOException | RuntimeException e) {
+            return java.util.Optional.empty();
+        }
+    }
+
     /** Whether there is a {@code /proc} to read (Linux). */
     static boolean available() {
         return new File(PROC, "self/stat").isFile();

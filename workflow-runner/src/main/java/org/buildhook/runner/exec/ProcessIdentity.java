@@ -30,6 +30,22 @@ public record ProcessIdentity(long pid, long session, long startTicks) {
         return other != null && pid == other.pid && startTicks == other.startTicks;
     }
 
+    /**
+     * When it started, by this host's clock, to the second: the host's boot ({@code btime} of {@code /proc/stat}) plus
+     * its start ticks at 100 a second (USER_HZ, the unit of {@code /proc} on the machines buildhook runs on: x86-64,
+     * aarch64). Only meaningful for a process of this host's current boot; empty when its start time or the boot's is
+     * not known (no {@code /proc}).
+     */
+    public java.util.Optional<java.time.Instant> startedAt() {
+        if (startTicks < 0) {
+            return java.util.Optional.empty();
+        }
+        return ProcStat.bootTime().map(boot -> boot.plusSeconds(startTicks / USER_HZ));
+    }
+
+    /** Clock ticks a second in {@code /proc/<pid>/stat}'s start time (USER_HZ). */
+    private static final long USER_HZ = 100;
+
     /** Whether this very process still runs (not a later one with the same pid, not a zombie). */
     public boolean isAlive() {
         ProcStat stat = ProcStat.of(pid);
