@@ -431,7 +431,18 @@ final class JobTask implements ExecutionHandler<Void> {
      */
     private CompletionHandler<Void> failedUnstarted(Job job, String why, StoreOutageWait.Until before) {
         String message = notStarted(job, why);
-        if (!waits.call(job.id(), "mark it failed", () -> ledger.markFailedUnstarted(job.id(), message), before)) {
+        ExecutionLedger.UnstartedEnd end = waits.call(job.id(), "mark it failed",
+                () -> ledger.markFailedUnstarted(job.id(), message), before);
+        if (end == ExecutionLedger.UnstartedEnd.CANCELLED) {
+            // Its cancel (or supersede) was asked after the pick read it, only flagged as for any job picked: it wins,
+            // as it does at the start (review44: it was marked FAILED, and its on-failure started).
+            LOG.info("job {} of rule '{}' (build {}) is not run, and ends as its cancel (or supersede) asked since it"
+                    + " was picked; its stored values were refused too: {}", job.id(), job.ruleName(),
+                    job.workflow().buildId(), message);
+            told(job, JobEvents.Ending.CANCELLED);
+            return notRunHere(remove());
+        }
+        if (end == ExecutionLedger.UnstartedEnd.ENDED) {
             LOG.info("job {} of rule '{}' (build {}) is not run: it ended meanwhile (cancelled or superseded), and"
                     + " stays so; its stored values were refused: {}", job.id(), job.ruleName(),
                     job.workflow().buildId(), message);

@@ -3411,20 +3411,34 @@ public final class ExecutionLedger {
      * this build refuses to run with the payload values it was stored with (values43 V2; {@code StoredJobCheck}),
      * which ends as planning would have stored it. Its follow-up ({@code on-failure}) is left pending, for the node's
      * follow-up look to start. A job that ended meanwhile (cancelled or superseded after its pick read it) is left as
-     * it ended (review44 R2: it was marked {@code FAILED} over its cancel, and its {@code on-failure} started).
+     * it ended (review44 R2: it was marked {@code FAILED} over its cancel, and its {@code on-failure} started). One
+     * whose cancel (or supersede) was asked after its pick read it, and only flagged ({@code cancel_requested}: a
+     * first attempt picked), ends as that asks, {@code CANCELLED} (or {@code SUPERSEDED}) before it ran, as the pick
+     * ends a job it reads flagged: an operator's cancel wins over the refusal (review44).
      *
-     * @return whether the job was marked; false when it had already ended
+     * @return what the job came to: {@link UnstartedEnd#FAILED}, {@link UnstartedEnd#CANCELLED} (a cancel or
+     *         supersede asked), or {@link UnstartedEnd#ENDED} when it had already ended (left as it is)
      * @throws StoreUnavailableException when the store cannot be reached
      */
-    public boolean markFailedUnstarted(String jobId, String message) {
+    public UnstartedEnd markFailedUnstarted(String jobId, String message) {
         return markEndedUnstarted(jobId, JobState.FAILED, message);
     }
 
-    private boolean markEndedUnstarted(String jobId, JobState state, String message) {
-        boolean[] marked = {false};
+    /** What {@link #markFailedUnstarted} came to. */
+    public enum UnstartedEnd {
+        /** Marked {@code FAILED}. */
+        FAILED,
+        /** A cancel or supersede was asked for it: ended as that asks ({@code CANCELLED}, or {@code SUPERSEDED}). */
+        CANCELLED,
+        /** It had ended meanwhile: left as it ended. */
+        ENDED
+    }
+
+    private UnstartedEnd markEndedUnstarted(String jobId, JobState state, String message) {
+        UnstartedEnd[] marked = {UnstartedEnd.ENDED};
         boolean woken = db.inTransaction(state == JobState.FAILED ? "mark a job failed" : "cancel a job",
                 Durability.DEFERRED, c -> {
-            marked[0] = false;
+            marked[0] = UnstartedEnd.ENDED;
             String rule = null;
             // Read before the rule's turn is taken, which comes before any row lock (SlotLine.inTurn).
             try (PreparedStatement p = c.prepareStatement("SELECT rule_name FROM jobs WHERE id = ?"
@@ -3437,25 +3451,21 @@ public final class ExecutionLedger {
                     }
                 }
             }
-            // A FAILED mark leaves a job that ended meanwhile as it ended; a cancel marks it as before.
-            List<JobState> ended = state == JobState.FAILED
-                    ? java.util.Arrays.stream(JobState.values()).filter(JobState::isFinal).toList() : List.of();
-            try (PreparedStatement p = c.prepareStatement(
-                    "UPDATE jobs SET state = ?, ended_at = ?, message = ? WHERE id = ?" + (ended.isEmpty() ? ""
-                            : " AND state NOT IN (" + String.join(", ", java.util.Collections.nCopies(ended.size(),
-                                    "?")) + ")"))) {
-                p.setString(1, state.name());
-                p.setLong(2, clock.millis());
-                p.setString(3, message);
-                p.setString(4, jobId);
-                for (int i = 0; i < ended.size(); i++) {
-                    p.setString(5 + i, ended.get(i).name());
-                }
-                if (p.executeUpdate() == 0 && !ended.isEmpty()) {
+            // A FAILED mark leaves a job that ended meanwhile as it ended, and one whose cancel was asked meanwhile
+            // to that cancel; a cancel marks it as before.
+            boolean failing = state == JobState.FAILED;
+            if (setEnded(c, jobId, state, message, failing ? " AND state NOT IN (" + finalStates() + ")"
+                    + " AND cancel_requested = 0" : "") == 0 && failing) {
+                String cancelled = cancelledMeanwhile(c, jobId);
+                if (cancelled == null) {
                     return false;
                 }
+                setEnded(c, jobId, JobState.CANCELLED, cancelled, "");
+                marked[0] = UnstartedEnd.CANCELLED;
             }
-            marked[0] = true;
+            if (marked[0] == UnstartedEnd.ENDED) {
+                marked[0] = UnstartedEnd.FAILED;
+            }
             Supersede.settle(c, jobId);
             int newer = wakeSuperseding(c, jobId);
             if (rule == null) {
@@ -3475,6 +3485,35 @@ public final class ExecutionLedger {
             jobsDue.run();
         }
         return marked[0];
+    }
+
+    /** Ends job {@code jobId} {@code state} now with {@code message}, where {@code guard} (SQL of constants) holds. */
+    private int setEnded(Connection c, String jobId, JobState state, String message, String guard)
+            throws SQLException {
+        try (PreparedStatement p = c.prepareStatement("UPDATE jobs SET state = ?, ended_at = ?, message = ? WHERE id = ?"
+                + guard)) {
+            p.setString(1, state.name());
+            p.setLong(2, clock.millis());
+            p.setString(3, message);
+            p.setString(4, jobId);
+            return p.executeUpdate();
+        }
+    }
+
+    /**
+     * The message of job {@code jobId} cancelled before its next attempt ({@link Job#cancelledBeforeItsNextAttempt}),
+     * when it has not ended and a cancel or supersede of it was asked ({@code cancel_requested}); else {@code null}.
+     * Its row is locked on PostgreSQL (SQLite's one writer serialises it).
+     */
+    private String cancelledMeanwhile(Connection c, String jobId) throws SQLException {
+        try (PreparedStatement p = c.prepareStatement("SELECT attempts, message FROM jobs WHERE id = ?"
+                + " AND cancel_requested <> 0 AND state NOT IN (" + finalStates() + ")"
+                + (db.dialect() == Dialect.POSTGRESQL ? " FOR UPDATE" : ""))) {
+            p.setString(1, jobId);
+            try (ResultSet rs = p.executeQuery()) {
+                return rs.next() ? Job.cancelledBeforeItsNextAttempt(rs.getInt(1), rs.getString(2)) : null;
+            }
+        }
     }
 
     /**

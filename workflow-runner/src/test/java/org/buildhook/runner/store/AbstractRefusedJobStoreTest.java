@@ -78,8 +78,10 @@ abstract class AbstractRefusedJobStoreTest {
         String queued = accepted.jobIds().get(1);
         assertThat(store.cancel(cancelled)).isTrue();
 
-        assertThat(store.ledger().markFailedUnstarted(cancelled, "not started: refused")).isFalse();
-        assertThat(store.ledger().markFailedUnstarted(queued, "not started: refused")).isTrue();
+        assertThat(store.ledger().markFailedUnstarted(cancelled, "not started: refused"))
+                .isEqualTo(ExecutionLedger.UnstartedEnd.ENDED);
+        assertThat(store.ledger().markFailedUnstarted(queued, "not started: refused"))
+                .isEqualTo(ExecutionLedger.UnstartedEnd.FAILED);
 
         Job stays = store.job(cancelled).orElseThrow().job();
         assertThat(stays.state()).isEqualTo(JobState.CANCELLED);
@@ -87,6 +89,36 @@ abstract class AbstractRefusedJobStoreTest {
         Job failed = store.job(queued).orElseThrow().job();
         assertThat(failed.state()).isEqualTo(JobState.FAILED);
         assertThat(failed.message()).isEqualTo("not started: refused");
+    }
+
+    /**
+     * review44: a first attempt picked by a node is only flagged by a cancel (cancel_requested; its node ends it). One
+     * flagged after its pick read it, whose stored values that pick then refused, was marked FAILED: the operator's
+     * cancel lost, and its on-failure started. It ends CANCELLED before it ran, as the pick ends a job it reads flagged.
+     */
+    @Test
+    void aPickedJobWhoseCancelWasFlaggedBeforeItsStoredValuesAreRefusedEndsCancelled() throws Exception {
+        String picked = store.accept(Plans.delivery(Plans.fixture()), List.of(Plans.job("cleanup",
+                List.of("/bin/true")))).jobIds().get(0);
+        try (Connection c = store.dataSource().getConnection(); java.sql.PreparedStatement p = c.prepareStatement(
+                "UPDATE scheduled_tasks SET picked = ?, picked_by = ? WHERE task_instance = ?")) {
+            p.setBoolean(1, true);
+            p.setString(2, "another-node");
+            p.setString(3, picked);
+            assertThat(p.executeUpdate()).as("its execution, picked").isEqualTo(1);
+        }
+        assertThat(store.cancel(picked)).isTrue();
+        Job flagged = store.job(picked).orElseThrow().job();
+        assertThat(flagged.cancelRequested()).as("only flagged: its node ends it").isTrue();
+        assertThat(flagged.state()).isEqualTo(JobState.QUEUED);
+
+        assertThat(store.ledger().markFailedUnstarted(picked, "not started: refused"))
+                .isEqualTo(ExecutionLedger.UnstartedEnd.CANCELLED);
+
+        Job ended = store.job(picked).orElseThrow().job();
+        assertThat(ended.state()).isEqualTo(JobState.CANCELLED);
+        assertThat(ended.message()).isEqualTo("cancelled before it ran");
+        assertThat(ended.endedAt()).isNotNull();
     }
 
     @Test
