@@ -180,7 +180,19 @@ public final class StoredJobCheck {
         return valuesRefusal(job.ruleName(), job.ruleSnapshot(), job.workflow().depth(), job.runName(),
                 job.deliveryId(), body, () -> parentId == null ? null : jobs.apply(parentId).map(p ->
                         new FollowUpParent(p.id(), p.ruleName(), p.state().name(), p.exitCode(), p.attempts(),
-                                p.logPath())).orElse(null));
+                                p.logPath())).orElse(null), refusedWhenPlanned(job));
+    }
+
+    /**
+     * Whether {@code job} is one planning stored refused ({@code FAILED}, no attempt, planning's {@code not started:
+     * rule '…' writes …}), not one stored unchecked and refused at its start (whose message says so): the words of
+     * its re-run's refusal differ (tryout44 F6: its 409 said it was "stored with this value unchecked (planned by an
+     * older buildhook …)").
+     */
+    private static boolean refusedWhenPlanned(Job job) {
+        String message = job.message();
+        return job.state() == org.buildhook.runner.store.JobState.FAILED && job.attempts() == 0 && message != null
+                && message.startsWith("not started: rule '") && !message.contains(STORED_UNCHECKED);
     }
 
     /**
@@ -192,6 +204,12 @@ public final class StoredJobCheck {
      */
     public static Optional<String> valuesRefusal(String rule, String snapshot, int depth, String runName,
             String deliveryId, Supplier<byte[]> body, Supplier<FollowUpParent> parent) {
+        return valuesRefusal(rule, snapshot, depth, runName, deliveryId, body, parent, false);
+    }
+
+    /** As above; {@code whenPlanned}: the job was stored refused by planning ({@link #refusedWhenPlanned}). */
+    private static Optional<String> valuesRefusal(String rule, String snapshot, int depth, String runName,
+            String deliveryId, Supplier<byte[]> body, Supplier<FollowUpParent> parent, boolean whenPlanned) {
         Checked checked = checked(rule, snapshot, depth, runName != null);
         if (checked.why().isPresent() || checked.values() == null) {
             return Optional.empty();
@@ -201,12 +219,12 @@ public final class StoredJobCheck {
             byte[] read = body.get();
             try {
                 if (read == null) {
-                    return Optional.of(valuesUnchecked(rule, deliveryId, "its delivery's body is gone"));
+                    return Optional.of(valuesUnchecked(rule, deliveryId, "its delivery's body is gone", whenPlanned));
                 }
                 event = EVENTS.parse(read);
             } catch (WebhookException e) {
                 return Optional.of(valuesUnchecked(rule, deliveryId, "its delivery's body is not a build event this"
-                        + " build reads (" + e.getMessage() + ")"));
+                        + " build reads (" + e.getMessage() + ")", whenPlanned));
             }
             keep(deliveryId, event, read.length);
         }
@@ -218,7 +236,7 @@ public final class StoredJobCheck {
             Optional<PayloadValues.Refusal> refused = PayloadValues.check(checked.values(),
                     followed == null ? subject : subject.forFollowUpOf(followed));
             if (refused.isPresent()) {
-                return Optional.of(refused.get().why(rule) + ". " + storedValues(rule, deliveryId));
+                return Optional.of(refused.get().why(rule) + ". " + storedValues(rule, deliveryId, whenPlanned));
             }
         }
         return Optional.empty();
@@ -248,18 +266,27 @@ public final class StoredJobCheck {
         }
     }
 
-    /** What a value refusal of a stored job adds to planning's words: why it is seen only now, and the replay. */
-    private static String storedValues(String name, String deliveryId) {
+    /** How the words of a job stored unchecked and refused where it would start begin: told apart from planning's. */
+    private static final String STORED_UNCHECKED = "The job was stored with this value unchecked";
+
+    /**
+     * What a value refusal of a stored job adds to planning's words: why it is seen only now (or, {@code whenPlanned},
+     * that planning refused it already and it never ran), and the replay.
+     */
+    private static String storedValues(String name, String deliveryId, boolean whenPlanned) {
         String rule = name.contains("/") ? name.substring(0, name.indexOf('/')) : name;
-        return "The job was stored with this value unchecked (planned by an older buildhook, or by a node of one),"
-                + " and this build checks it where it would start the job. If the job is still wanted, change the rule"
-                + " as said, then make a new job of its delivery: buildhook replay " + deliveryId + " --rule " + rule;
+        return (whenPlanned ? "The job was refused for this value when it was planned, and never ran; a re-run is"
+                + " refused for it the same"
+                : STORED_UNCHECKED + " (planned by an older buildhook, or by a node of one), and this build checks it"
+                        + " where it would start the job")
+                + ". If the job is still wanted, change the rule as said, then make a new job of its delivery:"
+                + " buildhook replay " + deliveryId + " --rule " + rule;
     }
 
-    private static String valuesUnchecked(String rule, String deliveryId, String why) {
+    private static String valuesUnchecked(String rule, String deliveryId, String why, boolean whenPlanned) {
         return "rule '" + rule + "' writes a value of the build's own text into its command or env, and " + why
                 + ", so this build cannot check the value the job was stored with (docs/rules.md#placeholders). "
-                + storedValues(rule, deliveryId);
+                + storedValues(rule, deliveryId, whenPlanned);
     }
 
     private static Checked checked(String name, String snapshot, int depth, boolean perRun) {

@@ -191,6 +191,39 @@ class StoredJobCheckTest {
     }
 
     /**
+     * tryout44 F6: the re-run (409) of a job planning stored refused (FAILED, no attempt, planning's words) said it was
+     * "stored with this value unchecked (planned by an older buildhook, or by a node of one)": not so. It says that
+     * planning refused it and it never ran; a job an older build stored, refused at its start, keeps the old words.
+     */
+    @Test
+    void aJobPlanningRefusedIsSaidToHaveBeenRefusedWhenPlannedNotStoredUnchecked() {
+        Job queued = job("cleanup", CLEANUP, JobWorkflow.NONE, null);
+        String plannedWords = "not started: rule 'cleanup' writes ${build.trigger} into argument 2 of 'command', and its"
+                + " value \"../victim\" is refused: …";
+        Job refusedWhenPlanned = withEnd(queued, JobState.FAILED, plannedWords);
+        assertThat(values(refusedWhenPlanned, trigger("../victim"))).get().asString()
+                .startsWith("rule 'cleanup' writes ${build.trigger} into argument 2 of 'command'")
+                .contains("The job was refused for this value when it was planned, and never ran")
+                .doesNotContain("unchecked").doesNotContain("older buildhook")
+                .endsWith("buildhook replay 01DELIVERY --rule cleanup");
+
+        String atItsStart = values(queued, trigger("../victim")).orElseThrow();
+        Job refusedAtItsStart = withEnd(queued, JobState.FAILED, "not started: " + atItsStart);
+        assertThat(values(refusedAtItsStart, trigger("../victim"))).get().asString()
+                .contains("stored with this value unchecked (planned by an older buildhook");
+        assertThat(values(withEnd(queued, JobState.SUCCEEDED, "exited with 0"), trigger("../victim"))).get()
+                .asString().contains("planned by an older buildhook");
+    }
+
+    /** {@code job} ended {@code state} with {@code message}, no attempt. */
+    private static Job withEnd(Job job, JobState state, String message) {
+        return new Job(job.id(), job.deliveryId(), job.ruleName(), job.ruleSnapshot(), job.argv(), job.env(),
+                job.workdir(), job.stdin(), job.timeout(), job.retries(), job.backoff(), job.concurrency(),
+                job.runName(), state, 0, null, job.createdAt(), null, Instant.EPOCH, null, null, message, false,
+                null, job.workflow(), null, null);
+    }
+
+    /**
      * tryout44 F12: a stored job keeps its run's name, not which run it was. A body with two runs of one name, the
      * first's host tag plain and the second's {@code ../victim}: the job stored for the second (by an older build)
      * was checked against the first run's values, passed, and deleted the sibling folder. Each run of the name is
