@@ -250,6 +250,65 @@ class StopWithOutcomeNotRecordedTest extends AbstractProxiedServeTest {
     }
 
     /**
+     * tryout45 F1: two nodes of one host on one PostgreSQL, the store away for BOTH (the shared proxy cut), the job's
+     * command exits 0 meanwhile on the first, which is then stopped (SIGTERM) and keeps the exit in its data folder;
+     * the store answers again and the first is started again at once. The other node, which could not reach the store
+     * itself until then, gives the first node's attempt the dead-node limit after its own return before it concludes
+     * anything of it, so the first node's start records the exit and the command runs once. Before, the other node's
+     * sweep found the first node's JVM gone as soon as the store answered, ended the attempt ("was gone before the
+     * attempt's end was recorded") and ran the deploy again before the first node could start.
+     */
+    @Test
+    void onAClusterWhoseStoreWasAwayForEveryNodeTheStoppedNodeRecordsItsExitBeforeTheOtherNodeRunsItAgain()
+            throws Exception {
+        Path runs = deployRule();
+        String look = pg.url + "&currentSchema=" + pg.schema;
+        // The dead-node limit 90 s: the time the first node has to start again after the store's return.
+        String runner = ", heartbeat-interval: 1s, missed-heartbeats: 90}";
+        String store = "store: {url: '" + pg.storeUrlGenerousLogins + "'}";
+        Path first = config("first.yaml", "data-first", store, "outcome-first", runner);
+        Path second = config("second.yaml", "data-second", store, "outcome-second", runner);
+        processes = new ServeProcesses(dir);
+        Path out = dir.resolve("first.out");
+        Process server = processes.serve(first, out);
+        String job = ServeProcesses.sendSample(ServeProcesses.awaitUrl(server, dir.resolve("data-first")), dir);
+        awaitStarted(runs, look, job);
+        Path otherOut = dir.resolve("second.out");
+        Process other = processes.serve(second, otherOut);
+        ServeProcesses.awaitUrl(other, dir.resolve("data-second"));
+        await().atMost(Duration.ofMinutes(2)).failFast(() -> !other.isAlive())
+                .until(() -> read(otherOut).contains("job engine started on node outcome-second"));
+
+        exitDuringTheOutageThenStop(server, out, job, new StoreOutage() {
+            @Override
+            public void start() {
+                pg.proxy.cut(); // for both nodes
+            }
+
+            @Override
+            public void end() throws Exception {
+                pg.proxy.open();
+            }
+        });
+        pg.proxy.open(); // for both nodes, and the first started again at once
+        Path again = dir.resolve("first-again.out");
+        Process restarted = processes.serve(first, again);
+        ServeProcesses.awaitUrl(restarted, dir.resolve("data-first"));
+        await().atMost(Duration.ofMinutes(2)).failFast(() -> !restarted.isAlive() || !other.isAlive())
+                .until(() -> !state(look, job).equals("QUEUED") && !state(look, job).equals("RUNNING"));
+        SoftAssertions soft = new SoftAssertions();
+        soft.assertThat(state(look, job)).as("the job: %s", read(again)).isEqualTo("SUCCEEDED");
+        soft.assertThat(Files.readAllLines(runs)).as("the command ran once").containsExactly("ran");
+        String seen = read(otherOut);
+        soft.assertThat(seen).as("the other node waits for the first: %s", seen)
+                .doesNotContain("job " + job + " attempt 1: its node outcome-first was gone before")
+                .doesNotContainPattern("job " + job + ": its node outcome-first .*put back in the queue");
+        soft.assertThat(read(again)).as("the first node's start records the exit").contains("job " + job
+                + " attempt 1: its command exited 0 at ");
+        soft.assertAll();
+    }
+
+    /**
      * A node fences itself (no heartbeat could be written for half the dead-node limit: it kills its job's process
      * tree) while PostgreSQL cannot be reached, and is then stopped before the store answers again (outcome21): its
      * next start records the fencing in the fencing's words, when the tree was killed (tryout22 F5), and no death

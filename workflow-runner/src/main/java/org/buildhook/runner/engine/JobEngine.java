@@ -141,18 +141,18 @@ public final class JobEngine implements AutoCloseable {
         // pick refuses for its stored values does (values43 V3; docs/operations.md, buildhook_jobs_finished_total).
         JobEvents planned = events;
         store.whenRefusedAtPlanning(rule -> planned.jobEnded(rule, JobEvents.Ending.FAILED));
+        // Two heartbeat intervals: the renewals come one interval apart, plus what each takes.
+        this.reach = store.dialect() == Dialect.POSTGRESQL
+                ? new StoreReach(config.heartbeatInterval().multipliedBy(2)) : null;
         this.leftovers = new LeftoverSweep(store.ledger(), config.nodeId(), new StopsNotRecorded(
                 store.config().dataDir().resolve(StopsNotRecorded.FILE_NAME), config.nodeId(), config.threads()),
-                config.inARow());
+                config.inARow(), reach, config.deadNodeLimit());
         this.nodeLock = store.nodeLeases().lock(config.nodeId());
         this.files = new NodeFilesWatch(config.nodeId(), clock, config.pollingInterval(), this::pausePicking,
                 this::resumePicking);
         this.nodeFolders = nodeFolders(store, launcher);
         this.killGrace = launcher.killGrace();
         this.jobsStopWait = jobsStopWait(killGrace, store.config().connectTimeout());
-        // Two heartbeat intervals: the renewals come one interval apart, plus what each takes.
-        this.reach = store.dialect() == Dialect.POSTGRESQL
-                ? new StoreReach(config.heartbeatInterval().multipliedBy(2)) : null;
         // The jobs' threads pick again once a job that could not start gave its thread back (tryout43 F6).
         JobThreads threads = new JobThreads(config.threads(), this::pickAgain);
         CustomTask<Void> task = Tasks.custom(JobQueue.TASK_NAME, Void.class)

@@ -64,6 +64,12 @@ final class LeftoverSweep {
 
     /** The bounds of this node on its jobs' attempts cut short in a row, for the words of the attempts it ends. */
     private final ExecutionLedger.InARow inARow;
+    /** Since when this node reaches the store without a break; {@code null} where no other node runs jobs (SQLite). */
+    private final StoreReach reach;
+    /** The dead-node limit, counted from this node's return to the store for another node's attempts ({@link #reach}). */
+    private final java.time.Duration deadNodeLimit;
+    /** The attempts ({@code job id/attempt}) already said to wait for their node after this node's break, once each. */
+    private final Set<String> waitingSaid = ConcurrentHashMap.newKeySet();
 
     LeftoverSweep(ExecutionLedger ledger, String node) {
         this(ledger, node, StopsNotRecorded.none(node));
@@ -80,10 +86,23 @@ final class LeftoverSweep {
      *                makes such a row is said not to run again (tryout22 F1)
      */
     LeftoverSweep(ExecutionLedger ledger, String node, StopsNotRecorded stops, ExecutionLedger.InARow inARow) {
+        this(ledger, node, stops, inARow, null, java.time.Duration.ZERO);
+    }
+
+    /**
+     * @param reach         since when this node reaches the store without a break, or {@code null} where no other node
+     *                      can run a job (SQLite)
+     * @param deadNodeLimit the dead-node limit (heartbeat interval × missed heartbeats): how long after this node's own
+     *                      return to the store another node of this host whose JVM is gone keeps its attempts
+     */
+    LeftoverSweep(ExecutionLedger ledger, String node, StopsNotRecorded stops, ExecutionLedger.InARow inARow,
+            StoreReach reach, java.time.Duration deadNodeLimit) {
         this.ledger = ledger;
         this.node = node;
         this.stops = stops;
         this.inARow = inARow;
+        this.reach = reach;
+        this.deadNodeLimit = deadNodeLimit;
     }
 
     /** Where this node notes an attempt its stop cut short and could not record, for its next start's words. */
@@ -268,8 +287,14 @@ final class LeftoverSweep {
     void sweepDeadNodes() throws InterruptedException {
         recordKnownOutcomes();
         List<RunningAttempt> running = ledger.runningAttempts(self.bootId());
+        // The store has just answered this node: since when without a break (cluster27 F8's evidence rule).
+        java.time.Instant now = java.time.Instant.now();
+        java.time.Instant back = reach == null ? null : reach.answered(now);
         for (RunningAttempt attempt : running) {
             if (attempt.nodeProcess() != null && !attempt.nodeProcess().isAlive()) {
+                if (waitsForItsNode(attempt, back, now)) {
+                    continue;
+                }
                 // Its JVM is gone (node_died counts it), but whether the attempt had ended is not known here: only that
                 // its end was not recorded (tryout21 F3: a stop whose store could not be reached, a self-fencing).
                 end(attempt, gone(attempt, itsNode(attempt) + " was gone before the attempt's end was recorded"),
@@ -290,6 +315,34 @@ final class LeftoverSweep {
             killedNotRecorded.keySet().retainAll(still);
             warnedNotRecorded.retainAll(still);
         }
+    }
+
+    /**
+     * Whether the attempt of another node of this host, whose JVM is gone, is left for now because this node itself
+     * could not reach the store until {@code back}, less than the dead-node limit ago (tryout45 F1). A store away for
+     * every node (PostgreSQL hung, restarted, cut off) is no time to conclude what another node's attempt came to: that
+     * node may have been stopped during the outage, and keep its command's exit in its own data folder
+     * (stops-not-recorded) for its next start to record. Ending the attempt here at once, as soon as the store answered,
+     * ran that command again before the node could start. It gets the whole limit after the store's return, as another
+     * host's node does ({@link OwnExecutionsKept}); a node truly gone has its attempts ended once the limit has passed
+     * since then. Its own leftovers, if it was killed, are ended meanwhile by its watchdog. Said once per attempt.
+     */
+    private boolean waitsForItsNode(RunningAttempt attempt, java.time.Instant back, java.time.Instant now) {
+        if (back == null || attempt.node().equals(node)
+                || java.time.Duration.between(back, now).compareTo(deadNodeLimit) > 0) {
+            return false;
+        }
+        if (waitingSaid.size() > 10_000) {
+            waitingSaid.clear();
+        }
+        if (waitingSaid.add(attempt.jobId() + "/" + attempt.attempt())) {
+            LOG.info("job {} attempt {}: its node {} (pid {} on this host) is gone, but this node could not reach the"
+                    + " store itself until {}: what the attempt came to is not concluded before the dead-node limit"
+                    + " ({}) has passed since then (its node may have been stopped during the same outage, and record"
+                    + " the attempt's end at its next start)", attempt.jobId(), attempt.attempt(), attempt.node(),
+                    attempt.nodeProcess().pid(), back, org.buildhook.runner.rules.Durations.describe(deadNodeLimit));
+        }
+        return true;
     }
 
     /**
