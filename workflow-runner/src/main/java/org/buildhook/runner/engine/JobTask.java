@@ -255,6 +255,13 @@ final class JobTask implements ExecutionHandler<Void> {
             }
         }
         if (job.cancelRequested()) {
+            if (job.state() == JobState.RUNNING) {
+                // Its attempt still marked running, its node silent past the dead-node limit (frozen, paused, cut
+                // off): what it left on this host is ended before the job ends, as before a re-run. Its end frees
+                // its concurrency slot and lets the newer build's job (supersede, running: cancel) and its on-cancel
+                // start: a frozen node's command, thawed, ran on beside them (tryout45 F7).
+                waits.run(jobId, "end what an earlier attempt left", () -> sweepBeforeRerun(jobId), before);
+            }
             // A job whose node died while its cancel was ending the attempt did run (tryout9, F2); one cancelled in
             // its retry's backoff as the retry was picked had run, and did not run again (retry21).
             String message = job.attempts() == 0 || job.retryDueAt().isPresent()

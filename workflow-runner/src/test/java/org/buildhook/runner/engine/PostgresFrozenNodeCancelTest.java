@@ -1,0 +1,83 @@
+package org.buildhook.runner.engine;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.buildhook.runner.store.Job;
+import org.buildhook.runner.store.JobQuery;
+import org.buildhook.runner.store.JobState;
+import org.buildhook.runner.store.Store;
+import org.buildhook.runner.store.StoreConfig;
+import org.buildhook.runner.store.TestStores;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * tryout45 F7: a node frozen whole (its JVM and its job's processes stopped, as {@code podman pause} or {@code systemctl
+ * freeze} do; its watchdog off here, frozen with it there) while its job runs, and the job cancelled meanwhile (as a
+ * newer build's supersede under {@code running: cancel} cancels the older one). The other node of the same host takes
+ * the job over after the dead-node limit and ends it CANCELLED: that end frees its concurrency slot and lets the newer
+ * job and the job's {@code on-cancel} start, so the frozen command must be ended first, as before a re-run. Before,
+ * the job was ended CANCELLED while its command was still there (stopped, state T), and a thaw let it run on beside
+ * what came after it. Real node JVMs ({@link EngineNode}), real commands, real PostgreSQL; every wait is for an event.
+ */
+class PostgresFrozenNodeCancelTest {
+
+    @TempDir
+    Path dir;
+
+    private final List<NodeProcess> nodes = new ArrayList<>();
+
+    @AfterEach
+    void killNodes() throws Exception {
+        NodeProcess.continueAndKill(nodes);
+    }
+
+    @Test
+    void aJobCancelledWhileItsNodeIsFrozenEndsOnlyOnceTheOtherNodeOfItsHostHasEndedItsCommand() throws Exception {
+        StoreConfig config = TestStores.postgres(dir.resolve("data"));
+        Path events = dir.resolve("events");
+        Path go = dir.resolve("go");
+        Path slow = Files.writeString(dir.resolve("slow.sh"), "#!/bin/sh\necho \"start $1 $$\" >> " + events
+                + "\nwhile [ ! -f " + go + " ]; do [ -d " + go.getParent() + " ] || exit 1; sleep 0.05; done\n");
+        try (Store store = Store.open(config)) {
+            NodeProcess frozen = node("frozen", config, slow, "slow=1", "data=" + dir.resolve("data"));
+            await().atMost(Duration.ofMinutes(5)).until(() -> frozen.printed("ACCEPTED")
+                    && AbstractCrashTest.startLines(events).size() == 1);
+            long command = Long.parseLong(AbstractCrashTest.startLines(events).get(0).split(" ")[2]);
+            NodeProcess taker = node("taker", config, slow, "slow=0", "data=" + dir.resolve("data-taker"));
+            await().atMost(Duration.ofMinutes(5)).until(() -> taker.printed("READY"));
+
+            // The freeze: the node's JVM and its command together.
+            NodeProcess.signal("STOP", frozen.process.pid());
+            NodeProcess.signal("STOP", command);
+            Job job = store.jobs(JobQuery.latest(10)).items().get(0);
+            assertThat(store.cancel(job.id())).as("its cancel is asked for").isTrue();
+
+            await().atMost(Duration.ofMinutes(5)).until(() -> store.job(job.id()).map(d -> d.job().state())
+                    .filter(JobState::isFinal).isPresent());
+            boolean gone = AbstractCrashTest.isGone(command);
+            assertThat(store.job(job.id()).map(d -> d.job().state())).as("the job").contains(JobState.CANCELLED);
+            assertThat(gone).as("the frozen command was ended before its job ended (pid %d)", command).isTrue();
+            assertThat(Files.readString(dir.resolve("taker.err"))).as("the taker says what it ended")
+                    .contains("job " + job.id() + " attempt 1: its node frozen stopped heart-beating");
+        }
+    }
+
+    private NodeProcess node(String name, StoreConfig config, Path slow, String... more) throws IOException {
+        // 1 s × 10: the dead-node limit 10 s; no watchdog (frozen with the node by a freeze, so never in time).
+        List<String> args = new ArrayList<>(List.of("url=" + config.url(), "threads=2", "slowScript=" + slow,
+                "label=" + name, "heartbeat=1000", "missed=10"));
+        args.addAll(List.of(more));
+        NodeProcess node = NodeProcess.start(dir, name, args.toArray(String[]::new));
+        nodes.add(node);
+        return node;
+    }
+}
