@@ -32,9 +32,14 @@ final class FinalOutcomeLog {
         // Unknown rather than a false "0ms": an attempt whose node stopped before its end was recorded.
         Duration took = outcome.started() == null || outcome.ended() == null ? null
                 : Duration.between(outcome.started(), outcome.ended());
+        // An attempt recorded as not started (refused at a start made with its read: review44 R4) ran for no time,
+        // and its end was recorded: "its end was not recorded" was untrue of it.
+        boolean notStarted = took == null && outcome.started() == null
+                && outcome.result() == JobOutcome.Result.FAILED_TO_START;
         String message = "job " + job.id() + " of rule '" + job.ruleName() + "' (build " + build(job) + ") " + what
                 + " after " + attempts + " attempt(s): " + outcome.message()
-                + (took == null ? "; how long the last attempt ran is unknown (its end was not recorded)"
+                + (notStarted ? "; its last attempt did not start"
+                        : took == null ? "; how long the last attempt ran is unknown (its end was not recorded)"
                         : took.isNegative() ? "; how long the last attempt ran is unknown (it ended before it"
                                 + " started by the recorded times: the clocks of its nodes differ)"
                         : "; last attempt took " + Durations.describe(took))
