@@ -340,6 +340,7 @@ public final class JobEngine implements AutoCloseable {
         if (reach != null) {
             resumeReach();
         }
+        leftovers.startDone();
         scheduler.start();
         stalePicks = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "buildhook-stale-picks");

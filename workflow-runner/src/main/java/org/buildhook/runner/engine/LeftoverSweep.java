@@ -68,6 +68,12 @@ final class LeftoverSweep {
     private final StoreReach reach;
     /** The dead-node limit, counted from this node's return to the store for another node's attempts ({@link #reach}). */
     private final java.time.Duration deadNodeLimit;
+    /**
+     * Whether this node's start is over ({@link #startDone}): only then does a sweep's answer from the store count in
+     * {@link #reach}. The start's own work between its claim and its end (beforeJobs, the sweeps) is no break in its
+     * reach of the store (review28 R4), and the start's sweep came before the engine said so (SlowStartNotABreakTest).
+     */
+    private volatile boolean started;
     /** The attempts ({@code job id/attempt}) already said to wait for their node after this node's break, once each. */
     private final Set<String> waitingSaid = ConcurrentHashMap.newKeySet();
 
@@ -289,7 +295,7 @@ final class LeftoverSweep {
         List<RunningAttempt> running = ledger.runningAttempts(self.bootId());
         // The store has just answered this node: since when without a break (cluster27 F8's evidence rule).
         java.time.Instant now = java.time.Instant.now();
-        java.time.Instant back = reach == null ? null : reach.answered(now);
+        java.time.Instant back = reach == null || !started ? null : reach.answered(now);
         for (RunningAttempt attempt : running) {
             if (attempt.nodeProcess() != null && !attempt.nodeProcess().isAlive()) {
                 if (waitsForItsNode(attempt, back, now)) {
@@ -315,6 +321,11 @@ final class LeftoverSweep {
             killedNotRecorded.keySet().retainAll(still);
             warnedNotRecorded.retainAll(still);
         }
+    }
+
+    /** This node's start is over: from now on a sweep's answer from the store counts in its reach of the store. */
+    void startDone() {
+        started = true;
     }
 
     /**
