@@ -53,6 +53,73 @@ class StopWithOutcomeNotRecordedTest extends AbstractProxiedServeTest {
     }
 
     /**
+     * tryout45 F3: the job's command exits 0 while SQLite's write lock is held by another program, the server is stopped
+     * (SIGTERM) with a grace of 10 minutes, and a second SIGTERM ends the stop's wait for the store at once: the line
+     * that keeps the exit for the next start says the second signal cut the grace short. Before, it said "the stop's
+     * grace period, runner.shutdown-grace, 10m, is over", minutes before it was. The next start records the exit.
+     */
+    @Test
+    void onSqliteASecondStopSignalSaysItCutTheGraceShortWhenTheExitIsKeptForTheNextStart() throws Exception {
+        String db = "jdbc:sqlite:" + dir.resolve("data").resolve("buildhook.db").toAbsolutePath();
+        try (SqliteLockHeld lock = new SqliteLockHeld(db)) {
+            secondStopSignalDuringTheOutage("store: {}", db, lock);
+        }
+    }
+
+    /** tryout45 F3 on PostgreSQL behind a proxy that refuses. */
+    @Test
+    void onPostgresqlASecondStopSignalSaysItCutTheGraceShortWhenTheExitIsKeptForTheNextStart() throws Exception {
+        secondStopSignalDuringTheOutage("store: {url: '" + pg.storeUrlGenerousLogins + "'}",
+                pg.url + "&currentSchema=" + pg.schema, new StoreOutage() {
+                    @Override
+                    public void start() {
+                        pg.proxy.cut();
+                    }
+
+                    @Override
+                    public void end() throws Exception {
+                        pg.proxy.open();
+                    }
+                });
+    }
+
+    private void secondStopSignalDuringTheOutage(String store, String look, StoreOutage outage) throws Exception {
+        Path runs = deployRule();
+        Path config = config("buildhook.yaml", "data", store, "outcome-node", "10m", "}");
+        processes = new ServeProcesses(dir);
+        Path out = dir.resolve("serve.out");
+        Process server = processes.serve(config, out);
+        String job = ServeProcesses.sendSample(ServeProcesses.awaitUrl(server, dir.resolve("data")), dir);
+        awaitStarted(runs, look, job);
+
+        outage.start();
+        Files.writeString(dir.resolve("go"), "go\n");
+        await().atMost(Duration.ofMinutes(2)).failFast(() -> !server.isAlive())
+                .until(() -> read(out).contains("job " + job + ": the store is unavailable while trying to record its"
+                        + " attempt"));
+        server.destroy(); // SIGTERM, as systemd's stop
+        await().atMost(Duration.ofMinutes(2)).failFast(() -> !server.isAlive())
+                .until(() -> read(out).contains("waits up to 10m (runner.shutdown-grace)"));
+        server.destroy(); // SIGTERM again: stop now
+        assertThat(server.waitFor(5, TimeUnit.MINUTES)).as("the stop ended: %s", read(out)).isTrue();
+        String stop = read(out);
+        assertThat(stop).as("the second signal was seen: %s", stop).contains("received SIGTERM again: stopping now");
+        assertThat(stop).as("the line that keeps the exit: %s", stop).containsPattern("WARN .*job " + job
+                + " of rule 'deploy' attempt 1: its command exited 0 at [0-9T:.-]+Z; the store could not record it"
+                + " before this node stopped \\(a second stop signal cut the stop's grace period"
+                + " \\(runner.shutdown-grace, 10m\\) short\\)\\. Kept in stops-not-recorded")
+                .doesNotContain("is over");
+
+        outage.end();
+        Path again = dir.resolve("serve-again.out");
+        Process restarted = processes.serve(config, again);
+        ServeProcesses.awaitUrl(restarted, dir.resolve("data"));
+        await().atMost(Duration.ofMinutes(2)).failFast(() -> !restarted.isAlive())
+                .until(() -> state(look, job).equals("SUCCEEDED"));
+        assertThat(Files.readAllLines(runs)).as("the command ran once").containsExactly("ran");
+    }
+
+    /**
      * tryout43 F1: SQLite's data folder on a disk that fills up (a real 16 MiB tmpfs, filled), the job's command exits 0
      * meanwhile, the server is stopped (SIGTERM), the disk freed, the server started again: the stop's note is written
      * in the room kept for it, and the next start records the exit, not a death, and the command does not run again.
@@ -386,12 +453,18 @@ class StopWithOutcomeNotRecordedTest extends AbstractProxiedServeTest {
     /** A server's configuration file {@code name}; {@code runner} ends the runner's mapping ({@code "}"}, or more). */
     private Path config(String name, String dataDir, String store, String node, String runner)
             throws java.io.IOException {
+        return config(name, dataDir, store, node, "1s", runner);
+    }
+
+    /** As {@link #config(String, String, String, String, String)}, with {@code runner.shutdown-grace} {@code grace}. */
+    private Path config(String name, String dataDir, String store, String node, String grace, String runner)
+            throws java.io.IOException {
         return Files.writeString(dir.resolve(name), String.join("\n",
                 "data-dir: " + dataDir,
                 "rules: rules.yaml",
                 store,
                 "endpoints: {default: {secrets: [{file: webhook-secret}]}}",
-                "runner: {node-id: " + node + ", shutdown-grace: 1s, kill-grace: 1s" + runner,
+                "runner: {node-id: " + node + ", shutdown-grace: " + grace + ", kill-grace: 1s" + runner,
                 "server: {host: 127.0.0.1, port: 0, stop-timeout: 2s}",
                 ""));
     }

@@ -900,19 +900,31 @@ final class JobTask implements ExecutionHandler<Void> {
                 : "its command exited " + outcome.exitCode();
         if (!note.kept()) {
             LOG.error("job {} of rule '{}' attempt {}: {} at {}; the store could not record it before this node stopped"
-                    + " (the stop's grace period, runner.shutdown-grace, {}, is over), and it could NOT be kept in {}"
+                    + " ({}), and it could NOT be kept in {}"
                     + " either ({}): the next start of node {} does not know it, and runs the command again (unless the"
                     + " job is cancelled or superseded first). To keep it from running again, add this line to that"
                     + " file before the next start, once its folder takes writes again: {}", job.id(), job.ruleName(),
-                    attempt, what, outcome.ended(), Durations.describe(config.shutdownGrace()),
+                    attempt, what, outcome.ended(), howTheGraceEnded(),
                     leftovers.stops().file(), note.problem(), config.nodeId(), note.lines().strip());
             return;
         }
-        LOG.warn("job {} of rule '{}' attempt {}: {} at {}; the store could not record it before this node stopped (the"
-                + " stop's grace period, runner.shutdown-grace, {}, is over). Kept in {}: the next start of node {}"
+        LOG.warn("job {} of rule '{}' attempt {}: {} at {}; the store could not record it before this node stopped"
+                + " ({}). Kept in {}: the next start of node {}"
                 + " records it; if another node took the job over meanwhile (after the dead-node limit), which runs"
                 + " it again, only in the attempt's history", job.id(), job.ruleName(), attempt, what, outcome.ended(),
-                Durations.describe(config.shutdownGrace()), StopsNotRecorded.FILE_NAME, config.nodeId());
+                howTheGraceEnded(), StopsNotRecorded.FILE_NAME, config.nodeId());
+    }
+
+    /**
+     * How the stop's wait for the store ended, for the lines of what it could not record: {@code the stop's grace
+     * period, runner.shutdown-grace, 30s, is over}, or, when a second stop signal ended it first ({@link
+     * RunningJobs#isGraceCutShort}), {@code a second stop signal cut the stop's grace period (runner.shutdown-grace,
+     * 10m) short} (tryout45 F3: it said the grace was over of a stop whose grace had minutes left).
+     */
+    private String howTheGraceEnded() {
+        String grace = "runner.shutdown-grace, " + Durations.describe(config.shutdownGrace());
+        return running.isGraceCutShort() ? "a second stop signal cut the stop's grace period (" + grace + ") short"
+                : "the stop's grace period, " + grace + ", is over";
     }
 
     /**
@@ -923,10 +935,10 @@ final class JobTask implements ExecutionHandler<Void> {
      */
     private void fencedNotRecorded(Job job, int attempt, JobOutcome outcome, String why, StopsNotRecorded.Note note) {
         LOG.warn("job {} of rule '{}' attempt {}: {} (self-fencing, at {}); the store could not record it before this"
-                + " node stopped (the stop's grace period, runner.shutdown-grace, {}, is over). {}, and the job runs"
+                + " node stopped ({}). {}, and the job runs"
                 + " again then unless it was cancelled or superseded meanwhile, or another node took it over (after"
                 + " the dead-node limit)", job.id(), job.ruleName(), attempt, why, outcome.ended(),
-                Durations.describe(config.shutdownGrace()), note.kept() ? "Kept in " + StopsNotRecorded.FILE_NAME
+                howTheGraceEnded(), note.kept() ? "Kept in " + StopsNotRecorded.FILE_NAME
                         + ": the next start of node " + config.nodeId() + " records it"
                         : "It could not be kept in " + leftovers.stops().file() + " either (" + note.problem()
                                 + "): the next start of node " + config.nodeId() + " records it "
@@ -1379,7 +1391,9 @@ final class JobTask implements ExecutionHandler<Void> {
      * was away for a moment does not cost the job its recorded outcome and a second run.
      */
     private String untilGraceOver() {
-        return running.isGraceOver() ? "the engine's grace period is over" : null;
+        // A second stop signal ends the grace at once: said so, not that it is over (tryout45 F3).
+        return !running.isGraceOver() ? null : running.isGraceCutShort()
+                ? "a second stop signal cut the engine's grace period short" : "the engine's grace period is over";
     }
 
     /** Before the command, the wait ends too when the execution may soon be taken for dead. */
