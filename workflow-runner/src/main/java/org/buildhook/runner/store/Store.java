@@ -236,7 +236,9 @@ public final class Store implements AutoCloseable {
                                 got.describe());
                         continue;
                     }
-                    throw new StoreUnavailableException(connectTimedOut(config, all.end(), got.starved(), attempt), null);
+                    CpuShare.Window whole = all.end();
+                    throw new StoreUnavailableException(connectTimedOut(config, whole, hostHeldBack(got, whole), attempt),
+                            null);
                 }
                 if (refusedForGood(e)) {
                     String reason = e.getMessage().strip().replaceFirst("\\.$", "");
@@ -301,6 +303,22 @@ public final class Store implements AutoCloseable {
                 + (urlBoundsLogins(config) ? "the loginTimeout in store.url" : "store.connect-timeout, or set a longer"
                         + " loginTimeout in store.url (it bounds the logins alone)")
                 + "; otherwise check PostgreSQL, or the pooler in front of it, and its limit on connections";
+    }
+
+    /**
+     * Whether the host, rather than PostgreSQL or the network, took the time of the start's first connection once its
+     * last attempt ran out of {@code store.connect-timeout}: that attempt's login ({@code last}) or the start's logins
+     * together since its first attempt ({@code whole}) were held back ({@link CpuShare.Window#starved}). The last
+     * attempt's own thread alone is not enough: it waits, off the CPU, for the driver's classes that an earlier
+     * attempt's login thread, still starved, is loading and initialising (seen BLOCKED in pgjdbc's SCRAM {@code
+     * Stringprep} behind it, under a CPU quota of 1 %), which looks like a wait for PostgreSQL's answer. CI's run of
+     * d274849e said "it or the network answered too slowly" of a start its CPU quota had held back for 54.7 s of 34.1 s.
+     *
+     * @param last  what the last attempt's login got
+     * @param whole what the start got from before its first attempt on, over every login thread started since
+     */
+    static boolean hostHeldBack(CpuShare.Window last, CpuShare.Window whole) {
+        return last.starved() || whole.starved();
     }
 
     /**
