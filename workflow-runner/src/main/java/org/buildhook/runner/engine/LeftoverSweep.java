@@ -74,8 +74,6 @@ final class LeftoverSweep {
      * reach of the store (review28 R4), and the start's sweep came before the engine said so (SlowStartNotABreakTest).
      */
     private volatile boolean started;
-    /** The attempts ({@code job id/attempt}) already said to wait for their node after this node's break, once each. */
-    private final Set<String> waitingSaid = ConcurrentHashMap.newKeySet();
 
     LeftoverSweep(ExecutionLedger ledger, String node) {
         this(ledger, node, StopsNotRecorded.none(node));
@@ -336,24 +334,21 @@ final class LeftoverSweep {
      * (stops-not-recorded) for its next start to record. Ending the attempt here at once, as soon as the store answered,
      * ran that command again before the node could start. It gets the whole limit after the store's return, as another
      * host's node does ({@link OwnExecutionsKept}); a node truly gone has its attempts ended once the limit has passed
-     * since then. Its own leftovers, if it was killed, are ended meanwhile by its watchdog. Said once per attempt.
+     * since then ({@link StoreReach#keepsWaiting}, with no sign of life of its own: its JVM is gone). Its own
+     * leftovers, if it was killed, are ended meanwhile by its watchdog. Said once per attempt.
      */
     private boolean waitsForItsNode(RunningAttempt attempt, java.time.Instant back, java.time.Instant now) {
-        if (back == null || attempt.node().equals(node)
-                || java.time.Duration.between(back, now).compareTo(deadNodeLimit) > 0) {
+        // back is null where there is no reach (SQLite) or before the start is done.
+        if (back == null || attempt.node().equals(node)) {
             return false;
         }
-        if (waitingSaid.size() > 10_000) {
-            waitingSaid.clear();
-        }
-        if (waitingSaid.add(attempt.jobId() + "/" + attempt.attempt())) {
-            LOG.info("job {} attempt {}: its node {} (pid {} on this host) is gone, but this node could not reach the"
-                    + " store itself until {}: what the attempt came to is not concluded before the dead-node limit"
-                    + " ({}) has passed since then (its node may have been stopped during the same outage, and record"
-                    + " the attempt's end at its next start)", attempt.jobId(), attempt.attempt(), attempt.node(),
-                    attempt.nodeProcess().pid(), back, org.buildhook.runner.rules.Durations.describe(deadNodeLimit));
-        }
-        return true;
+        return reach.keepsWaiting(attempt.jobId() + "/" + attempt.attempt(), null, back, now, deadNodeLimit,
+                () -> LOG.info("job {} attempt {}: its node {} (pid {} on this host) is gone, but this node could not"
+                        + " reach the store itself until {}: what the attempt came to is not concluded before the"
+                        + " dead-node limit ({}) has passed since then (its node may have been stopped during the same"
+                        + " outage, and record the attempt's end at its next start)", attempt.jobId(),
+                        attempt.attempt(), attempt.node(), attempt.nodeProcess().pid(), back,
+                        org.buildhook.runner.rules.Durations.describe(deadNodeLimit)));
     }
 
     /**

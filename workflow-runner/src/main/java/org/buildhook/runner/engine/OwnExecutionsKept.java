@@ -7,8 +7,6 @@ import com.github.kagkarlsson.scheduler.task.ExecutionComplete;
 import com.github.kagkarlsson.scheduler.task.ExecutionOperations;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -43,8 +41,6 @@ final class OwnExecutionsKept implements DeadExecutionHandler<Void> {
     /** Since when this node reaches the store; {@code null} where no other node takes jobs over (SQLite). */
     private final StoreReach reach;
     private final Duration limit;
-    /** The executions already said to be waiting for their node (one line each, not one per look). */
-    private final Set<String> waitingSaid = ConcurrentHashMap.newKeySet();
 
     /** Where no other node takes jobs over (SQLite): db-scheduler's limit alone. */
     OwnExecutionsKept(String node, RunningJobs running) {
@@ -74,18 +70,13 @@ final class OwnExecutionsKept implements DeadExecutionHandler<Void> {
         if (reach != null && !node.equals(execution.pickedBy)) {
             // db-scheduler's look has just been answered: the store answers this node now.
             Instant back = reach.answered(now);
-            Instant silentFrom = silentFrom(execution.lastHeartbeat, back);
-            if (silentFrom != null && Duration.between(silentFrom, now).compareTo(limit) <= 0) {
-                if (waitingSaid.size() > 10_000) {
-                    waitingSaid.clear();
-                }
-                if (waitingSaid.add(execution.taskInstance.getId() + "@" + execution.version)) {
-                    LOG.info("job {}: no heartbeat of its node {} since {}, but this node could not reach the store"
-                            + " itself until {}: its node is not taken for dead before the dead-node limit ({}) has"
-                            + " passed since then (it may have been cut off from the same store, and record the job's"
-                            + " end now)", execution.taskInstance.getId(), execution.pickedBy, execution.lastHeartbeat,
-                            back, org.buildhook.runner.rules.Durations.describe(limit));
-                }
+            if (reach.keepsWaiting(execution.taskInstance.getId() + "@" + execution.version, execution.lastHeartbeat,
+                    back, now, limit, () -> LOG.info("job {}: no heartbeat of its node {} since {}, but this node could"
+                            + " not reach the store itself until {}: its node is not taken for dead before the"
+                            + " dead-node limit ({}) has passed since then (it may have been cut off from the same"
+                            + " store, and record the job's end now)", execution.taskInstance.getId(),
+                            execution.pickedBy, execution.lastHeartbeat, back,
+                            org.buildhook.runner.rules.Durations.describe(limit)))) {
                 return;
             }
         }
@@ -118,21 +109,6 @@ final class OwnExecutionsKept implements DeadExecutionHandler<Void> {
             LOG.info("job {}: its node {} is taken for dead (no heartbeat); put back in the queue in its place",
                     execution.taskInstance.getId(), execution.pickedBy);
         }
-    }
-
-    /**
-     * From when another node's silence counts: its last heartbeat, or this node's own return to the
-     * store after a break, whichever is later.
-     *
-     * @param lastHeartbeat the execution's last heartbeat, {@code null} if none was recorded
-     * @param back          the first answer of the store after this node's latest break, {@code null} if none
-     * @return the later of the two, {@code null} when both are
-     */
-    static Instant silentFrom(Instant lastHeartbeat, Instant back) {
-        if (back == null) {
-            return lastHeartbeat;
-        }
-        return lastHeartbeat == null || back.isAfter(lastHeartbeat) ? back : lastHeartbeat;
     }
 
     /**
