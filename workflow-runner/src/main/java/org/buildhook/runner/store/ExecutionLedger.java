@@ -2914,7 +2914,16 @@ public final class ExecutionLedger {
                 // Before any row lock (SlotLine.inTurn).
                 line.inTurn(c, slotRule);
             }
-            if (attemptToo) {
+            if (seen == EndSeen.OWN) {
+                // First record wins (tryout45 F6): not over the end another node recorded meanwhile, a sweep that ended
+                // what the attempt left (its node frozen or cut off past the dead-node limit; on the same host the
+                // sweep's kill is what this node sees as the command's exit, 137). Neither the job's row: that sweep
+                // put it back in its place, or its node ran it again or ended it.
+                if (!recordOwnEnd(c, jobId, attempt, AttemptOutcome.of(outcome.result()), outcome.exitCode(), ended,
+                        log, outcome.message())) {
+                    return Finished.SUPERSEDED;
+                }
+            } else if (attemptToo) {
                 updateAttempt(c, jobId, attempt, AttemptOutcome.of(outcome.result()), outcome.exitCode(), ended, log,
                         outcome.message());
             }
@@ -3258,9 +3267,11 @@ public final class ExecutionLedger {
      * whose rule's line is woken in the transaction, after the rule's turn is taken). The same three writes as data-modifying {@code WITH} parts: the job's row first
      * (the row lock every other writer of a job's attempts takes first, as
      * {@link #startAttempt} and {@link #interruptLeftover} do), only while the attempt is still the
-     * job's latest and no cancel or supersede of it was asked for (else null is returned, and the caller
-     * records it in a transaction that says which: {@link #stopAskedFor}); the execution's removal only when that update happened ({@code EXISTS} on
-     * it); and the attempt's own row in any case. The execution is named by its whole key: taken
+     * job's latest, the job still {@code RUNNING} (not put back in its place by another node's sweep of the attempt
+     * meanwhile: tryout45 F6) and no cancel or supersede of it was asked for (else null is returned, and the caller
+     * records it in a transaction that says which: {@link #stopAskedFor}); the execution's removal and the attempt's own
+     * row only when that update happened ({@code EXISTS} on it: else that transaction writes the attempt's row, unless
+     * another node recorded its end first, {@link #recordOwnEnd}). The execution is named by its whole key: taken
      * from the update instead ({@code task_instance IN (SELECT id FROM job)}), the planner looked
      * up only {@code task_name} in the key's index and read every queued execution, each job's
      * outcome a scan of the whole queue (docs/BENCHMARKS.md, "Sixth pass: PostgreSQL all done").
@@ -3269,12 +3280,13 @@ public final class ExecutionLedger {
             long executionVersion, Instant ended, String log, boolean freeHeld, String[] heldSlot, String jobMessage) {
         boolean dequeue = executionVersion >= 0 && next.isFinal();
         String sql = "WITH job AS (UPDATE jobs SET state = ?, exit_code = ?, ended_at = ?, log_path = ?, message = ?,"
-                + " waiting_since = NULL WHERE id = ? AND attempts = ? AND cancel_requested = 0 AND state NOT IN ("
-                + finalStates() + ") RETURNING id, superseded_by)"
+                + " waiting_since = NULL WHERE id = ? AND attempts = ? AND cancel_requested = 0 AND state = 'RUNNING'"
+                + " RETURNING id, superseded_by)"
                 + (dequeue ? ", execution AS (DELETE FROM scheduled_tasks WHERE task_name = ? AND task_instance = ?"
                         + " AND version = ? AND EXISTS (SELECT 1 FROM job) RETURNING 1)" : "")
                 + ", attempt AS (UPDATE job_attempts SET outcome = ?, exit_code = ?, ended_at = ?, log_path = ?,"
-                + " message = ?, node_died = NULL WHERE job_id = ? AND attempt = ? RETURNING 1)"
+                + " message = ?, node_died = NULL WHERE job_id = ? AND attempt = ? AND EXISTS (SELECT 1 FROM job)"
+                + " RETURNING 1)"
                 // A slot given to the job while it ran without a limit (SlotLine.holdForPicked).
                 + (freeHeld ? ", slot AS (DELETE FROM rule_slots WHERE job_id = ? AND EXISTS (SELECT 1 FROM job)"
                         + ofThisPick() + " RETURNING rule_name)" : "")
@@ -3601,6 +3613,55 @@ public final class ExecutionLedger {
                 }
             }
         });
+    }
+
+    /**
+     * Writes how an attempt ended as its own node saw it ({@code message}), unless another node recorded that end first:
+     * a sweep of the attempt's host, which ended what the attempt left once its node stopped heart-beating (frozen,
+     * paused or cut off past the dead-node limit) and recorded it {@code INTERRUPTED} with what it killed. That record is
+     * the truth of the end: the exit this node saw after it (137, SIGKILL) was that sweep's kill (tryout45 F6: a thawed
+     * node wrote "exited with 137 … recorded late" over it). Written over the records that know nothing of the end: a
+     * taker's guess from another host ({@link #UNSWEPT_END}, cluster27 F4), a sweep that found nothing left ({@link
+     * #NONE_LEFT}), an attempt still {@code RUNNING}, any outcome that is not an interruption (this node's own,
+     * written again after a commit whose answer was lost; one concluded from what it had come to), and an attempt cut
+     * short after what its command came to was noted ({@link #decided}: that is its end, which a retry concluded from it
+     * records here too, {@link #finishForRetry}). When not written, the view of this node is said at INFO beside the
+     * record that stays.
+     *
+     * @return whether the attempt's row was written
+     */
+    private static boolean recordOwnEnd(Connection c, String jobId, int attempt, AttemptOutcome outcome,
+            Integer exitCode, Instant ended, String log, String message) throws SQLException {
+        try (PreparedStatement p = c.prepareStatement("UPDATE job_attempts SET outcome = ?, exit_code = ?,"
+                + " ended_at = ?, log_path = ?, message = ?, node_died = NULL WHERE job_id = ? AND attempt = ?"
+                + " AND (outcome <> ? OR decided IS NOT NULL OR message LIKE ? OR message LIKE ? OR message LIKE ?)")) {
+            p.setString(1, outcome.name());
+            Rows.setInteger(p, 2, exitCode);
+            Rows.setInstant(p, 3, ended);
+            p.setString(4, log);
+            p.setString(5, message);
+            p.setString(6, jobId);
+            p.setInt(7, attempt);
+            p.setString(8, AttemptOutcome.INTERRUPTED.name());
+            p.setString(9, UNSWEPT_END + "%");
+            p.setString(10, UNSWEPT_END_BEFORE + "%");
+            p.setString(11, "%; " + NONE_LEFT + "; %");
+            if (p.executeUpdate() == 1) {
+                return true;
+            }
+        }
+        try (PreparedStatement p = c.prepareStatement("SELECT message FROM job_attempts WHERE job_id = ?"
+                + " AND attempt = ?")) {
+            p.setString(1, jobId);
+            p.setInt(2, attempt);
+            try (ResultSet rs = p.executeQuery()) {
+                if (rs.next()) {
+                    LOG.info("job {} attempt {}: this node saw it end ({}) after another node had recorded its end,"
+                            + " which stays: {}", jobId, attempt, message, rs.getString(1));
+                }
+            }
+        }
+        return false;
     }
 
     private static void updateAttempt(Connection c, String jobId, int attempt, AttemptOutcome outcome,

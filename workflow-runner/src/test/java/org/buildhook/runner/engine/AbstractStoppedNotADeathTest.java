@@ -377,4 +377,67 @@ abstract class AbstractStoppedNotADeathTest {
         assertThat(deaths(jobId)).containsExactly(null, null);
         assertThat(detail.job().state()).as("the job is node-1b's").isEqualTo(org.buildhook.runner.store.JobState.RUNNING);
     }
+
+    /**
+     * tryout45 F6: node-2 frozen past the dead-node limit, a node of its host swept its attempt (killed the command it
+     * left, recorded that) and ran the job again; thawed, node-2 saw its command end with 137, that sweep's SIGKILL, and
+     * recorded "exited with 137 … recorded late" over the sweep's record. The first record stays; the job is node-1b's.
+     */
+    @Test
+    void aSweepsRecordOfWhatItKilledStaysOverTheEndItsNodeSawAfterIt() throws Exception {
+        String jobId = job();
+        assertThat(store.ledger().startAttempt(jobId, "node-2")).isEqualTo(1);
+        String swept = sweptByAnotherNode(jobId);
+        assertThat(store.ledger().startAttempt(jobId, "node-1b")).as("run again").isEqualTo(2);
+
+        assertThat(store.ledger().finishAttempt(jobId, 1, killedBySweep(), org.buildhook.runner.store.JobState.FAILED))
+                .as("not the job's latest").isFalse();
+
+        var detail = store.job(jobId).orElseThrow();
+        var first = detail.attempts().get(0);
+        assertThat(first.outcome()).isEqualTo(org.buildhook.runner.store.AttemptOutcome.INTERRUPTED);
+        assertThat(first.exitCode()).isNull();
+        assertThat(first.message()).isEqualTo(swept);
+        assertThat(detail.job().state()).as("the job is node-1b's").isEqualTo(org.buildhook.runner.store.JobState.RUNNING);
+        assertThat(detail.job().attempts()).isEqualTo(2);
+    }
+
+    /**
+     * tryout45 F6, before the taker's next start: the sweep put the job back in its place ({@code QUEUED}, attempt 1
+     * still its latest). The thawed node's view of the end neither replaces the sweep's record nor ends the job
+     * {@code FAILED} (which left the job's execution to start nothing: the job was final).
+     */
+    @Test
+    void theEndItsNodeSawAfterASweepDoesNotEndTheJobThatSweepPutBack() throws Exception {
+        String jobId = job();
+        assertThat(store.ledger().startAttempt(jobId, "node-2")).isEqualTo(1);
+        String swept = sweptByAnotherNode(jobId);
+
+        assertThat(store.ledger().finishAttempt(jobId, 1, killedBySweep(), org.buildhook.runner.store.JobState.FAILED))
+                .as("another node recorded its end").isFalse();
+
+        var detail = store.job(jobId).orElseThrow();
+        assertThat(detail.attempts()).singleElement().satisfies(first -> {
+            assertThat(first.outcome()).isEqualTo(org.buildhook.runner.store.AttemptOutcome.INTERRUPTED);
+            assertThat(first.message()).isEqualTo(swept);
+        });
+        assertThat(detail.job().state()).as("back in its place, to run again")
+                .isEqualTo(org.buildhook.runner.store.JobState.QUEUED);
+        assertThat(detail.job().exitCode()).isNull();
+    }
+
+    /** Attempt 1 of {@code jobId} ended by a sweep of node-1b, as LeftoverSweep records it; its message. */
+    private String sweptByAnotherNode(String jobId) throws InterruptedException {
+        String message = "its node node-2 stopped heart-beating before the attempt's end was recorded; node node-1b"
+                + " killed what it left: sh (pid 4242); run again";
+        assertThat(store.ledger().interruptLeftover(jobId, 1, () -> message)).contains(message);
+        return message;
+    }
+
+    /** What the thawed node saw: its command killed (by that sweep), as an exit of 137. */
+    private static org.buildhook.runner.exec.JobOutcome killedBySweep() {
+        Instant now = Instant.now();
+        return new org.buildhook.runner.exec.JobOutcome(org.buildhook.runner.exec.JobOutcome.Result.FAILED, 137,
+                now.minusSeconds(30), now, "exited with 137", null, false);
+    }
 }

@@ -9,7 +9,9 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import org.buildhook.runner.store.AttemptOutcome;
 import org.buildhook.runner.store.Job;
+import org.buildhook.runner.store.JobAttempt;
 import org.buildhook.runner.store.JobQuery;
 import org.buildhook.runner.store.JobState;
 import org.buildhook.runner.store.Store;
@@ -68,6 +70,47 @@ class PostgresFrozenNodeCancelTest {
             assertThat(gone).as("the frozen command was ended before its job ended (pid %d)", command).isTrue();
             assertThat(Files.readString(dir.resolve("taker.err"))).as("the taker says what it ended")
                     .contains("job " + job.id() + " attempt 1: its node frozen stopped heart-beating");
+        }
+    }
+
+    /**
+     * tryout45 F6: the same freeze without a cancel. The taker ends the frozen node's attempt (it kills the command that
+     * attempt left: exit 137 to the frozen node), records that, and runs the job again. Thawed, the frozen node sees its
+     * command's exit and must leave the taker's record as it is: the first record of an attempt's end stays. Before, it
+     * wrote "exited with 137 … recorded late, by its node frozen" over it, as if the command had failed by itself.
+     */
+    @Test
+    void aThawedNodeLeavesTheTakersRecordOfItsAttemptAsItIs() throws Exception {
+        StoreConfig config = TestStores.postgres(dir.resolve("data"));
+        Path events = dir.resolve("events");
+        Path go = dir.resolve("go");
+        Path slow = Files.writeString(dir.resolve("slow.sh"), "#!/bin/sh\necho \"start $1 $$\" >> " + events
+                + "\nwhile [ ! -f " + go + " ]; do [ -d " + go.getParent() + " ] || exit 1; sleep 0.05; done\n");
+        try (Store store = Store.open(config)) {
+            NodeProcess frozen = node("frozen", config, slow, "slow=1", "data=" + dir.resolve("data"));
+            await().atMost(Duration.ofMinutes(5)).until(() -> frozen.printed("ACCEPTED")
+                    && AbstractCrashTest.startLines(events).size() == 1);
+            long command = Long.parseLong(AbstractCrashTest.startLines(events).get(0).split(" ")[2]);
+            NodeProcess taker = node("taker", config, slow, "slow=0", "data=" + dir.resolve("data-taker"));
+            await().atMost(Duration.ofMinutes(5)).until(() -> taker.printed("READY"));
+            NodeProcess.signal("STOP", frozen.process.pid());
+            NodeProcess.signal("STOP", command);
+            Job job = store.jobs(JobQuery.latest(10)).items().get(0);
+
+            await().atMost(Duration.ofMinutes(5)).until(() -> AbstractCrashTest.startLines(events).size() == 2);
+            JobAttempt swept = store.job(job.id()).orElseThrow().attempts().get(0);
+            assertThat(swept.outcome()).isEqualTo(AttemptOutcome.INTERRUPTED);
+            assertThat(swept.message()).contains("node taker killed what it left");
+            NodeProcess.signal("CONT", frozen.process.pid());
+            Path said = dir.resolve("frozen.err");
+            await().atMost(Duration.ofMinutes(5)).until(() -> Files.readString(said).contains("job " + job.id()
+                    + ": another node "));
+
+            JobAttempt first = store.job(job.id()).orElseThrow().attempts().get(0);
+            assertThat(first.outcome()).as(first.message()).isEqualTo(AttemptOutcome.INTERRUPTED);
+            assertThat(first.exitCode()).isNull();
+            assertThat(first.message()).isEqualTo(swept.message());
+            assertThat(first.endedAt()).isEqualTo(swept.endedAt());
         }
     }
 
