@@ -153,6 +153,85 @@ class FollowDuringGracefulStopTest {
         assertThat(client.exitValue()).as(out).isEqualTo(ExitCodes.FAILED);
     }
 
+    /**
+     * tryout45 F4: the job's command exits 0 while another program holds SQLite's write lock, so the store cannot
+     * record it, and the server is stopped (SIGTERM): the stop keeps the exit for the next start, and the follow it
+     * ends says that, not the store's state. Before, its last line said "while job J is RUNNING" of a command that
+     * had exited, and nothing of the exit.
+     */
+    @Test
+    void aFollowEndedByAStopThatCouldNotRecordTheExitSaysTheExitAndThatItIsKeptNotThatTheJobRuns() throws Exception {
+        String job = followWhileTheStopCannotRecord(true);
+        assertLastLine("its command exited 0", "kept for this node's next start, which records it and does not run the"
+                + " command again", job);
+        assertThat(Files.readString(dir.resolve("logs.out"))).as("the log to its end").contains("done-at-last");
+    }
+
+    /** The same of a job the stop cut short (its command still ran when the grace was over): said so, and that it runs again. */
+    @Test
+    void aFollowOfAJobTheStopCutShortWithoutRecordingItSaysSoNotThatTheJobRuns() throws Exception {
+        String job = followWhileTheStopCannotRecord(false);
+        assertLastLine("it was cut short by this stop (its process tree killed)", "the job runs again after this"
+                + " node's next start, or on another node", job);
+    }
+
+    /**
+     * Follows a job whose command prints "started", then waits for the file {@code go}; holds SQLite's write lock,
+     * lets the command end when {@code exits} (and waits until the store has failed to record that), stops the server
+     * (SIGTERM, a grace of 1 s) and waits for it and for the command. The job's id.
+     */
+    private String followWhileTheStopCannotRecord(boolean exits) throws Exception {
+        Path go = dir.resolve("go");
+        ServeProcesses.followConfig(dir, "rules:\n  - name: ends-unrecorded\n    run: {command: [/bin/sh, -c,"
+                + " 'echo started; while [ ! -e \"$0\" ]; do sleep 0.1; done; echo done-at-last', '" + go + "']}\n",
+                "");
+        Path config = dir.resolve("buildhook.yaml");
+        // The store's waits (SQLite's busy timeout) 10 s, not followConfig's minute: the record gives up sooner.
+        Files.writeString(config, Files.readString(config).replace("store: {connect-timeout: 1m}",
+                "store: {connect-timeout: 10s}") + "runner: {shutdown-grace: 1s, kill-grace: 1s}\n");
+        processes = new ServeProcesses(dir);
+        Path serverOut = dir.resolve("serve.out");
+        Process server = processes.serve(config, serverOut);
+        URI url = ServeProcesses.awaitUrl(server, dir.resolve("data"));
+        String job = ServeProcesses.sendSample(url, dir);
+        Path followed = dir.resolve("logs.out");
+        client = ServeProcesses.logsFollow(job, url, dir, followed);
+        await().atMost(Duration.ofMinutes(2)).until(() -> ServeProcesses.printed(followed, "started"));
+
+        try (AbstractProxiedServeTest.SqliteLockHeld lock = new AbstractProxiedServeTest.SqliteLockHeld(
+                "jdbc:sqlite:" + dir.resolve("data").resolve("buildhook.db").toAbsolutePath())) {
+            lock.start();
+            if (exits) {
+                Files.writeString(go, "");
+                await().atMost(Duration.ofMinutes(2)).failFast(() -> !server.isAlive())
+                        .until(() -> ServeProcesses.printed(serverOut, "job " + job + ": the store is unavailable"
+                                + " while trying to record its attempt"));
+            }
+            server.destroy(); // SIGTERM
+            assertThat(server.waitFor(3, TimeUnit.MINUTES)).isTrue();
+            assertThat(client.waitFor(3, TimeUnit.MINUTES)).isTrue();
+        }
+        return job;
+    }
+
+    /**
+     * The follow's last line says that attempt 1 ended here as {@code how}, what comes of it ({@code then}), and
+     * that the store still shows it running; nothing says the job "is RUNNING"; the command exits 3.
+     */
+    private void assertLastLine(String how, String then, String job) throws Exception {
+        String out = Files.readString(dir.resolve("logs.out"));
+        List<String> lines = out.lines().toList();
+        assertThat(lines.get(lines.size() - 1)).as(out).matches(java.util.regex.Pattern.quote("[buildhook] the log"
+                + " follow stopped: the server is stopping (graceful stop); attempt 1 of job " + job + " ended on this"
+                + " node: " + how + " at ") + "[0-9T:.-]+Z" + java.util.regex.Pattern.quote(", but the store could not"
+                + " record it before the stop; " + then + " (until then the store shows the attempt running, and the"
+                + " job RUNNING); follow again once the server runs (buildhook logs -f " + job + ")"));
+        assertThat(out).as(out).doesNotContain("is RUNNING");
+        // The job's end is not known to the store: the command cannot say how it stands (as for a store that cannot
+        // be read), and does not take it for an end.
+        assertThat(client.exitValue()).as(out).isEqualTo(ExitCodes.UNAVAILABLE);
+    }
+
     /** A server whose job waits for the file {@code go}, and {@code logs -f} of that job through {@link #proxy}. */
     private record Ordering(Process server, Path serverOut, String job, Path go, Path followed, boolean terminal) {
     }

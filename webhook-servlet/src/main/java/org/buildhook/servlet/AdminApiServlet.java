@@ -129,8 +129,8 @@ public final class AdminApiServlet extends HttpServlet {
             only("GET", method, response);
             LogParameters asked = LogParameters.of(request);
             ignoredLogParameters.mark(asked, response, api.actor());
-            new JobLogSender(api.store(), new JobLogs(api.logDirectory()), api.nodeId(), api.logFollows())
-                    .send(id(m), asked, request, response);
+            new JobLogSender(api.store(), new JobLogs(api.logDirectory()), api.nodeId(), api.logFollows(),
+                    api.endsNotRecorded()).send(id(m), asked, request, response);
         } else if ((m = RERUN_WARNINGS.matcher(path)).matches()) {
             only("GET", method, response);
             api.rerunPreview(id(m)).send(response, 200);

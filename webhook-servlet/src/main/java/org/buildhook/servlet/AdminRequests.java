@@ -56,6 +56,11 @@ final class AdminRequests {
         return app.store();
     }
 
+    /** What this node's stop knew of a job's attempt and could not record: {@link BuildhookApplication#endNotRecorded}. */
+    java.util.function.Function<String, java.util.Optional<org.buildhook.runner.engine.EndNotRecorded>> endsNotRecorded() {
+        return app::endNotRecorded;
+    }
+
     Path logDirectory() {
         return app.config().launcher().logDirectory();
     }

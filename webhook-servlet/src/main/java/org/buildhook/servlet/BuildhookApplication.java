@@ -1124,6 +1124,17 @@ public final class BuildhookApplication implements AutoCloseable {
     }
 
     /**
+     * How the attempt of job {@code jobId} ended on this node when this node's graceful stop could not record it
+     * ({@link JobEngine#endNotRecorded}): what a log follow the stop ends says instead of the store's {@code RUNNING}.
+     * Empty without an engine, for any other job, and before such a stop.
+     *
+     * @param jobId a job's id
+     */
+    java.util.Optional<org.buildhook.runner.engine.EndNotRecorded> endNotRecorded(String jobId) {
+        return engine == null ? java.util.Optional.empty() : engine.endNotRecorded(jobId);
+    }
+
+    /**
      * The jobs whose commands this node killed itself since its store last answered (self-fencing, PostgreSQL), by
      * job id, with when ({@link JobEngine#fencedSinceTheStoreAnswered}); empty without an engine.
      */

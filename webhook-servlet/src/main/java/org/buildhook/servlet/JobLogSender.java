@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.buildhook.runner.engine.EndNotRecorded;
 import org.buildhook.runner.exec.JobLogs;
 import org.buildhook.runner.store.JobAttempt;
 import org.buildhook.runner.store.Job;
@@ -55,6 +56,8 @@ final class JobLogSender {
     private final JobLogs logs;
     private final String thisNode;
     private final LogFollows follows;
+    /** What this node's stop knew of a job's attempt and could not record, by job id ({@link #notRecordedLine}). */
+    private final java.util.function.Function<String, Optional<EndNotRecorded>> endsNotRecorded;
 
     /** In a follow's last line when the server's stop ended it after the job ended: {@code ended SUCCEEDED}. */
     static final String STOPPING_ENDED = "ended ";
@@ -62,12 +65,50 @@ final class JobLogSender {
     /**
      * @param thisNode this node's id ({@code runner.node-id}), compared with the node each attempt records
      * @param follows  serves the follows ({@code ?follow=1})
+     * @param endsNotRecorded how this node's graceful stop knew a job's attempt ended and could not record it, by job
+     *                 id ({@code JobEngine#endNotRecorded}); empty for the others
      */
-    JobLogSender(Store store, JobLogs logs, String thisNode, LogFollows follows) {
+    JobLogSender(Store store, JobLogs logs, String thisNode, LogFollows follows,
+            java.util.function.Function<String, Optional<EndNotRecorded>> endsNotRecorded) {
         this.store = store;
         this.logs = logs;
         this.thisNode = comparedNode(store, thisNode);
         this.follows = follows;
+        this.endsNotRecorded = endsNotRecorded;
+    }
+
+    /**
+     * The last line of a follow of attempt {@code attempt} of job {@code jobId} (the job's last when null) that this
+     * server's graceful stop ends, when the stop knew how that attempt ended here and could not record it (the store
+     * could not be reached, or took no write): the store still shows it running, and saying so was untrue (tryout45
+     * F4: "while job J is RUNNING" after the command had exited 0). {@code seen}: the job as the follow's last look
+     * read it, or null; the line is given only while that look did not see the attempt ended, nor another attempt.
+     * Null when the stop knew nothing of it.
+     */
+    String notRecordedLine(String jobId, Integer attempt, JobDetail seen) {
+        EndNotRecorded end = endsNotRecorded.apply(jobId).orElse(null);
+        if (end == null || (attempt != null && attempt != end.attempt())) {
+            return null;
+        }
+        if (seen != null) {
+            Optional<JobAttempt> stored = attempt(seen, attempt);
+            if (stored.isPresent() && (stored.get().attempt() != end.attempt() || stored.get().ended())) {
+                return null;
+            }
+        }
+        String ended = end.ended() == null ? "" : " at " + end.ended();
+        String until = "until then the store shows the attempt running, and the job " + (seen == null ? "RUNNING"
+                : seen.job().state().name());
+        return LogFollows.STOPPED + "the server is stopping (graceful stop); attempt " + end.attempt() + " of job "
+                + jobId + " ended on this node: " + org.buildhook.core.LogSafe.escape(end.how()) + ended
+                + ", but the store could not record it before the stop; " + (!end.exited()
+                        ? "the job runs again after this node's next start, or on another node (" + until + ")"
+                        : end.kept() ? "kept for this node's next start, which records it and does not run the command"
+                                + " again (" + until + ")"
+                        : "it could not be kept for this node's next start either, which runs the command again"
+                                + " unless the line the server's log gives is added to its stops-not-recorded file"
+                                + " first (" + until + ")")
+                + "; follow again once the server runs (buildhook logs -f " + jobId + ")\n";
     }
 
     /**
@@ -357,6 +398,10 @@ final class JobLogSender {
         @Override
         public String stopping() {
             stopSaid = true;
+            String known = notRecordedLine(jobId, wanted, seen);
+            if (known != null) {
+                return known;
+            }
             Job job = seen == null ? null : seen.job();
             String stops = LogFollows.STOPPED + "the server is stopping (graceful stop)";
             if (job == null) {

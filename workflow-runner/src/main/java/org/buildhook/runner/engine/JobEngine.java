@@ -1226,6 +1226,18 @@ public final class JobEngine implements AutoCloseable {
         return running.awaitingTheirRecord();
     }
 
+    /**
+     * How the attempt of job {@code jobId} ended on this node when this node's graceful stop could not record it (the
+     * store could not be reached, or took no write, until the stop's wait for it ended): the store shows it running
+     * until the node's next start records it. Empty for any other job, and before such a stop (tryout45 F4: a log
+     * follow ended by the stop said the job "is RUNNING" after its command had exited).
+     *
+     * @param jobId a job's id
+     */
+    public Optional<EndNotRecorded> endNotRecorded(String jobId) {
+        return running.notRecorded(jobId);
+    }
+
     public String nodeId() {
         return config.nodeId();
     }

@@ -814,6 +814,10 @@ final class JobTask implements ExecutionHandler<Void> {
                 // records when its process tree was killed (tryout22 F5), not its own time.
                 StopsNotRecorded.Note note = leftovers.stops().add(jobId, attempt,
                         new StopsNotRecorded.Cut(outcome.ended(), fenced));
+                running.notRecorded(jobId, new EndNotRecorded(attempt, fenced != null
+                        ? "its command was killed by its node's self-fencing"
+                        : "it was cut short by this stop (its process tree killed)", outcome.ended(), note.kept(),
+                        false));
                 if (fenced != null) {
                     fencedNotRecorded(job, attempt, outcome, fenced, note);
                     tell(job, JobEvents.Ending.INTERRUPTED, outcome);
@@ -898,6 +902,7 @@ final class JobTask implements ExecutionHandler<Void> {
         String what = result == JobOutcome.Result.TIMED_OUT ? "its command timed out"
                 : result == JobOutcome.Result.CANCELLED ? "it was cancelled"
                 : "its command exited " + outcome.exitCode();
+        running.notRecorded(job.id(), new EndNotRecorded(attempt, what, outcome.ended(), note.kept(), true));
         if (!note.kept()) {
             LOG.error("job {} of rule '{}' attempt {}: {} at {}; the store could not record it before this node stopped"
                     + " ({}), and it could NOT be kept in {}"

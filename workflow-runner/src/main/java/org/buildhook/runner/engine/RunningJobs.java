@@ -35,6 +35,8 @@ final class RunningJobs {
     private volatile String fencingAll;
     /** Why every command of this node is stopped: {@link #stop}'s grace period is over; or null. */
     private volatile String stoppedFor;
+    /** What this node's stop could not record, by job id ({@link #notRecorded}): what a log follow it ends says. */
+    private final Map<String, EndNotRecorded> notRecorded = new ConcurrentHashMap<>();
     /** The commands {@link #stop} cancelled (each once). */
     private final Set<String> cancelledForStop = ConcurrentHashMap.newKeySet();
     private volatile boolean stopping;
@@ -453,6 +455,16 @@ final class RunningJobs {
      */
     int commandsRunning() {
         return (int) running.values().stream().filter(job -> !job.outcome().isDone()).count();
+    }
+
+    /** This node's stop could not record how the attempt of {@code jobId} ended: {@code end}. */
+    void notRecorded(String jobId, EndNotRecorded end) {
+        notRecorded.put(jobId, end);
+    }
+
+    /** How this node's stop knew the attempt of {@code jobId} ended and could not record it; empty when it did not. */
+    java.util.Optional<EndNotRecorded> notRecorded(String jobId) {
+        return java.util.Optional.ofNullable(notRecorded.get(jobId));
     }
 
     /** Ends the wait of {@link #stop} now, or makes the next stop wait for nothing. */
