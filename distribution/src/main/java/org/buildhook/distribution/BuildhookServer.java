@@ -231,11 +231,27 @@ public final class BuildhookServer implements AutoCloseable {
         return connector.getLocalPort();
     }
 
-    /** The base URL, e.g. {@code http://127.0.0.1:8080/}. */
+    /**
+     * Whether the server listens on every interface of its host ({@code server.host} {@code 0.0.0.0} or {@code ::},
+     * the default; an inherited socket bound to the wildcard address), and so answers from the network, not only at
+     * the {@code localhost} of {@link #uri()}.
+     */
+    public boolean listensOnEveryInterface() {
+        if (inherited.isPresent()) {
+            java.net.InetAddress ip = inherited.get().getAddress();
+            return ip == null || ip.isAnyLocalAddress();
+        }
+        String host = connector.getHost();
+        return host == null || host.equals("0.0.0.0") || host.equals("::") || host.equals("[::]");
+    }
+
+    /**
+     * The base URL, e.g. {@code http://127.0.0.1:8080/}; {@code localhost} for a server that listens on every
+     * interface ({@link #listensOnEveryInterface()}).
+     */
     public URI uri() {
         String host = inherited.map(InheritedSocket::urlHost).orElseGet(() ->
-                connector.getHost() == null || connector.getHost().equals("0.0.0.0") ? "localhost"
-                : connector.getHost());
+                listensOnEveryInterface() ? "localhost" : connector.getHost());
         String path = context.getContextPath().endsWith("/") ? context.getContextPath()
                 : context.getContextPath() + "/";
         return URI.create((tls ? "https" : "http") + "://" + host + ":" + port() + path);

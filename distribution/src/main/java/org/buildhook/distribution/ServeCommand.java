@@ -89,7 +89,7 @@ final class ServeCommand implements Callable<Integer> {
         ExitArchive.prepare();
         StopSignals.logWhenStopped();
         java.util.List<java.net.URI> sharing = ServerUrlFile.write(effective.dataDir(), server.uri());
-        out.println("buildhook listening on " + server.uri() + " (POST " + webhookUrls(server.uri(), effective) + ")");
+        out.println(listening(server, effective));
         out.println("  endpoints: " + effective.endpoints().keySet());
         out.println("  rules:     " + (effective.rulesFile() == null ? "(none configured)" : effective.rulesFile()));
         out.println("  data:      " + effective.dataDir().toAbsolutePath());
@@ -120,6 +120,20 @@ final class ServeCommand implements Callable<Integer> {
                 : context.getServletContext().getAttribute(org.buildhook.servlet.BuildhookApplication.ATTRIBUTE);
         return app instanceof org.buildhook.servlet.BuildhookApplication running ? running.jobsPaused()
                 : java.util.Optional.empty();
+    }
+
+    /**
+     * The banner's first line: where the server listens and where JobServ posts. A server on every interface (the
+     * default {@code server.host} {@code 0.0.0.0}) says so, and the URL that reaches it from this host: "listening on
+     * http://localhost:8080/" alone read as local-only, while the admin API and the status page answered from the
+     * network (tryout46 F1).
+     */
+    static String listening(BuildhookServer server, BuildhookConfig config) {
+        java.net.URI uri = server.uri();
+        return server.listensOnEveryInterface()
+                ? "buildhook listening on all interfaces, port " + server.port() + " (from this host: " + uri + "; POST "
+                        + webhookUrls(uri, config) + ")"
+                : "buildhook listening on " + uri + " (POST " + webhookUrls(uri, config) + ")";
     }
 
     /**

@@ -47,6 +47,32 @@ class ServeBannerTest {
         return ServeOutput.awaitListening(server, output, "serve-banner-test-output");
     }
 
+    /**
+     * tryout46 F1: with the default server.host (0.0.0.0) the line said "listening on http://localhost:PORT/" while the
+     * server, its admin API and status page included, answered on every interface: it says so now, and still names
+     * the URL that reaches it from this host.
+     */
+    @Test
+    void aServerOnEveryInterfaceSaysSoBesideTheUrlOfThisHost() throws Exception {
+        Files.writeString(dir.resolve("secret"), "s3cret\n");
+        Path config = Files.writeString(dir.resolve("buildhook.yaml"), String.join("\n",
+                "data-dir: data",
+                "endpoints:",
+                "  default: {secrets: [{file: secret}]}",
+                "server: {host: 0.0.0.0, port: 0}",
+                ""));
+        String base = serve(config);
+
+        String listening = snapshot().stream().filter(l -> l.startsWith("buildhook listening on")).findFirst().orElseThrow();
+        Matcher port = Pattern.compile("^http://localhost:(\\d+)/$").matcher(base);
+        assertThat(port.find()).as(base).isTrue();
+        assertThat(listening).isEqualTo("buildhook listening on all interfaces, port " + port.group(1)
+                + " (from this host: " + base + "; POST " + base + "webhook)");
+        HttpResponse<String> health = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(base
+                + "healthz")).timeout(Duration.ofMinutes(1)).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(health.statusCode()).as("the URL of this host reaches it").isIn(200, 503);
+    }
+
     @Test
     void withoutADefaultEndpointTheListeningLineNamesTheUrlsThatAcceptWebhooks() throws Exception {
         Files.writeString(dir.resolve("secret"), "s3cret\n");

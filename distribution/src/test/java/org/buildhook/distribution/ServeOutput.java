@@ -18,7 +18,8 @@ final class ServeOutput {
             java.util.Collections.synchronizedMap(new java.util.WeakHashMap<>());
 
     /** The line {@code serve} prints once it listens; group 1 is its base URL. */
-    static final Pattern LISTENING = Pattern.compile("buildhook listening on (http://\\S+/) ");
+    static final Pattern LISTENING = Pattern.compile(
+            "buildhook listening on (?:all interfaces, port \\d+ \\(from this host: )?(http://[^\\s;]+/)[ ;]");
 
     private ServeOutput() {
     }

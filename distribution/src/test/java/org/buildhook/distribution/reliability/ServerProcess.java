@@ -18,7 +18,8 @@ import java.util.regex.Pattern;
  */
 final class ServerProcess implements AutoCloseable {
 
-    static final Pattern LISTENING = Pattern.compile("buildhook listening on (http://\\S+/) ");
+    static final Pattern LISTENING = Pattern.compile(
+            "buildhook listening on (?:all interfaces, port \\d+ \\(from this host: )?(http://[^\\s;]+/)[ ;]");
 
     final Process process;
     final String base;
