@@ -247,8 +247,8 @@ final class Fencing {
             if (gone != null) {
                 // As a later check would say it (alreadyGone), once: the next checks find the same and say nothing.
                 saidEnded.add(job.jobId());
-                LOG.warn("job {}: {}; {}: nothing is left to kill, and its end is recorded once the store answers",
-                        job.jobId(), job.silence(), gone);
+                LOG.warn("job {}: {}; {}: nothing is left to kill, and its end is recorded {}", job.jobId(),
+                        job.silence(), gone, recorded(job));
                 continue;
             }
             String exited = job.why() == null ? null : exitedByItself(outcomes.get(job.jobId()));
@@ -257,14 +257,24 @@ final class Fencing {
                 // outcome, which its record says; "killed" here contradicted it (tryout34 F1).
                 saidEnded.add(job.jobId());
                 LOG.warn("job {}: {}; its command had already ended by itself ({}) before this node's kill: only what it"
-                        + " left running, if anything, is killed, and its end is recorded once the store answers",
-                        job.jobId(), job.silence(), exited);
+                        + " left running, if anything, is killed, and its end is recorded {}", job.jobId(),
+                        job.silence(), exited, recorded(job));
                 continue;
             }
             fenced.put(job.jobId(), java.time.Instant.now());
             LOG.warn("job {}: {}; its processes are killed now (self-fencing); it runs again {}", job.jobId(),
                     job.why(), job.stalled() ? "on the next pick" : "once the store answers");
         }
+    }
+
+    /**
+     * When the end of a job found with nothing left to kill is recorded: once the store answers; or, when this JVM's own
+     * pause took in the silence, as the node runs again (tryout45 F2: "once the store answers" blamed a store that was
+     * fine, the JVM alone having been paused), unless the store does not answer either.
+     */
+    private static String recorded(Said job) {
+        return job.stalled() ? "now that this node runs again (or once the store answers, if it does not)"
+                : "once the store answers";
     }
 
     /**

@@ -182,7 +182,8 @@ class FencingWordingTest {
                         + " not run for 25000 ms of that (paused or stalled), not necessarily the store), and after"
                         + " 20000 ms another node may run the job; its processes were already killed by this node's"
                         + " watchdog at ")
-                .contains(": nothing is left to kill, and its end is recorded once the store answers")
+                .contains(": nothing is left to kill, and its end is recorded now that this node runs again (or once"
+                        + " the store answers, if it does not)")
                 .doesNotContain("killed now");
         assertThat(fencing.fenced()).as("not among the jobs this node fenced").isEmpty();
     }
@@ -319,7 +320,9 @@ class FencingWordingTest {
      * again on the next pick", while its record said SUCCEEDED exit 0. Here the command is a real process that has
      * exited with 0; the kill's signal reaches nothing, and the attempt's outcome (its own exit, as a kill of a program
      * that had exited by itself keeps it) is completed only after the check. The one line said must be that it had
-     * ended by itself, said once that outcome is known, and the job is not among those this node fenced.
+     * ended by itself, said once that outcome is known, and the job is not among those this node fenced. tryout45 F2:
+     * it ended "its end is recorded once the store answers", blaming a store that was fine (the JVM alone was paused):
+     * it says that the end is recorded now that the node runs again.
      */
     @Test
     void aCommandThatExitedDuringThePauseButWhoseEndIsSeenAfterTheCheckIsNotSaidToBeKilled() throws Exception {
@@ -373,7 +376,7 @@ class FencingWordingTest {
                         + " 25000 ms of that (paused or stalled), not necessarily the store), and after 20000 ms another"
                         + " node may run the job; its command had already ended by itself (exited with 0) before this"
                         + " node's kill: only what it left running, if anything, is killed, and its end is recorded"
-                        + " once the store answers");
+                        + " now that this node runs again (or once the store answers, if it does not)");
         assertThat(fencing.fenced()).as("not among the jobs this node fenced").isEmpty();
     }
 
