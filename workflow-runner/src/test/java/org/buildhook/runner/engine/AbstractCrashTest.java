@@ -37,7 +37,7 @@ abstract class AbstractCrashTest {
         StoreConfig config = config(dir.resolve("data")).withRetention(StoreConfig.DEFAULT_RETENTION, Duration.ZERO);
         Path events = dir.resolve("events");
         Path marker = dir.resolve("go");
-        Path slow = slowScript(events, marker);
+        Path slow = NodeProcess.slowScript(dir, events, marker);
         String url = "url=" + config.url();
         String data = "data=" + dir.resolve("data");
 
@@ -509,7 +509,7 @@ abstract class AbstractCrashTest {
 
     /**
      * Two slow jobs for one thread: node "first" accepts job-slow-0 and job-slow-1 (queued after it), whose
-     * command ({@link #slowScript}) writes to {@code events} and waits for {@code marker}; the next nodes only run.
+     * command ({@link NodeProcess#slowScript}) writes to {@code events} and waits for {@code marker}; the next nodes only run.
      */
     private record SlowPair(Path dir, StoreConfig config, Path events, Path marker, Path slow) {
 
@@ -530,7 +530,7 @@ abstract class AbstractCrashTest {
         Path events = dir.resolve("events");
         Path marker = dir.resolve("go");
         return new SlowPair(dir, config(dir.resolve("data")).withRetention(StoreConfig.DEFAULT_RETENTION, Duration.ZERO),
-                events, marker, slowScript(events, marker));
+                events, marker, NodeProcess.slowScript(dir, events, marker));
     }
 
     static String[] concat(String[] a, String... b) {
@@ -558,15 +558,5 @@ abstract class AbstractCrashTest {
     static List<String> startLines(Path events) throws IOException {
         return Files.exists(events) ? Files.readAllLines(events).stream().filter(l -> l.startsWith("start "))
                 .filter(l -> l.split(" ").length == 3).toList() : List.of();
-    }
-
-    /**
-     * A job's command that appends {@code start <arg> <pid>} to {@code events}, waits until {@code marker}
-     * exists (ending with 1 once its folder is gone), then appends {@code end <arg>}.
-     */
-    private Path slowScript(Path events, Path marker) throws java.io.IOException {
-        return Files.writeString(dir.resolve("slow.sh"), "#!/bin/sh\necho \"start $1 $$\" >> " + events + "\n"
-                + "while [ ! -f " + marker + " ]; do [ -d " + marker.getParent()
-                        + " ] || exit 1; sleep 0.05; done\necho \"end $1\" >> " + events + "\n");
     }
 }

@@ -28,8 +28,8 @@ import org.buildhook.runner.store.JobQueue;
 import org.buildhook.runner.store.JobState;
 import org.buildhook.runner.store.Store;
 import org.buildhook.runner.store.StoreConfig;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -48,7 +48,8 @@ abstract class AbstractWorkflowCrashTest {
     @TempDir
     Path dir;
 
-    private final List<NodeProcess> nodes = new ArrayList<>();
+    @RegisterExtension
+    final StartedNodes nodes = new StartedNodes();
 
     abstract StoreConfig config(Path dir);
 
@@ -60,13 +61,6 @@ abstract class AbstractWorkflowCrashTest {
 
     /** The dead-node limit those arguments give: heartbeat interval × missed heartbeats. */
     abstract Duration deadNodeLimit();
-
-    @AfterEach
-    void killNodes() throws InterruptedException {
-        for (NodeProcess n : nodes) {
-            n.kill();
-        }
-    }
 
     @Test
     void unitsHeldByAKilledNodeComeBackOnlyWhenItsJobsAreTakenOverAndCapacityIsNeverExceeded() throws Exception {
@@ -706,9 +700,7 @@ abstract class AbstractWorkflowCrashTest {
         List<String> all = new ArrayList<>(List.of("url=" + config.url(), "data=" + dir.resolve("data")));
         all.addAll(heartbeat());
         all.addAll(List.of(args));
-        NodeProcess node = NodeProcess.start(dir, name, all.toArray(String[]::new));
-        nodes.add(node);
-        return node;
+        return nodes.start(dir, name, all.toArray(String[]::new));
     }
 
     /** The latest heartbeat the killed node wrote for these jobs' executions: no node may take them before the limit. */
@@ -826,7 +818,7 @@ abstract class AbstractWorkflowCrashTest {
             if (Files.exists(events)) {
                 why.append("\nevents:\n").append(Files.readString(events));
             }
-            for (NodeProcess n : nodes) {
+            for (NodeProcess n : nodes.all()) {
                 why.append("\n--- ").append(n.name).append(n.process.isAlive() ? " (alive)" : " (ended)").append(":\n");
                 for (Path f : List.of(n.out, n.out.resolveSibling(n.name + ".err"))) {
                     List<String> lines = Files.exists(f) ? Files.readAllLines(f) : List.of();

@@ -93,4 +93,18 @@ final class NodeProcess {
             n.kill();
         }
     }
+
+    /**
+     * Writes {@code dir/slow.sh}, the slow command of the nodes' jobs ({@code slowScript=}): it appends
+     * {@code start <its argument, the job's label> <its pid>} to {@code events}, waits until {@code go} exists (ending
+     * with 1 once that file's folder is gone: a failed test leaves no script looping for ever), then appends
+     * {@code end <label>}.
+     *
+     * @return the script's path
+     */
+    static Path slowScript(Path dir, Path events, Path go) throws IOException {
+        return Files.writeString(dir.resolve("slow.sh"), "#!/bin/sh\necho \"start $1 $$\" >> " + events + "\n"
+                + "while [ ! -f " + go + " ]; do [ -d " + go.getParent() + " ] || exit 1; sleep 0.05; done\n"
+                + "echo \"end $1\" >> " + events + "\n");
+    }
 }

@@ -15,8 +15,8 @@ import org.buildhook.runner.store.NodeLeases;
 import org.buildhook.runner.store.Store;
 import org.buildhook.runner.store.StoreConfig;
 import org.buildhook.runner.store.TestStores;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -33,12 +33,8 @@ class PostgresClusterNodesTest {
     @TempDir
     Path dir;
 
-    private final List<NodeProcess> nodes = new ArrayList<>();
-
-    @AfterEach
-    void killNodes() throws Exception {
-        NodeProcess.continueAndKill(nodes);
-    }
+    @RegisterExtension
+    final StartedNodes nodes = new StartedNodes();
 
     @Test
     void listsTheRunningNodesAndANodeSilentPastTheLimitWithTheJobTakenOverFromIt() throws Exception {
@@ -46,7 +42,7 @@ class PostgresClusterNodesTest {
         Path go = dir.resolve("go");
         try (Store store = Store.open(config)) {
             NodeProcess silent = silentWithItsJobAndTaker(store, config);
-            NodeProcess taker = nodes.get(1);
+            NodeProcess taker = nodes.all().get(1);
 
             List<ClusterNodes.Node> running = store.nodeLeases().nodes(DEAD_LIMIT, "taker");
             assertThat(running).extracting(ClusterNodes.Node::id).containsExactly("taker", "silent");
@@ -135,8 +131,7 @@ class PostgresClusterNodesTest {
     private NodeProcess silentWithItsJobAndTaker(Store store, StoreConfig config) throws Exception {
         Path events = dir.resolve("events");
         Path go = dir.resolve("go");
-        Path slow = Files.writeString(dir.resolve("slow.sh"), "#!/bin/sh\necho \"start $1 $$\" >> " + events
-                + "\nwhile [ ! -f " + go + " ]; do [ -d " + go.getParent() + " ] || exit 1; sleep 0.05; done\n");
+        Path slow = NodeProcess.slowScript(dir, events, go);
         NodeProcess silent = node("silent", config, slow, "slow=1", "data=" + dir.resolve("data"));
         // The job started on its own node before the other starts (which would otherwise pick it as soon).
         await().atMost(Duration.ofMinutes(5)).untilAsserted(() -> assertThat(silent.printed("ACCEPTED")
@@ -173,8 +168,6 @@ class PostgresClusterNodesTest {
         List<String> args = new ArrayList<>(List.of("url=" + config.url(), "threads=2", "slowScript=" + slow,
                 "label=" + name, "watchdog=on", "heartbeat=1000", "missed=10"));
         args.addAll(List.of(more));
-        NodeProcess node = NodeProcess.start(dir, name, args.toArray(String[]::new));
-        nodes.add(node);
-        return node;
+        return nodes.start(dir, name, args.toArray(String[]::new));
     }
 }

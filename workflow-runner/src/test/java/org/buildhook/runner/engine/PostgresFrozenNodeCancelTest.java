@@ -17,8 +17,8 @@ import org.buildhook.runner.store.JobState;
 import org.buildhook.runner.store.Store;
 import org.buildhook.runner.store.StoreConfig;
 import org.buildhook.runner.store.TestStores;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -35,20 +35,15 @@ class PostgresFrozenNodeCancelTest {
     @TempDir
     Path dir;
 
-    private final List<NodeProcess> nodes = new ArrayList<>();
-
-    @AfterEach
-    void killNodes() throws Exception {
-        NodeProcess.continueAndKill(nodes);
-    }
+    @RegisterExtension
+    final StartedNodes nodes = new StartedNodes();
 
     @Test
     void aJobCancelledWhileItsNodeIsFrozenEndsOnlyOnceTheOtherNodeOfItsHostHasEndedItsCommand() throws Exception {
         StoreConfig config = TestStores.postgres(dir.resolve("data"));
         Path events = dir.resolve("events");
         Path go = dir.resolve("go");
-        Path slow = Files.writeString(dir.resolve("slow.sh"), "#!/bin/sh\necho \"start $1 $$\" >> " + events
-                + "\nwhile [ ! -f " + go + " ]; do [ -d " + go.getParent() + " ] || exit 1; sleep 0.05; done\n");
+        Path slow = NodeProcess.slowScript(dir, events, go);
         try (Store store = Store.open(config)) {
             NodeProcess frozen = node("frozen", config, slow, "slow=1", "data=" + dir.resolve("data"));
             await().atMost(Duration.ofMinutes(5)).until(() -> frozen.printed("ACCEPTED")
@@ -84,8 +79,7 @@ class PostgresFrozenNodeCancelTest {
         StoreConfig config = TestStores.postgres(dir.resolve("data"));
         Path events = dir.resolve("events");
         Path go = dir.resolve("go");
-        Path slow = Files.writeString(dir.resolve("slow.sh"), "#!/bin/sh\necho \"start $1 $$\" >> " + events
-                + "\nwhile [ ! -f " + go + " ]; do [ -d " + go.getParent() + " ] || exit 1; sleep 0.05; done\n");
+        Path slow = NodeProcess.slowScript(dir, events, go);
         try (Store store = Store.open(config)) {
             NodeProcess frozen = node("frozen", config, slow, "slow=1", "data=" + dir.resolve("data"));
             await().atMost(Duration.ofMinutes(5)).until(() -> frozen.printed("ACCEPTED")
@@ -119,8 +113,6 @@ class PostgresFrozenNodeCancelTest {
         List<String> args = new ArrayList<>(List.of("url=" + config.url(), "threads=2", "slowScript=" + slow,
                 "label=" + name, "heartbeat=1000", "missed=10"));
         args.addAll(List.of(more));
-        NodeProcess node = NodeProcess.start(dir, name, args.toArray(String[]::new));
-        nodes.add(node);
-        return node;
+        return nodes.start(dir, name, args.toArray(String[]::new));
     }
 }

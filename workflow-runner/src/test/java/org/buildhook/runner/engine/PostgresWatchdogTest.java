@@ -20,8 +20,8 @@ import org.buildhook.runner.store.JobState;
 import org.buildhook.runner.store.Store;
 import org.buildhook.runner.store.StoreConfig;
 import org.buildhook.runner.store.TestStores;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -40,12 +40,8 @@ class PostgresWatchdogTest {
     @TempDir
     Path dir;
 
-    private final List<NodeProcess> nodes = new ArrayList<>();
-
-    @AfterEach
-    void killNodes() throws Exception {
-        NodeProcess.continueAndKill(nodes);
-    }
+    @RegisterExtension
+    final StartedNodes nodes = new StartedNodes();
 
     @Test
     void aStoppedNodesJobIsKilledByItsWatchdogWhileTheNodeIsStillStoppedAndRecordedAsSuchOnWaking()
@@ -196,14 +192,11 @@ class PostgresWatchdogTest {
     }
 
     private NodeProcess node(String name, StoreConfig config, Path go, Path events, String... timing) throws IOException {
-        Path slow = Files.writeString(dir.resolve("slow.sh"), "#!/bin/sh\necho \"start $1 $$\" >> " + events
-                + "\nwhile [ ! -f " + go + " ]; do [ -d " + go.getParent() + " ] || exit 1; sleep 0.05; done\n");
+        Path slow = NodeProcess.slowScript(dir, events, go);
         List<String> args = new ArrayList<>(List.of("url=" + config.url(), "data=" + dir.resolve("data"), "threads=2",
                 "slow=1", "slowScript=" + slow, "label=w", "watchdog=on"));
         args.addAll(List.of(timing));
-        NodeProcess node = NodeProcess.start(dir, name, args.toArray(String[]::new));
-        nodes.add(node);
-        return node;
+        return nodes.start(dir, name, args.toArray(String[]::new));
     }
 
     private static Optional<ProcessHandle> watchdogOf(NodeProcess node) {
