@@ -172,7 +172,7 @@ public final class ClusterRules implements AutoCloseable {
      */
     private void lookQuietly(Look kind) {
         try {
-            look(kind);
+            store.look(() -> look(kind));
         } catch (RuntimeException e) {
             LOG.warn("comparing this node's rules with the other nodes' failed; it is tried again: {}", e.toString());
         }

@@ -65,11 +65,13 @@ final class FollowUpDispatcher implements AutoCloseable {
     private void sweepQuietly() {
         sweepQueued.set(false);
         try {
-            List<String> pending;
-            do {
-                pending = store.followUps().pending(BATCH);
-                pending.forEach(this::start);
-            } while (pending.size() == BATCH && !Thread.currentThread().isInterrupted());
+            store.look(() -> {
+                List<String> pending;
+                do {
+                    pending = store.followUps().pending(BATCH);
+                    pending.forEach(this::start);
+                } while (pending.size() == BATCH && !Thread.currentThread().isInterrupted());
+            });
         } catch (RuntimeException e) {
             LOG.debug("looking for follow-ups to start failed; next time: {}", e.toString());
         }

@@ -358,14 +358,17 @@ public final class JobEngine implements AutoCloseable {
             });
             renewer.scheduleWithFixedDelay(this::renewNodeId, every, every, TimeUnit.MILLISECONDS);
         }
-        stalePicks.scheduleWithFixedDelay(this::releaseStalePicks, every, every, TimeUnit.MILLISECONDS);
-        stalePicks.scheduleWithFixedDelay(() -> {
+        // Each look's answers from PostgreSQL bounded (Store.look): a connection that never answers again held this
+        // thread, and every look on it, until TCP's keepalive gave up (tryout46 F7).
+        stalePicks.scheduleWithFixedDelay(() -> store.look(this::releaseStalePicks), every, every,
+                TimeUnit.MILLISECONDS);
+        stalePicks.scheduleWithFixedDelay(() -> store.look(() -> {
             leftovers.stops().keepRoom();
             sweepLeftovers();
             if (releaseDeadNodes()) {
                 scheduler.triggerCheckForDueExecutions();
             }
-        }, every, every, TimeUnit.MILLISECONDS);
+        }), every, every, TimeUnit.MILLISECONDS);
         if (fencing != null) {
             // Its own thread: the other looks wait on the store, and the fence must not wait behind them.
             fencer = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -378,7 +381,8 @@ public final class JobEngine implements AutoCloseable {
         }
         followUps.start(config.pollingInterval().toMillis());
         long poll = config.pollingInterval().toMillis();
-        stalePicks.scheduleWithFixedDelay(new ApprovalExpiry(store), poll, poll, TimeUnit.MILLISECONDS);
+        ApprovalExpiry expiry = new ApprovalExpiry(store);
+        stalePicks.scheduleWithFixedDelay(() -> store.look(expiry), poll, poll, TimeUnit.MILLISECONDS);
         // Looks only while a folder it must write is known not to take writes: then every polling interval.
         stalePicks.scheduleWithFixedDelay(files::recheck, poll, poll, TimeUnit.MILLISECONDS);
         LOG.info("job engine started on node {} with {} threads", config.nodeId(), config.threads());

@@ -141,12 +141,40 @@ final class StopWaits implements AutoCloseable {
         }
         try {
             Connection c = around.apply(pool.getConnection());
+            Duration bound = ANSWER_BOUND.get();
+            if (bound != null && calls != null) {
+                // The socket's own bound, as readWithin's: a query timeout is a cancel request, which a server that
+                // stopped answering never acts on. HikariCP sets the pool's own back when the connection is returned;
+                // one whose answer did not come in time is broken, and not returned to the pool.
+                c.setNetworkTimeout(Runnable::run, (int) Math.min(Integer.MAX_VALUE, Math.max(1, bound.toMillis())));
+            }
             return calls == null ? c : calls.track(c);
         } catch (SQLException e) {
             if (couldNotConnect(e)) {
                 failure = new Failure(e.getMessage(), System.nanoTime());
             }
             throw e;
+        }
+    }
+
+    /** The bound {@link #answersWithin} puts on every answer this thread waits for from PostgreSQL, or null. */
+    private static final ThreadLocal<Duration> ANSWER_BOUND = new ThreadLocal<>();
+
+    /**
+     * Runs {@code work} with every answer it waits for from PostgreSQL on this thread, reads and writes, bounded by
+     * {@code bound} (the connection's socket: {@link Connection#setNetworkTimeout}); nested calls keep the outer bound.
+     * See {@link Store#look}. Nothing changes on SQLite.
+     */
+    static void answersWithin(Duration bound, Runnable work) {
+        if (ANSWER_BOUND.get() != null) {
+            work.run();
+            return;
+        }
+        ANSWER_BOUND.set(bound);
+        try {
+            work.run();
+        } finally {
+            ANSWER_BOUND.remove();
         }
     }
 

@@ -1290,6 +1290,33 @@ public final class Store implements AutoCloseable {
         return Database.readWithin(bound, reads);
     }
 
+    /**
+     * Runs {@code look}, one look of a node's background thread (the looks for stale picks and dead nodes, the approvals'
+     * expiry, the follow-ups, the cluster's rules), with every answer it waits for from PostgreSQL, reads and writes,
+     * bounded by {@link #lookBound()}: a connection that never answers again (its server process stopped with {@code
+     * SIGSTOP}, the database's host frozen, a network that drops the connection without a word) ends the look once the
+     * bound has passed, with a {@link StoreUnavailableException} (its connection closed), and the next look takes
+     * another connection. Without it the look's thread waited for that answer until TCP's keepalive gave up, two hours
+     * and more by default, and every look on that thread stopped meanwhile without a word while {@code /healthz} said
+     * ok: the same-host node's quick take-over of a crashed node's job, the approvals' expiry (tryout46 F7, H). A write
+     * whose answer did not come is a write whose connection was cut, which each look already takes as it comes: its
+     * changes are conditional, and the next look does again what was not committed. On SQLite nothing changes.
+     *
+     * @param look the look; called once, on this thread; what it throws is thrown
+     */
+    public void look(Runnable look) {
+        StopWaits.answersWithin(lookBound(), look);
+    }
+
+    /**
+     * How long one answer of PostgreSQL may take during a {@link #look}: {@link Database#idleInTransactionBound} of
+     * {@code store.connect-timeout} (six times it, at least 30 s), the time after which PostgreSQL itself takes a
+     * session that does not go on for gone.
+     */
+    public Duration lookBound() {
+        return Database.idleInTransactionBound(config.connectTimeout());
+    }
+
     /** Whether the store reads and writes now ({@link #health()} is {@link StoreHealth#OK}); never throws. */
     public boolean healthy() {
         return health().ok();
