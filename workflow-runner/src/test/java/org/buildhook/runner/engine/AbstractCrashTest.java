@@ -14,6 +14,7 @@ import java.util.stream.Collectors;
 import org.buildhook.runner.store.AttemptOutcome;
 import org.buildhook.runner.store.Job;
 import org.buildhook.runner.store.JobAttempt;
+import org.buildhook.runner.store.JobDetail;
 import org.buildhook.runner.store.JobQuery;
 import org.buildhook.runner.store.JobState;
 import org.buildhook.runner.store.Store;
@@ -102,8 +103,7 @@ abstract class AbstractCrashTest {
                 // In the background with wait: dash runs a TERM trap at once then, not after a sleep killed too.
                 + "while [ ! -f " + go + " ]; do [ -d " + go.getParent() + " ] || exit 1; sleep 0.05 & wait $!; done\n"
                 + "echo \"end $1 $$ $(date +%s%N)\" >> " + events + "\n");
-        String[] common = {"url=" + config.url(), "data=" + dir.resolve("data"), "heartbeat=5000", "missed=1000",
-            "threads=2"};
+        String[] common = NodeProcess.hourLimit(config, dir.resolve("data"), 2);
         NodeProcess first = NodeProcess.start(dir, "first", concat(common, "slow=1", "concurrency=1",
                 "slowScript=" + slow, "label=job"));
         NodeProcess second = null;
@@ -118,12 +118,7 @@ abstract class AbstractCrashTest {
             await().atMost(Duration.ofMinutes(10)).until(() -> stamps(events, "start").size() == 2);
             Files.createFile(go);
             try (Store store = Store.open(config)) {
-                await().atMost(Duration.ofMinutes(5)).until(() -> store.jobs(new JobQuery(JobState.SUCCEEDED, null,
-                        null, null, 10)).items().size() == 1);
-                Job job = store.jobs(JobQuery.latest(10)).items().get(0);
-                List<JobAttempt> attempts = store.job(job.id()).orElseThrow().attempts();
-                assertThat(attempts).extracting(JobAttempt::outcome)
-                        .containsExactly(AttemptOutcome.INTERRUPTED, AttemptOutcome.SUCCEEDED);
+                List<JobAttempt> attempts = succeededAtItsSecondAttempt(store).attempts();
                 assertThat(attempts.get(0).message()).startsWith("its node first was gone before the attempt's end was"
                         + " recorded");
                 assertThat(attempts.get(1).node()).isEqualTo("second");
@@ -531,6 +526,21 @@ abstract class AbstractCrashTest {
         Path marker = dir.resolve("go");
         return new SlowPair(dir, config(dir.resolve("data")).withRetention(StoreConfig.DEFAULT_RETENTION, Duration.ZERO),
                 events, marker, NodeProcess.slowScript(dir, events, marker));
+    }
+
+    /**
+     * Waits until the one job of {@code store} has SUCCEEDED, and checks that it did so at its second attempt, the
+     * first cut short (INTERRUPTED) by its node's end.
+     *
+     * @return the job with its two attempts
+     */
+    static JobDetail succeededAtItsSecondAttempt(Store store) {
+        await().atMost(Duration.ofMinutes(5)).until(() -> store.jobs(new JobQuery(JobState.SUCCEEDED, null, null, null,
+                10)).items().size() == 1);
+        JobDetail job = store.job(store.jobs(JobQuery.latest(10)).items().get(0).id()).orElseThrow();
+        assertThat(job.attempts()).extracting(JobAttempt::outcome)
+                .containsExactly(AttemptOutcome.INTERRUPTED, AttemptOutcome.SUCCEEDED);
+        return job;
     }
 
     static String[] concat(String[] a, String... b) {

@@ -9,11 +9,10 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import org.buildhook.runner.exec.NodeIdentity;
-import org.buildhook.runner.store.AttemptOutcome;
 import org.buildhook.runner.store.Job;
 import org.buildhook.runner.store.JobAttempt;
+import org.buildhook.runner.store.JobDetail;
 import org.buildhook.runner.store.JobQuery;
-import org.buildhook.runner.store.JobState;
 import org.buildhook.runner.store.Store;
 import org.buildhook.runner.store.StoreConfig;
 import org.buildhook.runner.store.TestStores;
@@ -53,8 +52,7 @@ class EarlierRunInAnotherPidNamespaceTest {
         Path events = dir.resolve("events");
         Path go = dir.resolve("go");
         Path slow = slowScript(events, go);
-        String[] common = {"url=" + config.url(), "data=" + dir.resolve("data"), "heartbeat=5000", "missed=1000",
-            "threads=1"};
+        String[] common = NodeProcess.hourLimit(config, dir.resolve("data"), 1);
         NodeProcess first = NodeProcess.start(dir, List.of("unshare", "--pid", "--fork", "--mount-proc", "--kill-child"),
                 "first", AbstractCrashTest.concat(common, "slow=1", "slowScript=" + slow, "label=job"));
         NodeProcess second = null;
@@ -74,12 +72,9 @@ class EarlierRunInAnotherPidNamespaceTest {
             assertThat(starts(events)).as("run again by %s; its log: %s", next, again).hasSize(2);
             Files.createFile(go);
             try (Store store = Store.open(config)) {
-                await().atMost(Duration.ofMinutes(5)).until(() -> store.jobs(new JobQuery(JobState.SUCCEEDED, null,
-                        null, null, 10)).items().size() == 1);
-                Job job = store.jobs(JobQuery.latest(10)).items().get(0);
-                List<JobAttempt> attempts = store.job(job.id()).orElseThrow().attempts();
-                assertThat(attempts).extracting(JobAttempt::outcome)
-                        .containsExactly(AttemptOutcome.INTERRUPTED, AttemptOutcome.SUCCEEDED);
+                JobDetail detail = AbstractCrashTest.succeededAtItsSecondAttempt(store);
+                Job job = detail.job();
+                List<JobAttempt> attempts = detail.attempts();
                 // Started again under its own id (PostgreSQL here): the earlier run named, its JVM pid 1 in its
                 // namespace, as a container's under tini is pid 6 at every start (tryout44 F7).
                 String message = attempts.get(0).message();
@@ -119,8 +114,7 @@ class EarlierRunInAnotherPidNamespaceTest {
         Path events = dir.resolve("events");
         Path go = dir.resolve("go");
         Path slow = slowScript(events, go);
-        String[] common = {"url=" + config.url(), "data=" + dir.resolve("data"), "heartbeat=5000", "missed=1000",
-            "threads=1"};
+        String[] common = NodeProcess.hourLimit(config, dir.resolve("data"), 1);
         NodeProcess first = NodeProcess.start(dir, "first", AbstractCrashTest.concat(common, "slow=1",
                 "slowScript=" + slow, "label=job"));
         NodeProcess second = null;

@@ -5,6 +5,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import org.buildhook.runner.store.StoreConfig;
 
 /** A child JVM running {@link EngineNode}, with its output in files. */
 final class NodeProcess {
@@ -106,5 +107,17 @@ final class NodeProcess {
         return Files.writeString(dir.resolve("slow.sh"), "#!/bin/sh\necho \"start $1 $$\" >> " + events + "\n"
                 + "while [ ! -f " + go + " ]; do [ -d " + go.getParent() + " ] || exit 1; sleep 0.05; done\n"
                 + "echo \"end $1\" >> " + events + "\n");
+    }
+
+    /**
+     * The arguments of a node on {@code config}'s store with the data folder {@code data} whose dead-node limit (5 s ×
+     * 1000 missed heartbeats, over an hour) no test reaches: another node runs its jobs again on proof that it is gone
+     * (its JVM, its PID namespace), never on its silence.
+     *
+     * @param threads its job threads (1 or more)
+     */
+    static String[] hourLimit(StoreConfig config, Path data, int threads) {
+        return new String[] {"url=" + config.url(), "data=" + data, "heartbeat=5000", "missed=1000",
+            "threads=" + threads};
     }
 }

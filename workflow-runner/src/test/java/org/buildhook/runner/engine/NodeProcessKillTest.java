@@ -36,8 +36,8 @@ class NodeProcessKillTest {
                 + dir + " ]; do sleep 0.05; done\n");
         // sh runs the node in the background, its input the wrapper's (else /dev/null), and does not pass a kill on.
         NodeProcess node = NodeProcess.start(dir, List.of("sh", "-c", "exec 3<&0; \"$@\" 0<&3 3<&- & wait", "sh"),
-                "node", "url=" + config.url(), "data=" + dir.resolve("data"), "heartbeat=5000", "missed=1000",
-                "threads=1", "slow=1", "slowScript=" + slow, "label=job");
+                "node", AbstractCrashTest.concat(NodeProcess.hourLimit(config, dir.resolve("data"), 1), "slow=1",
+                        "slowScript=" + slow, "label=job"));
         ProcessHandle jvm = null;
         try {
             await().atMost(Duration.ofMinutes(5)).until(() -> !node.process.isAlive()
