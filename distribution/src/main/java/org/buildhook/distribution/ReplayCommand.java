@@ -46,8 +46,9 @@ final class ReplayCommand extends AdminActionCommand {
     }
 
     @Option(names = {"-y", "--yes"}, description = {"Do not ask before running an older build over a newer one whose"
-            + " job of the same rule succeeded (asked only when standard input is a terminal; the warning is printed"
-            + " on standard error either way)."})
+            + " job of the same rule succeeded, or making a job that a newer build of its rule's supersede key"
+            + " supersedes at once (it does not run; buildhook rerun of the build's job does) (asked only when"
+            + " standard input is a terminal; the warning is printed on standard error either way)."})
     boolean yes;
 
     @Override
@@ -87,7 +88,8 @@ final class ReplayCommand extends AdminActionCommand {
             return "awaits an approval before it runs: buildhook approve " + job + " (or reject " + job + ")";
         }
         if (state.equals("SUPERSEDED")) {
-            return "is SUPERSEDED at once: a newer build of its supersede key was seen; it does not run";
+            return "is SUPERSEDED at once: a newer build of its supersede key was seen; it does not run (a re-run of"
+                    + " the build's job, buildhook rerun JOB, is never superseded)";
         }
         return "is " + state;
     }

@@ -628,15 +628,21 @@ final class AdminRequests {
 
     /**
      * What a replay would plan and warn of, without making a job ({@code GET /api/deliveries/{id}/replay-warnings}): the rules of
-     * the jobs it would plan and, for each whose newer build's job succeeded, one line ({@link OlderBuildWarning}).
+     * the jobs it would plan and, for each rule, one line: that its jobs end superseded at once, as the replayed build is
+     * older than the newest of its supersede key, and the re-run that runs the build's job instead ({@link
+     * SupersededReplayWarning}, tryout45 F5); else, when its newer build's job succeeded, that the replay runs the older
+     * build over it ({@link OlderBuildWarning}).
      */
     JsonAnswer replayPreview(String deliveryId, String[] rules) {
         ReplayPlan plan = replayPlan(deliveryId, rules);
         List<String> names = plan.jobs().stream().map(PlannedJob::ruleName).toList();
         List<String> warnings = new java.util.ArrayList<>();
         for (String rule : new java.util.LinkedHashSet<>(names)) {
-            OlderBuildWarning.of(store(), rule, plan.event().buildId(), plan.event().project(), "this replay")
-                    .ifPresent(warnings::add);
+            List<PlannedJob> ofRule = plan.jobs().stream().filter(j -> j.ruleName().equals(rule)).toList();
+            java.util.Optional<String> superseded = SupersededReplayWarning.of(store(), ofRule, deliveryId,
+                    plan.event().project());
+            superseded.or(() -> OlderBuildWarning.of(store(), rule, plan.event().buildId(), plan.event().project(),
+                    "this replay")).ifPresent(warnings::add);
         }
         return new JsonAnswer().with("rules", names).with("warnings", warnings);
     }

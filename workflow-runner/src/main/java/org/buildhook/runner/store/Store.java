@@ -814,6 +814,18 @@ public final class Store implements AutoCloseable {
     }
 
     /**
+     * The newest build seen of rule {@code rule}'s supersede key {@code key} (rendered), when it is newer than {@code
+     * buildId}: a job of build {@code buildId} stored now for that key, as a replay stores one, ends {@link
+     * JobState#SUPERSEDED} at once and does not run (a re-run is never superseded). Empty when no newer build of the key
+     * is kept (none seen, or forgotten with its delivery by retention). One read by the key's primary key.
+     *
+     * @throws StoreUnavailableException when the store cannot be reached
+     */
+    public Optional<SupersedingBuild> newerOfSupersedeKey(String rule, String key, long buildId) {
+        return reader.newerOfSupersedeKey(rule, key, buildId);
+    }
+
+    /**
      * The rules planned beside {@code rule} for delivery {@code deliveryId}, each with the rule snapshots its jobs carry
      * there (name order): the rules with a job of the delivery made by the same planning as a job of {@code rule}, the
      * delivery's own (when it came) or a replay's, which stores its jobs at one moment. Such a rule was in force beside

@@ -359,6 +359,12 @@ final class StoreReader {
                         Rows.instant(rs, 3))).stream().findFirst());
     }
 
+    Optional<SupersedingBuild> newerOfSupersedeKey(String rule, String key, long buildId) {
+        return db.read("read the newest build of a supersede key", c -> query(c, "SELECT build_id, job_id FROM"
+                + " supersede_keys WHERE rule_name = ? AND supersede_key = ? AND build_id > ?", List.of(rule, key,
+                        buildId), rs -> new SupersedingBuild(rs.getLong(1), rs.getString(2))).stream().findFirst());
+    }
+
     Map<String, java.util.Set<String>> plannedBeside(String deliveryId, String rule) {
         Map<String, java.util.Set<String>> beside = new java.util.TreeMap<>();
         // One planning stores its jobs in one transaction with one creation time (DeliveryWriter.insertRendered,
