@@ -41,7 +41,7 @@ public final class DeadNodeRelease {
     /** {@link Released#left} when the sweep killed what the node left. */
     static final String KILLED = "what it left was killed";
     /** {@link Released#left} when the sweep found nothing of it left ({@link ExecutionLedger#NONE_LEFT}). */
-    static final String NONE_LEFT = "nothing of it was left";
+    static final String NONE_LEFT = "nothing of it was found";
     /** {@link Released#left} of an attempt of an earlier run in another PID namespace, which had ended. */
     static final String NAMESPACE_ENDED = "its processes ended with that namespace";
 
@@ -107,7 +107,7 @@ public final class DeadNodeRelease {
      * @param where   where that node ran, after its id: {@code "pid 4242 on this host"}, or {@code "in PID namespace
      *                pid:[…] of an earlier run"}
      * @param left    what the sweep found of what it left, as its attempt's record says: {@code "what it left was
-     *                killed"}, {@code "nothing of it was left"} (tryout23 F5), {@code "its processes ended with that
+     *                killed"}, {@code "nothing of it was found"} (tryout23 F5), {@code "its processes ended with that
      *                namespace"}
      */
     public record Released(String jobId, String node, long nodePid, String next, String where, String left) {
@@ -273,7 +273,8 @@ public final class DeadNodeRelease {
                     released.add(new Released(d.jobId, d.node, d.nodePid,
                             ExecutionLedger.afterCutShort(c, d.jobId, d.attempt, null, inARow),
                             "pid " + d.nodePid + " on this host",
-                            d.message != null && d.message.contains(ExecutionLedger.NONE_LEFT) ? NONE_LEFT : KILLED));
+                            d.message != null && (d.message.contains(ExecutionLedger.NONE_LEFT)
+                                    || d.message.contains(ExecutionLedger.NONE_LEFT_BEFORE)) ? NONE_LEFT : KILLED));
                 }
             }
             units.wake(c, woken);

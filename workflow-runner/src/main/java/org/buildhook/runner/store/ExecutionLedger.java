@@ -2603,8 +2603,14 @@ public final class ExecutionLedger {
      * between its "its node … before the attempt ended" and what becomes of the job. Such a record knows
      * nothing of how the processes ended; the attempt's own node, woken after its watchdog killed them,
      * replaces it with the watchdog's kill ({@link #interruptAttempt(String, int, JobOutcome, String, boolean)}).
+     * It says how they were looked for: a process that left the job's session and lost its marker (a daemon started
+     * with {@code setsid} and an empty environment) is not found, and may still run (tryout46 F3: before 2026-12-06
+     * it said {@link #NONE_LEFT_BEFORE}, flatly).
      */
-    public static final String NONE_LEFT = "none of its processes was left";
+    public static final String NONE_LEFT = "none of its processes was found by its session or its marker";
+
+    /** {@link #NONE_LEFT} as written before 2026-12-06, still in the records of that time. */
+    static final String NONE_LEFT_BEFORE = "none of its processes was left";
 
     /** One SQLite sweep at a time in this JVM (a data-dir has one node). */
     private static final Object SQLITE_SWEEPS = new Object();
@@ -3634,7 +3640,8 @@ public final class ExecutionLedger {
             Integer exitCode, Instant ended, String log, String message) throws SQLException {
         try (PreparedStatement p = c.prepareStatement("UPDATE job_attempts SET outcome = ?, exit_code = ?,"
                 + " ended_at = ?, log_path = ?, message = ?, node_died = NULL WHERE job_id = ? AND attempt = ?"
-                + " AND (outcome <> ? OR decided IS NOT NULL OR message LIKE ? OR message LIKE ? OR message LIKE ?)")) {
+                + " AND (outcome <> ? OR decided IS NOT NULL OR message LIKE ? OR message LIKE ? OR message LIKE ?"
+                + " OR message LIKE ?)")) {
             p.setString(1, outcome.name());
             Rows.setInteger(p, 2, exitCode);
             Rows.setInstant(p, 3, ended);
@@ -3646,6 +3653,7 @@ public final class ExecutionLedger {
             p.setString(9, UNSWEPT_END + "%");
             p.setString(10, UNSWEPT_END_BEFORE + "%");
             p.setString(11, "%; " + NONE_LEFT + "; %");
+            p.setString(12, "%; " + NONE_LEFT_BEFORE + "; %");
             if (p.executeUpdate() == 1) {
                 return true;
             }
@@ -3683,7 +3691,7 @@ public final class ExecutionLedger {
         try (PreparedStatement p = c.prepareStatement("UPDATE job_attempts SET outcome = ?, exit_code = ?,"
                 + " ended_at = ?, log_path = ?, message = ?, node_died = " + end.sql + " WHERE job_id = ? AND attempt = ?"
                 + (unlessSwept ? " AND (outcome = ? OR (outcome = ? AND (message LIKE ? OR message LIKE ?"
-                        + (overNoneLeft ? " OR message LIKE ?" : "") + ")))" : ""))) {
+                        + (overNoneLeft ? " OR message LIKE ? OR message LIKE ?" : "") + ")))" : ""))) {
             p.setString(1, outcome.name());
             Rows.setInteger(p, 2, exitCode);
             Rows.setInstant(p, 3, ended);
@@ -3698,6 +3706,7 @@ public final class ExecutionLedger {
                 p.setString(11, UNSWEPT_END_BEFORE + "%");
                 if (overNoneLeft) {
                     p.setString(12, "%; " + NONE_LEFT + "; %");
+                    p.setString(13, "%; " + NONE_LEFT_BEFORE + "; %");
                 }
             }
             p.executeUpdate();

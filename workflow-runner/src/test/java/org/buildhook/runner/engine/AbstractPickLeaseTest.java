@@ -409,8 +409,8 @@ abstract class AbstractPickLeaseTest {
             assertThat(a.exitCode()).isZero();
             assertThat(a.endedAt()).as("when the command exited, as kept").isEqualTo(exited);
             assertThat(a.message()).isEqualTo("exited with 0; then its node node-2b was stopped after the attempt"
-                    + " ended, and the stop could not record its end (the store could not be reached); "
-                    + ExecutionLedger.NONE_LEFT + "; not run again");
+                    + " ended, and the stop could not record its end (the store could not be reached); none of its"
+                    + " processes was found by its session or its marker; not run again");
         });
         assertThat(job.job().state()).isEqualTo(JobState.SUCCEEDED);
     }

@@ -116,8 +116,7 @@ class PostgresWatchdogTest {
             assertThat(state(node.process.pid())).as("the node is still stopped").isEqualTo('T');
             assertThat(attempt(store, job.id(), 1).orElseThrow().message())
                     .isEqualTo("its node paused stopped heart-beating before the attempt's end was recorded; none of its"
-                            + " processes"
-                            + " was left; run again");
+                            + " processes was found by its session or its marker; run again");
 
             NodeProcess.signal("CONT", node.process.pid());
 

@@ -513,16 +513,19 @@ abstract class AbstractStoreTest {
      * tryout17 F6: a node of the same host took the job over while the paused node's watchdog had already killed
      * the attempt's processes; its sweep found nothing left and recorded "none of its processes was left", ended
      * when it looked. The paused node, woken, knows from its watchdog's report who killed them and when: that
-     * record replaces the sweep's. Its own fencing's account (no watchdog's word) does not.
+     * record replaces the sweep's. Its own fencing's account (no watchdog's word) does not. The sweep's words as
+     * written now, and as a record from before 2026-12-06 has them (tryout46 F3).
      */
-    @Test
-    void theWatchdogsKillReplacesTheRecordOfASweepThatFoundNothingLeft() throws Exception {
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"none of its processes was found by its session or its"
+            + " marker", "none of its processes was left"})
+    void theWatchdogsKillReplacesTheRecordOfASweepThatFoundNothingLeft(String noneLeft) throws Exception {
         String jobId = store.accept(Plans.delivery(Plans.fixture()), List.of(Plans.job("deploy", List.of("/bin/true"))))
                 .jobIds().get(0);
         int first = store.ledger().startAttempt(jobId, "paused-node");
         Instant started = store.job(jobId).orElseThrow().job().startedAt();
-        String sweep = "its node paused-node stopped heart-beating before the attempt ended; none of its processes was"
-                + " left; run again";
+        String sweep = "its node paused-node stopped heart-beating before the attempt ended; " + noneLeft
+                + "; run again";
         assertThat(store.ledger().interruptLeftover(jobId, first, () -> sweep)).isPresent();
         assertThat(store.ledger().startAttempt(jobId, "sweeper")).isEqualTo(first + 1);
         Instant killed = started.plusSeconds(5);

@@ -138,7 +138,7 @@ class DeadNodeReleaseTest {
 
         assertThat(released).singleElement().satisfies(r -> assertThat(r.describe(java.time.Duration.ofMinutes(3)))
                 .isEqualTo("its node dead (pid " + exited.pid() + " on this host) was gone before the job's end was"
-                        + " recorded, and nothing of it was left; the job is put back in the queue now, to run again,"
+                        + " recorded, and nothing of it was found; the job is put back in the queue now, to run again,"
                         + " instead of after the dead-node limit (3m)"));
     }
 
