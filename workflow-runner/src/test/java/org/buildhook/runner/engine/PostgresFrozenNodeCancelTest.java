@@ -41,21 +41,10 @@ class PostgresFrozenNodeCancelTest {
     @Test
     void aJobCancelledWhileItsNodeIsFrozenEndsOnlyOnceTheOtherNodeOfItsHostHasEndedItsCommand() throws Exception {
         StoreConfig config = TestStores.postgres(dir.resolve("data"));
-        Path events = dir.resolve("events");
-        Path go = dir.resolve("go");
-        Path slow = NodeProcess.slowScript(dir, events, go);
         try (Store store = Store.open(config)) {
-            NodeProcess frozen = node("frozen", config, slow, "slow=1", "data=" + dir.resolve("data"));
-            await().atMost(Duration.ofMinutes(5)).until(() -> frozen.printed("ACCEPTED")
-                    && AbstractCrashTest.startLines(events).size() == 1);
-            long command = Long.parseLong(AbstractCrashTest.startLines(events).get(0).split(" ")[2]);
-            NodeProcess taker = node("taker", config, slow, "slow=0", "data=" + dir.resolve("data-taker"));
-            await().atMost(Duration.ofMinutes(5)).until(() -> taker.printed("READY"));
-
-            // The freeze: the node's JVM and its command together.
-            NodeProcess.signal("STOP", frozen.process.pid());
-            NodeProcess.signal("STOP", command);
-            Job job = store.jobs(JobQuery.latest(10)).items().get(0);
+            Frozen frozen = frozenWithItsJobBesideATaker(store, config, dir.resolve("events"));
+            Job job = frozen.job();
+            long command = frozen.command();
             assertThat(store.cancel(job.id())).as("its cancel is asked for").isTrue();
 
             await().atMost(Duration.ofMinutes(5)).until(() -> store.job(job.id()).map(d -> d.job().state())
@@ -78,24 +67,15 @@ class PostgresFrozenNodeCancelTest {
     void aThawedNodeLeavesTheTakersRecordOfItsAttemptAsItIs() throws Exception {
         StoreConfig config = TestStores.postgres(dir.resolve("data"));
         Path events = dir.resolve("events");
-        Path go = dir.resolve("go");
-        Path slow = NodeProcess.slowScript(dir, events, go);
         try (Store store = Store.open(config)) {
-            NodeProcess frozen = node("frozen", config, slow, "slow=1", "data=" + dir.resolve("data"));
-            await().atMost(Duration.ofMinutes(5)).until(() -> frozen.printed("ACCEPTED")
-                    && AbstractCrashTest.startLines(events).size() == 1);
-            long command = Long.parseLong(AbstractCrashTest.startLines(events).get(0).split(" ")[2]);
-            NodeProcess taker = node("taker", config, slow, "slow=0", "data=" + dir.resolve("data-taker"));
-            await().atMost(Duration.ofMinutes(5)).until(() -> taker.printed("READY"));
-            NodeProcess.signal("STOP", frozen.process.pid());
-            NodeProcess.signal("STOP", command);
-            Job job = store.jobs(JobQuery.latest(10)).items().get(0);
+            Frozen frozen = frozenWithItsJobBesideATaker(store, config, events);
+            Job job = frozen.job();
 
             await().atMost(Duration.ofMinutes(5)).until(() -> AbstractCrashTest.startLines(events).size() == 2);
             JobAttempt swept = store.job(job.id()).orElseThrow().attempts().get(0);
             assertThat(swept.outcome()).isEqualTo(AttemptOutcome.INTERRUPTED);
             assertThat(swept.message()).contains("node taker killed what it left");
-            NodeProcess.signal("CONT", frozen.process.pid());
+            NodeProcess.signal("CONT", frozen.node().process.pid());
             Path said = dir.resolve("frozen.err");
             await().atMost(Duration.ofMinutes(5)).until(() -> Files.readString(said).contains("job " + job.id()
                     + ": another node "));
@@ -106,6 +86,30 @@ class PostgresFrozenNodeCancelTest {
             assertThat(first.message()).isEqualTo(swept.message());
             assertThat(first.endedAt()).isEqualTo(swept.endedAt());
         }
+    }
+
+    /** The frozen node, the command of its job's attempt (stopped with it), and that job. */
+    private record Frozen(NodeProcess node, long command, Job job) {
+    }
+
+    /**
+     * Starts node {@code frozen} with one slow job (its command runs until the file {@code go} exists), then node
+     * {@code taker} of the same host; once the command runs and the taker is ready, freezes the first whole: its JVM
+     * and the command (SIGSTOP).
+     */
+    private Frozen frozenWithItsJobBesideATaker(Store store, StoreConfig config, Path events) throws Exception {
+        Path slow = NodeProcess.slowScript(dir, events, dir.resolve("go"));
+        NodeProcess frozen = node("frozen", config, slow, "slow=1", "data=" + dir.resolve("data"));
+        await().atMost(Duration.ofMinutes(5)).until(() -> frozen.printed("ACCEPTED")
+                && AbstractCrashTest.startLines(events).size() == 1);
+        long command = Long.parseLong(AbstractCrashTest.startLines(events).get(0).split(" ")[2]);
+        NodeProcess taker = node("taker", config, slow, "slow=0", "data=" + dir.resolve("data-taker"));
+        await().atMost(Duration.ofMinutes(5)).until(() -> taker.printed("READY"));
+
+        // The freeze: the node's JVM and its command together.
+        NodeProcess.signal("STOP", frozen.process.pid());
+        NodeProcess.signal("STOP", command);
+        return new Frozen(frozen, command, store.jobs(JobQuery.latest(10)).items().get(0));
     }
 
     private NodeProcess node(String name, StoreConfig config, Path slow, String... more) throws IOException {
