@@ -356,7 +356,9 @@ public final class JobEngine implements AutoCloseable {
                 t.setDaemon(true);
                 return t;
             });
-            renewer.scheduleWithFixedDelay(this::renewNodeId, every, every, TimeUnit.MILLISECONDS);
+            // Bounded as the looks below (Store.look): a renewal held for good by a connection that never answers
+            // again never saw its id taken over, and two JVMs ran as one node (tryout46 F12).
+            renewer.scheduleWithFixedDelay(() -> store.look(this::renewNodeId), every, every, TimeUnit.MILLISECONDS);
         }
         // Each look's answers from PostgreSQL bounded (Store.look): a connection that never answers again held this
         // thread, and every look on it, until TCP's keepalive gave up (tryout46 F7).

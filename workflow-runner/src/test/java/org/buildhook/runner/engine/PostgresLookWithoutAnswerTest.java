@@ -58,11 +58,29 @@ class PostgresLookWithoutAnswerTest extends AbstractWorkflowTest {
         }
     }
 
-    /** Whether the engine's thread of background looks is inside the approvals' expiry now. */
-    private static boolean lookThreadInTheExpiry() {
+    /** Whether the engine's thread named {@code thread} is inside a method of class {@code simpleName} now. */
+    private static boolean threadIn(String thread, String simpleName) {
         return Thread.getAllStackTraces().entrySet().stream()
-                .filter(e -> e.getKey().getName().equals("buildhook-stale-picks"))
-                .anyMatch(e -> Arrays.stream(e.getValue()).anyMatch(f -> f.getClassName().endsWith(".Approvals")));
+                .filter(e -> e.getKey().getName().equals(thread))
+                .anyMatch(e -> Arrays.stream(e.getValue()).anyMatch(f -> f.getClassName().endsWith("." + simpleName)));
+    }
+
+    private static boolean lookThreadInTheExpiry() {
+        return threadIn("buildhook-stale-picks", "Approvals");
+    }
+
+    /** Makes the first UPDATE of {@code table} whose row meets {@code when} (plpgsql, on OLD and NEW) sleep, once. */
+    private void sleepOnce(String table, String when) throws SQLException {
+        try (Connection c = store.dataSource().getConnection(); Statement s = c.createStatement()) {
+            // A sequence is not rolled back; named so that it can be found and ended.
+            s.execute("CREATE SEQUENCE sleep_once");
+            s.execute("CREATE FUNCTION sleep_once() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+                    + " IF (" + when + ") AND nextval('sleep_once') = 1 THEN"
+                    + " PERFORM set_config('application_name', '" + sleeper + "', true); PERFORM pg_sleep(3600);"
+                    + " END IF; RETURN NEW; END $$");
+            s.execute("CREATE TRIGGER sleep_once BEFORE UPDATE ON " + table
+                    + " FOR EACH ROW EXECUTE FUNCTION sleep_once()");
+        }
     }
 
     @Test
@@ -72,15 +90,7 @@ class PostgresLookWithoutAnswerTest extends AbstractWorkflowTest {
                 + "    approval: {expires: 1s}\n"
                 + "    run: {command: [/bin/true]}\n");
         openStore();
-        try (Connection c = store.dataSource().getConnection(); Statement s = c.createStatement()) {
-            // The first expiry's UPDATE sleeps, once (a sequence is not rolled back), named so it can be found and ended.
-            s.execute("CREATE SEQUENCE sleep_once");
-            s.execute("CREATE FUNCTION sleep_once() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
-                    + " IF NEW.state = 'EXPIRED' AND nextval('sleep_once') = 1 THEN"
-                    + " PERFORM set_config('application_name', '" + sleeper + "', true); PERFORM pg_sleep(3600);"
-                    + " END IF; RETURN NEW; END $$");
-            s.execute("CREATE TRIGGER sleep_once BEFORE UPDATE ON jobs FOR EACH ROW EXECUTE FUNCTION sleep_once()");
-        }
+        sleepOnce("jobs", "NEW.state = 'EXPIRED'");
         startEngine();
         String first = deliver(rules, 67).jobIds().get(0);
         await().atMost(Duration.ofSeconds(60)).until(() -> sleeping() && lookThreadInTheExpiry());
@@ -95,5 +105,32 @@ class PostgresLookWithoutAnswerTest extends AbstractWorkflowTest {
 
         await().atMost(Duration.ofSeconds(60)).until(() -> job(second).state() == JobState.EXPIRED
                 && job(first).state() == JobState.EXPIRED);
+    }
+
+    /**
+     * The same for the renewal of the node's id ({@code buildhook-node-id}): held for good, it never saw its id taken
+     * over, and a second JVM started with the id ran jobs beside the first (tryout46 F12, H).
+     */
+    @Test
+    void aRenewalOfTheNodeIdThatPostgresNeverAnswersEndsAfterItsBoundAndTheRenewalsGoOn() throws Exception {
+        openStore();
+        startEngine();
+        // After the start: its claim of the id must not be the one that sleeps.
+        sleepOnce("node_leases", "NEW.renewed_at IS DISTINCT FROM OLD.renewed_at");
+        await().atMost(Duration.ofSeconds(60)).until(() -> sleeping() && threadIn("buildhook-node-id", "NodeLeases"));
+        long before = renewedAt();
+
+        await().atMost(Duration.ofMinutes(2)).until(() -> !threadIn("buildhook-node-id", "NodeLeases"));
+        assertThat(terminateSleeper()).isEqualTo(1);
+
+        await().atMost(Duration.ofSeconds(60)).until(() -> renewedAt() > before);
+    }
+
+    private long renewedAt() throws SQLException {
+        try (Connection c = store.dataSource().getConnection(); Statement s = c.createStatement();
+                java.sql.ResultSet rs = s.executeQuery("SELECT max(renewed_at) FROM node_leases")) {
+            rs.next();
+            return rs.getLong(1);
+        }
     }
 }
