@@ -137,6 +137,12 @@ final class Fencing {
             String silence = "no heartbeat could be written for " + without + " ms (" + cause + "), and after "
                     + limit.toMillis() + " ms another node may run the job";
             String gone = alreadyGone(jobId);
+            if (gone != null && fenced.containsKey(jobId)) {
+                // Its end is this node's own kill, whose line said so: a second line "its command had already ended
+                // (cancelled at …)" read as an operator's cancel gone through (tryout46 F4), while it had been refused.
+                saidEnded.add(jobId);
+                continue;
+            }
             if (gone != null) {
                 // Nothing left to kill: "its processes are killed now" read as a command cut short, or killed twice
                 // (cluster27 F4, F6). Not fenced either: its own end (or the watchdog's kill) is what is recorded.
@@ -333,6 +339,12 @@ final class Fencing {
         JobOutcome ended = running.endedWith(jobId);
         if (ended == null) {
             return null;
+        }
+        if (ended.exitCode() == null && running.fencedFor(jobId) != null) {
+            // Killed by this node's own fencing (a fence whose line was said before the store last answered, or the
+            // fence of every job when this node's id was taken over), not cancelled by anyone (tryout46 F4).
+            return "its processes were already killed by this node (self-fencing" + (ended.ended() == null ? ")"
+                    : ") at " + ended.ended());
         }
         String how = ended.exitCode() != null ? "exited with " + ended.exitCode()
                 : ended.result().name().toLowerCase(java.util.Locale.ROOT).replace('_', ' ');

@@ -137,6 +137,11 @@ final class RunningJobs {
         return java.util.Set.copyOf(running.keySet());
     }
 
+    /** Why the job's command was fenced, or null when it was not (or that was forgotten: {@link #wasFenced}). */
+    String fencedFor(String jobId) {
+        return fenced.get(jobId);
+    }
+
     /** Why the job's command was fenced, or null when it was not; forgets it. */
     String wasFenced(String jobId) {
         return fenced.remove(jobId);
