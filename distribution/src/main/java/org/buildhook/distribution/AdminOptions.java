@@ -76,6 +76,18 @@ final class AdminOptions {
         return new AdminClient(base, token(loaded, System.getenv()));
     }
 
+    /**
+     * The {@code runner.log-dir} of the configuration these options name (or that {@code serve} finds), where a node
+     * writes its jobs' logs; empty when no configuration can be read.
+     */
+    java.util.Optional<Path> logDirectory() {
+        try {
+            return java.util.Optional.of(Configs.readForAdmin(config).launcher().logDirectory().toAbsolutePath());
+        } catch (RuntimeException e) {
+            return java.util.Optional.empty();
+        }
+    }
+
     private void note(String note) {
         if (!noted && command != null) {
             noted = true;

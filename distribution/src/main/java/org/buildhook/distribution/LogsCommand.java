@@ -99,8 +99,36 @@ final class LogsCommand implements Callable<Integer> {
     /** Where the log's bytes go as they came (the process's standard output), or null: its text goes to out. */
     private java.io.OutputStream bytes;
 
+    /** What the admin API answers (503) while its store cannot be reached. */
+    static final String STORE_UNAVAILABLE = "the server answered 503: the store is unavailable";
+
     @Override
     public Integer call() {
+        try {
+            return print();
+        } catch (CommandFailure e) {
+            if (e.exitCode() != ExitCodes.UNAVAILABLE || !e.getMessage().startsWith(STORE_UNAVAILABLE)) {
+                throw e;
+            }
+            // tryout46 F4: during a store outage the command said only this, though the log is a file on the disk of
+            // the node that runs the job, and its command may still run: where to read it meanwhile.
+            throw new CommandFailure(e.getMessage() + "; meanwhile the log is a file on the disk of the node that runs"
+                    + " the job: " + logFile() + (attempt == null ? " (the highest N is its latest attempt)" : "")
+                    + ", e.g. tail -f it there", e.exitCode());
+        }
+    }
+
+    /**
+     * Where the node that runs the job writes the followed attempt's log: under the configuration's {@code
+     * runner.log-dir} when this command reads a configuration, else the documented pattern.
+     */
+    private String logFile() {
+        String name = id + "/attempt-" + (attempt == null ? "N" : attempt) + ".log";
+        return admin.logDirectory().map(dir -> dir.resolve(name).toString())
+                .orElse("<runner.log-dir, by default <data-dir>/logs>/" + name);
+    }
+
+    private Integer print() {
         PrintWriter out = spec.commandLine().getOut();
         Map<String, Object> params = new LinkedHashMap<>();
         params.put("attempt", attempt);
