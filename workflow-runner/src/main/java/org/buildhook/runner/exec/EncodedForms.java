@@ -1,11 +1,5 @@
 package org.buildhook.runner.exec;
 
-import com.fasterxml.jackson.core.JsonFactory;
-import com.fasterxml.jackson.core.JsonGenerator;
-import com.fasterxml.jackson.core.json.JsonWriteFeature;
-import java.io.IOException;
-import java.io.StringWriter;
-import java.io.UncheckedIOException;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
@@ -18,8 +12,8 @@ import java.util.Set;
 /**
  * The forms in which a job commonly prints a secret value encoded, each of which {@link LogMask} masks as it masks the
  * value (mask39): anyone can decode them. As GitHub's actions/runner does ({@code ValueEncoders}: base64 at the three
- * alignments, JSON string escape, URI data escape, the command-line escape), and with the JDK's and Jackson's
- * encoders, not our own:
+ * alignments, JSON string escape, URI data escape, the command-line escape), and with the JDK's encoders, not our
+ * own:
  * <ul>
  * <li>base64, standard and URL-safe: the whole value with its padding ({@code printf %s "$TOKEN" | base64}), and, for
  * each of the three places the value can start at in a 3-byte group of a longer text ({@code base64 <<< "user:$PW"},
@@ -30,11 +24,13 @@ import java.util.Set;
  * they are: {@code curl --data-urlencode}, Python's {@code quote(s, safe='')}, jq 1.7's {@code @uri}; also
  * {@code !*'()} as they are: JavaScript's {@code encodeURIComponent}, jq 1.6's {@code @uri}) and as a form value
  * ({@code +} for a blank: Java's {@code URLEncoder}, HTML forms);</li>
- * <li>a JSON string's content, as Jackson writes it, with and without non-ASCII escaped ({@code \u00e4}, Python's
- * {@code json.dumps}), its hex digits in either case, and with {@code /} escaped too (PHP);</li>
  * <li>the value inside double quotes with {@code "} escaped ({@code \"}), and inside single quotes as a shell prints
  * it ({@code set -x}: {@code 'it'\''s'}).</li>
  * </ul>
+ A secret written as a JSON string is not among them: each of its characters may be escaped or not, too many ways to
+ * list as strings (Jackson's four writers were listed until mask46, and missed Go's and Gson's), so
+ * {@link JsonStringForm} matches them all. A value with a {@code "} is also listed with it escaped as {@code \"}
+ * alone, as double quotes in other languages hold it.
  * Each form keeps the floor of {@value SecretNames#SHORTEST_MASKED_VALUE} characters; a base64 fragment needs
  * {@value #SHORTEST_BASE64_FRAGMENT}: four characters of base64 turn up by chance once in 16.7 million positions of a
  * log that prints checksums or keys, six once in 69 billion (actions/runner's trimming proposal, #329, kept a trimmed
@@ -48,20 +44,6 @@ final class EncodedForms {
     static final int SHORTEST_BASE64_FRAGMENT = 6;
 
     private static final List<Base64.Encoder> BASE64 = List.of(Base64.getEncoder(), Base64.getUrlEncoder());
-    /** Jackson's JSON string writers: non-ASCII escaped or not, hex digits in upper or lower case. */
-    private static final List<JsonFactory> JSON = List.of(
-            json(false, true), json(false, false), json(true, true), json(true, false));
-    private static final JsonFactory JSON_SLASHES = JsonFactory.builder()
-            .enable(JsonWriteFeature.ESCAPE_FORWARD_SLASHES).build();
-    /**
-     * {@code \/} and non-ASCII escaped together, in either hex case: PHP's {@code json_encode} default (lower case),
-     * which masked neither before (tryout39 F2: each escape alone was).
-     */
-    private static final List<JsonFactory> JSON_SLASHES_ASCII = List.of(
-            JsonFactory.builder().enable(JsonWriteFeature.ESCAPE_FORWARD_SLASHES)
-                    .enable(JsonWriteFeature.ESCAPE_NON_ASCII).disable(JsonWriteFeature.WRITE_HEX_UPPER_CASE).build(),
-            JsonFactory.builder().enable(JsonWriteFeature.ESCAPE_FORWARD_SLASHES)
-                    .enable(JsonWriteFeature.ESCAPE_NON_ASCII).enable(JsonWriteFeature.WRITE_HEX_UPPER_CASE).build());
 
     private EncodedForms() {
     }
@@ -89,13 +71,6 @@ final class EncodedForms {
         for (String percent : List.of(uri, script, component)) {
             forms.add(percent);
             forms.add(lowerHexAfter(percent, "%", 2));
-        }
-        for (JsonFactory json : JSON) {
-            forms.add(jsonContent(json, value));
-        }
-        forms.add(jsonContent(JSON_SLASHES, value));
-        for (JsonFactory json : JSON_SLASHES_ASCII) {
-            forms.add(jsonContent(json, value));
         }
         forms.add(value.replace("\"", "\\\""));
         forms.add(value.replace("'", "'\\''"));
@@ -146,22 +121,6 @@ final class EncodedForms {
             b.append(encoded, at, Math.min(encoded.length(), at + columns));
         }
         return b.toString();
-    }
-
-    private static JsonFactory json(boolean escapeNonAscii, boolean upperCaseHex) {
-        return JsonFactory.builder().configure(JsonWriteFeature.ESCAPE_NON_ASCII, escapeNonAscii)
-                .configure(JsonWriteFeature.WRITE_HEX_UPPER_CASE, upperCaseHex).build();
-    }
-
-    /** What {@code factory} writes for {@code value} as a JSON string, without its quotes. */
-    private static String jsonContent(JsonFactory factory, String value) {
-        StringWriter out = new StringWriter(value.length() + 8);
-        try (JsonGenerator generator = factory.createGenerator(out)) {
-            generator.writeString(value);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e); // a StringWriter does not fail
-        }
-        return out.toString().substring(1, out.getBuffer().length() - 1);
     }
 
     /** {@code text} with the {@code digits} hex digits after each {@code marker} in lower case ({@code %2F} → {@code %2f}). */

@@ -13,15 +13,16 @@ import java.util.Set;
  * What a job writes to its log, with each of its secret values replaced by {@code ***} before it reaches the log
  * (mask36): by exact value, as GitHub Actions, GitLab's masked variables and Jenkins' credentials binding do, never
  * by guessing at shapes in the output, which would hide what an operator needs to read. A secret's common encodings
- * (base64, hex, percent-encoding, a JSON string: {@link EncodedForms}) are masked the same way, as exact values of
- * their own (mask39).
+ * (base64, hex, percent-encoding: {@link EncodedForms}) are masked the same way, as exact values of their own
+ * (mask39), and so is a secret written as a JSON string with any of its characters escaped ({@link JsonStringForm}:
+ * mask46).
  *
  * <p>A secret split across two reads of the pipe is still masked: the longest tail of a chunk that is a proper
  * prefix of a secret (or of an encoded form) is held back until the next chunk shows whether the secret follows, or
  * until {@link #end()} (the output has ended), which writes it as it is. So a reader of the live log ({@code logs -f})
- * lags by at most that tail, the longest masked string's length less one byte (a secret's percent-encoded form can be
- * three times its length). Masking before the log's cap means that no part of a secret that spans the cap can be kept
- * either.
+ * lags by at most that tail, the longest masked string's length less one byte (a secret written as a JSON string with
+ * every character escaped, <code>&#92;u0041</code>, is six times its length). Masking before the log's cap means that
+ * no part of a secret that spans the cap can be kept either.
  *
  * <p>Values of fewer than {@value SecretNames#SHORTEST_MASKED_VALUE} characters are not masked: masking {@code 1}
  * or {@code yes} would hide every such piece of the output; {@code buildhook check} warns about such a secret.
@@ -48,7 +49,7 @@ public final class LogMask extends OutputStream {
     private LogMask(OutputStream log, MaskTable table) {
         this.log = log;
         this.table = table;
-        // The hold-back covers the longest masked string: an encoded form is longer than its secret.
+        // The hold-back covers the longest masked string or JSON string form: both are longer than the secret.
         this.held = new byte[table.longest];
     }
 
@@ -137,29 +138,14 @@ public final class LogMask extends OutputStream {
         int i = from;
         while (i < end) {
             int first = data[i] & 0xff;
-            byte[][] candidates = table.startingWith(first);
-            if (candidates == null || i + 1 < end && !table.startsWith(first, data[i + 1] & 0xff)) {
+            // Most bytes start nothing, or are followed by another byte than what they start: one look each. The
+            // rest in a method of its own: this loop stays small, which the JIT compiles three times faster (mask46).
+            if (!table.starts(first) || i + 1 < end && !table.startsWith(first, data[i + 1] & 0xff)) {
                 i++;
                 continue;
             }
-            int matched = -1;
-            boolean prefixToEnd = false;
-            for (byte[] s : candidates) {
-                // Most bytes that start a secret are followed by another byte than its second one: no call then.
-                if (i + 1 < end && s[1] != data[i + 1]) {
-                    continue;
-                }
-                int n = common(data, i, end, s);
-                if (n == s.length) {
-                    if (matched < 0) {
-                        matched = n; // longest first: the first whole match is the longest
-                    }
-                } else if (n == end - i && !last && matched < 0) {
-                    // The rest of the chunk begins a secret longer than any whole match here: wait for more.
-                    prefixToEnd = true;
-                }
-            }
-            if (prefixToEnd) {
+            int matched = longestAt(data, i, end, last);
+            if (matched == HOLD) {
                 break;
             }
             if (matched > 0) {
@@ -180,6 +166,49 @@ public final class LogMask extends OutputStream {
         if (o > 0) {
             log.write(out, 0, o);
         }
+    }
+
+    /** {@link #longestAt}: the rest of the chunk begins a masked string longer than any whole match: wait for more. */
+    private static final int HOLD = -2;
+
+    /**
+     * The length of the longest masked string or JSON string form at {@code data[at]} (before {@code end}), -1 when
+     * none is there, or {@link #HOLD} when one may be but the chunk ends first (never when {@code last}).
+     */
+    private int longestAt(byte[] data, int at, int end, boolean last) {
+        int first = data[at] & 0xff;
+        int matched = -1;
+        boolean prefixToEnd = false;
+        byte[][] candidates = table.startingWith(first);
+        if (candidates != null) {
+            for (byte[] s : candidates) {
+                // Most bytes that start a secret are followed by another byte than its second one: no call then.
+                if (at + 1 < end && s[1] != data[at + 1]) {
+                    continue;
+                }
+                int n = common(data, at, end, s);
+                if (n == s.length) {
+                    if (matched < 0) {
+                        matched = n; // longest first: the first whole match is the longest
+                    }
+                } else if (n == end - at && !last) {
+                    // The rest of the chunk begins a secret longer than any whole match here: wait for more.
+                    prefixToEnd = true;
+                }
+            }
+        }
+        JsonStringForm[] json = table.jsonStartingWith(first);
+        if (json != null) {
+            for (JsonStringForm form : json) {
+                int n = form.match(data, at, end);
+                if (n > matched) {
+                    matched = n;
+                } else if (n == JsonStringForm.MORE && !last) {
+                    prefixToEnd = true; // it would be longer than any whole match here, which ends by `end`
+                }
+            }
+        }
+        return prefixToEnd ? HOLD : matched;
     }
 
     /** How many bytes from {@code data[at]} on (up to {@code end}) agree with the start of {@code secret}. */

@@ -2,6 +2,7 @@ package org.buildhook.runner.exec;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -12,7 +13,8 @@ import java.util.TreeSet;
 
 /**
  * The byte strings a job's log masks ({@link LogMask}): its secret values' exact UTF-8 bytes and their
- * {@linkplain EncodedForms encoded forms}, arranged for the look at each byte of the output. Read only once made.
+ * {@linkplain EncodedForms encoded forms}, and each value as a {@linkplain JsonStringForm JSON string} (matched by
+ * walking it, not as strings: mask46), arranged for the look at each byte of the output. Read only once made.
  *
  * <p>Shared by the jobs with the same secret values, which most job starts are (the jobs of one rule): working out the
  * forms costs a job start about 10 µs of CPU for three ordinary secrets and 0.16 ms for a 3 KiB private key once the
@@ -29,12 +31,22 @@ final class MaskTable {
 
     /** The masked strings by their first byte, each group longest first; {@code null} for a byte that starts none. */
     private final byte[][][] byFirst = new byte[256][][];
-    /** Whether two bytes, {@code first << 8 | second}, begin some masked string: most starts are followed by another. */
+    /**
+     * The values as JSON strings by the first byte they can start with: the value's own first byte, or a {@code \};
+     * {@code null} for a byte that starts none.
+     */
+    private final JsonStringForm[][] jsonByFirst = new JsonStringForm[256][];
+    /** Whether a byte starts some string or JSON string form: the one look most bytes of the output get. */
+    private final boolean[] starts = new boolean[256];
+    /**
+     * Whether two bytes, {@code first << 8 | second}, begin some masked string or JSON string form: most starts are
+     * followed by another.
+     */
     private final long[] pairs = new long[65536 / 64];
-    /** The longest masked string's length: what the log may hold back ({@link LogMask}). */
+    /** The longest masked string's or JSON string form's length: what the log may hold back ({@link LogMask}). */
     final int longest;
 
-    private MaskTable(List<byte[]> strings) {
+    private MaskTable(List<byte[]> strings, List<JsonStringForm> json) {
         List<List<byte[]>> groups = new ArrayList<>(256);
         for (int b = 0; b < 256; b++) {
             groups.add(null);
@@ -46,14 +58,30 @@ final class MaskTable {
                 groups.set(first, new ArrayList<>());
             }
             groups.get(first).add(s);
-            int pair = first << 8 | s[1] & 0xff;
-            pairs[pair >>> 6] |= 1L << pair;
+            pair(first, s[1] & 0xff);
             max = Math.max(max, s.length);
         }
         for (int b = 0; b < 256; b++) {
             if (groups.get(b) != null) {
                 byFirst[b] = groups.get(b).toArray(byte[][]::new);
             }
+        }
+        for (JsonStringForm form : json) {
+            int first = form.firstRawByte();
+            if (first >= 0) {
+                jsonByFirst[first] = with(jsonByFirst[first], form);
+                for (int second : form.secondBytesAfterRaw()) {
+                    pair(first, second);
+                }
+            }
+            jsonByFirst['\\'] = with(jsonByFirst['\\'], form);
+            for (int second : form.secondBytesAfterBackslash()) {
+                pair('\\', second);
+            }
+            max = Math.max(max, form.longest());
+        }
+        for (int b = 0; b < 256; b++) {
+            starts[b] = byFirst[b] != null || jsonByFirst[b] != null;
         }
         this.longest = max;
     }
@@ -69,7 +97,9 @@ final class MaskTable {
                 return kept;
             }
         }
-        MaskTable made = new MaskTable(strings(values)); // outside the lock: a key's forms take a while
+        List<JsonStringForm> json = new ArrayList<>(values.size());
+        values.forEach(v -> json.add(new JsonStringForm(v)));
+        MaskTable made = new MaskTable(strings(values), json); // outside the lock: a key's forms take a while
         synchronized (RECENT) {
             RECENT.put(Set.copyOf(values), made);
             if (RECENT.size() > KEPT) {
@@ -81,15 +111,42 @@ final class MaskTable {
         return made;
     }
 
+    /** Whether some string or JSON string form starts with byte {@code first} (0–255). */
+    boolean starts(int first) {
+        return starts[first];
+    }
+
     /** The strings starting with byte {@code first} (0–255), longest first, or {@code null} when none does. */
     byte[][] startingWith(int first) {
         return byFirst[first];
     }
 
-    /** Whether some string starts with the bytes {@code first} and {@code second} (each 0–255). */
+    /**
+     * The values as JSON strings that may start with byte {@code first} (0–255), or {@code null} when none may
+     * ({@link JsonStringForm#match} tells).
+     */
+    JsonStringForm[] jsonStartingWith(int first) {
+        return jsonByFirst[first];
+    }
+
+    /** Whether a string or JSON string form starts with the bytes {@code first} and {@code second} (each 0–255). */
     boolean startsWith(int first, int second) {
         int pair = first << 8 | second;
         return (pairs[pair >>> 6] & 1L << pair) != 0;
+    }
+
+    private void pair(int first, int second) {
+        int pair = first << 8 | second;
+        pairs[pair >>> 6] |= 1L << pair;
+    }
+
+    private static JsonStringForm[] with(JsonStringForm[] forms, JsonStringForm form) {
+        if (forms == null) {
+            return new JsonStringForm[] {form};
+        }
+        JsonStringForm[] more = Arrays.copyOf(forms, forms.length + 1);
+        more[forms.length] = form;
+        return more;
     }
 
     /** The values and their encoded forms, as bytes, longest first (a secret that contains another is masked whole). */

@@ -35,13 +35,13 @@ class EncodedFormsTest {
     }
 
     @Test
-    void aPlainValueHasNoPercentJsonOrQuotedFormOtherThanItselfButAValueWithSpecialCharactersHasEach() {
+    void aPlainValueHasNoPercentOrQuotedFormOtherThanItselfButAValueWithSpecialCharactersHasEach() {
         assertThat(EncodedForms.of("s3cr3t-Pa55word")).allMatch(f -> f.matches("[0-9A-Za-z+/=_-]+"));
         assertThat(EncodedForms.of("a/b \"c\u00e4'")).contains(
                 "a%2Fb%20%22c%C3%A4%27", "a%2fb%20%22c%c3%a4%27", // RFC 3986, both cases
                 "a%2Fb%20%22c%C3%A4'", // encodeURIComponent, jq 1.6's @uri
                 "a%2Fb+%22c%C3%A4%27", // a form value (URLEncoder)
-                "a/b \\\"c\u00e4'", "a/b \\\"c\\u00e4'", "a/b \\\"c\\u00E4'", "a\\/b \\\"c\u00e4'", // JSON
+                "a/b \\\"c\u00e4'", // inside double quotes
                 "a/b \"c\u00e4'\\''"); // inside single quotes as set -x prints it
     }
 
@@ -63,10 +63,13 @@ class EncodedFormsTest {
         return false;
     }
 
-    /** tryout39 F2: PHP's json_encode default escapes {@code /} and non-ASCII together; each alone was a form. */
+    /**
+     * A JSON string's ways are too many to list (mask46): {@link JsonStringForm} matches them, JsonStringMaskedTest
+     * tests them, and Jackson's are not listed again here. {@code \"} alone stays, as double quotes elsewhere hold it.
+     */
     @Test
-    void jsonWithSlashesAndNonAsciiBothEscapedIsAForm() {
-        assertThat(EncodedForms.of("abc/\u00e4\u20acdef-123")).contains("abc\\/\\u00e4\\u20acdef-123",
-                "abc\\/\\u00E4\\u20ACdef-123");
+    void aJsonStringIsNotListedAsForms() {
+        assertThat(EncodedForms.of("abc/\u00e4\u20acdef-123")).noneMatch(f -> f.contains("\\/") || f.contains("\\u"));
+        assertThat(EncodedForms.of("a\\b\"c-1")).contains("a\\b\\\"c-1").noneMatch(f -> f.contains("\\\\"));
     }
 }

@@ -168,4 +168,67 @@ class EncodedSecretsMaskedInTheLogTest extends LauncherTest {
         assertThat(log.split("\\*\\*\\*", -1)).as("three masks").hasSize(4);
         assertThat(log).startsWith("plain:\n***").contains("\necho:\n***", "\nopenssl:\n***").endsWith("done\n");
     }
+
+    /**
+     * tryout46 F5: Go's {@code encoding/json} writes {@code &} as <code>&#92;u0026</code> (and {@code < >}), Gson also
+     * {@code = '}; the log showed such a JSON string as printed, the whole password behind one escape, though Python's
+     * {@code json.dumps} of it was masked. A real job prints both, a value with every character escaped, and the
+     * password in two writes with a pause inside an escape ({@code \}u00 | 26): each is masked whole.
+     */
+    @Test
+    void aSecretInJsonAsGoOrGsonEscapesItIsMaskedInTheJobsLog() throws Exception {
+        String password = "Tr0ub4dor&3-horse!x9Z";
+        String gsonToken = "k=v'it's<46>";
+        Path fifo = dir.resolve("go46.fifo");
+        Process mkfifo = new ProcessBuilder("mkfifo", fifo.toString()).start();
+        assertThat(mkfifo.waitFor(60, TimeUnit.SECONDS) && mkfifo.exitValue() == 0).isTrue();
+        Path leak = fixtures.script("leak.py", "");
+        Files.writeString(leak, String.join("\n",
+                "import json, os, sys",
+                "s, t = os.environ['DB_PASSWORD'], os.environ['API_TOKEN']",
+                "def go(v):",
+                "    e = json.dumps({'pw': v}).replace('&', '\\\\u0026')",
+                "    return e.replace('<', '\\\\u003c').replace('>', '\\\\u003e')",
+                "def gson(v):",
+                "    return go(v).replace('=', '\\\\u003d').replace(\"'\", '\\\\u0027')",
+                "print('json: ' + json.dumps({'pw': s}))",
+                "print('go-json: ' + go(s))",
+                "print('gson: ' + gson(t))",
+                "print('all: \"' + ''.join('\\\\u%04x' % ord(c) for c in s) + '\"')",
+                "print('other: ' + go('Tom & Jerry'))",
+                "g = go(s)",
+                "cut = g.index('\\\\u0026') + 4",
+                "sys.stdout.write('split: ' + g[:cut]); sys.stdout.flush()",
+                "open('" + fifo + "').read()",
+                "print(g[cut:])",
+                ""));
+        String id = Fixtures.jobId("json-escapes");
+        RunningJob job = launcher.start(new JobRequest(id, 1, List.of("/usr/bin/python3", leak.toString()),
+                Map.of("DB_PASSWORD", password, "API_TOKEN", gsonToken), null, null, Duration.ofMinutes(2)));
+        Path log = dir.resolve("logs").resolve(id).resolve("attempt-1.log");
+        await().atMost(Duration.ofSeconds(90))
+                .until(() -> Files.exists(log) && Files.readString(log).contains("split:"));
+        assertThat(Files.readString(log).endsWith("split: {\"pw\": \""))
+                .as("the password's beginning and the escape's waits for the rest, after a pause in the job").isTrue();
+        CompletableFuture<Void> go = CompletableFuture.runAsync(() -> {
+            try {
+                Files.writeString(fifo, "go\n"); // blocks until the job opens the FIFO
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        });
+        JobOutcome outcome = job.outcome().get(90, TimeUnit.SECONDS);
+        go.get(10, TimeUnit.SECONDS);
+        assertThat(outcome.succeeded()).as(outcome.message()).isTrue();
+
+        List<String> lines = Files.readAllLines(outcome.logFile(), StandardCharsets.UTF_8);
+        expectLine(lines, "json: ", "{\"pw\": \"***\"}");
+        expectLine(lines, "go-json: ", "{\"pw\": \"***\"}");
+        expectLine(lines, "gson: ", "{\"pw\": \"***\"}");
+        expectLine(lines, "all: ", "\"***\"");
+        expectLine(lines, "other: ", "{\"pw\": \"Tom \\u0026 Jerry\"}");
+        expectLine(lines, "split: ", "{\"pw\": \"***\"}");
+        assertThat(Files.readString(outcome.logFile(), StandardCharsets.UTF_8).contains("Tr0ub4dor"))
+                .as("no piece of the password").isFalse();
+    }
 }
