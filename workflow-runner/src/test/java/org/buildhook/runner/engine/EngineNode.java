@@ -29,8 +29,8 @@ import org.buildhook.runner.store.StoreConfig;
  * input closes (graceful stop) or it is killed.
  *
  * <p>Arguments: {@code key=value}: url, data, node, threads, slow (count), quick (count),
- * slowScript, quickScript, retryScript (one job with 1 retry, due an hour after a failed attempt), label (prefix of
- * the job labels), concurrency (of the slow rule), heartbeat (ms,
+ * slowScript, quickScript, retryScript (one job with 1 retry, due an hour after a failed attempt, or retryBackoff ms
+ * after it), label (prefix of the job labels), concurrency (of the slow rule), heartbeat (ms,
  * default 1000), missed (heartbeats missed before the node is taken for dead, default 20), rules (a rules
  * file) with builds (comma-separated build ids: each delivered as the JobServ fixture with that
  * {@code build_id}, matched against the rules and stored with its jobs, as the servlet does), killGrace
@@ -115,11 +115,13 @@ public final class EngineNode {
         accept(store, a.get("slowScript"), label + "-slow-", Integer.parseInt(a.getOrDefault("slow", "0")));
         accept(store, a.get("quickScript"), label + "-quick-", Integer.parseInt(a.getOrDefault("quick", "0")));
         if (a.containsKey("retryScript")) {
-            // retryScript=<script>: one job whose attempt 1 runs it and whose one retry is due an hour later.
+            // retryScript=<script>: one job whose attempt 1 runs it and whose one retry is due an hour later
+            // (retryBackoff=<ms>: that long later instead).
             store.accept(new NewDelivery("default", Instant.now(), "127.0.0.1", Map.of(),
                     ("{\"label\": \"" + label + "-retry\"}").getBytes(StandardCharsets.UTF_8)),
                     List.of(new PlannedJob("retry", "name: retry", List.of("/bin/sh", a.get("retryScript"),
-                            label + "-retry"), Map.of(), null, false, Duration.ofMinutes(30), 1, Duration.ofHours(1),
+                            label + "-retry"), Map.of(), null, false, Duration.ofMinutes(30), 1,
+                            Duration.ofMillis(Long.parseLong(a.getOrDefault("retryBackoff", "3600000"))),
                             0, null)));
         }
         if (a.containsKey("rules")) {

@@ -88,6 +88,41 @@ class PostgresFrozenNodeCancelTest {
         }
     }
 
+    /**
+     * tryout46 F8: the same freeze, the job with one retry. The taker's sweep of the frozen node's attempt uses none of
+     * the job's retries, so once the thawed node has looked at its attempt and the taker's attempt 2 fails, the retry
+     * runs (attempt 3). Before 81019b97 the thawed node's "exited with 137" over the sweep's record made attempt 1 a
+     * failed try of the command: the job ended FAILED after attempt 2, its retry never made.
+     */
+    @Test
+    void aThawedNodeLeavesItsJobTheRetryTheTakersSweepDidNotUse() throws Exception {
+        StoreConfig config = TestStores.postgres(dir.resolve("data"));
+        Path events = dir.resolve("events");
+        // Each attempt's command runs until the folder of its go file is removed, then ends with 1 (a new one at once).
+        Path attempts = Files.createDirectory(dir.resolve("attempts"));
+        Path fails = NodeProcess.slowScript(dir, events, attempts.resolve("go"));
+        try (Store store = Store.open(config)) {
+            Frozen frozen = frozenWithItsJobBesideATaker(store, config, events, fails, "retryScript=" + fails,
+                    "retryBackoff=100");
+            Job job = frozen.job();
+
+            await().atMost(Duration.ofMinutes(5)).until(() -> AbstractCrashTest.startLines(events).size() == 2);
+            NodeProcess.signal("CONT", frozen.node().process.pid());
+            Path said = dir.resolve("frozen.err");
+            await().atMost(Duration.ofMinutes(5)).until(() -> Files.readString(said).contains("job " + job.id()
+                    + ": another node "));
+            Files.delete(attempts);
+
+            await().atMost(Duration.ofMinutes(5)).until(() -> store.job(job.id()).map(d -> d.job().state())
+                    .filter(JobState::isFinal).isPresent());
+            List<JobAttempt> made = store.job(job.id()).orElseThrow().attempts();
+            assertThat(made).as("its attempts: %s", made).extracting(JobAttempt::outcome)
+                    .containsExactly(AttemptOutcome.INTERRUPTED, AttemptOutcome.FAILED, AttemptOutcome.FAILED);
+            assertThat(made.get(0).message()).contains("node taker killed what it left");
+            assertThat(AbstractCrashTest.startLines(events)).as("its commands").hasSize(3);
+        }
+    }
+
     /** The frozen node, the command of its job's attempt (stopped with it), and that job. */
     private record Frozen(NodeProcess node, long command, Job job) {
     }
@@ -99,7 +134,19 @@ class PostgresFrozenNodeCancelTest {
      */
     private Frozen frozenWithItsJobBesideATaker(Store store, StoreConfig config, Path events) throws Exception {
         Path slow = NodeProcess.slowScript(dir, events, dir.resolve("go"));
-        NodeProcess frozen = node("frozen", config, slow, "slow=1", "data=" + dir.resolve("data"));
+        return frozenWithItsJobBesideATaker(store, config, events, slow, "slow=1");
+    }
+
+    /**
+     * As {@link #frozenWithItsJobBesideATaker(Store, StoreConfig, Path)}, with the nodes' script {@code slow} (a
+     * {@link NodeProcess#slowScript} on {@code events}) and node {@code frozen}'s one job given by {@code job}
+     * ({@link EngineNode}'s arguments, e.g. {@code slow=1}).
+     */
+    private Frozen frozenWithItsJobBesideATaker(Store store, StoreConfig config, Path events, Path slow, String... job)
+            throws Exception {
+        List<String> frozenArgs = new ArrayList<>(List.of(job));
+        frozenArgs.add("data=" + dir.resolve("data"));
+        NodeProcess frozen = node("frozen", config, slow, frozenArgs.toArray(String[]::new));
         await().atMost(Duration.ofMinutes(5)).until(() -> frozen.printed("ACCEPTED")
                 && AbstractCrashTest.startLines(events).size() == 1);
         long command = Long.parseLong(AbstractCrashTest.startLines(events).get(0).split(" ")[2]);
