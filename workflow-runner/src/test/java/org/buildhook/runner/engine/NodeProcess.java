@@ -53,22 +53,25 @@ final class NodeProcess {
     /**
      * SIGKILL: no shutdown hook, no graceful stop. Its job processes are left orphaned. The node's JVM (the started
      * process, or the process a prefix such as {@code unshare --fork} started) is killed and gone before its standard
-     * input is closed: {@link Process#destroyForcibly} closes it right after its signal, and a node whose input ends
-     * begins a graceful stop ({@link #stop}). Killed through {@code unshare}, the JVM outlived unshare's SIGKILL for a
-     * moment (until its parent-death signal), saw its input end and began that stop, so its attempt was said "killed
-     * during its stop" rather than gone (ci-ag's EarlierRunInAnotherPidNamespaceTest; flake26: 17 of 30 such kills let
+     * input is closed: {@link Process#destroyForcibly} closes it right after its signal, and so does the JDK's reaper
+     * once the started process has exited, and a node whose input ends begins a graceful stop ({@link #stop}). Killed
+     * through {@code unshare}, the JVM outlived unshare's SIGKILL for a moment (until its parent-death signal), saw its
+     * input end and began that stop, so its attempt was said "killed during its stop" rather than gone (ci-ag's EarlierRunInAnotherPidNamespaceTest; flake26: 17 of 30 such kills let
      * a namespaced {@code sh} read its input's end).
      */
     void kill() throws InterruptedException {
-        // Under a prefix, the node's JVM (without one, the process's children are its jobs, left orphaned).
+        // Under a prefix, the node's JVM (without one, the process's children are its jobs, left orphaned), killed and
+        // gone first: the JDK's reaper closes a process's standard input as soon as that process has exited, so the
+        // prefix killed first let the JVM, alive for a moment more, read its input's end and begin a graceful stop
+        // (NodeProcessKillTest, "no stop began", once at load 28 in session 46).
         List<ProcessHandle> jvm = prefixed ? process.toHandle().children().toList() : List.of();
-        process.toHandle().destroyForcibly(); // a handle's SIGKILL closes no stream
         jvm.forEach(ProcessHandle::destroyForcibly);
-        process.waitFor();
         for (ProcessHandle h : jvm) {
             h.onExit().join();
         }
-        process.destroyForcibly(); // only now closes its streams
+        process.toHandle().destroyForcibly(); // a handle's SIGKILL closes no stream
+        process.waitFor();
+        process.destroyForcibly(); // only now closes its streams (the reaper may have closed them already)
     }
 
     /** Graceful: closing stdin makes the node stop its engine. */
