@@ -155,17 +155,8 @@ final class JsonStringForm {
         };
     }
 
-    /** The value of hex digit {@code b}, either case, or -1. */
+    /** The value of hex digit {@code b}, either case, or -1 (no byte but ASCII's digits and letters is one). */
     private static int hex(byte b) {
-        if (b >= '0' && b <= '9') {
-            return b - '0';
-        }
-        if (b >= 'a' && b <= 'f') {
-            return b - 'a' + 10;
-        }
-        if (b >= 'A' && b <= 'F') {
-            return b - 'A' + 10;
-        }
-        return -1;
+        return Character.digit((char) (b & 0xff), 16);
     }
 }
