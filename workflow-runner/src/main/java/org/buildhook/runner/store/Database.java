@@ -713,9 +713,12 @@ final class Database implements AutoCloseable {
         }
     }
 
-    /** {@link #schedulerDataSource()} as db-scheduler is given it: through {@link StopWaits}. */
+    /**
+     * {@link #schedulerDataSource()} as db-scheduler is given it: through {@link StopWaits}, each answer of PostgreSQL
+     * bounded by {@link #idleInTransactionBound} of {@code store.connect-timeout} ({@link Store#lookBound}).
+     */
     DataSource schedulerDataSourceForScheduler() {
-        return stopWaits.wrap(schedulerDataSource());
+        return stopWaits.wrap(schedulerDataSource(), idleInTransactionBound(config.connectTimeout()));
     }
 
     /**

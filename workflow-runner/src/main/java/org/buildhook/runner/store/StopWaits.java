@@ -178,6 +178,24 @@ final class StopWaits implements AutoCloseable {
         }
     }
 
+    /** A connection {@code take} gives, taken with {@link #ANSWER_BOUND} set to {@code bound} (an outer one kept). */
+    private static Connection boundedWithin(Duration bound, SqlSupplier<Connection> take) throws SQLException {
+        if (ANSWER_BOUND.get() != null) {
+            return take.get();
+        }
+        ANSWER_BOUND.set(bound);
+        try {
+            return take.get();
+        } finally {
+            ANSWER_BOUND.remove();
+        }
+    }
+
+    /** A supplier that may throw {@link SQLException}. */
+    private interface SqlSupplier<T> {
+        T get() throws SQLException;
+    }
+
     /**
      * A failure to connect and when it came ({@link System#nanoTime()}), read as one: in two volatile
      * fields a stop could pair one failure's message with another's time.
@@ -221,14 +239,23 @@ final class StopWaits implements AutoCloseable {
         }
     }
 
-    /** {@code pool} taking its connections through {@link #connection}; for db-scheduler. */
-    DataSource wrap(DataSource pool) {
+    /**
+     * {@code pool} taking its connections through {@link #connection}; for db-scheduler. On PostgreSQL each answer a
+     * connection of it waits for is bounded by {@code answerBound} ({@code null}: none), as {@link #answersWithin}'s.
+     */
+    DataSource wrap(DataSource pool, Duration answerBound) {
         return new DataSource() {
             @Override
             public Connection getConnection() throws SQLException {
                 // A transaction ended with its session is done: db-scheduler's rollback on it must not hide the
                 // statement's own failure (chaos31 L2).
                 // And a connection whose transaction's end failed is evicted from the pool (review31 L7).
+                // Every answer bounded on PostgreSQL: db-scheduler's statements are short (a lock wait ends at the
+                // pool's lock_timeout), and one whose connection never answers again held its thread for good: the
+                // heartbeats' (every job of the node fenced from then on) or the polling's (no job picked again).
+                if (answerBound != null && calls != null) {
+                    return boundedWithin(answerBound, () -> connection(pool, c -> EndedSession.of(c, pool)));
+                }
                 return connection(pool, c -> EndedSession.of(c, pool));
             }
 

@@ -133,4 +133,35 @@ class PostgresLookWithoutAnswerTest extends AbstractWorkflowTest {
             return rs.getLong(1);
         }
     }
+
+    /** Whether a thread of db-scheduler waits for PostgreSQL's answer now. */
+    private static boolean schedulerThreadInACall() {
+        return Thread.getAllStackTraces().values().stream().anyMatch(frames -> Arrays.stream(frames)
+                .anyMatch(f -> f.getClassName().startsWith("org.postgresql.core.")) && Arrays.stream(frames)
+                .anyMatch(f -> f.getClassName().startsWith("com.github.kagkarlsson.scheduler.")));
+    }
+
+    /**
+     * The same for db-scheduler's own statements (its pick, its heartbeats): a thread of it held for good stopped the
+     * node's picks, or fenced every job of the node from then on, without a word.
+     */
+    @Test
+    void aSchedulerStatementThatPostgresNeverAnswersEndsAfterItsBoundAndJobsRunAgain() throws Exception {
+        RuleSet rules = rules("rules:\n"
+                + "  - name: quick\n"
+                + "    run: {command: [/bin/true]}\n");
+        openStore();
+        startEngine();
+        // db-scheduler's pick and heartbeats set last_heartbeat; the first such UPDATE sleeps.
+        sleepOnce("scheduled_tasks", "NEW.last_heartbeat IS DISTINCT FROM OLD.last_heartbeat");
+        String first = deliver(rules, 67).jobIds().get(0);
+        await().atMost(Duration.ofSeconds(60)).until(() -> sleeping() && schedulerThreadInACall());
+
+        await().atMost(Duration.ofMinutes(2)).until(() -> !schedulerThreadInACall());
+        assertThat(terminateSleeper()).isEqualTo(1);
+
+        String second = deliver(rules, 68).jobIds().get(0);
+        assertState(awaitFinal(second).job(), JobState.SUCCEEDED);
+        assertState(awaitFinal(first).job(), JobState.SUCCEEDED);
+    }
 }

@@ -93,7 +93,7 @@ class PostgresEndedSessionTest {
         try (com.zaxxer.hikari.HikariDataSource pool = new com.zaxxer.hikari.HikariDataSource(config);
                 StopWaits waits = new StopWaits(Duration.ofSeconds(1), true);
                 Connection admin = DriverManager.getConnection(System.getenv(TestStores.PG_URL_ENV))) {
-            DataSource scheduler = waits.wrap(pool);
+            DataSource scheduler = waits.wrap(pool, null);
             int pid;
             Connection c = scheduler.getConnection();
             try {
