@@ -242,7 +242,23 @@ public final class BuildhookServer implements AutoCloseable {
             return ip == null || ip.isAnyLocalAddress();
         }
         String host = connector.getHost();
-        return host == null || host.equals("0.0.0.0") || host.equals("::") || host.equals("[::]");
+        return host == null || literal(host).map(java.net.InetAddress::isAnyLocalAddress).orElse(false);
+    }
+
+    /**
+     * {@code host} as an address when it is an IP literal ({@code 0.0.0.0}, {@code ::}, {@code 0:0:0:0:0:0:0:0},
+     * {@code [::1]}); empty for a host name, which is never looked up here.
+     */
+    private static java.util.Optional<java.net.InetAddress> literal(String host) {
+        String bare = host.startsWith("[") && host.endsWith("]") ? host.substring(1, host.length() - 1) : host;
+        if (!bare.contains(":") && !bare.matches("[0-9.]+")) {
+            return java.util.Optional.empty();
+        }
+        try {
+            return java.util.Optional.of(java.net.InetAddress.getByName(bare)); // a literal: no name service asked
+        } catch (java.net.UnknownHostException e) {
+            return java.util.Optional.empty();
+        }
     }
 
     /**
@@ -250,8 +266,10 @@ public final class BuildhookServer implements AutoCloseable {
      * interface ({@link #listensOnEveryInterface()}).
      */
     public URI uri() {
-        String host = inherited.map(InheritedSocket::urlHost).orElseGet(() ->
-                listensOnEveryInterface() ? "localhost" : connector.getHost());
+        String configured = connector.getHost();
+        String host = inherited.map(InheritedSocket::urlHost).orElseGet(() -> listensOnEveryInterface() ? "localhost"
+                // An IPv6 address as written, in brackets: "http://::1:8080/" is no URL.
+                : configured.contains(":") && !configured.startsWith("[") ? "[" + configured + "]" : configured);
         String path = context.getContextPath().endsWith("/") ? context.getContextPath()
                 : context.getContextPath() + "/";
         return URI.create((tls ? "https" : "http") + "://" + host + ":" + port() + path);

@@ -52,14 +52,16 @@ class ServeBannerTest {
      * server, its admin API and status page included, answered on every interface: it says so now, and still names
      * the URL that reaches it from this host.
      */
-    @Test
-    void aServerOnEveryInterfaceSaysSoBesideTheUrlOfThisHost() throws Exception {
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"0.0.0.0", "'::'", "'0:0:0:0:0:0:0:0'"})
+    void aServerOnEveryInterfaceSaysSoBesideTheUrlOfThisHost(String host) throws Exception {
+        // review46: "0:0:0:0:0:0:0:0", every interface too, was taken for one address: "http://0:0:0:0:0:0:0:0:PORT/".
         Files.writeString(dir.resolve("secret"), "s3cret\n");
         Path config = Files.writeString(dir.resolve("buildhook.yaml"), String.join("\n",
                 "data-dir: data",
                 "endpoints:",
                 "  default: {secrets: [{file: secret}]}",
-                "server: {host: 0.0.0.0, port: 0}",
+                "server: {host: " + host + ", port: 0}",
                 ""));
         String base = serve(config);
 
@@ -161,5 +163,23 @@ class ServeBannerTest {
         return HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(60))
                 .header("X-JobServ-Sig", Signer.sign(body, "s3cret".getBytes(StandardCharsets.UTF_8)))
                 .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build();
+    }
+
+    /** An IPv6 address of one interface is written in brackets in the URL: "http://::1:PORT/" was no URL (review46). */
+    @Test
+    void aServerOnOneIpv6AddressNamesItInBrackets() throws Exception {
+        Files.writeString(dir.resolve("secret"), "s3cret\n");
+        Path config = Files.writeString(dir.resolve("buildhook.yaml"), String.join("\n",
+                "data-dir: data",
+                "endpoints:",
+                "  default: {secrets: [{file: secret}]}",
+                "server: {host: '::1', port: 0}",
+                ""));
+        String base = serve(config);
+
+        assertThat(base).matches("^http://\\[::1\\]:\\d+/$");
+        HttpResponse<String> health = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(base
+                + "healthz")).timeout(Duration.ofMinutes(1)).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(health.statusCode()).as("the URL reaches it").isIn(200, 503);
     }
 }
