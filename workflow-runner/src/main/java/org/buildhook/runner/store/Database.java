@@ -706,7 +706,7 @@ final class Database implements AutoCloseable {
             // A query timeout is a cancel request, which a server that has stopped answering (frozen, a
             // network partition that drops packets) never acts on: the socket's own bound ends the read,
             // and the connection with it (final18 F2: the first /healthz hung until the database came back).
-            c.setNetworkTimeout(Runnable::run, (int) HEALTH_NETWORK_TIMEOUT.toMillis());
+            StopWaits.answersWithin(c, HEALTH_NETWORK_TIMEOUT);
             return work.run(c);
         } catch (SQLException e) {
             throw translate(what, e);
@@ -715,10 +715,15 @@ final class Database implements AutoCloseable {
 
     /**
      * {@link #schedulerDataSource()} as db-scheduler is given it: through {@link StopWaits}, each answer of PostgreSQL
-     * bounded by {@link #idleInTransactionBound} of {@code store.connect-timeout} ({@link Store#lookBound}).
+     * bounded by {@link #lookBound()}.
      */
     DataSource schedulerDataSourceForScheduler() {
-        return stopWaits.wrap(schedulerDataSource(), idleInTransactionBound(config.connectTimeout()));
+        return stopWaits.wrap(schedulerDataSource(), lookBound());
+    }
+
+    /** {@link #idleInTransactionBound} of {@code store.connect-timeout}: see {@link Store#lookBound}. */
+    Duration lookBound() {
+        return idleInTransactionBound(config.connectTimeout());
     }
 
     /**
@@ -948,7 +953,7 @@ final class Database implements AutoCloseable {
                 // The socket's own bound, as the health check's (readForHealth): a query timeout is a cancel request,
                 // which a server that stopped answering never acts on. HikariCP sets the pool's own back when the
                 // connection is returned; one whose read ran out is broken, and not returned to the pool.
-                c.setNetworkTimeout(Runnable::run, (int) Math.min(Integer.MAX_VALUE, Math.max(1, bound.toMillis())));
+                StopWaits.answersWithin(c, bound);
             }
             return work.run(readers == null ? c : readers.of(c));
         } catch (SQLException e) {

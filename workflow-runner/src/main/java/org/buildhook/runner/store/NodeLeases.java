@@ -475,7 +475,7 @@ public final class NodeLeases {
                 // Only quick statements run on it (take, check, give back the lock), and a stop waits for the
                 // last of them, also while this thread holds the lock's monitor: none may wait without end for
                 // a database that stopped answering with its connection open (review11 F3).
-                c.setNetworkTimeout(Runnable::run, (int) db.connectionWait().toMillis());
+                StopWaits.answersWithin(c, db.connectionWait());
                 try (PreparedStatement p = c.prepareStatement(TRY_LOCK)) {
                     p.setInt(1, LOCK_CLASS);
                     p.setString(2, nodeId);

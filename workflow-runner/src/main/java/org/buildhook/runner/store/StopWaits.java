@@ -124,11 +124,12 @@ final class StopWaits implements AutoCloseable {
 
     /** A connection of {@code pool}, or at once the failure of a moment ago during a stop. */
     Connection connection(DataSource pool) throws SQLException {
-        return connection(pool, java.util.function.UnaryOperator.identity());
+        return connection(pool, java.util.function.UnaryOperator.identity(), null);
     }
 
     /** {@link #connection(DataSource)}, the pool's connection seen through {@code around} (before it is tracked). */
-    private Connection connection(DataSource pool, java.util.function.UnaryOperator<Connection> around)
+    private Connection connection(DataSource pool, java.util.function.UnaryOperator<Connection> around,
+            Duration answerBound)
             throws SQLException {
         String given = gaveUp;
         if (given != null) {
@@ -141,12 +142,9 @@ final class StopWaits implements AutoCloseable {
         }
         try {
             Connection c = around.apply(pool.getConnection());
-            Duration bound = ANSWER_BOUND.get();
+            Duration bound = ANSWER_BOUND.get() != null ? ANSWER_BOUND.get() : answerBound;
             if (bound != null && calls != null) {
-                // The socket's own bound, as readWithin's: a query timeout is a cancel request, which a server that
-                // stopped answering never acts on. HikariCP sets the pool's own back when the connection is returned;
-                // one whose answer did not come in time is broken, and not returned to the pool.
-                c.setNetworkTimeout(Runnable::run, (int) Math.min(Integer.MAX_VALUE, Math.max(1, bound.toMillis())));
+                answersWithin(c, bound);
             }
             return calls == null ? c : calls.track(c);
         } catch (SQLException e) {
@@ -178,22 +176,13 @@ final class StopWaits implements AutoCloseable {
         }
     }
 
-    /** A connection {@code take} gives, taken with {@link #ANSWER_BOUND} set to {@code bound} (an outer one kept). */
-    private static Connection boundedWithin(Duration bound, SqlSupplier<Connection> take) throws SQLException {
-        if (ANSWER_BOUND.get() != null) {
-            return take.get();
-        }
-        ANSWER_BOUND.set(bound);
-        try {
-            return take.get();
-        } finally {
-            ANSWER_BOUND.remove();
-        }
-    }
-
-    /** A supplier that may throw {@link SQLException}. */
-    private interface SqlSupplier<T> {
-        T get() throws SQLException;
+    /**
+     * Bounds each answer {@code c} waits for by {@code bound} (at least 1 ms): the socket's own bound, as a query timeout
+     * is a cancel request, which a server that stopped answering never acts on. HikariCP sets the pool's own back when
+     * the connection is returned; one whose answer did not come in time is broken, and not returned to the pool.
+     */
+    static void answersWithin(Connection c, Duration bound) throws SQLException {
+        c.setNetworkTimeout(Runnable::run, (int) Math.min(Integer.MAX_VALUE, Math.max(1, bound.toMillis())));
     }
 
     /**
@@ -253,10 +242,7 @@ final class StopWaits implements AutoCloseable {
                 // Every answer bounded on PostgreSQL: db-scheduler's statements are short (a lock wait ends at the
                 // pool's lock_timeout), and one whose connection never answers again held its thread for good: the
                 // heartbeats' (every job of the node fenced from then on) or the polling's (no job picked again).
-                if (answerBound != null && calls != null) {
-                    return boundedWithin(answerBound, () -> connection(pool, c -> EndedSession.of(c, pool)));
-                }
-                return connection(pool, c -> EndedSession.of(c, pool));
+                return connection(pool, c -> EndedSession.of(c, pool), answerBound);
             }
 
             @Override

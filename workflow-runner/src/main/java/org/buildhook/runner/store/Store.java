@@ -1326,7 +1326,7 @@ public final class Store implements AutoCloseable {
      * session that does not go on for gone.
      */
     public Duration lookBound() {
-        return Database.idleInTransactionBound(config.connectTimeout());
+        return db.lookBound();
     }
 
     /** Whether the store reads and writes now ({@link #health()} is {@link StoreHealth#OK}); never throws. */
