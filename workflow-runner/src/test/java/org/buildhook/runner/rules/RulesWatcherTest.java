@@ -122,7 +122,9 @@ class RulesWatcherTest {
         try (RulesWatcher watcher = RulesWatcher.start(file, TestRules.LOADER, Duration.ofHours(1), listener)) {
             replace(file, "rules:\n" + second + first);
 
-            assertThat(watcher.checkNow()).isTrue();
+            // The watcher's thread may see the rename's event and put the version in force before this
+            // call does (then checkNow finds nothing new): what counts is that it is in force, once.
+            watcher.checkNow();
 
             assertThat(watcher.current().ruleNames()).containsExactly("notify", "build");
             assertThat(reloaded).hasSize(1);
