@@ -71,6 +71,7 @@ record NodesView(List<Node> nodes, Duration deadLimit, Dialect dialect) {
         m.put("rulesLoadedAt", n.rulesLoadedAt().map(Instant::toString).orElse(null));
         m.put("takenOverJobs", n.takenOver());
         m.put("lastTakenOverAt", n.lastTakenOverAt().map(Instant::toString).orElse(null));
+        m.put("stopped", n.stopped());
         m.put("message", message(n));
         return m;
     }
@@ -93,12 +94,23 @@ record NodesView(List<Node> nodes, Duration deadLimit, Dialect dialect) {
             case SELF -> dialect != Dialect.POSTGRESQL ? "this node, the only one (a SQLite store has one node)"
                     : n.heartbeatAge().isEmpty() ? "this node (its claim of its node id is not written yet)"
                     : "this node";
-            case RUNNING -> "running";
-            case SILENT -> "not heard from for " + Durations.describe(n.heartbeatAge().orElse(Duration.ZERO))
+            case RUNNING -> n.stopped() ? "running, but " + stopped(n) + ": past the dead-node limit ("
+                    + Durations.describe(deadLimit) + ") the other nodes take its jobs over" : "running";
+            case SILENT -> (n.stopped() ? stopped(n) + "; not heard" : "not heard") + " from for "
+                    + Durations.describe(n.heartbeatAge().orElse(Duration.ZERO))
                     + " (the dead-node limit is " + Durations.describe(deadLimit) + "): " + jobs(n);
             case GONE -> "its process (pid " + n.pid() + " on this host) is gone; not heard from for "
                     + Durations.describe(n.heartbeatAge().orElse(Duration.ZERO)) + ": " + jobs(n);
         };
+    }
+
+    /**
+     * A node of this host whose JVM is stopped (tryout46 F10: the list said only "not heard from" of a node it could
+     * see was stopped, which is the first thing an operator needs to know).
+     */
+    private static String stopped(ClusterNodes.Node n) {
+        return "its process (pid " + n.pid() + " on this host) is stopped (SIGSTOP or a debugger; kill -CONT " + n.pid()
+                + " lets it run again)";
     }
 
     /** What became of a silent or gone node's jobs. */

@@ -50,6 +50,29 @@ class NodesViewTest {
         assertThat(v.message(node("node1", "h", ClusterNodes.State.SELF, 800, 2, 0))).isEqualTo("this node");
     }
 
+    /**
+     * tryout46 F10: a node of this host whose JVM is stopped (SIGSTOP, a debugger) is said to be stopped, with its pid
+     * and what lets it go on, before and after the dead-node limit; before, the list said only "not heard from".
+     */
+    @Test
+    void aNodeOfThisHostWhoseProcessIsStoppedIsSaidToBeStopped() {
+        NodesView v = view();
+        ClusterNodes.Node silent = new ClusterNodes.Node("node2", "h", 4242, ClusterNodes.State.SILENT,
+                Optional.of(HEARD), Optional.of(Duration.ofMillis(31_000)), 0, Optional.empty(), Optional.empty(), 0,
+                Optional.empty(), true);
+        assertThat(v.message(silent)).isEqualTo("its process (pid 4242 on this host) is stopped (SIGSTOP or a"
+                + " debugger; kill -CONT 4242 lets it run again); not heard from for 31s (the dead-node limit is 30s):"
+                + " none of its jobs was left to take over");
+        ClusterNodes.Node running = new ClusterNodes.Node("node2", "h", 4242, ClusterNodes.State.RUNNING,
+                Optional.of(HEARD), Optional.of(Duration.ofMillis(5_000)), 1, Optional.empty(), Optional.empty(), 0,
+                Optional.empty(), true);
+        assertThat(v.message(running)).isEqualTo("running, but its process (pid 4242 on this host) is stopped (SIGSTOP"
+                + " or a debugger; kill -CONT 4242 lets it run again): past the dead-node limit (30s) the other nodes"
+                + " take its jobs over");
+        assertThat(view(silent, node("node3", "h", ClusterNodes.State.RUNNING, 800, 0, 0)).items())
+                .extracting(item -> item.get("stopped")).containsExactly(true, false);
+    }
+
     @Test
     void thePanelShowsASilentNodeInRedAndEscapesWhatTheStoreHolds() {
         StringBuilder h = new StringBuilder();

@@ -32,6 +32,11 @@ record ProcStat(long pid, char state, long parent, long session) {
         return state == 'Z' || state == 'X';
     }
 
+    /** Whether the process is stopped: {@code T} (SIGSTOP, SIGTSTP …) or {@code t} (a debugger's trace stop). */
+    boolean stopped() {
+        return state == 'T' || state == 't';
+    }
+
     /** When this host booted ({@code btime} of {@code /proc/stat}, seconds since the epoch); empty without it. */
     static java.util.Optional<java.time.Instant> bootTime() {
         try (java.util.stream.Stream<String> lines = java.nio.file.Files.lines(java.nio.file.Path.of("/proc/stat"),

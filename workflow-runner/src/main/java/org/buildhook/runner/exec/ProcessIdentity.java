@@ -46,6 +46,16 @@ public record ProcessIdentity(long pid, long session, long startTicks) {
     /** Clock ticks a second in {@code /proc/<pid>/stat}'s start time (USER_HZ). */
     private static final long USER_HZ = 100;
 
+    /**
+     * Whether this very process is stopped now, state {@code T} or {@code t} of {@code /proc/<pid>/stat} (SIGSTOP,
+     * SIGTSTP, a debugger): alive, and running again on SIGCONT. False when it is gone, not this process (the pid used
+     * again), or there is no {@code /proc}.
+     */
+    public boolean isStopped() {
+        ProcStat stat = ProcStat.of(pid);
+        return stat != null && stat.stopped() && (startTicks < 0 || ProcStat.startTime(pid) == startTicks);
+    }
+
     /** Whether this very process still runs (not a later one with the same pid, not a zombie). */
     public boolean isAlive() {
         ProcStat stat = ProcStat.of(pid);

@@ -464,7 +464,7 @@ public final class Watchdog implements AutoCloseable {
     private void replaceIfDeaf() {
         long now = System.nanoTime();
         ProcStat stat = ProcStat.of(process.pid());
-        boolean stopped = stat != null && (stat.state() == 'T' || stat.state() == 't');
+        boolean stopped = stat != null && stat.stopped();
         if (!stopped) {
             stoppedSince = 0;
         } else if (stoppedSince == 0) {

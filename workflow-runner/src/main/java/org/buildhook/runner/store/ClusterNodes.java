@@ -59,10 +59,21 @@ public final class ClusterNodes {
      * @param takenOver      for a silent or gone node: its attempts ended {@code INTERRUPTED} since its last renewal,
      *                       by another node that took the job over to run it again; 0 otherwise
      * @param lastTakenOverAt when the last of those was ended; empty when none
+     * @param stopped        a node of this host (this boot) whose JVM is stopped now ({@code /proc/<pid>/stat} state
+     *                       {@code T} or {@code t}: SIGSTOP, SIGTSTP, a debugger), so that it renews nothing until it
+     *                       gets SIGCONT; false for this node, a node of another host, or one not known to be stopped
      */
     public record Node(String id, String host, long pid, State state, Optional<Instant> lastHeardAt,
             Optional<Duration> heartbeatAge, int runningJobs, Optional<RulesFingerprint> rules,
-            Optional<Instant> rulesLoadedAt, int takenOver, Optional<Instant> lastTakenOverAt) {
+            Optional<Instant> rulesLoadedAt, int takenOver, Optional<Instant> lastTakenOverAt, boolean stopped) {
+
+        /** A node not known to be stopped (see {@link #stopped}). */
+        public Node(String id, String host, long pid, State state, Optional<Instant> lastHeardAt,
+                Optional<Duration> heartbeatAge, int runningJobs, Optional<RulesFingerprint> rules,
+                Optional<Instant> rulesLoadedAt, int takenOver, Optional<Instant> lastTakenOverAt) {
+            this(id, host, pid, state, lastHeardAt, heartbeatAge, runningJobs, rules, rulesLoadedAt, takenOver,
+                    lastTakenOverAt, false);
+        }
 
         public Node {
             Objects.requireNonNull(id, "id");
@@ -128,8 +139,10 @@ public final class ClusterNodes {
                             }
                         }
                     }
+                    boolean stopped = state != State.SELF && state != State.GONE && self.sameBoot(rs.getString(4))
+                            && !self.process().sameProcess(process) && process.isStopped();
                     Node node = new Node(id, rs.getString(2), process.pid(), state, Optional.of(renewed),
-                            Optional.of(age), held, rules, loadedAt, takenOver, lastTakenOver);
+                            Optional.of(age), held, rules, loadedAt, takenOver, lastTakenOver, stopped);
                     if (state == State.SELF) {
                         own = node;
                     } else {

@@ -52,6 +52,7 @@ class PostgresClusterNodesTest {
             assertThat(before.host()).isNotBlank();
             assertThat(before.heartbeatAge()).isPresent();
             assertThat(before.takenOver()).isZero();
+            assertThat(before.stopped()).isFalse();
             assertThat(running.get(0).state()).isEqualTo(ClusterNodes.State.SELF);
             assertThat(running.get(0).pid()).isEqualTo(taker.process.pid());
             assertThat(running.get(0).runningJobs()).isZero();
@@ -67,6 +68,7 @@ class PostgresClusterNodesTest {
             assertThat(after.heartbeatAge().orElseThrow()).isGreaterThan(DEAD_LIMIT);
             assertThat(after.lastTakenOverAt()).isPresent();
             assertThat(after.lastTakenOverAt().orElseThrow()).isAfter(after.lastHeardAt().orElseThrow());
+            assertThat(after.stopped()).as("tryout46 F10: a node of this host, its JVM stopped").isTrue();
             assertThat(node(store, "taker").orElseThrow().state()).isEqualTo(ClusterNodes.State.SELF);
             Files.createFile(go);
         }

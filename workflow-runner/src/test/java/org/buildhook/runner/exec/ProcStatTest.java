@@ -114,4 +114,32 @@ class ProcStatTest {
             t.join();
         }
     }
+
+    /**
+     * tryout46 F10: a node's list says of a node of this host whose JVM is stopped that it is stopped. A real process,
+     * stopped and continued by signals: {@link ProcessIdentity#isStopped()} follows it, and knows nothing of a process
+     * that is gone or of a later one with its pid.
+     */
+    @Test
+    void aProcessStoppedBySigstopIsStoppedUntilSigcont() throws Exception {
+        Process sleeper = new ProcessBuilder("sleep", "600").start();
+        try {
+            ProcessIdentity identity = ProcessIdentity.of(sleeper.pid());
+            assertThat(identity).isNotNull();
+            assertThat(identity.isStopped()).isFalse();
+
+            assertThat(new ProcessBuilder("kill", "-STOP", Long.toString(sleeper.pid())).start().waitFor()).isZero();
+            org.awaitility.Awaitility.await().atMost(java.time.Duration.ofMinutes(1)).until(identity::isStopped);
+            assertThat(ProcStat.of(sleeper.pid()).stopped()).isTrue();
+            assertThat(new ProcessIdentity(sleeper.pid(), -1, identity.startTicks() + 1).isStopped())
+                    .as("another process with the same pid").isFalse();
+
+            assertThat(new ProcessBuilder("kill", "-CONT", Long.toString(sleeper.pid())).start().waitFor()).isZero();
+            org.awaitility.Awaitility.await().atMost(java.time.Duration.ofMinutes(1)).until(() -> !identity.isStopped());
+            assertThat(identity.isAlive()).isTrue();
+        } finally {
+            sleeper.destroyForcibly().waitFor();
+        }
+        assertThat(ProcessIdentity.of(sleeper.pid())).isNull();
+    }
 }
