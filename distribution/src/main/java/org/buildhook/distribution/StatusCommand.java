@@ -18,8 +18,9 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code buildhook status}: the server's state in three lines, from what the other commands ask: its {@code
- * /healthz}, its cluster's nodes ({@code GET /api/nodes}, counted by state) and its jobs that have not ended ({@code
+ * {@code buildhook status}: the server's state in five lines, from what the other commands ask: its {@code
+ * /healthz}, its cluster's nodes ({@code GET /api/nodes}, counted by state), its rules (in force, or its rules file
+ * on disk refused, from the answering node's item of {@code GET /api/nodes}) and its jobs that have not ended ({@code
  * GET /api/jobs?state=…}, counted up to a page of {@link #MOST}). tryout43 F4: {@code buildhook status} was "Did you
  * mean: buildhook test or buildhook refused-builds?".
  */
@@ -28,7 +29,9 @@ import picocli.CommandLine.Spec;
         mixinStandardHelpOptions = true,
         description = "Say the server's state: what its /healthz answers (ok, degraded, unavailable, starting,"
                 + " stopping, and why), its cluster's nodes by state (the admin API's GET /api/nodes, as 'nodes'"
-                + " lists them) and its jobs not ended by state (GET /api/jobs, as 'jobs --state' lists them). While"
+                + " lists them), whether its rules file on disk is refused (older rules in force: the first problem,"
+                + " since when, which rules) and its jobs not ended by state (GET /api/jobs, as 'jobs --state' lists"
+                + " them). A refused rules file does not change the exit code: the server is healthy. While"
                 + " /healthz is not ok, what the admin API cannot answer is said as not known.",
         footer = {
             "",
@@ -85,8 +88,10 @@ final class StatusCommand implements Callable<Integer> {
             });
             print("nodes", said + " (" + nodes.path("store").asText("?").toLowerCase(Locale.ROOT) + " store;"
                     + " buildhook nodes lists them)");
+            rules(json, nodes);
         } catch (CommandFailure e) {
             notKnown(json, "nodes", health, e);
+            notKnown(json, "rules", health, e);
         }
         try {
             ObjectNode counted = json.putObject("jobs");
@@ -111,6 +116,48 @@ final class StatusCommand implements Callable<Integer> {
         out.print(admin.json ? AdminClient.pretty(json) + System.lineSeparator() : lines);
         out.flush();
         return health.ok() ? ExitCodes.OK : ExitCodes.FAILED;
+    }
+
+    /**
+     * The {@code rules} line, from the answering node's item of {@code GET /api/nodes}: its rules in force, and while
+     * its rules file on disk is refused, that (tryout47b F2: {@code status} said {@code health ok} and nothing else,
+     * while the status page, {@code buildhook_rules_refused} and the log said the file was refused and older rules
+     * were in force). The exit code stays {@code /healthz}'s: the server is healthy, it runs the rules last loaded.
+     */
+    private void rules(ObjectNode json, JsonNode nodes) {
+        JsonNode self = null;
+        for (JsonNode n : nodes.path("items")) {
+            if (n.path("self").asBoolean(false)) {
+                self = n;
+            }
+        }
+        ObjectNode rules = json.putObject("rules");
+        String fingerprint = self == null ? "" : self.path("rules").asText("");
+        rules.put("fingerprint", fingerprint.isEmpty() ? null : fingerprint);
+        String shortFingerprint = fingerprint.length() > 12 ? fingerprint.substring(0, 12) : fingerprint;
+        if (self == null || !self.has("rulesRefused")) {
+            // A server older than this command does not say it: its status page and log do.
+            json.remove("rules");
+            json.put("rulesNotKnown", "the server does not say (a buildhook older than this command)");
+            print("rules", "not known: the server does not say (a buildhook older than this command; its status page"
+                    + " and log say a refused rules file)");
+            return;
+        }
+        JsonNode refused = self.path("rulesRefused");
+        rules.set("refused", refused);
+        if (refused.isNull() || refused.isMissingNode()) {
+            print("rules", "ok" + (shortFingerprint.isEmpty() ? "" : " (fingerprint " + shortFingerprint + ")"));
+            return;
+        }
+        JsonNode problems = refused.path("problems");
+        int more = Math.max(0, problems.size() - 1);
+        print("rules", "REFUSED " + LogSafe.escape(refused.path("file").asText("the rules file"))
+                + (refused.path("since").isTextual() ? " since " + refused.path("since").asText() : "")
+                + ": " + LogSafe.escape(problems.path(0).asText("?"))
+                + (more == 0 ? "" : " (and " + more + " more problem(s))")
+                + "; the rules loaded at " + refused.path("inForceLoadedAt").asText("?")
+                + (shortFingerprint.isEmpty() ? "" : " (fingerprint " + shortFingerprint + ")")
+                + " stay in force (buildhook check --rules FILE lists every problem)");
     }
 
     /** The lines for people, printed at the end: with {@code --json}, the JSON instead. */

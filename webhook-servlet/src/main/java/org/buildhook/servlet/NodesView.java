@@ -34,8 +34,51 @@ record NodesView(List<Node> nodes, Duration deadLimit, Dialect dialect) {
      * @param version its buildhook build ({@link BuildInfo#describe}) for this node; empty for the others (a node
      *                records its build nowhere the others can read it)
      * @param rules   the fingerprint of its rules in force: as it recorded them, or this node's own
+     * @param refused for this node, while its rules file on disk is refused: what and since when; empty otherwise
+     *                (and for the others: a node records it nowhere the others can read it)
      */
-    record Node(ClusterNodes.Node node, Optional<String> version, Optional<RulesFingerprint> rules) {
+    record Node(ClusterNodes.Node node, Optional<String> version, Optional<RulesFingerprint> rules,
+            Optional<RulesRefused> refused) {
+
+        /** A node whose rules file, as far as this node knows, is not refused. */
+        Node(ClusterNodes.Node node, Optional<String> version, Optional<RulesFingerprint> rules) {
+            this(node, version, rules, Optional.empty());
+        }
+    }
+
+    /**
+     * This node's rules file on disk, refused (tryout47b F2: only the status page, a metric and the log said it).
+     *
+     * @param file     the rules file, as configured
+     * @param since    when its first refused version was seen (this node's clock)
+     * @param problems every mistake, {@code file:line:column: words}, in file order (at least one)
+     * @param loadedAt when the rules that stay in force were loaded
+     */
+    record RulesRefused(String file, Instant since, List<String> problems, Instant loadedAt) {
+
+        RulesRefused {
+            problems = List.copyOf(problems);
+        }
+
+        /** This node's refusal now, if its rules file on disk is refused. */
+        static Optional<RulesRefused> of(org.buildhook.runner.rules.RulesWatcher rules) {
+            if (rules == null) {
+                return Optional.empty();
+            }
+            var current = rules.current();
+            return rules.lastError().map(e -> new RulesRefused(String.valueOf(current.source()),
+                    rules.refusedSince().orElse(null), e.problems().stream().map(Object::toString).toList(),
+                    current.loadedAt()));
+        }
+
+        Map<String, Object> json() {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("file", file);
+            m.put("since", since == null ? null : since.truncatedTo(java.time.temporal.ChronoUnit.MILLIS).toString());
+            m.put("problems", problems);
+            m.put("inForceLoadedAt", loadedAt.truncatedTo(java.time.temporal.ChronoUnit.MILLIS).toString());
+            return m;
+        }
     }
 
     /** The nodes as this node reads them now. */
@@ -45,7 +88,7 @@ record NodesView(List<Node> nodes, Duration deadLimit, Dialect dialect) {
         Optional<RulesFingerprint> own = app.rules() == null ? Optional.empty()
                 : Optional.of(RulesFingerprint.of(app.rules().current()));
         List<Node> nodes = read.stream().map(n -> n.state() == ClusterNodes.State.SELF
-                ? new Node(n, Optional.of(BuildInfo.describe()), own.or(n::rules))
+                ? new Node(n, Optional.of(BuildInfo.describe()), own.or(n::rules), RulesRefused.of(app.rules()))
                 : new Node(n, Optional.empty(), n.rules())).toList();
         return new NodesView(nodes, limit, app.store().dialect());
     }
@@ -69,6 +112,7 @@ record NodesView(List<Node> nodes, Duration deadLimit, Dialect dialect) {
         m.put("runningJobs", n.runningJobs());
         m.put("rules", v.rules().map(RulesFingerprint::hex).orElse(null));
         m.put("rulesLoadedAt", n.rulesLoadedAt().map(Instant::toString).orElse(null));
+        m.put("rulesRefused", v.refused().map(RulesRefused::json).orElse(null));
         m.put("takenOverJobs", n.takenOver());
         m.put("lastTakenOverAt", n.lastTakenOverAt().map(Instant::toString).orElse(null));
         m.put("stopped", n.stopped());

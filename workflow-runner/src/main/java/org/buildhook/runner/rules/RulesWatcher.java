@@ -77,6 +77,8 @@ public final class RulesWatcher implements Closeable {
     private final Listener listener;
     private final AtomicReference<RuleSet> current;
     private final AtomicReference<RuleException> lastError = new AtomicReference<>();
+    /** When the file on disk was first refused since the rules in force were loaded; null while none is refused. */
+    private volatile java.time.Instant refusedSince;
     private final WatchService watchService;
     private final Thread thread;
     private final Object checkLock = new Object();
@@ -146,6 +148,15 @@ public final class RulesWatcher implements Closeable {
     /** The problems of the last refused version, until a valid version is loaded. */
     public Optional<RuleException> lastError() {
         return Optional.ofNullable(lastError.get());
+    }
+
+    /**
+     * Since when the file on disk is refused (this node's clock, when its first refused version was seen; a later
+     * version refused too keeps that time), while {@link #lastError()} is present; empty otherwise.
+     */
+    public Optional<java.time.Instant> refusedSince() {
+        java.time.Instant since = refusedSince;
+        return lastError.get() == null ? Optional.empty() : Optional.ofNullable(since);
     }
 
     /**
@@ -336,6 +347,7 @@ public final class RulesWatcher implements Closeable {
         }
         RuleSet old = current.get();
         RuleException wasRefused = lastError.getAndSet(null);
+        refusedSince = null;
         // The resources too: an edit of a capacity alone is a new version to put in force. The rules' order
         // too (compared as lists, not as maps): rules are checked and their jobs planned in file order, and
         // the node's rules fingerprint counts it (review18).
@@ -366,6 +378,9 @@ public final class RulesWatcher implements Closeable {
      * status page keep the whole list, where each is now.
      */
     private void refuse(RuleException e) {
+        if (lastError.get() == null) {
+            refusedSince = java.time.Instant.now();
+        }
         RuleException previous = lastError.getAndSet(e);
         if (previous != null && previous.getMessage().equals(e.getMessage())) {
             return;
