@@ -19,6 +19,8 @@ enum Placeholder {
     BUILD_TRIGGER("build.trigger", "BUILDHOOK_TRIGGER", s -> orEmpty(s.event().triggerName())),
     BUILD_URL("build.url", "BUILDHOOK_BUILD_URL", s -> s.event().url()),
     BUILD_WEB_URL("build.web_url", "BUILDHOOK_WEB_URL", s -> orEmpty(s.event().webUrl())),
+    /** JobServ's {@code name}: a promoted build's release tag ({@code v95}); tryout47b F1. */
+    BUILD_NAME("build.name", "BUILDHOOK_BUILD_NAME", s -> orEmpty(s.event().name())),
     RUN_NAME("run.name", "BUILDHOOK_RUN_NAME", s -> run(s, Run::name)),
     RUN_STATUS("run.status", "BUILDHOOK_RUN_STATUS", s -> run(s, r -> r.status().value())),
     RUN_HOST_TAG("run.host_tag", "BUILDHOOK_RUN_HOST_TAG", s -> run(s, Run::hostTag)),
@@ -90,12 +92,13 @@ enum Placeholder {
     }
 
     /**
-     * Whether the value is a single name of the build's own text (a status, factory, trigger, run name, run status or
-     * host tag), which holds no {@code /} in any JobServ delivery: unlike {@code build.project} ({@code factory/project})
+     * Whether the value is a single name of the build's own text (a status, factory, trigger, build name, run name, run
+     * status or host tag), which holds no {@code /} in any JobServ delivery: unlike {@code build.project} ({@code factory/project})
      * and the URLs, such a value may not hold one ({@link PayloadValues}, tryout44 F5).
      */
     boolean isName() {
-        return this == BUILD_STATUS || this == BUILD_FACTORY || this == BUILD_TRIGGER || this == RUN_NAME
+        return this == BUILD_STATUS || this == BUILD_FACTORY || this == BUILD_TRIGGER || this == BUILD_NAME
+                || this == RUN_NAME
                 || this == RUN_STATUS || this == RUN_HOST_TAG;
     }
 

@@ -48,6 +48,49 @@ class PlaceholderExpansionTest {
         assertThat(job.env()).containsEntry("BUILDHOOK_TRIGGER", "");
     }
 
+    /**
+     * tryout47b F1: a promoted build's name (JobServ's {@code name}, its release tag {@code v95}) had no placeholder, so
+     * "archive a release when a build is promoted" needed a JSON parser in the script. {@code ${build.name}} and {@code
+     * BUILDHOOK_BUILD_NAME} carry it; a build without one gives the empty string, as the other optional fields do.
+     */
+    @Test
+    void aPromotedBuildsNameIsItsPlaceholderAndVariable() {
+        RuleSet rules = TestRules.parse("""
+                rules:
+                  - name: archive-release
+                    run:
+                      command: [/opt/archive.sh, "${build.id}", "${build.name}", "--release=${build.name}"]
+                      env: {RELEASE: "${build.name}"}
+                """);
+
+        PlannedJob promoted = rules.match("default", TestEvents.fixture("build-412-promoted.json")).get(0);
+        assertThat(promoted.refused()).as(promoted.refusal()).isFalse();
+        assertThat(promoted.argv()).containsExactly("/opt/archive.sh", "412", "v95", "--release=v95");
+        assertThat(promoted.env()).containsEntry("RELEASE", "v95").containsEntry("BUILDHOOK_BUILD_NAME", "v95");
+
+        PlannedJob unnamed = rules.match("default", TestEvents.seed()).get(0);
+        assertThat(unnamed.argv()).containsExactly("/opt/archive.sh", "67", "", "--release=");
+        assertThat(unnamed.env()).containsEntry("RELEASE", "").containsEntry("BUILDHOOK_BUILD_NAME", "");
+    }
+
+    /** The build's name is the sender's text: checked like the trigger, a name (no '/'), no '..', no leading '-'. */
+    @ParameterizedTest
+    @ValueSource(strings = {"../victim", "release/v95", "--upload-pack=id", "v95;id", "$(id)", "v 95"})
+    void aBuildNameThatIsNotAPlainNameIsRefusedWhereItsJobIsPlanned(String name) {
+        RuleSet rules = TestRules.parse("rules:\n  - name: archive-release\n    run: {command: [/opt/archive.sh,"
+                + " \"${build.name}\"]}\n");
+        BuildEvent named = new BuildEvent(412, "https://api.foundries.io/projects/acme/lmp/builds/412/",
+                org.buildhook.core.BuildStatus.of("PROMOTED"), List.of(),
+                "https://ci.foundries.io/projects/acme/lmp/builds/412", name, null, null, null, java.util.Map.of());
+
+        PlannedJob job = rules.match("default", named).get(0);
+
+        assertThat(job.refused()).as(name).isTrue();
+        assertThat(job.refusal()).startsWith("not started: rule 'archive-release' writes ${build.name} into argument 1"
+                + " of 'command'").contains("$BUILDHOOK_BUILD_NAME");
+        assertThat(job.argv()).doesNotContain(name);
+    }
+
     @Test
     void doubleDollarWritesALiteralPlaceholder() {
         RuleSet rules = TestRules.parse("rules:\n  - name: r\n    run: {command: [/bin/echo, \"$${build.id} is ${build.id}, $HOME $$\"]}\n");

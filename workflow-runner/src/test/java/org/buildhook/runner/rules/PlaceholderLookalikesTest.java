@@ -182,7 +182,7 @@ class PlaceholderLookalikesTest {
     }
 
     private static final String KNOWN = "; known: ${build.id}, ${build.status}, ${build.project}, ${build.factory},"
-            + " ${build.trigger}, ${build.url}, ${build.web_url}, ${run.name}, ${run.status}, ${run.host_tag},"
+            + " ${build.trigger}, ${build.url}, ${build.web_url}, ${build.name}, ${run.name}, ${run.status}, ${run.host_tag},"
             + " ${run.url}, ${run.log_url}, ${job.id}, ${job.rule}, ${job.outcome}, ${job.exit_code}, ${job.attempts},"
             + " ${job.log_path}";
 

@@ -211,6 +211,7 @@ class RuleMatchingTest {
                 "BUILDHOOK_TRIGGER", "containers-devel",
                 "BUILDHOOK_BUILD_URL", "https://api.foundries.io/projects/andy-corp/lmp/builds/67/",
                 "BUILDHOOK_WEB_URL", "https://ci.foundries.io/projects/andy-corp/lmp/builds/67",
+                "BUILDHOOK_BUILD_NAME", "",
                 "BUILDHOOK_ENDPOINT", "hooks",
                 "BUILDHOOK_RULE", "env-rule"));
     }
