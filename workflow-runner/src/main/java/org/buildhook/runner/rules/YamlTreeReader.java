@@ -100,6 +100,15 @@ public final class YamlTreeReader {
                         + marked.getProblem() + ")");
                 return;
             }
+            Optional<String> placeholder = problemAt == null ? Optional.empty()
+                    : unquotedPlaceholder(text, problemAt.getIndex());
+            if (placeholder.isPresent()) {
+                problems.add(new YamlNode.Location(problemAt.getLine() + 1, problemAt.getColumn()),
+                        "a placeholder in a [ ] or { } list must be quoted: write \"" + placeholder.get() + "\""
+                        + " (unquoted, YAML reads its '{' as the start of a mapping; the parser said: "
+                        + marked.getProblem() + ")");
+                return;
+            }
             String message = "YAML syntax error: " + marked.getProblem();
             if (marked.getContext() != null && contextAt != null) {
                 message += " (" + marked.getContext() + " that starts at line " + (contextAt.getLine() + 1)
@@ -113,6 +122,27 @@ public final class YamlTreeReader {
         JsonLocation at = e.getLocation();
         String reason = e.getOriginalMessage().lines().findFirst().orElse("").trim();
         problems.add(at == null ? null : location(at), "YAML syntax error: " + reason + whatToCheck(reason));
+    }
+
+    /**
+     * The placeholder written unquoted in a flow list or mapping where the parser noticed a mistake (tryout47b F10:
+     * {@code command: [/opt/deploy.sh, ${build.id}]} was answered "check that every '[' and '{' is closed and that list
+     * items are separated by ','", of brackets that were closed): the parser stops at the {@code {} after a {@code $}.
+     * Its text up to the {@code }} on that line, or empty when the mistake is elsewhere.
+     */
+    static Optional<String> unquotedPlaceholder(String text, int problemIndex) {
+        if (problemIndex < 1 || problemIndex >= text.length() || text.charAt(problemIndex) != '{'
+                || text.charAt(problemIndex - 1) != '$') {
+            return Optional.empty();
+        }
+        int end = problemIndex;
+        while (end < text.length() && text.charAt(end) != '}' && text.charAt(end) != '\n') {
+            end++;
+        }
+        if (end >= text.length() || text.charAt(end) != '}') {
+            return Optional.empty();
+        }
+        return Optional.of(text.substring(problemIndex - 1, end + 1));
     }
 
     /**

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -71,6 +72,23 @@ class RuleFileErrorsTest {
         assertThat(e.getMessage()).startsWith("rules.yaml:4:24: YAML syntax error: the quoted value that opens here"
                 + " with \" runs on to the \" at line 7, column 32: a closing \" is likely missing on line 4 (the parser noticed"
                 + " it only at line 7, column 33: expected ',' or '}', but got <scalar>)").doesNotContain("7f3a9c");
+    }
+
+    /**
+     * tryout47b F10: a placeholder unquoted in a [ ] or { } list, the likeliest first mistake, was answered "check that
+     * every '[' and '{' is closed and that list items are separated by ','" of brackets that were closed. It is said
+     * at the placeholder's '$', with what to write.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"      command: [/opt/deploy.sh, ${build.id}]", "      env: {ID: ${build.id}}"})
+    void aPlaceholderUnquotedInAFlowListIsToldToBeQuoted(String line) {
+        RuleException e = catchThrowableOfType(RuleException.class, () -> TestRules.parse(String.join("\n",
+                "rules:", "  - name: deploy", "    run:", line, "")));
+
+        assertThat(e.problems()).hasSize(1);
+        assertThat(e.getMessage()).startsWith("rules.yaml:4:" + (line.indexOf('$') + 1) + ": a placeholder in a [ ] or"
+                + " { } list must be quoted: write \"${build.id}\" (unquoted, YAML reads its '{' as the start of a"
+                + " mapping; the parser said: ").doesNotContain("check that every");
     }
 
     /** The same in block style, and with a single quote (tryout33 F8, buildhook.yaml's {@code - value: "…}). */
