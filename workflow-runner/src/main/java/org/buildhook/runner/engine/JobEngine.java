@@ -154,16 +154,20 @@ public final class JobEngine implements AutoCloseable {
         this.killGrace = launcher.killGrace();
         this.jobsStopWait = jobsStopWait(killGrace, store.config().connectTimeout());
         // The jobs' threads pick again once a job that could not start gave its thread back (tryout43 F6).
-        JobThreads threads = new JobThreads(config.threads(), this::pickAgain);
+        // Each answer of PostgreSQL a job's bookkeeping waits for bounded, on its thread (JobThreads.execute).
+        JobThreads threads = new JobThreads(config.threads(), this::pickAgain, store::look);
         CustomTask<Void> task = Tasks.custom(JobQueue.TASK_NAME, Void.class)
                 .onDeadExecution(new OwnExecutionsKept(config.nodeId(), running, reach, config.deadNodeLimit()))
                 // The handler itself records failures of commands; this is for a store that failed mid-way.
                 .onFailure(new FailureHandler.OnFailureRetryLater<>(Duration.ofSeconds(10)))
                 .execute(new JobTask(store, launcher, config, running, clock, events, leftovers, followUps::poke, command -> {
+                    // Its answer bounded as the job thread's (JobThreads.execute): held by a connection that never
+                    // answered again, every later attempt's decision waited behind it.
+                    Runnable bounded = () -> store.look(command);
                     try {
-                        decisions.execute(command);
+                        decisions.execute(bounded);
                     } catch (java.util.concurrent.RejectedExecutionException stopped) {
-                        command.run(); // after the stop: written here rather than not at all
+                        bounded.run(); // after the stop: written here rather than not at all
                     }
                 }, () -> watchdog, files, threads::pickAgainAfterThisJob));
         SchedulerBuilder builder = Scheduler.create(store.schedulerDataSource(), task)

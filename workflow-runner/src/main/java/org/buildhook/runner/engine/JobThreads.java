@@ -26,15 +26,42 @@ final class JobThreads extends ThreadPoolExecutor {
     /** Set on a job's thread when its execution ended without starting its command, to be picked again. */
     private final ThreadLocal<Boolean> pickAgain = ThreadLocal.withInitial(() -> false);
     private final Runnable pick;
+    /** Runs one execution's work on the thread ({@link #execute}). */
+    private final java.util.function.Consumer<Runnable> around;
 
     /**
      * @param threads {@code runner.threads}, from 1
      * @param pick    asks db-scheduler to pick what is due now ({@link Scheduler#triggerCheckForDueExecutions})
      */
     JobThreads(int threads, Runnable pick) {
+        this(threads, pick, Runnable::run);
+    }
+
+    /**
+     * @param around runs each execution's whole work on its thread: {@link org.buildhook.runner.store.Store#look}, so
+     *               that every answer a job's bookkeeping waits for from PostgreSQL is bounded (see {@link #execute})
+     */
+    JobThreads(int threads, Runnable pick, java.util.function.Consumer<Runnable> around) {
         super(threads, threads, 0L, TimeUnit.MILLISECONDS, new LinkedBlockingQueue<>(),
                 ExecutorUtils.defaultThreadFactoryWithPrefix(Scheduler.THREAD_PREFIX + "-"));
         this.pick = pick;
+        this.around = around;
+    }
+
+    /**
+     * Runs {@code command}, one execution of db-scheduler (the job's {@link JobTask} and db-scheduler's completion of
+     * it, its remove or reschedule), through {@code around}. The one place where a job's work begins on its thread:
+     * on PostgreSQL each answer it waits for is bounded there ({@link org.buildhook.runner.store.Store#lookBound}),
+     * its reads, its records, its slots and units, the look at its lease just before the exec, its cancel checks.
+     * A connection that never answered again (its server process stopped, the database's host frozen, a network that
+     * drops it without a word) held the job's thread until TCP's keepalive gave up, two hours and more: the job never
+     * ended, its concurrency slot stayed held, and {@code /healthz} said ok. Now such an answer ends as a cut
+     * connection, which the job's steps wait out and try again ({@link StoreOutageWait}). Per answer, not per job:
+     * a job's command may run for hours.
+     */
+    @Override
+    public void execute(Runnable command) {
+        super.execute(() -> around.accept(command));
     }
 
     /**

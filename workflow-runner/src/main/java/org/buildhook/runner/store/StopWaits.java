@@ -164,13 +164,20 @@ final class StopWaits implements AutoCloseable {
      * See {@link Store#look}. Nothing changes on SQLite.
      */
     static void answersWithin(Duration bound, Runnable work) {
-        if (ANSWER_BOUND.get() != null) {
+        answersWithin(bound, () -> {
             work.run();
-            return;
+            return null;
+        });
+    }
+
+    /** As {@link #answersWithin(Duration, Runnable)}, for work that returns {@code T} or throws {@code E}. */
+    static <T, E extends Exception> T answersWithin(Duration bound, Store.Answered<T, E> work) throws E {
+        if (ANSWER_BOUND.get() != null) {
+            return work.run();
         }
         ANSWER_BOUND.set(bound);
         try {
-            work.run();
+            return work.run();
         } finally {
             ANSWER_BOUND.remove();
         }

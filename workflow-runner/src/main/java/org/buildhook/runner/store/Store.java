@@ -1312,12 +1312,42 @@ public final class Store implements AutoCloseable {
      * and more by default, and every look on that thread stopped meanwhile without a word while {@code /healthz} said
      * ok: the same-host node's quick take-over of a crashed node's job, the approvals' expiry (tryout46 F7, H). A write
      * whose answer did not come is a write whose connection was cut, which each look already takes as it comes: its
-     * changes are conditional, and the next look does again what was not committed. On SQLite nothing changes.
+     * changes are conditional, and the next look does again what was not committed. On SQLite nothing changes. Also
+     * for other work that returns nothing, as {@link #look(Answered)}.
      *
      * @param look the look; called once, on this thread; what it throws is thrown
      */
     public void look(Runnable look) {
         StopWaits.answersWithin(lookBound(), look);
+    }
+
+    /**
+     * As {@link #look(Runnable)}, for work that is not a background look: a job's own bookkeeping on its threads
+     * (db-scheduler's, whose statements it bounds too, and the thread that records what an attempt came to before
+     * its processes are ended), an HTTP request's reads and writes (a delivery's accept, the status page, the admin
+     * API). The bound is per answer, not for the whole work: a job may run for hours, each of its statements is
+     * short. A container's request thread gets the bound for this call only, and is given back without it. Work
+     * that legitimately waits longer than the bound for one answer (migrations, retention's deletes) is not run so.
+     *
+     * @param work called once, on this thread
+     * @return what {@code work} returns
+     * @throws E what {@code work} throws; an answer that did not come within {@link #lookBound()} is a {@link
+     *           StoreUnavailableException} (its connection closed)
+     */
+    public <T, E extends Exception> T look(Answered<T, E> work) throws E {
+        return StopWaits.answersWithin(lookBound(), work);
+    }
+
+    /**
+     * Work run by {@link #look(Answered)}: returns a {@code T} (null for none), may throw {@code E}.
+     *
+     * @param <T> what it returns
+     * @param <E> the checked exception it may throw ({@link RuntimeException} for none)
+     */
+    @FunctionalInterface
+    public interface Answered<T, E extends Exception> {
+        /** Runs the work once. */
+        T run() throws E;
     }
 
     /**

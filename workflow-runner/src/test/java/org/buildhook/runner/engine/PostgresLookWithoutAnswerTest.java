@@ -10,6 +10,7 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.util.Arrays;
 import org.buildhook.runner.rules.RuleSet;
+import org.buildhook.runner.store.JobDetail;
 import org.buildhook.runner.store.JobState;
 import org.buildhook.runner.store.StoreConfig;
 import org.buildhook.runner.store.TestStores;
@@ -163,5 +164,49 @@ class PostgresLookWithoutAnswerTest extends AbstractWorkflowTest {
         String second = deliver(rules, 68).jobIds().get(0);
         assertState(awaitFinal(second).job(), JobState.SUCCEEDED);
         assertState(awaitFinal(first).job(), JobState.SUCCEEDED);
+    }
+
+    /** Whether a thread is inside {@code JobTask}'s {@code method} now, and waiting for PostgreSQL there ({@code inACall}). */
+    private static boolean jobThreadIn(String method, boolean inACall) {
+        return Thread.getAllStackTraces().values().stream().anyMatch(frames -> Arrays.stream(frames)
+                .anyMatch(f -> f.getClassName().endsWith(".JobTask") && f.getMethodName().equals(method))
+                && (inACall ? Arrays.stream(frames).anyMatch(f -> f.getClassName().startsWith("org.postgresql.core."))
+                        : Arrays.stream(frames).noneMatch(f -> f.getClassName().startsWith("org.postgresql."))
+                                && Arrays.stream(frames).anyMatch(f -> f.getClassName().endsWith(".StoreOutageWait"))));
+    }
+
+    /**
+     * The same for a job's own bookkeeping, on its thread (db-scheduler's): the statement that records its outcome is
+     * never answered. Held for good, the job never ended, its concurrency slot stayed held (the rule's next job never
+     * started), and {@code /healthz} said ok. Now the answer that did not come is a cut connection: the job's thread
+     * waits the outage out and tries again, and once the store answers (the sleeping session ended, its transaction
+     * rolled back) the outcome is recorded, once, and the slot freed: the next job of the rule runs, after the first.
+     */
+    @Test
+    void aJobWhoseOutcomePostgresNeverAnswersIsRecordedAfterTheBoundAndItsSlotFreed() throws Exception {
+        RuleSet rules = rules("rules:\n"
+                + "  - name: one-at-a-time\n"
+                + "    run: {command: [/bin/true], concurrency: 1}\n");
+        openStore();
+        sleepOnce("jobs", "NEW.state = 'SUCCEEDED' AND OLD.state IS DISTINCT FROM 'SUCCEEDED'");
+        startEngine();
+        String first = deliver(rules, 67).jobIds().get(0);
+        await().atMost(Duration.ofSeconds(60)).until(() -> sleeping() && jobThreadIn("finish", true));
+        String second = deliver(rules, 68).jobIds().get(0);
+
+        // The job's thread left the call that got no answer (after the bound, 30 s here, not TCP's keepalive) and waits
+        // for the store to answer again, between its tries (each refused the row the sleeping session still holds).
+        assertThat(store.lookBound()).isEqualTo(Duration.ofSeconds(30));
+        await().atMost(Duration.ofMinutes(2)).until(() -> jobThreadIn("finish", false));
+        assertThat(terminateSleeper()).isEqualTo(1);
+
+        JobDetail ended = awaitFinal(first);
+        assertState(ended.job(), JobState.SUCCEEDED);
+        JobDetail next = awaitFinal(second);
+        assertState(next.job(), JobState.SUCCEEDED);
+        assertThat(ended.attempts()).as("the command ran once").hasSize(1);
+        assertThat(next.attempts()).hasSize(1);
+        // One at a time: the next job started in the slot the first one's recorded end gave back.
+        assertThat(next.attempts().get(0).startedAt()).isAfterOrEqualTo(ended.attempts().get(0).endedAt());
     }
 }
