@@ -67,7 +67,13 @@ public final class AdminApiServlet extends HttpServlet {
         try {
             // Who acts, for the audit trail: the container's authenticated user, else the admin token.
             String who = request.getUserPrincipal() == null ? "token" : request.getUserPrincipal().getName();
-            route(new AdminRequests(app, who + "@" + remote), request, response);
+            // Each answer of PostgreSQL bounded, for this request only (Store.look): one that never came held this
+            // request thread, which is the container's, until TCP's keepalive gave up; not answered in time, it is
+            // the 503 of a store outage below. A log followed goes on on the follows' own threads (JobLogSender).
+            app.store().look(() -> {
+                route(new AdminRequests(app, who + "@" + remote), request, response);
+                return null;
+            });
         } catch (ApiError e) {
             JsonAnswer.error(e.getMessage()).send(response, e.status());
         } catch (StoreUnavailableException e) {

@@ -364,6 +364,12 @@ final class JobLogSender {
 
         @Override
         public void look() {
+            // On the follows' few threads (LogFollows.LOOKS): each answer of PostgreSQL bounded (Store.look), or one
+            // that never came held a thread, and with all of them held every follow of the node stood still.
+            store.look(this::lookNow);
+        }
+
+        private void lookNow() {
             // The job and its attempts in one snapshot (Store.job): an attempt seen ended is seen with the job's state
             // its end left, which the stop's line and the end line say (fixes38 F2: read in two statements, a look
             // could see it ended and the job RUNNING, and read the job again for that).

@@ -122,11 +122,18 @@ public final class StatusPageServlet extends HttpServlet {
             return;
         }
         try {
-            if (job != null) {
-                showJob(app, job, livePart, StatusJobView.FINAL_PART.equals(request.getParameter("part")), response);
-            } else {
-                showDeliveries(app, request, livePart, response);
-            }
+            // Each answer of PostgreSQL bounded, for this request only (Store.look): one that never came held this
+            // request thread, the container's, until TCP's keepalive gave up; not answered in time, it is the page
+            // of a store outage below.
+            app.store().look(() -> {
+                if (job != null) {
+                    showJob(app, job, livePart, StatusJobView.FINAL_PART.equals(request.getParameter("part")),
+                            response);
+                } else {
+                    showDeliveries(app, request, livePart, response);
+                }
+                return null;
+            });
         } catch (StoreUnavailableException e) {
             LOG.error("status page: store unavailable: {}", e.getMessage());
             // Said here, not with sendError: the error page keeps no message of a 5xx (it shows "internal
