@@ -54,7 +54,10 @@ public final class CommonsExecLauncher implements JobLauncher, AutoCloseable {
     private final Duration pipeWait;
     private final Set<Attempt> running = ConcurrentHashMap.newKeySet();
     private final ProcessEncoding encoding = ProcessEncoding.current();
-    /** The secret-named variables' values of the environment every job inherits, masked in every job's log. */
+    /**
+     * What every job's log masks of the environment every job inherits: its secret-named variables' values and the
+     * secret parts of its credential-shaped values (a URL's password).
+     */
     private final Set<String> inheritedSecrets;
     private volatile boolean closed;
     /** The periodic {@link Orphans#reapAll}, while this JVM is a child subreaper; null otherwise. */
@@ -96,7 +99,11 @@ public final class CommonsExecLauncher implements JobLauncher, AutoCloseable {
         this.ownsThreads = ownsThreads;
         // Worked out once: Duration.multipliedBy goes through BigDecimal.
         this.pipeWait = config.killGrace().multipliedBy(2).plusSeconds(15);
-        this.inheritedSecrets = Set.copyOf(SecretNames.valuesIn(config.baseEnvironment()));
+        // As a rule's env is (JobTask, Redaction.hiddenIn): the secret-named variables' values and the secret part of
+        // each credential-shaped value, a URL's password (tryout47b F13: HTTPS_PROXY=http://ci:PASSWORD@proxy, the
+        // docs' own inherit-env example, was printed in clear where the same URL in a rule's env was masked).
+        this.inheritedSecrets = Set.copyOf(org.buildhook.runner.store.Redaction.hiddenIn(List.of(),
+                config.baseEnvironment()));
         NativeSpawn.launcherOpened();
         Orphans.decide();
         // Orphans that exit by themselves, with no attempt ending to reap them, are zombies until reaped here.

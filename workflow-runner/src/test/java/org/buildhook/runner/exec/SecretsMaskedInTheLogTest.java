@@ -78,6 +78,29 @@ class SecretsMaskedInTheLogTest extends LauncherTest {
     }
 
     /**
+     * tryout47b F13: a proxy password inherited through {@code runner.inherit-env: [HTTPS_PROXY]} (the docs' own
+     * example) was printed in clear in the job's log, while the same URL in a rule's {@code env} was masked: the
+     * inherited environment's values are masked as a rule's are, the password of a URL too, not only secret-named ones.
+     */
+    @Test
+    void aPasswordInAnInheritedUrlIsMaskedAsInARulesEnv() throws Exception {
+        launcher.close();
+        Map<String, String> base = new java.util.HashMap<>(Fixtures.BASE_ENV);
+        base.put("HTTPS_PROXY", "http://ci:pa55w0rd-proxy@proxy.lan:3128");
+        launcher = fixtures.launcher(fixtures.config().withBaseEnvironment(base));
+        Path script = fixtures.script("proxy.sh", "echo \"proxy $HTTPS_PROXY mirror $MIRROR\"");
+
+        JobOutcome outcome = run(new JobRequest(Fixtures.jobId("print-proxy"), 1, List.of(script.toString()),
+                Map.of("MIRROR", "http://ci:mirrorpass-55@mirror.lan:8080/debian"), null, null, Duration.ofMinutes(1),
+                org.buildhook.runner.store.Redaction.hiddenIn(List.of(script.toString()),
+                        Map.of("MIRROR", "http://ci:mirrorpass-55@mirror.lan:8080/debian"))));
+
+        assertThat(outcome.succeeded()).as(outcome.message()).isTrue();
+        assertThat(Files.readString(outcome.logFile(), StandardCharsets.UTF_8))
+                .isEqualTo("proxy http://ci:***@proxy.lan:3128 mirror http://ci:***@mirror.lan:8080/debian\n");
+    }
+
+    /**
      * tryout39 F8: {@code AUTH_ENABLED: "true"} hid every {@code true} the job printed. A boolean word under a secret
      * name is no longer masked in the log, in any case; a setting's other value (a number, a word) still is, and so is
      * a secret.
