@@ -228,8 +228,10 @@ final class StatusPageView {
         h.append("<form method=\"post\" action=\"\"><label>Admin token "
                 + "<input type=\"password\" name=\"token\" autocomplete=\"current-password\" required></label> "
                 + "<button type=\"submit\">Open the status page</button></form>"
-                + "<p>The token is the <code>admin.token</code> of buildhook's configuration. It is kept in an "
-                + "HttpOnly cookie for this site until the browser closes.</p>");
+                + "<p>The token is the <code>admin.token</code> of buildhook's configuration. With "
+                + "<code>token: generate</code> (the shipped configuration) it is the file <code>admin-token</code> in "
+                + "buildhook's data folder (<code>data-dir</code>): on the server, <code>cat DATA-DIR/admin-token</code>. "
+                + "It is kept in an HttpOnly cookie for this site until the browser closes.</p>");
         return end(h.append("</main>"));
     }
 

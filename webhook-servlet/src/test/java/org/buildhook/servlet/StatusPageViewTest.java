@@ -106,6 +106,18 @@ class StatusPageViewTest {
         assertThat(StatusPageView.login("n", false)).doesNotContain(BuildInfo.version()).doesNotContain("commit");
     }
 
+    /**
+     * tryout47b F15: the sign-in form said only "the admin.token of buildhook's configuration"; with the shipped
+     * {@code token: generate} the operator needs to know it is the data folder's file {@code admin-token}. Said without
+     * the folder's path (the form is shown to anyone).
+     */
+    @Test
+    void theSignInFormSaysWhereAGeneratedTokenIsWithoutThePath() {
+        assertThat(StatusPageView.login("n", false)).contains("<code>token: generate</code>")
+                .contains("the file <code>admin-token</code> in buildhook's data folder")
+                .contains("cat DATA-DIR/admin-token").doesNotContain("/var/lib");
+    }
+
     @Test
     void aJobAwaitingAnApprovalHasApproveAndRejectButtonsAndOthersHaveNone() {
         Job queued = job(null);
