@@ -229,6 +229,17 @@ public final class DeliveryService {
             refusedBuilds.refused(endpoint, event.buildId(), event.project(), event.status().value(),
                     event.triggerName());
         }
+        if (StoreUnavailableException.unanswered(e)) {
+            // PostgreSQL did not answer in time (Store.look): the delivery may be stored all the same, only the
+            // answer was lost; "not stored" was untrue then. A re-send is harmless: a duplicate, which starts nothing.
+            refusalLog.refused(LOG, Level.ERROR, "deliveries to endpoint '" + endpoint + "' not answered by the store"
+                    + " in time, answered 503" + build, remote,
+                    () -> LOG.error("delivery from {} to endpoint '{}' not answered by the store in time, answering 503{}:"
+                            + " {}; it may be stored all the same (only the store's answer was lost): JobServ's retry,"
+                            + " or a re-send of this build, is then answered as a duplicate and starts nothing", remote,
+                            endpoint, build, e.getMessage()));
+            return Receipt.of(Receipt.Kind.UNAVAILABLE, e.getMessage());
+        }
         refusalLog.refused(LOG, Level.ERROR, "deliveries to endpoint '" + endpoint + "' not stored: storage"
                 + " unavailable, answered 503" + build, remote,
                 () -> LOG.error("delivery from {} to endpoint '{}' not stored, answering 503{}: {}{}", remote, endpoint,

@@ -11,7 +11,8 @@ import org.sqlite.SQLiteErrorCode;
  * The store cannot be reached or cannot write for now: connection refused, pool exhausted, SQLite
  * file locked beyond the busy timeout, read-only, disk full, I/O error, or its file deleted while
  * the server runs. Callers answer {@code 503} with {@code Retry-After} so the sender retries;
- * nothing the caller asked for was stored.
+ * nothing the caller asked for was stored, unless PostgreSQL did not answer in time ({@link #unanswered}): then what
+ * it was sent may have been done all the same, only its answer was lost.
  */
 public class StoreUnavailableException extends RunnerException {
 
@@ -19,6 +20,22 @@ public class StoreUnavailableException extends RunnerException {
 
     public StoreUnavailableException(String message, Throwable cause) {
         super(message, cause);
+    }
+
+    /**
+     * Whether {@code e} (or what it wraps, up to 10 causes deep) says that a call was not answered in time: the socket's
+     * own bound on a PostgreSQL connection ran out ({@link java.net.SocketTimeoutException}: {@link Store#look}, {@link
+     * Store#readWithin}), the connection is closed. What the call sent may have been done all the same (a commit whose
+     * answer was lost).
+     */
+    public static boolean unanswered(Throwable e) {
+        Throwable t = e;
+        for (int depth = 0; t != null && depth < 10; depth++, t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof java.net.SocketTimeoutException) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**
