@@ -47,7 +47,7 @@ import picocli.CommandLine.Command;
             "",
             ExitCodes.HELP
         })
-public final class BuildhookCommand implements Runnable {
+public final class BuildhookCommand implements java.util.concurrent.Callable<Integer> {
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -127,8 +127,15 @@ public final class BuildhookCommand implements Runnable {
                 + String.join(" or ", subcommands) + "?");
     }
 
+    /**
+     * {@code buildhook} without a command: its usage, on standard error, and exit code 2, a usage mistake (tryout47b
+     * F6: it printed the usage on standard output and exited 0, so a script's {@code buildhook $CMD} with an empty
+     * variable went on as if it had done something).
+     */
     @Override
-    public void run() {
-        spec.commandLine().usage(spec.commandLine().getOut());
+    public Integer call() {
+        spec.commandLine().usage(spec.commandLine().getErr());
+        spec.commandLine().getErr().flush();
+        return ExitCodes.USAGE;
     }
 }

@@ -526,6 +526,19 @@ class CommandLineTest {
      * buildhook job 01M…} said only "Unmatched argument at index 1"); so is a group given without its subcommand.
      * Still the short usage error and exit code 2.
      */
+    /**
+     * tryout47b F6: {@code buildhook} alone printed its usage and exited 0, so a script's {@code buildhook $CMD} with an
+     * empty variable went on. A usage mistake: the usage on standard error, exit 2.
+     */
+    @Test
+    void noCommandIsAUsageMistake() {
+        assertThat(run()).isEqualTo(ExitCodes.USAGE);
+        assertThat(out.toString()).isEmpty();
+        assertThat(err.toString()).contains("Usage: buildhook").contains("status");
+        assertThat(run("--help")).isZero();
+        assertThat(run("--version")).isZero();
+    }
+
     @Test
     void aJobIdWhereNoneIsTakenSuggestsJobShow() {
         String id = "01M8Y436YJ2FCKM09Q6W0BJ2Z8";
