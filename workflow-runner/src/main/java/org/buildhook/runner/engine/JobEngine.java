@@ -147,6 +147,10 @@ public final class JobEngine implements AutoCloseable {
         this.leftovers = new LeftoverSweep(store.ledger(), config.nodeId(), new StopsNotRecorded(
                 store.config().dataDir().resolve(StopsNotRecorded.FILE_NAME), config.nodeId(), config.threads()),
                 config.inARow(), reach, config.deadNodeLimit());
+        if (store.dialect() == Dialect.POSTGRESQL) {
+            // Another node of this host may keep its own data folder, where its stop noted what it could not record.
+            this.leftovers.readsFoldersOf(id -> store.nodeLeases().dataFolder(id));
+        }
         this.nodeLock = store.nodeLeases().lock(config.nodeId());
         this.files = new NodeFilesWatch(config.nodeId(), clock, config.pollingInterval(), this::pausePicking,
                 this::resumePicking);

@@ -296,7 +296,7 @@ final class LeftoverSweep {
         java.time.Instant back = reach == null || !started ? null : reach.answered(now);
         for (RunningAttempt attempt : running) {
             if (attempt.nodeProcess() != null && !attempt.nodeProcess().isAlive()) {
-                if (waitsForItsNode(attempt, back, now)) {
+                if (waitsForItsNode(attempt, back, now) || leftToItsStop(attempt)) {
                     continue;
                 }
                 // Its JVM is gone (node_died counts it), but whether the attempt had ended is not known here: only that
@@ -319,6 +319,61 @@ final class LeftoverSweep {
             killedNotRecorded.keySet().retainAll(still);
             warnedNotRecorded.retainAll(still);
         }
+    }
+
+    /**
+     * Where this node reads another node's data folder, by node id
+     * ({@link org.buildhook.runner.store.NodeLeases#dataFolder}, PostgreSQL): none
+     * by default (SQLite, where one node uses the store, and tests).
+     */
+    private volatile java.util.function.Function<String, Optional<java.nio.file.Path>> folders = id -> Optional.empty();
+
+    /** The attempts {@link #leftToItsStop} said it leaves, once each ({@code job id/attempt}). */
+    private final Set<String> saidLeftToItsStop = ConcurrentHashMap.newKeySet();
+
+    /** Reads another node's data folder through {@code folders} from now on (see {@link #leftToItsStop}). */
+    void readsFoldersOf(java.util.function.Function<String, Optional<java.nio.file.Path>> folders) {
+        this.folders = folders;
+    }
+
+    /**
+     * Whether the attempt of another node of this host, whose JVM is gone, is left to that node's next start because
+     * its data folder is another one and its stop noted the attempt there (stops-not-recorded), or that folder cannot
+     * be read by this node (tryout47 F2). A graceful stop that could not reach the store keeps what the attempt came to
+     * there, for its own next start to record; ending the attempt here at once, as a death, ran its command again
+     * seconds after the stop, although README's promise gives a stopped node the whole dead-node limit to start and
+     * record it. Left here, the attempt is taken over after the dead-node limit, as another host's node's is
+     * (db-scheduler's dead-execution check, then {@link #beforeRerun}), if that node does not start first. A folder
+     * this node shares with that node is read at this node's start ({@link #stops}), as before. Said once per attempt.
+     */
+    private boolean leftToItsStop(RunningAttempt attempt) {
+        if (attempt.node().equals(node)) {
+            return false;
+        }
+        Optional<java.nio.file.Path> folder;
+        try {
+            folder = folders.apply(attempt.node());
+        } catch (RuntimeException e) {
+            LOG.debug("could not read the data folder of node {}: {}", attempt.node(), e.toString());
+            return true; // not known now: looked at again at the next sweep
+        }
+        if (folder.isEmpty() || folder.equals(stops.folder())) {
+            return false;
+        }
+        StopsNotRecorded.Noted noted = StopsNotRecorded.notedIn(folder.get(), attempt.node(), attempt.jobId(),
+                attempt.attempt());
+        if (noted == StopsNotRecorded.Noted.NOT_NOTED) {
+            return false;
+        }
+        if (saidLeftToItsStop.add(attempt.jobId() + "/" + attempt.attempt())) {
+            LOG.info("job {} attempt {}: its node {} (pid {} on this host) is gone, and {} {}: what the attempt came to is"
+                    + " left for that node's next start to record; if it does not start, the job is taken over once the"
+                    + " dead-node limit has passed", attempt.jobId(), attempt.attempt(), attempt.node(),
+                    attempt.nodeProcess().pid(), noted == StopsNotRecorded.Noted.NOTED
+                            ? "its stop noted the attempt in" : "this node cannot read what its stop may have noted in",
+                    folder.get().resolve(StopsNotRecorded.FILE_NAME));
+        }
+        return true;
     }
 
     /** This node's start is over: from now on a sweep's answer from the store counts in its reach of the store. */

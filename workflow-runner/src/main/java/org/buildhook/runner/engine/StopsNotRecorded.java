@@ -339,6 +339,42 @@ final class StopsNotRecorded {
         return room;
     }
 
+    /** What another data folder's file says of one attempt ({@link #notedIn}). */
+    enum Noted {
+        /** Its node's stop noted the attempt (cut short, begun under, fenced, or with its outcome). */
+        NOTED,
+        /** The file is not there, or does not name the attempt. */
+        NOT_NOTED,
+        /** The folder or the file cannot be read by this node (another owner, its mode): not known. */
+        UNKNOWN
+    }
+
+    /**
+     * Whether the file of another node's data folder {@code folder} notes attempt {@code attempt} of {@code jobId} of
+     * node {@code node}: read as that node's next start reads it, never written or deleted (that start still records
+     * it). For a node of the same host that finds {@code node}'s JVM gone (tryout47 F2): a noted attempt is that node's
+     * stop's, which it has the dead-node limit to start and record, not a death to take over at once.
+     *
+     * @param folder the other node's data folder, absolute ({@code storage.data-dir} as its claim recorded it)
+     */
+    static Noted notedIn(Path folder, String node, String jobId, int attempt) {
+        Path other = folder.resolve(FILE_NAME);
+        if (Files.notExists(other)) {
+            return Files.isDirectory(folder) && Files.isReadable(folder) ? Noted.NOT_NOTED : Noted.UNKNOWN;
+        }
+        if (!Files.isReadable(other)) {
+            return Noted.UNKNOWN;
+        }
+        StopsNotRecorded read = new StopsNotRecorded(other, node);
+        return read.noted().contains(word(node) + " " + jobId + " " + attempt) ? Noted.NOTED : Noted.NOT_NOTED;
+    }
+
+    /** The data folder this node's notes are kept in, absolute; empty when none is kept (tests). */
+    java.util.Optional<Path> folder() {
+        return file == null ? java.util.Optional.empty()
+                : java.util.Optional.of(file.toAbsolutePath().normalize().getParent());
+    }
+
     /** None kept: for engines without a data folder of their own (tests). */
     static StopsNotRecorded none(String node) {
         return new StopsNotRecorded(null, node);

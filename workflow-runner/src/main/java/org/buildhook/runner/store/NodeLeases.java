@@ -564,6 +564,32 @@ public final class NodeLeases {
     /** Takes {@code nodeId}'s advisory lock if free (parameters: {@link #LOCK_CLASS}, the node id). */
     private static final String TRY_LOCK = "SELECT pg_try_advisory_lock(?, hashtext(current_schema() || '/' || ?))";
 
+    /**
+     * The data folder the node that last claimed {@code nodeId} recorded with its claim (V21: its {@code storage.data-dir},
+     * absolute), for a node of the same host that finds that node's JVM gone and reads what its stop kept there
+     * (tryout47 F2); empty when there is no claim, or one written before V21 or by a node of an older version.
+     *
+     * @throws StoreUnavailableException when the store cannot be reached
+     */
+    public Optional<java.nio.file.Path> dataFolder(String nodeId) {
+        return db.read("read a node's data folder", c -> {
+            try (PreparedStatement p = c.prepareStatement("SELECT data_dir FROM node_leases WHERE node_id = ?")) {
+                p.setString(1, nodeId);
+                try (ResultSet rs = p.executeQuery()) {
+                    String folder = rs.next() ? rs.getString(1) : null;
+                    return folder == null || folder.isEmpty() ? Optional.<java.nio.file.Path>empty()
+                            : Optional.of(java.nio.file.Path.of(folder));
+                }
+            }
+        });
+    }
+
+    /** This node's data folder as its claims record it: absolute, or null when the store has none. */
+    private String dataFolder() {
+        java.nio.file.Path folder = db.config().dataDir();
+        return folder == null ? null : folder.toAbsolutePath().normalize().toString();
+    }
+
     /** The holder of {@code nodeId}, if any. */
     public Optional<Holder> holder(String nodeId) {
         return db.read("read the node id's holder", c -> holder(c, nodeId));
@@ -793,10 +819,11 @@ public final class NodeLeases {
             boolean replace) throws SQLException {
         long hostNow = hostClock.millis();
         try (PreparedStatement p = c.prepareStatement(LeaseRow.insert(replace, "acquired_host_at",
-                "acquired_host_instance"))) {
+                "acquired_host_instance", "data_dir"))) {
             int next = LeaseRow.bind(p, nodeId, instance, self, now, now.toEpochMilli());
             p.setLong(next, hostNow);
             p.setString(next + 1, instance);
+            p.setString(next + 2, dataFolder());
             return p.executeUpdate() == 1;
         }
     }

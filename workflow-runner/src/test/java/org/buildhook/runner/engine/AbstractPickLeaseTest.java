@@ -1238,7 +1238,8 @@ abstract class AbstractPickLeaseTest {
         store.close();
         try (var c = java.sql.DriverManager.getConnection(config.url()); var s = c.createStatement()) {
             s.execute("ALTER TABLE job_attempts DROP COLUMN unit_numbers");
-            s.execute("DELETE FROM schema_version WHERE version = 20");
+            s.execute("ALTER TABLE node_leases DROP COLUMN data_dir");
+            s.execute("DELETE FROM schema_version WHERE version >= 20");
         }
         store = Store.open(config);
         assertThat(store.job(ids[1]).orElseThrow().attempts()).singleElement()

@@ -98,7 +98,8 @@ class PostgresMissingSchemaTest {
         try (java.sql.Connection c = java.sql.DriverManager.getConnection(url);
                 java.sql.Statement s = c.createStatement()) {
             s.execute("ALTER TABLE node_leases DROP COLUMN rules_fingerprint, DROP COLUMN rules_loaded_at,"
-                    + " DROP COLUMN rules_instance, DROP COLUMN acquired_host_at, DROP COLUMN acquired_host_instance");
+                    + " DROP COLUMN rules_instance, DROP COLUMN acquired_host_at, DROP COLUMN acquired_host_instance,"
+                    + " DROP COLUMN data_dir");
             s.execute("ALTER TABLE job_attempts DROP COLUMN node_died, DROP COLUMN unit_numbers");
             s.execute("ALTER TABLE resource_holds DROP COLUMN unit_numbers");
             s.execute("DROP INDEX job_attempts_given_back_idx");

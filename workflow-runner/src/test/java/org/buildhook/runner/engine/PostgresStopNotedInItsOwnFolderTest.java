@@ -1,0 +1,152 @@
+package org.buildhook.runner.engine;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import org.buildhook.runner.exec.JobOutcome;
+import org.buildhook.runner.exec.NodeIdentity;
+import org.buildhook.runner.exec.ProcessIdentity;
+import org.buildhook.runner.store.AttemptOutcome;
+import org.buildhook.runner.store.Plans;
+import org.buildhook.runner.store.Store;
+import org.buildhook.runner.store.StoreConfig;
+import org.buildhook.runner.store.TestStores;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * tryout47 F2: two nodes of one host, each with a data folder of its own, on one PostgreSQL. Node-1 was stopped while
+ * its command's end could not be recorded, and kept it in its data folder (stops-not-recorded) for its next start.
+ * Node-2's sweep found node-1's JVM gone and took the attempt over at once, as a death: the command ran a second time 4
+ * s after the stop, although a stopped node has the dead-node limit to start and record what it kept. Now each claim
+ * records its node's data folder (V21), and a sweep of this host reads the gone node's folder first: an attempt noted
+ * there, or a folder it cannot read, is left to that node's start (or to the dead-node limit); an attempt not noted (a
+ * crash) is taken over at once, as before. Real PostgreSQL, a real ended process for node-1's JVM.
+ */
+class PostgresStopNotedInItsOwnFolderTest {
+
+    @TempDir
+    Path dir;
+    private Store node1;
+    private Store node2;
+    private Path data1;
+    private Path data2;
+    private int builds;
+
+    @BeforeEach
+    void open() throws Exception {
+        String url = TestStores.postgresUrl();
+        data1 = Files.createDirectories(dir.resolve("data-1"));
+        data2 = Files.createDirectories(dir.resolve("data-2"));
+        node1 = Store.open(StoreConfig.of(url, data1));
+        node2 = Store.open(StoreConfig.of(url, data2));
+        assertThat(node1.nodeLeases().claim("node-1", "instance-1", NodeIdentity.current(), Duration.ofMinutes(3),
+                true)).isEmpty();
+    }
+
+    @AfterEach
+    void close() {
+        if (node2 != null) {
+            node2.close();
+        }
+        if (node1 != null) {
+            node1.close();
+        }
+    }
+
+    /** A job whose attempt 1 was started by {@code node} in a JVM that has ended since. */
+    private String startedByAGoneJvm(String node) throws Exception {
+        String jobId = node2.accept(Plans.delivery("{\"build_id\": " + ++builds + "}"),
+                List.of(Plans.job("deploy", List.of("/bin/true"), Map.of(), 0, Duration.ZERO, 0))).jobIds().get(0);
+        assertThat(node2.ledger().startAttempt(jobId, node)).isEqualTo(1);
+        Process gone = new ProcessBuilder("/bin/true").start();
+        ProcessIdentity jvm = ProcessIdentity.of(gone.pid());
+        assertThat(gone.waitFor()).isZero();
+        try (Connection c = node2.dataSource().getConnection(); PreparedStatement p = c.prepareStatement(
+                "UPDATE job_attempts SET node_pid = ?, node_started = ? WHERE job_id = ? AND attempt = 1")) {
+            p.setLong(1, gone.pid());
+            p.setLong(2, jvm == null ? 7 : jvm.startTicks());
+            p.setString(3, jobId);
+            assertThat(p.executeUpdate()).isEqualTo(1);
+        }
+        return jobId;
+    }
+
+    private AttemptOutcome firstAttempt(String jobId) {
+        return node2.job(jobId).orElseThrow().attempts().get(0).outcome();
+    }
+
+    /** Node-2's sweep of this host, reading the other nodes' data folders as its engine does on PostgreSQL. */
+    private void node2Sweeps() throws InterruptedException {
+        LeftoverSweep sweep = new LeftoverSweep(node2.ledger(), "node-2",
+                new StopsNotRecorded(data2.resolve(StopsNotRecorded.FILE_NAME), "node-2"));
+        sweep.readsFoldersOf(id -> node2.nodeLeases().dataFolder(id));
+        sweep.sweepDeadNodes();
+    }
+
+    @Test
+    void theClaimRecordsItsNodesDataFolder() {
+        assertThat(node2.nodeLeases().dataFolder("node-1")).contains(data1.toAbsolutePath().normalize());
+        assertThat(node2.nodeLeases().dataFolder("no-such-node")).isEmpty();
+    }
+
+    @Test
+    void anAttemptItsStoppedNodeNotedInItsOwnFolderIsLeftForThatNodesStartWhichRecordsIt() throws Exception {
+        String jobId = startedByAGoneJvm("node-1");
+        Instant exited = Instant.now().minusSeconds(20).truncatedTo(java.time.temporal.ChronoUnit.MILLIS);
+        new StopsNotRecorded(data1.resolve(StopsNotRecorded.FILE_NAME), "node-1").add(jobId, 1,
+                new StopsNotRecorded.Known(JobOutcome.Result.SUCCEEDED, 0, exited, null));
+
+        node2Sweeps();
+
+        assertThat(firstAttempt(jobId)).as("left to node-1's start, not taken over at once").isEqualTo(
+                AttemptOutcome.RUNNING);
+        assertThat(Files.exists(data1.resolve(StopsNotRecorded.FILE_NAME))).as("node-2 only reads it").isTrue();
+
+        // Node-1 starts again: it records what its stop kept, which the job's next pick concludes from instead of
+        // running the command again.
+        new LeftoverSweep(node1.ledger(), "node-1", new StopsNotRecorded(data1.resolve(StopsNotRecorded.FILE_NAME),
+                "node-1")).sweepDeadNodes();
+
+        assertThat(node2.job(jobId).orElseThrow().attempts()).hasSize(1);
+        assertThat(node2.ledger().decided(jobId, 1)).hasValueSatisfying(decided -> {
+            assertThat(decided.result()).isEqualTo(JobOutcome.Result.SUCCEEDED);
+            assertThat(decided.exitCode()).isZero();
+        });
+    }
+
+    @Test
+    void anAttemptNotNotedIsACrashAndTakenOverAtOnceAsBefore() throws Exception {
+        String jobId = startedByAGoneJvm("node-1");
+
+        node2Sweeps();
+
+        assertThat(firstAttempt(jobId)).isEqualTo(AttemptOutcome.INTERRUPTED);
+        assertThat(node2.job(jobId).orElseThrow().attempts().get(0).message())
+                .startsWith("its node node-1 was gone before the attempt's end was recorded");
+    }
+
+    @Test
+    void anAttemptOfANodeWhoseFolderCannotBeReadIsLeftAlone() throws Exception {
+        Path gone = Files.createDirectories(dir.resolve("data-9"));
+        try (Store node9 = Store.open(StoreConfig.of(node2.config().url(), gone))) {
+            assertThat(node9.nodeLeases().claim("node-9", "instance-9", NodeIdentity.current(), Duration.ofMinutes(3),
+                    true)).isEmpty();
+        }
+        Files.move(gone, dir.resolve("moved")); // moved away, or on a disk this node does not see
+        String jobId = startedByAGoneJvm("node-9");
+
+        node2Sweeps();
+
+        assertThat(firstAttempt(jobId)).isEqualTo(AttemptOutcome.RUNNING);
+    }
+}
