@@ -963,6 +963,20 @@ class AdminCommandsTest {
         }
     }
 
+    /** tryout47b F5: the other way round, a job's id given to replay said only "no delivery X". */
+    @Test
+    void aJobsIdGivenToReplayIsAnsweredWithItsDeliveryAndRule() throws Exception {
+        String delivery = server.deliver("build-67-passed.json");
+        JsonNode job = server.awaitJob(delivery, "SUCCEEDED");
+        String jobId = job.path("id").asText();
+        String rule = job.path("rule").asText();
+
+        assertThat(cli.run("replay", jobId, "--yes")).as(cli.out()).isEqualTo(ExitCodes.FAILED);
+        assertThat(cli.err()).contains("no delivery " + jobId + "; " + jobId + " is a job's id (rule " + rule
+                + ") of delivery " + delivery + ": buildhook replay " + delivery + " --rule " + rule + " plans its rule"
+                + " again for that build, buildhook rerun " + jobId + " runs this job again");
+    }
+
     /**
      * An id is one path segment of the API's URL: text that is no id (a space, a {@code %}, a {@code /}
      * or {@code ..}, a {@code ?} or {@code #}) is refused as such, with usage's exit code, by every

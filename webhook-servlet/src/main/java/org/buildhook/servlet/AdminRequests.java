@@ -235,6 +235,21 @@ final class AdminRequests {
         return ApiError.notFound("no job " + id + hint);
     }
 
+    /**
+     * The 404 of a replay for an id that is no delivery's. An operator who pasted a job's id ({@code jobs} lists them
+     * first) is told so, with its delivery and rule and the two commands meant (tryout47b F5: it said only "no delivery
+     * X", where {@code logs} given a delivery's id names its jobs).
+     */
+    static ApiError noDelivery(Store store, String id) {
+        String hint = store.job(id).map(detail -> {
+            Job job = detail.job();
+            return "; " + id + " is a job's id (rule " + job.ruleName() + ") of delivery " + job.deliveryId()
+                    + ": buildhook replay " + job.deliveryId() + " --rule " + job.ruleName() + " plans its rule"
+                    + " again for that build, buildhook rerun " + id + " runs this job again";
+        }).orElse("");
+        return ApiError.notFound("no delivery " + id + hint);
+    }
+
     /** The jobs a 404 for a delivery's id given as a job's names. */
     static final int HINTED_JOBS = 20;
 
@@ -652,8 +667,7 @@ final class AdminRequests {
 
     private ReplayPlan replayPlan(String deliveryId, String[] rules) {
         // Its body, not its jobs: a delivery replayed many times has thousands (lists14).
-        Delivery d = store().deliveryWithBody(deliveryId)
-                .orElseThrow(() -> ApiError.notFound("no delivery " + deliveryId));
+        Delivery d = store().deliveryWithBody(deliveryId).orElseThrow(() -> noDelivery(store(), deliveryId));
         if (d.outcome() != DeliveryOutcome.ACCEPTED || d.body() == null) {
             throw new ApiError(409, "delivery " + deliveryId + " is " + d.outcome()
                     + "; only accepted deliveries can be replayed" + (d.duplicateOf() == null ? ""
