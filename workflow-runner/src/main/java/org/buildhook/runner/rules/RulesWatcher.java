@@ -33,7 +33,8 @@ import org.slf4j.LoggerFactory;
  * {@code buildhook-rules-watcher}; {@link #close()} stops it.
  *
  * <p>The file is never read until it has stopped changing: two looks {@link #SETTLE} apart must agree
- * (for at most {@link #SETTLE_LOOKS} looks, 2 s), however the change was noticed. A file that is
+ * (for at most {@link #SETTLE_LOOKS} looks, 2 s), however the change was noticed, and its modification time must be
+ * {@link #QUIET_LOOKS} settle times old (1 s), checked by one more look then. A file that is
  * missing is waited for the same way, as a file replaced by delete and create, or moved away before
  * the new one is moved in, is briefly missing: only one still missing after 2 s is refused. So is an
  * empty file, as {@code cat > rules.yaml} truncates it before it writes, more than {@link #SETTLE}
@@ -66,6 +67,12 @@ public final class RulesWatcher implements Closeable {
     static final Duration SETTLE = Duration.ofMillis(50);
     /** How many looks, {@link #SETTLE} apart, a file is waited for to stop changing or to come back: 2 s. */
     static final int SETTLE_LOOKS = 40;
+    /**
+     * How many settle times a file written in place must also stay unchanged, by its modification time and a look after
+     * it, before it is read: 20, 1 s with the default settle (tryout47 F3: 50 ms of quiet read a file written in two
+     * chunks 0.4 s apart half-way).
+     */
+    static final int QUIET_LOOKS = 20;
     /** FAT's file times are 2 s apart: an edit that keeps the size within that may show only in the content. */
     private static final Duration MODIFIED_LATELY = Duration.ofSeconds(2);
     private static final Logger LOG = LoggerFactory.getLogger(RulesWatcher.class);
@@ -277,11 +284,46 @@ public final class RulesWatcher implements Closeable {
             Thread.sleep(settle.toMillis());
             FileVersion now = glance();
             if (now.equals(before) && !now.missing() && now.size() > 0) {
-                return now;
+                // Quiet for a moment is not yet complete: a writer that writes in chunks on a loaded host, over the
+                // network or from a paste pauses longer than that, and the first part read as a valid version put a
+                // half file in force (the rules of the unwritten half taken out, their queued jobs cancelled for
+                // good: tryout47 F3). The file is read once it has not changed for quiet() either.
+                long left = quietLeft(now);
+                if (left <= 0) {
+                    return now;
+                }
+                Thread.sleep(left);
+                FileVersion after = glance();
+                if (after.equals(now)) {
+                    return after;
+                }
+                now = after;
             }
             before = now;
         }
         return before;
+    }
+
+    /**
+     * How long a file written in place must stay unchanged before it is read: {@link #QUIET_LOOKS} times the settle
+     * (1 s with the default 50 ms).
+     */
+    private Duration quiet() {
+        return settle.multipliedBy(QUIET_LOOKS);
+    }
+
+    /**
+     * How much longer, in milliseconds, {@code version} must stay as it is to have been quiet for {@link #quiet()}, by
+     * its modification time: 0 for a file changed longer ago; at most {@link #quiet()} (a time in the future, a
+     * clock of another host: the wait is then the whole quiet time, and the look after it tells).
+     */
+    private long quietLeft(FileVersion version) {
+        long quiet = quiet().toMillis();
+        if (version.modified() == null) {
+            return quiet;
+        }
+        long age = System.currentTimeMillis() - version.modified().toMillis();
+        return age < 0 ? quiet : Math.max(0, quiet - age);
     }
 
     private FileVersion glance() {

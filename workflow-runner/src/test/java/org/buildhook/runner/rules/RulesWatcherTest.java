@@ -133,6 +133,41 @@ class RulesWatcherTest {
         }
     }
 
+    /**
+     * tryout47 F3: a file written in place in two chunks 0.4 s apart (a writer on a loaded host, scp, a paste), its
+     * first chunk a valid file with fewer rules. 50 ms of quiet put that half in force, and the rules of the unwritten
+     * half were taken out, their queued jobs cancelled for good, although the whole file was the old one again 0.4 s
+     * later. A file written in place is read only once its time is the quiet time old and a look then agrees: the half
+     * is never put in force. The settle here is 250 ms, so the quiet time (5 s) stays far above the writer's pause
+     * however slowly this machine runs the test.
+     */
+    @Test
+    void aFileWrittenInPlaceInTwoChunksIsNeverPutInForceHalfWay() throws Exception {
+        String whole = rules("kept", 5);
+        Path file = rulesFile(whole);
+        String half = whole.substring(0, whole.indexOf("  - name: kept-3"));
+        assertThat(TestRules.LOADER.parse(file, half).ruleNames()).as("the first chunk is a valid file")
+                .containsExactly("kept-1", "kept-2");
+        try (RulesWatcher watcher = RulesWatcher.start(file, TestRules.LOADER, Duration.ofHours(1),
+                Duration.ofMillis(250), listener)) {
+            try (java.io.Writer out = Files.newBufferedWriter(file)) {
+                out.write(half);
+                out.flush();
+                // Two looks of the watcher after the first chunk is on disk agree: it has settled. Before, the watcher
+                // read it right then.
+                long before = watcher.glances();
+                await().atMost(Duration.ofMinutes(1)).until(() -> watcher.glances() >= before + 2);
+                out.write(whole.substring(half.length()));
+            }
+
+            watcher.checkNow(); // waits for the watcher's own look at the file to end
+
+            assertThat(reloaded).as("no half version put in force").isEmpty();
+            assertThat(refused).isEmpty();
+            assertThat(watcher.current().ruleNames()).hasSize(5);
+        }
+    }
+
     @Test
     void checkNowPutsAChangedFileInForceAtOnce() throws IOException {
         Path file = rulesFile(rules("old", 1));
