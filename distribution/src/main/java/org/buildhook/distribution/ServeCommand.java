@@ -93,6 +93,8 @@ final class ServeCommand implements Callable<Integer> {
         out.println("  endpoints: " + effective.endpoints().keySet());
         out.println("  rules:     " + (effective.rulesFile() == null ? "(none configured)" : effective.rulesFile()));
         out.println("  data:      " + effective.dataDir().toAbsolutePath());
+        insideInstallation(effective.dataDir(), System.getProperty("buildhook.home")).ifPresent(
+                warning -> out.println("  warning:   " + warning));
         // Nodes of one PostgreSQL store started from one configuration share the data folder (tryout41 F5).
         if (!sharing.isEmpty()) {
             out.println("  shared:    " + (sharing.size() == 1 ? "another server runs on this data folder, at "
@@ -112,6 +114,27 @@ final class ServeCommand implements Callable<Integer> {
         SystemdNotify.ready();
         server.join();
         return ExitCodes.OK;
+    }
+
+    /**
+     * A warning when the data folder {@code dataDir} is inside the installation folder {@code home} (the tarball's
+     * walk-through run from the unpacked folder, with the shipped relative {@code data-dir: data}): an upgrade unpacks
+     * the next version into a folder of its own, which starts with an empty store and a new webhook secret, so every
+     * JobServ delivery is answered {@code 401} (tryout47b F14). Empty when it is not, or without a known installation.
+     */
+    static java.util.Optional<String> insideInstallation(Path dataDir, String home) {
+        if (home == null || home.isBlank()) {
+            return java.util.Optional.empty();
+        }
+        Path install = Path.of(home).toAbsolutePath().normalize();
+        Path data = dataDir.toAbsolutePath().normalize();
+        if (!data.startsWith(install)) {
+            return java.util.Optional.empty();
+        }
+        return java.util.Optional.of("the data folder is inside the installation folder " + install + ": the next"
+                + " version, unpacked into a folder of its own, starts with an empty store and a new webhook secret"
+                + " (every JobServ delivery then answered 401). For a lasting install give data-dir a folder of its"
+                + " own, e.g. /var/lib/buildhook (docs/deploying.md)");
     }
 
     /** Why the application in {@code context} starts no jobs now, or empty (also when it is not there). */

@@ -41,7 +41,12 @@ class ServeBannerTest {
 
     /** Starts {@code serve --config config} in its own JVM in {@link #dir}; returns its base URL once it listens. */
     private String serve(Path config) throws Exception {
-        server = new ProcessBuilder(ProcessHandle.current().info().command().orElse("java"), "-cp",
+        return serve(config, "-Dbuildhook.test=1");
+    }
+
+    /** As {@link #serve(Path)}, with {@code property} ({@code -Dname=value}) for the JVM. */
+    private String serve(Path config, String property) throws Exception {
+        server = new ProcessBuilder(ProcessHandle.current().info().command().orElse("java"), property, "-cp",
                 System.getProperty("java.class.path"), Main.class.getName(), "serve", "--config", config.toString())
                 .directory(dir.toFile()).redirectErrorStream(true).start();
         return ServeOutput.awaitListening(server, output, "serve-banner-test-output");
@@ -126,6 +131,29 @@ class ServeBannerTest {
                 .anyMatch(l -> l.startsWith("  build:     ")));
         assertThat(snapshot()).anyMatch(l -> l.startsWith("  jobs:      none start now: it cannot write ")
                 && l.endsWith(payloads.getFileName() + " (a file is where the folder goes); they start once it can"));
+    }
+
+    /**
+     * tryout47b F14: the tarball's walk-through, run from the unpacked folder with the shipped relative data-dir, kept
+     * the store and the webhook secret inside the installation, which the next version's folder does not have (an
+     * empty store, a new secret: every delivery 401). The banner says so; a data folder elsewhere gets no such line.
+     */
+    @Test
+    void aDataFolderInsideTheInstallationIsSaidInTheBanner() throws Exception {
+        Path config = Files.writeString(dir.resolve("buildhook.yaml"), String.join("\n",
+                "data-dir: data",
+                TestConfig.LOCAL_SERVER,
+                ""));
+        serve(config, "-Dbuildhook.home=" + dir);
+
+        org.awaitility.Awaitility.await().atMost(Duration.ofMinutes(1)).until(() -> snapshot().stream()
+                .anyMatch(l -> l.startsWith("  build:     ")));
+        assertThat(snapshot()).anyMatch(l -> l.equals("  warning:   the data folder is inside the installation folder "
+                + dir.toAbsolutePath().normalize() + ": the next version, unpacked into a folder of its own, starts with"
+                + " an empty store and a new webhook secret (every JobServ delivery then answered 401). For a lasting"
+                + " install give data-dir a folder of its own, e.g. /var/lib/buildhook (docs/deploying.md)"));
+        assertThat(ServeCommand.insideInstallation(dir.resolve("elsewhere"), dir.resolve("opt").toString())).isEmpty();
+        assertThat(ServeCommand.insideInstallation(dir.resolve("data"), null)).isEmpty();
     }
 
     @Test
