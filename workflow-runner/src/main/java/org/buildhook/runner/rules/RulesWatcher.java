@@ -33,8 +33,9 @@ import org.slf4j.LoggerFactory;
  * {@code buildhook-rules-watcher}; {@link #close()} stops it.
  *
  * <p>The file is never read until it has stopped changing: two looks {@link #SETTLE} apart must agree
- * (for at most {@link #SETTLE_LOOKS} looks, 2 s), however the change was noticed, and its modification time must be
- * {@link #QUIET_LOOKS} settle times old (1 s), checked by one more look then. A file that is
+ * (for at most {@link #SETTLE_LOOKS} looks, 2 s), however the change was noticed, and it must have been seen unchanged
+ * for {@link #QUIET_LOOKS} settle times (1 s) by this node's own clock, and by its modification time too, checked by
+ * one more look then. A file that is
  * missing is waited for the same way, as a file replaced by delete and create, or moved away before
  * the new one is moved in, is briefly missing: only one still missing after 2 s is refused. So is an
  * empty file, as {@code cat > rules.yaml} truncates it before it writes, more than {@link #SETTLE}
@@ -280,15 +281,20 @@ public final class RulesWatcher implements Closeable {
      */
     private FileVersion settled(FileVersion first) throws InterruptedException {
         FileVersion before = first;
+        // When this node first saw the version `before` (its own monotonic clock): it has been unchanged since.
+        long beforeSeen = System.nanoTime();
         for (int look = 0; look < SETTLE_LOOKS; look++) {
             Thread.sleep(settle.toMillis());
             FileVersion now = glance();
+            if (!now.equals(before)) {
+                beforeSeen = System.nanoTime();
+            }
             if (now.equals(before) && !now.missing() && now.size() > 0) {
                 // Quiet for a moment is not yet complete: a writer that writes in chunks on a loaded host, over the
                 // network or from a paste pauses longer than that, and the first part read as a valid version put a
                 // half file in force (the rules of the unwritten half taken out, their queued jobs cancelled for
                 // good: tryout47 F3). The file is read once it has not changed for quiet() either.
-                long left = quietLeft(now);
+                long left = quietLeft(now, beforeSeen);
                 if (left <= 0) {
                     return now;
                 }
@@ -298,6 +304,7 @@ public final class RulesWatcher implements Closeable {
                     return after;
                 }
                 now = after;
+                beforeSeen = System.nanoTime();
             }
             before = now;
         }
@@ -313,17 +320,23 @@ public final class RulesWatcher implements Closeable {
     }
 
     /**
-     * How much longer, in milliseconds, {@code version} must stay as it is to have been quiet for {@link #quiet()}, by
-     * its modification time: 0 for a file changed longer ago; at most {@link #quiet()} (a time in the future, a
-     * clock of another host: the wait is then the whole quiet time, and the look after it tells).
+     * How much longer, in milliseconds, {@code version} must stay as it is to have been quiet for {@link #quiet()}:
+     * counted on this node's own monotonic clock from {@code seenNanos}, when this node first saw it ({@link
+     * System#nanoTime()}), since a file's modification time may come from another clock (an NFS server's, behind
+     * this node's) or be coarse (FAT's 2 s, whole seconds): read as "changed long ago", it shortened the quiet to
+     * nothing, and a half file was read again (review47 F1). The modification time only lengthens it: a file this
+     * node saw first a while ago but whose time says it changed lately waits until that time is {@link #quiet()} old
+     * (at most {@link #quiet()}; a time in the future: the whole quiet). At most {@link #quiet()}.
      */
-    private long quietLeft(FileVersion version) {
+    private long quietLeft(FileVersion version, long seenNanos) {
         long quiet = quiet().toMillis();
+        long byOwnClock = quiet - TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - seenNanos);
         if (version.modified() == null) {
-            return quiet;
+            return Math.max(0, byOwnClock);
         }
         long age = System.currentTimeMillis() - version.modified().toMillis();
-        return age < 0 ? quiet : Math.max(0, quiet - age);
+        long byFileTime = age < 0 ? quiet : quiet - age;
+        return Math.max(0, Math.min(quiet, Math.max(byOwnClock, byFileTime)));
     }
 
     private FileVersion glance() {

@@ -137,12 +137,14 @@ class RulesWatcherTest {
      * tryout47 F3: a file written in place in two chunks 0.4 s apart (a writer on a loaded host, scp, a paste), its
      * first chunk a valid file with fewer rules. 50 ms of quiet put that half in force, and the rules of the unwritten
      * half were taken out, their queued jobs cancelled for good, although the whole file was the old one again 0.4 s
-     * later. A file written in place is read only once its time is the quiet time old and a look then agrees: the half
-     * is never put in force. The settle here is 250 ms, so the quiet time (5 s) stays far above the writer's pause
+     * later. A file written in place is read only once this node has seen it unchanged for the quiet time, by its own
+     * clock (and its time is that old), and a look then agrees: the half is never put in force, also when the file's
+     * time is of a clock behind this node's (review47 F1). The settle here is 250 ms, so the quiet time (5 s) stays far above the writer's pause
      * however slowly this machine runs the test.
      */
-    @Test
-    void aFileWrittenInPlaceInTwoChunksIsNeverPutInForceHalfWay() throws Exception {
+    @ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(booleans = {false, true})
+    void aFileWrittenInPlaceInTwoChunksIsNeverPutInForceHalfWay(boolean timeOfAClockBehind) throws Exception {
         String whole = rules("kept", 5);
         Path file = rulesFile(whole);
         String half = whole.substring(0, whole.indexOf("  - name: kept-3"));
@@ -153,11 +155,21 @@ class RulesWatcherTest {
             try (java.io.Writer out = Files.newBufferedWriter(file)) {
                 out.write(half);
                 out.flush();
+                if (timeOfAClockBehind) {
+                    // review47 F1: the time an NFS server behind this node's clock writes (or a coarse one) read as
+                    // "changed long ago" shortened the quiet to nothing.
+                    Files.setLastModifiedTime(file, java.nio.file.attribute.FileTime.from(
+                            java.time.Instant.now().minusSeconds(10)));
+                }
                 // Two looks of the watcher after the first chunk is on disk agree: it has settled. Before, the watcher
                 // read it right then.
                 long before = watcher.glances();
                 await().atMost(Duration.ofMinutes(1)).until(() -> watcher.glances() >= before + 2);
                 out.write(whole.substring(half.length()));
+            }
+            if (timeOfAClockBehind) {
+                Files.setLastModifiedTime(file, java.nio.file.attribute.FileTime.from(
+                        java.time.Instant.now().minusSeconds(9)));
             }
 
             watcher.checkNow(); // waits for the watcher's own look at the file to end
