@@ -344,7 +344,8 @@ final class LeftoverSweep {
      * seconds after the stop, although README's promise gives a stopped node the whole dead-node limit to start and
      * record it. Left here, the attempt is taken over after the dead-node limit, as another host's node's is
      * (db-scheduler's dead-execution check, then {@link #beforeRerun}), if that node does not start first. A folder
-     * this node shares with that node is read at this node's start ({@link #stops}), as before. Said once per attempt.
+     * this node shares with that node is read again here too: what {@link #stops} read at this node's start came before
+     * that node's stop wrote its note (review47 F2). Said once per attempt.
      */
     private boolean leftToItsStop(RunningAttempt attempt) {
         if (attempt.node().equals(node)) {
@@ -357,7 +358,7 @@ final class LeftoverSweep {
             LOG.debug("could not read the data folder of node {}: {}", attempt.node(), e.toString());
             return true; // not known now: looked at again at the next sweep
         }
-        if (folder.isEmpty() || folder.equals(stops.folder())) {
+        if (folder.isEmpty()) {
             return false;
         }
         StopsNotRecorded.Noted noted = StopsNotRecorded.notedIn(folder.get(), attempt.node(), attempt.jobId(),

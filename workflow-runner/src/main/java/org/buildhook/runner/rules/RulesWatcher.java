@@ -34,7 +34,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>The file is never read until it has stopped changing: two looks {@link #SETTLE} apart must agree
  * (for at most {@link #SETTLE_LOOKS} looks, 2 s), however the change was noticed, and it must have been seen unchanged
- * for {@link #QUIET_LOOKS} settle times (1 s) by this node's own clock, and by its modification time too, checked by
+ * for {@link #QUIET} (1 s) by this node's own clock, and by its modification time too, checked by
  * one more look then. A file that is
  * missing is waited for the same way, as a file replaced by delete and create, or moved away before
  * the new one is moved in, is briefly missing: only one still missing after 2 s is refused. So is an
@@ -69,11 +69,11 @@ public final class RulesWatcher implements Closeable {
     /** How many looks, {@link #SETTLE} apart, a file is waited for to stop changing or to come back: 2 s. */
     static final int SETTLE_LOOKS = 40;
     /**
-     * How many settle times a file written in place must also stay unchanged, by its modification time and a look after
-     * it, before it is read: 20, 1 s with the default settle (tryout47 F3: 50 ms of quiet read a file written in two
-     * chunks 0.4 s apart half-way).
+     * How long a file written in place must also be seen unchanged, by this node's clock and by its modification time,
+     * with a look after it, before it is read: 1 s (tryout47 F3: 50 ms of quiet read a file written in two chunks 0.4 s
+     * apart half-way).
      */
-    static final int QUIET_LOOKS = 20;
+    static final Duration QUIET = Duration.ofSeconds(1);
     /** FAT's file times are 2 s apart: an edit that keeps the size within that may show only in the content. */
     private static final Duration MODIFIED_LATELY = Duration.ofSeconds(2);
     private static final Logger LOG = LoggerFactory.getLogger(RulesWatcher.class);
@@ -82,6 +82,8 @@ public final class RulesWatcher implements Closeable {
     private final RuleSetLoader loader;
     private final Duration pollInterval;
     private final Duration settle;
+    /** See {@link #QUIET}: at least the settle. */
+    private final Duration quiet;
     private final Listener listener;
     private final AtomicReference<RuleSet> current;
     private final AtomicReference<RuleException> lastError = new AtomicReference<>();
@@ -96,12 +98,14 @@ public final class RulesWatcher implements Closeable {
     private final AtomicLong glances = new AtomicLong();
     private WatchKey registration; // the watcher thread's, after the constructor
 
-    private RulesWatcher(Path file, RuleSetLoader loader, Duration pollInterval, Duration settle, Listener listener)
+    private RulesWatcher(Path file, RuleSetLoader loader, Duration pollInterval, Duration settle, Duration quiet,
+            Listener listener)
             throws IOException {
         this.file = file;
         this.loader = loader;
         this.pollInterval = pollInterval;
         this.settle = settle;
+        this.quiet = quiet;
         this.listener = listener;
         this.lastSeen = FileVersion.of(file);
         this.current = new AtomicReference<>(loader.load(file));
@@ -127,8 +131,14 @@ public final class RulesWatcher implements Closeable {
         return start(file, loader, pollInterval, SETTLE, listener);
     }
 
-    /** As {@link #start(Path, RuleSetLoader, Duration, Listener)} with another quiet time, for tests. */
+    /** As {@link #start(Path, RuleSetLoader, Duration, Listener)} with another settle time, for tests. */
     static RulesWatcher start(Path file, RuleSetLoader loader, Duration pollInterval, Duration settle, Listener listener) {
+        return start(file, loader, pollInterval, settle, settle.compareTo(QUIET) > 0 ? settle : QUIET, listener);
+    }
+
+    /** As {@link #start(Path, RuleSetLoader, Duration, Listener)} with other settle and quiet times, for tests. */
+    static RulesWatcher start(Path file, RuleSetLoader loader, Duration pollInterval, Duration settle, Duration quiet,
+            Listener listener) {
         Objects.requireNonNull(file, "file");
         Objects.requireNonNull(loader, "loader");
         Objects.requireNonNull(listener, "listener");
@@ -140,7 +150,7 @@ public final class RulesWatcher implements Closeable {
         }
         RulesWatcher watcher;
         try {
-            watcher = new RulesWatcher(file, loader, pollInterval, settle, listener);
+            watcher = new RulesWatcher(file, loader, pollInterval, settle, quiet, listener);
         } catch (IOException e) {
             throw new org.buildhook.runner.RunnerException("cannot watch the rules file " + file + ": " + IoProblems.describe(e), e);
         }
@@ -293,7 +303,7 @@ public final class RulesWatcher implements Closeable {
                 // Quiet for a moment is not yet complete: a writer that writes in chunks on a loaded host, over the
                 // network or from a paste pauses longer than that, and the first part read as a valid version put a
                 // half file in force (the rules of the unwritten half taken out, their queued jobs cancelled for
-                // good: tryout47 F3). The file is read once it has not changed for quiet() either.
+                // good: tryout47 F3). The file is read once it has not changed for QUIET either.
                 long left = quietLeft(now, beforeSeen);
                 if (left <= 0) {
                     return now;
@@ -312,24 +322,16 @@ public final class RulesWatcher implements Closeable {
     }
 
     /**
-     * How long a file written in place must stay unchanged before it is read: {@link #QUIET_LOOKS} times the settle
-     * (1 s with the default 50 ms).
-     */
-    private Duration quiet() {
-        return settle.multipliedBy(QUIET_LOOKS);
-    }
-
-    /**
-     * How much longer, in milliseconds, {@code version} must stay as it is to have been quiet for {@link #quiet()}:
+     * How much longer, in milliseconds, {@code version} must stay as it is to have been quiet for {@link #QUIET}:
      * counted on this node's own monotonic clock from {@code seenNanos}, when this node first saw it ({@link
      * System#nanoTime()}), since a file's modification time may come from another clock (an NFS server's, behind
      * this node's) or be coarse (FAT's 2 s, whole seconds): read as "changed long ago", it shortened the quiet to
      * nothing, and a half file was read again (review47 F1). The modification time only lengthens it: a file this
-     * node saw first a while ago but whose time says it changed lately waits until that time is {@link #quiet()} old
-     * (at most {@link #quiet()}; a time in the future: the whole quiet). At most {@link #quiet()}.
+     * node saw first a while ago but whose time says it changed lately waits until that time is {@link #QUIET} old
+     * (at most {@link #QUIET}; a time in the future: the whole quiet). At most {@link #QUIET}.
      */
     private long quietLeft(FileVersion version, long seenNanos) {
-        long quiet = quiet().toMillis();
+        long quiet = this.quiet.toMillis();
         long byOwnClock = quiet - TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - seenNanos);
         if (version.modified() == null) {
             return Math.max(0, byOwnClock);

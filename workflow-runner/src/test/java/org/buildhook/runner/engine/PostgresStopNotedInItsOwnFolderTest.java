@@ -149,4 +149,28 @@ class PostgresStopNotedInItsOwnFolderTest {
 
         assertThat(firstAttempt(jobId)).isEqualTo(AttemptOutcome.RUNNING);
     }
+
+    /**
+     * review47 F2: node-s shares node-2's data folder (docs/deploying.md, nodes sharing a data folder) and stops, noting
+     * its attempt, after node-2 started: what node-2 read of the file at its start came before that note. The folder
+     * is read again at the sweep: the attempt is left to node-s's start too. Failed before: INTERRUPTED at once.
+     */
+    @Test
+    void anAttemptNotedInASharedFolderAfterThisNodesStartIsLeftToo() throws Exception {
+        try (Store shared = Store.open(StoreConfig.of(node2.config().url(), data2))) {
+            assertThat(shared.nodeLeases().claim("node-s", "instance-s", NodeIdentity.current(), Duration.ofMinutes(3),
+                    true)).isEmpty();
+        }
+        String jobId = startedByAGoneJvm("node-s");
+        LeftoverSweep sweep = new LeftoverSweep(node2.ledger(), "node-2",
+                new StopsNotRecorded(data2.resolve(StopsNotRecorded.FILE_NAME), "node-2"));
+        sweep.readsFoldersOf(id -> node2.nodeLeases().dataFolder(id));
+        new StopsNotRecorded(data2.resolve(StopsNotRecorded.FILE_NAME), "node-s").add(jobId, 1,
+                new StopsNotRecorded.Known(JobOutcome.Result.SUCCEEDED, 0, Instant.now(), null));
+
+        sweep.sweepDeadNodes();
+
+        assertThat(firstAttempt(jobId)).as("left to node-s's start, not taken over at once").isEqualTo(
+                AttemptOutcome.RUNNING);
+    }
 }

@@ -151,7 +151,7 @@ class RulesWatcherTest {
         assertThat(TestRules.LOADER.parse(file, half).ruleNames()).as("the first chunk is a valid file")
                 .containsExactly("kept-1", "kept-2");
         try (RulesWatcher watcher = RulesWatcher.start(file, TestRules.LOADER, Duration.ofHours(1),
-                Duration.ofMillis(250), listener)) {
+                Duration.ofMillis(250), Duration.ofSeconds(5), listener)) {
             try (java.io.Writer out = Files.newBufferedWriter(file)) {
                 out.write(half);
                 out.flush();
