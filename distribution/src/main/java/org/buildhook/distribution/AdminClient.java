@@ -26,7 +26,15 @@ import java.util.Map;
 final class AdminClient {
 
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** How long a connection to the server may take. */
     private static final Duration TIMEOUT = Duration.ofSeconds(30);
+    /**
+     * How long an answer may take: longer than the server's own bound on an answer of its store (six times
+     * store.connect-timeout, at least 30 s, docs/storage.md), so that a server waiting for a silent PostgreSQL answers
+     * this command with its {@code 503} first, rather than this command giving up and asking whether the server runs
+     * (review47 F3).
+     */
+    static final Duration ANSWER_TIMEOUT = Duration.ofSeconds(90);
 
     private final URI base;
     private final String token;
@@ -38,9 +46,18 @@ final class AdminClient {
      */
     private final java.util.concurrent.atomic.AtomicInteger answers = new java.util.concurrent.atomic.AtomicInteger();
 
+    /** How long this client waits for an answer: {@link #ANSWER_TIMEOUT}, shorter in tests. */
+    private final Duration answerTimeout;
+
     AdminClient(URI base, String token) {
+        this(base, token, ANSWER_TIMEOUT);
+    }
+
+    /** As {@link #AdminClient(URI, String)}, waiting {@code answerTimeout} for each answer (tests). */
+    AdminClient(URI base, String token, Duration answerTimeout) {
         this.base = base.toString().endsWith("/") ? base : URI.create(base + "/");
         this.token = token;
+        this.answerTimeout = answerTimeout;
     }
 
     /** The server's address, ending in {@code /}. */
@@ -49,7 +66,7 @@ final class AdminClient {
     }
 
     JsonNode get(String path) {
-        return json(send(request(path).GET().timeout(TIMEOUT).build()));
+        return json(send(request(path).GET().timeout(answerTimeout).build()));
     }
 
     /**
@@ -107,11 +124,11 @@ final class AdminClient {
     }
 
     JsonNode delete(String path) {
-        return json(send(request(path).DELETE().timeout(TIMEOUT).build()));
+        return json(send(request(path).DELETE().timeout(answerTimeout).build()));
     }
 
     JsonNode post(String path) {
-        return json(send(request(path).POST(HttpRequest.BodyPublishers.noBody()).timeout(TIMEOUT).build()));
+        return json(send(request(path).POST(HttpRequest.BodyPublishers.noBody()).timeout(answerTimeout).build()));
     }
 
     /**
@@ -257,6 +274,16 @@ final class AdminClient {
                     + " -Djavax.net.ssl.trustStorePassword=PASSWORD' (keytool -importcert -file CERT.pem -keystore FILE"
                     + " makes one; its password is needed to read it), and a --url with a name or address the certificate"
                     + " is for", ExitCodes.UNAVAILABLE);
+        } catch (java.net.http.HttpTimeoutException e) {
+            if (!(e instanceof java.net.http.HttpConnectTimeoutException)) {
+                // Connected, asked, and no answer came: the server runs; it may be waiting for its store.
+                throw new CommandFailure("the server at " + base + " took the request but gave no answer within "
+                        + answerTimeout.toSeconds() + " s: it may be waiting for its store (buildhook status says;"
+                        + " docs/storage.md). A change asked for (a re-run, a replay, a cancel, an approval) may have"
+                        + " been made all the same: look (buildhook jobs) before asking again", ExitCodes.UNAVAILABLE);
+            }
+            throw new CommandFailure("cannot reach " + base + " (" + IoProblems.describe(e) + "); is 'buildhook serve'"
+                    + " running there? Give the address with --url", ExitCodes.UNAVAILABLE);
         } catch (IOException e) {
             if (answers.get() > 0 && e instanceof java.net.ConnectException) {
                 // It answered this command before: the address is right, the server went away (tryout36 F7).

@@ -110,6 +110,15 @@ class StatusPageWithStoreDownTest extends AbstractProxiedServeTest {
         HttpResponse<String> api = get(base.resolve("api/jobs"), token);
         assertThat(api.statusCode()).isEqualTo(503);
         assertThat(api.body()).contains("{\"error\":\"the store is unavailable; try again later\"}");
+        // A change asked for may have been made before the store stopped answering: its 503 says to look first
+        // (review47 F3), after the same words.
+        HttpResponse<String> rerun = HTTP.send(HttpRequest.newBuilder(base.resolve("api/jobs/" + SOME_JOB + "/rerun"))
+                .timeout(Duration.ofSeconds(120)).header("Authorization", "Bearer " + token)
+                .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(rerun.statusCode()).isEqualTo(503);
+        assertThat(rerun.body()).contains("the store is unavailable; try again later; if the store stopped answering"
+                + " mid-way, the change asked for may have been made all the same: look (GET the job or the delivery,"
+                + " buildhook jobs) before asking again");
 
         proxy.open();
 

@@ -80,7 +80,12 @@ public final class AdminApiServlet extends HttpServlet {
             LOG.error("admin API {} {}: store unavailable: {}", request.getMethod(), request.getPathInfo(),
                     e.getMessage());
             response.setHeader("Retry-After", Long.toString(app.config().http().retryAfter().toSeconds()));
-            JsonAnswer.error("the store is unavailable; try again later")
+            // A change (a re-run, a replay, a cancel, an approval) whose statement committed but whose answer was lost
+            // is done all the same: asking again blindly could make a second job (review47 F3).
+            boolean change = !"GET".equals(request.getMethod()) && !"HEAD".equals(request.getMethod());
+            JsonAnswer.error("the store is unavailable; try again later" + (change ? "; if the store stopped answering"
+                    + " mid-way, the change asked for may have been made all the same: look (GET the job or the"
+                    + " delivery, buildhook jobs) before asking again" : ""))
                     .send(response, HttpServletResponse.SC_SERVICE_UNAVAILABLE);
         } catch (RuntimeException e) {
             // The trace is for the log; the client gets JSON, not the container's page naming the exception.

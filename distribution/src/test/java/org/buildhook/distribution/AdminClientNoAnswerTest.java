@@ -1,0 +1,59 @@
+package org.buildhook.distribution;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.URI;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * review47 F3: the admin commands waited 30 s for an answer, no longer than the server's own bound on an answer of its
+ * store (at least 30 s), so a server waiting for a silent PostgreSQL never got to answer its 503: the command gave up
+ * first and asked whether 'buildhook serve' was running there, and a re-run asked again blindly could make a second
+ * job. It waits 90 s now, and a server that took the request but did not answer is said to be one that may be waiting
+ * for its store, whose change may have been made all the same. A real socket that accepts and never answers.
+ */
+class AdminClientNoAnswerTest {
+
+    @Test
+    void theAnswerTimeoutIsLongerThanTheServersBoundOnItsStore() {
+        assertThat(AdminClient.ANSWER_TIMEOUT).isGreaterThan(Duration.ofSeconds(30).plusSeconds(30));
+    }
+
+    @Test
+    void aServerThatTookTheRequestAndGaveNoAnswerIsNotSaidToBeUnreachable() throws Exception {
+        List<Socket> held = new ArrayList<>();
+        try (ServerSocket silent = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+            Thread accepter = new Thread(() -> {
+                try {
+                    while (true) {
+                        held.add(silent.accept()); // read nothing, answer nothing
+                    }
+                } catch (java.io.IOException e) {
+                    // closed at the end of the test
+                }
+            });
+            accepter.setDaemon(true);
+            accepter.start();
+            URI base = URI.create("http://127.0.0.1:" + silent.getLocalPort() + "/");
+            AdminClient client = new AdminClient(base, "token", Duration.ofSeconds(2));
+
+            assertThatThrownBy(() -> client.post("api/jobs/01J0/rerun"))
+                    .isInstanceOf(CommandFailure.class)
+                    .hasMessageStartingWith("the server at " + base + " took the request but gave no answer within 2 s:"
+                            + " it may be waiting for its store")
+                    .hasMessageContaining("may have been made all the same: look (buildhook jobs) before asking again")
+                    .hasMessageNotContaining("is 'buildhook serve' running there");
+        } finally {
+            for (Socket s : held) {
+                s.close();
+            }
+        }
+    }
+}
