@@ -469,7 +469,19 @@ final class LogsCommand implements Callable<Integer> {
         java.io.Writer text = marking != null ? java.io.Writer.nullWriter() : copied;
         java.io.OutputStream raw = marking != null ? marking : bytes;
         long began = System.nanoTime();
-        long printed = client.copy(AdminClient.withQuery("jobs/" + id + "/log", params), text, raw, m -> marks = m);
+        long printed;
+        try {
+            printed = client.copy(AdminClient.withQuery("jobs/" + id + "/log", params), text, raw, m -> marks = m);
+        } catch (CommandFailure cut) {
+            if (!saidItsLastLine(copied)) {
+                throw cut;
+            }
+            // The server's stop said how the follow ends, as its own last line, and its connection was then closed
+            // before the answer's end came (its stop under load): nothing is missing, and "the connection ended while
+            // reading" after that line read as a second, other end (ci47-c). The line decides, as for an answer that
+            // ended whole.
+            printed = 0;
+        }
         // One follow lasts at most the server's limit (10 minutes): a job that runs longer is followed
         // again from where the last one stopped, in the same attempt, so 'logs -f JOB && next' waits for
         // the job's end, not for the limit (it printed the job as RUNNING and exited 1).
@@ -495,6 +507,14 @@ final class LogsCommand implements Callable<Integer> {
             }
         }
         return printed;
+    }
+
+    /**
+     * Whether the last line copied is the server's own line that ends a follow because it stops ({@link #FOLLOW_STOPPED},
+     * marked as the server's): after it, the connection's end carries no news.
+     */
+    private boolean saidItsLastLine(LastLine copied) {
+        return marks != null && marks.lastLineMarked() && copied.last().startsWith(FOLLOW_STOPPED);
     }
 
     /**
