@@ -345,7 +345,8 @@ final class LeftoverSweep {
      * record it. Left here, the attempt is taken over after the dead-node limit, as another host's node's is
      * (db-scheduler's dead-execution check, then {@link #beforeRerun}), if that node does not start first. A folder
      * this node shares with that node is read again here too: what {@link #stops} read at this node's start came before
-     * that node's stop wrote its note (review47 F2). Said once per attempt.
+     * that node's stop wrote its note (review47 F2); a note that was there at this node's start is this node's to
+     * record (the last stop in its data folder), as before. Said once per attempt.
      */
     private boolean leftToItsStop(RunningAttempt attempt) {
         if (attempt.node().equals(node)) {
@@ -359,6 +360,12 @@ final class LeftoverSweep {
             return true; // not known now: looked at again at the next sweep
         }
         if (folder.isEmpty()) {
+            return false;
+        }
+        if (folder.equals(stops.folder()) && stops.noted().contains(StopsNotRecorded.word(attempt.node()) + " "
+                + attempt.jobId() + " " + attempt.attempt())) {
+            // This node's own data folder, whose last stop's notes it read at its start, whatever node wrote them: it
+            // ends and records that attempt as that stop's here (end, ended), as before.
             return false;
         }
         StopsNotRecorded.Noted noted = StopsNotRecorded.notedIn(folder.get(), attempt.node(), attempt.jobId(),

@@ -369,6 +369,12 @@ final class StopsNotRecorded {
         return read.noted().contains(word(node) + " " + jobId + " " + attempt) ? Noted.NOTED : Noted.NOT_NOTED;
     }
 
+    /** The data folder this node's notes are kept in, absolute; empty when none is kept (tests). */
+    java.util.Optional<Path> folder() {
+        return file == null ? java.util.Optional.empty()
+                : java.util.Optional.of(file.toAbsolutePath().normalize().getParent());
+    }
+
     /** None kept: for engines without a data folder of their own (tests). */
     static StopsNotRecorded none(String node) {
         return new StopsNotRecorded(null, node);
