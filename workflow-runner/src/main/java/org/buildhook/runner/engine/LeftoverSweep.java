@@ -362,8 +362,7 @@ final class LeftoverSweep {
         if (folder.isEmpty()) {
             return false;
         }
-        if (folder.equals(stops.folder()) && stops.noted().contains(StopsNotRecorded.word(attempt.node()) + " "
-                + attempt.jobId() + " " + attempt.attempt())) {
+        if (folder.equals(stops.folder()) && stops.notes(attempt.node(), attempt.jobId(), attempt.attempt())) {
             // This node's own data folder, whose last stop's notes it read at its start, whatever node wrote them: it
             // ends and records that attempt as that stop's here (end, ended), as before.
             return false;

@@ -365,8 +365,7 @@ final class StopsNotRecorded {
         if (!Files.isReadable(other)) {
             return Noted.UNKNOWN;
         }
-        StopsNotRecorded read = new StopsNotRecorded(other, node);
-        return read.noted().contains(word(node) + " " + jobId + " " + attempt) ? Noted.NOTED : Noted.NOT_NOTED;
+        return new StopsNotRecorded(other, node).notes(node, jobId, attempt) ? Noted.NOTED : Noted.NOT_NOTED;
     }
 
     /** The data folder this node's notes are kept in, absolute; empty when none is kept (tests). */
@@ -739,6 +738,15 @@ final class StopsNotRecorded {
      */
     java.util.Optional<Cut> cut(String node, String jobId, int attempt) {
         return java.util.Optional.ofNullable(cuts.get(word(node) + " " + jobId + " " + attempt));
+    }
+
+    /**
+     * Whether the last stop of node {@code node} in this data folder noted attempt {@code attempt} of {@code jobId} in
+     * any way {@link #noted} lists (cut short, begun under, fenced, or with an outcome).
+     */
+    boolean notes(String node, String jobId, int attempt) {
+        String key = word(node) + " " + jobId + " " + attempt;
+        return known.contains(key) || begun.contains(key);
     }
 
     /**
