@@ -1073,16 +1073,24 @@ final class JobTask implements ExecutionHandler<Void> {
         boolean attemptToo = how != Recorded.JOB_ONLY;
         String slotRule = job.concurrency() > 0 ? job.ruleName() : null;
         ExecutionLedger.Finished finished;
+        // A try that failed with an outage may have committed all the same (only the store's answer was lost: a
+        // connection cut after the commit, an answer not come within Store.lookBound): see answerLost.
+        boolean[] triedBefore = new boolean[1];
         try {
-            finished = waits.call(job.id(), "record its attempt",
-                    () -> retryWait != null
+            finished = waits.call(job.id(), "record its attempt", () -> {
+                try {
+                    return retryWait != null
                             ? ledger.finishForRetry(job.id(), attempt, outcome, version, slotRule, retryWait)
                             : how == Recorded.ATTEMPT ? ledger.finishAttempt(job.id(), attempt, outcome, state, version,
                                     slotRule)
                             : how == Recorded.CONCLUDED ? ledger.finishConcluded(job.id(), attempt, outcome, state,
                                     version, slotRule)
-                            : ledger.finishWithoutAttempt(job.id(), attempt, outcome, state, version, slotRule),
-                    this::untilGraceOver);
+                            : ledger.finishWithoutAttempt(job.id(), attempt, outcome, state, version, slotRule);
+                } catch (RuntimeException e) {
+                    triedBefore[0] |= StoreOutages.isOutage(e);
+                    throw e;
+                }
+            }, this::untilGraceOver);
         } catch (RuntimeException e) {
             if (attemptToo && running.isStopping() && StoreOutages.isOutage(e)) {
                 outcomeNotRecorded(job, attempt, outcome);
@@ -1110,11 +1118,40 @@ final class JobTask implements ExecutionHandler<Void> {
             }
             told(job, stopped ? JobEvents.Ending.CANCELLED : ending);
         }
-        if (finished.dequeued()) {
+        if (finished.dequeued() || (current && (state.isFinal() || stopped) && triedBefore[0]
+                && answerLost(job.id(), stopped ? "cancelled or superseded, as asked" : state.name()))) {
             return new AfterTheCommand(DEQUEUED, slotRule != null);
         }
         return current ? new AfterTheCommand(stopped ? remove() : next, slotRule != null)
                 : supersededBy(job.id(), attempt);
+    }
+
+    /**
+     * After a record of a job's final outcome that was tried again because an earlier try failed with an outage, and
+     * that did not find the job's queue entry to remove with it: whether the entry is gone. It then was that earlier
+     * try that went through, its answer lost (a connection cut after the commit, or an answer not come within {@link
+     * org.buildhook.runner.store.Store#lookBound}), and removed the entry with the outcome: said in one INFO line, and
+     * nothing is left for db-scheduler's remove (which found nothing and was taken for another node's take-over: bound47
+     * F3). The outcome that try wrote is this same one, which the try again wrote over it. False when the entry is
+     * still there or cannot be read: db-scheduler's remove, or {@link #takenOver}, goes on as ever.
+     *
+     * @param ended the job's final state as recorded, for the log line
+     */
+    private boolean answerLost(String jobId, String ended) {
+        Optional<ExecutionLedger.QueueEntry> entry;
+        try {
+            entry = waits.call(jobId, "read its queue entry", () -> ledger.queueEntry(jobId), this::untilGraceOver);
+        } catch (RuntimeException e) {
+            LOG.debug("job {}: its queue entry could not be read after its outcome was recorded again", jobId, e);
+            return false;
+        }
+        if (entry.isPresent()) {
+            return false;
+        }
+        LOG.info("job {}: its outcome is recorded ({}); the store's answer to an earlier try of that record was lost"
+                + " (its connection was cut, or it did not answer in time), but that try had gone through, and its"
+                + " queue entry went with it: its answer was lost, not its record", jobId, ended);
+        return true;
     }
 
     /**

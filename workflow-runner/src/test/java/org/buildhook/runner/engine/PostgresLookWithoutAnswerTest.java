@@ -209,4 +209,71 @@ class PostgresLookWithoutAnswerTest extends AbstractWorkflowTest {
         // One at a time: the next job started in the slot the first one's recorded end gave back.
         assertThat(next.attempts().get(0).startedAt()).isAfterOrEqualTo(ended.attempts().get(0).endedAt());
     }
+
+    /**
+     * The outcome's commit goes through, but its answer is lost (bound47 F3): a trigger deferred to the commit waits
+     * (on PostgreSQL's side) for an advisory lock this test holds, past the bound; the job's thread takes the call for a
+     * cut connection and tries again, while PostgreSQL, once the lock is given, commits what it was sent (the job ended,
+     * its queue entry removed with it). The try again finds the outcome recorded and the queue entry gone. Before, it
+     * then logged that another node had removed the queue entry and ended the job there (there is no other node).
+     * Now it says what is known, and the job's record and its queue entry are right: ended once, no entry left.
+     */
+    @Test
+    void aJobWhoseOutcomeCommittedButWhoseAnswerWasLostIsSaidSoAndLeftEnded() throws Exception {
+        RuleSet rules = rules("rules:\n"
+                + "  - name: quick\n"
+                + "    run: {command: [/bin/true]}\n");
+        openStore();
+        long key = new java.util.Random().nextLong();
+        try (Connection c = store.dataSource().getConnection(); Statement s = c.createStatement()) {
+            s.execute("CREATE SEQUENCE commit_waits_once");
+            s.execute("CREATE FUNCTION commit_waits_once() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+                    + " IF nextval('commit_waits_once') = 1 THEN"
+                    + " PERFORM set_config('application_name', '" + sleeper + "', true);"
+                    + " PERFORM set_config('lock_timeout', '0', true);"
+                    + " PERFORM pg_advisory_xact_lock(" + key + "); END IF; RETURN NULL; END $$");
+            s.execute("CREATE CONSTRAINT TRIGGER commit_waits_once AFTER UPDATE ON jobs DEFERRABLE INITIALLY DEFERRED"
+                    + " FOR EACH ROW WHEN (NEW.state = 'SUCCEEDED' AND OLD.state IS DISTINCT FROM 'SUCCEEDED')"
+                    + " EXECUTE FUNCTION commit_waits_once()");
+        }
+        try (StopLog log = new StopLog(); Connection holder = store.dataSource().getConnection();
+                Statement hold = holder.createStatement()) {
+            hold.execute("SELECT pg_advisory_lock(" + key + ")");
+            startEngine();
+            String id = deliver(rules, 67).jobIds().get(0);
+            await().atMost(Duration.ofSeconds(60)).until(() -> waitingForTheLock() && jobThreadIn("finish", true));
+            // Past the bound the job's thread gave the call up and waits for the store between its tries.
+            await().atMost(Duration.ofMinutes(2)).until(() -> jobThreadIn("finish", false));
+            // The commit the job's thread no longer waits for goes through now.
+            hold.execute("SELECT pg_advisory_unlock(" + key + ")");
+
+            JobDetail ended = awaitFinal(id);
+            assertState(ended.job(), JobState.SUCCEEDED);
+            assertThat(ended.attempts()).as("the command ran once").hasSize(1);
+            await().atMost(Duration.ofSeconds(60)).until(() -> log.said().stream()
+                    .anyMatch(m -> m.startsWith("job " + id + ": its outcome is recorded")));
+            assertThat(queueEntries(id)).as("no queue entry left").isZero();
+            assertThat(log.said()).filteredOn(m -> m.contains(id))
+                    .noneMatch(m -> m.contains("another node") || m.contains("taken over"))
+                    .anyMatch(m -> m.contains("its answer was lost"));
+        }
+    }
+
+    private boolean waitingForTheLock() throws SQLException {
+        try (Connection c = store.dataSource().getConnection(); Statement s = c.createStatement();
+                java.sql.ResultSet rs = s.executeQuery("SELECT count(*) FROM pg_stat_activity WHERE application_name = '"
+                        + sleeper + "' AND wait_event = 'advisory'")) {
+            rs.next();
+            return rs.getInt(1) > 0;
+        }
+    }
+
+    private int queueEntries(String jobId) throws SQLException {
+        try (Connection c = store.dataSource().getConnection(); Statement s = c.createStatement();
+                java.sql.ResultSet rs = s.executeQuery("SELECT count(*) FROM scheduled_tasks WHERE task_instance = '"
+                        + jobId + "'")) {
+            rs.next();
+            return rs.getInt(1);
+        }
+    }
 }
