@@ -10,6 +10,7 @@ import java.util.concurrent.Callable;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
+import org.buildhook.core.LogSafe;
 import org.buildhook.runner.store.Job;
 import org.buildhook.runner.store.JobState;
 import picocli.CommandLine.Command;
@@ -83,6 +84,31 @@ final class JobsCommand implements Callable<Integer> {
         return Job.approvalExpiry(when);
     }
 
+    /** The rules in force an unknown rule's note names, at most; more are counted. */
+    static final int NAMED_RULES = 20;
+
+    /**
+     * What the API's {@code unknownRule} of an empty list says (a rule name that no rule in force and no stored job
+     * has: a misspelt {@code --rule}, tryout47b F12), for the note under the empty table: the rules in force (the
+     * first {@value #NAMED_RULES}) and the nearest of them; {@code ""} when the answer has none (the rule exists, or
+     * an older server).
+     */
+    static String unknownRule(JsonNode page) {
+        JsonNode unknown = page.path("unknownRule");
+        if (!unknown.isObject()) {
+            return "";
+        }
+        java.util.List<String> names = new java.util.ArrayList<>();
+        unknown.path("rulesInForce").forEach(n -> names.add(LogSafe.escape(n.asText())));
+        String inForce = names.isEmpty() ? "no rules are in force"
+                : "rules in force: " + String.join(", ", names.subList(0, Math.min(NAMED_RULES, names.size())))
+                        + (names.size() > NAMED_RULES ? " and " + (names.size() - NAMED_RULES) + " more" : "");
+        JsonNode nearest = unknown.path("nearest");
+        return ": no rule in force and no stored job has the name '" + LogSafe.escape(unknown.path("rule").asText())
+                + "' (" + inForce + ")" + (nearest.isTextual() ? "; did you mean '" + LogSafe.escape(nearest.asText())
+                        + "'?" : "");
+    }
+
     @Spec
     CommandSpec spec;
 
@@ -117,7 +143,8 @@ final class JobsCommand implements Callable<Integer> {
         params.put("delivery", delivery);
         params.put("parent", parent);
         page.addTo(params);
-        int status = PRINTER.print(admin, params, spec.commandLine().getOut(), spec.commandLine().getErr());
+        int status = PRINTER.print(admin, params, spec.commandLine().getOut(), spec.commandLine().getErr(),
+                JobsCommand::unknownRule);
         // A job waiting on a node that starts none shows a bare QUEUED, with no attempt or message to say
         // why when the node was so from its start (tryout19 F1): the server's /healthz says it.
         AdminClient client = admin.client();

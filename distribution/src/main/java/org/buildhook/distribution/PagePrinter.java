@@ -5,6 +5,7 @@ import java.io.PrintWriter;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
+import org.buildhook.core.LogSafe;
 
 /**
  * The shape of the list commands ({@code deliveries}, {@code jobs}): GET one page of an admin API
@@ -15,6 +16,33 @@ final class PagePrinter {
 
     /** One table column: its header and how an item's cell is written (by default, one JSON field as it came). */
     record Column(String header, Function<JsonNode, String> text) {
+    }
+
+    /**
+     * {@code no jobs match --rule deploy-tst --state failed} ({@code no jobs} without filters), the filters as the
+     * command's options (each option is named as the API's parameter), their values escaped as a table's cells are. A
+     * value with {@code *}, {@code ?} or {@code [} is said to be matched whole: the rules take patterns, these
+     * filters do not ({@code --project 'andy-corp/*'}, tryout47b F12). {@code --limit} is left out.
+     */
+    static String nothingMatched(String path, Map<String, Object> filters) {
+        StringBuilder given = new StringBuilder();
+        String pattern = null;
+        for (Map.Entry<String, Object> filter : filters.entrySet()) {
+            if (filter.getValue() == null || filter.getKey().equals("limit")) {
+                continue;
+            }
+            String value = String.valueOf(filter.getValue());
+            given.append(" --").append(filter.getKey()).append(' ').append(LogSafe.escape(value));
+            if (pattern == null && !filter.getKey().equals("before") && value.matches(".*[*?\\[].*")) {
+                pattern = filter.getKey();
+            }
+        }
+        String noun = path.replace('-', ' ');
+        if (given.isEmpty()) {
+            return "no " + noun;
+        }
+        return "no " + noun + " match" + given + (pattern == null ? "" : "; --" + pattern + " is matched whole, as"
+                + " written: '*', '?' and '[' are no patterns here (unlike in the rules), so write the whole value");
     }
 
     private final String path;
@@ -40,6 +68,19 @@ final class PagePrinter {
      * {@code --limit} must not read as the whole list (3,000 failed jobs are not 500).
      */
     int print(AdminOptions admin, Map<String, Object> filters, PrintWriter out, PrintWriter err) {
+        return print(admin, filters, out, err, page -> "");
+    }
+
+    /**
+     * As {@link #print(AdminOptions, Map, PrintWriter, PrintWriter)}; under an empty table, says on {@code err} that
+     * nothing matched, and with which filters, followed by what {@code whyEmpty} makes of the API's answer (e.g. that
+     * the rule asked for is no rule's name): a bare header read as "nothing ran" (tryout47b F12). Standard output and
+     * the exit code stay as they were; {@code --json} prints the answer alone, as before.
+     *
+     * @param whyEmpty from the API's answer of an empty page, more words for the note ({@code ""} for none)
+     */
+    int print(AdminOptions admin, Map<String, Object> filters, PrintWriter out, PrintWriter err,
+            Function<JsonNode, String> whyEmpty) {
         JsonNode page = admin.client().get(AdminClient.withQuery(path, filters));
         if (admin.json) {
             out.println(AdminClient.pretty(page));
@@ -52,6 +93,10 @@ final class PagePrinter {
         }
         table.print(out);
         out.flush();
+        if (page.path("items").isEmpty()) {
+            err.println("(" + nothingMatched(path, filters) + whyEmpty.apply(page) + ")");
+            err.flush();
+        }
         JsonNode next = page.path("next");
         if (next.isTextual()) {
             err.println("(more: add --before " + next.asText() + " for the next page)");

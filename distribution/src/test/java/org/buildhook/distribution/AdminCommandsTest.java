@@ -143,6 +143,54 @@ class AdminCommandsTest {
      * node. It shows the node of the job's latest attempt, as the API's {@code node} says it; {@code --json}
      * is the API's answer as before.
      */
+    /**
+     * tryout47b F12: a filter that matched nothing printed a bare header, exit 0, also for a misspelt rule name, read
+     * as "nothing ran". Standard output and the exit code stay as they were (scripts parse them); standard error says
+     * nothing matched, and of a name no rule in force and no stored job has, the rules in force and the nearest.
+     */
+    @Test
+    void aFilterMatchingNothingSaysSoAndAnUnknownRuleNameGetsTheNearest() throws Exception {
+        String delivery = server.deliver("build-67-passed.json");
+        server.awaitJob(delivery, "SUCCEEDED");
+
+        assertThat(cli.run("jobs", "--rule", "ehco")).isZero();
+        assertThat(cli.out().lines().toList()).hasSize(1).allMatch(l -> l.startsWith("JOB "));
+        assertThat(cli.err()).isEqualToIgnoringNewLines("(no jobs match --rule ehco: no rule in force and no stored"
+                + " job has the name 'ehco' (rules in force: echo, wait); did you mean 'echo'?)");
+
+        assertThat(cli.run("jobs", "--rule", "ehco", "--json")).isZero();
+        JsonNode json = AdminServer.json(cli.out());
+        assertThat(json.path("items").size()).isZero();
+        assertThat(json.path("unknownRule").path("nearest").asText()).isEqualTo("echo");
+        assertThat(json.path("unknownRule").path("rulesInForce").toString()).isEqualTo("[\"echo\",\"wait\"]");
+        assertThat(cli.err()).as("--json prints the answer alone").isEmpty();
+
+        // A rule in force with no job of these filters is no mistake: only that nothing matched.
+        assertThat(cli.run("jobs", "--rule", "wait")).isZero();
+        assertThat(cli.err()).isEqualToIgnoringNewLines("(no jobs match --rule wait)");
+        assertThat(cli.run("jobs", "--state", "failed", "--rule", "echo")).isZero();
+        assertThat(cli.err()).isEqualToIgnoringNewLines("(no jobs match --state failed --rule echo)");
+        assertThat(cli.run("jobs", "--rule", "echo")).isZero();
+        assertThat(cli.err()).isEmpty();
+
+        // A rule no longer in force whose jobs are stored is a name the operator may well mean.
+        server.replaceRules("rules:\n  - name: other\n    when: {status: PASSED}\n    run:\n      command: [/bin/true]\n");
+        await().atMost(Duration.ofSeconds(30)).until(() -> server.app().rules().current().ruleNames().equals(
+                List.of("other")));
+        assertThat(cli.run("jobs", "--state", "failed", "--rule", "echo")).isZero();
+        assertThat(cli.err()).isEqualToIgnoringNewLines("(no jobs match --state failed --rule echo)");
+        assertThat(cli.run("jobs", "--rule", "wiat")).isZero();
+        assertThat(cli.err()).contains("no rule in force and no stored job has the name 'wiat' (rules in force:"
+                + " other)").doesNotContain("did you mean");
+
+        // Rules take patterns; these filters do not, and say so.
+        assertThat(cli.run("deliveries", "--project", "andy-corp/*")).isZero();
+        assertThat(cli.out().lines().toList()).hasSize(1);
+        assertThat(cli.err()).contains("(no deliveries match --project andy-corp/*; --project is matched whole");
+        assertThat(cli.run("deliveries", "--build", "4242")).isZero();
+        assertThat(cli.err()).isEqualToIgnoringNewLines("(no deliveries match --build 4242)");
+    }
+
     @Test
     void jobsShowsTheNodeOfEachJobsLatestAttempt() throws Exception {
         String delivery = server.deliver("build-67-passed.json");
@@ -171,7 +219,7 @@ class AdminCommandsTest {
     @Test
     void jobsSaysWhenTheServerStartsNoJobs() throws Exception {
         assertThat(cli.run("jobs")).isZero();
-        assertThat(cli.err()).isEmpty();
+        assertThat(cli.err()).as("an empty list says only that").isEqualToIgnoringNewLines("(no jobs)");
 
         Path payloads = JobsPausedHealthTest.fileWhereTheFolderGoes(dir.resolve("data").resolve("payloads"));
         String delivery = server.deliver("build-67-passed.json");

@@ -194,8 +194,34 @@ final class AdminRequests {
     }
 
     JsonAnswer jobs(HttpServletRequest request) {
-        Page<Job> page = store().jobs(AdminFilters.jobs(request));
-        return new JsonAnswer().with("items", withInterrupted(page.items())).with("next", page.nextCursor());
+        JobQuery query = AdminFilters.jobs(request);
+        Page<Job> page = store().jobs(query);
+        JsonAnswer answer = new JsonAnswer().with("items", withInterrupted(page.items()))
+                .with("next", page.nextCursor());
+        if (page.items().isEmpty() && query.ruleName() != null) {
+            unknownRule(query.ruleName()).ifPresent(unknown -> answer.with("unknownRule", unknown));
+        }
+        return answer;
+    }
+
+    /**
+     * For an empty list asked with {@code rule=NAME}: when no rule in force (enabled or {@code enabled: false}) has
+     * that name and no stored job has it, {@code {"rule": NAME, "rulesInForce": [...], "nearest": "<name>"|null}}: a
+     * misspelt rule name read as "nothing ran" (tryout47b F12). Otherwise empty (a rule that simply has no job of
+     * the other filters). The stored jobs are asked for one job of that name (the rule's index), not for every name.
+     */
+    private java.util.Optional<Map<String, Object>> unknownRule(String name) {
+        RuleSet rules = currentRules();
+        List<String> inForce = new java.util.ArrayList<>(rules.ruleNames());
+        inForce.addAll(rules.disabledRuleNames());
+        if (inForce.contains(name) || !store().jobs(new JobQuery(null, name, null, null, 1)).items().isEmpty()) {
+            return java.util.Optional.empty();
+        }
+        Map<String, Object> unknown = new java.util.LinkedHashMap<>();
+        unknown.put("rule", name);
+        unknown.put("rulesInForce", inForce);
+        unknown.put("nearest", org.buildhook.runner.rules.Suggestions.nearest(name, inForce).orElse(null));
+        return java.util.Optional.of(unknown);
     }
 
     /**

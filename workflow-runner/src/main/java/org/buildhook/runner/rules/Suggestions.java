@@ -31,6 +31,35 @@ public final class Suggestions {
         return best != null && bestDistance <= reach ? Optional.of(best) : Optional.empty();
     }
 
+    /**
+     * As {@link #closest}, also taking {@code written} as a shortened name: a candidate's beginning counts
+     * ({@code deploy-tst} is one letter off {@code deploy-test-fleet}'s {@code deploy-test}), as an operator
+     * filtering a list types a rule's name from memory (for 4 letters or more). Same reach as {@link #closest} (a third of what was
+     * written, at least 2).
+     *
+     * @return the nearest candidate, or empty when none is close enough (or there is none)
+     */
+    public static Optional<String> nearest(String written, Collection<String> candidates) {
+        String w = written.toLowerCase(Locale.ROOT);
+        String best = null;
+        int bestDistance = Integer.MAX_VALUE;
+        for (String candidate : candidates) {
+            String c = candidate.toLowerCase(Locale.ROOT);
+            int d = distance(w, c);
+            // Its beginnings at least half as long as what was written, for 4 letters or more: fewer, or a shorter
+            // beginning, would match about anything.
+            for (int end = Math.max(1, w.length() / 2); w.length() >= 4 && end < c.length(); end++) {
+                d = Math.min(d, distance(w, c.substring(0, end)));
+            }
+            if (d < bestDistance) {
+                best = candidate;
+                bestDistance = d;
+            }
+        }
+        int reach = Math.max(2, written.length() / 3);
+        return best != null && bestDistance <= reach ? Optional.of(best) : Optional.empty();
+    }
+
     /** Levenshtein distance. */
     static int distance(String a, String b) {
         int[] previous = new int[b.length() + 1];
