@@ -138,14 +138,15 @@ public final class DeliveryService {
      */
     Receipt keep(NewDelivery delivery, String secret) {
         try {
-            // Each answer of PostgreSQL bounded (Store.look): one that never came (its server process stopped, the
+            // Each answer of PostgreSQL bounded (Store.forASender, 20 s: below the 30 s after which JobServ's sender
+            // gives up, so that it gets the 503 and retries): one that never came (its server process stopped, the
             // database's host frozen, a network that drops the connection without a word) held the request thread
             // until TCP's keepalive gave up, two hours and more, and enough of them left no thread even for
             // /healthz. Not answered in time, the accept is a store outage: 503 with Retry-After, as when the store
             // cannot be reached. Its statement may have committed all the same (only its answer was lost): JobServ's
             // retry, or the operator's re-send, of the same body is then answered as a duplicate (store.dedup-window)
             // and starts nothing.
-            return store.look(() -> accept(delivery, secret));
+            return store.forASender(() -> accept(delivery, secret));
         } catch (StoreUnavailableException e) {
             return notStored(delivery, null, e); // storing a body that is no event (store.reject)
         }

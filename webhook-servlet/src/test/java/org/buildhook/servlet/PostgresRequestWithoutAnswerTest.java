@@ -161,8 +161,13 @@ class PostgresRequestWithoutAnswerTest {
         return Files.readString(dir.resolve("data/admin-token")).strip();
     }
 
+    /** How long JobServ's sender waits for an answer ({@code jobserv-send}'s timeout) before it gives up and retries. */
+    private static final Duration SENDER_LIMIT = Duration.ofSeconds(30);
+
     /**
-     * The accept's statement is never answered: its request thread is given back after the bound and the delivery
+     * The accept's statement is never answered: its request thread is given back after the accept's own bound (20 s:
+     * {@code Store.senderBound}, below the sender's 30 s, so that JobServ gets the 503 and retries, bound47 F4; the
+     * looks' 30 s was no shorter than JobServ's wait, which gave up first) and the delivery
      * answered 503 with Retry-After, as for any store outage. The statement commits all the same once PostgreSQL goes
      * on (a commit whose answer was lost): JobServ's retry of the same delivery is then a duplicate, and the build's job
      * runs once.
@@ -180,16 +185,16 @@ class PostgresRequestWithoutAnswerTest {
         byte[] body = Deliveries.seedWithBuildId(67);
         CompletableFuture<HttpResponse<String>> first = CompletableFuture.supplyAsync(() -> {
             try {
-                return Deliveries.postSigned(webhook, body);
+                return Deliveries.postSigned(webhook, body, SENDER_LIMIT);
             } catch (Exception e) {
                 throw new java.util.concurrent.CompletionException(e);
             }
         });
         await().atMost(Duration.ofSeconds(60)).until(() -> sleeping() == 1);
 
-        // Answered after the bound (30 s) and a busy machine's margin, not after TCP's keepalive (the client's own
-        // limit, 3 minutes, fails the test).
-        assertThat(app.store().lookBound()).isEqualTo(Duration.ofSeconds(30));
+        // Answered after the accept's bound (20 s), within the sender's 30 s (a 10-s margin for a busy machine), not
+        // after TCP's keepalive nor after the sender gave up (its HttpTimeoutException fails the test).
+        assertThat(app.store().senderBound()).isEqualTo(Duration.ofSeconds(20));
         HttpResponse<String> refused = first.get(CLIENT_LIMIT.toSeconds() + 10,
                 java.util.concurrent.TimeUnit.SECONDS);
         assertThat(refused.statusCode()).as(refused.body()).isEqualTo(503);

@@ -45,7 +45,21 @@ public final class Deliveries {
     }
 
     public static HttpResponse<String> post(URI uri, byte[] body, String signature) throws IOException, InterruptedException {
-        HttpRequest.Builder request = HttpRequest.newBuilder(uri).timeout(REQUEST_TIMEOUT)
+        return post(uri, body, signature, REQUEST_TIMEOUT);
+    }
+
+    /**
+     * {@link #postSigned(URI, byte[])} by a client that gives up after {@code timeout}, as a sender does (JobServ's
+     * {@code jobserv-send}: 30 s): an answer later than that is an {@link java.net.http.HttpTimeoutException}.
+     */
+    public static HttpResponse<String> postSigned(URI uri, byte[] body, Duration timeout)
+            throws IOException, InterruptedException {
+        return post(uri, body, sign(body), timeout);
+    }
+
+    private static HttpResponse<String> post(URI uri, byte[] body, String signature, Duration timeout)
+            throws IOException, InterruptedException {
+        HttpRequest.Builder request = HttpRequest.newBuilder(uri).timeout(timeout)
                 .header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofByteArray(body));
         if (signature != null) {

@@ -1339,6 +1339,38 @@ public final class Store implements AutoCloseable {
     }
 
     /**
+     * As {@link #look(Answered)}, for the store's work of a delivery whose sender waits for the answer (the accept):
+     * each answer of PostgreSQL is bounded by {@link #senderBound()} instead, so that a database that stops answering
+     * is answered {@code 503} with {@code Retry-After} before the sender gives up.
+     *
+     * @param work called once, on this thread
+     * @return what {@code work} returns
+     * @throws E what {@code work} throws; an answer that did not come within {@link #senderBound()} is a {@link
+     *           StoreUnavailableException} (its connection closed)
+     */
+    public <T, E extends Exception> T forASender(Answered<T, E> work) throws E {
+        return StopWaits.answersWithin(senderBound(), work);
+    }
+
+    /** The longest {@link #senderBound()}: 20 s. */
+    public static final Duration SENDER_BOUND = Duration.ofSeconds(20);
+
+    /**
+     * How long one answer of PostgreSQL may take during {@link #forASender}: {@link #SENDER_BOUND} (20 s), or {@link
+     * #lookBound()} when that is shorter (it is at least 30 s, so never). Below the 30 s after which JobServ's sender
+     * ({@code jobserv-send}, and a proxy in front with the same limit) gives up waiting: the looks' bound, at least 30
+     * s, was no shorter, so the sender gave up before the {@code 503} came and sent the delivery again into a request
+     * thread that still waited (bound47 F4). A delivery waits for its connection first, up to {@code
+     * store.connect-timeout} (5 s by default), then for each answer up to this. A statement that rightly takes longer
+     * (a group commit of many deliveries whose WAL flush waits for a slow disk or a synchronous standby) is answered
+     * {@code 503} as well: it may have committed all the same, and the sender's retry is then a duplicate.
+     */
+    public Duration senderBound() {
+        Duration look = lookBound();
+        return look.compareTo(SENDER_BOUND) < 0 ? look : SENDER_BOUND;
+    }
+
+    /**
      * Work run by {@link #look(Answered)}: returns a {@code T} (null for none), may throw {@code E}.
      *
      * @param <T> what it returns
