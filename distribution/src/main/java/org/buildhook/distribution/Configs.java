@@ -4,6 +4,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Optional;
 import org.buildhook.runner.rules.RuleException;
+import org.buildhook.runner.rules.UnreadableRulesException;
 import org.buildhook.servlet.config.BuildhookConfig;
 import org.buildhook.servlet.config.ConfigException;
 import org.buildhook.servlet.config.ConfigLoader;
@@ -34,7 +35,7 @@ final class Configs {
 
     /** For {@code serve}: may generate {@code <data-dir>/webhook-secret} and {@code admin-token}. */
     static BuildhookConfig load(Path flag) {
-        return load(flag, loader(Path.of("")));
+        return load(flag, loader(Path.of("")), ExitCodes.CONFIGURATION);
     }
 
     /**
@@ -44,7 +45,7 @@ final class Configs {
      * {@link ConfigLoader#forDryRun()}.
      */
     static BuildhookConfig read(Path flag) {
-        return load(flag, loader(Path.of("")).forDryRun());
+        return load(flag, loader(Path.of("")).forDryRun(), ExitCodes.UNAVAILABLE);
     }
 
     /**
@@ -52,24 +53,31 @@ final class Configs {
      * only; writes nothing and reads no other secret, see {@link ConfigLoader#forClientCommands()}.
      */
     static BuildhookConfig readForAdmin(Path flag) {
-        return load(flag, loader(Path.of("")).forClientCommands());
+        return load(flag, loader(Path.of("")).forClientCommands(), ExitCodes.UNAVAILABLE);
     }
 
     static ConfigLoader loader(Path workingDirectory) {
         return new ConfigLoader(System.getenv(), workingDirectory.toAbsolutePath());
     }
 
-    private static BuildhookConfig load(Path flag, ConfigLoader loader) {
+    /**
+     * @param mistakes the exit code for a configuration or rules file with mistakes: {@link ExitCodes#CONFIGURATION}
+     *                 for {@code serve}, {@link ExitCodes#UNAVAILABLE} for the commands that only read it. A folder the
+     *                 machine keeps buildhook from writing in, and a rules file that cannot be read, are
+     *                 {@link ExitCodes#UNAVAILABLE} for every command: a restart may find them mended.
+     */
+    private static BuildhookConfig load(Path flag, ConfigLoader loader, int mistakes) {
         try {
             return locate(flag).map(loader::load).orElseGet(loader::defaults);
         } catch (ConfigException e) {
             // tryout31 F4: a read-only data folder was headed "the configuration has mistakes"; the file was right.
             throw new CommandFailure((e.ofTheMachineOnly() ? "cannot start: the configuration is right, but buildhook"
                     + " cannot write in " + (e.problems().size() == 1 ? "a folder" : "folders") + " it names:\n"
-                    : "the configuration has mistakes:\n") + e.getMessage(), ExitCodes.UNAVAILABLE);
+                    : "the configuration has mistakes:\n") + e.getMessage(),
+                    e.ofTheMachineOnly() ? ExitCodes.UNAVAILABLE : mistakes);
         } catch (RuleException e) {
             throw new CommandFailure("cannot start: the rules file has mistakes:\n" + e.getMessage(),
-                    ExitCodes.UNAVAILABLE);
+                    e instanceof UnreadableRulesException ? ExitCodes.UNAVAILABLE : mistakes);
         }
     }
 }

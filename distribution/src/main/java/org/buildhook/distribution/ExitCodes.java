@@ -13,6 +13,15 @@ public final class ExitCodes {
     public static final int USAGE = 2;
     /** A file could not be read, a server could not be reached, the configuration is invalid. */
     public static final int UNAVAILABLE = 3;
+    /**
+     * {@code serve} only: the configuration or its rules file has mistakes (what {@code check} exits {@link #FAILED}
+     * for), which no restart mends. 78 is {@code EX_CONFIG} of BSD's sysexits.h, which systemd.exec(5)'s table of
+     * process exit codes names {@code CONFIG}; the shipped systemd unit lists it in {@code RestartPreventExitStatus=},
+     * so a mistake ends the service {@code failed} at once instead of a start every few seconds for ever (tryout47b
+     * F7). A store that cannot be reached, a port that is taken, a folder the machine keeps buildhook from writing in
+     * stay {@link #UNAVAILABLE}: a restart may find them mended.
+     */
+    public static final int CONFIGURATION = 78;
 
     /**
      * The top-level help's line; each command's help ends with its own line, saying what each code means for
@@ -22,7 +31,9 @@ public final class ExitCodes {
             + "2 usage error, 3 cannot read a file, reach a server or start.";
 
     static final String SERVE = "Exit codes: 0 stopped by a signal (SIGTERM, Ctrl-C, SIGHUP), 2 usage error, "
-            + "3 the configuration is invalid or cannot be read, or the server cannot start.";
+            + "3 the server cannot start (its store cannot be reached, its port is taken, a folder cannot be written),"
+            + " 78 the configuration or its rules file has mistakes (nothing a restart mends: the systemd unit does not"
+            + " restart on it).";
 
     static final String CHECK = "Exit codes: 0 valid (warnings do not change it), 1 mistakes found, 2 usage error, "
             + "3 a file cannot be read, or the store is one 'serve' would refuse (with --strict also one it cannot "

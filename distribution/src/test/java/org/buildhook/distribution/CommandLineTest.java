@@ -888,7 +888,7 @@ class CommandLineTest {
         assertThat(run("check", "--config", store.toString())).isEqualTo(ExitCodes.FAILED);
         assertThat(run("check", "--config", dataDir.toString())).isEqualTo(ExitCodes.FAILED);
         assertThat(run("serve", "--config", store.toString(), "--host", "127.0.0.1", "--port", "0"))
-                .isEqualTo(ExitCodes.UNAVAILABLE);
+                .isEqualTo(ExitCodes.CONFIGURATION);
 
         String storeMistake = store + ":2:14: store.url: " + file + " is a file, not a directory, so the SQLite store "
                 + file.resolve("buildhook.db") + " cannot be created in it: give store.url another path, or move "
@@ -912,7 +912,7 @@ class CommandLineTest {
 
         int code = run("serve", "--config", config.toString(), "--host", "127.0.0.1", "--port", "0");
 
-        assertThat(code).isEqualTo(ExitCodes.UNAVAILABLE);
+        assertThat(code).isEqualTo(ExitCodes.CONFIGURATION);
         // Said when the configuration is read (as check says it), before any secret is generated.
         assertThat(err.toString()).contains(config + ":1:11: data-dir: buildhook cannot write in /proc (it is on a"
                 + " proc file system, the kernel's, where no file can be created), so the data folder"
@@ -1362,7 +1362,7 @@ class CommandLineTest {
 
         int code = run("serve", "--config", config.toString(), "--host", "127.0.0.1", "--port", "0");
 
-        assertThat(code).isEqualTo(ExitCodes.UNAVAILABLE);
+        assertThat(code).isEqualTo(ExitCodes.CONFIGURATION);
         assertThat(err.toString()).contains("rules.yaml:4:7").contains("did you mean 'command'")
                 .doesNotContain("Exception");
         try (var left = Files.list(dir)) {
@@ -1398,7 +1398,7 @@ class CommandLineTest {
         assertThat(run("check", "--config", config.toString())).isEqualTo(ExitCodes.FAILED);
         assertThat(err.toString()).contains(expected).doesNotContain("Exception").doesNotContain("wrongpass");
         assertThat(run("serve", "--config", config.toString(), "--host", "127.0.0.1", "--port", "0"))
-                .isEqualTo(ExitCodes.UNAVAILABLE);
+                .isEqualTo(ExitCodes.CONFIGURATION);
         assertThat(err.toString()).contains("the configuration has mistakes").contains(expected)
                 .doesNotContain("BadPadding").doesNotContain("decrypt");
         try (var left = Files.list(dir)) {

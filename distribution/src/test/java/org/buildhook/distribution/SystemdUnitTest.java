@@ -177,6 +177,48 @@ class SystemdUnitTest {
                 .contains("there is no reload", "`systemctl restart buildhook`", "129 for SIGHUP");
     }
 
+    /**
+     * tryout47b F7: a mistake in buildhook.yaml or the rules file ended {@code serve} with 3, as a store that does not
+     * answer does, so {@code Restart=on-failure} started the JVM again every ~6 s for ever ({@code RestartSec=5s}
+     * keeps it under systemd's default start limit). Real starts of the server: a configuration mistake and a rules
+     * mistake end with a status the unit's {@code RestartPreventExitStatus=} lists; a store that refuses the
+     * connection ends with one it does not, and is restarted.
+     */
+    @Test
+    void aMistakeEndsTheServiceWhileAStoreThatDoesNotAnswerIsStartedAgain() throws Exception {
+        List<String> lines = Files.readAllLines(UNIT);
+        List<Integer> prevented = lines.stream().filter(line -> line.startsWith("RestartPreventExitStatus="))
+                .flatMap(line -> Arrays.stream(line.substring("RestartPreventExitStatus=".length()).trim().split("\\s+")))
+                .map(Integer::valueOf).toList();
+        assertThat(lines).contains("Restart=on-failure");
+        Files.writeString(dir.resolve("rules.yaml"), "rules:\n  - name: typo\n    run: {comand: [/bin/true]}\n");
+        Path configMistake = Files.writeString(dir.resolve("mistake.yaml"), "data-dir: data\nrunner: {threads: 0}\n");
+        Path rulesMistake = Files.writeString(dir.resolve("rules-mistake.yaml"), "data-dir: data\nrules: rules.yaml\n");
+        int closed;
+        try (java.net.ServerSocket socket = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            closed = socket.getLocalPort();
+        }
+        Path noStore = Files.writeString(dir.resolve("no-store.yaml"), "data-dir: data\nstore: {url: "
+                + "'jdbc:postgresql://127.0.0.1:" + closed + "/buildhook?user=u&password=p'}\n");
+
+        assertThat(prevented).as("what serve exits with for a mistake in buildhook.yaml")
+                .contains(serveExitCode(configMistake, "runner.threads: must be between 1 and 1000"));
+        assertThat(prevented).as("and in its rules file").contains(serveExitCode(rulesMistake, "rules.yaml:3:11"));
+        assertThat(prevented).as("a store that does not answer is restarted")
+                .doesNotContain(serveExitCode(noStore, "cannot start"));
+    }
+
+    /** The exit status of a {@code serve} of {@code config} that does not start, after checking it says {@code why}. */
+    private int serveExitCode(Path config, String why) throws Exception {
+        Process serve = new ProcessBuilder(ProcessHandle.current().info().command().orElse("java"), "-cp",
+                System.getProperty("java.class.path"), Main.class.getName(), "serve", "--config", config.toString(),
+                "--host", "127.0.0.1", "--port", "0").directory(dir.toFile()).redirectErrorStream(true).start();
+        String output = new String(serve.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(serve.waitFor(120, TimeUnit.SECONDS)).as(output).isTrue();
+        assertThat(output).contains(why).doesNotContain("Exception");
+        return serve.exitValue();
+    }
+
     /** The unit's comment says what serve's help says: the rules file reloads when saved, buildhook.yaml by a restart. */
     @Test
     void theUnitsCommentSaysHowToApplyAChangeToTheRulesAndToBuildhookYaml() throws Exception {
