@@ -721,9 +721,76 @@ final class Database implements AutoCloseable {
         return stopWaits.wrap(schedulerDataSource(), lookBound());
     }
 
-    /** {@link #idleInTransactionBound} of {@code store.connect-timeout}: see {@link Store#lookBound}. */
+    /**
+     * {@link #idleInTransactionBound} of {@code store.connect-timeout}, and the longest {@code lock_timeout} or {@code
+     * statement_timeout} in store.url on top ({@link #urlTimeout}): see {@link Store#lookBound}.
+     */
     Duration lookBound() {
-        return idleInTransactionBound(config.connectTimeout());
+        return idleInTransactionBound(config.connectTimeout()).plus(urlTimeout(config.url()));
+    }
+
+    /** {@link Store#SENDER_BOUND}, and the longest timeout in store.url on top ({@link #urlTimeout}): see {@link Store#senderBound}. */
+    Duration senderBound() {
+        return Store.SENDER_BOUND.plus(urlTimeout(config.url()));
+    }
+
+    private static final java.util.regex.Pattern URL_TIMEOUT = java.util.regex.Pattern.compile(
+            "(?:^|\\s)(?:-c\\s*|--)(?:lock_timeout|statement_timeout)\\s*=\\s*'?(\\d+)\\s*(us|ms|s|min|h|d)?'?(?=\\s|$)");
+
+    /**
+     * The longest {@code lock_timeout} or {@code statement_timeout} set in the {@code options} of a PostgreSQL {@code
+     * store.url} ({@code …&options=-c%20lock_timeout%3D2min}, decoded; PostgreSQL's units {@code us ms s min h d}, a
+     * number alone in ms), or zero when none is set, for {@code 0} (no limit, which no bound can cover: the answer's
+     * bound then caps it) and on SQLite. The bounds on each answer ({@link #lookBound}, {@link #senderBound}) grow by
+     * it, so that a statement the operator lets wait that long for a lock, or run that long, ends as PostgreSQL ends it
+     * ({@code 55P03}, a table lock: {@link TableLockWait}) and not by the connection's socket closed at the bound
+     * (review47 F4: a {@code lock_timeout} of 120 s in store.url was cut at 30 s, with other words, the backend left
+     * queued for the lock).
+     *
+     * @param url {@code store.url}
+     * @return zero or more, never negative
+     */
+    static Duration urlTimeout(String url) {
+        int query = url == null ? -1 : url.indexOf('?');
+        if (query < 0 || !url.startsWith("jdbc:postgresql:")) {
+            return Duration.ZERO;
+        }
+        Duration longest = Duration.ZERO;
+        for (String parameter : url.substring(query + 1).split("&")) {
+            int eq = parameter.indexOf('=');
+            if (eq < 0 || !parameter.substring(0, eq).equalsIgnoreCase("options")) {
+                continue;
+            }
+            String options;
+            try {
+                options = java.net.URLDecoder.decode(parameter.substring(eq + 1), java.nio.charset.StandardCharsets.UTF_8);
+            } catch (IllegalArgumentException e) {
+                continue;
+            }
+            java.util.regex.Matcher m = URL_TIMEOUT.matcher(options);
+            while (m.find()) {
+                long n;
+                try {
+                    // PostgreSQL refuses a value past an int's range (the session would not start).
+                    n = Math.min(Integer.MAX_VALUE, Long.parseLong(m.group(1)));
+                } catch (NumberFormatException e) {
+                    continue;
+                }
+                String unit = m.group(2) == null ? "ms" : m.group(2);
+                Duration d = switch (unit) {
+                    case "us" -> Duration.ofNanos(n * 1000L);
+                    case "s" -> Duration.ofSeconds(n);
+                    case "min" -> Duration.ofMinutes(n);
+                    case "h" -> Duration.ofHours(n);
+                    case "d" -> Duration.ofDays(n);
+                    default -> Duration.ofMillis(n);
+                };
+                if (d.compareTo(longest) > 0) {
+                    longest = d;
+                }
+            }
+        }
+        return longest;
     }
 
     /**

@@ -1352,12 +1352,13 @@ public final class Store implements AutoCloseable {
         return StopWaits.answersWithin(senderBound(), work);
     }
 
-    /** The longest {@link #senderBound()}: 20 s. */
+    /** {@link #senderBound()} without a timeout in store.url: 20 s. */
     public static final Duration SENDER_BOUND = Duration.ofSeconds(20);
 
     /**
-     * How long one answer of PostgreSQL may take during {@link #forASender}: {@link #SENDER_BOUND} (20 s), or {@link
-     * #lookBound()} when that is shorter (it is at least 30 s, so never). Below the 30 s after which JobServ's sender
+     * How long one answer of PostgreSQL may take during {@link #forASender}: {@link #SENDER_BOUND} (20 s), and the
+     * longest {@code lock_timeout} or {@code statement_timeout} set in store.url on top, as for {@link #lookBound()}
+     * (the operator then chose to let a delivery wait that long). Below the 30 s after which JobServ's sender
      * ({@code jobserv-send}, and a proxy in front with the same limit) gives up waiting: the looks' bound, at least 30
      * s, was no shorter, so the sender gave up before the {@code 503} came and sent the delivery again into a request
      * thread that still waited (bound47 F4). A delivery waits for its connection first, up to {@code
@@ -1366,8 +1367,7 @@ public final class Store implements AutoCloseable {
      * {@code 503} as well: it may have committed all the same, and the sender's retry is then a duplicate.
      */
     public Duration senderBound() {
-        Duration look = lookBound();
-        return look.compareTo(SENDER_BOUND) < 0 ? look : SENDER_BOUND;
+        return db.senderBound();
     }
 
     /**
@@ -1385,7 +1385,10 @@ public final class Store implements AutoCloseable {
     /**
      * How long one answer of PostgreSQL may take during a {@link #look}: {@link Database#idleInTransactionBound} of
      * {@code store.connect-timeout} (six times it, at least 30 s), the time after which PostgreSQL itself takes a
-     * session that does not go on for gone.
+     * session that does not go on for gone; and the longest {@code lock_timeout} or {@code statement_timeout} set in
+     * store.url's {@code options} on top, so that such a timeout, the operator's, ends a statement as PostgreSQL ends
+     * it (a lock not given: {@code 55P03}) rather than the bound (a cut connection). One of {@code 0} (no limit) adds
+     * nothing: the bound caps it.
      */
     public Duration lookBound() {
         return db.lookBound();

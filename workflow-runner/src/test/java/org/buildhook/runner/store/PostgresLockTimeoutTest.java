@@ -62,6 +62,59 @@ class PostgresLockTimeoutTest {
         }
     }
 
+    /**
+     * A {@code lock_timeout} or {@code statement_timeout} in store.url's {@code options} lengthens the bounds on each
+     * answer by as much (review47 F4); none, or {@code 0} (no limit), leaves them as they are.
+     */
+    @Test
+    void aTimeoutInTheUrlLengthensTheAnswersBoundsByAsMuch() {
+        String base = "jdbc:postgresql://db.example/buildhook?user=buildhook";
+        assertThat(Database.urlTimeout(base)).isZero();
+        assertThat(Database.urlTimeout(base + "&options=-c%20lock_timeout%3D45s")).isEqualTo(Duration.ofSeconds(45));
+        assertThat(Database.urlTimeout(base + "&options=-c lock_timeout=2min -c statement_timeout=90000"))
+                .as("the longest; a number alone in ms").isEqualTo(Duration.ofMinutes(2));
+        assertThat(Database.urlTimeout(base + "&OPTIONS=-cstatement_timeout%3D3h")).isEqualTo(Duration.ofHours(3));
+        assertThat(Database.urlTimeout(base + "&options=-c%20lock_timeout%3D0")).as("no limit: capped").isZero();
+        assertThat(Database.urlTimeout(base + "&options=-c%20idle_session_timeout%3D1h")).isZero();
+        assertThat(Database.urlTimeout("jdbc:sqlite:/var/lib/buildhook/buildhook.db")).isZero();
+    }
+
+    /**
+     * A {@code lock_timeout} in store.url above the bound on an answer (45 s against 30 s): a statement waiting for a
+     * table lock another session holds (a nightly {@code VACUUM FULL}) ends as PostgreSQL ends it, {@code 55P03} after
+     * the URL's 45 s, answered as a table lock; before, the connection's socket was closed at the bound's 30 s, a cut
+     * connection "not answered in time", the backend left queued for the lock (review47 F4: configuration.md's "a
+     * lock_timeout in store.url wins" was untrue past the bound).
+     */
+    @Test
+    void aLockTimeoutInTheUrlAboveTheBoundEndsTheWaitAsPostgresEndsIt() throws Exception {
+        String url = TestStores.postgresUrl() + "&options=-c%20lock_timeout%3D45s";
+        try (Database db = Database.open(StoreConfig.of(url, dir));
+                Connection holder = java.sql.DriverManager.getConnection(url)) {
+            assertThat(db.lookBound()).isEqualTo(Duration.ofSeconds(30 + 45));
+            assertThat(db.senderBound()).isEqualTo(Duration.ofSeconds(20 + 45));
+            try (Statement s = holder.createStatement()) {
+                s.execute("CREATE TABLE maintained (x int)");
+                holder.setAutoCommit(false);
+                s.execute("LOCK TABLE maintained IN ACCESS EXCLUSIVE MODE");
+            }
+            assertThatThrownBy(() -> StopWaits.answersWithin(db.lookBound(), () -> db.read("count the rows",
+                    c -> {
+                        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery(
+                                "SELECT count(*) FROM maintained")) {
+                            rs.next();
+                            return rs.getInt(1);
+                        }
+                    })))
+                    .isInstanceOf(StoreUnavailableException.class)
+                    .satisfies(e -> assertThat(StoreUnavailableException.unanswered(e)).as("not a cut connection: "
+                            + e.getMessage()).isFalse())
+                    .cause().isInstanceOf(java.sql.SQLException.class)
+                    .satisfies(c -> assertThat(((java.sql.SQLException) c).getSQLState()).isEqualTo("55P03"));
+            holder.rollback();
+        }
+    }
+
     private static String lockTimeout(Connection c) throws Exception {
         try (c; Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SHOW lock_timeout")) {
             rs.next();
