@@ -35,6 +35,7 @@ import picocli.CommandLine.Spec;
             "  buildhook jobs --state failed",
             "  buildhook jobs --rule deploy --limit 100 --json",
             "  buildhook jobs --delivery 01JD8Q3W5TZK6YV0M2XG7C4R9N",
+            "  buildhook jobs --rule lab-test --run build-armhf",
             "  buildhook jobs --parent 01JD8Q4B2C7N1E5V9W0X3Y6Z8K --limit 500",
             "",
             ExitCodes.LIST
@@ -46,13 +47,15 @@ final class JobsCommand implements Callable<Integer> {
      * job's latest attempt (the API's {@code node}, {@code -} before any): in a cluster where it ran, whose
      * log and disk to look at, without a {@code job show} per job (tryout17 F10). On SQLite it is this
      * server's own node id ({@code <hostname>-<pid>} unless set), which still tells which run of the server
-     * ran it. {@code ATTEMPTS}: see {@link #attempts}; the last column, {@code MESSAGE}, is never cut, so a
+     * ran it. {@code RUN} is the run of the build a {@code runs: {match: each}} rule's job is for ({@code -} for
+     * others): its jobs differed only by id (tryout47b F4); it comes last but one, so the columns before it keep
+     * their places. {@code ATTEMPTS}: see {@link #attempts}; the last column, {@code MESSAGE}, is never cut, so a
      * reason at the end of a long message stays.
      */
     private static final PagePrinter PRINTER = new PagePrinter("jobs", column("JOB", "id"), column("RULE", "rule"),
             column("STATE", "state"), column("ATTEMPTS", JobsCommand::attempts), column("NODE", "node"),
             column("EXIT", "exitCode"), column("CREATED", "createdAt"), column("DELIVERY", "delivery"),
-            column("MESSAGE", JobsCommand::message));
+            column("RUN", "runName"), column("MESSAGE", JobsCommand::message));
 
     /**
      * The API's {@code attempts}, every attempt, with how many of them its node cut short and so used no
@@ -132,6 +135,11 @@ final class JobsCommand implements Callable<Integer> {
                     + " and their re-runs.")
     String parent;
 
+    @Option(names = "--run", paramLabel = "NAME",
+            description = "Only the jobs of this run of a build (a rule with runs: {match: each} has one job per"
+                    + " run), e.g. build-aarch64: the whole name, as the RUN column shows it.")
+    String run;
+
     @Mixin
     PageOptions page;
 
@@ -142,6 +150,7 @@ final class JobsCommand implements Callable<Integer> {
         params.put("rule", rule);
         params.put("delivery", delivery);
         params.put("parent", parent);
+        params.put("run", run);
         page.addTo(params);
         int status = PRINTER.print(admin, params, spec.commandLine().getOut(), spec.commandLine().getErr(),
                 JobsCommand::unknownRule);

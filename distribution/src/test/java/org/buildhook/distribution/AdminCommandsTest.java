@@ -730,6 +730,44 @@ class AdminCommandsTest {
     }
 
     /**
+     * tryout47b F4: the jobs of a {@code runs: {match: each}} rule differed only by id in {@code jobs}: which board's
+     * test failed took a {@code job show} of each. The RUN column (last but one, so the columns before it keep their
+     * places), the API's {@code runName} in the list, and {@code --run NAME}.
+     */
+    @Test
+    void jobsShowsTheRunOfEachJobOfARunsEachRuleAndFiltersByIt() throws Exception {
+        server.replaceRules("rules:\n  - name: each\n    when: {status: PASSED, runs: {match: each, name: \"build-a*\"}}\n"
+                + "    run:\n      command: [/bin/true]\n");
+        await().atMost(Duration.ofSeconds(30)).until(() -> server.app().rules().current().ruleNames().equals(List.of("each")));
+        String delivery = server.deliver("build-67-passed.json");
+        await().atMost(Duration.ofSeconds(30)).until(() -> server.getJson("jobs?delivery=" + delivery).path("items")
+                .findValuesAsText("state").equals(List.of("SUCCEEDED", "SUCCEEDED", "SUCCEEDED")));
+
+        assertThat(cli.run("jobs", "--rule", "each")).isZero();
+        List<String> lines = cli.out().lines().toList();
+        assertThat(lines.get(0)).matches("JOB +RULE +STATE +ATTEMPTS +NODE +EXIT +CREATED +DELIVERY +RUN +MESSAGE");
+        assertThat(lines.subList(1, lines.size())).hasSize(3)
+                .allMatch(l -> l.substring(lines.get(0).indexOf("RUN")).startsWith("build-a"));
+        assertThat(lines.stream().map(l -> l.substring(lines.get(0).indexOf("RUN")).split(" ")[0]).toList())
+                .containsExactlyInAnyOrder("RUN", "build-amd64-partner", "build-armhf", "build-aarch64");
+        assertThat(AdminServer.json(runJson("jobs", "--rule", "each")).path("items").findValuesAsText("runName"))
+                .containsExactlyInAnyOrder("build-amd64-partner", "build-armhf", "build-aarch64");
+
+        assertThat(cli.run("jobs", "--run", "build-armhf")).isZero();
+        assertThat(cli.out().lines().toList()).hasSize(2);
+        assertThat(cli.out().lines().toList().get(1)).contains(" each ").contains(" build-armhf ");
+        assertThat(cli.run("jobs", "--run", "build-arm")).as("the whole name").isZero();
+        assertThat(cli.out().lines().toList()).hasSize(1);
+    }
+
+    private String runJson(String... args) {
+        List<String> all = new ArrayList<>(List.of(args));
+        all.add("--json");
+        assertThat(cli.run(all.toArray(String[]::new))).isZero();
+        return cli.out();
+    }
+
+    /**
      * review11 F8: a run name from the payload holding terminal escape sequences (fdc930e escaped the
      * tables and the message line, not the run name on job show's rule line, nor an attempt's message).
      */

@@ -20,7 +20,8 @@ final class AdminFilters {
     static final int MAX_LIMIT = 500;
     private static final Set<String> DELIVERY_PARAMS = Set.of("outcome", "endpoint", "project", "trigger", "build",
             "from", "to", "before", "limit");
-    private static final Set<String> JOB_PARAMS = Set.of("state", "rule", "delivery", "parent", "before", "limit");
+    private static final Set<String> JOB_PARAMS = Set.of("state", "rule", "delivery", "parent", "run", "before",
+            "limit");
     private static final Set<String> ACTION_PARAMS = Set.of("job", "delivery", "before", "limit");
 
     private AdminFilters() {
@@ -69,7 +70,7 @@ final class AdminFilters {
     static JobQuery jobs(HttpServletRequest r) {
         known(r, JOB_PARAMS);
         return new JobQuery(enumValue(r, "state", JobState.class), text(r, "rule"), id(r, "delivery"),
-                id(r, "before"), limit(r), id(r, "parent"));
+                id(r, "before"), limit(r), id(r, "parent"), text(r, "run"));
     }
 
     static ActionQuery actions(HttpServletRequest r) {

@@ -60,6 +60,9 @@ final class AdminViews {
         m.put("id", j.id());
         m.put("delivery", j.deliveryId());
         m.put("rule", j.ruleName());
+        // The run of the build a runs: {match: each} rule's job is for (null for others), in the lists too: its jobs
+        // differed only by id there (tryout47b F4).
+        m.put("runName", j.runName());
         m.put("state", j.state().name());
         m.put("attempts", j.attempts());
         m.put("exitCode", j.exitCode());
@@ -89,7 +92,6 @@ final class AdminViews {
         m.put("retries", j.retries());
         m.put("backoff", seconds(j.backoff()));
         m.put("concurrency", j.concurrency());
-        m.put("runName", j.runName());
         m.put("ruleSnapshot", j.ruleSnapshot());
         m.put("buildId", j.workflow().buildId());
         m.put("supersedeKey", j.workflow().supersedeKey());

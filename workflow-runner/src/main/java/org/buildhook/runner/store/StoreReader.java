@@ -132,6 +132,10 @@ final class StoreReader {
             sql.append(" AND parent_id = ?");
             args.add(q.parentId());
         }
+        if (q.runName() != null) {
+            sql.append(" AND run_name = ?");
+            args.add(q.runName());
+        }
         if (q.before() != null) {
             sql.append(" AND id < ?");
             args.add(q.before());
