@@ -120,8 +120,13 @@ final class LeftoverSweep {
      * is another at every start.
      */
     private boolean stopped(RunningAttempt attempt) {
-        return stops.contains(attempt.node(), attempt.jobId(), attempt.attempt())
-                || stops.begunUnder(attempt.node(), attempt.jobId(), attempt.attempt());
+        return stopped(attempt, stops);
+    }
+
+    /** As {@link #stopped(RunningAttempt)}, as {@code notes} (a data folder's stops-not-recorded) has it. */
+    private static boolean stopped(RunningAttempt attempt, StopsNotRecorded notes) {
+        return notes.contains(attempt.node(), attempt.jobId(), attempt.attempt())
+                || notes.begunUnder(attempt.node(), attempt.jobId(), attempt.attempt());
     }
 
     /**
@@ -130,7 +135,12 @@ final class LeftoverSweep {
      * attempts it was about to cut short (a node killed during its stop), which were not a death.
      */
     private String gone(RunningAttempt attempt, String otherwise) {
-        if (!stopped(attempt)) {
+        return gone(attempt, otherwise, stops);
+    }
+
+    /** As {@link #gone(RunningAttempt, String)}, as {@code stops} (a data folder's stops-not-recorded) noted it. */
+    private static String gone(RunningAttempt attempt, String otherwise, StopsNotRecorded stops) {
+        if (!stopped(attempt, stops)) {
             return otherwise;
         }
         if (stops.outcome(attempt.node(), attempt.jobId(), attempt.attempt()).isPresent()) {
@@ -486,9 +496,11 @@ final class LeftoverSweep {
         if (previous.isPresent() && self.sameBoot(previous.get().bootId())) {
             RunningAttempt attempt = previous.get();
             boolean alive = attempt.nodeProcess() != null && attempt.nodeProcess().isAlive();
-            // A node whose JVM still runs (paused, stalled) neither died nor was stopped (review21 R3).
+            // A node whose JVM still runs (paused, stalled) neither died nor was stopped (review21 R3). One that is gone
+            // may have noted the attempt in its own data folder at its stop (tryout46 F11).
+            StopsNotRecorded notes = alive ? stops : notesOf(attempt);
             end(attempt, gone(attempt, itsNode(attempt) + (alive ? " stopped heart-beating" : " was gone")
-                    + " before the attempt's end was recorded"), alive ? NodeEnd.NONE : ended(attempt));
+                    + " before the attempt's end was recorded", notes), alive ? NodeEnd.NONE : ended(attempt, notes));
         } else if (previous.isPresent() && withoutIdentity(previous.get().bootId())) {
             // Nothing can be looked for: say so, once per job run again, rather than run it again in silence.
             RunningAttempt attempt = previous.get();
@@ -541,10 +553,41 @@ final class LeftoverSweep {
      * account of another end), else its death.
      */
     private NodeEnd ended(RunningAttempt attempt) {
-        if (!stopped(attempt)) {
+        return ended(attempt, stops);
+    }
+
+    /** As {@link #ended(RunningAttempt)}, as {@code notes} (a data folder's stops-not-recorded) has it. */
+    private static NodeEnd ended(RunningAttempt attempt, StopsNotRecorded notes) {
+        if (!stopped(attempt, notes)) {
             return NodeEnd.DIED;
         }
-        return fenced(attempt.node(), attempt.jobId(), attempt.attempt()) ? NodeEnd.NONE : NodeEnd.STOPPED;
+        return notes.cut(attempt.node(), attempt.jobId(), attempt.attempt()).map(c -> c.fenced() != null).orElse(false)
+                ? NodeEnd.NONE : NodeEnd.STOPPED;
+    }
+
+    /**
+     * The notes that say how the attempt of a gone node of this host ended: this node's own data folder's (read at
+     * its start), or else, for another node's attempt, that node's own data folder's, read now (read only), when its
+     * stop noted the attempt there. {@link #leftToItsStop} left such an attempt to that node's next start; when that
+     * node did not start within the dead-node limit and the job is taken over ({@link #beforeRerun}), the attempt is
+     * its stop's, counted as a stop ({@code runner.stops-in-a-row}) and said so, not as a death ({@code
+     * runner.deaths-in-a-row}: three such stops in a row, a node drained during database maintenance, ended the job
+     * {@code FAILED} as if its command had killed its node; tryout46 F11).
+     */
+    private StopsNotRecorded notesOf(RunningAttempt attempt) {
+        if (stopped(attempt) || attempt.node().equals(node)) {
+            return stops;
+        }
+        try {
+            Optional<java.nio.file.Path> folder = folders.apply(attempt.node());
+            if (folder.isPresent() && StopsNotRecorded.notedIn(folder.get(), attempt.node(), attempt.jobId(),
+                    attempt.attempt()) == StopsNotRecorded.Noted.NOTED) {
+                return new StopsNotRecorded(folder.get().resolve(StopsNotRecorded.FILE_NAME), attempt.node());
+            }
+        } catch (RuntimeException e) {
+            LOG.debug("could not read the data folder of node {}: {}", attempt.node(), e.toString());
+        }
+        return stops;
     }
 
     /** Whether the last stop in this data folder noted that its node's self-fencing had killed the attempt. */

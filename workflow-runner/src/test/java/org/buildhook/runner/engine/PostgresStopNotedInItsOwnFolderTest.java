@@ -173,4 +173,38 @@ class PostgresStopNotedInItsOwnFolderTest {
         assertThat(firstAttempt(jobId)).as("left to node-s's start, not taken over at once").isEqualTo(
                 AttemptOutcome.RUNNING);
     }
+
+    /**
+     * tryout46 F11: node-1's stop noted its attempt in its own data folder, and node-1 did not start again within the
+     * dead-node limit: the job is taken over ({@link LeftoverSweep#beforeRerun}, after db-scheduler's dead-execution
+     * check). The attempt is its stop's, counted as a stop ({@code runner.stops-in-a-row}) and said so; before, it was
+     * recorded "its node node-1 was gone …" and counted as a death ({@code runner.deaths-in-a-row}, 3), so three such
+     * stops in a row (a node drained during database maintenance) ended the job FAILED as if its command killed its node.
+     */
+    @Test
+    void anAttemptItsStoppedNodeNotedIsTakenOverAtTheLimitAsAStopNotADeath() throws Exception {
+        String jobId = startedByAGoneJvm("node-1");
+        new StopsNotRecorded(data1.resolve(StopsNotRecorded.FILE_NAME), "node-1").add(jobId, 1);
+        LeftoverSweep sweep = new LeftoverSweep(node2.ledger(), "node-2",
+                new StopsNotRecorded(data2.resolve(StopsNotRecorded.FILE_NAME), "node-2"));
+        sweep.readsFoldersOf(id -> node2.nodeLeases().dataFolder(id));
+        sweep.sweepDeadNodes();
+        assertThat(firstAttempt(jobId)).as("left to node-1's start").isEqualTo(AttemptOutcome.RUNNING);
+
+        // The dead-node limit passed without node-1's start: node-2 picks the job to run it again.
+        sweep.beforeRerun(jobId);
+
+        assertThat(firstAttempt(jobId)).isEqualTo(AttemptOutcome.INTERRUPTED);
+        assertThat(node2.job(jobId).orElseThrow().attempts().get(0).message())
+                .startsWith("its node node-1 was stopped before the attempt ended, and the stop could not record its end");
+        try (Connection c = node2.dataSource().getConnection(); PreparedStatement p = c.prepareStatement(
+                "SELECT node_died FROM job_attempts WHERE job_id = ? AND attempt = 1")) {
+            p.setString(1, jobId);
+            try (java.sql.ResultSet rs = p.executeQuery()) {
+                assertThat(rs.next()).isTrue();
+                assertThat(rs.getInt(1)).as("node_died: 0, a stop; 1 a death").isZero();
+                assertThat(rs.wasNull()).isFalse();
+            }
+        }
+    }
 }
