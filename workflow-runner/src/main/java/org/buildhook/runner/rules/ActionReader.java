@@ -70,7 +70,12 @@ final class ActionReader extends NodeReader {
             return Optional.empty();
         }
         int before = problems.count();
-        boolean commandMisspelt = depth == 0 ? onlyKeys(run.get(), KEYS, key).contains("command")
+        // A key of the rule written under run (on-failure: beside command:) says where it goes, as the other way round
+        // does (tryout47b F11).
+        boolean commandMisspelt = depth == 0 ? onlyKeys(run.get(), KEYS, key, k -> RulesReader.RULE_KEYS.contains(k)
+                ? ": '" + k + "' belongs to the rule, beside '" + key + "' (as far indented as '" + key + "', not under"
+                        + " it: " + key + ": {command: […]}, then " + k + ": … on the next line)" : null)
+                        .contains("command")
                 : followUpKeys(run.get(), what);
         this.followUp = depth > 0;
         this.what = what;

@@ -45,7 +45,11 @@ final class WhenReader extends NodeReader {
         if (when.isEmpty()) {
             return When.EVERYTHING;
         }
-        onlyKeys(when.get(), KEYS, "when");
+        // A key of runs written on when (host-tag: beside trigger:), how one first writes "when an aarch64 run
+        // fails", says where it goes (tryout47b F11).
+        onlyKeys(when.get(), KEYS, "when", key -> RUNS_KEYS.contains(key)
+                ? ": '" + key + "' is a key of 'runs' under 'when', which picks the build's runs (when: {runs: {" + key
+                        + ": …}}, e.g. runs: {host-tag: aarch64, status: FAILED})" : null);
         var entries = when.get().entries();
         // Cheapest and most selective first: most rules are rejected by the first check.
         addPatterns(checks, entries.get("endpoint"), "endpoint", JobSubject::endpoint);
@@ -67,7 +71,9 @@ final class WhenReader extends NodeReader {
         if (runs.isEmpty()) {
             return null;
         }
-        onlyKeys(runs.get(), RUNS_KEYS, "runs");
+        onlyKeys(runs.get(), RUNS_KEYS, "runs", key -> KEYS.contains(key)
+                ? ": '" + key + "' is a key of 'when', beside 'runs', not under it (when: {" + key + ": …, runs: {…}})"
+                : null);
         var entries = runs.get().entries();
         RunSelector.Mode mode = RunSelector.Mode.ANY;
         YamlNode.Entry match = entries.get("match");

@@ -273,6 +273,31 @@ class RuleFileErrorsTest {
                         + " […], concurrency: …})");
     }
 
+    /**
+     * tryout47b F11: the other direction had no hint: a rule's key under run, and a key of when.runs on when (how one
+     * first writes "page when an aarch64 run fails"), or of when under runs, said only "unknown key".
+     */
+    @Test
+    void saysARulesKeyUnderRunAndARunsKeyOnWhenBelongElsewhere() {
+        assertThatThrownBy(() -> TestRules.parse("rules:\n  - name: r\n    run:\n      command: [/bin/true]\n"
+                + "      on-failure: {command: [/bin/true]}\n      approval: {expires: 1h}\n"))
+                .hasMessageContaining("rules.yaml:5:7: unknown key 'on-failure' in run: 'on-failure' belongs to the"
+                        + " rule, beside 'run' (as far indented as 'run', not under it: run: {command: […]}, then"
+                        + " on-failure: … on the next line)")
+                .hasMessageContaining("rules.yaml:6:7: unknown key 'approval' in run: 'approval' belongs to the rule,"
+                        + " beside 'run'");
+        assertThatThrownBy(() -> TestRules.parse("rules:\n  - name: r\n    when: {trigger: containers-devel, host-tag:"
+                + " aarch64, name: 'build-*'}\n    run: {command: [/bin/true]}\n"))
+                .hasMessageContaining("rules.yaml:3:39: unknown key 'host-tag' in when: 'host-tag' is a key of 'runs'"
+                        + " under 'when', which picks the build's runs (when: {runs: {host-tag: …}}, e.g. runs:"
+                        + " {host-tag: aarch64, status: FAILED})")
+                .hasMessageContaining("unknown key 'name' in when: 'name' is a key of 'runs' under 'when'");
+        assertThatThrownBy(() -> TestRules.parse("rules:\n  - name: r\n    when: {runs: {match: each, trigger: x}}\n"
+                + "    run: {command: [/bin/true]}\n"))
+                .hasMessage("rules.yaml:3:32: unknown key 'trigger' in runs: 'trigger' is a key of 'when', beside"
+                        + " 'runs', not under it (when: {trigger: …, runs: {…}})");
+    }
+
     @Test
     void suggestsTheKeyMeantForACommonMisspelling() {
         assertThatThrownBy(() -> TestRules.parse("rules:\n  - name: r\n    when: {runs: {host_tag: x}}\n    run: {command: [/bin/true]}\n"))
