@@ -418,19 +418,15 @@ final class Database implements AutoCloseable {
             hikari.setDataSource(sqliteDataSource(new SqliteBusyWait.DataSource(SQLITE_BUSY_TIMEOUT, waits), config,
                     durability));
         } else {
-            hikari.setJdbcUrl(config.url());
-            // Named, not found through META-INF/services, which merged (fat) jars tend to lose.
-            hikari.setDriverClassName("org.postgresql.Driver");
             // Every new connection of the pool, not only the start's first one, gives up its connect and login
             // after store.connect-timeout. Without it the driver waited for ever for the answer to a login sent
             // while the database hung (accepted, never answered: a frozen server, a failover, a middlebox that lost
             // its state), and HikariCP opens connections on one thread per pool: that pool got none again, and
-            // the node answered 503 long after PostgreSQL answered again (tryout22 F3). Reads of established
+            // the node answered 503 long after PostgreSQL answered again (tryout22 F3). Each read of a login is
+            // bounded as the login is, so the driver's login thread ends too (tryout47); reads of established
             // connections keep no timeout (a call may be long). Parameters of the same name in store.url win.
-            pooledConnectTimeouts(config).forEach((key, value) -> hikari.addDataSourceProperty((String) key, value));
-            // The pool's name as the session's application_name: pg_stat_activity says which pool holds which
-            // connection (a stuck pool is found without a thread dump). An ApplicationName in store.url wins.
-            hikari.addDataSourceProperty("ApplicationName", name);
+            // The driver is named, not found through META-INF/services, which merged (fat) jars tend to lose.
+            hikari.setDataSource(PostgresLogins.of(config, name));
             String init = sessionInitSql(config, name, durability, wait);
             if (init != null) {
                 hikari.setConnectionInitSql(init);
@@ -510,7 +506,8 @@ final class Database implements AutoCloseable {
 
     /**
      * The driver's timeouts for each connection a PostgreSQL pool opens: {@link StoreReachability#timeouts}'s
-     * connect and login bounds ({@code store.connect-timeout}), without its read timeout.
+     * connect and login bounds ({@code store.connect-timeout}), without its read timeout: {@link PostgresLogins} bounds
+     * the reads of a login alone.
      */
     static java.util.Properties pooledConnectTimeouts(StoreConfig config) {
         java.util.Properties timeouts = StoreReachability.timeouts(config);

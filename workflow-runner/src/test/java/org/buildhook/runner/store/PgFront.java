@@ -32,11 +32,14 @@ public final class PgFront implements AutoCloseable {
     private final Set<Integer> upstreamPorts = ConcurrentHashMap.newKeySet();
     private volatile String[] refusal;
     private volatile boolean frozen;
+    private volatile boolean silentAfterNegotiation;
     private volatile byte[] freezeAt;
     /** How many of the next new connections {@link #refuseNextConnections} refuses before it forwards again. */
     private final java.util.concurrent.atomic.AtomicInteger refusalsLeft = new java.util.concurrent.atomic.AtomicInteger();
     private volatile String[] nextRefusal;
     private final java.util.concurrent.atomic.AtomicInteger refused = new java.util.concurrent.atomic.AtomicInteger();
+    /** The connections accepted while frozen (never answered). */
+    private final java.util.concurrent.atomic.AtomicInteger swallowed = new java.util.concurrent.atomic.AtomicInteger();
     /** How many new connections {@link #refuseNewConnectionsAfter} still forwards before it refuses every one. */
     private final java.util.concurrent.atomic.AtomicInteger forwardsLeft = new java.util.concurrent.atomic.AtomicInteger();
     private volatile String[] laterRefusal;
@@ -107,6 +110,11 @@ public final class PgFront implements AutoCloseable {
         return refused.get();
     }
 
+    /** How many connections were accepted while frozen ({@link #freeze()}): never answered, even after a thaw. */
+    public int swallowed() {
+        return swallowed.get();
+    }
+
     /** From now on nothing is forwarded either way, and no socket is closed: the database no longer answers. */
     void freeze() {
         frozen = true;
@@ -121,9 +129,21 @@ public final class PgFront implements AutoCloseable {
         freezeAt = text.getBytes(StandardCharsets.UTF_8);
     }
 
+    /**
+     * As {@link #freeze()}, and each connection accepted from now on has its SSL and GSS encryption requests answered
+     * {@code N} by the front itself, then its startup message never answered, even after {@link #thaw()}: a pooler in
+     * front of PostgreSQL (PgBouncer answers those requests itself) that queues each login for a server that stopped
+     * answering, or a middlebox that lost the flow mid-login. The client's login waits in its authentication.
+     */
+    void freezeAfterNegotiation() {
+        silentAfterNegotiation = true;
+        frozen = true;
+    }
+
     /** Forwards again what {@link #freeze()} or {@link #freezeAt} held, and from now on. */
     void thaw() {
         freezeAt = null;
+        silentAfterNegotiation = false;
         frozen = false;
     }
 
@@ -148,7 +168,15 @@ public final class PgFront implements AutoCloseable {
             try {
                 Socket client = server.accept();
                 sockets.add(client);
+                if (silentAfterNegotiation) {
+                    swallowed.incrementAndGet();
+                    Thread t = new Thread(() -> negotiateThenHang(client), "pg-front-negotiate");
+                    t.setDaemon(true);
+                    t.start();
+                    continue;
+                }
                 if (frozen) {
+                    swallowed.incrementAndGet();
                     continue; // accepted, then never answered
                 }
                 String[] refused = refusal != null ? refusal
@@ -205,6 +233,26 @@ public final class PgFront implements AutoCloseable {
             out.write(new byte[] {(byte) (length >>> 24), (byte) (length >>> 16), (byte) (length >>> 8), (byte) length});
             out.write(body);
             out.flush();
+        } catch (IOException e) {
+            // the client went away
+        }
+    }
+
+    /** Answers the client's SSL or GSS encryption requests with 'N', reads its startup message, and answers no more. */
+    private void negotiateThenHang(Socket client) {
+        try {
+            DataInputStream in = new DataInputStream(client.getInputStream());
+            OutputStream out = client.getOutputStream();
+            while (true) {
+                int length = in.readInt();
+                int code = in.readInt();
+                in.readNBytes(length - 8);
+                if (code != 80877103 && code != 80877104) { // SSLRequest, GSSENCRequest
+                    return; // the startup message: never answered, the socket left open until close()
+                }
+                out.write('N');
+                out.flush();
+            }
         } catch (IOException e) {
             // the client went away
         }
