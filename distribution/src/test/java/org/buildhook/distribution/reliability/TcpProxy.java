@@ -31,6 +31,8 @@ public final class TcpProxy implements AutoCloseable {
     private volatile java.util.function.IntConsumer onAccept = n -> { };
     private final java.util.concurrent.atomic.AtomicInteger accepted = new java.util.concurrent.atomic.AtomicInteger();
     private final java.util.concurrent.atomic.AtomicInteger swallowed = new java.util.concurrent.atomic.AtomicInteger();
+    /** The connections on which PostgreSQL's first ReadyForQuery was passed on: their logins made. */
+    private final java.util.concurrent.atomic.AtomicInteger loginsMade = new java.util.concurrent.atomic.AtomicInteger();
     private int port;
 
     public TcpProxy(String targetHost, int targetPort) {
@@ -120,20 +122,32 @@ public final class TcpProxy implements AutoCloseable {
                 Socket upstream = new Socket(targetHost, targetPort);
                 sockets.add(upstream);
                 upstreams.add(upstream);
-                pump(client, upstream);
-                pump(upstream, client);
+                pump(client, upstream, false);
+                pump(upstream, client, true);
             } catch (IOException e) {
                 return; // closed
             }
         }
     }
 
-    private void pump(Socket from, Socket to) {
+    /** PostgreSQL's ReadyForQuery as it begins: its type and its length (5), which end every login made. */
+    private static final byte[] READY_FOR_QUERY = {'Z', 0, 0, 0, 5};
+
+    /** @param fromServer whether {@code from} is PostgreSQL's side: its first ReadyForQuery counts a login made */
+    private void pump(Socket from, Socket to, boolean fromServer) {
         Thread thread = new Thread(() -> {
             byte[] buffer = new byte[16 * 1024];
+            int matched = fromServer ? 0 : -1; // of READY_FOR_QUERY so far, across reads; -1: not looked for
             try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
                 int n;
                 while ((n = in.read(buffer)) >= 0) {
+                    for (int i = 0; i < n && matched >= 0; i++) {
+                        matched = buffer[i] == READY_FOR_QUERY[matched] ? matched + 1 : buffer[i] == 'Z' ? 1 : 0;
+                        if (matched == READY_FOR_QUERY.length) {
+                            loginsMade.incrementAndGet(); // before the client can see it: its login is made now
+                            matched = -1;
+                        }
+                    }
                     awaitThaw();
                     out.write(buffer, 0, n);
                     out.flush();
@@ -197,6 +211,14 @@ public final class TcpProxy implements AutoCloseable {
      */
     public void onAccept(java.util.function.IntConsumer hook) {
         onAccept = hook;
+    }
+
+    /**
+     * On how many connections a login was made so far: PostgreSQL's first ReadyForQuery was passed on to the client
+     * (counted before the client gets it, so before anything that follows the login on the client's side).
+     */
+    public int loginsMade() {
+        return loginsMade.get();
     }
 
     /** How many connections {@link #swallowNewConnections()} has swallowed so far. */
