@@ -3,7 +3,6 @@ package org.buildhook.servlet.config;
 import org.buildhook.core.IoProblems;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.charset.MalformedInputException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -144,16 +143,21 @@ public final class ConfigLoader {
         Objects.requireNonNull(file, "file");
         String name = file.toString();
         Path absolute = workingDirectory.resolve(file).normalize();
-        String text;
+        byte[] bytes;
         try {
-            text = Files.readString(absolute, StandardCharsets.UTF_8);
+            bytes = Files.readAllBytes(absolute);
         } catch (NoSuchFileException e) {
             throw ConfigException.about(name, "configuration file not found (looked for " + absolute + ")");
-        } catch (MalformedInputException e) {
-            throw ConfigException.about(name, "the configuration file is not UTF-8 text");
         } catch (IOException e) {
             throw ConfigException.about(name, "cannot read the configuration file: " + IoProblems.describe(e));
         }
+        // Where it is not UTF-8, as file:line:column and the byte (tryout47b F19).
+        Optional<Problem> notUtf8 = org.buildhook.runner.rules.Utf8Text.firstMalformed(name,
+                bytes, "the configuration file");
+        if (notUtf8.isPresent()) {
+            throw new ConfigException(List.of(notUtf8.get()));
+        }
+        String text = new String(bytes, StandardCharsets.UTF_8);
         ProblemCollector problems = new ProblemCollector(name);
         Optional<YamlNode> root = new YamlTreeReader(problems, "the configuration file holds a second YAML document"
                 + " (after '---'): keep everything in one document").read(text);

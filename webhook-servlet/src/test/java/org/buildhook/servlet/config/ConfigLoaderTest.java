@@ -35,6 +35,35 @@ class ConfigLoaderTest {
         assertThat(dir.resolve("data")).doesNotExist();
     }
 
+    /**
+     * tryout47b F19: a buildhook.yaml (or rules file) with one Latin-1 byte was refused with "not UTF-8 text" and no
+     * line, column or byte, the only mistake without them; both files now say where, which byte, and to save as UTF-8.
+     */
+    @Test
+    void aByteThatIsNotUtf8IsSaidWithItsLineColumnAndByte() throws IOException {
+        Path file = dir.resolve("buildhook.yaml");
+        byte[] latin1 = "data-dir: data\n# d\u00e9j\u00e0 vu, caf\u00e9\n".getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
+        Files.write(file, latin1);
+        assertThatThrownBy(() -> new ConfigLoader(Map.of(), dir).load(file)).isInstanceOf(ConfigException.class)
+                .hasMessageStartingWith(file + ":2:4: the byte 0xE9 is not UTF-8: the configuration file must be saved"
+                        + " as UTF-8 text (an editor saving Latin-1 or Windows-1252 writes 'é' as the one byte 0xE9;"
+                        + " save it again choosing UTF-8, or convert it: iconv -f latin1 -t utf-8)");
+
+        // After a UTF-8 'é' on the same line, the column still counts characters.
+        byte[] rules = "rules:\n  - name: lat1\n    run: {command: [/bin/echo, \"\u00e9 caf".getBytes(
+                java.nio.charset.StandardCharsets.UTF_8);
+        byte[] all = java.util.Arrays.copyOf(rules, rules.length + 4);
+        all[rules.length] = (byte) 0xe9;
+        all[rules.length + 1] = '"';
+        all[rules.length + 2] = ']';
+        all[rules.length + 3] = '}';
+        Path rulesFile = Files.write(dir.resolve("rules.yaml"), all);
+        assertThatThrownBy(() -> new org.buildhook.runner.rules.RuleSetLoader(java.time.Clock.systemUTC()).load(rulesFile))
+                .isInstanceOf(org.buildhook.runner.rules.RuleException.class)
+                .hasMessageStartingWith(rulesFile + ":3:38: the byte 0xE9 is not UTF-8: the rules file must be saved as"
+                        + " UTF-8 text");
+    }
+
     @Test
     void loadsTheDocumentedExampleWithEveryValueAsWritten() throws Exception {
         Path file = dir.resolve("buildhook.yaml");

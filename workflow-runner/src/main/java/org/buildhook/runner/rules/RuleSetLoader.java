@@ -1,9 +1,6 @@
 package org.buildhook.runner.rules;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -38,16 +35,11 @@ public final class RuleSetLoader {
             throw new UnreadableRulesException(new Problem(file.toString(), 0, 0,
                     "cannot read the rules file: " + IoProblems.describe(e)));
         }
-        String text;
-        try {
-            text = StandardCharsets.UTF_8.newDecoder()
-                    .onMalformedInput(CodingErrorAction.REPORT)
-                    .decode(ByteBuffer.wrap(bytes)).toString();
-        } catch (CharacterCodingException e) {
-            throw new RuleException(List.of(new Problem(file.toString(), 0, 0,
-                    "the rules file is not UTF-8 text")));
+        Optional<Problem> notUtf8 = Utf8Text.firstMalformed(file.toString(), bytes, "the rules file");
+        if (notUtf8.isPresent()) {
+            throw new RuleException(List.of(notUtf8.get()));
         }
-        return parse(file, text);
+        return parse(file, new String(bytes, StandardCharsets.UTF_8));
     }
 
     /**
