@@ -414,7 +414,7 @@ final class Attempt implements RunningJob, ProcessDestroyer, PooledStreamHandler
             message = detail + "; process tree terminated" + (ended != null && ended.killed()
                     ? (ended.signalled() > 0 && stopGraceOrDefault().isZero() ? " (SIGKILL)"
                             : " (SIGKILL after the " + describe(stopGraceOrDefault()) + " grace period)") : "")
-                    + (ended == null ? "" : ended.describeEscaped());
+                    + (ended == null ? "" : ended.describeEscaped() + ended.describeLeft());
             exitCode = null;
             // The log says what ended the command, as the store does: the command's own output stops
             // mid-way, and without this its reader would not know it was killed.
@@ -426,6 +426,9 @@ final class Attempt implements RunningJob, ProcessDestroyer, PooledStreamHandler
             message = "exited with " + exitCode;
             if (ended != null && ended.signalled() > 0) {
                 message += "; " + ended.signalled() + " leftover process(es) terminated" + ended.describeEscaped();
+            }
+            if (ended != null) {
+                message += ended.describeLeft();
             }
         }
         if (heldOpen != null && failure == null) {

@@ -358,23 +358,47 @@ final class Orphans {
      * start time.
      */
     static boolean isOrphanOf(Object owner, ProcStat process) {
+        List<String> keepers = keepersOf(owner, process);
+        return keepers != null && keepers.isEmpty();
+    }
+
+    /**
+     * Who ends {@code process} when {@code owner} ends: null when it is no orphan {@code owner} could own (not a
+     * child of this JVM, one this runner started or is starting, one that started before {@code owner}'s program);
+     * empty when {@code owner} ends it ({@link #isOrphanOf}); else the other running attempts, not being ended
+     * ({@link #ending}), that could own it as well, as {@code String.valueOf} names them (an attempt's job id), in
+     * the order they started: the last of them to end ends it, and {@code owner}'s outcome names it as left to them
+     * (tryout48 F5: it said nothing, and the process ran on with nothing naming it until those ended). One read of
+     * its start time.
+     */
+    static List<String> keepersOf(Object owner, ProcStat process) {
         if (!active || process.parent() != SELF || process.pid() == SELF || process.gone()) {
-            return false;
+            return null;
         }
         Long mine = OWNERS.get(owner);
         if (mine == null) {
-            return false;
+            return null;
         }
         long started = ProcStat.startTime(process.pid());
         if (started < 0 || started < mine || mayBeBeingSpawnedAt(started, process.pid())) {
-            return false;
+            return null;
         }
+        Map<Long, List<String>> byStart = null;
         for (Map.Entry<Object, Long> other : OWNERS.entrySet()) {
             if (other.getKey() != owner && other.getValue() <= started && !ENDING.contains(other.getKey())) {
-                return false; // it may be that attempt's: it ends it, at its own end
+                // It may be that attempt's: that one ends it, at its own end.
+                if (byStart == null) {
+                    byStart = new java.util.TreeMap<>();
+                }
+                byStart.computeIfAbsent(other.getValue(), k -> new ArrayList<>()).add(String.valueOf(other.getKey()));
             }
         }
-        return true;
+        if (byStart == null) {
+            return List.of();
+        }
+        List<String> names = new ArrayList<>();
+        byStart.values().forEach(names::addAll);
+        return List.copyOf(names);
     }
 
     /**

@@ -81,6 +81,12 @@ final class ProcessTree {
      * attempts that ran when it started ({@link Orphans#othersRunningWhenStarted}), any of which may have made it.
      */
     private final Map<Long, List<String>> orphans = new HashMap<>();
+    /**
+     * The orphans this attempt's looks left to other running attempts that could own them too ({@link Orphans#keepersOf}),
+     * {@code "<pid> <name>"} to those attempts' names: the last of them to end ends each; this attempt's outcome names
+     * them ({@link Termination#describeLeft}).
+     */
+    private final Map<Long, Map.Entry<String, List<String>>> leftToOthers = new java.util.LinkedHashMap<>();
 
     /**
      * @param root       the process the launcher started
@@ -136,15 +142,41 @@ final class ProcessTree {
      *                  and session (a daemon that called setsid)
      * @param rootSignalled whether the root itself got the first signal: false when it had exited by itself
      *                  before (its exit status is then its own, whatever the signals did to what it left)
+     * @param leftToOthers {@code "<pid> <name> (job A)"} ({@code "(job A or job B)"}) of the detached processes this
+     *                  job's end left running because a job still running could have started them as well
+     *                  ({@link Orphans#keepersOf}): the last of those jobs to end ends each
      */
-    record Termination(int signalled, boolean killed, List<String> escaped, boolean rootSignalled) {
+    record Termination(int signalled, boolean killed, List<String> escaped, boolean rootSignalled,
+            List<String> leftToOthers) {
         Termination {
             escaped = List.copyOf(escaped);
+            leftToOthers = List.copyOf(leftToOthers);
+        }
+
+        /** As the canonical constructor, with nothing left to other running jobs. */
+        Termination(int signalled, boolean killed, List<String> escaped, boolean rootSignalled) {
+            this(signalled, killed, escaped, rootSignalled, List.of());
         }
 
         /** Nothing was left to signal. */
         static Termination none() {
             return new Termination(0, false, List.of(), false);
+        }
+
+        /** This termination with {@code left} as {@link #leftToOthers}. */
+        Termination leaving(List<String> left) {
+            return left.isEmpty() ? this : new Termination(signalled, killed, escaped, rootSignalled, left);
+        }
+
+        /**
+         * {@code "; 1 detached process(es) left running for other jobs that may have started them (the last of those
+         * jobs to end ends each): 4242 sleep (job A)"}, or empty when none was: what this job's end did not end because
+         * a job still running could have started it as well.
+         */
+        String describeLeft() {
+            return leftToOthers.isEmpty() ? "" : "; " + leftToOthers.size() + " detached process(es) left running for"
+                    + " other jobs that may have started them (the last of those jobs to end ends each): "
+                    + String.join(", ", leftToOthers);
         }
 
         /** {@code " (1 had left the job's session: 4242 sleep)"}, or empty when none had. */
@@ -229,11 +261,22 @@ final class ProcessTree {
             // Re-parented to this JVM, the subreaper: found however it detached (Orphans). Its pid is above the
             // root's like every process of the attempt, so the pids handed out since the root hold it as well.
             for (ProcStat process : all) {
-                if (!pids.contains(process.pid()) && process.parent() == SELF && Orphans.isOrphanOf(owner, process)
-                        && (since == null || ProcStat.isProcess(process.pid()))) {
+                if (pids.contains(process.pid()) || process.parent() != SELF) {
+                    continue;
+                }
+                List<String> keepers = Orphans.keepersOf(owner, process);
+                if (keepers == null || !(since == null || ProcStat.isProcess(process.pid()))) {
+                    continue;
+                }
+                if (keepers.isEmpty()) {
                     pids.add(process.pid());
                     escaped.add(process.pid());
                     orphans.put(process.pid(), Orphans.othersRunningWhenStarted(owner, process.pid()));
+                    leftToOthers.remove(process.pid());
+                } else if (!orphans.containsKey(process.pid())) {
+                    // Another running attempt could own it as well: that one ends it; this one's outcome says so.
+                    leftToOthers.put(process.pid(),
+                            Map.entry(process.pid() + " " + ProcStat.name(process.pid()), keepers));
                 }
             }
         }
@@ -340,7 +383,7 @@ final class ProcessTree {
         }
         Set<ProcessHandle> first = new LinkedHashSet<>(members());
         if (first.isEmpty()) {
-            return CompletableFuture.completedFuture(Termination.none());
+            return CompletableFuture.completedFuture(Termination.none().leaving(leftToOthers()));
         }
         Consumer<ProcessHandle> seam = afterFirstLook;
         if (seam != null) {
@@ -351,7 +394,7 @@ final class ProcessTree {
         // killed although its own exit status, 0, was known and its log showed its last line (tryout22 F6).
         boolean rootSignalled = first.contains(root) && !isGone(root.pid());
         if (!rootSignalled && first.remove(root) && first.isEmpty()) {
-            return CompletableFuture.completedFuture(Termination.none());
+            return CompletableFuture.completedFuture(Termination.none().leaving(leftToOthers()));
         }
         beforeSignals.accept(rootSignalled);
         List<String> named = names(first);
@@ -368,7 +411,7 @@ final class ProcessTree {
             if (left.isEmpty()) {
                 Orphans.reap(signalled);
                 return CompletableFuture.completedFuture(new Termination(signalled.size(), grace.isZero(), named,
-                        rootSignalled));
+                        rootSignalled, leftToOthers()));
             }
             List<String> more = new ArrayList<>(named);
             more.addAll(names(left));
@@ -378,7 +421,8 @@ final class ProcessTree {
                 Set<Long> ended = new HashSet<>(signalled);
                 left.forEach(p -> ended.add(p.pid()));
                 Orphans.reap(ended);
-                return new Termination(signalled.size(), true, more.stream().distinct().toList(), rootSignalled);
+                return new Termination(signalled.size(), true, more.stream().distinct().toList(), rootSignalled,
+                        leftToOthers());
             });
         });
     }
@@ -410,6 +454,22 @@ final class ProcessTree {
             forked.forEach(ProcessHandle::destroy);
             return termUntilGone(forked, deadline, signalled, named, scheduler);
         });
+    }
+
+    /**
+     * {@code "<pid> <name> (job A)"} ({@code "(job A or job B)"}) of the orphans the looks so far left to other running
+     * attempts and did not end themselves, still there now, in the order found.
+     */
+    private synchronized List<String> leftToOthers() {
+        List<String> left = new ArrayList<>();
+        leftToOthers.forEach((pid, named) -> {
+            ProcStat now = ProcStat.of(pid);
+            if (!orphans.containsKey(pid) && now != null && !now.gone()) {
+                left.add(named.getKey() + " (" + named.getValue().stream().map(name -> "job " + name)
+                        .collect(java.util.stream.Collectors.joining(" or ")) + ")");
+            }
+        });
+        return left;
     }
 
     /**
