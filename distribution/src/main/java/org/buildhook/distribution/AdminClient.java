@@ -301,6 +301,11 @@ final class AdminClient {
     }
 
     private void fail(int status, String body) {
+        if (!buildhooks(body)) {
+            // Another program's answer (Tomcat's HTML 404 at a WAR's address without its context path, anyone's
+            // listener): said so, never its body, which said nothing to the operator (tryout48 F7).
+            throw new CommandFailure(notBuildhook(status), ExitCodes.UNAVAILABLE);
+        }
         String message = message(body);
         switch (status) {
             // Both name the server asked: the default URL (localhost:8080) may be another buildhook than
@@ -345,6 +350,34 @@ final class AdminClient {
                 + base.resolve(path.substring(0, at + 1));
     }
 
+    /**
+     * Whether {@code body} is an error answer of buildhook's: a JSON object with a text {@code error}, as every error
+     * of its admin API, its servlets and its containers' error pages ({@link org.buildhook.servlet.ErrorBody}) is.
+     */
+    private static boolean buildhooks(String body) {
+        try {
+            JsonNode answer = body == null ? null : JSON.readTree(body);
+            return answer != null && answer.isObject() && answer.path("error").isTextual();
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /**
+     * What a command says of an answer that is not buildhook's (HTML, an empty body): no buildhook admin API at
+     * {@link #base}, the status, and that a WAR's URL includes its context path.
+     */
+    private String notBuildhook(int status) {
+        String where = base.getScheme() + "://" + base.getRawAuthority();
+        String war = "; a WAR's URL includes its context path (e.g. --url " + where + "/buildhook/)";
+        if (status / 100 == 5) {
+            return "no buildhook answered at " + base + " (HTTP " + status + " from another program, such as a reverse"
+                    + " proxy or a servlet container in front of it: buildhook may not run behind it now, or this is"
+                    + " not its address)" + war;
+        }
+        return "no buildhook admin API at " + base + " (HTTP " + status + " from another program)" + war;
+    }
+
     /** Whether {@code body} is the {@code 503} of a graceful stop ({@code "stopping": true}). */
     private static boolean stopping(String body) {
         try {
@@ -369,12 +402,15 @@ final class AdminClient {
         return LogSafe.escape((text.length() > 300 ? text.substring(0, 300) : text).replaceAll("\\s+", " "));
     }
 
-    private static JsonNode json(HttpResponse<String> response) {
+    private JsonNode json(HttpResponse<String> response) {
         try {
             return JSON.readTree(response.body());
         } catch (IOException e) {
-            throw new CommandFailure("the server's answer is not JSON: " + e.getMessage(), ExitCodes.UNAVAILABLE);
+            // not JSON: another program's answer (a page served for every path)
         }
+        throw new CommandFailure("no buildhook admin API at " + base + " (HTTP " + response.statusCode()
+                + " from another program: its answer is not JSON); a WAR's URL includes its context path (e.g. --url "
+                + base.getScheme() + "://" + base.getRawAuthority() + "/buildhook/)", ExitCodes.UNAVAILABLE);
     }
 
     /** {@code path?k=v&…} with the non-null values URL-encoded. */

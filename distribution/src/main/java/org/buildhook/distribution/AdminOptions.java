@@ -23,8 +23,9 @@ final class AdminOptions {
     @Option(names = "--url", paramLabel = "URL", converter = HttpUrlConverter.class,
             description = "The server's base URL (default: where the running 'serve' of this configuration "
                     + "listens, as it wrote into <data-dir>/server-url (when that server was killed, another running "
-                    + "server of the data folder); else the configuration's server host, port and context path, e.g. "
-                    + "http://localhost:8080/).")
+                    + "server of the data folder); else the address the configuration's server.host, server.port and "
+                    + "server.context-path name, when it sets one of them; else none: the admin token is not sent to "
+                    + "a guessed address. A WAR's URL includes its context path: http://127.0.0.1:8080/buildhook/).")
     URI url;
 
     @Option(names = "--token-file", paramLabel = "FILE",
@@ -69,11 +70,47 @@ final class AdminOptions {
         URI base = url;
         if (base == null) {
             // server-url, unless the server that wrote it was killed: said on standard error, once (tryout41 F5).
-            ServerUrlFile.Found found = ServerUrlFile.find(loaded.dataDir(), () -> defaultUrl(loaded.server()));
-            base = found.url();
+            // Else only an address the configuration names: never the default guess (tryout48 F7).
+            ServerUrlFile.Found found = ServerUrlFile.find(loaded.dataDir(), configuredUrl(loaded.server()));
+            if (found.url().isEmpty()) {
+                throw nowhere(found.note().orElse("no server of this data folder runs here"), loaded);
+            }
+            base = found.url().get();
             found.note().ifPresent(this::note);
         }
         return new AdminClient(base, token(loaded, System.getenv()));
+    }
+
+    /**
+     * Why a command given no {@code --url} asks nothing (tryout48 F7): no running server wrote {@code server-url},
+     * and the configuration names no address, so the only one left is the embedded default
+     * ({@code http://localhost:8080/}), which may be any program's on this host (a WAR's configuration never has a
+     * {@code server-url}: Tomcat, Jenkins or anyone's listener there received the admin token).
+     */
+    private static CommandFailure nowhere(String why, BuildhookConfig loaded) {
+        String from = loaded.source() == null ? "the embedded defaults" : loaded.source().toString();
+        boolean unreadable = why.startsWith("this user cannot read");
+        return new CommandFailure(why + ". That is the data folder of " + from + relativeDataDir(loaded) + "; the"
+                + " configuration names no server address (server.host, server.port or server.context-path), so this"
+                + " command asks no server: the admin token is not sent to a guessed address such as "
+                + defaultUrl(loaded.server()) + ", where another program may listen. "
+                + (unreadable ? "Run the command as a user who may read the data folder (sudo -u buildhook …), or"
+                        : "Start the server, ask a server started with --config FILE (as the systemd unit is) with the"
+                        + " same --config, or")
+                + " give its address with --url; a WAR in a servlet container writes no server-url, and its URL"
+                + " includes its context path: --url http://127.0.0.1:8080/buildhook/", ExitCodes.UNAVAILABLE);
+    }
+
+    /**
+     * When the configuration's {@code data-dir} is the default {@code ./data} of the working directory: a sentence
+     * part saying so (run from elsewhere, the path looks right yet is not the server's, tryout21 F8.5); else empty.
+     */
+    private static String relativeDataDir(BuildhookConfig loaded) {
+        Path cwd = Path.of("").toAbsolutePath();
+        return loaded.dataDir().equals(cwd.resolve("data").normalize())
+                ? ", whose data-dir is the default ./data: relative to the working directory (" + cwd + "), not to"
+                + " the configuration's folder. Run this command from the folder 'serve' ran in, or give data-dir"
+                + " an absolute path in the configuration" : "";
     }
 
     /**
@@ -97,6 +134,15 @@ final class AdminOptions {
         }
     }
 
+    /**
+     * The address {@link #defaultUrl} makes of {@code s} when the configuration names one ({@code server.host},
+     * {@code server.port} or {@code server.context-path} set in its file); empty for the embedded default.
+     */
+    static java.util.Optional<URI> configuredUrl(ServerSettings s) {
+        return s.addressNamed() ? java.util.Optional.of(defaultUrl(s)) : java.util.Optional.empty();
+    }
+
+    /** Where {@code s} makes the server listen, as a client reaches it: {@code 0.0.0.0} and {@code ::} as localhost. */
     static URI defaultUrl(ServerSettings s) {
         String host = s.host() == null || s.host().equals("0.0.0.0") || s.host().equals("::") ? "localhost" : s.host();
         String path = s.contextPath() == null || s.contextPath().isEmpty() ? "/"
@@ -125,11 +171,7 @@ final class AdminOptions {
             String from = loaded.source() == null ? "the embedded defaults" : loaded.source().toString();
             // The default data-dir is the working directory's ./data, not the configuration's folder's: run
             // from elsewhere (cd / && bin/buildhook jobs), the path looks right yet is not the server's (tryout21 F8.5).
-            Path cwd = Path.of("").toAbsolutePath();
-            String relative = loaded.dataDir().equals(cwd.resolve("data").normalize())
-                    ? ", whose data-dir is the default ./data: relative to the working directory (" + cwd + "), not to"
-                    + " the configuration's folder. Run this command from the folder 'serve' ran in, or give data-dir"
-                    + " an absolute path in the configuration" : "";
+            String relative = relativeDataDir(loaded);
             throw new CommandFailure("no admin token: " + file + " is not readable (the admin-token in the data folder of "
                     + from + relative + "). A server started with --config FILE (as the systemd unit is) is asked with the same"
                     + " --config, by a user who may read its data folder (sudo -u buildhook … --config"

@@ -49,7 +49,8 @@ public final class ExitCodes {
 
     /** How every admin command's line ends: 2 and 3, which mean the same for all of them. */
     private static final String ADMIN = "2 usage error (also a filter or value the server refused: 400), "
-            + "3 cannot read the token or reach the server, or the server refused the token (401).";
+            + "3 cannot read the token or reach the server (also: another program answered there, or no address is"
+            + " known), or the server refused the token (401).";
 
     /** The list commands: deliveries, jobs, actions, refused-builds, nodes. */
     static final String LIST = "Exit codes: 0 done, 1 the admin API is off on that server (404), " + ADMIN;

@@ -177,7 +177,7 @@ final class ServeCommand implements Callable<Integer> {
         ServerSettings s = c.server();
         ServerSettings flagged = new ServerSettings(host != null ? host : s.host(), port != null ? port : s.port(),
                 s.contextPath(), s.keystore(), s.keystorePassword(), s.idleTimeout(), s.requestTimeout(),
-                s.minThreads(), s.maxThreads(), s.stopTimeout());
+                s.minThreads(), s.maxThreads(), s.stopTimeout(), s.addressNamed());
         return c.withServer(flagged);
     }
 

@@ -18,7 +18,6 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.function.Supplier;
 import org.buildhook.core.DataFiles;
 import org.buildhook.core.IoProblems;
 import org.slf4j.Logger;
@@ -81,8 +80,12 @@ final class ServerUrlFile {
     /**
      * Where an admin command asks, and what it says of it on standard error when that is not simply what {@code
      * server-url} names.
+     *
+     * @param url  where to ask; empty when no address is known (no server of the data folder runs, and the
+     *             configuration names no address): then nothing is asked
+     * @param note what the command says of it; when {@code url} is empty, why there is none
      */
-    record Found(URI url, Optional<String> note) {
+    record Found(Optional<URI> url, Optional<String> note) {
     }
 
     private ServerUrlFile() {
@@ -185,31 +188,46 @@ final class ServerUrlFile {
     /**
      * Where the admin commands ask when given no {@code --url}: what {@code server-url} names, unless the server that
      * wrote it no longer runs (it was killed, so it could not replace the file at its stop): then another server of
-     * the data folder that runs, or else {@code otherwise} (the configuration's address), with a note saying so. With
-     * no {@code server-url} but a server of the data folder running, that one, with a note; with neither, {@code
-     * otherwise}, without a note. Reads only: the command's user may not write the data folder.
+     * the data folder that runs, or else {@code configured} (the address the configuration names), with a note saying
+     * so. With no {@code server-url} but a server of the data folder running, that one, with a note; with neither,
+     * {@code configured}, without a note. When none of these is known, no address, and the note says why: the admin
+     * token is never sent to a guessed address (tryout48 F7: a WAR's configuration, whose server never writes the
+     * file, sent it to whatever listened on localhost:8080). Reads only: the command's user may not write the data
+     * folder.
+     *
+     * @param configured the address {@code server.host}, {@code server.port} and {@code server.context-path} of the
+     *                   configuration make when it sets one of them; empty when it sets none (the embedded default)
      */
-    static Found find(Path dataDir, Supplier<URI> otherwise) {
+    static Found find(Path dataDir, Optional<URI> configured) {
         Path file = dataDir.resolve(NAME);
         Optional<URI> named = read(dataDir);
         List<Server> all = list(dataDir.resolve(SERVERS), null);
         Optional<URI> running = newestRunning(all).map(Server::url);
         if (named.isPresent()) {
             if (!ended(named.get() + "\n", all)) {
-                return new Found(named.get(), Optional.empty());
+                return new Found(named, Optional.empty());
             }
             String said = file + " names " + named.get() + ", but the server that wrote it no longer runs (it ended"
                     + " without its stop, killed or crashed, and could not remove the file)";
             if (running.isPresent()) {
-                return new Found(running.get(), Optional.of(said + "; asking " + running.get()
+                return new Found(running, Optional.of(said + "; asking " + running.get()
                         + ", another server of this data folder that runs"));
             }
-            URI fallback = otherwise.get();
-            return new Found(fallback, Optional.of(said + ", and no other server of this data folder runs: asking the"
-                    + " configuration's address " + fallback + " instead"));
+            return new Found(configured, Optional.of(said + ", and no other server of this data folder runs"
+                    + configured.map(url -> ": asking the configuration's address " + url + " instead").orElse("")));
         }
-        return running.map(url -> new Found(url, Optional.of("there is no " + file + ", but a server of this data"
-                + " folder runs at " + url + ": asking it"))).orElseGet(() -> new Found(otherwise.get(), Optional.empty()));
+        if (running.isPresent()) {
+            return new Found(running, Optional.of("there is no " + file + ", but a server of this data folder runs at "
+                    + running.get() + ": asking it"));
+        }
+        if (configured.isPresent()) {
+            return new Found(configured, Optional.empty());
+        }
+        // Not readable, or a folder this user may not enter (then neither exists nor notExists holds).
+        return new Found(Optional.empty(), Optional.of(Files.notExists(file)
+                ? "no server of this data folder runs here: there is no " + file + ", where a running 'buildhook"
+                        + " serve' writes its address"
+                : "this user cannot read " + file + ", where a running 'buildhook serve' writes its address"));
     }
 
     /**

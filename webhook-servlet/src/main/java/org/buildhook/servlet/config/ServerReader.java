@@ -61,7 +61,11 @@ final class ServerReader {
                 }
             }
         }
-        return new ServerSettings(host, port, contextPath, keystore, password, idle, request, threads[0], threads[1], stop);
+        // Said by the operator, not the embedded default: the admin commands may send the token there (tryout48 F7).
+        boolean named = java.util.stream.Stream.of("host", "port", "context-path")
+                .anyMatch(key -> s.containsKey(key) && !Nodes.isNull(s.get(key).value()));
+        return new ServerSettings(host, port, contextPath, keystore, password, idle, request, threads[0], threads[1], stop,
+                named);
     }
 
     /**

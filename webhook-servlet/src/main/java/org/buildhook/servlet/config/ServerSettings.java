@@ -17,6 +17,10 @@ import java.util.Objects;
  * @param minThreads     the request thread pool's minimum
  * @param maxThreads     the request thread pool's maximum
  * @param stopTimeout    how long a graceful stop waits for requests in flight
+ * @param addressNamed   whether the configuration file sets {@code server.host}, {@code server.port} or {@code
+ *                       server.context-path} (to a value, not null): the operator said where the server listens. The
+ *                       admin commands send the admin token to the address these settings make only then, or when a
+ *                       running server wrote it into {@code <data-dir>/server-url}; false for the embedded defaults
  */
 public record ServerSettings(
         String host,
@@ -28,7 +32,8 @@ public record ServerSettings(
         Duration requestTimeout,
         int minThreads,
         int maxThreads,
-        Duration stopTimeout) {
+        Duration stopTimeout,
+        boolean addressNamed) {
 
     public ServerSettings {
         Objects.requireNonNull(host, "host");
@@ -46,6 +51,13 @@ public record ServerSettings(
         Objects.requireNonNull(stopTimeout, "stopTimeout");
     }
 
+    /** As the canonical constructor, with an address the configuration does not name ({@code addressNamed} false). */
+    public ServerSettings(String host, int port, String contextPath, Path keystore, char[] keystorePassword,
+            Duration idleTimeout, Duration requestTimeout, int minThreads, int maxThreads, Duration stopTimeout) {
+        this(host, port, contextPath, keystore, keystorePassword, idleTimeout, requestTimeout, minThreads, maxThreads,
+                stopTimeout, false);
+    }
+
     /** The embedded defaults: every address, port 8080, mounted at /, plain HTTP. */
     public static ServerSettings defaults() {
         return new ServerSettings("0.0.0.0", 8080, "/", null, null, Duration.ofSeconds(30), Duration.ofSeconds(30),
@@ -54,7 +66,7 @@ public record ServerSettings(
 
     public ServerSettings withPort(int newPort) {
         return new ServerSettings(host, newPort, contextPath, keystore, keystorePassword, idleTimeout, requestTimeout,
-                minThreads, maxThreads, stopTimeout);
+                minThreads, maxThreads, stopTimeout, addressNamed);
     }
 
     @Override
