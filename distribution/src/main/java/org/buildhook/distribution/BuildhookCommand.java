@@ -76,6 +76,16 @@ public final class BuildhookCommand implements java.util.concurrent.Callable<Int
     private static int usageMistake(CommandLine.ParameterException e, String[] args) {
         CommandLine command = e.getCommandLine();
         java.io.PrintWriter err = command.getErr();
+        java.util.Optional<java.util.List<String>> reordered = optionsAfterTheCommand(e, command, args);
+        if (reordered.isPresent()) {
+            // tryout48 F6: "buildhook --url URL jobs" said "Unknown options: '--url', …" of options jobs has.
+            err.println("options go after the command: " + reordered.get().stream().map(BuildhookCommand::shellWord)
+                    .collect(java.util.stream.Collectors.joining(" ")));
+            err.println("See '" + reordered.get().get(0) + " " + reordered.get().get(1)
+                    + " --help' for its options and examples.");
+            err.flush();
+            return ExitCodes.USAGE;
+        }
         // A number in the operator's words, not Java's ("'abc' is not a long", tryout36 F4).
         err.println(NumberWords.reworded(e).orElse(e.getMessage()));
         // Ours in place of picocli's, which took a job id for a misspelt subcommand ("Did you mean: buildhook check?").
@@ -88,6 +98,56 @@ public final class BuildhookCommand implements java.util.concurrent.Callable<Int
         err.println("See '" + command.getCommandSpec().qualifiedName() + " --help' for its options and examples.");
         err.flush();
         return ExitCodes.USAGE;
+    }
+
+    /**
+     * For options given before the command that are that command's ({@code buildhook --url URL jobs}, as kubectl and
+     * git allow): the words of the command line with them after it ({@code buildhook jobs --url URL}); empty for any
+     * other mistake, or when an option before the command is not one of its own.
+     */
+    static java.util.Optional<java.util.List<String>> optionsAfterTheCommand(CommandLine.ParameterException e, CommandLine command,
+            String[] args) {
+        if (!(e instanceof CommandLine.UnmatchedArgumentException) || command.getParent() != null || args == null) {
+            return java.util.Optional.empty();
+        }
+        for (int at = 1; at < args.length; at++) {
+            CommandLine sub = command.getSubcommands().get(args[at]);
+            if (sub != null && !(sub.getCommand() instanceof CommandLine.HelpCommand)
+                    && optionsOf(sub.getCommandSpec(), args, at)) {
+                java.util.List<String> words = new java.util.ArrayList<>();
+                words.add(command.getCommandSpec().qualifiedName());
+                words.addAll(java.util.Arrays.asList(args).subList(at, args.length));
+                words.addAll(java.util.Arrays.asList(args).subList(0, at));
+                return java.util.Optional.of(words);
+            }
+        }
+        return java.util.Optional.empty();
+    }
+
+    /** Whether {@code args[0..end)} are options of {@code spec}, each with its value ({@code --url URL}, {@code --url=URL}). */
+    private static boolean optionsOf(CommandLine.Model.CommandSpec spec, String[] args, int end) {
+        int i = 0;
+        while (i < end) {
+            String word = args[i];
+            if (!word.startsWith("-") || word.equals("-") || word.equals("--")) {
+                return false;
+            }
+            int equals = word.indexOf('=');
+            CommandLine.Model.OptionSpec option = spec.findOption(equals < 0 ? word : word.substring(0, equals));
+            if (option == null || !java.util.Arrays.asList(option.names()).contains(
+                    equals < 0 ? word : word.substring(0, equals))) {
+                return false;
+            }
+            i += 1 + (equals < 0 ? option.arity().min() : 0);
+        }
+        return i == end;
+    }
+
+    /** {@code word} as a POSIX shell reads it back: as it is when it has no special character, else single-quoted. */
+    private static String shellWord(String word) {
+        String shown = org.buildhook.core.LogSafe.escape(word);
+        return !shown.isEmpty() && shown.matches("[A-Za-z0-9_@%+=:,./-]+") ? shown
+                : "'" + shown.replace("'", "'\\''") + "'";
     }
 
     /** A job's id as the store makes it: 26 characters of Crockford base32, the first 0-7 (48 bits of time). */

@@ -482,6 +482,30 @@ class CommandLineTest {
     }
 
     /**
+     * tryout48 F6: options of a command given before it ({@code buildhook --url URL jobs}, as kubectl and git allow)
+     * were "Unknown options: '--url', …": it says now that they go after the command, and the command line so; exit 2,
+     * no whole help. Options that are not the command's stay unknown.
+     */
+    @Test
+    void optionsOfTheCommandGivenBeforeItAreSaidToGoAfterIt() {
+        assertThat(run("--url", "http://127.0.0.1:19180/buildhook/", "jobs")).isEqualTo(ExitCodes.USAGE);
+        assertThat(err.toString()).isEqualTo("options go after the command: buildhook jobs --url"
+                + " http://127.0.0.1:19180/buildhook/\nSee 'buildhook jobs --help' for its options and examples.\n");
+
+        err.getBuffer().setLength(0);
+        assertThat(run("-c", "/etc/my buildhook.yaml", "--token-env=T", "job", "show", "01M8Y436YJ2FCKM09Q6W0BJ2Z8"))
+                .isEqualTo(ExitCodes.USAGE);
+        assertThat(err.toString()).startsWith("options go after the command: buildhook job show"
+                + " 01M8Y436YJ2FCKM09Q6W0BJ2Z8 -c '/etc/my buildhook.yaml' --token-env=T\n")
+                .contains("See 'buildhook job --help'").doesNotContain("Usage:").doesNotContain("Unknown");
+
+        err.getBuffer().setLength(0);
+        assertThat(run("--rulez", "x.yaml", "jobs")).isEqualTo(ExitCodes.USAGE);
+        assertThat(err.toString()).startsWith("Unknown options: '--rulez', 'x.yaml'")
+                .doesNotContain("go after").doesNotContain("Usage:");
+    }
+
+    /**
      * A value that is not a whole number for a numeric option is refused in the operator's words, not Java's
      * (tryout36 F4: {@code deliveries --build abc} said "'abc' is not a long"); so for every numeric option of every
      * command, each of which has its words.
