@@ -131,8 +131,11 @@ public final class StoreReachability {
      * connection ({@link Store}): {@code loginTimeout}, which bounds the whole attempt (TCP connect, SSL
      * request, the plain second attempt of {@code sslmode=prefer}, login), is {@code store.connect-timeout}
      * (in seconds, fractions kept); the TCP connect alone at most that, in whole seconds rounded up (the
-     * driver takes no fraction there); a read after the login 5 s more. A parameter of the same name in
-     * {@code store.url} wins over these.
+     * driver takes no fraction there); each read, in the login and after it, 5 s more than the login's bound: the
+     * key's, or a longer {@code loginTimeout} in {@code store.url} (whole seconds, rounded up). A read bound under
+     * the URL's login bound cut a first login that bound allowed (a pooler queueing logins), and pgJDBC then tried
+     * it again on a new connection (sslmode=prefer, after a read timeout), queued in turn (logins48). A parameter of
+     * the same name in {@code store.url} wins over these.
      */
     static Properties timeouts(StoreConfig config) {
         Properties timeouts = new Properties();
@@ -141,7 +144,21 @@ public final class StoreReachability {
         timeouts.setProperty("connectTimeout", Long.toString(seconds));
         timeouts.setProperty("loginTimeout",
                 java.math.BigDecimal.valueOf(millis, 3).stripTrailingZeros().toPlainString());
-        timeouts.setProperty("socketTimeout", Long.toString(seconds + 5));
+        timeouts.setProperty("socketTimeout", Long.toString(Math.max(seconds, urlLoginSeconds(config)) + 5));
         return timeouts;
+    }
+
+    /** The {@code loginTimeout} in {@code store.url} in whole seconds, rounded up; 0 when it sets none (or 0). */
+    private static long urlLoginSeconds(StoreConfig config) {
+        Properties read = org.postgresql.Driver.parseURL(config.url(), new Properties());
+        String set = read == null ? null : read.getProperty("loginTimeout");
+        if (set == null) {
+            return 0;
+        }
+        try {
+            return Math.max(0, (long) Math.ceil(Float.parseFloat(set.strip())));
+        } catch (NumberFormatException e) {
+            return 0; // not a number: the key's
+        }
     }
 }

@@ -1,0 +1,74 @@
+package org.buildhook.runner.store;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A {@code loginTimeout} in {@code store.url} bounds the start's first login as a whole, its reads too: they were
+ * bounded by {@code store.connect-timeout} + 5 s whatever the URL said, so a first login whose server answered later
+ * than that (a pooler queueing logins) failed, and pgJDBC tried it again on a new connection (sslmode=prefer, after a
+ * read timeout), which a pooler queued in turn (logins48: SlowLoginsTest under load).
+ */
+class PostgresFirstLoginReadBoundTest {
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void theUrlsLoginTimeoutBoundsTheReadsOfTheStartsFirstLogin() {
+        StoreConfig config = StoreConfig.of("jdbc:postgresql://db/b?user=u&loginTimeout=60", dir)
+                .withConnectTimeout(Duration.ofSeconds(1));
+        assertThat(StoreReachability.timeouts(config).getProperty("socketTimeout")).isEqualTo("65");
+        StoreConfig shorter = StoreConfig.of("jdbc:postgresql://db/b?user=u&loginTimeout=1.5", dir)
+                .withConnectTimeout(Duration.ofSeconds(3));
+        assertThat(StoreReachability.timeouts(shorter).getProperty("socketTimeout"))
+                .as("a URL's bound under the key's: the key's").isEqualTo("8");
+        StoreConfig key = StoreConfig.of("jdbc:postgresql://db/b?user=u", dir).withConnectTimeout(Duration.ofSeconds(2));
+        assertThat(StoreReachability.timeouts(key).getProperty("socketTimeout")).as("the key's + 5 s").isEqualTo("7");
+    }
+
+    @Test
+    void aFirstLoginAnsweredLaterThanTheKeyPlusFiveSecondsButWithinTheUrlsLoginTimeoutIsMade() throws Exception {
+        String url = TestStores.postgresUrl();
+        ListAppender<ILoggingEvent> log = new ListAppender<>();
+        Logger store = (Logger) LoggerFactory.getLogger(Store.class);
+        Level was = store.getLevel();
+        log.start();
+        store.addAppender(log);
+        store.setLevel(Level.DEBUG);
+        try (PgFront front = PgFront.to(url)) {
+            // The login's startup is held 7 s (a floor on the login's time, as a pooler's queue), over 1 s + 5 s.
+            front.freezeAt("buildhook");
+            Thread thaw = new Thread(() -> {
+                try {
+                    Thread.sleep(7_000); // the held login itself, not a wait for an event
+                } catch (InterruptedException e) {
+                    return;
+                }
+                front.thaw();
+            });
+            thaw.setDaemon(true);
+            thaw.start();
+            StoreConfig config = StoreConfig.of(front.url(url) + "&loginTimeout=60", dir)
+                    .withConnectTimeout(Duration.ofSeconds(1));
+
+            Store.open(config).close();
+
+            assertThat(log.list).extracting(ILoggingEvent::getFormattedMessage)
+                    .anyMatch(m -> m.startsWith("the PostgreSQL store's first connection was made in"))
+                    .noneMatch(m -> m.startsWith("the PostgreSQL store's first connection failed"));
+        } finally {
+            store.detachAppender(log);
+            store.setLevel(was);
+        }
+    }
+}
