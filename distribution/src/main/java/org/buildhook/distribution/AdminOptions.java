@@ -107,10 +107,18 @@ final class AdminOptions {
      */
     private static String relativeDataDir(BuildhookConfig loaded) {
         Path cwd = Path.of("").toAbsolutePath();
-        return loaded.dataDir().equals(cwd.resolve("data").normalize())
-                ? ", whose data-dir is the default ./data: relative to the working directory (" + cwd + "), not to"
-                + " the configuration's folder. Run this command from the folder 'serve' ran in, or give data-dir"
-                + " an absolute path in the configuration" : "";
+        return isDefaultDataDir(loaded, cwd) ? ", whose " + DEFAULT_DATA_DIR + cwd + "), not to the configuration's"
+                + " folder. " + DATA_DIR_ADVICE : "";
+    }
+
+    /** The words {@code jobs} and {@code check} say of a data-dir that is the working directory's ./data. */
+    static final String DEFAULT_DATA_DIR = "data-dir is the default ./data: relative to the working directory (";
+    static final String DATA_DIR_ADVICE = "Run this command from the folder 'serve' ran in, or give data-dir an"
+            + " absolute path in the configuration";
+
+    /** Whether {@code loaded}'s data-dir is {@code cwd}'s {@code ./data} (the default, or written relative so). */
+    static boolean isDefaultDataDir(BuildhookConfig loaded, Path cwd) {
+        return loaded.dataDir().equals(cwd.toAbsolutePath().resolve("data").normalize());
     }
 
     /**

@@ -117,6 +117,15 @@ final class CheckCommand implements Callable<Integer> {
                                 + (refused ? "error" : "warning") + " below"));
                 loaded.notes().forEach(out::println);
                 loaded.warnings().forEach(out::println);
+                // The store, secrets and folders checked below are this folder's ./data, which a serve run elsewhere
+                // (the systemd unit's WorkingDirectory) does not use: said as 'jobs' says it (tryout47b F9).
+                if (AdminOptions.isDefaultDataDir(loaded, workingDirectory)) {
+                    out.println(name + ": note: " + AdminOptions.DEFAULT_DATA_DIR + workingDirectory.toAbsolutePath()
+                            + "), not to the configuration's folder: what is checked below is " + loaded.dataDir()
+                            + ", and a 'serve' started in another folder (under systemd, the unit's"
+                            + " WorkingDirectory=/var/lib/buildhook) uses that folder's ./data instead. "
+                            + AdminOptions.DATA_DIR_ADVICE);
+                }
                 warnAboutNodeFolders(loaded, name, out);
                 // Only a store check could not connect to may be one it cannot reach from here; one it did reach
                 // and read the privileges or schema of is what serve will meet (tryout19 F6).

@@ -1178,6 +1178,29 @@ class CommandLineTest {
     }
 
     /**
+     * tryout47b F9: with the shipped configuration (data-dir left at ./data) run from another folder, check said ok
+     * about a store that was not the server's ('does not exist yet: serve creates a new store') without a word that
+     * ./data is the working directory's; 'jobs' says it. Now check says it too, with the systemd unit's folder.
+     */
+    @Test
+    void checkSaysADefaultDataDirIsTheWorkingDirectorysAndThatServeElsewhereUsesAnother() throws IOException {
+        Path cwd = Path.of("").toAbsolutePath();
+        Path config = Files.writeString(dir.resolve("buildhook.yaml"), "server: {port: 8080}\n");
+
+        assertThat(run("check", "--config", config.toString())).as(err.toString()).isEqualTo(ExitCodes.OK);
+        assertThat(out.toString()).contains(config + ": note: data-dir is the default ./data: relative to the working"
+                + " directory (" + cwd + "), not to the configuration's folder: what is checked below is "
+                + cwd.resolve("data") + ", and a 'serve' started in another folder (under systemd, the unit's"
+                + " WorkingDirectory=/var/lib/buildhook) uses that folder's ./data instead. Run this command from the"
+                + " folder 'serve' ran in, or give data-dir an absolute path in the configuration");
+
+        Files.writeString(config, "data-dir: " + dir.resolve("data") + "\n");
+        out.getBuffer().setLength(0);
+        assertThat(run("check", "--config", config.toString())).as(err.toString()).isEqualTo(ExitCodes.OK);
+        assertThat(out.toString()).doesNotContain("note: data-dir");
+    }
+
+    /**
      * A data-dir on a file system mounted read-only names the likeliest cause when the folder is
      * writable from a shell: a service's sandbox (tryout18: Debian's tomcat10.service has
      * ProtectSystem=strict, so the WAR refused /var/lib/buildhook, made and owned by the Tomcat user,
