@@ -18,8 +18,8 @@ import javax.sql.DataSource;
  * connection and never answered (a frozen server or proxy, a middlebox that lost the connection's state) kept one
  * thread and one socket per login a pool tried, for as long as the socket lived (tryout47: 26 threads after a 40-s
  * outage, never ending). Here each read of a login is bounded too (pgJDBC's {@code socketTimeout}, in whole seconds:
- * the login bound rounded up, {@link Store#loginBound}), so such a thread ends about that long after the server's last
- * answer. The connection made is set back to no read bound before HikariCP takes it (HikariCP reads a connection's
+ * the login bound rounded up, {@link Store#loginBound}, plus 5 s), so such a thread ends about that long after the
+ * server's last answer. The connection made is set back to no read bound before HikariCP takes it (HikariCP reads a connection's
  * network timeout once and restores that value after its own checks): reads of established connections keep none, a
  * call may be long. A {@code socketTimeout} in {@code store.url} is the operator's: it bounds the login and every read
  * after it, and is left alone; with {@code loginTimeout=0} in {@code store.url} (no bound on a login) none is added.
@@ -56,9 +56,13 @@ final class PostgresLogins implements DataSource {
                 + config.describe());
     }
 
-    /** The bound on each read of a login bounded by {@code bound} (not zero): in whole seconds, rounded up. */
+    /**
+     * The bound on each read of a login bounded by {@code bound} (not zero), in whole seconds: the bound rounded up, 5 s
+     * more, so that the login's own bound always ends it first (a read ended at the same time made pgJDBC try the login
+     * again on a new connection, sslmode=prefer, whose failure the caller could be given instead of the timeout).
+     */
     static long loginReadBound(Duration bound) {
-        return Math.max(1, (bound.toMillis() + 999) / 1000);
+        return Math.max(1, (bound.toMillis() + 999) / 1000) + 5;
     }
 
     /** Whether {@code store.url} sets the driver's parameter {@code name} itself. */

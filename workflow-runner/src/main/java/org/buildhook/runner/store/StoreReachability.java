@@ -135,7 +135,8 @@ public final class StoreReachability {
      * key's, or a longer {@code loginTimeout} in {@code store.url} (whole seconds, rounded up). A read bound under
      * the URL's login bound cut a first login that bound allowed (a pooler queueing logins), and pgJDBC then tried
      * it again on a new connection (sslmode=prefer, after a read timeout), queued in turn (logins48). A parameter of
-     * the same name in {@code store.url} wins over these.
+     * the same name in {@code store.url} wins over these. The wait for the answer to the SSL request is bounded as each
+     * read ({@code sslResponseTimeout}, 5 s by default in pgJDBC).
      */
     static Properties timeouts(StoreConfig config) {
         Properties timeouts = new Properties();
@@ -144,7 +145,13 @@ public final class StoreReachability {
         timeouts.setProperty("connectTimeout", Long.toString(seconds));
         timeouts.setProperty("loginTimeout",
                 java.math.BigDecimal.valueOf(millis, 3).stripTrailingZeros().toPlainString());
-        timeouts.setProperty("socketTimeout", Long.toString(Math.max(seconds, urlLoginSeconds(config)) + 5));
+        long login = Math.max(seconds, urlLoginSeconds(config));
+        timeouts.setProperty("socketTimeout", Long.toString(login + 5));
+        // pgJDBC waits for the answer to its SSL request 5 s by default whatever loginTimeout says, then tries again
+        // without SSL on a new connection (sslmode=prefer) whose connect gets what is left of connectTimeout (1 ms
+        // once spent): a login held that long before its SSL answer (a queue at the TCP level, a far network) failed
+        // with "The connection attempt failed." on a loaded host (logins48: SlowLoginsTest). As each read: over the login's bound.
+        timeouts.setProperty("sslResponseTimeout", Long.toString((login + 5) * 1000));
         return timeouts;
     }
 

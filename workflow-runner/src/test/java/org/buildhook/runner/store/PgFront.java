@@ -33,6 +33,8 @@ public final class PgFront implements AutoCloseable {
     private volatile String[] refusal;
     private volatile boolean frozen;
     private volatile boolean silentAfterNegotiation;
+    private volatile boolean holding;
+    private final java.util.concurrent.atomic.AtomicInteger accepted = new java.util.concurrent.atomic.AtomicInteger();
     private volatile byte[] freezeAt;
     /** How many of the next new connections {@link #refuseNextConnections} refuses before it forwards again. */
     private final java.util.concurrent.atomic.AtomicInteger refusalsLeft = new java.util.concurrent.atomic.AtomicInteger();
@@ -140,9 +142,26 @@ public final class PgFront implements AutoCloseable {
         frozen = true;
     }
 
+    /**
+     * Each connection accepted from now on is held, unanswered, until {@link #thaw()}, then forwarded: a queue at the
+     * TCP level (a pooler's, a far network) that makes each login wait before its first answer.
+     */
+    void holdNewConnections() {
+        holding = true;
+    }
+
+    /** How many connections were accepted so far. */
+    int accepted() {
+        return accepted.get();
+    }
+
     /** Forwards again what {@link #freeze()} or {@link #freezeAt} held, and from now on. */
     void thaw() {
         freezeAt = null;
+        synchronized (this) {
+            holding = false;
+            notifyAll();
+        }
         silentAfterNegotiation = false;
         frozen = false;
     }
@@ -168,6 +187,13 @@ public final class PgFront implements AutoCloseable {
             try {
                 Socket client = server.accept();
                 sockets.add(client);
+                accepted.incrementAndGet();
+                if (holding) {
+                    Thread t = new Thread(() -> holdThenForward(client), "pg-front-hold");
+                    t.setDaemon(true);
+                    t.start();
+                    continue;
+                }
                 if (silentAfterNegotiation) {
                     swallowed.incrementAndGet();
                     Thread t = new Thread(() -> negotiateThenHang(client), "pg-front-negotiate");
@@ -235,6 +261,25 @@ public final class PgFront implements AutoCloseable {
             out.flush();
         } catch (IOException e) {
             // the client went away
+        }
+    }
+
+    private void holdThenForward(Socket client) {
+        try {
+            synchronized (this) {
+                while (holding && !server.isClosed()) {
+                    wait(100);
+                }
+            }
+            Socket upstream = new Socket(host, port);
+            sockets.add(upstream);
+            upstreamPorts.add(upstream.getLocalPort());
+            pump(client, upstream, true);
+            pump(upstream, client, false);
+        } catch (IOException e) {
+            closeQuietly(client);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 

@@ -71,4 +71,35 @@ class PostgresFirstLoginReadBoundTest {
             store.setLevel(was);
         }
     }
+
+    /**
+     * A login held before its SSL answer for longer than pgJDBC's own 5-s bound on that answer, within the URL's
+     * loginTimeout, is made on its first connection: pgJDBC gave up the SSL answer after 5 s and tried again without
+     * SSL on a new connection, whose connect got what was left of connectTimeout (1 ms), and failed on a loaded host
+     * ("The connection attempt failed.": SlowLoginsTest's pool logins, ci47-e).
+     */
+    @Test
+    void aLoginHeldBeforeItsSslAnswerWithinTheUrlsLoginTimeoutIsMadeOnItsFirstConnection() throws Exception {
+        String url = TestStores.postgresUrl();
+        try (PgFront front = PgFront.to(url)) {
+            front.holdNewConnections();
+            Thread thaw = new Thread(() -> {
+                try {
+                    Thread.sleep(7_000); // the held login itself (a floor on its time), not a wait for an event
+                } catch (InterruptedException e) {
+                    return;
+                }
+                front.thaw();
+            });
+            thaw.setDaemon(true);
+            thaw.start();
+            PostgresLogins logins = PostgresLogins.of(StoreConfig.of(front.url(url) + "&loginTimeout=60", dir)
+                    .withConnectTimeout(Duration.ofSeconds(1)), "buildhook-store");
+
+            try (java.sql.Connection c = logins.getConnection()) {
+                assertThat(c.isValid(10)).isTrue();
+            }
+            assertThat(front.accepted()).as("connections the login took").isEqualTo(1);
+        }
+    }
 }

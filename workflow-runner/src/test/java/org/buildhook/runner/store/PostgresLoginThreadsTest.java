@@ -69,14 +69,14 @@ class PostgresLoginThreadsTest {
         String url = TestStores.postgresUrl();
         PostgresLogins logins = PostgresLogins.of(StoreConfig.of(url, dir)
                 .withConnectTimeout(Duration.ofMillis(2_500)), "buildhook-store");
-        assertThat(logins.properties().getProperty("socketTimeout")).as("the login bound, rounded up").isEqualTo("3");
+        assertThat(logins.properties().getProperty("socketTimeout")).as("the login bound, rounded up, + 5 s").isEqualTo("8");
         assertThat(logins.properties().getProperty("loginTimeout")).isEqualTo("2.5");
         try (Connection c = logins.getConnection()) {
             assertThat(c.getNetworkTimeout()).isZero();
         }
 
         PostgresLogins urlBound = PostgresLogins.of(StoreConfig.of(url + "&loginTimeout=30", dir), "buildhook-store");
-        assertThat(urlBound.properties().getProperty("socketTimeout")).as("the URL's loginTimeout").isEqualTo("30");
+        assertThat(urlBound.properties().getProperty("socketTimeout")).as("the URL's loginTimeout + 5 s").isEqualTo("35");
     }
 
     @Test
