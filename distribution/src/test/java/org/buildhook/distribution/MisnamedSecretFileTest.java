@@ -89,7 +89,7 @@ class MisnamedSecretFileTest {
 
         assertThat(serve.waitFor(2, TimeUnit.MINUTES)).as("a refused start ends by itself").isTrue();
         String printed = Files.readString(log, StandardCharsets.UTF_8);
-        assertThat(serve.exitValue()).as(printed).isEqualTo(ExitCodes.UNAVAILABLE);
+        assertThat(serve.exitValue()).as(printed).isEqualTo(ExitCodes.CONFIGURATION);
         assertThat(printed).contains("jobserv-secret:1:1: the rules file must be a mapping")
                 .doesNotContain(SECRET).doesNotContain("UseSomething");
     }
