@@ -63,8 +63,10 @@ final class Configs {
     /**
      * @param mistakes the exit code for a configuration or rules file with mistakes: {@link ExitCodes#CONFIGURATION}
      *                 for {@code serve}, {@link ExitCodes#UNAVAILABLE} for the commands that only read it. A folder the
-     *                 machine keeps buildhook from writing in, and a rules file that cannot be read, are
-     *                 {@link ExitCodes#UNAVAILABLE} for every command: a restart may find them mended.
+     *                 machine keeps buildhook from writing in, and a file the configuration names (or the
+     *                 configuration file itself, or its rules file) that is not there or cannot be read, are
+     *                 {@link ExitCodes#UNAVAILABLE} for every command: a restart may find them mended
+     *                 ({@link ConfigException#restartMayMend()}).
      */
     private static BuildhookConfig load(Path flag, ConfigLoader loader, int mistakes) {
         try {
@@ -74,7 +76,7 @@ final class Configs {
             throw new CommandFailure((e.ofTheMachineOnly() ? "cannot start: the configuration is right, but buildhook"
                     + " cannot write in " + (e.problems().size() == 1 ? "a folder" : "folders") + " it names:\n"
                     : "the configuration has mistakes:\n") + e.getMessage(),
-                    e.ofTheMachineOnly() ? ExitCodes.UNAVAILABLE : mistakes);
+                    e.restartMayMend() ? ExitCodes.UNAVAILABLE : mistakes);
         } catch (RuleException e) {
             throw new CommandFailure("cannot start: the rules file has mistakes:\n" + e.getMessage(),
                     e instanceof UnreadableRulesException ? ExitCodes.UNAVAILABLE : mistakes);

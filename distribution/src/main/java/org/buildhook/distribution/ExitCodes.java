@@ -18,8 +18,9 @@ public final class ExitCodes {
      * for), which no restart mends. 78 is {@code EX_CONFIG} of BSD's sysexits.h, which systemd.exec(5)'s table of
      * process exit codes names {@code CONFIG}; the shipped systemd unit lists it in {@code RestartPreventExitStatus=},
      * so a mistake ends the service {@code failed} at once instead of a start every few seconds for ever (tryout47b
-     * F7). A store that cannot be reached, a port that is taken, a folder the machine keeps buildhook from writing in
-     * stay {@link #UNAVAILABLE}: a restart may find them mended.
+     * F7). A store that cannot be reached, a port that is taken, a folder the machine keeps buildhook from writing in,
+     * a file the configuration names (or the configuration file) that is not there or cannot be read stay
+     * {@link #UNAVAILABLE}: a restart may find them mended.
      */
     public static final int CONFIGURATION = 78;
 
@@ -31,7 +32,8 @@ public final class ExitCodes {
             + "2 usage error, 3 cannot read a file, reach a server or start.";
 
     static final String SERVE = "Exit codes: 0 stopped by a signal (SIGTERM, Ctrl-C, SIGHUP), 2 usage error, "
-            + "3 the server cannot start (its store cannot be reached, its port is taken, a folder cannot be written),"
+            + "3 the server cannot start (its store cannot be reached, its port is taken, a folder cannot be written,"
+            + " a file it names is not there or cannot be read),"
             + " 78 the configuration or its rules file has mistakes (nothing a restart mends: the systemd unit does not"
             + " restart on it).";
 

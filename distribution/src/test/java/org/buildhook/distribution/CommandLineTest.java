@@ -1397,6 +1397,32 @@ class CommandLineTest {
         }
     }
 
+    /**
+     * review48 F3: a file the configuration names that is not there yet (a secret file or a rules file another service
+     * writes after boot, a mount that comes later), or the configuration file itself, is no mistake of its text:
+     * {@code serve} exits 3, which the systemd unit restarts, not 78 (a mistake, never restarted). Something that is
+     * there but is no file is a mistake (78).
+     */
+    @Test
+    void serveExits3ForAFileNotThereYetAnd78ForAMistake() throws IOException {
+        Path noSecret = Files.writeString(dir.resolve("no-secret.yaml"), "data-dir: data\nendpoints:\n  fleet:\n"
+                + "    secrets: [{file: " + dir.resolve("not-yet/secret") + "}]\n");
+        Path noRules = Files.writeString(dir.resolve("no-rules.yaml"), "data-dir: data\nrules: not-yet-rules.yaml\n");
+        Files.createDirectories(dir.resolve("a-folder"));
+        Path folderRules = Files.writeString(dir.resolve("folder-rules.yaml"), "data-dir: data\nrules: a-folder\n");
+
+        assertThat(run("serve", "--config", noSecret.toString(), "--host", "127.0.0.1", "--port", "0"))
+                .as(err.toString()).isEqualTo(ExitCodes.UNAVAILABLE);
+        assertThat(run("serve", "--config", noRules.toString(), "--host", "127.0.0.1", "--port", "0"))
+                .as(err.toString()).isEqualTo(ExitCodes.UNAVAILABLE);
+        assertThat(run("serve", "--config", dir.resolve("no-such.yaml").toString(), "--host", "127.0.0.1", "--port",
+                "0")).as(err.toString()).isEqualTo(ExitCodes.UNAVAILABLE);
+        assertThat(run("serve", "--config", folderRules.toString(), "--host", "127.0.0.1", "--port", "0"))
+                .as(err.toString()).isEqualTo(ExitCodes.CONFIGURATION);
+        assertThat(err.toString()).contains("not-yet/secret not found").contains("not-yet-rules.yaml not found")
+                .contains("configuration file not found").doesNotContain("Exception");
+    }
+
     @Test
     void serveRefusedForAMistakeInItsRulesFileWritesNothing() throws IOException {
         Path rules = rulesWithATypo();

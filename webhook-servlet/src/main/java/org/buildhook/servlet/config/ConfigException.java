@@ -15,6 +15,7 @@ public class ConfigException extends RuntimeException {
 
     private final transient List<Problem> problems;
     private final transient List<Problem> ofTheMachine;
+    private final transient List<Problem> notRead;
 
     /**
      * Mistakes of the file.
@@ -36,14 +37,47 @@ public class ConfigException extends RuntimeException {
      * @throws IllegalArgumentException when {@code problems} is empty
      */
     public ConfigException(List<Problem> problems, List<Problem> ofTheMachine) {
+        this(problems, ofTheMachine, List.of());
+    }
+
+    /**
+     * Problems found in reading the file, some of them of the machine, some files it names that could not be read.
+     *
+     * @param problems     every problem found, at least one
+     * @param ofTheMachine as in {@link #ConfigException(List, List)}
+     * @param notRead      those of {@code problems} that are a file the configuration names (or the configuration
+     *                     file itself) that is not there or cannot be read; empty when none
+     * @throws IllegalArgumentException when {@code problems} is empty
+     */
+    public ConfigException(List<Problem> problems, List<Problem> ofTheMachine, List<Problem> notRead) {
         super(Problem.lines(problems));
         this.problems = List.copyOf(problems);
         this.ofTheMachine = List.copyOf(ofTheMachine);
+        this.notRead = List.copyOf(notRead);
     }
 
     /** One problem about the whole file (it is missing, unreadable…). */
     public static ConfigException about(String file, String message) {
         return new ConfigException(List.of(new Problem(file, 0, 0, message)));
+    }
+
+    /**
+     * The configuration file {@code file} is not there or cannot be read ({@code message} says which): a problem a
+     * restart may find mended, see {@link #restartMayMend()}.
+     */
+    public static ConfigException notRead(String file, String message) {
+        Problem problem = new Problem(file, 0, 0, message);
+        return new ConfigException(List.of(problem), List.of(), List.of(problem));
+    }
+
+    /**
+     * Whether no problem is a mistake of the file's text: each is of the machine ({@link #ofTheMachineOnly()}) or a
+     * file that is not there or cannot be read. {@code serve} then exits 3, which the systemd unit restarts, rather
+     * than 78 for mistakes no restart mends (a secret file another service writes after boot, a mount that comes
+     * later).
+     */
+    public boolean restartMayMend() {
+        return problems.stream().allMatch(p -> ofTheMachine.contains(p) || notRead.contains(p));
     }
 
     /** Every problem, in file order; never empty. */

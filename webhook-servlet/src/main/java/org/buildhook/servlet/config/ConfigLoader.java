@@ -147,9 +147,9 @@ public final class ConfigLoader {
         try {
             bytes = Files.readAllBytes(absolute);
         } catch (NoSuchFileException e) {
-            throw ConfigException.about(name, "configuration file not found (looked for " + absolute + ")");
+            throw ConfigException.notRead(name, "configuration file not found (looked for " + absolute + ")");
         } catch (IOException e) {
-            throw ConfigException.about(name, "cannot read the configuration file: " + IoProblems.describe(e));
+            throw ConfigException.notRead(name, "cannot read the configuration file: " + IoProblems.describe(e));
         }
         // Where it is not UTF-8, as file:line:column and the byte (tryout47b F19).
         Optional<Problem> notUtf8 = org.buildhook.runner.rules.Utf8Text.firstMalformed(name,
@@ -183,7 +183,7 @@ public final class ConfigLoader {
                 forClients ? "admin.token"::equals : path -> true, absentSecretsStandIn).resolvingServerHost(resolvesHost)
                 .checkingFolders(!forClients && !absentSecretsStandIn).read(root);
         if (!problems.isEmpty()) {
-            throw new ConfigException(problems.sorted(), nodes.ofTheMachine());
+            throw new ConfigException(problems.sorted(), nodes.ofTheMachine(), nodes.notRead());
         }
         if (writes && draft.rulesFile != null) {
             // Everything is validated before anything is created: a start refused for a mistake in

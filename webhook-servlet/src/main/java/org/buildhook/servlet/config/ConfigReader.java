@@ -94,8 +94,14 @@ final class ConfigReader {
         folderCanBeMade(draft.dataDir, draft.dataDirAt, "data-dir", "the data folder");
         draft.rulesFile = path(top.get("rules"), "rules").orElse(null);
         if (draft.rulesFile != null && !Files.isRegularFile(draft.rulesFile)) {
-            nodes.problem(top.get("rules").value().location(), "rules", "rules file " + draft.rulesFile + " "
-                    + Nodes.notAFile(draft.rulesFile));
+            // Not there: a file a restart may find (written after boot); something else there: a mistake.
+            if (Files.exists(draft.rulesFile)) {
+                nodes.problem(top.get("rules").value().location(), "rules", "rules file " + draft.rulesFile + " "
+                        + Nodes.notAFile(draft.rulesFile));
+            } else {
+                nodes.notReadProblem(top.get("rules").value().location(), "rules", "rules file " + draft.rulesFile
+                        + " " + Nodes.notAFile(draft.rulesFile));
+            }
         }
         Map<String, YamlNode.Entry> store = section(top, "store", ConfigKeys.STORE);
         draft.store = store(store, draft.dataDir);

@@ -17,6 +17,7 @@ final class Nodes {
 
     private final ProblemCollector problems;
     private final java.util.List<Problem> ofTheMachine = new java.util.ArrayList<>(0);
+    private final java.util.List<Problem> notRead = new java.util.ArrayList<>(0);
 
     Nodes(ProblemCollector problems) {
         this.problems = problems;
@@ -33,6 +34,20 @@ final class Nodes {
      */
     void machineProblem(YamlNode.Location at, String path, String message) {
         ofTheMachine.add(problems.add(at, path + ": " + message));
+    }
+
+    /**
+     * As {@link #problem}, for a file the key names that is not there or cannot be read (a secret file, the rules
+     * file): no mistake of the configuration's text, and one a restart may find mended (a file another service writes
+     * after boot, a mount that comes later). See {@link ConfigException#restartMayMend()}.
+     */
+    void notReadProblem(YamlNode.Location at, String path, String message) {
+        notRead.add(problems.add(at, path + ": " + message));
+    }
+
+    /** The problems recorded by {@link #notReadProblem}, in the order recorded. */
+    java.util.List<Problem> notRead() {
+        return java.util.List.copyOf(notRead);
     }
 
     /** The problems recorded by {@link #machineProblem}, in the order recorded. */

@@ -120,7 +120,7 @@ final class SecretReader {
         if (absentStandsIn) {
             return Optional.of(GeneratedSecret.fresh());
         }
-        nodes.problem(node.location(), path, "cannot read secret file " + file + " (" + IoProblems.describe(e)
+        nodes.notReadProblem(node.location(), path, "cannot read secret file " + file + " (" + IoProblems.describe(e)
                 + "); check that it is a readable file");
         return Optional.empty();
     }
@@ -134,7 +134,7 @@ final class SecretReader {
             if (absentStandsIn) {
                 return Optional.of(GeneratedSecret.fresh());
             }
-            nodes.problem(node.location(), path, "secret file " + file + " not found");
+            nodes.notReadProblem(node.location(), path, "secret file " + file + " not found");
             return Optional.empty();
         } catch (IOException e) {
             return unreadable(node, path, file, e);
