@@ -124,6 +124,28 @@ public final class AttemptMarker {
                 at[1] - at[0] - STORE_PREFIX.length, StandardCharsets.UTF_8);
     }
 
+    private static final byte[] PREFIX = (VARIABLE + "=").getBytes(StandardCharsets.UTF_8);
+
+    /**
+     * The job id of the attempt's marker process {@code pid} carries ({@code <jobId>} of {@code <jobId>/<attempt>}),
+     * or null: none, one of another store's server ({@link #ofAnotherStore}), or its environment cannot be read. One
+     * read of its environment.
+     */
+    static String jobOf(long pid) {
+        ProcStat.Whole environ = ProcStat.readWhole("/proc/" + pid + "/environ", ENVIRON_BUFFER);
+        if (environ == null || anotherStore(environ.bytes(), environ.length(), storeEntry)) {
+            return null;
+        }
+        int[] at = find(environ.bytes(), environ.length(), PREFIX);
+        if (at == null) {
+            return null;
+        }
+        String value = new String(environ.bytes(), at[0] + PREFIX.length, at[1] - at[0] - PREFIX.length,
+                StandardCharsets.UTF_8);
+        int slash = value.lastIndexOf('/');
+        return slash > 0 ? value.substring(0, slash) : null;
+    }
+
     /** Whether {@code environ} holds a {@link #STORE_VARIABLE} entry other than {@code mine} (null: none set here). */
     static boolean anotherStore(byte[] environ, int length, byte[] mine) {
         if (mine == null) {

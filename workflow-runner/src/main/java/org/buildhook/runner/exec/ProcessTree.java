@@ -218,6 +218,7 @@ final class ProcessTree {
                 pids.add(process.pid());
             }
         }
+        Map<Long, Boolean> checked = new HashMap<>(4);
         if (marker != null || !pipes.isEmpty()) {
             // A process that left the session is still the attempt's if it carries the marker. It
             // was forked after the root: with pids not wrapped since, only those above it are read.
@@ -233,7 +234,6 @@ final class ProcessTree {
             // question reads a whole /proc/<pid>/status (asked of every candidate, it cost the job
             // threads 6 %: docs/BENCHMARKS.md, "Twenty-second pass").
             boolean wrapped = ProcStat.lastPid() < root.pid();
-            Map<Long, Boolean> checked = new HashMap<>(4);
             for (ProcStat process : all) {
                 if (!pids.contains(process.pid()) && !process.gone()
                         && (wrapped || process.pid() > root.pid()
@@ -261,7 +261,10 @@ final class ProcessTree {
             // Re-parented to this JVM, the subreaper: found however it detached (Orphans). Its pid is above the
             // root's like every process of the attempt, so the pids handed out since the root hold it as well.
             for (ProcStat process : all) {
-                if (pids.contains(process.pid()) || process.parent() != SELF) {
+                if (pids.contains(process.pid()) || process.parent() != SELF
+                        || inAnotherAttemptsSession(process.session(), checked)) {
+                    // In another running attempt's session: that one's (its looks find it there), never this one's,
+                    // nor one this one may have started (review48 F4: it was named as left to that job).
                     continue;
                 }
                 List<String> keepers = Orphans.keepersOf(owner, process);
@@ -273,7 +276,7 @@ final class ProcessTree {
                     escaped.add(process.pid());
                     orphans.put(process.pid(), Orphans.othersRunningWhenStarted(owner, process.pid()));
                     leftToOthers.remove(process.pid());
-                } else if (!orphans.containsKey(process.pid())) {
+                } else if (!orphans.containsKey(process.pid()) && !carriesTheMarkerOfOneOf(keepers, process.pid())) {
                     // Another running attempt could own it as well: that one ends it; this one's outcome says so.
                     leftToOthers.put(process.pid(),
                             Map.entry(process.pid() + " " + ProcStat.name(process.pid()), keepers));
@@ -333,6 +336,16 @@ final class ProcessTree {
             return false;
         }
         return checked.computeIfAbsent(session, program -> ProcStat.startTime(program) == started);
+    }
+
+    /**
+     * Whether process {@code pid} carries the marker of one of the attempts {@code keepers} names (their job ids):
+     * then it is that attempt's, which finds it by its marker and ends it, and this attempt's outcome does not name it
+     * as one it may have started (review48 F4). One read of its environment.
+     */
+    private static boolean carriesTheMarkerOfOneOf(List<String> keepers, long pid) {
+        String job = AttemptMarker.jobOf(pid);
+        return job != null && keepers.contains(job);
     }
 
     /** Adds the descendants of {@code parent}, as the pass saw them, to {@code into}. */

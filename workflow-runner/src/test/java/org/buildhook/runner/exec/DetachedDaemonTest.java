@@ -108,6 +108,45 @@ class DetachedDaemonTest extends LauncherTest {
     }
 
     @Test
+    void aDaemonProvablyAnotherJobsIsNotNamedInTheOutcomeOfAJobStartedBeforeIt() throws Exception {
+        // review48 F4: the second job leaves three orphans of this JVM while the first runs: one still in the second's
+        // session without its marker (a double fork, env -i, no setsid), one that left the session but carries the
+        // second's marker (setsid, no env -i), and one truly detached (setsid env -i). The first two cannot be the
+        // first job's (a session is only inherited; the marker is the second's): its outcome named all three as "left
+        // running for other jobs that may have started them". Only the third is still named.
+        Path goFirst = dir.resolve("go-first");
+        Path goSecond = dir.resolve("go-second");
+        Path inSession = dir.resolve("in-session.pid");
+        Path marked = dir.resolve("marked.pid");
+        Path detachedPid = dir.resolve("detached.pid");
+        RunningJob first = launcher.start(request("first", waitFor(goFirst) + "; exit 0"));
+        assertThat(first.process().get(2, TimeUnit.MINUTES)).isNotNull();
+        RunningJob second = launcher.start(request("second",
+                "(env -i /bin/sh -c 'echo $$ > " + inSession + "; exec sleep 1001' </dev/null >/dev/null 2>&1 &) ;"
+                        + " (setsid /bin/sh -c 'echo $$ > " + marked + "; exec sleep 1002' </dev/null >/dev/null 2>&1 &)"
+                        + " ; (" + detached(detachedPid, "sleep 1003") + ") ; " + waitFor(goSecond) + "; exit 0"));
+        long self = ProcessHandle.current().pid();
+        long own = daemon(inSession);
+        long carrying = daemon(marked);
+        long daemon = daemon(detachedPid);
+        await().atMost(Duration.ofMinutes(2)).until(() -> ProcStat.of(own).parent() == self
+                && ProcStat.of(carrying).parent() == self && ProcStat.of(daemon).parent() == self);
+        Files.writeString(goFirst, "go\n");
+
+        assertThat(first.outcome().get(5, TimeUnit.MINUTES).message()).isEqualTo("exited with 0; 1 detached"
+                + " process(es) left running for other jobs that may have started them (the last of those jobs to end"
+                + " ends each): " + daemon + " sleep (job " + Fixtures.jobId("second") + ")");
+        assertThat(alive(own)).isTrue();
+        assertThat(alive(carrying)).isTrue();
+        assertThat(alive(daemon)).isTrue();
+
+        Files.writeString(goSecond, "go\n");
+        assertThat(second.outcome().get(5, TimeUnit.MINUTES).message()).startsWith("exited with 0;"
+                + " 3 leftover process(es) terminated").contains(carrying + " sleep", daemon + " sleep");
+        await().atMost(Duration.ofMinutes(2)).until(() -> reaped(own) && reaped(carrying) && reaped(daemon));
+    }
+
+    @Test
     void anOrphanHandedOverOnlyAfterItsJobEndedIsEndedByTheNextLook() throws Exception {
         // contain30 L1: the detached parent ignores SIGTERM, so the job's end kills it only in its last round
         // (SIGKILL after the 1 s grace), and its own detached child is handed to this JVM only after that last
