@@ -712,10 +712,23 @@ final class Database implements AutoCloseable {
 
     /**
      * {@link #schedulerDataSource()} as db-scheduler is given it: through {@link StopWaits}, each answer of PostgreSQL
-     * bounded by {@link #lookBound()}.
+     * bounded by {@link #schedulerBound()} (a job's own bookkeeping on its threads keeps {@link #lookBound()}, set
+     * around it by {@link Store#look}).
      */
     DataSource schedulerDataSourceForScheduler() {
-        return stopWaits.wrap(schedulerDataSource(), lookBound());
+        return stopWaits.wrap(schedulerDataSource(), schedulerBound());
+    }
+
+    /**
+     * The bound on each answer of db-scheduler's own statements (its heartbeats, its polling):
+     * {@link #idleInTransactionBound} of {@code store.connect-timeout}, at least 30 s, with no timeout of store.url on
+     * top. A heartbeat whose connection never answers again must fail, and the next one go through on another
+     * connection, well before the node fences itself (three quarters of the dead-node limit, 135 s by default): a
+     * {@code lock_timeout=2min} in store.url made it wait 150 s, past that point, and the node killed its running jobs
+     * (review48 F10). Its statements are short; a lock wait past the bound is cut, as a connection that did not answer.
+     */
+    Duration schedulerBound() {
+        return idleInTransactionBound(config.connectTimeout());
     }
 
     /**
@@ -726,9 +739,13 @@ final class Database implements AutoCloseable {
         return idleInTransactionBound(config.connectTimeout()).plus(urlTimeout(config.url()));
     }
 
-    /** {@link Store#SENDER_BOUND}, and the longest timeout in store.url on top ({@link #urlTimeout}): see {@link Store#senderBound}. */
+    /**
+     * {@link Store#SENDER_BOUND}, whatever store.url says: see {@link Store#senderBound}. No timeout of store.url is
+     * added (review48 F1): the bound cannot tell a lock wait from a server that stopped answering, and the sender gives
+     * up after 30 s either way, so a longer one only held the request thread while the sender sent the delivery again.
+     */
     Duration senderBound() {
-        return Store.SENDER_BOUND.plus(urlTimeout(config.url()));
+        return Store.SENDER_BOUND;
     }
 
     private static final java.util.regex.Pattern URL_TIMEOUT = java.util.regex.Pattern.compile(
@@ -738,8 +755,8 @@ final class Database implements AutoCloseable {
      * The longest {@code lock_timeout} or {@code statement_timeout} set in the {@code options} of a PostgreSQL {@code
      * store.url} ({@code …&options=-c%20lock_timeout%3D2min}, decoded; PostgreSQL's units {@code us ms s min h d}, a
      * number alone in ms), or zero when none is set, for {@code 0} (no limit, which no bound can cover: the answer's
-     * bound then caps it) and on SQLite. The bounds on each answer ({@link #lookBound}, {@link #senderBound}) grow by
-     * it, so that a statement the operator lets wait that long for a lock, or run that long, ends as PostgreSQL ends it
+     * bound then caps it) and on SQLite. The looks' bound on each answer ({@link #lookBound}; not the accept's, {@link
+     * #senderBound}, nor db-scheduler's, {@link #schedulerBound}) grows by it, so that a statement the operator lets wait that long for a lock, or run that long, ends as PostgreSQL ends it
      * ({@code 55P03}, a table lock: {@link TableLockWait}) and not by the connection's socket closed at the bound
      * (review47 F4: a {@code lock_timeout} of 120 s in store.url was cut at 30 s, with other words, the backend left
      * queued for the lock).

@@ -1352,13 +1352,14 @@ public final class Store implements AutoCloseable {
         return StopWaits.answersWithin(senderBound(), work);
     }
 
-    /** {@link #senderBound()} without a timeout in store.url: 20 s. */
+    /** {@link #senderBound()}: 20 s, whatever store.url says. */
     public static final Duration SENDER_BOUND = Duration.ofSeconds(20);
 
     /**
-     * How long one answer of PostgreSQL may take during {@link #forASender}: {@link #SENDER_BOUND} (20 s), and the
-     * longest {@code lock_timeout} or {@code statement_timeout} set in store.url on top, as for {@link #lookBound()}
-     * (the operator then chose to let a delivery wait that long). Below the 30 s after which JobServ's sender
+     * How long one answer of PostgreSQL may take during {@link #forASender}: {@link #SENDER_BOUND} (20 s), with no
+     * {@code lock_timeout} or {@code statement_timeout} of store.url on top, unlike {@link #lookBound()}: the sender
+     * gives up after 30 s whatever the operator lets a statement wait, so a lock wait past the bound is answered
+     * {@code 503} as a server that does not answer is (review48 F1). Below the 30 s after which JobServ's sender
      * ({@code jobserv-send}, and a proxy in front with the same limit) gives up waiting: the looks' bound, at least 30
      * s, was no shorter, so the sender gave up before the {@code 503} came and sent the delivery again into a request
      * thread that still waited (bound47 F4). A delivery waits for its connection first, up to {@code

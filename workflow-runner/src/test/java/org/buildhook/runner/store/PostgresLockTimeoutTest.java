@@ -63,8 +63,8 @@ class PostgresLockTimeoutTest {
     }
 
     /**
-     * A {@code lock_timeout} or {@code statement_timeout} in store.url's {@code options} lengthens the bounds on each
-     * answer by as much (review47 F4); none, or {@code 0} (no limit), leaves them as they are.
+     * A {@code lock_timeout} or {@code statement_timeout} in store.url's {@code options} lengthens the looks' bound on
+     * each answer by as much (review47 F4); none, or {@code 0} (no limit), leaves it as it is.
      */
     @Test
     void aTimeoutInTheUrlLengthensTheAnswersBoundsByAsMuch() {
@@ -84,7 +84,8 @@ class PostgresLockTimeoutTest {
      * table lock another session holds (a nightly {@code VACUUM FULL}) ends as PostgreSQL ends it, {@code 55P03} after
      * the URL's 45 s, answered as a table lock; before, the connection's socket was closed at the bound's 30 s, a cut
      * connection "not answered in time", the backend left queued for the lock (review47 F4: configuration.md's "a
-     * lock_timeout in store.url wins" was untrue past the bound).
+     * lock_timeout in store.url wins" was untrue past the bound). The accept's bound stays 20 s and db-scheduler's 30
+     * s (review48 F1, F10).
      */
     @Test
     void aLockTimeoutInTheUrlAboveTheBoundEndsTheWaitAsPostgresEndsIt() throws Exception {
@@ -92,7 +93,12 @@ class PostgresLockTimeoutTest {
         try (Database db = Database.open(StoreConfig.of(url, dir));
                 Connection holder = java.sql.DriverManager.getConnection(url)) {
             assertThat(db.lookBound()).isEqualTo(Duration.ofSeconds(30 + 45));
-            assertThat(db.senderBound()).isEqualTo(Duration.ofSeconds(20 + 45));
+            assertThat(db.senderBound()).as("the accept's: its 503 before the sender's 30 s (review48 F1)")
+                    .isEqualTo(Duration.ofSeconds(20));
+            try (Connection c = db.schedulerDataSourceForScheduler().getConnection()) {
+                assertThat(c.getNetworkTimeout()).as("db-scheduler's heartbeats and polling: 30 s, well before the"
+                        + " node fences itself (review48 F10)").isEqualTo(30_000);
+            }
             try (Statement s = holder.createStatement()) {
                 s.execute("CREATE TABLE maintained (x int)");
                 holder.setAutoCommit(false);
