@@ -40,14 +40,22 @@ class ConfigLoaderTest {
      * line, column or byte, the only mistake without them; both files now say where, which byte, and to save as UTF-8.
      */
     @Test
-    void aByteThatIsNotUtf8IsSaidWithItsLineColumnAndByte() throws IOException {
+    void aByteThatIsNotUtf8IsSaidWithItsLineAndColumnNotItsValue() throws IOException {
         Path file = dir.resolve("buildhook.yaml");
         byte[] latin1 = "data-dir: data\n# d\u00e9j\u00e0 vu, caf\u00e9\n".getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
         Files.write(file, latin1);
         assertThatThrownBy(() -> new ConfigLoader(Map.of(), dir).load(file)).isInstanceOf(ConfigException.class)
-                .hasMessageStartingWith(file + ":2:4: the byte 0xE9 is not UTF-8: the configuration file must be saved"
+                .hasMessageStartingWith(file + ":2:4: a byte that is not UTF-8 (not shown: the file may hold secrets): the configuration file must be saved"
                         + " as UTF-8 text (an editor saving Latin-1 or Windows-1252 writes 'é' as the one byte 0xE9;"
                         + " save it again choosing UTF-8, or convert it: iconv -f latin1 -t utf-8)");
+
+        // A byte of a secret written inline is not shown (review48 F8): where it is, not what.
+        byte[] secret = "endpoints:\n  fleet:\n    secrets: [{value: \"s3cr\u00f7t\"}]\n"
+                .getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
+        Files.write(file, secret);
+        assertThatThrownBy(() -> new ConfigLoader(Map.of(), dir).load(file)).isInstanceOf(ConfigException.class)
+                .hasMessageStartingWith(file + ":3:28: a byte that is not UTF-8 (not shown")
+                .satisfies(e -> assertThat(e.getMessage()).doesNotContain("F7").doesNotContain("s3cr"));
 
         // After a UTF-8 'é' on the same line, the column still counts characters.
         byte[] rules = "rules:\n  - name: lat1\n    run: {command: [/bin/echo, \"\u00e9 caf".getBytes(
@@ -60,7 +68,7 @@ class ConfigLoaderTest {
         Path rulesFile = Files.write(dir.resolve("rules.yaml"), all);
         assertThatThrownBy(() -> new org.buildhook.runner.rules.RuleSetLoader(java.time.Clock.systemUTC()).load(rulesFile))
                 .isInstanceOf(org.buildhook.runner.rules.RuleException.class)
-                .hasMessageStartingWith(rulesFile + ":3:38: the byte 0xE9 is not UTF-8: the rules file must be saved as"
+                .hasMessageStartingWith(rulesFile + ":3:38: a byte that is not UTF-8 (not shown: the file may hold secrets): the rules file must be saved as"
                         + " UTF-8 text");
     }
 

@@ -11,7 +11,7 @@ import java.util.Optional;
 
 /**
  * Where a file that must be UTF-8 (the rules file, buildhook.yaml) is not: its first byte that is no part of a UTF-8
- * character, as {@code file:line:column} and the byte, like every other mistake (tryout47b F19: it said only "not UTF-8
+ * character, as {@code file:line:column}, like every other mistake (tryout47b F19: it said only "not UTF-8
  * text", and in a 300-line file the operator had to hunt for an editor's Latin-1 'é').
  */
 public final class Utf8Text {
@@ -25,7 +25,7 @@ public final class Utf8Text {
      * @param file how problems name the file
      * @param what the file's kind for the message, e.g. {@code "the rules file"}
      * @return {@code file:line:column} (1-based; the column counts characters, as the YAML problems' do) of that byte,
-     *         with the byte (or bytes, up to 4) in hexadecimal and that the file must be saved as UTF-8
+     *         and that the file must be saved as UTF-8; never the byte itself, which may be one of a secret
      */
     public static Optional<Problem> firstMalformed(String file, byte[] bytes, String what) {
         CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
@@ -50,13 +50,9 @@ public final class Utf8Text {
         }
         String before = new String(bytes, lineStart, at - lineStart, StandardCharsets.UTF_8);
         int column = before.codePointCount(0, before.length()) + 1;
-        StringBuilder shown = new StringBuilder();
-        for (int i = at; i < Math.min(bytes.length, at + Math.min(4, Math.max(1, result.length()))); i++) {
-            shown.append(shown.isEmpty() ? "" : " ").append(String.format(Locale.ROOT, "0x%02X", bytes[i] & 0xff));
-        }
-        boolean one = result.length() <= 1;
-        return Optional.of(new Problem(file, line, column, (one ? "the byte " : "the bytes ") + shown + (one ? " is" : " are")
-                + " not UTF-8: " + what + " must be saved as UTF-8 text (an editor saving Latin-1 or Windows-1252 writes"
-                + " 'é' as the one byte 0xE9; save it again choosing UTF-8, or convert it: iconv -f latin1 -t utf-8)"));
+        // The byte itself is not shown: it may be one of a secret written inline (review48 F8).
+        return Optional.of(new Problem(file, line, column, "a byte that is not UTF-8 (not shown: the file may hold"
+                + " secrets): " + what + " must be saved as UTF-8 text (an editor saving Latin-1 or Windows-1252 writes"
++ " 'é' as the one byte 0xE9; save it again choosing UTF-8, or convert it: iconv -f latin1 -t utf-8)"));
     }
 }
