@@ -749,17 +749,19 @@ final class Database implements AutoCloseable {
     }
 
     private static final java.util.regex.Pattern URL_TIMEOUT = java.util.regex.Pattern.compile(
-            "(?:^|\\s)(?:-c\\s*|--)(?:lock_timeout|statement_timeout)\\s*=\\s*'?(\\d+)\\s*(us|ms|s|min|h|d)?'?(?=\\s|$)");
+            "(?:^|\\s)(?:-c\\s*|--)(?i:(?:lock|statement)[-_]timeout)\\s*=\\s*'?(\\d+(?:\\.\\d+)?)"
+                    + "\\s*(us|ms|s|min|h|d)?'?(?=\\s|$)");
 
     /**
      * The longest {@code lock_timeout} or {@code statement_timeout} set in the {@code options} of a PostgreSQL {@code
-     * store.url} ({@code …&options=-c%20lock_timeout%3D2min}, decoded; PostgreSQL's units {@code us ms s min h d}, a
-     * number alone in ms), or zero when none is set, for {@code 0} (no limit, which no bound can cover: the answer's
-     * bound then caps it) and on SQLite. The looks' bound on each answer ({@link #lookBound}; not the accept's, {@link
-     * #senderBound}, nor db-scheduler's, {@link #schedulerBound}) grows by it, so that a statement the operator lets wait that long for a lock, or run that long, ends as PostgreSQL ends it
-     * ({@code 55P03}, a table lock: {@link TableLockWait}) and not by the connection's socket closed at the bound
-     * (review47 F4: a {@code lock_timeout} of 120 s in store.url was cut at 30 s, with other words, the backend left
-     * queued for the lock).
+     * store.url} ({@code …&options=-c%20lock_timeout%3D2min}, decoded; the name in any case, {@code --lock-timeout=…}
+     * too; PostgreSQL's units {@code us ms s min h d}, a number alone in ms, a fraction such as {@code 1.5min}), or
+     * zero when none is set, for {@code 0} (no limit, which no bound can cover: the answer's bound then caps it) and on
+     * SQLite. The looks' bound on each answer ({@link #lookBound}; not the accept's, {@link #senderBound}, nor
+     * db-scheduler's, {@link #schedulerBound}) grows by it, so that a statement the operator lets wait that long for a
+     * lock, or run that long, ends as PostgreSQL ends it ({@code 55P03}, a table lock: {@link TableLockWait}) and not
+     * by the connection's socket closed at the bound (review47 F4: a {@code lock_timeout} of 120 s in store.url was cut
+     * at 30 s, with other words, the backend left queued for the lock).
      *
      * @param url {@code store.url}
      * @return zero or more, never negative
@@ -783,22 +785,20 @@ final class Database implements AutoCloseable {
             }
             java.util.regex.Matcher m = URL_TIMEOUT.matcher(options);
             while (m.find()) {
-                long n;
-                try {
-                    // PostgreSQL refuses a value past an int's range (the session would not start).
-                    n = Math.min(Integer.MAX_VALUE, Long.parseLong(m.group(1)));
-                } catch (NumberFormatException e) {
-                    continue;
-                }
                 String unit = m.group(2) == null ? "ms" : m.group(2);
-                Duration d = switch (unit) {
-                    case "us" -> Duration.ofNanos(n * 1000L);
-                    case "s" -> Duration.ofSeconds(n);
-                    case "min" -> Duration.ofMinutes(n);
-                    case "h" -> Duration.ofHours(n);
-                    case "d" -> Duration.ofDays(n);
-                    default -> Duration.ofMillis(n);
+                long micros = switch (unit) {
+                    case "us" -> 1L;
+                    case "s" -> 1_000_000L;
+                    case "min" -> 60_000_000L;
+                    case "h" -> 3_600_000_000L;
+                    case "d" -> 86_400_000_000L;
+                    default -> 1_000L;
                 };
+                // A fraction (1.5min) as PostgreSQL takes it; PostgreSQL refuses a value past an int's range of ms
+                // (the session would not start).
+                java.math.BigDecimal us = new java.math.BigDecimal(m.group(1))
+                        .multiply(java.math.BigDecimal.valueOf(micros)).min(java.math.BigDecimal.valueOf(Integer.MAX_VALUE * 1000L));
+                Duration d = Duration.ofNanos(us.longValue() * 1000L);
                 if (d.compareTo(longest) > 0) {
                     longest = d;
                 }

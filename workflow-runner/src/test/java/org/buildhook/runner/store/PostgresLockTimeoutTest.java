@@ -74,6 +74,11 @@ class PostgresLockTimeoutTest {
         assertThat(Database.urlTimeout(base + "&options=-c lock_timeout=2min -c statement_timeout=90000"))
                 .as("the longest; a number alone in ms").isEqualTo(Duration.ofMinutes(2));
         assertThat(Database.urlTimeout(base + "&OPTIONS=-cstatement_timeout%3D3h")).isEqualTo(Duration.ofHours(3));
+        assertThat(Database.urlTimeout(base + "&options=-c LOCK_TIMEOUT=2min")).as("any case (review48 F2)")
+                .isEqualTo(Duration.ofMinutes(2));
+        assertThat(Database.urlTimeout(base + "&options=--lock-timeout=1.5min")).as("dashes, a fraction (review48 F2)")
+                .isEqualTo(Duration.ofSeconds(90));
+        assertThat(Database.urlTimeout(base + "&options=-c statement_timeout=2.5s")).isEqualTo(Duration.ofMillis(2500));
         assertThat(Database.urlTimeout(base + "&options=-c%20lock_timeout%3D0")).as("no limit: capped").isZero();
         assertThat(Database.urlTimeout(base + "&options=-c%20idle_session_timeout%3D1h")).isZero();
         assertThat(Database.urlTimeout("jdbc:sqlite:/var/lib/buildhook/buildhook.db")).isZero();
