@@ -48,7 +48,7 @@ final class PostgresLogins implements DataSource {
         properties.setProperty("ApplicationName", pool);
         Duration bound = Store.loginBound(config);
         int afterLogin = -1;
-        if (!urlSets(config, "socketTimeout") && !bound.isZero()) {
+        if (StoreReachability.urlParameter(config, "socketTimeout").isEmpty() && !bound.isZero()) {
             properties.setProperty("socketTimeout", Long.toString(loginReadBound(bound)));
             afterLogin = 0;
         }
@@ -63,12 +63,6 @@ final class PostgresLogins implements DataSource {
      */
     static long loginReadBound(Duration bound) {
         return Math.max(1, (bound.toMillis() + 999) / 1000) + 5;
-    }
-
-    /** Whether {@code store.url} sets the driver's parameter {@code name} itself. */
-    private static boolean urlSets(StoreConfig config, String name) {
-        Properties read = org.postgresql.Driver.parseURL(config.url(), new Properties());
-        return read != null && read.getProperty(name) != null;
     }
 
     /** The properties each login is made with (for tests). */

@@ -272,8 +272,7 @@ public final class Store implements AutoCloseable {
 
     /** Whether {@code store.url} sets the driver's {@code loginTimeout} itself (then it bounds each login). */
     static boolean urlBoundsLogins(StoreConfig config) {
-        java.util.Properties read = org.postgresql.Driver.parseURL(config.url(), new java.util.Properties());
-        return read != null && read.getProperty("loginTimeout") != null;
+        return StoreReachability.urlParameter(config, "loginTimeout").isPresent();
     }
 
     /**

@@ -155,10 +155,19 @@ public final class StoreReachability {
         return timeouts;
     }
 
+    /**
+     * The driver's parameter {@code name} as {@code store.url} sets it, read as pgJDBC reads the URL
+     * ({@code org.postgresql.Driver.parseURL}, without defaults); empty when the URL does not set it (or is not one the
+     * driver takes).
+     */
+    static java.util.Optional<String> urlParameter(StoreConfig config, String name) {
+        Properties read = org.postgresql.Driver.parseURL(config.url(), new Properties());
+        return java.util.Optional.ofNullable(read == null ? null : read.getProperty(name));
+    }
+
     /** The {@code loginTimeout} in {@code store.url} in whole seconds, rounded up; 0 when it sets none (or 0). */
     private static long urlLoginSeconds(StoreConfig config) {
-        Properties read = org.postgresql.Driver.parseURL(config.url(), new Properties());
-        String set = read == null ? null : read.getProperty("loginTimeout");
+        String set = urlParameter(config, "loginTimeout").orElse(null);
         if (set == null) {
             return 0;
         }
