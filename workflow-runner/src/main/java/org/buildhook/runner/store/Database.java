@@ -48,6 +48,8 @@ final class Database implements AutoCloseable {
 
     private final Dialect dialect;
     private final StoreConfig config;
+    /** {@link #urlTimeout} of {@code store.url}, read once: pgJDBC's reading of a URL may read {@code ~/.pgpass}. */
+    private final Duration urlTimeout;
     private final HikariDataSource pool;
     private final SqliteWriter writer;
     /** The SQLite file, watched for deletion; {@code null} on PostgreSQL and in-memory SQLite. */
@@ -82,6 +84,7 @@ final class Database implements AutoCloseable {
         this.tableLocks = new TableLockWait(connectionWait(config));
         this.dialect = config.dialect();
         this.config = config;
+        this.urlTimeout = urlTimeout(config.url());
         this.pool = pool;
         this.file = file;
         this.stopWaits = new StopWaits(connectionWait(config), dialect == Dialect.POSTGRESQL);
@@ -736,7 +739,7 @@ final class Database implements AutoCloseable {
      * statement_timeout} in store.url on top ({@link #urlTimeout}): see {@link Store#lookBound}.
      */
     Duration lookBound() {
-        return idleInTransactionBound(config.connectTimeout()).plus(urlTimeout(config.url()));
+        return idleInTransactionBound(config.connectTimeout()).plus(urlTimeout);
     }
 
     /**
@@ -767,22 +770,11 @@ final class Database implements AutoCloseable {
      * @return zero or more, never negative
      */
     static Duration urlTimeout(String url) {
-        int query = url == null ? -1 : url.indexOf('?');
-        if (query < 0 || !url.startsWith("jdbc:postgresql:")) {
-            return Duration.ZERO;
-        }
+        // As pgJDBC reads the URL and passes its options to PostgreSQL (decoded; the parameter's name as the driver
+        // spells it, the last of several).
+        String options = StoreReachability.urlParameter(url, "options").orElse(null);
         Duration longest = Duration.ZERO;
-        for (String parameter : url.substring(query + 1).split("&")) {
-            int eq = parameter.indexOf('=');
-            if (eq < 0 || !parameter.substring(0, eq).equalsIgnoreCase("options")) {
-                continue;
-            }
-            String options;
-            try {
-                options = java.net.URLDecoder.decode(parameter.substring(eq + 1), java.nio.charset.StandardCharsets.UTF_8);
-            } catch (IllegalArgumentException e) {
-                continue;
-            }
+        if (options != null) {
             java.util.regex.Matcher m = URL_TIMEOUT.matcher(options);
             while (m.find()) {
                 String unit = m.group(2) == null ? "ms" : m.group(2);

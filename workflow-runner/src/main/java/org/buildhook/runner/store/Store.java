@@ -258,8 +258,7 @@ public final class Store implements AutoCloseable {
      * loginTimeout=0}).
      */
     static Duration loginBound(StoreConfig config) {
-        java.util.Properties read = org.postgresql.Driver.parseURL(config.url(), StoreReachability.timeouts(config));
-        String seconds = read == null ? null : read.getProperty("loginTimeout");
+        String seconds = StoreReachability.urlParameter(config, "loginTimeout").orElse(null);
         if (seconds == null) {
             return config.connectTimeout();
         }

@@ -161,7 +161,12 @@ public final class StoreReachability {
      * driver takes).
      */
     static java.util.Optional<String> urlParameter(StoreConfig config, String name) {
-        Properties read = org.postgresql.Driver.parseURL(config.url(), new Properties());
+        return urlParameter(config.url(), name);
+    }
+
+    /** As {@link #urlParameter(StoreConfig, String)}, of the URL {@code url} (empty for one that is not PostgreSQL's). */
+    static java.util.Optional<String> urlParameter(String url, String name) {
+        Properties read = url == null ? null : org.postgresql.Driver.parseURL(url, new Properties());
         return java.util.Optional.ofNullable(read == null ? null : read.getProperty(name));
     }
 

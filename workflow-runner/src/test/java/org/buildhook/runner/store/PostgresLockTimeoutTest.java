@@ -73,7 +73,7 @@ class PostgresLockTimeoutTest {
         assertThat(Database.urlTimeout(base + "&options=-c%20lock_timeout%3D45s")).isEqualTo(Duration.ofSeconds(45));
         assertThat(Database.urlTimeout(base + "&options=-c lock_timeout=2min -c statement_timeout=90000"))
                 .as("the longest; a number alone in ms").isEqualTo(Duration.ofMinutes(2));
-        assertThat(Database.urlTimeout(base + "&OPTIONS=-cstatement_timeout%3D3h")).isEqualTo(Duration.ofHours(3));
+        assertThat(Database.urlTimeout(base + "&options=-cstatement_timeout%3D3h")).isEqualTo(Duration.ofHours(3));
         assertThat(Database.urlTimeout(base + "&options=-c LOCK_TIMEOUT=2min")).as("any case (review48 F2)")
                 .isEqualTo(Duration.ofMinutes(2));
         assertThat(Database.urlTimeout(base + "&options=--lock-timeout=1.5min")).as("dashes, a fraction (review48 F2)")
@@ -82,6 +82,32 @@ class PostgresLockTimeoutTest {
         assertThat(Database.urlTimeout(base + "&options=-c%20lock_timeout%3D0")).as("no limit: capped").isZero();
         assertThat(Database.urlTimeout(base + "&options=-c%20idle_session_timeout%3D1h")).isZero();
         assertThat(Database.urlTimeout("jdbc:sqlite:/var/lib/buildhook/buildhook.db")).isZero();
+    }
+
+    /**
+     * store.url's {@code options} read as pgJDBC reads them, which is what PostgreSQL gets: the parameter's name as the
+     * driver spells it, the last of several. {@code OPTIONS=-c statement_timeout=3h} is not passed on (the session
+     * keeps its own), yet lengthened every look's bound on an answer by 3 h (a frozen server held a request thread 3 h
+     * past the 30 s); of two {@code options}, PostgreSQL gets the second, yet the longer of both was taken.
+     */
+    @Test
+    void theUrlsOptionsAreReadAsTheDriverPassesThemOn() throws Exception {
+        String url = TestStores.postgresUrl();
+        String upper = url + "&OPTIONS=-c%20statement_timeout%3D3h";
+        try (Connection c = java.sql.DriverManager.getConnection(upper); Statement s = c.createStatement();
+                ResultSet r = s.executeQuery("SHOW statement_timeout")) {
+            assertThat(r.next()).isTrue();
+            assertThat(r.getString(1)).as("what PostgreSQL got").isNotEqualTo("3h");
+        }
+        assertThat(Database.urlTimeout(upper)).isZero();
+
+        String twice = url + "&options=-c%20lock_timeout%3D2min&options=-c%20lock_timeout%3D45s";
+        try (Connection c = java.sql.DriverManager.getConnection(twice); Statement s = c.createStatement();
+                ResultSet r = s.executeQuery("SHOW lock_timeout")) {
+            assertThat(r.next()).isTrue();
+            assertThat(r.getString(1)).as("what PostgreSQL got").isEqualTo("45s");
+        }
+        assertThat(Database.urlTimeout(twice)).isEqualTo(Duration.ofSeconds(45));
     }
 
     /**
