@@ -88,6 +88,7 @@ final class CheckCommand implements Callable<Integer> {
         boolean refused = false;
         Path rulesFile = rules;
         Path defaultWorkdir = null;
+        org.buildhook.runner.engine.EngineConfig engine = null;
         BuildhookConfig checked = null;
         String checkedName = null;
         // --rules alone checks that file only (a pre-commit hook has no configuration); with --config
@@ -153,6 +154,7 @@ final class CheckCommand implements Callable<Integer> {
                 }
                 rulesFile = rules != null ? rules : loaded.rulesFile();
                 defaultWorkdir = loaded.launcher().defaultWorkdir();
+                engine = loaded.engine();
                 // A store that cannot be reached is said above; asking it for its nodes would wait for it again.
                 checked = unusable.isEmpty() ? loaded : null;
                 wouldNotStart = unusable.isPresent();
@@ -168,7 +170,7 @@ final class CheckCommand implements Callable<Integer> {
                 RuleSet set = new RuleSetLoader(Clock.systemUTC()).load(rulesFile);
                 out.println(rulesFile + ": ok (" + set.size() + " rule(s)"
                         + (set.size() == 0 ? "" : ": " + String.join(", ", set.ruleNames())) + ")");
-                MachineWarnings.print(set, defaultWorkdir, out);
+                MachineWarnings.print(set, defaultWorkdir, engine, out);
                 RulesFingerprint fingerprint = RulesFingerprint.of(set);
                 out.println(rulesFile + ": rules fingerprint " + fingerprint.shortForm() + " (in a cluster, every node"
                         + " must have the same)");

@@ -21,8 +21,12 @@ final class MachineWarnings {
     /**
      * @param defaultWorkdir the runner's working directory; null when it is not known (only {@code
      *                       --rules} given), then the data folder of the configuration {@code serve} would use
+     * @param engine         the configuration's engine settings, null when no configuration is checked ({@code --rules}
+     *                       alone): with no {@code admin.public-url} there, each follow-up's {@code ${job.url}} is
+     *                       warned of as empty ({@link RuleSet#jobPageWarnings})
      */
-    static void print(RuleSet set, Path defaultWorkdir, PrintWriter out) {
+    static void print(RuleSet set, Path defaultWorkdir, org.buildhook.runner.engine.EngineConfig engine,
+            PrintWriter out) {
         Path workdir = defaultWorkdir;
         if (workdir == null) {
             try {
@@ -34,6 +38,9 @@ final class MachineWarnings {
         set.nothingRunsWarning().ifPresent(w -> out.println(set.source() + ": warning: " + w));
         List<Problem> warnings = new ArrayList<>(set.writingWarnings());
         warnings.addAll(set.machineWarnings(workdir, System.getenv("PATH")));
+        if (engine != null && engine.statusPage() == null) {
+            warnings.addAll(set.jobPageWarnings());
+        }
         for (Problem p : warnings) {
             String where = p.line() == 0 ? p.file() : p.file() + ":" + p.line() + ":" + p.column();
             out.println(where + ": warning: " + p.message());

@@ -80,7 +80,8 @@ final class TestCommand implements Callable<Integer> {
             return ExitCodes.FAILED;
         }
         out.print(new DryRunRenderer(!quiet).render(ruleSet.explain(endpoint(), event)));
-        MachineWarnings.print(ruleSet, rules == null ? RulesLocation.defaultWorkdir(config) : null, out);
+        MachineWarnings.print(ruleSet, rules == null ? RulesLocation.defaultWorkdir(config) : null,
+                rules == null ? Configs.read(config).engine() : null, out);
         if (rules == null) {
             // The configuration the rules came from: its warnings (a padded secret …) concern this run too.
             BuildhookConfig loaded = Configs.read(config);

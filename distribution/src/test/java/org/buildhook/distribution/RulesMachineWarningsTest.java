@@ -70,4 +70,38 @@ class RulesMachineWarningsTest {
                     .anySatisfy(w -> assertThat(w).contains(rules + ":3:32: '{build.id}' is not a placeholder")));
         }
     }
+
+    /**
+     * tryout47b F18: a follow-up's {@code ${job.url}} is empty on a node whose configuration has no {@code
+     * admin.public-url}. The rules file stays valid (the address is the configuration's), but {@code check} and the
+     * server's start say so at its place; with the address set, neither does.
+     */
+    @Test
+    void aJobPageLinkWithNoPublicUrlIsWarnedAboutByCheckAndAtStartWithItsLineAndColumn() throws Exception {
+        Path rules = Files.writeString(dir.resolve("rules.yaml"), String.join("\n",
+                "rules:",
+                "  - name: deploy",
+                "    run: {command: [/bin/false]}",
+                "    on-failure: {command: [/bin/echo, \"${job.id}\", \"${job.url}\"]}",
+                ""));
+        String warning = rules + ":4:53: warning: '${job.url}' is empty: the configuration sets no admin.public-url (the"
+                + " address people open the status page at, https://buildhook.example.com/), which a job's page link is"
+                + " made of (docs/configuration.md)";
+        CheckRun check = new CheckRun();
+        Path without = CheckRun.config(dir, dir.resolve("data"), "rules: " + rules + "\n");
+        assertThat(check.check(without)).isZero();
+        assertThat(check.out.toString().lines()).contains(warning);
+
+        Path with = CheckRun.config(dir, dir.resolve("data"), "rules: " + rules + "\n"
+                + "admin: {token: {value: t0ken-0f-the-admin}, public-url: \"https://ci.example.com/\"}\n");
+        assertThat(check.check(with)).isZero();
+        assertThat(check.out.toString()).doesNotContain("${job.url}");
+
+        Path config = TestConfig.write(dir, "rules: rules.yaml", TestConfig.LOCAL_SERVER);
+        try (ApplicationLog log = new ApplicationLog();
+                BuildhookServer server = TestConfig.server(TestConfig.load(config))) {
+            server.start();
+            assertThat(log.warnings()).anySatisfy(w -> assertThat(w).contains(warning.replace(": warning: ", ": ")));
+        }
+    }
 }

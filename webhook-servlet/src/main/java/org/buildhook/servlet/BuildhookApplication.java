@@ -918,9 +918,11 @@ public final class BuildhookApplication implements AutoCloseable {
     }
 
     /**
-     * One WARN per placeholder written the wrong way ({@link RuleSet#writingWarnings}) and per rule whose jobs
-     * would fail to start on this node, with the rules file's line and column; an env name that looks secret only by
-     * a word inside a longer word once while this server runs ({@link RuleSet#writingWarningsToLog}).
+     * One WARN per placeholder written the wrong way ({@link RuleSet#writingWarnings}), per rule whose jobs
+     * would fail to start on this node, and per follow-up's {@code ${job.url}} left empty by a configuration without
+     * {@code admin.public-url} ({@link RuleSet#jobPageWarnings}), with the rules file's line and column; an env name
+     * that looks secret only by a word inside a longer word once while this server runs
+     * ({@link RuleSet#writingWarningsToLog}).
      *
      * @param saidOnce the names said once so far
      */
@@ -933,6 +935,9 @@ public final class BuildhookApplication implements AutoCloseable {
                 : rules.machineWarnings(config.launcher().defaultWorkdir(), System.getenv("PATH"))) {
             String where = p.line() == 0 ? p.file() : p.file() + ":" + p.line() + ":" + p.column();
             LOG.warn("{}: {}; its jobs will fail to start on this node until that is fixed", where, p.message());
+        }
+        if (config.engine().statusPage() == null) {
+            rules.jobPageWarnings().forEach(p -> LOG.warn("{}", p));
         }
     }
 

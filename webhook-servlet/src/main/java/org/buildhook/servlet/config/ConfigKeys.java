@@ -22,7 +22,7 @@ final class ConfigKeys {
             "shutdown-grace", "workdir", "poll-interval", "heartbeat-interval", "missed-heartbeats", "slot-retry",
             "cancel-check", "inherit-env", "watchdog", "deaths-in-a-row", "stops-in-a-row");
     static final Set<String> HTTP = ordered("max-body", "retry-after", "trusted-proxies");
-    static final Set<String> ADMIN = ordered("token");
+    static final Set<String> ADMIN = ordered("token", "public-url");
     static final Set<String> METRICS = ordered("enabled");
     static final Set<String> SERVER = ordered("host", "port", "context-path", "tls", "idle-timeout", "request-timeout",
             "threads", "stop-timeout");

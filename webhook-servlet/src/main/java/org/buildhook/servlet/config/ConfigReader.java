@@ -530,6 +530,17 @@ final class ConfigReader {
     }
 
     private void admin(Map<String, YamlNode.Entry> a, Draft draft) {
+        YamlNode.Entry publicUrl = a.get("public-url");
+        if (publicUrl != null && !Nodes.isNull(publicUrl.value())) {
+            publicUrl(publicUrl.value()).ifPresent(url -> {
+                draft.engine = draft.engine.withStatusPage(url);
+                YamlNode.Entry token = a.get("token");
+                if (token == null || Nodes.isNull(token.value())) {
+                    warnings.add(publicUrl.value().location(), "admin.public-url", "the status page is off (no"
+                            + " admin.token), so the job pages ${job.url} links to answer 404; set admin.token too");
+                }
+            });
+        }
         YamlNode.Entry token = a.get("token");
         if (token == null || Nodes.isNull(token.value())) {
             return;
@@ -551,6 +562,55 @@ final class ConfigReader {
             draft.adminTokenText = s;
             adminTokenAt = token.value().location();
         });
+    }
+
+    /**
+     * {@code admin.public-url}: the address people open the status page at, through whatever proxy, context path
+     * included, of which a follow-up's {@code ${job.url}} is made (its path given a final {@code /}, then {@code
+     * ?job=<id>}: tryout47b F18). An absolute http(s) URL with a host and without a query or fragment (buildhook adds
+     * its own query). A user or password in it is refused without quoting it: it would go into every such job's
+     * command or environment, and the page asks for the admin token itself.
+     */
+    private Optional<java.net.URI> publicUrl(YamlNode node) {
+        Optional<String> text = nodes.text(node, "admin.public-url");
+        if (text.isEmpty()) {
+            return Optional.empty();
+        }
+        String advice = "; write the address people open the status page at, as https://buildhook.example.com/ (with"
+                + " its path when it is not at the root: https://ci.example.com/buildhook/)";
+        java.net.URI url;
+        try {
+            url = new java.net.URI(text.get());
+        } catch (java.net.URISyntaxException e) {
+            nodes.problem(node.location(), "admin.public-url", "not a URL (" + e.getReason() + " at character "
+                    + (e.getIndex() + 1) + ")" + advice);
+            return Optional.empty();
+        }
+        if (url.getRawUserInfo() != null) {
+            nodes.problem(node.location(), "admin.public-url", "a user or password before the host would be written into"
+                    + " every job's ${job.url}, its command or environment: leave it out (the status page asks for the"
+                    + " admin token itself)" + advice);
+            return Optional.empty();
+        }
+        String scheme = url.getScheme() == null ? "" : url.getScheme().toLowerCase(java.util.Locale.ROOT);
+        if (!(scheme.equals("http") || scheme.equals("https")) || url.getHost() == null) {
+            nodes.problem(node.location(), "admin.public-url", "expected an http:// or https:// URL with a host, got '"
+                    + text.get() + "'" + advice);
+            return Optional.empty();
+        }
+        if (url.getRawQuery() != null || url.getRawFragment() != null) {
+            nodes.problem(node.location(), "admin.public-url", "has a " + (url.getRawQuery() != null ? "query ('?')"
+                    : "fragment ('#')") + ", but buildhook adds ?job=<id> to it for a job's page" + advice);
+            return Optional.empty();
+        }
+        String path = url.getRawPath() == null || url.getRawPath().isEmpty() ? "/" : url.getRawPath();
+        try {
+            return Optional.of(new java.net.URI(scheme + "://" + url.getRawAuthority()
+                    + (path.endsWith("/") ? path : path + "/")));
+        } catch (java.net.URISyntaxException e) {
+            nodes.problem(node.location(), "admin.public-url", "not a URL (" + e.getReason() + ")" + advice);
+            return Optional.empty();
+        }
     }
 
     /**

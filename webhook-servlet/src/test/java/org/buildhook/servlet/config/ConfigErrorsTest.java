@@ -243,4 +243,43 @@ class ConfigErrorsTest {
                         + dir.resolve("a-folder") + " (")
                 .hasMessageNotContaining("Exception");
     }
+
+    /**
+     * tryout47b F18: {@code admin.public-url}, of which a follow-up's {@code ${job.url}} is made. Given with or without
+     * a final '/', it is kept with one (the job's page is {@code <it>?job=<id>}); every mistake of it is said at its
+     * file:line:column, a user or password in it without quoting them (it would go into jobs' commands).
+     */
+    @Test
+    void thePublicUrlIsKeptWithAFinalSlashAndEachMistakeOfItIsSaidAtItsPlace() throws IOException {
+        Path good = Files.writeString(dir.resolve("good.yaml"),
+                "admin:\n  token: {value: t0ken-0f-the-admin}\n  public-url: https://ci.example.com/buildhook\n");
+        BuildhookConfig config = loader.load(good);
+        assertThat(config.engine().statusPage()).hasToString("https://ci.example.com/buildhook/");
+        assertThat(config.engine().jobPage("01JOB")).isEqualTo("https://ci.example.com/buildhook/?job=01JOB");
+        assertThat(loader.load(Files.writeString(dir.resolve("none.yaml"), "admin:\n  token: {value: t0ken-0f-the-admin}\n"))
+                .engine().jobPage("01JOB")).isNull();
+
+        Map<String, String> mistakes = new java.util.LinkedHashMap<>();
+        mistakes.put("https://deploy:s3cr3t@ci.example.com/", "a user or password before the host would be written into"
+                + " every job's ${job.url}, its command or environment: leave it out (the status page asks for the admin"
+                + " token itself)");
+        mistakes.put("ci.example.com/buildhook", "expected an http:// or https:// URL with a host, got"
+                + " 'ci.example.com/buildhook'");
+        mistakes.put("https://ci.example.com/?job=1", "has a query ('?'), but buildhook adds ?job=<id> to it for a job's"
+                + " page");
+        mistakes.put("https://ci.example.com/a b", "not a URL (Illegal character in path at character 25)");
+        String advice = "; write the address people open the status page at, as https://buildhook.example.com/ (with its"
+                + " path when it is not at the root: https://ci.example.com/buildhook/)";
+        for (Map.Entry<String, String> m : mistakes.entrySet()) {
+            Path file = Files.writeString(dir.resolve("bad.yaml"),
+                    "admin:\n  token: {value: t0ken-0f-the-admin}\n  public-url: \"" + m.getKey() + "\"\n");
+            assertThatThrownBy(() -> loader.load(file)).as(m.getKey()).isInstanceOf(ConfigException.class)
+                    .hasMessage(file + ":3:15: admin.public-url: " + m.getValue() + advice)
+                    .hasMessageNotContaining("s3cr3t");
+        }
+
+        Path noToken = Files.writeString(dir.resolve("no-token.yaml"), "admin:\n  public-url: https://ci.example.com/\n");
+        assertThat(loader.load(noToken).warnings()).contains(noToken + ":2:15: warning: admin.public-url: the status"
+                + " page is off (no admin.token), so the job pages ${job.url} links to answer 404; set admin.token too");
+    }
 }

@@ -105,6 +105,7 @@ class ConfigLoaderTest {
         assertThat(engine.threads()).isEqualTo(4);
         assertThat(engine.nodeId()).isEqualTo("builder-1");
         assertThat(engine.shutdownGrace()).isEqualTo(Duration.ofSeconds(30));
+        assertThat(engine.statusPage()).hasToString("https://buildhook.example.com/");
         LauncherConfig launcher = config.launcher();
         assertThat(launcher.logDirectory()).isEqualTo(dir.resolve("logs"));
         assertThat(launcher.logCapBytes()).isEqualTo(10L * 1024 * 1024);

@@ -27,6 +27,9 @@ import java.util.Objects;
  *                          ({@code runner.stops-in-a-row}, 1 to 1000, default
  *                          {@link org.buildhook.runner.store.ExecutionLedger#STOPS_IN_A_ROW}: a command that stops or
  *                          restarts its own server, review21 R2)
+ * @param statusPage        the address people open the status page at ({@code admin.public-url}), with a path that
+ *                          ends in {@code /}, of which a follow-up's {@code ${job.url}} is made
+ *                          ({@link #jobPage}); {@code null} when none is configured (tryout47b F18)
  */
 public record EngineConfig(
         String nodeId,
@@ -39,7 +42,8 @@ public record EngineConfig(
         Duration cancelCheck,
         boolean watchdog,
         int deathsInARow,
-        int stopsInARow) {
+        int stopsInARow,
+        java.net.URI statusPage) {
 
     /**
      * The shortest {@link #slotRetryDelay} used; a shorter one is raised to it ({@code runner.slot-retry}, whose
@@ -87,6 +91,14 @@ public record EngineConfig(
                 cancelCheck, watchdog, deathsInARow, org.buildhook.runner.store.ExecutionLedger.STOPS_IN_A_ROW);
     }
 
+    /** As the canonical constructor, without the status page's address, as this constructor was before it had one. */
+    public EngineConfig(String nodeId, int threads, Duration pollingInterval, Duration heartbeatInterval,
+            int missedHeartbeats, Duration shutdownGrace, Duration slotRetryDelay, Duration cancelCheck,
+            boolean watchdog, int deathsInARow, int stopsInARow) {
+        this(nodeId, threads, pollingInterval, heartbeatInterval, missedHeartbeats, shutdownGrace, slotRetryDelay,
+                cancelCheck, watchdog, deathsInARow, stopsInARow, null);
+    }
+
     public EngineConfig {
         Objects.requireNonNull(nodeId, "nodeId");
         if (nodeId.isBlank() || nodeId.length() > 50) {
@@ -115,6 +127,11 @@ public record EngineConfig(
             throw new IllegalArgumentException("stopsInARow must be 1 to " + MOST_DEATHS_IN_A_ROW + ", got "
                     + stopsInARow);
         }
+        if (statusPage != null && (!statusPage.isAbsolute() || statusPage.getRawQuery() != null
+                || statusPage.getRawFragment() != null || !statusPage.getRawPath().endsWith("/"))) {
+            throw new IllegalArgumentException("statusPage must be an absolute URL whose path ends in '/', with no query"
+                    + " or fragment, got " + statusPage);
+        }
     }
 
     public static EngineConfig defaults() {
@@ -131,46 +148,60 @@ public record EngineConfig(
 
     public EngineConfig withNodeId(String value) {
         return new EngineConfig(value, threads, pollingInterval, heartbeatInterval, missedHeartbeats, shutdownGrace,
-                slotRetryDelay, cancelCheck, watchdog, deathsInARow, stopsInARow);
+                slotRetryDelay, cancelCheck, watchdog, deathsInARow, stopsInARow, statusPage);
     }
 
     public EngineConfig withThreads(int value) {
         return new EngineConfig(nodeId, value, pollingInterval, heartbeatInterval, missedHeartbeats, shutdownGrace,
-                slotRetryDelay, cancelCheck, watchdog, deathsInARow, stopsInARow);
+                slotRetryDelay, cancelCheck, watchdog, deathsInARow, stopsInARow, statusPage);
     }
 
     /** Polling, heartbeat and dead-node detection: tests and clusters that must fail over fast. */
     public EngineConfig withTimings(Duration polling, Duration heartbeat, int missed) {
         return new EngineConfig(nodeId, threads, polling, heartbeat, missed, shutdownGrace, slotRetryDelay,
-                cancelCheck, watchdog, deathsInARow, stopsInARow);
+                cancelCheck, watchdog, deathsInARow, stopsInARow, statusPage);
     }
 
     public EngineConfig withShutdownGrace(Duration value) {
         return new EngineConfig(nodeId, threads, pollingInterval, heartbeatInterval, missedHeartbeats, value,
-                slotRetryDelay, cancelCheck, watchdog, deathsInARow, stopsInARow);
+                slotRetryDelay, cancelCheck, watchdog, deathsInARow, stopsInARow, statusPage);
     }
 
     public EngineConfig withSlotRetryDelay(Duration value) {
         return new EngineConfig(nodeId, threads, pollingInterval, heartbeatInterval, missedHeartbeats, shutdownGrace,
-                value, cancelCheck, watchdog, deathsInARow, stopsInARow);
+                value, cancelCheck, watchdog, deathsInARow, stopsInARow, statusPage);
     }
 
     /** With the watchdog process on (where it applies: PostgreSQL) or off. */
     public EngineConfig withWatchdog(boolean value) {
         return new EngineConfig(nodeId, threads, pollingInterval, heartbeatInterval, missedHeartbeats, shutdownGrace,
-                slotRetryDelay, cancelCheck, value, deathsInARow, stopsInARow);
+                slotRetryDelay, cancelCheck, value, deathsInARow, stopsInARow, statusPage);
     }
 
     /** With {@link #deathsInARow} {@code value}, 1 to {@link #MOST_DEATHS_IN_A_ROW}. */
     public EngineConfig withDeathsInARow(int value) {
         return new EngineConfig(nodeId, threads, pollingInterval, heartbeatInterval, missedHeartbeats, shutdownGrace,
-                slotRetryDelay, cancelCheck, watchdog, value, stopsInARow);
+                slotRetryDelay, cancelCheck, watchdog, value, stopsInARow, statusPage);
     }
 
     /** With {@link #stopsInARow} {@code value}, 1 to {@link #MOST_DEATHS_IN_A_ROW}. */
     public EngineConfig withStopsInARow(int value) {
         return new EngineConfig(nodeId, threads, pollingInterval, heartbeatInterval, missedHeartbeats, shutdownGrace,
-                slotRetryDelay, cancelCheck, watchdog, deathsInARow, value);
+                slotRetryDelay, cancelCheck, watchdog, deathsInARow, value, statusPage);
+    }
+
+    /** With {@link #statusPage} {@code value} (null for none). */
+    public EngineConfig withStatusPage(java.net.URI value) {
+        return new EngineConfig(nodeId, threads, pollingInterval, heartbeatInterval, missedHeartbeats, shutdownGrace,
+                slotRetryDelay, cancelCheck, watchdog, deathsInARow, stopsInARow, value);
+    }
+
+    /**
+     * The address of job {@code jobId}'s page on the status page ({@code <statusPage>?job=<id>}, the page's own link
+     * to a job), or {@code null} when no {@link #statusPage} is configured. A job id is a ULID: nothing to encode.
+     */
+    public String jobPage(String jobId) {
+        return statusPage == null ? null : statusPage + "?job=" + jobId;
     }
 
     /** {@link #deathsInARow} and {@link #stopsInARow}, as the store counts them when a job is to start again. */

@@ -33,12 +33,15 @@ final class FollowUpDispatcher implements AutoCloseable {
     private static final int BATCH = 100;
 
     private final Store store;
+    /** A job's page on the status page from its id, or null ({@link EngineConfig#jobPage}). */
+    private final java.util.function.Function<String, String> jobPage;
     private final BuildEventParser parser = new BuildEventParser();
     private final ScheduledExecutorService thread;
     private final AtomicBoolean sweepQueued = new AtomicBoolean();
 
-    FollowUpDispatcher(Store store) {
+    FollowUpDispatcher(Store store, java.util.function.Function<String, String> jobPage) {
         this.store = store;
+        this.jobPage = jobPage;
         this.thread = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "buildhook-follow-ups");
             t.setDaemon(true);
@@ -103,7 +106,7 @@ final class FollowUpDispatcher implements AutoCloseable {
         try {
             BuildEvent event = parser.parse(delivery.get().body());
             FollowUpParent followed = new FollowUpParent(parent.id(), parent.ruleName(), parent.state().name(),
-                    parent.exitCode(), parent.attempts(), parent.logPath());
+                    parent.exitCode(), parent.attempts(), parent.logPath(), jobPage.apply(parent.id()));
             return FollowUps.plan(parent.workflow().followUps(), delivery.get().endpoint(), event, parent.runName(),
                     followed).orElse(null);
         } catch (WebhookException | RunnerException e) {

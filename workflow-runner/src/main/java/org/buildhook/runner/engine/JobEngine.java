@@ -124,7 +124,7 @@ public final class JobEngine implements AutoCloseable {
         this.config = config;
         this.store = store;
         this.clock = clock;
-        this.followUps = new FollowUpDispatcher(store);
+        this.followUps = new FollowUpDispatcher(store, config::jobPage);
         JobEvents told = events;
         events = new JobEvents() {
             @Override

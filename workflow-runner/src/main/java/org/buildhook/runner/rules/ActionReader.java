@@ -549,6 +549,9 @@ final class ActionReader extends NodeReader {
                 problems.add(at(node, t, p), "placeholder '${" + p.placeholderName()
                         + "}' describes the job a follow-up follows: use it only in on-success, on-failure or on-cancel");
             }
+            if (p == Placeholder.JOB_URL && followUp) {
+                problems.jobPageUse(at(node, t, p));
+            }
         }
         return t;
     }

@@ -32,7 +32,12 @@ enum Placeholder {
     JOB_EXIT_CODE("job.exit_code", "BUILDHOOK_JOB_EXIT_CODE",
             s -> parent(s, p -> p.exitCode() == null ? "" : Integer.toString(p.exitCode()))),
     JOB_ATTEMPTS("job.attempts", "BUILDHOOK_JOB_ATTEMPTS", s -> parent(s, p -> Integer.toString(p.attempts()))),
-    JOB_LOG_PATH("job.log_path", "BUILDHOOK_JOB_LOG", s -> parent(s, FollowUpParent::logPath));
+    JOB_LOG_PATH("job.log_path", "BUILDHOOK_JOB_LOG", s -> parent(s, FollowUpParent::logPath)),
+    /**
+     * The followed job's page on the status page, from {@code admin.public-url}: a link a person can open, where
+     * {@code job.log_path} is a path on buildhook's host (tryout47b F18); empty when no public address is configured.
+     */
+    JOB_URL("job.url", "BUILDHOOK_JOB_URL", s -> parent(s, FollowUpParent::url));
 
     /** Set on every job besides the placeholders' variables. */
     static final String ENDPOINT_VARIABLE = "BUILDHOOK_ENDPOINT";

@@ -17,6 +17,7 @@ public final class ProblemCollector {
     private final List<Problem> problems = new ArrayList<>();
     private final List<Problem> warnings = new ArrayList<>();
     private final Map<Problem, String> onceKeys = new HashMap<>();
+    private final List<Problem> jobPageUses = new ArrayList<>();
 
     public ProblemCollector(String file) {
         this.file = file;
@@ -84,6 +85,23 @@ public final class ProblemCollector {
         Problem said = warnings.get(first.index());
         warnings.set(first.index(), new Problem(file, said.line(), said.column(), first.message().apply(
                 List.copyOf(first.more()))));
+    }
+
+    /**
+     * Notes a follow-up's {@code ${job.url}} at {@code at}: valid whatever the configuration, but empty where it sets no
+     * {@code admin.public-url}, which only the configuration knows ({@link RuleSet#jobPageWarnings}).
+     */
+    void jobPageUse(YamlNode.Location at) {
+        jobPageUses.add(new Problem(file, at.line(), at.column(), "'${job.url}' is empty: the configuration sets no"
+                + " admin.public-url (the address people open the status page at, https://buildhook.example.com/),"
+                + " which a job's page link is made of (docs/configuration.md)"));
+    }
+
+    /** The places {@link #jobPageUse} noted, in file order. */
+    List<Problem> jobPageUses() {
+        List<Problem> sorted = new ArrayList<>(jobPageUses);
+        sorted.sort(Comparator.comparingInt(Problem::line).thenComparingInt(Problem::column));
+        return List.copyOf(sorted);
     }
 
     /** The key of each warning a server logs once per key ({@link #warnOncePer}). */

@@ -27,6 +27,8 @@ public final class RuleSet {
     private final RuleIndex index;
     private final Path source;
     private final Instant loadedAt;
+    /** Where a follow-up writes {@code ${job.url}}: {@link #jobPageWarnings}. */
+    private final List<Problem> jobPageUses;
 
     RuleSet(List<Rule> rules, Path source, Instant loadedAt) {
         this(rules, Map.of(), source, loadedAt);
@@ -47,6 +49,12 @@ public final class RuleSet {
 
     RuleSet(List<Rule> rules, Map<String, Integer> resources, List<String> disabled, List<Problem> warnings,
             Map<Problem, String> onceKeys, Path source, Instant loadedAt) {
+        this(rules, resources, disabled, warnings, onceKeys, List.of(), source, loadedAt);
+    }
+
+    RuleSet(List<Rule> rules, Map<String, Integer> resources, List<String> disabled, List<Problem> warnings,
+            Map<Problem, String> onceKeys, List<Problem> jobPageUses, Path source, Instant loadedAt) {
+        this.jobPageUses = List.copyOf(jobPageUses);
         this.disabled = List.copyOf(disabled);
         this.warnings = List.copyOf(warnings);
         this.onceKeys = Map.copyOf(onceKeys);
@@ -99,6 +107,16 @@ public final class RuleSet {
             }
         }
         return out;
+    }
+
+    /**
+     * One warning per {@code ${job.url}} a follow-up writes, at its file:line:column, for a node whose configuration
+     * sets no {@code admin.public-url}: there the value is empty (the rules file stays valid: the address is the
+     * configuration's, and may be set on the nodes that run the jobs). Said by {@code check}, {@code test} and the
+     * server's start and reloads; empty for a set that writes none.
+     */
+    public List<Problem> jobPageWarnings() {
+        return jobPageUses;
     }
 
     /** A rule set with no rules, e.g. before any file is configured. */

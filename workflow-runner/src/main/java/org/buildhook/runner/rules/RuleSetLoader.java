@@ -57,6 +57,6 @@ public final class RuleSetLoader {
         List<Rule> rules = root.map(reader::read).orElse(List.of());
         problems.throwIfAny();
         return new RuleSet(rules, reader.capacities(), reader.disabled(), problems.warnings(), problems.onceKeys(),
-                source, clock.instant());
+                problems.jobPageUses(), source, clock.instant());
     }
 }

@@ -54,6 +54,31 @@ abstract class AbstractFollowUpTest extends AbstractWorkflowTest {
     }
 
     /**
+     * tryout47b F18: the page a follow-up sends could point only at the failed attempt's log, a path on buildhook's
+     * host the on-call person cannot open. With {@code admin.public-url} (the engine's status page address) its
+     * {@code ${job.url}} and {@code BUILDHOOK_JOB_URL} are the failed job's page, {@code <address>?job=<id>}.
+     */
+    @Test
+    void aFollowUpLinksToTheStatusPageOfTheJobItFollows() throws IOException {
+        Path paged = dir.resolve("paged");
+        RuleSet rules = rules("rules:\n"
+                + "  - name: deploy\n"
+                + "    run: {command: [/bin/false]}\n"
+                + "    on-failure:\n"
+                + "      command: [/bin/sh, \"" + script("page.sh", "echo \"$1 $BUILDHOOK_JOB_URL\" >> " + paged)
+                        + "\", \"${job.url}\"]\n");
+        openStore();
+        startEngine(AbstractEngineTest.steady("node-a")
+                .withStatusPage(java.net.URI.create("https://ci.example.com/buildhook/")));
+
+        String deploy = deliver(rules, 67).jobIds().get(0);
+
+        assertState(awaitOnlyJobOf("deploy/on-failure"), JobState.SUCCEEDED);
+        String page = "https://ci.example.com/buildhook/?job=" + deploy;
+        assertThat(Files.readAllLines(paged)).containsExactly(page + " " + page);
+    }
+
+    /**
      * A run name of 65011 characters, 195011 bytes in UTF-8 (within the parser's 65536 characters),
      * is more than Linux passes in one argument or variable (MAX_ARG_STRLEN, 128 KiB): the job that
      * puts it in an argument cannot start, and its on-failure follow-up, which pages someone about

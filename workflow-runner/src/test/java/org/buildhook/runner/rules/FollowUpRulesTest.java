@@ -108,4 +108,48 @@ class FollowUpRulesTest {
                 + "      on-failure: [\"/opt/page.sh\",\"${job.id}\",\"${job.outcome}\",\"${run.name}\"]\n"
                 + "        on-success: [\"/opt/log.sh\",\"${job.rule}\"]\n");
     }
+
+    /**
+     * tryout47b F18: a page could name the followed job only by its id and a log path on buildhook's host. {@code
+     * ${job.url}} (and {@code BUILDHOOK_JOB_URL}) is its page on the status page, as the engine gives it; empty when no
+     * public address is configured, and warned of at each place the file writes it, for a node without one.
+     */
+    @Test
+    void aFollowUpGetsThePageOfTheJobItFollowsAndEachUseIsNotedForANodeWithoutAnAddress() {
+        RuleSet rules = TestRules.parse("rules:\n"
+                + "  - name: deploy\n"
+                + "    run: {command: [/opt/deploy.sh]}\n"
+                + "    on-failure:\n"
+                + "      command: [/opt/page.sh, \"${job.id}\", \"see ${job.url}\"]\n"
+                + "      env: {LINK: \"${job.url}\"}\n");
+        PlannedJob deploy = rules.match("default", TestEvents.seed()).get(0);
+        String url = "https://ci.example.com/buildhook/?job=01JOB";
+
+        PlannedJob page = FollowUps.plan(deploy.workflow().followUps(), "default", TestEvents.seed(), deploy.runName(),
+                new FollowUpParent("01JOB", "deploy", "FAILED", 1, 1, "/x.log", url)).orElseThrow();
+        PlannedJob unlinked = FollowUps.plan(deploy.workflow().followUps(), "default", TestEvents.seed(),
+                deploy.runName(), new FollowUpParent("01JOB", "deploy", "FAILED", 1, 1, "/x.log")).orElseThrow();
+
+        assertThat(page.argv()).containsExactly("/opt/page.sh", "01JOB", "see " + url);
+        assertThat(page.env()).containsEntry("LINK", url).containsEntry("BUILDHOOK_JOB_URL", url);
+        assertThat(unlinked.argv()).containsExactly("/opt/page.sh", "01JOB", "see ");
+        assertThat(unlinked.env()).containsEntry("LINK", "").containsEntry("BUILDHOOK_JOB_URL", "");
+        assertThat(deploy.env()).doesNotContainKey("BUILDHOOK_JOB_URL");
+        assertThat(rules.jobPageWarnings()).extracting(Problem::toString).containsExactly(
+                "rules.yaml:5:49: '${job.url}' is empty: the configuration sets no admin.public-url (the address people"
+                        + " open the status page at, https://buildhook.example.com/), which a job's page link is made of"
+                        + " (docs/configuration.md)",
+                "rules.yaml:6:20: '${job.url}' is empty: the configuration sets no admin.public-url (the address people"
+                        + " open the status page at, https://buildhook.example.com/), which a job's page link is made of"
+                        + " (docs/configuration.md)");
+        assertThat(TestRules.parse(CHAIN).jobPageWarnings()).isEmpty();
+        assertThat(rules.writingWarnings()).isEmpty();
+    }
+
+    @Test
+    void aRulesOwnCommandCannotWriteTheJobsPage() {
+        assertThat(problems("rules:\n  - name: deploy\n    run: {command: [/opt/deploy.sh, \"${job.url}\"]}\n"))
+                .containsExactly("rules.yaml:3:38: placeholder '${job.url}' describes the job a follow-up follows: use it"
+                        + " only in on-success, on-failure or on-cancel");
+    }
 }

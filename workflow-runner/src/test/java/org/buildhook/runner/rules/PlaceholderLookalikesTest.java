@@ -184,7 +184,7 @@ class PlaceholderLookalikesTest {
     private static final String KNOWN = "; known: ${build.id}, ${build.status}, ${build.project}, ${build.factory},"
             + " ${build.trigger}, ${build.url}, ${build.web_url}, ${build.name}, ${run.name}, ${run.status}, ${run.host_tag},"
             + " ${run.url}, ${run.log_url}, ${job.id}, ${job.rule}, ${job.outcome}, ${job.exit_code}, ${job.attempts},"
-            + " ${job.log_path}";
+            + " ${job.log_path}, ${job.url}";
 
     /**
      * tryout40 F3: in shell code a ${…} in the shell's own syntax ({@code ${#VAR}}, {@code ${VAR:-x}},

@@ -18,7 +18,7 @@ class RuleFileErrorsTest {
             rules-bad-duration.yaml                 | rules-bad-duration.yaml:5:16: bad duration '10 minutes': write a number and a unit (ms, s, m, h, d), for example 30s, 10m or 1h30m in 'timeout'
             rules-bad-regex.yaml                    | rules-bad-regex.yaml:4:16: bad regular expression /andy-(corp/: Unclosed group near index 10 in 'project'
             rules-bad-glob.yaml                     | rules-bad-glob.yaml:5:15: bad glob 'build-[arm': '[' at position 7 is never closed with ']' (write \\[ for a literal bracket) in 'name'
-            rules-unknown-placeholder.yaml          | rules-unknown-placeholder.yaml:4:33: unknown placeholder '${build.idd}' (did you mean 'build.id'?); known: ${build.id}, ${build.status}, ${build.project}, ${build.factory}, ${build.trigger}, ${build.url}, ${build.web_url}, ${build.name}, ${run.name}, ${run.status}, ${run.host_tag}, ${run.url}, ${run.log_url}, ${job.id}, ${job.rule}, ${job.outcome}, ${job.exit_code}, ${job.attempts}, ${job.log_path}
+            rules-unknown-placeholder.yaml          | rules-unknown-placeholder.yaml:4:33: unknown placeholder '${build.idd}' (did you mean 'build.id'?); known: ${build.id}, ${build.status}, ${build.project}, ${build.factory}, ${build.trigger}, ${build.url}, ${build.web_url}, ${build.name}, ${run.name}, ${run.status}, ${run.host_tag}, ${run.url}, ${run.log_url}, ${job.id}, ${job.rule}, ${job.outcome}, ${job.exit_code}, ${job.attempts}, ${job.log_path}, ${job.url}
             rules-run-placeholder-without-each.yaml | rules-run-placeholder-without-each.yaml:6:34: placeholder '${run.name}' needs a run: use it only in rules with runs: {match: each}
             rules-empty-command.yaml                | rules-empty-command.yaml:4:16: 'command' is empty: name the program to run
             rules-string-command.yaml               | rules-string-command.yaml:4:16: 'command' must be a list, one element per argument (no shell splits it), for example [/opt/deploy.sh, "${build.id}"]; got a string ('/opt/deploy.sh --all')
@@ -171,7 +171,7 @@ class RuleFileErrorsTest {
                 "rules-three-mistakes.yaml:10:34: unknown placeholder '${build.stauts}' (did you mean 'build.status'?); known: "
                         + "${build.id}, ${build.status}, ${build.project}, ${build.factory}, ${build.trigger}, ${build.url}, "
                         + "${build.web_url}, ${build.name}, ${run.name}, ${run.status}, ${run.host_tag}, ${run.url}, ${run.log_url}, "
-                        + "${job.id}, ${job.rule}, ${job.outcome}, ${job.exit_code}, ${job.attempts}, ${job.log_path}");
+                        + "${job.id}, ${job.rule}, ${job.outcome}, ${job.exit_code}, ${job.attempts}, ${job.log_path}, ${job.url}");
     }
 
     @Test
