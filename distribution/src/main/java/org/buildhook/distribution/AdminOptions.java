@@ -23,9 +23,11 @@ final class AdminOptions {
     @Option(names = "--url", paramLabel = "URL", converter = HttpUrlConverter.class,
             description = "The server's base URL (default: where the running 'serve' of this configuration "
                     + "listens, as it wrote into <data-dir>/server-url (when that server was killed, another running "
-                    + "server of the data folder); else the address the configuration's server.host, server.port and "
-                    + "server.context-path name, when it sets one of them; else none: the admin token is not sent to "
-                    + "a guessed address. A WAR's URL includes its context path: http://127.0.0.1:8080/buildhook/).")
+                    + "server of the data folder), a file taken only when it and the data folder are this user's or "
+                    + "root's and not writable by group or others, else exit 3; else the address the configuration's "
+                    + "server.host, server.port and server.context-path name, when it sets one of them; else none: "
+                    + "the admin token is not sent to a guessed address. A WAR's URL includes its context path: "
+                    + "http://127.0.0.1:8080/buildhook/).")
     URI url;
 
     @Option(names = "--token-file", paramLabel = "FILE",
@@ -72,6 +74,9 @@ final class AdminOptions {
             // server-url, unless the server that wrote it was killed: said on standard error, once (tryout41 F5).
             // Else only an address the configuration names: never the default guess (tryout48 F7).
             ServerUrlFile.Found found = ServerUrlFile.find(loaded.dataDir(), configuredUrl(loaded.server()));
+            if (found.untrusted()) {
+                throw untrusted(found.note().orElseThrow(), loaded);
+            }
             if (found.url().isEmpty()) {
                 throw nowhere(found.note().orElse("no server of this data folder runs here"), loaded);
             }
@@ -99,6 +104,24 @@ final class AdminOptions {
                         + " same --config, or")
                 + " give its address with --url; a WAR in a servlet container writes no server-url, and its URL"
                 + " includes its context path: --url http://127.0.0.1:8080/buildhook/", ExitCodes.UNAVAILABLE);
+    }
+
+    /**
+     * Why a command given no {@code --url} asks nothing when an address file of the data folder may have been written
+     * by someone other than the server's user (review48 F7): the admin token would go to whatever address that one
+     * wrote. {@code why} begins with the file's path ({@link ServerUrlTrust#untrusted}).
+     */
+    private static CommandFailure untrusted(String why, BuildhookConfig loaded) {
+        String from = loaded.source() == null ? "the embedded defaults" : loaded.source().toString();
+        String owners = ServerUrlTrust.effectiveUid() == 0 ? "root, or by the server's user when every folder above"
+                + " the data folder is root's or that user's and not writable by group or others (as the systemd"
+                + " unit's /var/lib/buildhook is)"
+                : System.getProperty("user.name") + ", who runs this command, or root";
+        return new CommandFailure(why + ": someone other than the server's user may have written the address in it,"
+                + " so this command does not read it and sends the admin token nowhere. That is the data folder of "
+                + from + relativeDataDir(loaded) + ". Give the server's address with --url, or make the data folder"
+                + " and its server-url and server-urls (folder and files) owned by " + owners + ", and not writable by"
+                + " group or others (chmod go-w; a running 'buildhook serve' makes its own so)", ExitCodes.UNAVAILABLE);
     }
 
     /**

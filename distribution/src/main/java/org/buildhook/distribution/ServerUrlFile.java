@@ -84,8 +84,15 @@ final class ServerUrlFile {
      * @param url  where to ask; empty when no address is known (no server of the data folder runs, and the
      *             configuration names no address): then nothing is asked
      * @param note what the command says of it; when {@code url} is empty, why there is none
+     * @param untrusted true when {@code url} is empty because an address file of the data folder may have been
+     *        written by someone other than the server's user ({@link ServerUrlTrust}): {@code note} says which and
+     *        why, and nothing is asked, not even the configuration's address
      */
-    record Found(Optional<URI> url, Optional<String> note) {
+    record Found(Optional<URI> url, Optional<String> note, boolean untrusted) {
+
+        Found(Optional<URI> url, Optional<String> note) {
+            this(url, note, false);
+        }
     }
 
     private ServerUrlFile() {
@@ -193,13 +200,19 @@ final class ServerUrlFile {
      * {@code configured}, without a note. When none of these is known, no address, and the note says why: the admin
      * token is never sent to a guessed address (tryout48 F7: a WAR's configuration, whose server never writes the
      * file, sent it to whatever listened on localhost:8080). Reads only: the command's user may not write the data
-     * folder.
+     * folder. None of these files is read when one of them may have been written by someone other than the server's
+     * user ({@link ServerUrlTrust}: owner, mode, review48 F7): then no address, even {@code configured}, and {@link
+     * Found#untrusted()}.
      *
      * @param configured the address {@code server.host}, {@code server.port} and {@code server.context-path} of the
      *                   configuration make when it sets one of them; empty when it sets none (the embedded default)
      */
     static Found find(Path dataDir, Optional<URI> configured) {
         Path file = dataDir.resolve(NAME);
+        Optional<String> untrusted = untrusted(dataDir);
+        if (untrusted.isPresent()) {
+            return new Found(Optional.empty(), untrusted, true);
+        }
         Optional<URI> named = read(dataDir);
         List<Server> all = list(dataDir.resolve(SERVERS), null);
         Optional<URI> running = newestRunning(all).map(Server::url);
@@ -228,6 +241,44 @@ final class ServerUrlFile {
                 ? "no server of this data folder runs here: there is no " + file + ", where a running 'buildhook"
                         + " serve' writes its address"
                 : "this user cannot read " + file + ", where a running 'buildhook serve' writes its address"));
+    }
+
+    /**
+     * Why an address file {@link #find} would read may have been written by someone other than the server's user
+     * ({@link ServerUrlTrust}): {@code server-url}, the folder {@link #SERVERS} and each of its files that {@link
+     * #list} reads; empty when none may (or none is there, or this user cannot look at them: then none is read).
+     */
+    private static Optional<String> untrusted(Path dataDir) {
+        Path file = dataDir.resolve(NAME);
+        if (Files.exists(file, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            Optional<String> why = ServerUrlTrust.untrusted(dataDir, file);
+            if (why.isPresent()) {
+                return why;
+            }
+        }
+        Path servers = dataDir.resolve(SERVERS);
+        if (!Files.exists(servers, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            return Optional.empty();
+        }
+        Optional<String> folder = ServerUrlTrust.untrusted(dataDir, servers);
+        if (folder.isPresent()) {
+            return folder;
+        }
+        try (java.nio.file.DirectoryStream<Path> files = Files.newDirectoryStream(servers)) {
+            for (Path entry : files) {
+                if (entry.getFileName().toString().startsWith(".")
+                        || Files.isDirectory(entry, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                    continue; // not read by list()
+                }
+                Optional<String> why = ServerUrlTrust.untrusted(dataDir, entry);
+                if (why.isPresent()) {
+                    return why;
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // not readable by this user: list() reads none of them either
+        }
+        return Optional.empty();
     }
 
     /**

@@ -37,8 +37,11 @@ class AdminTokenNotSentToAGuessTest {
     @TempDir
     Path dir;
 
-    /** A program that is not buildhook: records each request's head and answers every one with {@code answer}. */
-    private static final class Listener implements AutoCloseable {
+    /**
+     * A program that is not buildhook: records each request's head and answers every one with {@code answer}. Also used
+     * by {@link UntrustedServerUrlTest}.
+     */
+    static final class Listener implements AutoCloseable {
         final ServerSocket socket;
         final List<String> received = new CopyOnWriteArrayList<>();
         private final Thread accepter;
@@ -88,7 +91,8 @@ class AdminTokenNotSentToAGuessTest {
         }
     }
 
-    private static String answer(String status, String type, String body) {
+    /** An HTTP/1.1 answer of {@code status} with {@code body} of {@code type}, the connection then closed. */
+    static String answer(String status, String type, String body) {
         byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
         return "HTTP/1.1 " + status + "\r\nContent-Type: " + type + "\r\nContent-Length: " + bytes.length
                 + "\r\nConnection: close\r\n\r\n" + body;

@@ -1,0 +1,181 @@
+package org.buildhook.distribution;
+
+import com.sun.jna.Library;
+import com.sun.jna.Native;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFileAttributes;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Whether an address file of the data folder ({@code server-url}, an entry of {@code server-urls}) can only have been
+ * written by the server's user: the admin commands send the admin token to the address in it (review48 F7). With the
+ * embedded default {@code data-dir: ./data}, relative to the working directory, {@code cd /tmp && buildhook jobs}
+ * read {@code /tmp/data/server-url}, which any local user may create, and sent {@code Authorization: Bearer <token>}
+ * to the address in it.
+ *
+ * <p>As OpenSSH's {@code StrictModes} for {@code ~/.ssh} and {@code ssh}'s "Bad owner or permissions" for its
+ * configuration: the file and every folder from the data folder down to it must be owned by the user running the
+ * command or by root, and none may be writable by its group or by others. A group-writable one is refused too (as
+ * upstream OpenSSH does): the group's members are not the server's user, and buildhook itself makes its folders
+ * {@code 0750} and files {@code 0640} (the systemd unit's {@code UMask=0027}), so only an operator's own sharing of the
+ * data folder makes one, and then {@code --url} says where to ask. A plain file only: {@code serve} never writes a
+ * symbolic link there.
+ *
+ * <p>Root running a command of a server that runs as its own user (the systemd unit's {@code buildhook}: the files are
+ * that user's) trusts the data folder's owner too, but only when every folder above the data folder is root's or
+ * that owner's and not writable by group or others: then only they could have put the data folder there ({@code
+ * /tmp/data}, under the world-writable {@code /tmp}, is refused). Where the file system has no owners and modes
+ * (not POSIX), nothing is refused.
+ */
+final class ServerUrlTrust {
+
+    private ServerUrlTrust() {
+    }
+
+    /**
+     * Why {@code file}, in {@code dataDir} (or a folder of it), may have been written by someone other than the
+     * server's user, said as a sentence part that begins with its path ({@code "/tmp/data/server-url is writable by
+     * others (mode rw-rw-rw-)"}, {@code "… is in the folder /tmp/data, which is writable by others …"}); empty when
+     * it cannot, or when it cannot be looked at (not there, or this user may not: then it cannot be read either).
+     *
+     * @param dataDir the data folder, as the configuration names it (a symbolic link to it is followed)
+     * @param file    a file in it or in a folder of it
+     */
+    static Optional<String> untrusted(Path dataDir, Path file) {
+        Path folder;
+        List<Path> chain = new ArrayList<>();
+        try {
+            folder = dataDir.toRealPath();
+            chain.add(folder);
+            Path next = folder;
+            for (Path name : dataDir.toAbsolutePath().normalize().relativize(file.toAbsolutePath().normalize())) {
+                next = next.resolve(name);
+                chain.add(next);
+            }
+        } catch (IOException | IllegalArgumentException e) {
+            return Optional.empty();
+        }
+        int me = effectiveUid();
+        Integer dataOwner = null;
+        String dataOwnerName = null;
+        String aboveTheData = null;
+        for (Path p : chain) {
+            PosixFileAttributes attributes;
+            int owner;
+            try {
+                attributes = Files.readAttributes(p, PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+                owner = ((Number) Files.getAttribute(p, "unix:uid", LinkOption.NOFOLLOW_LINKS)).intValue();
+            } catch (IOException e) {
+                return Optional.empty();
+            } catch (UnsupportedOperationException | IllegalArgumentException e) {
+                return Optional.empty(); // no owners and modes here
+            }
+            String what = p == chain.get(chain.size() - 1) ? file.toString()
+                    : file + " is in the folder " + p + ", which";
+            String mode = mode(p, attributes);
+            if (attributes.isSymbolicLink()) {
+                return Optional.of(of(what, "is a symbolic link, which a running 'buildhook serve' never writes"));
+            }
+            if (dataOwner == null) {
+                dataOwner = owner;
+                dataOwnerName = attributes.owner().getName();
+                if (me == 0 && owner != 0) {
+                    aboveTheData = unsafeAbove(folder, owner);
+                }
+            }
+            boolean mine = me >= 0 ? owner == me || owner == 0
+                    : attributes.owner().getName().equals(System.getProperty("user.name"))
+                            || attributes.owner().getName().equals("root");
+            boolean theDataOwnersForRoot = me == 0 && owner == dataOwner && aboveTheData == null;
+            if (!mine && !theDataOwnersForRoot) {
+                String who = me != 0 ? System.getProperty("user.name") + " (who runs this command) or root"
+                        : dataOwner != 0 && aboveTheData == null ? "root, who runs this command, or " + dataOwnerName
+                                + ", the data folder's owner" : "root, who runs this command";
+                return Optional.of(of(what, "is owned by " + attributes.owner().getName() + ", not by " + who
+                        + (me == 0 && owner == dataOwner ? ", and root trusts the data folder's owner only when every"
+                                + " folder above the data folder is root's or that owner's and not writable by group or"
+                                + " others: " + aboveTheData : "")));
+            }
+            if (attributes.permissions().contains(PosixFilePermission.OTHERS_WRITE)) {
+                return Optional.of(of(what, "is writable by others (mode " + mode + ")"));
+            }
+            if (attributes.permissions().contains(PosixFilePermission.GROUP_WRITE)) {
+                return Optional.of(of(what, "is writable by its group " + attributes.group().getName() + " (mode "
+                        + mode + ")"));
+            }
+        }
+        return Optional.empty();
+    }
+
+    private static String of(String what, String why) {
+        return what + " " + why;
+    }
+
+    /**
+     * The first folder above {@code folder} (a real path) that someone other than root and {@code owner} may have
+     * changed, said as {@code "/tmp is writable by others (mode rwxrwxrwt)"}; null when there is none.
+     */
+    private static String unsafeAbove(Path folder, int owner) {
+        for (Path p = folder.getParent(); p != null; p = p.getParent()) {
+            try {
+                PosixFileAttributes attributes = Files.readAttributes(p, PosixFileAttributes.class,
+                        LinkOption.NOFOLLOW_LINKS);
+                int uid = ((Number) Files.getAttribute(p, "unix:uid", LinkOption.NOFOLLOW_LINKS)).intValue();
+                String mode = mode(p, attributes);
+                if (uid != 0 && uid != owner) {
+                    return p + " is " + attributes.owner().getName() + "'s";
+                }
+                if (attributes.permissions().contains(PosixFilePermission.OTHERS_WRITE)) {
+                    return p + " is writable by others (mode " + mode + ")";
+                }
+                if (attributes.permissions().contains(PosixFilePermission.GROUP_WRITE)) {
+                    return p + " is writable by its group " + attributes.group().getName() + " (mode " + mode + ")";
+                }
+            } catch (IOException | RuntimeException e) {
+                return p + " cannot be looked at (" + e.getMessage() + ")";
+            }
+        }
+        return null;
+    }
+
+    /** {@code p}'s mode as {@code ls -l} says it: {@code rwxrwxrwt} for {@code /tmp} (sticky), {@code rwsr-x---}. */
+    private static String mode(Path p, PosixFileAttributes attributes) {
+        char[] text = PosixFilePermissions.toString(attributes.permissions()).toCharArray();
+        try {
+            int bits = ((Number) Files.getAttribute(p, "unix:mode", LinkOption.NOFOLLOW_LINKS)).intValue();
+            special(text, 2, (bits & 04000) != 0, 's');
+            special(text, 5, (bits & 02000) != 0, 's');
+            special(text, 8, (bits & 01000) != 0, 't');
+        } catch (IOException | RuntimeException e) {
+            // the permissions alone
+        }
+        return new String(text);
+    }
+
+    private static void special(char[] text, int at, boolean set, char letter) {
+        if (set) {
+            text[at] = text[at] == 'x' ? letter : Character.toUpperCase(letter);
+        }
+    }
+
+    /** This process's effective user id ({@code geteuid(2)} through JNA); -1 where that cannot be told. */
+    static int effectiveUid() {
+        try {
+            return Native.load("c", LibC.class).geteuid();
+        } catch (LinkageError | RuntimeException e) {
+            return -1;
+        }
+    }
+
+    /** libc's {@code geteuid(2)}. */
+    interface LibC extends Library {
+        int geteuid();
+    }
+}

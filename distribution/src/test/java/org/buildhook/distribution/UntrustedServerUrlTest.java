@@ -1,0 +1,294 @@
+package org.buildhook.distribution;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.fail;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.nio.file.attribute.UserPrincipalLookupService;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.buildhook.distribution.AdminTokenNotSentToAGuessTest.Listener;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/**
+ * review48 F7: the admin commands took {@code <data-dir>/server-url} (and the files of {@code server-urls}) whoever
+ * wrote them, and sent {@code Authorization: Bearer <token>} to the address in them. With the embedded default
+ * {@code data-dir: ./data}, {@code cd /tmp && buildhook jobs --token-file T} read {@code /tmp/data/server-url}, which
+ * any local user may create. Now such a file is read only when it and every folder from the data folder down to it
+ * are owned by the command's user or root (root: also by the data folder's owner, when no one else may have put the
+ * data folder there) and none is writable by group or others; else exit 3, saying which file and why, and nothing is
+ * sent. Real files with real owners and modes ({@code Files.setOwner}: needs root, as CI runs; elsewhere skipped, on CI
+ * failed), the real {@code jobs} command, and sockets that record what they receive.
+ */
+class UntrustedServerUrlTest {
+
+    private static final String TOKEN = "the-real-admin-token-0123456789abcdef";
+    /** A user id that is neither root nor this process's: a local user who may plant a file. */
+    private static final int OTHER = 4242;
+    private static final String BUILDHOOKS_404 = AdminTokenNotSentToAGuessTest.answer("404 Not Found",
+            "application/json", "{\"error\": \"no such thing\"}");
+
+    @TempDir
+    Path dir;
+
+    /** Folders made under the build's target folder, removed after each test. */
+    private final List<Path> made = new ArrayList<>();
+
+    @BeforeEach
+    void asRoot() throws IOException {
+        // This process's user: the owner of a file it makes.
+        Path probe = Files.createFile(dir.resolve("made-by-this-process"));
+        if (((Number) Files.getAttribute(probe, "unix:uid")).intValue() != 0) {
+            if ("true".equalsIgnoreCase(System.getenv("CI"))) {
+                fail("this test gives files another owner (Files.setOwner), which needs root, as CI runs it");
+            }
+            Assumptions.abort("needs root to give files another owner (as CI runs it)");
+        }
+    }
+
+    @AfterEach
+    void removeMade() throws IOException {
+        for (Path p : made) {
+            try (Stream<Path> all = Files.walk(p)) {
+                for (Path f : all.sorted(Comparator.reverseOrder()).toList()) {
+                    Files.deleteIfExists(f);
+                }
+            }
+        }
+    }
+
+    private record Run(int exit, String out, String err) {
+    }
+
+    private static Run buildhook(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        CommandLine cli = BuildhookCommand.commandLine();
+        cli.setOut(new PrintWriter(out, true));
+        cli.setErr(new PrintWriter(err, true));
+        int exit = cli.execute(args);
+        return new Run(exit, out.toString(), err.toString());
+    }
+
+    private static Listener listener() throws IOException {
+        return new Listener(new ServerSocket(0, 50, InetAddress.getLoopbackAddress()), BUILDHOOKS_404);
+    }
+
+    private static String url(Listener listener) {
+        return "http://127.0.0.1:" + listener.port() + "/";
+    }
+
+    /** Gives {@code p} the owner {@code uid} and the mode {@code mode} ({@code rwxr-x---}); not through a link. */
+    private static Path owned(Path p, int uid, String mode) throws IOException {
+        UserPrincipalLookupService users = p.getFileSystem().getUserPrincipalLookupService();
+        Files.getFileAttributeView(p, java.nio.file.attribute.PosixFileAttributeView.class, LinkOption.NOFOLLOW_LINKS)
+                .setOwner(users.lookupPrincipalByName(String.valueOf(uid)));
+        Files.setPosixFilePermissions(p, PosixFilePermissions.fromString(mode));
+        assertThat(((Number) Files.getAttribute(p, "unix:uid")).intValue()).isEqualTo(uid);
+        return p;
+    }
+
+    /** A configuration with its admin token in a file, the data folder {@code data}, and {@code more}. */
+    private Path config(Path data, String more) throws IOException {
+        Path token = Files.writeString(dir.resolve("admin-token"), TOKEN + "\n");
+        return Files.writeString(dir.resolve("buildhook.yaml"), "data-dir: " + data + "\n"
+                + "admin: {token: {file: " + token + "}}\n" + more);
+    }
+
+    /** Asserts that {@code run} was refused for {@code why} (its first words), and that no listener received a thing. */
+    private static void refused(Run run, String why, Listener... listeners) {
+        assertThat(run.exit()).as(run.err()).isEqualTo(ExitCodes.UNAVAILABLE);
+        assertThat(run.err()).startsWith("buildhook: " + why).contains(": someone other than the server's user may"
+                + " have written the address in it, so this command does not read it and sends the admin token"
+                + " nowhere.");
+        assertThat(run.err()).contains("Give the server's address with --url, or make the data folder");
+        for (Listener l : listeners) {
+            assertThat(l.received).as("what reached %s", url(l)).isEmpty();
+        }
+    }
+
+    @Test
+    void anAddressFileOthersMayHaveWrittenIsNotReadAndTheTokenIsSentNowhere() throws Exception {
+        try (Listener planted = listener(); Listener configured = listener()) {
+            // As /tmp: a folder every user may write, so that the data folder's owner is not trusted by root for it.
+            Path shared = owned(Files.createDirectories(dir.resolve("shared-tmp")), 0, "rwxrwxrwx");
+            Path data = Files.createDirectories(shared.resolve("data"));
+            Path file = data.resolve(ServerUrlFile.NAME);
+            // The configuration names an address: it is not asked either (the file says a server runs elsewhere).
+            Path config = config(data, "server: {host: 127.0.0.1, port: " + configured.port() + "}\n");
+            Files.writeString(file, url(planted) + "\n");
+
+            // review48's case: a data folder and server-url another user made, writable by all.
+            owned(data, OTHER, "rwxrwxrwx");
+            owned(file, OTHER, "rw-rw-rw-");
+            Run run = buildhook("jobs", "--config", config.toString());
+            refused(run, file + " is in the folder " + data.toRealPath() + ", which is owned by " + OTHER + ", not by"
+                    + " root, who runs this command, and root trusts the data folder's owner only when every folder"
+                    + " above the data folder is root's or that owner's and not writable by group or others: "
+                    + shared.toRealPath() + " is writable by others (mode rwxrwxrwx): someone", planted, configured);
+
+            // The folder root's, the file writable by anyone.
+            owned(data, 0, "rwxr-x---");
+            owned(file, 0, "rw-rw-rw-");
+            run = buildhook("jobs", "--config", config.toString());
+            refused(run, file + " is writable by others (mode rw-rw-rw-)", planted, configured);
+            assertThat(run.err()).isEqualTo("buildhook: " + file + " is writable by others (mode rw-rw-rw-): someone"
+                    + " other than the server's user may have written the address in it, so this command does not read"
+                    + " it and sends the admin token nowhere. That is the data folder of " + config + ". Give the"
+                    + " server's address with --url, or make the data folder and its server-url and server-urls (folder"
+                    + " and files) owned by root, or by the server's user when every folder above the data folder is"
+                    + " root's or that user's and not writable by group or others (as the systemd unit's"
+                    + " /var/lib/buildhook is), and not writable by group or others (chmod go-w; a running 'buildhook"
+                    + " serve' makes its own so)\n");
+
+            // Writable by the folder's group: refused as well (its members are not the server's user).
+            owned(file, 0, "rw-r-----");
+            owned(data, 0, "rwxrwx---");
+            run = buildhook("jobs", "--config", config.toString());
+            refused(run, file + " is in the folder " + data.toRealPath() + ", which is writable by its group root"
+                    + " (mode rwxrwx---)", planted, configured);
+
+            // Another user's file in root's folder (not the data folder's owner).
+            owned(data, 0, "rwxr-x---");
+            owned(file, OTHER, "rw-r-----");
+            run = buildhook("jobs", "--config", config.toString());
+            refused(run, file + " is owned by " + OTHER + ", not by root, who runs this command", planted, configured);
+            assertThat(run.err()).doesNotContain("root trusts the data folder's owner");
+
+            // A link to a file elsewhere: a server writes none.
+            Path elsewhere = Files.writeString(dir.resolve("elsewhere"), url(planted) + "\n");
+            Files.delete(file);
+            Files.createSymbolicLink(file, elsewhere);
+            run = buildhook("jobs", "--config", config.toString());
+            refused(run, file + " is a symbolic link, which a running 'buildhook serve' never writes", planted,
+                    configured);
+            Files.delete(file);
+
+            // No server-url, but a file of server-urls, or that folder, others may write.
+            Path servers = Files.createDirectories(data.resolve(ServerUrlFile.SERVERS));
+            Path entry = Files.writeString(servers.resolve("host-4242"), url(planted) + "\npid 4242 on host\n");
+            owned(entry, 0, "rw-rw-rw-");
+            run = buildhook("jobs", "--config", config.toString());
+            refused(run, entry + " is writable by others (mode rw-rw-rw-)", planted, configured);
+            owned(entry, 0, "rw-r-----");
+            owned(servers, 0, "rwxrwxrwx");
+            run = buildhook("jobs", "--config", config.toString());
+            refused(run, servers + " is writable by others (mode rwxrwxrwx)", planted, configured);
+
+            // Only what could not have been written by another is read: then the configuration's address is asked.
+            owned(servers, 0, "rwxr-x---");
+            run = buildhook("jobs", "--config", config.toString());
+            assertThat(run.exit()).as(run.err()).isEqualTo(ExitCodes.FAILED);
+            assertThat(planted.received).isEmpty();
+            assertThat(configured.received).hasSize(1);
+            assertThat(configured.received.get(0)).contains("Bearer " + TOKEN);
+        }
+    }
+
+    /**
+     * The brief's case, as an operator meets it: the embedded default data-dir ./data, relative to the working
+     * directory, from a folder every user may write (as /tmp): {@code buildhook jobs --token-file T} in a process of
+     * its own.
+     */
+    @Test
+    void theWorkingDirectorysDataFolderSomeoneElseMadeIsNotTrusted() throws Exception {
+        try (Listener planted = listener()) {
+            // As /tmp (without its sticky bit, which Files cannot set; it changes nothing here).
+            Path shared = owned(Files.createDirectories(dir.resolve("shared-tmp")), 0, "rwxrwxrwx");
+            Path data = owned(Files.createDirectories(shared.resolve("data")), OTHER, "rwxr-xr-x");
+            Path file = owned(Files.writeString(data.resolve(ServerUrlFile.NAME), url(planted) + "\n"), OTHER,
+                    "rw-r--r--");
+            Path token = Files.writeString(dir.resolve("admin-token"), TOKEN + "\n");
+            Path out = dir.resolve("jobs.out");
+            ProcessBuilder builder = new ProcessBuilder(ProcessHandle.current().info().command().orElse("java"), "-cp",
+                    System.getProperty("java.class.path"), Main.class.getName(), "jobs", "--token-file",
+                    token.toString()).directory(shared.toFile()).redirectErrorStream(true).redirectOutput(out.toFile());
+            builder.environment().remove("BUILDHOOK_CONFIG");
+            Process jobs = builder.start();
+            if (!jobs.waitFor(5, TimeUnit.MINUTES)) {
+                jobs.destroyForcibly();
+                fail("jobs did not end within 5 minutes: " + Files.readString(out, StandardCharsets.UTF_8));
+            }
+            String said = Files.readString(out, StandardCharsets.UTF_8);
+
+            assertThat(jobs.exitValue()).as(said).isEqualTo(ExitCodes.UNAVAILABLE);
+            assertThat(said).contains("buildhook: " + file + " is in the folder " + data.toRealPath() + ", which is"
+                    + " owned by " + OTHER + ", not by root, who runs this command, and root trusts the data folder's"
+                    + " owner only when every folder above the data folder is root's or that owner's and not writable"
+                    + " by group or others: " + shared.toRealPath() + " is writable by others (mode rwxrwxrwx): someone"
+                    + " other than the server's user may have written the address in it")
+                    .contains("whose data-dir is the default ./data: relative to the working directory (" + shared);
+            assertThat(planted.received).as("what reached the planted address").isEmpty();
+        }
+    }
+
+    /**
+     * The systemd layout asked by root: the server runs as its own user, whose data folder (as {@code
+     * /var/lib/buildhook}, {@code 0750}) and files ({@code 0640}) are that user's, in folders only root may change:
+     * trusted. The same data folder in a folder others may write is not: someone else may have put it there.
+     */
+    @Test
+    void rootTrustsTheServersUserInFoldersOnlyRootMayChange() throws Exception {
+        Path target = Path.of("target").toAbsolutePath();
+        for (Path p = target; p != null; p = p.getParent()) {
+            var permissions = Files.getPosixFilePermissions(p);
+            assertThat(((Number) Files.getAttribute(p, "unix:uid")).intValue() == 0
+                    && !permissions.contains(PosixFilePermission.GROUP_WRITE)
+                    && !permissions.contains(PosixFilePermission.OTHERS_WRITE))
+                    .as("this test needs the build's folder %s in folders only root may change, but %s is not", target,
+                            p).isTrue();
+        }
+        Path lib = Files.createTempDirectory(target, "var-lib-");
+        made.add(lib);
+        owned(lib, 0, "rwxr-xr-x");
+        try (Listener server = listener()) {
+            Path data = owned(Files.createDirectories(lib.resolve("buildhook")), OTHER, "rwxr-x---");
+            owned(Files.writeString(data.resolve(ServerUrlFile.NAME), url(server) + "\n"), OTHER, "rw-r-----");
+            Path servers = owned(Files.createDirectories(data.resolve(ServerUrlFile.SERVERS)), OTHER, "rwxr-x---");
+            Path own = owned(Files.writeString(servers.resolve("host-1"), url(server) + "\npid 1 on host\n"), OTHER,
+                    "rw-r-----");
+            Path config = config(data, "");
+            Run run;
+            // Its lock held, as a running server's: the command reads it as running (held in this JVM).
+            try (FileChannel channel = FileChannel.open(own, StandardOpenOption.WRITE);
+                    FileLock lock = channel.lock()) {
+                run = buildhook("jobs", "--config", config.toString());
+            }
+
+            assertThat(run.exit()).as(run.err()).isEqualTo(ExitCodes.FAILED);
+            assertThat(run.err()).doesNotContain("[buildhook]").contains("no such thing");
+            assertThat(server.received).hasSize(1);
+            assertThat(server.received.get(0)).startsWith("GET /api/jobs").contains("Bearer " + TOKEN);
+
+            // The folder above others may write: the data folder may be theirs to place.
+            owned(lib, 0, "rwxrwxrwx");
+            run = buildhook("jobs", "--config", config.toString());
+            refused(run, data.resolve(ServerUrlFile.NAME) + " is in the folder " + data.toRealPath() + ", which is"
+                    + " owned by " + OTHER + ", not by root, who runs this command, and root trusts the data folder's"
+                    + " owner only when every folder above the data folder is root's or that owner's and not writable"
+                    + " by group or others: " + lib.toRealPath() + " is writable by others (mode rwxrwxrwx)");
+            assertThat(server.received).as("nothing more").hasSize(1);
+        }
+    }
+}
