@@ -149,7 +149,8 @@ class AdminTokenNotSentToAGuessTest {
                     + " http://localhost:8080/, where another program may listen. Start the server, ask a server"
                     + " started with --config FILE (as the systemd unit is) with the same --config, or give its address"
                     + " with --url; a WAR in a servlet container writes no server-url, and its URL includes its context"
-                    + " path: --url http://127.0.0.1:8080/buildhook/\n");
+                    + " path: --url http://127.0.0.1:8080/buildhook/; a standalone server at the default address is"
+                    + " asked once the configuration names it: server: {port: 8080}\n");
 
             // A server-url left by a server that was killed, and no other server of the folder running: the same.
             Files.createDirectories(data.resolve(ServerUrlFile.SERVERS));
