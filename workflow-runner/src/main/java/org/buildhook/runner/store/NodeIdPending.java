@@ -119,10 +119,6 @@ public final class NodeIdPending implements AutoCloseable {
     }
 
     private static Connection connect(StoreConfig config) throws SQLException {
-        Connection c = Store.postgresDriver().connect(config.url(), StoreReachability.timeouts(config));
-        if (c == null) {
-            throw new SQLException("the PostgreSQL driver does not take store.url");
-        }
-        return c;
+        return StoreReachability.connect(config);
     }
 }

@@ -122,7 +122,7 @@ public record OtherStoreJobs(Path mark, String installation, String store, Map<J
 
     /** The jobs not ended of the PostgreSQL store at {@code other}, empty when it is not installation {@code id}. */
     private static Optional<Map<JobState, Integer>> postgresql(StoreConfig other, String id) throws SQLException {
-        try (Connection c = DriverManager.getConnection(other.url(), StoreReachability.timeouts(other))) {
+        try (Connection c = StoreReachability.connect(other)) {
             c.setReadOnly(true);
             if (!id.equals(installationIn(c, "SELECT to_regclass('store_installation') IS NOT NULL"))) {
                 return Optional.empty(); // its tables are gone, or another store is there now
@@ -175,7 +175,7 @@ public record OtherStoreJobs(Path mark, String installation, String store, Map<J
     public static Optional<String> installationOf(StoreConfig config) {
         try {
             if (config.dialect() == Dialect.POSTGRESQL) {
-                try (Connection c = DriverManager.getConnection(config.url(), StoreReachability.timeouts(config))) {
+                try (Connection c = StoreReachability.connect(config)) {
                     c.setReadOnly(true);
                     return Optional.of(Objects.requireNonNullElse(
                             installationIn(c, "SELECT to_regclass('store_installation') IS NOT NULL"), ""));

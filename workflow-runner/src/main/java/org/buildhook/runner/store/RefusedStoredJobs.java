@@ -238,7 +238,7 @@ public record RefusedStoredJobs(int count, List<Named> named, Map<String, String
     public static Optional<Read> read(StoreConfig config) {
         try {
             if (config.dialect() == Dialect.POSTGRESQL) {
-                try (Connection c = DriverManager.getConnection(config.url(), StoreReachability.timeouts(config))) {
+                try (Connection c = StoreReachability.connect(config)) {
                     c.setReadOnly(true);
                     if (SchemaOutlook.version(c, "SELECT to_regclass('schema_version') IS NOT NULL") == 0) {
                         return Optional.empty();

@@ -45,7 +45,7 @@ public record SchemaOutlook(Dialect dialect, String store, int version, int late
         String store = config.describe();
         try {
             if (config.dialect() == Dialect.POSTGRESQL) {
-                try (Connection c = DriverManager.getConnection(config.url(), StoreReachability.timeouts(config))) {
+                try (Connection c = StoreReachability.connect(config)) {
                     c.setReadOnly(true);
                     return Optional.of(new SchemaOutlook(config.dialect(), store,
                             version(c, "SELECT to_regclass('schema_version') IS NOT NULL"), latest, true, null));

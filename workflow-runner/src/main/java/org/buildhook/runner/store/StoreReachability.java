@@ -1,7 +1,6 @@
 package org.buildhook.runner.store;
 
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -35,7 +34,7 @@ public final class StoreReachability {
         if (config.dialect() != Dialect.POSTGRESQL) {
             return Optional.empty();
         }
-        try (Connection c = DriverManager.getConnection(config.url(), timeouts(config))) {
+        try (Connection c = connect(config)) {
             String schema;
             String searchPath;
             boolean mayCreate;
@@ -117,7 +116,7 @@ public final class StoreReachability {
         if (config.dialect() != Dialect.POSTGRESQL) {
             return Optional.empty();
         }
-        try (Connection c = DriverManager.getConnection(config.url(), timeouts(config))) {
+        try (Connection c = connect(config)) {
             c.setReadOnly(true);
             return Optional.of(NodeLeases.runningNodesRules(c, NodeLeases.databaseNow(c), deadLimit));
         } catch (SQLException e) {
@@ -128,31 +127,69 @@ public final class StoreReachability {
 
     /**
      * The driver's timeouts for one connection of {@code buildhook check} and of the start's first
-     * connection ({@link Store}): {@code loginTimeout}, which bounds the whole attempt (TCP connect, SSL
-     * request, the plain second attempt of {@code sslmode=prefer}, login), is {@code store.connect-timeout}
-     * (in seconds, fractions kept); the TCP connect alone at most that, in whole seconds rounded up (the
-     * driver takes no fraction there); each read, in the login and after it, 5 s more than the login's bound: the
-     * key's, or a longer {@code loginTimeout} in {@code store.url} (whole seconds, rounded up). A read bound under
-     * the URL's login bound cut a first login that bound allowed (a pooler queueing logins), and pgJDBC then tried
-     * it again on a new connection (sslmode=prefer, after a read timeout), queued in turn (logins48). A parameter of
-     * the same name in {@code store.url} wins over these. The wait for the answer to the SSL request is bounded as each
-     * read ({@code sslResponseTimeout}, 5 s by default in pgJDBC).
+     * connection ({@link Store}), and, without the read bound, of the pools' logins ({@link PostgresLogins}):
+     * <ul>
+     * <li>{@code loginTimeout}, which bounds the whole attempt (TCP connect, SSL request, the plain second attempt of
+     * {@code sslmode=prefer}, login), is {@code store.connect-timeout} (in seconds, fractions kept);</li>
+     * <li>each read, in the login and after it ({@code socketTimeout}), 5 s more than the login's bound: the key's, or a
+     * longer {@code loginTimeout} in {@code store.url} (whole seconds, rounded up). A read bound under the URL's login
+     * bound cut a first login that bound allowed (a pooler queueing logins), and pgJDBC then tried it again on a new
+     * connection (sslmode=prefer, after a read timeout), queued in turn (logins48). With {@code loginTimeout=0} in
+     * {@code store.url} (no bound on a login, the operator's choice) none: the login's reads are not cut either
+     * ({@link #connect} bounds the reads after it);</li>
+     * <li>the TCP connect alone ({@code connectTimeout}) at most the key, in whole seconds rounded up (the driver takes no
+     * fraction there); the wait for the answer to the SSL request ({@code sslResponseTimeout}, 5 s by default in
+     * pgJDBC) as each read, 5 s more than the key or the URL's bound.</li>
+     * </ul>
+     * A parameter of the same name in {@code store.url} wins over these.
      */
     static Properties timeouts(StoreConfig config) {
         Properties timeouts = new Properties();
         long millis = Math.max(1, config.connectTimeout().toMillis());
         long seconds = Math.max(1, (millis + 999) / 1000);
-        timeouts.setProperty("connectTimeout", Long.toString(seconds));
         timeouts.setProperty("loginTimeout",
                 java.math.BigDecimal.valueOf(millis, 3).stripTrailingZeros().toPlainString());
-        long login = Math.max(seconds, urlLoginSeconds(config));
-        timeouts.setProperty("socketTimeout", Long.toString(login + 5));
+        java.time.Duration bound = Store.loginBound(config);
+        long reads = Math.max(seconds, (bound.toMillis() + 999) / 1000) + 5;
+        if (!bound.isZero()) {
+            timeouts.setProperty("socketTimeout", Long.toString(reads));
+        }
         // pgJDBC waits for the answer to its SSL request 5 s by default whatever loginTimeout says, then tries again
         // without SSL on a new connection (sslmode=prefer) whose connect gets what is left of connectTimeout (1 ms
         // once spent): a login held that long before its SSL answer (a queue at the TCP level, a far network) failed
         // with "The connection attempt failed." on a loaded host (logins48: SlowLoginsTest). As each read: over the login's bound.
-        timeouts.setProperty("sslResponseTimeout", Long.toString((login + 5) * 1000));
+        timeouts.setProperty("sslResponseTimeout", Long.toString(reads * 1000));
+        timeouts.setProperty("connectTimeout", Long.toString(seconds));
         return timeouts;
+    }
+
+    /**
+     * A connection to the PostgreSQL store of {@code config} made with {@link #timeouts} and, when {@code store.url}
+     * sets {@code loginTimeout=0} (no bound on the login, none on its reads either) and no {@code socketTimeout}, each
+     * read after the login bounded as with the key: 5 s more than it, in whole seconds. For {@code buildhook check} and
+     * the other one-connection looks, whose statements are short.
+     *
+     * @throws SQLException the connection was not made
+     */
+    static Connection connect(StoreConfig config) throws SQLException {
+        Connection c = Store.postgresDriver().connect(config.url(), timeouts(config));
+        if (c == null) {
+            throw new SQLException("the PostgreSQL driver does not take store.url");
+        }
+        if (Store.loginBound(config).isZero() && urlParameter(config, "socketTimeout").isEmpty()) {
+            long seconds = Math.max(1, (config.connectTimeout().toMillis() + 999) / 1000);
+            try {
+                c.setNetworkTimeout(null, (int) Math.min(Integer.MAX_VALUE, (seconds + 5) * 1000));
+            } catch (SQLException | RuntimeException e) {
+                try {
+                    c.close();
+                } catch (SQLException closing) {
+                    e.addSuppressed(closing);
+                }
+                throw e;
+            }
+        }
+        return c;
     }
 
     /**
@@ -168,18 +205,5 @@ public final class StoreReachability {
     static java.util.Optional<String> urlParameter(String url, String name) {
         Properties read = url == null ? null : org.postgresql.Driver.parseURL(url, new Properties());
         return java.util.Optional.ofNullable(read == null ? null : read.getProperty(name));
-    }
-
-    /** The {@code loginTimeout} in {@code store.url} in whole seconds, rounded up; 0 when it sets none (or 0). */
-    private static long urlLoginSeconds(StoreConfig config) {
-        String set = urlParameter(config, "loginTimeout").orElse(null);
-        if (set == null) {
-            return 0;
-        }
-        try {
-            return Math.max(0, (long) Math.ceil(Float.parseFloat(set.strip())));
-        } catch (NumberFormatException e) {
-            return 0; // not a number: the key's
-        }
     }
 }

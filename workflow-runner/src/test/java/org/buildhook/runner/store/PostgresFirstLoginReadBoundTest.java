@@ -102,4 +102,41 @@ class PostgresFirstLoginReadBoundTest {
             assertThat(front.accepted()).as("connections the login took").isEqualTo(1);
         }
     }
+
+    /**
+     * review48 F9: {@code loginTimeout=0} in store.url (no bound on a login, the operator's choice) leaves the reads of
+     * the start's first login and of {@code buildhook check}'s unbounded too, as the pools' ({@link PostgresLogins}):
+     * they were cut at store.connect-timeout + 5 s, so a login slower than that failed. Here the login's startup is held
+     * 7 s (a floor on its time, as a pooler's queue), over the key's 1 s + 5 s. Failed before: "The connection attempt
+     * failed." (the read cut at 6 s, pgJDBC's second attempt on a new connection, held in turn). The reads after the
+     * login keep the key + 5 s.
+     */
+    @Test
+    void withNoLoginBoundInTheUrlCheckWaitsForASlowLoginAndBoundsItsReadsAfterIt() throws Exception {
+        String url = TestStores.postgresUrl();
+        StoreConfig direct = StoreConfig.of(url + "&loginTimeout=0", dir).withConnectTimeout(Duration.ofSeconds(1));
+        assertThat(StoreReachability.timeouts(direct).getProperty("socketTimeout")).as("no bound on the login's reads")
+                .isNull();
+        try (java.sql.Connection c = StoreReachability.connect(direct)) {
+            assertThat(c.getNetworkTimeout()).as("each read after the login: the key + 5 s").isEqualTo(6_000);
+        }
+        try (PgFront front = PgFront.to(url)) {
+            front.freezeAt("buildhook");
+            Thread thaw = new Thread(() -> {
+                try {
+                    Thread.sleep(7_000); // the held login itself (a floor on its time), not a wait for an event
+                } catch (InterruptedException e) {
+                    return;
+                }
+                front.thaw();
+            });
+            thaw.setDaemon(true);
+            thaw.start();
+            StoreConfig config = StoreConfig.of(front.url(url) + "&loginTimeout=0", dir)
+                    .withConnectTimeout(Duration.ofSeconds(1));
+
+            assertThat(StoreReachability.whyUnreachable(config)).isEmpty();
+            assertThat(front.accepted()).as("connections the login took").isEqualTo(1);
+        }
+    }
 }
