@@ -49,6 +49,14 @@ final class ServerUrlTrust {
      * @param file    a file in it or in a folder of it
      */
     static Optional<String> untrusted(Path dataDir, Path file) {
+        return untrusted(dataDir, file, effectiveUid(), System.getProperty("user.name"));
+    }
+
+    /**
+     * As {@link #untrusted(Path, Path)}, for the user {@code me} (a uid; -1 when unknown: then owners are told by
+     * name) named {@code myName}.
+     */
+    static Optional<String> untrusted(Path dataDir, Path file, int me, String myName) {
         Path folder;
         List<Path> chain = new ArrayList<>();
         try {
@@ -62,7 +70,6 @@ final class ServerUrlTrust {
         } catch (IOException | IllegalArgumentException e) {
             return Optional.empty();
         }
-        int me = effectiveUid();
         Integer dataOwner = null;
         String dataOwnerName = null;
         String aboveTheData = null;
@@ -91,11 +98,11 @@ final class ServerUrlTrust {
                 }
             }
             boolean mine = me >= 0 ? owner == me || owner == 0
-                    : attributes.owner().getName().equals(System.getProperty("user.name"))
+                    : attributes.owner().getName().equals(myName)
                             || attributes.owner().getName().equals("root");
             boolean theDataOwnersForRoot = me == 0 && owner == dataOwner && aboveTheData == null;
             if (!mine && !theDataOwnersForRoot) {
-                String who = me != 0 ? System.getProperty("user.name") + " (who runs this command) or root"
+                String who = me != 0 ? myName + " (who runs this command) or root"
                         : dataOwner != 0 && aboveTheData == null ? "root, who runs this command, or " + dataOwnerName
                                 + ", the data folder's owner" : "root, who runs this command";
                 return Optional.of(of(what, "is owned by " + attributes.owner().getName() + ", not by " + who

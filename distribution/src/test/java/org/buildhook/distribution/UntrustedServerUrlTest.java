@@ -291,4 +291,35 @@ class UntrustedServerUrlTest {
             assertThat(server.received).as("nothing more").hasSize(1);
         }
     }
+
+    /**
+     * A user other than root (uid {@link #OTHER}, here given to the check, as the files are real): its own files and
+     * root's are trusted, another user's are not, and the data folder's owner counts only for root.
+     */
+    @Test
+    void aUserOtherThanRootTrustsItsOwnFilesAndRootsOnly() throws Exception {
+        Path target = Path.of("target").toAbsolutePath();
+        Path lib = Files.createTempDirectory(target, "home-");
+        made.add(lib);
+        owned(lib, 0, "rwxr-xr-x");
+        Path data = owned(Files.createDirectories(lib.resolve("data")), OTHER, "rwxr-x---");
+        Path file = owned(Files.writeString(data.resolve(ServerUrlFile.NAME), "http://127.0.0.1:1/\n"), OTHER,
+                "rw-r-----");
+
+        assertThat(ServerUrlTrust.untrusted(data, file, OTHER, "alice")).isEmpty();
+        owned(file, 0, "rw-r--r--");
+        assertThat(ServerUrlTrust.untrusted(data, file, OTHER, "alice")).as("root's").isEmpty();
+        owned(file, OTHER + 1, "rw-r-----");
+        assertThat(ServerUrlTrust.untrusted(data, file, OTHER, "alice")).contains(file + " is owned by " + (OTHER + 1)
+                + ", not by alice (who runs this command) or root");
+        // The data folder's owner (and its files) for another user: not trusted, whatever the folders above.
+        owned(data, OTHER + 1, "rwxr-x---");
+        assertThat(ServerUrlTrust.untrusted(data, file, OTHER, "alice")).contains(file + " is in the folder "
+                + data.toRealPath() + ", which is owned by " + (OTHER + 1) + ", not by alice (who runs this command) or"
+                + " root");
+        owned(data, OTHER, "rwxr-x---");
+        owned(file, OTHER, "rw--w----");
+        assertThat(ServerUrlTrust.untrusted(data, file, OTHER, "alice")).contains(file + " is writable by its group"
+                + " root (mode rw--w----)");
+    }
 }
