@@ -131,7 +131,8 @@ final class JobsCommand implements Callable<Integer> {
     String delivery;
 
     @Option(names = "--parent", paramLabel = "ID", converter = IdConverter.class,
-            description = "Only the follow-ups this job started (its on-success, on-failure or on-cancel jobs),"
+            description = "Only the follow-ups this job started (its on-success, on-failure, on-cancel or"
+                    + " on-approval-request jobs),"
                     + " and their re-runs.")
     String parent;
 

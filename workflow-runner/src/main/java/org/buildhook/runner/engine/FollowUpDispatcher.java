@@ -16,14 +16,15 @@ import org.buildhook.runner.rules.FollowUps;
 import org.buildhook.runner.store.Delivery;
 import org.buildhook.runner.store.DeliveryDetail;
 import org.buildhook.runner.store.Job;
+import org.buildhook.runner.store.JobState;
 import org.buildhook.runner.store.Store;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Starts the follow-ups ({@code on-success}, {@code on-failure}, {@code on-cancel}) of jobs that
- * reached a final state: at once when an attempt of this node ends, and every polling interval for
- * the rest (a job cancelled before it ran, a node that died between the end of a job and its
+ * reached a final state, and the {@code on-approval-request} of jobs that await an approval: at once when an attempt
+ * of this node ends, and every polling interval for the rest (a job cancelled before it ran, a node that died between the end of a job and its
  * follow-up). Each follow-up is stored exactly once, whichever nodes look at the same time (see
  * {@link org.buildhook.runner.store.FollowUpLedger}); it is then an ordinary job, run by any node.
  */
@@ -38,6 +39,8 @@ final class FollowUpDispatcher implements AutoCloseable {
     private final BuildEventParser parser = new BuildEventParser();
     private final ScheduledExecutorService thread;
     private final AtomicBoolean sweepQueued = new AtomicBoolean();
+    /** Jobs awaiting an approval whose {@code on-approval-request} could not be planned (said once); this thread's. */
+    private final java.util.Set<String> unplannable = new java.util.HashSet<>();
 
     FollowUpDispatcher(Store store, java.util.function.Function<String, String> jobPage) {
         this.store = store;
@@ -74,6 +77,8 @@ final class FollowUpDispatcher implements AutoCloseable {
                     pending = store.followUps().pending(BATCH);
                     pending.forEach(this::start);
                 } while (pending.size() == BATCH && !Thread.currentThread().isInterrupted());
+                // One batch a look: one that cannot be planned stays a candidate (said once), and must not loop.
+                store.followUps().awaitingRequests(BATCH).forEach(this::startApprovalRequest);
             });
         } catch (RuntimeException e) {
             LOG.debug("looking for follow-ups to start failed; next time: {}", e.toString());
@@ -93,14 +98,41 @@ final class FollowUpDispatcher implements AutoCloseable {
         });
     }
 
+    /**
+     * Starts the {@code on-approval-request} of job {@code id}, which awaits an approval: once, whichever nodes look
+     * ({@link org.buildhook.runner.store.FollowUpLedger#startApprovalRequest}); none once it no longer waits.
+     */
+    private void startApprovalRequest(String id) {
+        Optional<Job> found = store.ledger().job(id);
+        if (found.isEmpty() || found.get().state() != JobState.AWAITING_APPROVAL) {
+            return;
+        }
+        Job parent = found.get();
+        PlannedJob request = plan(parent);
+        if (request == null) {
+            return;
+        }
+        store.followUps().startApprovalRequest(parent, request).ifPresent(started -> {
+            LOG.info("job {} awaits an approval: started its {} {} ({})", id, "on-approval-request", started,
+                    request.ruleName());
+            store.notifyJobsQueued();
+        });
+    }
+
     /** The follow-up to store, or null when the outcome starts none or it cannot be planned (logged). */
     private PlannedJob plan(Job parent) {
         if (FollowUps.keyFor(parent.state().name(), parent.attempts()).isEmpty()) {
             return null;
         }
+        if (parent.state() == JobState.AWAITING_APPROVAL && unplannable.contains(parent.id())) {
+            return null;
+        }
         Optional<Delivery> delivery = store.delivery(parent.deliveryId()).map(DeliveryDetail::delivery);
         if (delivery.isEmpty() || delivery.get().body() == null) {
             LOG.error("job {}: its delivery is gone, so its follow-up cannot be started", parent.id());
+            if (parent.state() == JobState.AWAITING_APPROVAL && unplannable.size() < BATCH) {
+                unplannable.add(parent.id());
+            }
             return null;
         }
         try {
@@ -112,6 +144,9 @@ final class FollowUpDispatcher implements AutoCloseable {
         } catch (WebhookException | RunnerException e) {
             // Stored by another version, or no longer a valid event: say so once, never loop on it.
             LOG.error("job {}: its follow-up cannot be planned and is not started: {}", parent.id(), e.getMessage());
+            if (parent.state() == JobState.AWAITING_APPROVAL && unplannable.size() < BATCH) {
+                unplannable.add(parent.id()); // still a candidate of each look: said once
+            }
             return null;
         }
     }

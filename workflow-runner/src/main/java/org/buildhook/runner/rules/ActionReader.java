@@ -160,6 +160,8 @@ final class ActionReader extends NodeReader {
                 why = ": a follow-up is itself the action, so write its keys (command, timeout …) directly under "
                         + what + ", without 'run:'";
                 commandReported = true;
+            } else if (key.equals(FollowUpReader.ON_APPROVAL_REQUEST)) {
+                why = ": a follow-up never awaits an approval; write it on the rule, beside its 'approval'";
             } else if (RulesReader.RULE_KEYS.contains(key)) {
                 why = ": a follow-up has no " + key + " of its own, only a rule does (it starts when its job ends"
                         + " that way, as a job of that rule's delivery)";
@@ -547,7 +549,8 @@ final class ActionReader extends NodeReader {
             }
             if (p.isFollowUp() && !followUp) {
                 problems.add(at(node, t, p), "placeholder '${" + p.placeholderName()
-                        + "}' describes the job a follow-up follows: use it only in on-success, on-failure or on-cancel");
+                        + "}' describes the job a follow-up follows: use it only in on-success, on-failure, on-cancel or"
+                        + " on-approval-request");
             }
             if (p == Placeholder.JOB_URL && followUp) {
                 problems.jobPageUse(at(node, t, p));

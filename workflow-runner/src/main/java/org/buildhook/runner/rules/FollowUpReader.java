@@ -8,7 +8,7 @@ import java.util.Set;
 
 /**
  * Reads the {@code on-success}, {@code on-failure} and {@code on-cancel} follow-ups of a rule or of a
- * follow-up. Each is an action (a {@code run} mapping) and may have follow-ups of its own, written
+ * follow-up, and a rule's {@code on-approval-request}. Each is an action (a {@code run} mapping) and may have follow-ups of its own, written
  * inline, so a chain is a tree and no cycle can be written; it may nest {@value #MAX_DEPTH} deep.
  *
  * <p>The result is the follow-ups' specification: canonical JSON kept with the job, read back by
@@ -21,6 +21,13 @@ final class FollowUpReader extends NodeReader {
     static final String ON_FAILURE = "on-failure";
     static final String ON_CANCEL = "on-cancel";
     static final Set<String> KEYS = Set.of(ON_SUCCESS, ON_FAILURE, ON_CANCEL);
+    /**
+     * A rule's follow-up started when one of its jobs begins to await an approval (tryout47b F18: nothing could tell
+     * the approver). A rule's only, and only beside {@code approval}: a follow-up is never gated.
+     */
+    static final String ON_APPROVAL_REQUEST = "on-approval-request";
+    /** A rule's follow-up keys: {@link #KEYS} and {@link #ON_APPROVAL_REQUEST}. */
+    static final Set<String> RULE_KEYS = Set.of(ON_SUCCESS, ON_FAILURE, ON_CANCEL, ON_APPROVAL_REQUEST);
     /** A rule's follow-ups are at depth 1, theirs at 2 …; deeper is refused. */
     static final int MAX_DEPTH = 3;
 
@@ -39,7 +46,7 @@ final class FollowUpReader extends NodeReader {
     String read(YamlNode.Mapping owner, boolean perRun, Map<String, Integer> capacities, int depth) {
         ObjectNode spec = JSON.createObjectNode();
         int before = problems.count();
-        for (String key : new java.util.TreeSet<>(KEYS)) {
+        for (String key : new java.util.TreeSet<>(depth == 0 ? RULE_KEYS : KEYS)) {
             YamlNode.Entry entry = owner.entries().get(key);
             if (entry == null) {
                 continue;

@@ -19,7 +19,8 @@ import org.buildhook.runner.RunnerException;
  * not start); {@code on-cancel} after {@code CANCELLED}, and after {@code SUPERSEDED} when the job
  * had started (its command was stopped, or stopped short of a retry, for a newer build: what it began
  * may need the same clean-up as a cancelled job's). Other final states (superseded before it started,
- * rejected, expired) start none.
+ * rejected, expired) start none. And a rule's {@code on-approval-request} when its job begins to await an approval
+ * ({@code AWAITING_APPROVAL}, not a final state: {@link org.buildhook.runner.store.FollowUpLedger#awaitingRequests}).
  */
 public final class FollowUps {
 
@@ -29,7 +30,8 @@ public final class FollowUps {
     }
 
     /**
-     * Which follow-up key a final state starts, or empty for none.
+     * Which follow-up key a final state starts (or {@code AWAITING_APPROVAL}: {@code on-approval-request}), or empty
+     * for none.
      *
      * @param finalState the job's final state's name
      * @param attempts   how many attempts the job had started (0 when its command never started)
@@ -45,6 +47,8 @@ public final class FollowUps {
                 return Optional.of(FollowUpReader.ON_CANCEL);
             case "SUPERSEDED":
                 return attempts > 0 ? Optional.of(FollowUpReader.ON_CANCEL) : Optional.empty();
+            case "AWAITING_APPROVAL":
+                return Optional.of(FollowUpReader.ON_APPROVAL_REQUEST);
             default:
                 return Optional.empty();
         }
@@ -113,7 +117,7 @@ public final class FollowUps {
     }
 
     private static void describe(JsonNode node, JsonNode capacities, String indent, List<String> lines) {
-        for (String key : new java.util.TreeSet<>(FollowUpReader.KEYS)) {
+        for (String key : new java.util.TreeSet<>(FollowUpReader.RULE_KEYS)) {
             JsonNode action = node.get(key);
             if (action != null) {
                 StringBuilder line = new StringBuilder(indent).append(key).append(": ").append(action.path("command"));

@@ -13,7 +13,8 @@ final class RulesReader extends NodeReader {
 
     static final Set<String> TOP_KEYS = Set.of("rules", "resources");
     static final Set<String> RULE_KEYS = Set.of("name", "description", "enabled", "when", "run", "supersede",
-            "approval", RuleRenamedFrom.KEY, FollowUpReader.ON_SUCCESS, FollowUpReader.ON_FAILURE, FollowUpReader.ON_CANCEL);
+            "approval", RuleRenamedFrom.KEY, FollowUpReader.ON_SUCCESS, FollowUpReader.ON_FAILURE, FollowUpReader.ON_CANCEL,
+            FollowUpReader.ON_APPROVAL_REQUEST);
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,99}");
 
     private final WhenReader when;
@@ -179,6 +180,12 @@ final class RulesReader extends NodeReader {
             parts = workflow.approval(entries.get("approval").value(), parts);
         }
         String followUps = new FollowUpReader(problems).read(rule, perRun, capacities, 0);
+        YamlNode.Entry request = entries.get(FollowUpReader.ON_APPROVAL_REQUEST);
+        if (request != null && !entries.containsKey("approval")) {
+            problems.add(request.keyLocation(), "'" + FollowUpReader.ON_APPROVAL_REQUEST + "' starts when a job of the"
+                    + " rule begins to await an approval, but rule" + (name == null ? "" : " '" + name + "'")
+                    + " asks for none: add 'approval: {expires: 24h}' beside it, or remove it");
+        }
         if (entries.containsKey(RuleRenamedFrom.KEY)) {
             renamedFrom(enabled ? name : null, entries.get(RuleRenamedFrom.KEY).value());
             if (enabled && act.isPresent() && act.get().concurrency() == 0) {

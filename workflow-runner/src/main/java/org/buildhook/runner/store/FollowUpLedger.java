@@ -17,6 +17,9 @@ import org.buildhook.runner.PlannedJob;
  */
 public final class FollowUpLedger {
 
+    /** A rule's follow-up key started when its job begins to await an approval (rules: FollowUpReader). */
+    static final String APPROVAL_REQUEST = "on-approval-request";
+
     private final Database db;
     private final DeliveryWriter writer;
 
@@ -63,6 +66,65 @@ public final class FollowUpLedger {
                 }
             }
         });
+    }
+
+    /**
+     * Up to {@code limit} jobs awaiting an approval whose rule asked, when they were planned, for an {@code
+     * on-approval-request}, and that have not started it yet, oldest first. Its start is recorded by the follow-up job
+     * itself (a job of {@code <rule>/on-approval-request} whose parent is the job), stored once by {@link
+     * #startApprovalRequest}: no flag of its own, so no new column (an older node of a cluster reads the same
+     * store), and the follow-ups' pending flag and its index find the few candidates.
+     */
+    public List<String> awaitingRequests(int limit) {
+        return db.read("find approval requests to start", c -> {
+            List<String> ids = new ArrayList<>();
+            try (PreparedStatement p = c.prepareStatement("SELECT j.id FROM jobs j WHERE j.follow_ups_pending = 1"
+                    + " AND j.state = ? AND j.follow_ups LIKE ? AND NOT EXISTS (SELECT 1 FROM jobs f"
+                    + " WHERE f.parent_id = j.id AND f.rule_name = j.rule_name || ?) ORDER BY j.id LIMIT ?")) {
+                p.setString(1, JobState.AWAITING_APPROVAL.name());
+                p.setString(2, "%\"" + APPROVAL_REQUEST + "\"%");
+                p.setString(3, "/" + APPROVAL_REQUEST);
+                p.setInt(4, limit);
+                try (ResultSet rs = p.executeQuery()) {
+                    while (rs.next()) {
+                        ids.add(rs.getString(1));
+                    }
+                }
+            }
+            return ids;
+        });
+    }
+
+    /**
+     * Starts {@code request}, the {@code on-approval-request} of {@code parent}, if {@code parent} still awaits its
+     * approval and no node has started it yet: stores and queues it in one transaction, which first locks the
+     * parent's row (a conditional update), so of two nodes starting it at once one stores it and the other then sees
+     * it. A job approved, rejected, expired or superseded meanwhile gets none. Returns the new job's id, else empty.
+     */
+    public Optional<String> startApprovalRequest(Job parent, PlannedJob request) {
+        Optional<String> started = db.inTransaction("start an approval request", c -> {
+            writer.takeTurns(c, List.of(request)); // before the parent's row (Supersede.takeTurns)
+            try (PreparedStatement p = c.prepareStatement("UPDATE jobs SET follow_ups_pending = 1 WHERE id = ?"
+                    + " AND state = ? AND follow_ups_pending = 1")) {
+                p.setString(1, parent.id());
+                p.setString(2, JobState.AWAITING_APPROVAL.name());
+                if (p.executeUpdate() != 1) {
+                    return Optional.<String>empty();
+                }
+            }
+            try (PreparedStatement p = c.prepareStatement("SELECT 1 FROM jobs WHERE parent_id = ? AND rule_name = ?")) {
+                p.setString(1, parent.id());
+                p.setString(2, request.ruleName());
+                try (ResultSet rs = p.executeQuery()) {
+                    if (rs.next()) {
+                        return Optional.<String>empty();
+                    }
+                }
+            }
+            return Optional.of(writer.insertJobs(c, parent.deliveryId(), List.of(request), null).get(0));
+        });
+        started.ifPresent(id -> writer.warnOfRefused(parent.deliveryId(), List.of(request), List.of(id)));
+        return started;
     }
 
     /**

@@ -11,6 +11,7 @@ import java.time.Instant;
 import java.util.List;
 import org.buildhook.runner.rules.RuleSet;
 import org.buildhook.runner.store.AdminAction;
+import org.buildhook.runner.store.Job;
 import org.buildhook.runner.store.JobState;
 import org.junit.jupiter.api.Test;
 
@@ -52,6 +53,61 @@ abstract class AbstractApprovalTest extends AbstractWorkflowTest {
             assertThat(a.action()).isEqualTo("approve");
             assertThat(a.at()).isBetween(before, Instant.now());
         });
+    }
+
+    /**
+     * tryout47b F18: when a job began to await its approval nothing could tell the approver (only someone watching
+     * the page or alerting on buildhook_jobs_awaiting_approval learnt of it). A rule's on-approval-request starts once,
+     * with the job's id, state and page: not again at later looks, after a restart, nor by a second node's start of it
+     * (the follow-up job stored is the record), nor when the job is approved and runs; a job decided before a node
+     * looked gets none.
+     */
+    @Test
+    void aJobThatBeginsToAwaitItsApprovalStartsItsApprovalRequestOnceAcrossLooksRestartsAndNodes()
+            throws IOException {
+        Path asked = dir.resolve("asked");
+        ran = dir.resolve("ran");
+        RuleSet rules = rules("rules:\n"
+                + "  - name: deploy-prod\n"
+                + "    approval: {expires: 1h}\n"
+                + "    run: {command: [/bin/sh, \"" + script("deploy.sh", "echo $1 >> " + ran) + "\", \"${build.id}\"]}\n"
+                + "    on-approval-request:\n"
+                + "      command: [/bin/sh, \"" + script("ask.sh", "echo \"$1 $2 $3 $BUILDHOOK_JOB_ATTEMPTS\" >> " + asked)
+                        + "\", \"${job.id}\", \"${job.outcome}\", \"${job.url}\"]\n");
+        openStore();
+        String decided = deliver(rules, 66).jobIds().get(0);
+        assertThat(store.reject(decided, "carol")).isTrue(); // before any node looked
+        EngineConfig linked = AbstractEngineTest.steady("node-a")
+                .withStatusPage(java.net.URI.create("https://ci.example.com/"));
+        startEngine(linked);
+
+        String job = deliver(rules, 67).jobIds().get(0);
+        Job request = awaitOnlyJobOf("deploy-prod/on-approval-request");
+
+        assertState(request, JobState.SUCCEEDED);
+        assertThat(request.workflow().parentId()).isEqualTo(job);
+        assertState(job(job), JobState.AWAITING_APPROVAL);
+        assertThat(Files.readAllLines(asked)).containsExactly(
+                job + " AWAITING_APPROVAL https://ci.example.com/?job=" + job + " 0");
+        assertThat(store.followUps().awaitingRequests(100)).as("no job left to ask for").isEmpty();
+        // A second node that planned it at the same time stores nothing: the first one's job is the record.
+        org.buildhook.runner.PlannedJob again = org.buildhook.runner.rules.FollowUps.plan(job(job).workflow().followUps(),
+                "default", new org.buildhook.core.BuildEventParser().parse(body(67)), null,
+                new org.buildhook.runner.rules.FollowUpParent(job, "deploy-prod", "AWAITING_APPROVAL", null, 0, null))
+                .orElseThrow();
+        assertThat(store.followUps().startApprovalRequest(job(job), again)).isEmpty();
+
+        stopAll();
+        openStore();
+        startEngine(linked);
+        assertThat(store.followUps().awaitingRequests(100)).as("after a restart").isEmpty();
+        assertThat(store.approve(job, "alice")).isTrue();
+        assertState(awaitFinal(job).job(), JobState.SUCCEEDED);
+
+        assertThat(Files.readAllLines(ran)).containsExactly("67");
+        assertThat(jobsOfRule("deploy-prod/on-approval-request")).singleElement()
+                .satisfies(j -> assertThat(j.id()).isEqualTo(request.id()));
+        assertThat(Files.readAllLines(asked)).hasSize(1);
     }
 
     @Test

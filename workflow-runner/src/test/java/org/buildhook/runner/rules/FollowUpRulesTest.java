@@ -72,7 +72,7 @@ class FollowUpRulesTest {
                 + "    on-failure: {comand: [/opt/e.sh]}\n"))
                 .containsExactly(
                         "rules.yaml:3:38: placeholder '${job.id}' describes the job a follow-up follows: use it only"
-                                + " in on-success, on-failure or on-cancel",
+                                + " in on-success, on-failure, on-cancel or on-approval-request",
                         "rules.yaml:10:11: follow-ups nest at most 3 deep ('on-failure' here would be level 4)",
                         "rules.yaml:11:18: unknown key 'comand' in 'on-failure' (did you mean 'command'?)");
     }
@@ -150,6 +150,58 @@ class FollowUpRulesTest {
     void aRulesOwnCommandCannotWriteTheJobsPage() {
         assertThat(problems("rules:\n  - name: deploy\n    run: {command: [/opt/deploy.sh, \"${job.url}\"]}\n"))
                 .containsExactly("rules.yaml:3:38: placeholder '${job.url}' describes the job a follow-up follows: use it"
-                        + " only in on-success, on-failure or on-cancel");
+                        + " only in on-success, on-failure, on-cancel or on-approval-request");
+    }
+
+    /**
+     * tryout47b F18: nothing could tell the approver that a job awaits them. A rule with {@code approval} may have an
+     * {@code on-approval-request}, planned as a follow-up of the job waiting ({@code ${job.outcome}}
+     * {@code AWAITING_APPROVAL}); a final state never starts it.
+     */
+    @Test
+    void aRuleWithAnApprovalPlansItsApprovalRequestForTheJobWaiting() {
+        RuleSet rules = TestRules.parse("rules:\n"
+                + "  - name: deploy-prod\n"
+                + "    approval: {expires: 8h}\n"
+                + "    run: {command: [/opt/deploy.sh]}\n"
+                + "    on-approval-request:\n"
+                + "      command: [/opt/ask.sh, \"${job.id}\", \"${job.outcome}\", \"${job.url}\"]\n"
+                + "      on-failure: {command: [/opt/page.sh, \"${job.rule}\"]}\n");
+        PlannedJob deploy = rules.match("default", TestEvents.seed()).get(0);
+
+        PlannedJob ask = FollowUps.plan(deploy.workflow().followUps(), "default", TestEvents.seed(), deploy.runName(),
+                new FollowUpParent("01JOB", "deploy-prod", "AWAITING_APPROVAL", null, 0, null,
+                        "https://ci.example.com/?job=01JOB")).orElseThrow();
+
+        assertThat(ask.ruleName()).isEqualTo("deploy-prod/on-approval-request");
+        assertThat(ask.argv()).containsExactly("/opt/ask.sh", "01JOB", "AWAITING_APPROVAL",
+                "https://ci.example.com/?job=01JOB");
+        assertThat(ask.workflow().needsApproval()).as("a follow-up is never gated").isFalse();
+        assertThat(ask.workflow().parentId()).isEqualTo("01JOB");
+        assertThat(ask.workflow().followUps()).contains("on-failure");
+        for (String outcome : List.of("SUCCEEDED", "FAILED", "CANCELLED", "REJECTED", "EXPIRED")) {
+            assertThat(FollowUps.plan(deploy.workflow().followUps(), "default", TestEvents.seed(), deploy.runName(),
+                    new FollowUpParent("01JOB", "deploy-prod", outcome, 0, 1, null))).as(outcome).isEmpty();
+        }
+        assertThat(FollowUps.describe(deploy.workflow().followUps())).containsExactly(
+                "on-approval-request: [\"/opt/ask.sh\",\"${job.id}\",\"${job.outcome}\",\"${job.url}\"]",
+                "  on-failure: [\"/opt/page.sh\",\"${job.rule}\"]");
+    }
+
+    @Test
+    void anApprovalRequestWithoutAnApprovalOrUnderAFollowUpIsAMistakeAtItsKey() {
+        assertThat(problems("rules:\n"
+                + "  - name: deploy\n"
+                + "    run: {command: [/opt/deploy.sh]}\n"
+                + "    on-approval-request: {command: [/opt/ask.sh]}\n"
+                + "    on-failure:\n"
+                + "      command: [/opt/page.sh]\n"
+                + "      on-approval-request: {command: [/opt/ask.sh]}\n"))
+                .containsExactly(
+                        "rules.yaml:4:5: 'on-approval-request' starts when a job of the rule begins to await an"
+                                + " approval, but rule 'deploy' asks for none: add 'approval: {expires: 24h}' beside"
+                                + " it, or remove it",
+                        "rules.yaml:7:7: unknown key 'on-approval-request' in 'on-failure': a follow-up never awaits"
+                                + " an approval; write it on the rule, beside its 'approval'");
     }
 }
