@@ -56,13 +56,7 @@ abstract class AdminActionCommand implements Callable<Integer> {
         // tryout35 F2: what the server warns of in its answer (a re-run of a job that has not ended), on standard
         // error whatever the format, as the warnings asked before acting are; a warning the preview said already is
         // not said twice (tryout39 F6: approve's rule not in force, in the same words before and after).
-        answer.path("warnings").forEach(w -> {
-            String warning = LogSafe.escape(w.asText());
-            if (!said.contains(warning)) {
-                err.println("[buildhook] warning: " + warning);
-            }
-        });
-        err.flush();
+        warnings(answer, said, err);
         if (admin.json) {
             out.println(AdminClient.pretty(answer));
         } else {
@@ -70,5 +64,19 @@ abstract class AdminActionCommand implements Callable<Integer> {
         }
         out.flush();
         return ExitCodes.OK;
+    }
+
+    /**
+     * What the server warns of in its answer ({@code "warnings": [...]}), on standard error whatever the format, each
+     * but those in {@code said} (the warnings asked before acting), escaped, and flushed.
+     */
+    static void warnings(JsonNode answer, List<String> said, PrintWriter err) {
+        answer.path("warnings").forEach(w -> {
+            String warning = LogSafe.escape(w.asText());
+            if (!said.contains(warning)) {
+                err.println("[buildhook] warning: " + warning);
+            }
+        });
+        err.flush();
     }
 }

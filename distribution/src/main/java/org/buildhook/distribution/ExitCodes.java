@@ -63,8 +63,11 @@ public final class ExitCodes {
             + "for a job that never ran (404), the log is on another node of a cluster (421), or with -f the job "
             + "did not succeed, " + ADMIN + " With -f also 3 when the server could not read its store.";
 
-    static final String CANCEL = "Exit codes: 0 cancelled, or the job had already ended (nothing to cancel), "
-            + "1 no such job (404), " + ADMIN;
+    static final String CANCEL = "Exit codes: 0 cancelled, or the job had already ended (nothing to cancel): with "
+            + "several ids, each of them; with --delivery, each of its jobs not ended was cancelled (or it had none), "
+            + "1 no such job (404): with several ids, one or more of them (the others were still cancelled), with "
+            + "--delivery no such delivery, or a server older than --delivery, " + ADMIN + " With several ids, a 3 or a "
+            + "2 stops at that id: the ids after it are not asked (standard error names them).";
 
     static final String APPROVE = "Exit codes: 0 approved, 1 no such job (404) or it is not awaiting an approval "
             + "(409: decided already, expired, superseded or cancelled), or asked whether to approve a job whose rule"

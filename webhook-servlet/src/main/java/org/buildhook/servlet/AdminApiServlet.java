@@ -15,7 +15,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The admin API under {@code /api/*}: lists and details of deliveries and jobs, the audit trail, job logs, and the
- * admin actions re-run, replay and cancel, the builds refused 503 to re-send ({@code /api/refused-builds}) and the
+ * admin actions re-run, replay and cancel (of a job, or of every job of a delivery not ended), the builds refused
+ * 503 to re-send ({@code /api/refused-builds}) and the
  * cluster's nodes ({@code /api/nodes}; {@code DELETE /api/nodes/{id}} forgets one silent past the dead-node limit). Every request needs {@code Authorization: Bearer
  * <admin token>}; without a configured token the API answers 404 to everything, as if absent.
  */
@@ -26,6 +27,7 @@ public final class AdminApiServlet extends HttpServlet {
     private static final String ID = "([^/]+)";
     private static final Pattern DELIVERY = Pattern.compile("/deliveries/" + ID);
     private static final Pattern REPLAY = Pattern.compile("/deliveries/" + ID + "/replay");
+    private static final Pattern CANCEL_DELIVERY = Pattern.compile("/deliveries/" + ID + "/cancel");
     private static final Pattern JOB = Pattern.compile("/jobs/" + ID);
     private static final Pattern LOG_PATH = Pattern.compile("/jobs/" + ID + "/log");
     private static final Pattern RERUN = Pattern.compile("/jobs/" + ID + "/rerun");
@@ -131,6 +133,9 @@ public final class AdminApiServlet extends HttpServlet {
         } else if ((m = REPLAY.matcher(path)).matches()) {
             only("POST", method, response);
             api.replay(id(m), request.getParameterValues("rule")).send(response, HttpServletResponse.SC_ACCEPTED);
+        } else if ((m = CANCEL_DELIVERY.matcher(path)).matches()) {
+            only("POST", method, response);
+            api.cancelDelivery(id(m)).send(response, 200);
         } else if ((m = DELIVERY.matcher(path)).matches()) {
             only("GET", method, response);
             unbounded.mark(request, response, api.actor(), "GET /api/deliveries/{id}",

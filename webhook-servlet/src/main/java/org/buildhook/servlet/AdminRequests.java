@@ -16,6 +16,7 @@ import org.buildhook.runner.rules.StoredJobCheck;
 import org.buildhook.runner.store.ActionQuery;
 import org.buildhook.runner.store.AdminAction;
 import org.buildhook.runner.store.Delivery;
+import org.buildhook.runner.store.DeliveryCancel;
 import org.buildhook.runner.store.DeliveryDetail;
 import org.buildhook.runner.store.DeliveryOutcome;
 import org.buildhook.runner.store.Job;
@@ -509,6 +510,42 @@ final class AdminRequests {
         Job now = store().job(jobId).map(d -> d.job()).orElse(job);
         return new JsonAnswer().with("cancelled", cancelled).with("state", now.state().name())
                 .with("message", now.message());
+    }
+
+    /**
+     * {@code POST /api/deliveries/{id}/cancel}: cancels every job of the delivery that has not ended, each as {@link
+     * #cancel} cancels it alone, in one transaction ({@link Store#cancelDelivery}). 200 with {@code delivery}, {@code
+     * jobs} (each job not ended when read, oldest first: {@code id}, {@code rule}, {@code runName}, {@code parent},
+     * {@code cancelled} as a single cancel's, {@code state} after it, {@code message}), {@code cancelled} (how many
+     * were) and {@code ended} (how many of its jobs had ended before, left as they were); 404 for an unknown delivery.
+     * The jobs the delivery gets after it (the {@code on-cancel} follow-ups it starts, a re-run, a replay) are not in
+     * it.
+     */
+    JsonAnswer cancelDelivery(String deliveryId) {
+        DeliveryCancel done = store().cancelDelivery(deliveryId, actor).orElseThrow(() -> ApiError.notFound(
+                "no delivery " + deliveryId + store().job(deliveryId).map(d -> "; " + deliveryId + " is a job's id"
+                        + " (rule " + d.job().ruleName() + ") of delivery " + d.job().deliveryId() + ": buildhook"
+                        + " cancel " + deliveryId + " cancels that job, buildhook cancel --delivery "
+                        + d.job().deliveryId() + " every job of its delivery not ended").orElse("")));
+        List<Map<String, Object>> jobs = new java.util.ArrayList<>();
+        int cancelled = 0;
+        for (DeliveryCancel.JobCancel j : done.jobs()) {
+            Map<String, Object> item = new java.util.LinkedHashMap<>();
+            item.put("id", j.id());
+            item.put("rule", j.rule());
+            item.put("runName", j.runName());
+            item.put("parent", j.parentId());
+            item.put("cancelled", j.cancelled());
+            item.put("state", j.state().name());
+            item.put("message", j.message());
+            jobs.add(item);
+            cancelled += j.cancelled() ? 1 : 0;
+        }
+        LOG.info("admin {} cancelled delivery {}: {} job(s) cancelled {}, {} had ended", actor, deliveryId, cancelled,
+                done.jobs().stream().filter(DeliveryCancel.JobCancel::cancelled).map(DeliveryCancel.JobCancel::id)
+                        .toList(), done.jobs().size() - cancelled + done.ended());
+        return new JsonAnswer().with("delivery", deliveryId).with("jobs", jobs).with("cancelled", cancelled)
+                .with("ended", done.ended());
     }
 
     /**

@@ -114,8 +114,11 @@ final class Approvals {
         });
     }
 
-    /** Ends the job EXPIRED, with its audit entry, if it awaits an approval past its expiry; returns whether it did. */
-    private boolean expireIfDue(Connection c, Instant now, String jobId, String deliveryId) throws SQLException {
+    /**
+     * Ends the job EXPIRED, with its audit entry, if it awaits an approval past its expiry; returns whether it did.
+     * In the caller's transaction ({@link DeliveryWriter#cancelDelivery} too).
+     */
+    boolean expireIfDue(Connection c, Instant now, String jobId, String deliveryId) throws SQLException {
         try (PreparedStatement p = c.prepareStatement("UPDATE jobs SET state = ?, ended_at = ?, message = ?,"
                 + " expires_at = NULL WHERE id = ? AND state = ? AND expires_at <= ?")) {
             p.setString(1, JobState.EXPIRED.name());

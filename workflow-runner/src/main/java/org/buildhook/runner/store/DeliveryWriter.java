@@ -307,46 +307,191 @@ final class DeliveryWriter {
                     }
                 }
             }
-            if (now.isFinal() || (ruleNotInForce && now == JobState.RUNNING)) {
-                return Cancel.ENDED;
-            }
-            if (ruleNotInForce && attempts == 0) {
-                try (PreparedStatement p = c.prepareStatement("UPDATE jobs SET follow_ups_pending = 0 WHERE id = ?")) {
-                    p.setString(1, jobId);
-                    p.executeUpdate();
-                }
-            }
-            // A job waiting for units (WAITING) is first in its rule's line for a slot (chaos32 F2): it passes its turn
-            // on too.
-            boolean inLine = rule != null && (now == JobState.QUEUED || now == JobState.WAITING);
-            // A job whose attempt ended and that waits for its retry is cancelled at once even while its execution is
-            // still picked: its node is putting it back for the retry (the job's record commits before db-scheduler's
-            // reschedule), or picks the retry, whose start this cancel (the row final, cancel_requested) stops. Only
-            // flagged, it stayed queued for the whole backoff, and a rule's cancel lost its reason (flakes35).
-            boolean waitsForRetry = now == JobState.QUEUED && attempts > 0 && Job.retryDueIn(message).isPresent();
-            if (now == JobState.AWAITING_APPROVAL
-                    || ((now == JobState.QUEUED || now == JobState.WAITING) && queue.cancel(c, jobId))
-                    || waitsForRetry) {
-                try (PreparedStatement p = c.prepareStatement("UPDATE jobs SET state = ?, ended_at = ?,"
-                        + " message = ?, cancel_requested = 1 WHERE id = ?")) {
-                    p.setString(1, JobState.CANCELLED.name());
-                    p.setLong(2, clock.millis());
-                    // After an attempt (a retry's backoff, a stop that cut it short), not "before it ran" (retry21).
-                    p.setString(3, cancelledMessage(why, ruleNotInForce, attempts, message));
-                    p.setString(4, jobId);
-                    p.executeUpdate();
-                }
-                try (PreparedStatement p = c.prepareStatement("UPDATE jobs SET expires_at = NULL WHERE id = ?")) {
-                    p.setString(1, jobId);
-                    p.executeUpdate();
-                }
-                return inLine && line.wakeTurn(c, rule, jobId) > 0 ? Cancel.CANCELLED_AND_WOKE : Cancel.CANCELLED;
-            }
-            try (PreparedStatement p = c.prepareStatement("UPDATE jobs SET cancel_requested = 1 WHERE id = ?")) {
+            return cancelRead(c, jobId, why, ruleNotInForce, rule, now, attempts, message);
+        });
+    }
+
+    /**
+     * The part of a cancel ({@link #cancel(String, String, boolean)}) after the job's row was read in {@code c}'s
+     * transaction, its rule's turn taken first ({@link SlotLine#inTurn}) and, on PostgreSQL, the row locked: ends a
+     * job not picked at once, else flags it for the node that runs it.
+     *
+     * @param rule     its rule's name when the rule has a concurrency limit, else null
+     * @param now      its state as read under the lock
+     * @param attempts its attempts as read so
+     * @param message  its message as read so
+     */
+    private Cancel cancelRead(Connection c, String jobId, String why, boolean ruleNotInForce, String rule, JobState now,
+            int attempts, String message) throws SQLException {
+        if (now.isFinal() || (ruleNotInForce && now == JobState.RUNNING)) {
+            return Cancel.ENDED;
+        }
+        if (ruleNotInForce && attempts == 0) {
+            try (PreparedStatement p = c.prepareStatement("UPDATE jobs SET follow_ups_pending = 0 WHERE id = ?")) {
                 p.setString(1, jobId);
                 p.executeUpdate();
             }
-            return Cancel.CANCELLED;
+        }
+        // A job waiting for units (WAITING) is first in its rule's line for a slot (chaos32 F2): it passes its turn
+        // on too.
+        boolean inLine = rule != null && (now == JobState.QUEUED || now == JobState.WAITING);
+        // A job whose attempt ended and that waits for its retry is cancelled at once even while its execution is
+        // still picked: its node is putting it back for the retry (the job's record commits before db-scheduler's
+        // reschedule), or picks the retry, whose start this cancel (the row final, cancel_requested) stops. Only
+        // flagged, it stayed queued for the whole backoff, and a rule's cancel lost its reason (flakes35).
+        boolean waitsForRetry = now == JobState.QUEUED && attempts > 0 && Job.retryDueIn(message).isPresent();
+        if (now == JobState.AWAITING_APPROVAL
+                || ((now == JobState.QUEUED || now == JobState.WAITING) && queue.cancel(c, jobId))
+                || waitsForRetry) {
+            try (PreparedStatement p = c.prepareStatement("UPDATE jobs SET state = ?, ended_at = ?,"
+                    + " message = ?, cancel_requested = 1 WHERE id = ?")) {
+                p.setString(1, JobState.CANCELLED.name());
+                p.setLong(2, clock.millis());
+                // After an attempt (a retry's backoff, a stop that cut it short), not "before it ran" (retry21).
+                p.setString(3, cancelledMessage(why, ruleNotInForce, attempts, message));
+                p.setString(4, jobId);
+                p.executeUpdate();
+            }
+            try (PreparedStatement p = c.prepareStatement("UPDATE jobs SET expires_at = NULL WHERE id = ?")) {
+                p.setString(1, jobId);
+                p.executeUpdate();
+            }
+            return inLine && line.wakeTurn(c, rule, jobId) > 0 ? Cancel.CANCELLED_AND_WOKE : Cancel.CANCELLED;
+        }
+        try (PreparedStatement p = c.prepareStatement("UPDATE jobs SET cancel_requested = 1 WHERE id = ?")) {
+            p.setString(1, jobId);
+            p.executeUpdate();
+        }
+        return Cancel.CANCELLED;
+    }
+
+    /**
+     * Ends a job awaiting an approval past its expiry in the caller's transaction, as {@link Approvals} does
+     * (EXPIRED, no follow-up), so that a cancel of it does not start its {@code on-cancel}.
+     */
+    interface ExpireIfDue {
+        /** @return whether job {@code jobId} of {@code deliveryId} was ended EXPIRED now */
+        boolean expire(Connection c, Instant now, String jobId, String deliveryId) throws SQLException;
+    }
+
+    /** What {@link #cancelDelivery} came to, and whether it woke jobs of a rule's line (the caller says so). */
+    record CancelledDelivery(DeliveryCancel done, boolean woke) {
+    }
+
+    /** The states of a job that has not ended, in SQL: the jobs {@link #cancelDelivery} cancels. */
+    private static final String NOT_ENDED = "'QUEUED', 'WAITING', 'AWAITING_APPROVAL', 'RUNNING'";
+
+    /**
+     * Cancels every job of delivery {@code deliveryId} that has not ended (queued, waiting, awaiting an approval,
+     * running), each as {@link #cancel(String)} does, all in one transaction with an audit entry ({@code cancel} by
+     * {@code actor}) for each: the same state, message, turn passed on and flag for the node that runs it as a cancel
+     * of that job alone. The locks are taken as that cancel takes them, for all at once: the turns of their rules with
+     * a limit first ({@link SlotLine#inTurns}, in key order), then (PostgreSQL) their rows, in id order as a supersede
+     * takes several, then each one's queue entry. A job awaiting an approval past its expiry ends {@code EXPIRED}
+     * instead (no follow-up), as its single cancel does. Only the jobs this transaction reads are cancelled: what
+     * the delivery gets after it (the {@code on-cancel} follow-ups these cancels start, a re-run, a replay, the
+     * follow-up of a job that ended before) is left to run. Never a job of another delivery.
+     *
+     * @param actor  who asks, for the audit trail
+     * @param expiry ends a job awaiting an approval past its expiry in this transaction
+     * @return what was done, or empty when there is no delivery {@code deliveryId}
+     */
+    Optional<CancelledDelivery> cancelDelivery(String deliveryId, String actor, ExpireIfDue expiry) {
+        return db.inTransaction("cancel the jobs of a delivery", c -> {
+            try (PreparedStatement p = c.prepareStatement("SELECT 1 FROM deliveries WHERE id = ?")) {
+                p.setString(1, deliveryId);
+                try (ResultSet rs = p.executeQuery()) {
+                    if (!rs.next()) {
+                        return Optional.empty();
+                    }
+                }
+            }
+            int all;
+            try (PreparedStatement p = c.prepareStatement("SELECT COUNT(*) FROM jobs WHERE delivery_id = ?")) {
+                p.setString(1, deliveryId);
+                try (ResultSet rs = p.executeQuery()) {
+                    rs.next();
+                    all = rs.getInt(1);
+                }
+            }
+            // id, state, limited rule, attempts, message, rule, run, parent
+            List<String[]> open = new ArrayList<>();
+            try (PreparedStatement p = c.prepareStatement("SELECT id, state, CASE WHEN concurrency > 0 THEN rule_name"
+                    + " END, attempts, message, rule_name, run_name, parent_id FROM jobs WHERE delivery_id = ?"
+                    + " AND state IN (" + NOT_ENDED + ") ORDER BY id")) {
+                p.setString(1, deliveryId);
+                try (ResultSet rs = p.executeQuery()) {
+                    while (rs.next()) {
+                        open.add(new String[] {rs.getString(1), rs.getString(2), rs.getString(3),
+                            Integer.toString(rs.getInt(4)), rs.getString(5), rs.getString(6), rs.getString(7),
+                            rs.getString(8)});
+                    }
+                }
+            }
+            if (open.isEmpty()) {
+                return Optional.of(new CancelledDelivery(new DeliveryCancel(List.of(), all), false));
+            }
+            // Before any row lock, as a single cancel takes its rule's turn.
+            java.util.Set<String> limited = new java.util.TreeSet<>();
+            for (String[] job : open) {
+                if (job[2] != null) {
+                    limited.add(job[2]);
+                }
+            }
+            line.inTurns(c, limited);
+            if (db.dialect() == Dialect.POSTGRESQL) {
+                // The rows in id order, read again under their locks: a job ended meanwhile is left as it ended.
+                java.util.Map<String, String[]> read = new java.util.HashMap<>();
+                try (PreparedStatement p = c.prepareStatement("SELECT id, state, attempts, message FROM jobs WHERE id"
+                        + " = ANY(?) ORDER BY id FOR UPDATE")) {
+                    p.setArray(1, c.createArrayOf("varchar", open.stream().map(j -> j[0]).toArray()));
+                    try (ResultSet rs = p.executeQuery()) {
+                        while (rs.next()) {
+                            read.put(rs.getString(1), new String[] {rs.getString(2), Integer.toString(rs.getInt(3)),
+                                rs.getString(4)});
+                        }
+                    }
+                }
+                for (String[] job : open) {
+                    String[] now = read.get(job[0]);
+                    if (now != null) {
+                        job[1] = now[0];
+                        job[3] = now[1];
+                        job[4] = now[2];
+                    }
+                }
+            }
+            Instant at = clock.instant();
+            boolean woke = false;
+            List<DeliveryCancel.JobCancel> done = new ArrayList<>();
+            for (String[] job : open) {
+                String jobId = job[0];
+                JobState before = JobState.valueOf(job[1]);
+                boolean cancelled;
+                if (before == JobState.AWAITING_APPROVAL && expiry.expire(c, at, jobId, deliveryId)) {
+                    cancelled = false;
+                } else {
+                    Cancel one = cancelRead(c, jobId, null, false, job[2], before, Integer.parseInt(job[3]), job[4]);
+                    cancelled = one != Cancel.ENDED;
+                    woke |= one == Cancel.CANCELLED_AND_WOKE;
+                    insertAction(c, new AdminAction(ids.next(), at, actor, "cancel", deliveryId, jobId, cancelled
+                            ? "cancelled, with the other jobs of its delivery" : "already ended (" + before + ")"));
+                }
+                try (PreparedStatement p = c.prepareStatement("SELECT state, message FROM jobs WHERE id = ?")) {
+                    p.setString(1, jobId);
+                    try (ResultSet rs = p.executeQuery()) {
+                        JobState after = before;
+                        String message = job[4];
+                        if (rs.next()) {
+                            after = JobState.valueOf(rs.getString(1));
+                            message = rs.getString(2);
+                        }
+                        done.add(new DeliveryCancel.JobCancel(jobId, job[5], job[6], job[7], cancelled, before, after,
+                                message));
+                    }
+                }
+            }
+            return Optional.of(new CancelledDelivery(new DeliveryCancel(done, all - open.size()), woke));
         });
     }
 

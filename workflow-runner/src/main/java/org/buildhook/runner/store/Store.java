@@ -917,6 +917,26 @@ public final class Store implements AutoCloseable {
     }
 
     /**
+     * Cancels every job of delivery {@code deliveryId} that has not ended (queued, waiting, awaiting an approval,
+     * running), each as {@link #cancel} cancels it alone (a running one, on whichever node, is flagged and its node
+     * kills its process tree within a few seconds; each starts its {@code on-cancel}), in one transaction with an
+     * audit entry for each ({@code cancel} by {@code actor}). What the delivery gets after it, the {@code on-cancel}
+     * follow-ups these cancels start among them, is left to run ({@link DeliveryWriter#cancelDelivery}).
+     *
+     * @param actor who asks, for the audit trail
+     * @return what was done to each job not ended, and how many had ended; empty when there is no such delivery
+     * @throws StoreUnavailableException when the store cannot be reached
+     */
+    public Optional<DeliveryCancel> cancelDelivery(String deliveryId, String actor) {
+        Optional<DeliveryWriter.CancelledDelivery> done = writer.cancelDelivery(deliveryId, actor,
+                approvals::expireIfDue);
+        if (done.isPresent() && done.get().woke()) {
+            jobsQueued();
+        }
+        return done.map(DeliveryWriter.CancelledDelivery::done);
+    }
+
+    /**
      * What {@link #cancelJobsOfRules} did for one rule (or, from {@link #jobsOfRules}, would do).
      *
      * @param rule      the rule's name, disabled or removed in the rules in force

@@ -1,0 +1,39 @@
+package org.buildhook.runner.store;
+
+import java.util.List;
+
+/**
+ * What {@link Store#cancelDelivery} did: each job of the delivery that had not ended when the cancel read them, and
+ * how many of its jobs had ended before.
+ *
+ * @param jobs  the jobs of the delivery not ended when read (queued, waiting, awaiting an approval, running), oldest
+ *              first, each with what the cancel did to it
+ * @param ended how many of the delivery's jobs had ended before (nothing done to them), 0 or more
+ */
+public record DeliveryCancel(List<JobCancel> jobs, int ended) {
+
+    public DeliveryCancel {
+        jobs = List.copyOf(jobs);
+    }
+
+    /**
+     * One job of the delivery and what the cancel did to it.
+     *
+     * @param id        the job's id
+     * @param rule      its rule's name (a follow-up's: its parent's with the key added, {@code deploy/on-failure})
+     * @param runName   the run of the build it is for (a {@code runs: {match: each}} rule's job), or null
+     * @param parentId  the job it follows (a follow-up), or null
+     * @param cancelled true when it was cancelled now (ended at once, or its node asked to stop it); false when it
+     *                  ended by itself meanwhile, or it awaited an approval past its expiry (now {@code EXPIRED},
+     *                  which starts no follow-up, as a single cancel of it does)
+     * @param before    its state when the cancel read it (on PostgreSQL under its row's lock: a final state when it
+     *                  ended between the cancel's first look and that lock)
+     * @param state     its state after the cancel: {@code CANCELLED} for a job no node had picked (or that waited for
+     *                  its retry), still {@code RUNNING} (or {@code QUEUED}/{@code WAITING}, picked at the moment)
+     *                  while its node stops it, {@code EXPIRED}, or the final state it reached by itself
+     * @param message   its message after the cancel, or null
+     */
+    public record JobCancel(String id, String rule, String runName, String parentId, boolean cancelled, JobState before,
+            JobState state, String message) {
+    }
+}
