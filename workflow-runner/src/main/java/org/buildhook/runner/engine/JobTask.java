@@ -236,8 +236,10 @@ final class JobTask implements ExecutionHandler<Void> {
             // What this node's last stop kept in its data folder of the job's attempts (an outcome the store could not
             // record then) is recorded first, for the look below: picked before the start's sweep could record it (the
             // store full at the start, the job revived after the dead-node limit), its command ran again (stopnote43).
-            waits.run(jobId, "record what its last attempt came to before this node's last stop",
-                    () -> leftovers.beforePick(jobId), before);
+            // So is what the stop of the attempt's node, gone from this host, kept in its own data folder, once the
+            // dead-node limit passed without its start (review48 F5).
+            waits.run(jobId, "record what its last attempt came to before its node's last stop",
+                    () -> leftovers.beforePick(jobId, job.state() == JobState.RUNNING), before);
             // Its last attempt had timed out, or its program had exited, when its node stopped
             // before the attempt's processes were gone: that is its outcome; the command is not run again.
             // Looked at before its cancel, which then wins all the same, but keeps that exit (supersede21).

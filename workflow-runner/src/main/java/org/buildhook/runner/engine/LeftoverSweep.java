@@ -200,6 +200,22 @@ final class LeftoverSweep {
      *                                                              by the pick's wait, or the sweep)
      */
     void beforePick(String jobId) {
+        beforePick(jobId, false);
+    }
+
+    /**
+     * As {@link #beforePick(String)}; and, for a job whose last attempt is still marked running ({@code running}: the
+     * job is {@code RUNNING}, its execution revived after the dead-node limit), records the outcome that the attempt's
+     * node, gone from this host, noted in its own data folder at its stop ({@link #recordNotedInItsFolder}), as that
+     * node's next start would have: the pick then concludes from it instead of running the command again. One store
+     * read for such a job only, and only where other nodes' folders are read ({@link #readsFoldersOf}, PostgreSQL).
+     *
+     * @throws org.buildhook.runner.store.StoreUnavailableException when the store cannot be reached
+     */
+    void beforePick(String jobId, boolean running) {
+        if (running && readsFolders) {
+            recordNotedInItsFolder(jobId);
+        }
         if (stops.anyToRecord()) {
             for (String key : stops.outcomesToRecord().keySet()) {
                 if (jobOf(key).equals(jobId)) {
@@ -341,9 +357,61 @@ final class LeftoverSweep {
     /** The attempts {@link #leftToItsStop} said it leaves, once each ({@code job id/attempt}). */
     private final Set<String> saidLeftToItsStop = ConcurrentHashMap.newKeySet();
 
+    /** Whether {@link #readsFoldersOf} was called: other nodes' data folders are read (PostgreSQL). */
+    private volatile boolean readsFolders;
+
     /** Reads another node's data folder through {@code folders} from now on (see {@link #leftToItsStop}). */
     void readsFoldersOf(java.util.function.Function<String, Optional<java.nio.file.Path>> folders) {
         this.folders = folders;
+        this.readsFolders = true;
+    }
+
+    /**
+     * For the pick of job {@code jobId}, whose last attempt is still marked running: when that attempt's node is gone
+     * from this host (its JVM ended) and its stop noted there, in its own data folder, what the attempt's command had
+     * come to (it had exited, timed out or been cancelled, and the store could not record it), records that outcome as
+     * that node's next start records it ({@link #recordKnownOutcome}: {@link ExecutionLedger#recordKnownOutcome}), so
+     * that the pick concludes from it ({@link ExecutionLedger#decided}) and the command is not run again. {@link
+     * #leftToItsStop} left the attempt to that start; the dead-node limit passed without it (review48 F5: the job was
+     * run again, recorded "its node … was stopped after the attempt ended", and its known exit was lost).
+     *
+     * <p>Safe across nodes: the note names that node, the job and the attempt, so only that attempt's own stop wrote
+     * it, after its command had ended; the record is the one that node's start makes, under the job's row lock and
+     * only while the attempt is still the job's latest, running: a start of that node at the same moment records the
+     * same outcome or finds it recorded (it then says so and records nothing again). The note is read only, never
+     * taken out of that folder: that start still reads it. Nothing for this node's own data folder (its own start and
+     * {@link #beforePick(String)} record those), an attempt of another host, or one whose node's JVM still runs.
+     */
+    private void recordNotedInItsFolder(String jobId) {
+        Optional<RunningAttempt> previous = ledger.runningAttempt(jobId);
+        if (previous.isEmpty()) {
+            return;
+        }
+        RunningAttempt attempt = previous.get();
+        if (attempt.node().equals(node) || !self.sameBoot(attempt.bootId()) || attempt.nodeProcess() == null
+                || attempt.nodeProcess().isAlive()) {
+            return;
+        }
+        StopsNotRecorded notes = notesOf(attempt);
+        if (notes == stops) {
+            return; // not noted in another folder: this node's own notes, or none
+        }
+        Optional<StopsNotRecorded.Known> known = notes.outcome(attempt.node(), jobId, attempt.attempt());
+        if (known.isEmpty()) {
+            return;
+        }
+        synchronized (recording) {
+            org.buildhook.runner.exec.Decision decision = new org.buildhook.runner.exec.Decision(known.get().result(),
+                    known.get().exitCode(), known.get().logFile());
+            if (ledger.recordKnownOutcome(jobId, attempt.attempt(), attempt.node(), decision, known.get().ended())) {
+                saidRecorded.add(jobId + "/" + attempt.attempt());
+                LOG.info("job {} attempt {}: {} before its node {} (pid {} on this host) stopped, which could not record"
+                        + " it then and noted it in {}; that node did not start again within the dead-node limit:"
+                        + " recorded now by node {}: the job goes on from that outcome, and its command is not run"
+                        + " again", jobId, attempt.attempt(), describe(known.get()), attempt.node(),
+                        attempt.nodeProcess().pid(), notes.file(), node);
+            }
+        }
     }
 
     /**
@@ -500,7 +568,8 @@ final class LeftoverSweep {
             // may have noted the attempt in its own data folder at its stop (tryout46 F11).
             StopsNotRecorded notes = alive ? stops : notesOf(attempt);
             end(attempt, gone(attempt, itsNode(attempt) + (alive ? " stopped heart-beating" : " was gone")
-                    + " before the attempt's end was recorded", notes), alive ? NodeEnd.NONE : ended(attempt, notes));
+                    + " before the attempt's end was recorded", notes), alive ? NodeEnd.NONE : ended(attempt, notes),
+                    notes);
         } else if (previous.isPresent() && withoutIdentity(previous.get().bootId())) {
             // Nothing can be looked for: say so, once per job run again, rather than run it again in silence.
             RunningAttempt attempt = previous.get();
@@ -632,11 +701,21 @@ final class LeftoverSweep {
      * ({@code node_died}: its node's death, its stop, or neither).
      */
     private void end(RunningAttempt attempt, String what, NodeEnd end) throws InterruptedException {
+        end(attempt, what, end, stops);
+    }
+
+    /**
+     * As {@link #end(RunningAttempt, String, NodeEnd)}, the attempt's end as {@code notes} (the stops-not-recorded of
+     * the data folder that noted it: this node's, or its gone node's own, {@link #notesOf}) has it.
+     */
+    private void end(RunningAttempt attempt, String what, NodeEnd end, StopsNotRecorded notes)
+            throws InterruptedException {
         if (self.process().sameProcess(attempt.nodeProcess())) {
             return; // This very JVM: its own attempts are ended by its engine, never swept.
         }
-        // Ended when its node's stop (or self-fencing) killed its process tree, as noted, not now (tryout22 F5).
-        stops.cut(attempt.node(), attempt.jobId(), attempt.attempt()).map(StopsNotRecorded.Cut::ended).ifPresent(
+        // Ended when its node's stop (or self-fencing) killed its process tree, as noted, not now (tryout22 F5); also
+        // as noted in the gone node's own data folder, not when this node took the job over (review48 F5).
+        notes.cut(attempt.node(), attempt.jobId(), attempt.attempt()).map(StopsNotRecorded.Cut::ended).ifPresent(
                 ended -> ledger.recordNotedEnd(attempt.jobId(), attempt.attempt(), attempt.node(), ended));
         AttemptMarker marker = AttemptMarker.of(attempt.jobId(), attempt.attempt());
         String key = marker.value();

@@ -1382,6 +1382,11 @@ abstract class AbstractPickLeaseTest {
 
     /** As {@link #pick(String, Instant)}, by {@code node}. */
     Execution pick(String jobId, Instant heartbeat, String node) throws SQLException {
+        return pick(store, jobId, heartbeat, node);
+    }
+
+    /** As {@link #pick(String, Instant)}, by {@code node}, in {@code store}. */
+    static Execution pick(Store store, String jobId, Instant heartbeat, String node) throws SQLException {
         try (var c = store.schedulerDataSource().getConnection()) {
             try (var p = c.prepareStatement("UPDATE scheduled_tasks SET picked = ?, picked_by = ?, last_heartbeat = ?,"
                     + " version = version + 1 WHERE task_instance = ?")) {

@@ -207,4 +207,114 @@ class PostgresStopNotedInItsOwnFolderTest {
             }
         }
     }
+
+    /**
+     * review48 F5: node-1's stop killed its attempt's process tree 9 hours ago (or its self-fencing had, before the
+     * stop) and noted when in its own data folder; node-1 did not start again, and node-2 takes the job over at the
+     * dead-node limit. The attempt ended when that tree was killed, as node-1's own start records it (tryout22 F5), not
+     * when node-2 took it over. Failed before: the end recorded was node-2's "now".
+     */
+    @Test
+    void theEndItsStoppedNodeNotedInItsOwnFolderIsTheAttemptsEndWhenTakenOverAtTheLimit() throws Exception {
+        String stoppedJob = startedByAGoneJvm("node-1");
+        String fencedJob = startedByAGoneJvm("node-1");
+        Instant killed = Instant.now().minus(Duration.ofHours(9)).truncatedTo(java.time.temporal.ChronoUnit.MILLIS);
+        StopsNotRecorded stop = new StopsNotRecorded(data1.resolve(StopsNotRecorded.FILE_NAME), "node-1");
+        stop.add(stoppedJob, 1, new StopsNotRecorded.Cut(killed, null));
+        stop.add(fencedJob, 1, new StopsNotRecorded.Cut(killed.plusSeconds(1), "killed by its own node: no heartbeat"
+                + " could be written for 2000 ms (the store is unreachable), and after 4000 ms another node may run the"
+                + " job"));
+        LeftoverSweep sweep = new LeftoverSweep(node2.ledger(), "node-2",
+                new StopsNotRecorded(data2.resolve(StopsNotRecorded.FILE_NAME), "node-2"));
+        sweep.readsFoldersOf(id -> node2.nodeLeases().dataFolder(id));
+        sweep.sweepDeadNodes();
+        assertThat(firstAttempt(stoppedJob)).as("left to node-1's start").isEqualTo(AttemptOutcome.RUNNING);
+
+        sweep.beforeRerun(stoppedJob);
+        sweep.beforeRerun(fencedJob);
+
+        var stopped = node2.job(stoppedJob).orElseThrow().attempts().get(0);
+        assertThat(stopped.message()).startsWith("its node node-1 was stopped before the attempt ended");
+        assertThat(stopped.endedAt()).as("when its stop killed its tree, as noted").isEqualTo(killed);
+        var fenced = node2.job(fencedJob).orElseThrow().attempts().get(0);
+        assertThat(fenced.message()).startsWith("killed by its own node: no heartbeat could be written for 2000 ms")
+                .contains("(self-fencing, at " + killed.plusSeconds(1) + "); its node node-1 then stopped");
+        assertThat(fenced.endedAt()).as("when its fencing killed its tree, as noted").isEqualTo(killed.plusSeconds(1));
+        assertThat(Files.exists(data1.resolve(StopsNotRecorded.FILE_NAME))).as("node-2 only reads it").isTrue();
+    }
+
+    /**
+     * review48 F5: node-1's command exited 0 while the store could not record it, and node-1's stop noted that exit in
+     * its own data folder; node-1 did not start again within the dead-node limit, and node-2 picks the job (its
+     * execution revived). The pick records that exit as node-1's start would have, and concludes from it: the job ends
+     * SUCCEEDED at the time the command exited, its command not run again. With the engine's own {@link JobTask} and a
+     * real command that leaves a trace when it runs. Node-1 starting later finds the attempt recorded and changes
+     * nothing. Failed before: the pick ran the command again (attempt 2), attempt 1 recorded "its node node-1 was
+     * stopped after the attempt ended, …; run again".
+     */
+    @Test
+    void anExitItsStoppedNodeNotedInItsOwnFolderIsConcludedFromAtTheLimitNotRunAgain() throws Exception {
+        Path ran = dir.resolve("ran");
+        Path script = Files.writeString(dir.resolve("deploy.sh"), "#!/bin/sh\necho ran >> " + ran + "\n");
+        String jobId = node2.accept(Plans.delivery("{\"build_id\": " + ++builds + "}"), List.of(Plans.job("deploy",
+                List.of("/bin/sh", script.toString())))).jobIds().get(0);
+        assertThat(node2.ledger().startAttempt(jobId, "node-1")).isEqualTo(1);
+        Process gone = new ProcessBuilder("/bin/true").start();
+        ProcessIdentity jvm = ProcessIdentity.of(gone.pid());
+        assertThat(gone.waitFor()).isZero();
+        try (Connection c = node2.dataSource().getConnection(); PreparedStatement p = c.prepareStatement(
+                "UPDATE job_attempts SET node_pid = ?, node_started = ? WHERE job_id = ? AND attempt = 1")) {
+            p.setLong(1, gone.pid());
+            p.setLong(2, jvm == null ? 7 : jvm.startTicks());
+            p.setString(3, jobId);
+            assertThat(p.executeUpdate()).isEqualTo(1);
+        }
+        Instant exited = Instant.now().minus(Duration.ofMinutes(7)).truncatedTo(java.time.temporal.ChronoUnit.MILLIS);
+        Path log = data1.resolve("logs").resolve(jobId).resolve("attempt-1.log");
+        assertThat(new StopsNotRecorded(data1.resolve(StopsNotRecorded.FILE_NAME), "node-1").add(jobId, 1,
+                new StopsNotRecorded.Known(JobOutcome.Result.SUCCEEDED, 0, exited, log)).kept()).isTrue();
+        LeftoverSweep sweep = new LeftoverSweep(node2.ledger(), "node-2",
+                new StopsNotRecorded(data2.resolve(StopsNotRecorded.FILE_NAME), "node-2"));
+        sweep.readsFoldersOf(id -> node2.nodeLeases().dataFolder(id));
+        sweep.sweepDeadNodes();
+        assertThat(firstAttempt(jobId)).as("left to node-1's start").isEqualTo(AttemptOutcome.RUNNING);
+        org.buildhook.runner.exec.CommonsExecLauncher launcher = org.buildhook.runner.exec.CommonsExecLauncher.create(
+                org.buildhook.runner.exec.LauncherConfig.defaults(dir.resolve("logs")));
+        try {
+            JobTask task = new JobTask(node2, launcher, AbstractEngineTest.fast("node-2"), new RunningJobs(),
+                    java.time.Clock.systemUTC(), JobEvents.NONE, sweep, () -> { }, Runnable::run, () -> null);
+            // The dead-node limit passed without node-1's start: its execution revived, node-2 picks the job.
+            var picked = AbstractPickLeaseTest.pick(node2, jobId, Instant.now(), "node-2");
+
+            AbstractPickLeaseTest.complete(task.execute(picked.taskInstance, AbstractPickLeaseTest.context(picked)));
+        } finally {
+            launcher.close();
+        }
+
+        assertThat(ran).as("the command run again though its node's stop kept its exit").doesNotExist();
+        var job = node2.job(jobId).orElseThrow();
+        assertThat(job.attempts()).singleElement().satisfies(a -> {
+            assertThat(a.outcome()).isEqualTo(AttemptOutcome.SUCCEEDED);
+            assertThat(a.exitCode()).isZero();
+            assertThat(a.endedAt()).as("when the command exited, as noted").isEqualTo(exited);
+            assertThat(a.logPath()).isEqualTo(log.toString());
+            assertThat(a.message()).startsWith("exited with 0; then its node node-1 was stopped after the attempt"
+                    + " ended, and the stop could not record its end (the store could not be reached)")
+                    .endsWith("; not run again");
+        });
+        assertThat(job.job().state()).isEqualTo(org.buildhook.runner.store.JobState.SUCCEEDED);
+        String message = job.attempts().get(0).message();
+
+        // Node-1 starts at last: what its stop kept was recorded already; nothing changes, nothing runs.
+        new LeftoverSweep(node1.ledger(), "node-1", new StopsNotRecorded(data1.resolve(StopsNotRecorded.FILE_NAME),
+                "node-1")).sweepDeadNodes();
+
+        var after = node2.job(jobId).orElseThrow();
+        assertThat(after.attempts()).singleElement().satisfies(a -> {
+            assertThat(a.outcome()).isEqualTo(AttemptOutcome.SUCCEEDED);
+            assertThat(a.message()).isEqualTo(message);
+        });
+        assertThat(after.job().state()).isEqualTo(org.buildhook.runner.store.JobState.SUCCEEDED);
+        assertThat(ran).doesNotExist();
+    }
 }
