@@ -806,7 +806,7 @@ public final class BuildhookApplication implements AutoCloseable {
                     + " cancel one with buildhook cancel JOB", rules.source(), e.getMessage());
             return true;
         }
-        gateJobsPlannedWithoutApproval(store, approvals, where);
+        gateJobsPlannedWithoutApproval(store, approvals, rules.approvalRequestRules(), where);
         if (takenOut.isEmpty()) {
             return true;
         }
@@ -848,12 +848,13 @@ public final class BuildhookApplication implements AutoCloseable {
     /**
      * Makes the stored jobs not started yet of the rules in {@code approvals} (which ask for an approval in the rules
      * in force {@code where}) that were planned without one await one ({@link Store#gateJobsOfRules}, tryout33 F11),
-     * saying per rule in one {@code WARN} which, and until when. Called only while every running node has the same
+     * saying per rule in one {@code WARN} which, and until when, and for a rule of {@code withRequests} (it has an
+     * {@code on-approval-request}) that they start none, planned without it (tryout47b F18). Called only while every running node has the same
      * rules (PostgreSQL), as the cancel of the rules taken out; a store that does not answer leaves them, said in one
      * {@code WARN}, until the next start, reload or (held back) comparison.
      */
     private static void gateJobsPlannedWithoutApproval(Store store, java.util.Map<String, java.time.Duration> approvals,
-            String where) {
+            java.util.Set<String> withRequests, String where) {
         if (approvals.isEmpty()) {
             return;
         }
@@ -863,8 +864,11 @@ public final class BuildhookApplication implements AutoCloseable {
                 if (!gate.gated().isEmpty()) {
                     LOG.warn("rule '{}' asks for an approval {}: {} of its stored job(s) not started yet, planned"
                             + " without one, now await one (as its new deliveries' jobs do), expiring at {} unless"
-                            + " approved or rejected: {}; approve one with buildhook approve JOB", gate.rule(), where,
-                            gate.gated().size(), gate.expiresAt(), ids(gate.gated()));
+                            + " approved or rejected: {}; approve one with buildhook approve JOB{}", gate.rule(), where,
+                            gate.gated().size(), gate.expiresAt(), ids(gate.gated()),
+                            withRequests.contains(gate.rule()) ? "; planned without its on-approval-request, they start"
+                                    + " none: tell the approvers yourself (buildhook jobs --rule " + gate.rule()
+                                    + " --state awaiting_approval lists them)" : "");
                 }
                 if (!gate.atItsStart().isEmpty()) {
                     LOG.warn("rule '{}' asks for an approval {}: {} of its stored job(s) planned without one were"

@@ -124,7 +124,9 @@ class ReloadSaysWhatStoredJobsDoNotFollowTest {
             assertThat(state(app, queued)).isIn(JobState.QUEUED, JobState.WAITING);
             await().atMost(Duration.ofMinutes(1)).until(() -> putBack(app, queued));
 
-            rewriteRules(dir, rule.formatted("    approval: {expires: 1h}\n"));
+            // With an on-approval-request (tryout47b F18): the gated job was planned without it, and starts none.
+            rewriteRules(dir, rule.formatted("    approval: {expires: 1h}\n"
+                    + "    on-approval-request: {command: [/usr/bin/touch, \"" + dir.resolve("asked") + "\"]}\n"));
 
             await().atMost(Duration.ofMinutes(1)).until(() -> state(app, queued) == JobState.AWAITING_APPROVAL);
             await().atMost(Duration.ofMinutes(1)).until(() -> !log.warnings("now await one").isEmpty());
@@ -134,7 +136,9 @@ class ReloadSaysWhatStoredJobsDoNotFollowTest {
                             + " new deliveries' jobs do), expiring at ")
                     .contains(" unless approved or rejected: " + queued + " (delivery ")
                     .doesNotContain(running)
-                    .endsWith("; approve one with buildhook approve JOB");
+                    .endsWith("; approve one with buildhook approve JOB; planned without its on-approval-request, they"
+                            + " start none: tell the approvers yourself (buildhook jobs --rule long --state"
+                            + " awaiting_approval lists them)");
             assertThat(app.store().job(queued).orElseThrow().job().message())
                     .startsWith("awaiting the approval its rule 'long' asks for in the rules in force on node ")
                     .endsWith(": it was queued before, planned without one");
@@ -148,6 +152,8 @@ class ReloadSaysWhatStoredJobsDoNotFollowTest {
             assertThat(app.store().approve(queued, "alice")).isTrue();
             await().atMost(Duration.ofMinutes(1)).until(() -> state(app, queued).isFinal());
             assertThat(state(app, queued)).isEqualTo(JobState.SUCCEEDED);
+            assertThat(app.store().followUps().awaitingRequests(10)).isEmpty();
+            assertThat(dir.resolve("asked")).doesNotExist();
         }
     }
 

@@ -98,6 +98,18 @@ public final class FollowUps {
     }
 
 
+    /** Whether follow-up specification {@code spec} (null for none) has a follow-up under {@code key}. */
+    static boolean asks(String spec, String key) {
+        if (spec == null) {
+            return false;
+        }
+        try {
+            return JSON.readTree(spec).has(key);
+        } catch (JsonProcessingException e) {
+            return false;
+        }
+    }
+
     /**
      * For a dry run: one line per follow-up of {@code spec}, nested ones indented, each with its key,
      * its command as written (placeholders are rendered only when the job ends) and the shared

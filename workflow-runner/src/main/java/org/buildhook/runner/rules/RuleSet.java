@@ -217,6 +217,17 @@ public final class RuleSet {
         return Collections.unmodifiableMap(approvals);
     }
 
+    /**
+     * The names of the rules in force with an {@code on-approval-request} (tryout47b F18): a reload that gates a
+     * rule's stored jobs planned without an approval says that those start none (their plan has none).
+     */
+    public java.util.Set<String> approvalRequestRules() {
+        java.util.Set<String> names = new java.util.TreeSet<>();
+        rules.stream().filter(r -> FollowUps.asks(r.action().followUps(), FollowUpReader.ON_APPROVAL_REQUEST))
+                .forEach(r -> names.add(r.name()));
+        return Collections.unmodifiableSet(names);
+    }
+
     /** The shared resources the file declares, name to capacity (sorted by name); empty when none. */
     public Map<String, Integer> resources() {
         return resources;
