@@ -137,9 +137,8 @@ public final class StoreReachability {
      * connection (sslmode=prefer, after a read timeout), queued in turn (logins48). With {@code loginTimeout=0} in
      * {@code store.url} (no bound on a login, the operator's choice) none: the login's reads are not cut either
      * ({@link #connect} bounds the reads after it);</li>
-     * <li>the TCP connect alone ({@code connectTimeout}) at most the key, in whole seconds rounded up (the driver takes no
-     * fraction there); the wait for the answer to the SSL request ({@code sslResponseTimeout}, 5 s by default in
-     * pgJDBC) as each read, 5 s more than the key or the URL's bound.</li>
+     * <li>the wait for the answer to the SSL request ({@code sslResponseTimeout}) and the TCP connect ({@code
+     * connectTimeout}): see {@link #SSL_ANSWER}.</li>
      * </ul>
      * A parameter of the same name in {@code store.url} wins over these.
      */
@@ -154,13 +153,44 @@ public final class StoreReachability {
         if (!bound.isZero()) {
             timeouts.setProperty("socketTimeout", Long.toString(reads));
         }
-        // pgJDBC waits for the answer to its SSL request 5 s by default whatever loginTimeout says, then tries again
-        // without SSL on a new connection (sslmode=prefer) whose connect gets what is left of connectTimeout (1 ms
-        // once spent): a login held that long before its SSL answer (a queue at the TCP level, a far network) failed
-        // with "The connection attempt failed." on a loaded host (logins48: SlowLoginsTest). As each read: over the login's bound.
-        timeouts.setProperty("sslResponseTimeout", Long.toString(reads * 1000));
-        timeouts.setProperty("connectTimeout", Long.toString(seconds));
+        if (bound.isZero() || (retriesWithoutSsl(config, timeouts) && bound.compareTo(SSL_ANSWER.multipliedBy(2)) >= 0)) {
+            // The answer waited for as pgJDBC waits by default, and the second attempt's connect given its own time.
+            timeouts.setProperty("sslResponseTimeout", Long.toString(SSL_ANSWER.toMillis()));
+            timeouts.setProperty("connectTimeout", Long.toString(seconds + SSL_ANSWER.toSeconds()));
+        } else {
+            timeouts.setProperty("sslResponseTimeout", Long.toString(reads * 1000));
+            timeouts.setProperty("connectTimeout", Long.toString(seconds));
+        }
         return timeouts;
+    }
+
+    /**
+     * The bound on the wait for the answer to the driver's SSL request (pgJDBC's {@code sslResponseTimeout}, this by
+     * default), 5 s, when a login's bound ({@link Store#loginBound}) is at least twice it and {@code sslmode} is {@code
+     * prefer} (the default), or when there is none ({@code loginTimeout=0} in {@code store.url}). A server, or a
+     * pooler in front of it, answers that request before any work of the login (PgBouncer at once, PostgreSQL once its
+     * backend is forked); with {@code sslmode=prefer} pgJDBC tries the login again without SSL on a new connection when
+     * that answer does not come in time, which a connection that stopped answering (a middlebox that lost its flow, a
+     * server failed over behind its address) needs. That second attempt's TCP connect gets what is left of {@code
+     * connectTimeout} since the first began (1 ms once spent, which a loaded host missed: logins48), so {@code
+     * connectTimeout} is then the key, in whole seconds, plus this: the second connect keeps the key's own time.
+     *
+     * <p>Otherwise (a shorter login bound, the default 5 s; or an {@code sslmode} without that second attempt) the
+     * answer is waited for as each other read of the login: past the login's own bound, which ends the login first, so
+     * that a second attempt made as that bound ends cannot fail in its place (9e0b8f60); and the TCP connect at most
+     * the key, in whole seconds. Before, the answer was waited for that long whatever the bound: a login with a bound of
+     * minutes whose connection stopped answering before the SSL answer waited all of it (logins49).
+     */
+    static final java.time.Duration SSL_ANSWER = java.time.Duration.ofSeconds(5);
+
+    /** Whether pgJDBC tries a login again without SSL when its SSL answer times out: {@code sslmode=prefer}. */
+    private static boolean retriesWithoutSsl(StoreConfig config, Properties timeouts) {
+        Properties read = org.postgresql.Driver.parseURL(config.url(), timeouts);
+        try {
+            return read != null && org.postgresql.jdbc.SslMode.of(read) == org.postgresql.jdbc.SslMode.PREFER;
+        } catch (SQLException e) {
+            return false; // an sslmode the driver refuses: the login fails whatever the bounds
+        }
     }
 
     /**

@@ -45,6 +45,8 @@ public final class PgFront implements AutoCloseable {
     /** How many new connections {@link #refuseNewConnectionsAfter} still forwards before it refuses every one. */
     private final java.util.concurrent.atomic.AtomicInteger forwardsLeft = new java.util.concurrent.atomic.AtomicInteger();
     private volatile String[] laterRefusal;
+    /** How many of the next new connections {@link #swallowNextConnections} takes and never answers. */
+    private final java.util.concurrent.atomic.AtomicInteger swallowsLeft = new java.util.concurrent.atomic.AtomicInteger();
 
     private PgFront(String host, int port) throws IOException {
         this.host = host;
@@ -150,6 +152,15 @@ public final class PgFront implements AutoCloseable {
         holding = true;
     }
 
+    /**
+     * The next {@code count} new connections are taken and never answered, their sockets left open until {@link
+     * #close()}; those after them are forwarded: a connection that stopped answering as soon as it was made (a middlebox
+     * that lost its flow, a server failed over behind its address) while new ones are served.
+     */
+    void swallowNextConnections(int count) {
+        swallowsLeft.set(count);
+    }
+
     /** How many connections were accepted so far. */
     int accepted() {
         return accepted.get();
@@ -201,7 +212,7 @@ public final class PgFront implements AutoCloseable {
                     t.start();
                     continue;
                 }
-                if (frozen) {
+                if (frozen || swallowsLeft.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
                     swallowed.incrementAndGet();
                     continue; // accepted, then never answered
                 }
