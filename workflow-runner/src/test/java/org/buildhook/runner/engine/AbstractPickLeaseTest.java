@@ -1239,6 +1239,7 @@ abstract class AbstractPickLeaseTest {
         try (var c = java.sql.DriverManager.getConnection(config.url()); var s = c.createStatement()) {
             s.execute("ALTER TABLE job_attempts DROP COLUMN unit_numbers");
             s.execute("ALTER TABLE node_leases DROP COLUMN data_dir");
+            s.execute("DROP INDEX jobs_run_idx");
             s.execute("DELETE FROM schema_version WHERE version >= 20");
         }
         store = Store.open(config);

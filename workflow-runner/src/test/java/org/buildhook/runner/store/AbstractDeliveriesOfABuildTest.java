@@ -68,7 +68,7 @@ abstract class AbstractDeliveriesOfABuildTest {
     @Test
     void anUpgradeFromVersion13AddsTheBuildIndexAndTheListAnswersAsBefore() throws SQLException, java.io.IOException {
         List<String> build67 = deliverBuilds();
-        // As a build of version 13 left the store: without the index or V14's row, nor what V15 to V20 added.
+        // As a build of version 13 left the store: without the index or V14's row, nor what V15 to V22 added.
         try (Connection c = store.dataSource().getConnection(); Statement s = c.createStatement()) {
             s.execute("DROP INDEX deliveries_build_idx");
             for (String column : List.of("rules_fingerprint", "rules_loaded_at", "rules_instance")) {
@@ -81,6 +81,7 @@ abstract class AbstractDeliveriesOfABuildTest {
             s.execute("ALTER TABLE node_leases DROP COLUMN acquired_host_instance");
             s.execute("ALTER TABLE job_attempts DROP COLUMN unit_numbers");
             s.execute("ALTER TABLE node_leases DROP COLUMN data_dir");
+            s.execute("DROP INDEX jobs_run_idx");
             s.execute("DELETE FROM schema_version WHERE version >= 14");
         }
         store.close();

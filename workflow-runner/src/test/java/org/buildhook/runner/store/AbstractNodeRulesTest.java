@@ -171,6 +171,7 @@ abstract class AbstractNodeRulesTest {
             s.execute("ALTER TABLE node_leases DROP COLUMN acquired_host_instance");
             s.execute("ALTER TABLE job_attempts DROP COLUMN unit_numbers");
             s.execute("ALTER TABLE node_leases DROP COLUMN data_dir");
+            s.execute("DROP INDEX jobs_run_idx");
             s.execute("DELETE FROM schema_version WHERE version >= 15");
         }
         store = Store.open(config);

@@ -489,6 +489,7 @@ class DeadNodeReleaseTest {
             st.execute("ALTER TABLE node_leases DROP COLUMN acquired_host_instance");
             st.execute("ALTER TABLE job_attempts DROP COLUMN unit_numbers");
             st.execute("ALTER TABLE node_leases DROP COLUMN data_dir");
+            st.execute("DROP INDEX jobs_run_idx");
             st.execute("DELETE FROM schema_version WHERE version >= 19");
         }
         java.time.Instant claimed = java.time.Instant.now();

@@ -104,6 +104,7 @@ class PostgresMissingSchemaTest {
             s.execute("ALTER TABLE resource_holds DROP COLUMN unit_numbers");
             s.execute("DROP INDEX job_attempts_given_back_idx");
             s.execute("DROP INDEX deliveries_build_idx");
+            s.execute("DROP INDEX jobs_run_idx");
             s.execute("DROP TABLE store_installation");
             s.execute("DELETE FROM schema_version WHERE version >= 13");
         }

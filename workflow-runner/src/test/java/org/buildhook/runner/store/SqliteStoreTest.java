@@ -65,14 +65,14 @@ class SqliteStoreTest extends AbstractStoreTest {
             // As a build of the version before left it: without the last migration.
             try (Connection c = java.sql.DriverManager.getConnection(config.url());
                     java.sql.Statement s = c.createStatement()) {
-                s.execute("ALTER TABLE node_leases DROP COLUMN data_dir");
+                s.execute("DROP INDEX jobs_run_idx");
                 s.execute("DELETE FROM schema_version WHERE version = " + latest);
             }
 
             store = Store.open(config);
 
             assertThat(log.list).extracting(e -> e.getFormattedMessage()).containsExactly("store schema upgraded from"
-                    + " version " + (latest - 1) + " to " + latest + " (V" + latest + " claim_data_dir); a buildhook"
+                    + " version " + (latest - 1) + " to " + latest + " (V" + latest + " jobs_run_index); a buildhook"
                     + " older than this one cannot open it any more");
             store.close();
             log.list.clear();
