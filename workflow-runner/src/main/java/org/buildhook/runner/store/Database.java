@@ -509,8 +509,8 @@ final class Database implements AutoCloseable {
 
     /**
      * The driver's timeouts for each connection a PostgreSQL pool opens: {@link StoreReachability#timeouts}'s
-     * connect and login bounds ({@code store.connect-timeout}), without its read timeout: {@link PostgresLogins} bounds
-     * the reads of a login alone.
+     * connect, SSL answer and login bounds ({@code store.connect-timeout}, {@link StoreReachability#SSL_ANSWER}),
+     * without its read timeout: {@link PostgresLogins} bounds the reads of a login alone.
      */
     static java.util.Properties pooledConnectTimeouts(StoreConfig config) {
         java.util.Properties timeouts = StoreReachability.timeouts(config);
