@@ -115,9 +115,10 @@ final class CancelCommand extends AdminActionCommand {
                         out.println(AdminClient.pretty(JsonNodeFactory.instance.objectNode().set("jobs", items)));
                     }
                     out.flush();
-                    err.println("[buildhook] stopped at job " + id + "; not asked: " + String.join(" ",
-                            ids.subList(i, ids.size())) + (i == 0 ? "" : " (the line(s) above say what came of the"
-                                    + " others)"));
+                    List<String> after = ids.subList(i + 1, ids.size());
+                    err.println("[buildhook] stopped at job " + id + ", not cancelled (below); " + (after.isEmpty()
+                            ? "no id after it" : "not asked: " + String.join(" ", after)) + (i == 0 ? ""
+                                    : "; the line(s) above say what came of the ids before it"));
                     err.flush();
                     throw e;
                 }

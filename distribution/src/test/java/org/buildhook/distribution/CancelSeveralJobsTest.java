@@ -193,6 +193,21 @@ class CancelSeveralJobsTest {
         assertThat(cli.err()).contains("give JOB ids or --delivery DELIVERY, not both");
         assertThat(cli.run("cancel")).isEqualTo(ExitCodes.USAGE);
         assertThat(cli.err()).contains("Missing required parameter: 'JOB' (or --delivery DELIVERY)");
+
+        // The server gone: the first id's failure stops the command, which names the ids it did not ask.
+        String url = server.uri().toString();
+        server.close();
+        servers.remove(server);
+        java.io.StringWriter out = new java.io.StringWriter();
+        java.io.StringWriter err = new java.io.StringWriter();
+        picocli.CommandLine gone = BuildhookCommand.commandLine();
+        gone.setOut(new java.io.PrintWriter(out, true));
+        gone.setErr(new java.io.PrintWriter(err, true));
+        assertThat(gone.execute("cancel", quick, held, deploy, "--url", url, "--token-file",
+                server.dir.resolve("admin-token").toString())).as(err.toString()).isEqualTo(ExitCodes.UNAVAILABLE);
+        assertThat(out.toString()).isEmpty();
+        assertThat(err.toString()).startsWith("[buildhook] stopped at job " + quick + ", not cancelled (below); not asked: "
+                + held + " " + deploy + "\n").contains("cannot reach ");
     }
 
     /**
