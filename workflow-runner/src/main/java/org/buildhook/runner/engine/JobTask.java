@@ -756,7 +756,8 @@ final class JobTask implements ExecutionHandler<Void> {
         // kill, whose report this node may read only now; it is waited for (Watchdog.ended), so that such a kill
         // is not recorded as the job's own failure (a retry used, its on-failure started).
         boolean sigkilled = Integer.valueOf(SIGKILLED).equals(seen.exitCode()) || fenced != null;
-        Watchdog.Kill killed = guard == null ? null : guard.ended(marker, sigkilled);
+        Watchdog.End end = guard == null ? null : guard.endOf(marker, sigkilled);
+        Watchdog.Kill killed = end == null ? null : end.kill();
         if (killed != null && exitedByItself(seen) && !Integer.valueOf(SIGKILLED).equals(seen.exitCode())) {
             // tryout34 F2: the watchdog reports a kill when it finds processes of the attempt, then sends its SIGKILL.
             // A leader that exited between the two, or was already a zombie of this paused JVM (a SIGKILL does nothing
@@ -775,6 +776,22 @@ final class JobTask implements ExecutionHandler<Void> {
             fenced = killed.why();
             seen = new JobOutcome(JobOutcome.Result.CANCELLED, null, seen.started(), killed.at(), killed.why(),
                     seen.logFile(), seen.logTruncated());
+        }
+        if (killed == null && end != null && end.endedBefore() != null && exitedByItself(seen)
+                && seen.ended() != null && end.endedBefore().isBefore(seen.ended())) {
+            // tryout49 F1: it exited by itself while this JVM was paused (its watchdog came to kill it and found
+            // nothing left); seen only on waking, its end was recorded at the wake, after another node's later attempt
+            // began: a history of two copies at once that never ran. It ended before the watchdog's look, which is
+            // what is known: that is its end, and its message says so.
+            seen = new JobOutcome(seen.result(), seen.exitCode(), seen.started(), end.endedBefore(),
+                    seen.message() + "; " + seenOnWaking(end, seen.ended()), seen.logFile(), seen.logTruncated());
+        } else if (killed == null && end != null && guard != null && exitedByItself(seen) && seen.ended() != null
+                && end.pausedMillis() >= guard.silence().toMillis()) {
+            // A pause as long as the watchdog's silence, which did not come to it (itself frozen with this JVM: a
+            // stalled VM): the exit was seen on waking, which is all that is known of its end; said, so that a late
+            // record says this JVM's pause, not the store (tryout49 F1).
+            seen = new JobOutcome(seen.result(), seen.exitCode(), seen.started(), seen.ended(),
+                    seen.message() + "; " + seenOnWaking(end, seen.ended()), seen.logFile(), seen.logTruncated());
         }
         JobOutcome outcome = seen;
         // A command that exited by itself before the stop's or the fence's signals reached it (also as they
@@ -1036,6 +1053,21 @@ final class JobTask implements ExecutionHandler<Void> {
         }
         JobState last = outcome.result() == JobOutcome.Result.TIMED_OUT ? JobState.TIMED_OUT : JobState.FAILED;
         return finish(job, attempt, version, outcome, last, ending(outcome), remove(), how, null);
+    }
+
+    /**
+     * What an attempt's message adds of an end seen late, on waking from a pause of this JVM, when its watchdog had found
+     * it ended (without that, from {@code its exit was seen}): {@code it ended before 2026-…Z (this node's watchdog found nothing of it left to kill then); its exit was
+     * seen at 2026-…Z, when this node ran again after its JVM was paused or stalled for 71.6 s}.
+     *
+     * @param end  what the watchdog knew of the attempt's end, with its {@link Watchdog.End#endedBefore()}
+     * @param seen when this node saw the exit
+     */
+    static String seenOnWaking(Watchdog.End end, Instant seen) {
+        return (end.endedBefore() == null ? "" : "it ended before " + end.endedBefore() + " (this node's watchdog"
+                + " found nothing of it left to kill then); ")
+                + "its exit was seen at " + seen + ", " + ExecutionLedger.SEEN_ON_WAKING
+                + String.format(java.util.Locale.ROOT, "%.1f s", end.pausedMillis() / 1000.0);
     }
 
     /** How an outcome is recorded ({@link #finish}). */

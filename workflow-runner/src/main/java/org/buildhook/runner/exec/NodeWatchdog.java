@@ -29,10 +29,13 @@ import java.util.concurrent.TimeUnit;
  * <p>Protocol, one ASCII line each. On standard input, from the node: {@code B} (a beat),
  * {@code R <job>/<attempt>} (an attempt is about to start), {@code P <job>/<attempt> <pid> <session>
  * <start ticks>} (its first process, {@link ProcessIdentity}), {@code E <job>/<attempt>} (it ended),
- * {@code Q <job>/<attempt>} (it ended by SIGKILL: was that this watchdog?). On standard output, to the
+ * {@code Q <job>/<attempt>} (it ended by SIGKILL, or was seen ended after a pause of the node: what did this
+ * watchdog do of it?). On standard output, to the
  * node: {@code H} once it runs, {@code K <job>/<attempt> <ms without a beat, or -1 when the node is
- * gone> <epoch ms>} for each attempt it kills, queued before the signal, and {@code A <job>/<attempt>}
- * for each {@code Q}, after any {@code K} of that attempt (one writer thread writes both in order), so
+ * gone> <epoch ms>} for each attempt it kills, queued before the signal, {@code X <job>/<attempt> <ms without a
+ * beat, or -1> <epoch ms>} for each attempt whose processes had all ended by themselves when it came to kill them
+ * (they ended before that time, taken after its look), and {@code A <job>/<attempt>}
+ * for each {@code Q}, after any {@code K} or {@code X} of that attempt (one writer thread writes them in order), so
  * that a node that saw its attempt end by SIGKILL and asked has read the report when the answer comes
  * (the report's write may outlast the kill's wait for it, or the node may read late). On standard
  * error: what it did, in an operator's words (it goes where the node's own standard error goes).
@@ -225,6 +228,10 @@ public final class NodeWatchdog {
             // Not one whose processes have all ended by themselves: its own outcome stands.
             if (marker != null && !Leftovers.find(marker, e.getValue()).isEmpty()) {
                 lines.add("K " + e.getKey() + " " + silent + " " + at);
+            } else if (marker != null) {
+                // All ended by themselves before this look (taken after it): the node, paused, sees the exit only on
+                // waking, and records that it ended before this time rather than at its wake (tryout49 F1).
+                lines.add("X " + e.getKey() + " " + silent + " " + Instant.now().toEpochMilli());
             }
         }
         // The report goes before the kill: the node, on waking, finds it when it sees the attempt end, and

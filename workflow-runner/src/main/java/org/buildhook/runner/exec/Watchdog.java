@@ -62,6 +62,19 @@ public final class Watchdog implements AutoCloseable {
     public record Kill(String why, Instant at) {
     }
 
+    /**
+     * What the watchdog knows of an attempt that has ended ({@link #endOf}).
+     *
+     * @param kill         its kill of the attempt, or null when it did not kill it (or did not say so in time)
+     * @param endedBefore  when it came to kill the attempt's processes and found none left (they had all ended by
+     *                     themselves before this time, taken after its look), or null when it did not
+     * @param pausedMillis how long this node's JVM did not run (its beats stopped: paused or stalled) in a pause that
+     *                     ended within the dead-node limit before the attempt's end was seen, or goes on as it is
+     *                     seen; 0 when none over a quarter of the watchdog's silence
+     */
+    public record End(Kill kill, Instant endedBefore, long pausedMillis) {
+    }
+
     private final String node;
     private final Duration silence;
     private final Duration limit;
@@ -72,6 +85,16 @@ public final class Watchdog implements AutoCloseable {
     private final Map<String, ProcessIdentity> attempts = new LinkedHashMap<>();
     /** Attempts the watchdog said it killed, not yet asked about; guarded by lock. */
     private final Map<String, Kill> killed = new HashMap<>();
+    /**
+     * Attempts whose processes the watchdog found all ended by themselves when it came to kill them ({@code X}), with
+     * the time after that look; not yet asked about; guarded by lock.
+     */
+    private final Map<String, Instant> goneBefore = new HashMap<>();
+    /** When the beats last beat ({@link System#nanoTime()}), 0 before the first; guarded by lock. */
+    private long lastBeat;
+    /** The last gap between two beats over a quarter of {@link #silence} (this JVM did not run): its end and length. */
+    private long pauseEnd;          // guarded by lock, nanoTime; 0 before any
+    private long pauseNanos;        // guarded by lock
     /** Attempts the watchdog answered a question about ({@code A}), not yet asked about; guarded by lock. */
     private final java.util.Set<String> answered = new java.util.HashSet<>();
     /** The questions of {@link #ask} not answered yet; guarded by lock. */
@@ -209,15 +232,39 @@ public final class Watchdog implements AutoCloseable {
      * @return the watchdog's kill, or null when it did not kill the attempt (or did not say so in time)
      */
     public Kill ended(AttemptMarker marker, boolean sigkilled) {
+        return endOf(marker, sigkilled).kill();
+    }
+
+    /**
+     * As {@link #ended(AttemptMarker, boolean)}, with what else the watchdog knows of the attempt's end: when this
+     * node's JVM did not run for a while (a pause of its beats that ended within the dead-node limit, or goes on as
+     * this is asked), the watchdog is asked too, whatever the exit, since it may have come to kill the attempt and
+     * found it already ended ({@code X}): the attempt then ended before that time, while this JVM, paused, saw its
+     * exit only on waking (tryout49 F1: recorded as ending at the wake, after another node's later attempt began).
+     *
+     * @param marker    the attempt
+     * @param sigkilled whether its process ended by SIGKILL (or was ended by this node's self-fencing)
+     * @return the watchdog's kill, when it found it ended, and this JVM's pause
+     */
+    public End endOf(AttemptMarker marker, boolean sigkilled) {
         String value = marker.value();
         List<Runnable> settled;
         Kill kill;
+        Instant before;
+        long paused;
         synchronized (lock) {
             Process asked = process;
-            if (sigkilled && !killed.containsKey(value) && attempts.containsKey(value) && asked != null && up
+            long now = System.nanoTime();
+            long quarter = silence.toNanos() / 4;
+            long beatGap = lastBeat == 0 ? 0 : now - lastBeat;
+            paused = beatGap > quarter ? beatGap
+                    : pauseEnd != 0 && now - pauseEnd < limit.toNanos() ? pauseNanos : 0;
+            if ((sigkilled || paused > 0) && !killed.containsKey(value) && !goneBefore.containsKey(value)
+                    && attempts.containsKey(value) && asked != null && up
                     && readFrom == asked && send("Q " + value) != 0) {
                 long deadline = System.nanoTime() + answerWait.toNanos();
-                while (!killed.containsKey(value) && !answered.contains(value) && readFrom == asked && !closed) {
+                while (!killed.containsKey(value) && !goneBefore.containsKey(value) && !answered.contains(value)
+                        && readFrom == asked && !closed) {
                     long left = deadline - System.nanoTime();
                     if (left <= 0) {
                         LOG.debug("the watchdog of node {} (pid {}) did not answer within {} whether it killed"
@@ -237,9 +284,10 @@ public final class Watchdog implements AutoCloseable {
             send("E " + value);
             settled = settle();
             kill = killed.remove(value);
+            before = goneBefore.remove(value);
         }
         settled.forEach(Runnable::run);
-        return kill;
+        return new End(kill, before, paused / 1_000_000);
     }
 
     /**
@@ -438,6 +486,13 @@ public final class Watchdog implements AutoCloseable {
                     relaunch = process == null
                             && System.nanoTime() - startedAt >= RESTART_EVERY_SECONDS * 1_000_000_000L;
                     if (!relaunch) {
+                        long now = System.nanoTime();
+                        if (lastBeat != 0 && now - lastBeat > silence.toNanos() / 4) {
+                            // This JVM did not run (paused, stalled): an attempt's end seen now asks the watchdog.
+                            pauseEnd = now;
+                            pauseNanos = now - lastBeat;
+                        }
+                        lastBeat = now;
                         send("B");
                     }
                 }
@@ -712,6 +767,20 @@ public final class Watchdog implements AutoCloseable {
             return;
         }
         int slash = f.length == 4 ? f[1].lastIndexOf('/') : -1;
+        if (f[0].equals("X") && slash > 0) {
+            // Its processes had all ended by themselves when the watchdog came to kill them.
+            try {
+                Instant before = Instant.ofEpochMilli(Long.parseLong(f[3]));
+                if (attempts.containsKey(f[1])) {
+                    goneBefore.put(f[1], before);
+                }
+                LOG.info("job {} attempt {}: the watchdog of node {} found nothing left to kill at {}: it had ended by"
+                        + " itself before then", f[1].substring(0, slash), f[1].substring(slash + 1), node, before);
+            } catch (NumberFormatException e) {
+                LOG.info("the watchdog of node {} says: {}", node, line);
+            }
+            return;
+        }
         if (!f[0].equals("K") || slash < 1) {
             // Not the protocol: its JVM's own words (a VM warning); passed on, never fatal.
             LOG.info("the watchdog of node {} says: {}", node, line);

@@ -3036,6 +3036,13 @@ public final class ExecutionLedger {
     }
 
     /**
+     * The words of an attempt's message that say its exit was seen late, when its node's JVM ran again after a pause
+     * (followed by how long: {@code 71.6 s}): its late record then says so, not that the store answered again
+     * (tryout49 F1: "… once the store answered again" of a store that had answered all along).
+     */
+    public static final String SEEN_ON_WAKING = "when this node ran again after its JVM was paused or stalled for ";
+
+    /**
      * What a late record of an attempt's end says of the job's later attempt ({@code attempt}, on {@code node}): the
      * end of {@code … recorded late, …; }, for the attempt's own node that stayed up and for its next start after a
      * stop ({@link #recordLateOutcome}; cluster27 F11).
@@ -3052,9 +3059,10 @@ public final class ExecutionLedger {
      */
     private static void saidLate(Connection c, String jobId, int attempt, String message) throws SQLException {
         String late;
-        try (PreparedStatement p = c.prepareStatement("SELECT a.attempt, a.node, m.node FROM jobs j JOIN job_attempts a"
-                + " ON a.job_id = j.id AND a.attempt = j.attempts JOIN job_attempts m ON m.job_id = j.id AND m.attempt = ?"
-                + " WHERE j.id = ? AND j.attempts > ?")) {
+        boolean endUnknown;
+        try (PreparedStatement p = c.prepareStatement("SELECT a.attempt, a.node, m.node, a.started_at, m.ended_at"
+                + " FROM jobs j JOIN job_attempts a ON a.job_id = j.id AND a.attempt = j.attempts JOIN job_attempts m"
+                + " ON m.job_id = j.id AND m.attempt = ? WHERE j.id = ? AND j.attempts > ?")) {
             p.setInt(1, attempt);
             p.setString(2, jobId);
             p.setInt(3, attempt);
@@ -3062,12 +3070,24 @@ public final class ExecutionLedger {
                 if (!rs.next()) {
                     return; // the job is gone
                 }
+                // Seen on waking from a pause of its node's JVM, not after an outage of the store (tryout49 F1).
+                boolean woke = message != null && message.contains(SEEN_ON_WAKING);
+                long laterStart = rs.getLong(4);
+                boolean laterStarted = !rs.wasNull();
+                long ended = rs.getLong(5);
+                // An end seen on waking is only a bound (it ended before it): one after the later attempt's start is
+                // no proof that the two ran at once, and shown as its end, the history says they did. Not known then.
+                endUnknown = woke && laterStarted && !rs.wasNull() && ended > laterStart;
                 late = (message == null ? "" : message + "; ") + "recorded late, by its node " + rs.getString(3)
-                        + " once the store answered again; " + takenOver(rs.getInt(1), rs.getString(2));
+                        + (woke ? " when it ran again (its JVM had not run, the store had answered)"
+                                : " once the store answered again")
+                        + (endUnknown ? "; whether it ended before attempt " + rs.getInt(1) + " began is not known"
+                                : "")
+                        + "; " + takenOver(rs.getInt(1), rs.getString(2));
             }
         }
-        try (PreparedStatement p = c.prepareStatement("UPDATE job_attempts SET message = ? WHERE job_id = ?"
-                + " AND attempt = ?")) {
+        try (PreparedStatement p = c.prepareStatement("UPDATE job_attempts SET message = ?"
+                + (endUnknown ? ", ended_at = NULL" : "") + " WHERE job_id = ? AND attempt = ?")) {
             p.setString(1, late);
             p.setString(2, jobId);
             p.setInt(3, attempt);

@@ -190,6 +190,53 @@ class PostgresWatchdogTest {
         }
     }
 
+    /**
+     * tryout49 F1: a command that exited by itself while its node's JVM alone was stopped, the job taken over by another
+     * node after the dead-node limit, the stopped node woken after that: the attempt was recorded as ending at the wake,
+     * after the later attempt began (a history of two copies at once that never ran), "recorded late … once the store
+     * answered again" of a store that had answered all along. Its watchdog, which came to kill it and found nothing
+     * left, bounds its end: it ends before that, and its message says it was seen on waking from the JVM's pause.
+     */
+    @Test
+    void aCommandThatExitedWhileItsNodeWasStoppedEndsBeforeTheLaterAttemptAndSaysTheJvmWasPaused() throws Exception {
+        StoreConfig config = TestStores.postgres(dir.resolve("data"));
+        Path events = dir.resolve("events");
+        Path go = dir.resolve("go");
+        try (Store store = Store.open(config)) {
+            NodeProcess node = node("paused", config, go, events, "heartbeat=1000", "missed=20");
+            await().atMost(Duration.ofMinutes(5)).until(() -> node.printed("ACCEPTED") && started(events).size() == 1);
+            Job job = store.jobs(JobQuery.latest(10)).items().get(0);
+
+            NodeProcess.signal("STOP", node.process.pid());
+            // Its command ends by itself while the node is stopped; then the watchdog comes and finds nothing left.
+            Files.createFile(go);
+            await().atMost(Duration.ofMinutes(1)).until(() -> Files.readString(events).contains("end w"));
+            await().atMost(Duration.ofMinutes(3)).until(() -> Files.readString(dir.resolve("paused.err"))
+                    .contains("nothing was left to kill"));
+            NodeProcess taker = node("taker", config, go, events, "heartbeat=1000", "missed=20", "slow=0",
+                    "data=" + dir.resolve("data-taker"));
+            await().atMost(Duration.ofMinutes(3)).until(() -> attempt(store, job.id(), 2).isPresent());
+            assertThat(state(node.process.pid())).as("the node is still stopped").isEqualTo('T');
+
+            NodeProcess.signal("CONT", node.process.pid());
+
+            await().atMost(Duration.ofMinutes(3)).until(() -> attempt(store, job.id(), 1).orElseThrow().outcome()
+                    == AttemptOutcome.SUCCEEDED);
+            JobAttempt first = attempt(store, job.id(), 1).orElseThrow();
+            JobAttempt second = attempt(store, job.id(), 2).orElseThrow();
+            assertThat(first.endedAt()).as("before the watchdog's look, not at the wake: before attempt 2 began")
+                    .isNotNull().isBefore(second.startedAt());
+            assertThat(first.message()).startsWith("exited with 0; it ended before " + first.endedAt()
+                    + " (this node's watchdog found nothing of it left to kill then); its exit was seen at ")
+                    .contains(", when this node ran again after its JVM was paused or stalled for ")
+                    .contains("; recorded late, by its node paused when it ran again (its JVM had not run, the store"
+                            + " had answered); meanwhile another node took the job over (its node was taken for gone)"
+                            + " and ran it again: attempt 2 on node taker")
+                    .doesNotContain("once the store answered").doesNotContain("is not known");
+            assertThat(taker.process.isAlive()).isTrue();
+        }
+    }
+
     private NodeProcess node(String name, StoreConfig config, Path go, Path events, String... timing) throws IOException {
         Path slow = NodeProcess.slowScript(dir, events, go);
         List<String> args = new ArrayList<>(List.of("url=" + config.url(), "data=" + dir.resolve("data"), "threads=2",
