@@ -18,6 +18,7 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Map;
+import org.buildhook.runner.exec.ProcessIdentity;
 
 /**
  * A small client of the admin API ({@code /api/…}): JSON in, JSON out, answers other than 2xx
@@ -56,10 +57,33 @@ final class AdminClient {
 
     /** As {@link #AdminClient(URI, String)}, waiting {@code answerTimeout} for each answer (tests). */
     AdminClient(URI base, String token, Duration answerTimeout) {
+        this(base, token, answerTimeout, null);
+    }
+
+    /**
+     * As {@link #AdminClient(URI, String, Duration)}, for a server whose process on this host is {@code process}
+     * (null when not known): a request it gives no answer looks at that process ({@link #LOOK_AFTER}).
+     */
+    AdminClient(URI base, String token, Duration answerTimeout, ProcessIdentity process) {
         this.base = base.toString().endsWith("/") ? base : URI.create(base + "/");
         this.token = token;
         this.answerTimeout = answerTimeout;
+        this.process = process;
     }
+
+    /** The server's process on this host, or null when not known (another host, an address given with --url alone). */
+    private final ProcessIdentity process;
+
+    /**
+     * How long a request to a server whose process on this host is known waits for its answer before it looks at the
+     * process, and then between looks: 1 s. A stopped process answers nothing until SIGCONT, so waiting out the whole
+     * {@link #ANSWER_TIMEOUT} tells the operator nothing more (tryout49 F7: 36 s, then a wrong guess). Not a look
+     * before the request: a debugger's or tracer's stops (strace, a profiler) last moments, and a request sent then is
+     * answered; the command says it is stopped only when {@link #STOPPED_LOOKS} looks in a row find it so.
+     */
+    static final Duration LOOK_AFTER = Duration.ofSeconds(1);
+    /** How many looks in a row must find the server's process stopped before the command says so: 2. */
+    static final int STOPPED_LOOKS = 2;
 
     /** The server's address, ending in {@code /}. */
     URI base() {
@@ -262,9 +286,91 @@ final class AdminClient {
         return response;
     }
 
+    /**
+     * Sends {@code request}; when the server's process on this host is known, looks at it each {@link #LOOK_AFTER}
+     * while no answer came, and fails as soon as {@link #STOPPED_LOOKS} looks in a row find it stopped.
+     */
+    private <T> HttpResponse<T> exchange(HttpRequest request, HttpResponse.BodyHandler<T> handler)
+            throws IOException, InterruptedException {
+        if (process == null) {
+            return http.send(request, handler);
+        }
+        java.util.concurrent.CompletableFuture<HttpResponse<T>> answer = http.sendAsync(request, handler);
+        int stoppedLooks = 0;
+        while (true) {
+            try {
+                return answer.get(LOOK_AFTER.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+            } catch (java.util.concurrent.TimeoutException e) {
+                stoppedLooks = process.isStopped() ? stoppedLooks + 1 : 0;
+                if (stoppedLooks >= STOPPED_LOOKS) {
+                    answer.cancel(true);
+                    throw new CommandFailure(noAnswer(request, null) + ProcessIdentity.stoppedWords(process.pid()) + "."
+                            + (isRead(request) ? " Ask again once it runs"
+                                    : " The change asked for (a re-run, a replay, a cancel, an approval) waits in its"
+                                            + " connection and may be made when it runs again: look (buildhook jobs)"
+                                            + " before asking again"),
+                            ExitCodes.UNAVAILABLE);
+                }
+            } catch (java.util.concurrent.ExecutionException e) {
+                Throwable cause = e.getCause();
+                if (cause instanceof IOException io) {
+                    throw io;
+                }
+                if (cause instanceof RuntimeException r) {
+                    throw r;
+                }
+                throw new IOException(cause);
+            } catch (InterruptedException e) {
+                answer.cancel(true);
+                throw e;
+            }
+        }
+    }
+
+    /** Whether {@code request} only reads (GET, HEAD): it changes nothing on the server. */
+    private static boolean isRead(HttpRequest request) {
+        return request.method().equals("GET") || request.method().equals("HEAD");
+    }
+
+    /**
+     * The first words of a request that got no answer: {@code the server at BASE took the request but gave no answer}
+     * and, after the whole wait ({@code waited} not null), {@code within N s}; then {@code : }.
+     */
+    private String noAnswer(HttpRequest request, Duration waited) {
+        return "the server at " + base + " took the request but gave no answer"
+                + (waited == null ? "" : " within " + waited.toSeconds() + " s") + ": ";
+    }
+
+    /**
+     * What a command says when the server took {@code request} and gave no answer within its timeout: what its process
+     * on this host is doing when known (stopped, in uninterruptible sleep, ended), else that it may be waiting for its
+     * store; for a write, that the change may have been made all the same (tryout49 F7: a read changes nothing, and
+     * {@code status} is not sent to {@code status}).
+     */
+    private String timedOut(HttpRequest request) {
+        String why;
+        java.util.Optional<Character> state = process == null ? java.util.Optional.empty() : process.state();
+        if (process != null && state.isEmpty() || state.filter(c -> c == 'Z' || c == 'X').isPresent()) {
+            why = "its process (pid " + process.pid() + " on this host) ended meanwhile";
+        } else if (state.filter(c -> c == 'T' || c == 't').isPresent()) {
+            why = ProcessIdentity.stoppedWords(process.pid());
+        } else if (state.filter(c -> c == 'D').isPresent()) {
+            why = "its process (pid " + process.pid() + " on this host) is in uninterruptible sleep (state D: waiting"
+                    + " for a disk or a network file system; ps -o pid,stat,wchan -p " + process.pid() + " says on what)";
+        } else {
+            // The health answer is what 'buildhook status' asks first: it is not sent to itself.
+            boolean status = request.uri().getPath().endsWith("/healthz");
+            why = "it may be waiting for its store (" + (status ? "its log says, and buildhook nodes asked of another"
+                    + " node says how each node stands" : "buildhook status says") + "; docs/storage.md)";
+        }
+        return noAnswer(request, request.timeout().orElse(answerTimeout)) + why + "." + (isRead(request) ? ""
+                : " A change asked for (a re-run, a replay, a cancel, an approval) may have been made all the same:"
+                        + " look (buildhook jobs) before asking again");
+    }
+
     private <T> HttpResponse<T> send(HttpRequest request, HttpResponse.BodyHandler<T> handler) {
         try {
-            HttpResponse<T> response = http.send(request, handler);
+            HttpResponse<T> response = exchange(request, handler);
             answers.incrementAndGet();
             return response;
         } catch (javax.net.ssl.SSLHandshakeException e) {
@@ -278,10 +384,7 @@ final class AdminClient {
         } catch (java.net.http.HttpTimeoutException e) {
             if (!(e instanceof java.net.http.HttpConnectTimeoutException)) {
                 // Connected, asked, and no answer came: the server runs; it may be waiting for its store.
-                throw new CommandFailure("the server at " + base + " took the request but gave no answer within "
-                        + answerTimeout.toSeconds() + " s: it may be waiting for its store (buildhook status says;"
-                        + " docs/storage.md). A change asked for (a re-run, a replay, a cancel, an approval) may have"
-                        + " been made all the same: look (buildhook jobs) before asking again", ExitCodes.UNAVAILABLE);
+                throw new CommandFailure(timedOut(request), ExitCodes.UNAVAILABLE);
             }
             throw new CommandFailure("cannot reach " + base + " (" + IoProblems.describe(e) + "); is 'buildhook serve'"
                     + " running there? Give the address with --url", ExitCodes.UNAVAILABLE);

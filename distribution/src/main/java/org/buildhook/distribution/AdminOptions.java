@@ -83,7 +83,12 @@ final class AdminOptions {
             base = found.url().get();
             found.note().ifPresent(this::note);
         }
-        return new AdminClient(base, token(loaded, System.getenv()));
+        // Its process on this host, when its own file of the data folder says so: a command it gives no answer looks
+        // at it (tryout49 F7).
+        java.util.OptionalLong pid = loaded == null ? java.util.OptionalLong.empty()
+                : ServerUrlFile.localPid(loaded.dataDir(), base);
+        return new AdminClient(base, token(loaded, System.getenv()), AdminClient.ANSWER_TIMEOUT,
+                pid.isPresent() ? org.buildhook.runner.exec.ProcessIdentity.of(pid.getAsLong()) : null);
     }
 
     /**

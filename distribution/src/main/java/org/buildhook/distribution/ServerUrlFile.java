@@ -73,8 +73,9 @@ final class ServerUrlFile {
      * @param running true while its process runs (the file's lock is held), false once it ended, null when that
      *        cannot be told (the file cannot be locked here)
      * @param started when it wrote its file
+     * @param pid its process's id when its file says it runs on this host ({@code pid P on HOST}), else -1
      */
-    record Server(URI url, Path file, Boolean running, FileTime started) {
+    record Server(URI url, Path file, Boolean running, FileTime started, long pid) {
     }
 
     /**
@@ -378,7 +379,7 @@ final class ServerUrlFile {
                 }
                 if (file.equals(held)) {
                     found.add(new Server(URI.create(written.text().strip()), file, Boolean.TRUE, FileTime.from(
-                            Instant.MAX)));
+                            Instant.MAX), ProcessHandle.current().pid()));
                     continue;
                 }
                 server(file).ifPresent(found::add);
@@ -413,10 +414,37 @@ final class ServerUrlFile {
             } catch (IOException e) {
                 running = null; // no locks on this file system
             }
-            return Optional.of(new Server(url.get(), file, running, Files.getLastModifiedTime(file)));
+            return Optional.of(new Server(url.get(), file, running, Files.getLastModifiedTime(file), localPid(text)));
         } catch (IOException | RuntimeException e) {
             return Optional.empty();
         }
+    }
+
+    /** The pid of a server's own file's second line, {@code pid P on HOST, started …}, when HOST is this host; else -1. */
+    private static long localPid(String text) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("\\Apid (\\d{1,18}) on (.+?), started ")
+                .matcher(text.lines().skip(1).findFirst().orElse(""));
+        return m.find() && m.group(2).equals(org.buildhook.runner.exec.HostName.current()) ? Long.parseLong(m.group(1))
+                : -1;
+    }
+
+    /**
+     * The pid of the running server of {@code dataDir} that listens at {@code url}, when its own file in {@link
+     * #SERVERS} says it runs on this host (tryout49 F7: a command whose server gives no answer looks at its process);
+     * empty when no such server is known, several are, or an address file may have been written by someone other than
+     * the server's user ({@link ServerUrlTrust}: its pid is then not read either). The file's lock is held while its
+     * process runs, so the pid is that process's, not a later one's.
+     */
+    static java.util.OptionalLong localPid(Path dataDir, URI url) {
+        if (untrusted(dataDir).isPresent()) {
+            return java.util.OptionalLong.empty();
+        }
+        String wanted = url.toString().endsWith("/") ? url.toString() : url + "/";
+        List<Long> pids = list(dataDir.resolve(SERVERS), null).stream()
+                .filter(s -> Boolean.TRUE.equals(s.running()) && s.pid() > 0)
+                .filter(s -> (s.url().toString().endsWith("/") ? s.url().toString() : s.url() + "/").equals(wanted))
+                .map(Server::pid).distinct().toList();
+        return pids.size() == 1 ? java.util.OptionalLong.of(pids.get(0)) : java.util.OptionalLong.empty();
     }
 
     /** Replaces {@code file}'s content with {@code text} at once: a command reading it meanwhile reads the old or the new. */

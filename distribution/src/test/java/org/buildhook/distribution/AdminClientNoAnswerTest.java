@@ -45,6 +45,11 @@ class AdminClientNoAnswerTest {
                             + " it may be waiting for its store")
                     .hasMessageContaining("may have been made all the same: look (buildhook jobs) before asking again")
                     .hasMessageNotContaining("is 'buildhook serve' running there");
+            // A read changes nothing (tryout49 F7): nothing "may have been made"; status is not sent to status.
+            assertThatThrownBy(() -> client.get("jobs"))
+                    .isInstanceOf(CommandFailure.class)
+                    .hasMessage("the server at " + base + " took the request but gave no answer within 2 s: it may be"
+                            + " waiting for its store (buildhook status says; docs/storage.md).");
         } finally {
             for (Socket s : held) {
                 s.close();

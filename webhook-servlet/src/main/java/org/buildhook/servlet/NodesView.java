@@ -153,8 +153,7 @@ record NodesView(List<Node> nodes, Duration deadLimit, Dialect dialect) {
      * see was stopped, which is the first thing an operator needs to know).
      */
     private static String stopped(ClusterNodes.Node n) {
-        return "its process (pid " + n.pid() + " on this host) is stopped (SIGSTOP or a debugger; kill -CONT " + n.pid()
-                + " lets it run again)";
+        return org.buildhook.runner.exec.ProcessIdentity.stoppedWords(n.pid());
     }
 
     /** What became of a silent or gone node's jobs. */

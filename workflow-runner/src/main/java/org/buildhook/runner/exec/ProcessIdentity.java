@@ -56,6 +56,29 @@ public record ProcessIdentity(long pid, long session, long startTicks) {
         return stat != null && stat.stopped() && (startTicks < 0 || ProcStat.startTime(pid) == startTicks);
     }
 
+    /**
+     * The state letter of this very process now, as {@code /proc/<pid>/stat} gives it ({@code R} running, {@code S}
+     * sleeping, {@code D} in uninterruptible sleep, {@code T} stopped, {@code t} stopped by a debugger, {@code Z} a
+     * zombie …); empty when it is gone, the pid names a later process, or there is no {@code /proc}.
+     */
+    public java.util.Optional<Character> state() {
+        ProcStat stat = ProcStat.of(pid);
+        return stat != null && (startTicks < 0 || ProcStat.startTime(pid) == startTicks)
+                ? java.util.Optional.of(stat.state()) : java.util.Optional.empty();
+    }
+
+    /**
+     * The words for a process of this host that is stopped ({@link #isStopped()}): {@code its process (pid P on this
+     * host) is stopped (SIGSTOP or a debugger; kill -CONT P lets it run again)}. Said of a node by {@code buildhook
+     * nodes} (tryout46 F10), and by an admin command whose server on this host gives no answer (tryout49 F7).
+     *
+     * @param pid the process's id
+     */
+    public static String stoppedWords(long pid) {
+        return "its process (pid " + pid + " on this host) is stopped (SIGSTOP or a debugger; kill -CONT " + pid
+                + " lets it run again)";
+    }
+
     /** Whether this very process still runs (not a later one with the same pid, not a zombie). */
     public boolean isAlive() {
         ProcStat stat = ProcStat.of(pid);
