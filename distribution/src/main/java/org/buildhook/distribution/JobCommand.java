@@ -96,7 +96,7 @@ final class JobCommand {
                 out.println("approval  " + Job.approvalExpiry(job.path("expiresAt").asText())
                         + " (buildhook approve " + job.path("id").asText() + ")");
             }
-            out.println("message   " + LogSafe.escape(job.path("message").asText("")));
+            out.println("message   " + LogSafe.escape(JobsCommand.withQueuePosition(job)));
             out.println("argv      " + quotedList(job.path("argv")));
             out.println("workdir   " + (job.path("workdir").isNull() ? "(the runner's default, runner.workdir)"
                     : LogSafe.escape(job.path("workdir").asText())));

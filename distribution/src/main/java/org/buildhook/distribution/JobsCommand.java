@@ -76,7 +76,7 @@ final class JobsCommand implements Callable<Integer> {
     static String message(JsonNode job) {
         JsonNode expires = job.path("expiresAt");
         if (!job.path("state").asText().equals("AWAITING_APPROVAL") || !expires.isTextual()) {
-            return job.path("message").asText();
+            return withQueuePosition(job);
         }
         String when;
         try {
@@ -85,6 +85,21 @@ final class JobsCommand implements Callable<Integer> {
             when = expires.asText();
         }
         return Job.approvalExpiry(when);
+    }
+
+    /**
+     * The job's message, and for a job that waits only its turn, its place in the queue after it as the server
+     * worked it out when asked ({@code queuePosition.text}): {@code queued: 412 jobs due before it; 12 running on 3
+     * nodes}, or {@code stopped by the shutdown of node-1; run again; queued: …} (its message was {@code -}:
+     * tryout49 F5). An older server sends none: the message alone.
+     */
+    static String withQueuePosition(JsonNode job) {
+        JsonNode place = job.path("queuePosition").path("text");
+        if (!place.isTextual()) {
+            return job.path("message").asText();
+        }
+        String message = job.path("message").isTextual() ? job.path("message").asText() : "";
+        return message.isEmpty() ? place.asText() : message + "; " + place.asText();
     }
 
     /** The rules in force an unknown rule's note names, at most; more are counted. */

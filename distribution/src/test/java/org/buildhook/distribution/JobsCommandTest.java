@@ -21,4 +21,25 @@ class JobsCommandTest {
         assertThat(JobsCommand.attempts(JSON.readTree("{\"attempts\": 3, \"interruptedAttempts\": 0}"))).isEqualTo("3");
         assertThat(JobsCommand.attempts(JSON.readTree("{\"attempts\": 1}"))).as("an older server").isEqualTo("1");
     }
+
+    /**
+     * tryout49 F5: a job that waits only its turn showed {@code -}; it shows its place in the queue as the server
+     * worked it out (the API's {@code queuePosition}), after what its last attempt came to. A job without one (an
+     * older server, or one whose message names its wait) shows its message as it came.
+     */
+    @Test
+    void aWaitingJobShowsItsPlaceInTheQueue() throws Exception {
+        String place = "{\"dueBefore\": 412, \"running\": 12, \"runningNodes\": 3, \"text\": \"queued: 412 jobs due"
+                + " before it; 12 running on 3 nodes\"}";
+        assertThat(JobsCommand.message(JSON.readTree("{\"state\": \"QUEUED\", \"message\": null, \"queuePosition\": "
+                + place + "}"))).isEqualTo("queued: 412 jobs due before it; 12 running on 3 nodes");
+        assertThat(JobsCommand.message(JSON.readTree("{\"state\": \"QUEUED\", \"message\": \"stopped by the shutdown"
+                + " of node-1; run again\", \"queuePosition\": " + place + "}")))
+                .isEqualTo("stopped by the shutdown of node-1; run again; queued: 412 jobs due before it; 12 running on 3"
+                        + " nodes");
+        assertThat(JobsCommand.message(JSON.readTree("{\"state\": \"QUEUED\", \"message\": \"waiting for a concurrency"
+                + " slot\", \"queuePosition\": null}"))).isEqualTo("waiting for a concurrency slot");
+        assertThat(JobsCommand.message(JSON.readTree("{\"state\": \"RUNNING\", \"message\": null}")))
+                .as("as before").isEqualTo("null");
+    }
 }

@@ -26,6 +26,7 @@ import org.buildhook.runner.store.JobQuery;
 import org.buildhook.runner.store.JobState;
 import org.buildhook.runner.store.NodeLeases;
 import org.buildhook.runner.store.Page;
+import org.buildhook.runner.store.QueuePosition;
 import org.buildhook.runner.store.Store;
 import org.buildhook.runner.store.StoreUnavailableException;
 import org.slf4j.Logger;
@@ -206,6 +207,15 @@ final class AdminRequests {
     }
 
     /**
+     * Where each of {@code jobs} that waits only its turn ({@link Job#waitsItsTurn}) stands in the queue now, in one
+     * read for the page (tryout49 F5); none asked for when no job of the page waits so.
+     */
+    private Map<String, QueuePosition> queuePositions(List<Job> jobs) {
+        List<String> waiting = jobs.stream().filter(Job::waitsItsTurn).map(Job::id).toList();
+        return waiting.isEmpty() ? Map.of() : store().queuePositions(waiting);
+    }
+
+    /**
      * For an empty list asked with {@code rule=NAME}: when no rule in force (enabled or {@code enabled: false}) has
      * that name and no stored job has it, {@code {"rule": NAME, "rulesInForce": [...], "nearest": "<name>"|null}}: a
      * misspelt rule name read as "nothing ran" (tryout47b F12). Otherwise empty (a rule that simply has no job of
@@ -235,10 +245,12 @@ final class AdminRequests {
         List<String> ids = jobs.stream().map(Job::id).toList();
         Map<String, Integer> interrupted = store().interruptedAttempts(ids);
         Map<String, Integer> notStarted = interrupted.isEmpty() ? Map.of() : store().notStartedAttempts(ids);
+        Map<String, QueuePosition> positions = queuePositions(jobs);
         return AdminViews.all(jobs, j -> {
             Map<String, Object> item = AdminViews.job(j);
             item.put("interruptedAttempts", interrupted.getOrDefault(j.id(), 0));
             item.put("notStartedAttempts", notStarted.getOrDefault(j.id(), 0));
+            item.put("queuePosition", AdminViews.queuePosition(positions.get(j.id())));
             return item;
         });
     }
@@ -332,6 +344,7 @@ final class AdminRequests {
         Map<String, Object> job = AdminViews.jobDetail(j.job());
         job.put("interruptedAttempts", Job.interrupted(j.attempts()));
         job.put("notStartedAttempts", Job.notStarted(j.attempts()));
+        job.put("queuePosition", AdminViews.queuePosition(queuePositions(List.of(j.job())).get(id)));
         JsonAnswer answer = new JsonAnswer().with("job", job)
                 .with("attempts", AdminViews.all(hereAll(j.attempts()), AdminViews::attempt));
         if (actions == null) {

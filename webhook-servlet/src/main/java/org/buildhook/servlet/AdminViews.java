@@ -15,6 +15,7 @@ import org.buildhook.runner.store.AdminAction;
 import org.buildhook.runner.store.Delivery;
 import org.buildhook.runner.store.Job;
 import org.buildhook.runner.store.JobAttempt;
+import org.buildhook.runner.store.QueuePosition;
 
 /**
  * The admin API's JSON shapes of stored values, as ordered maps (times as ISO-8601 text). Env
@@ -78,6 +79,24 @@ final class AdminViews {
         m.put("expiresAt", text(j.expiresAt()));
         // While it waits for its retry's backoff, when that is due, as its message says (tryout21 F6).
         m.put("retryDueAt", text(j.retryDueAt().orElse(null)));
+        return m;
+    }
+
+    /**
+     * A waiting job's place in the queue, computed when asked ({@link QueuePosition}): {@code {"dueBefore": 412,
+     * "running": 12, "runningNodes": 3, "text": "queued: 412 jobs due before it; 12 running on 3 nodes"}}; null for a
+     * job that is not waiting only its turn (running, ended, or waiting for a retry, a slot, units or an older build's
+     * job, which its message says).
+     */
+    static Map<String, Object> queuePosition(QueuePosition q) {
+        if (q == null) {
+            return null;
+        }
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("dueBefore", q.dueBefore());
+        m.put("running", q.running());
+        m.put("runningNodes", q.runningNodes());
+        m.put("text", q.text());
         return m;
     }
 

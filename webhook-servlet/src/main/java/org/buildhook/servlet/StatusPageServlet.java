@@ -381,7 +381,10 @@ public final class StatusPageServlet extends HttpServlet {
         JobLogs logs = new JobLogs(app.config().launcher().logDirectory());
         // Each log read where this node keeps it, not where the store says it was written (tryout26 F3).
         List<JobAttempt> attempts = found.get().attempts().stream().map(a -> JobLogSender.here(a, logs)).toList();
-        Job job = found.get().job();
+        Job found0 = found.get().job();
+        // A job that waits only its turn shows its place in the queue after its message (tryout49 F5).
+        Job job = found0.waitsItsTurn() ? found0.withQueuePosition(app.store().queuePositions(List.of(id)).get(id))
+                : found0;
         // Found by their parent, not among the delivery's newest jobs (re-runs and replays outnumber them),
         // and only the newest FOLLOW_UPS: a job's follow-ups and their re-runs can be thousands (review13 L5).
         // In the live part too: the follow-up is stored just after the job's end (tryout21 F2).

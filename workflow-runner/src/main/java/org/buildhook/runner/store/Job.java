@@ -142,6 +142,33 @@ public record Job(
                 : "; attempt " + attempts + ": " + came);
     }
 
+    /**
+     * Whether the job is {@code QUEUED} and its message names nothing it waits for but its turn: not a retry's
+     * backoff, a concurrency slot, shared resources' units or an older build's job ({@code waiting for …}), which
+     * keep their own words. Such a job is shown with its place in the queue ({@link QueuePosition}, tryout49 F5).
+     */
+    public boolean waitsItsTurn() {
+        return state == JobState.QUEUED && (message == null
+                || !(message.startsWith(WAITING) || message.contains("; " + WAITING)));
+    }
+
+    /**
+     * This job as a surface shows it with its place in the queue after its message ({@code queued: 412 jobs due
+     * before it; …}, or {@code stopped by the shutdown of node-1; run again; queued: …}): for display only, never
+     * stored.
+     *
+     * @param position its place, or null (then this job as it is)
+     */
+    public Job withQueuePosition(QueuePosition position) {
+        if (position == null) {
+            return this;
+        }
+        String shown = message == null || message.isEmpty() ? position.text() : message + "; " + position.text();
+        return new Job(id, deliveryId, ruleName, ruleSnapshot, argv, env, workdir, stdin, timeout, retries, backoff,
+                concurrency, runName, state, attempts, exitCode, createdAt, startedAt, endedAt, node, logPath, shown,
+                cancelRequested, rerunOf, workflow, supersededBy, expiresAt);
+    }
+
     /** How what a queued job waits for begins in its message, after what its last attempt came to. */
     private static final String WAITING = "waiting for ";
 

@@ -723,6 +723,17 @@ public final class Store implements AutoCloseable {
     }
 
     /**
+     * Where each of {@code jobIds} that waits, due and picked by no node, stands in the queue now, computed (never
+     * stored): see {@link QueuePosition#of}. Two statements for a page of jobs, not one per job. Meant for the jobs
+     * that wait only their turn ({@link Job#waitsItsTurn}); a job not due or not waiting is not in the map.
+     *
+     * @throws StoreUnavailableException when the store cannot be reached
+     */
+    public Map<String, QueuePosition> queuePositions(Collection<String> jobIds) {
+        return QueuePosition.of(db, config.clock(), List.copyOf(new LinkedHashSet<>(jobIds)));
+    }
+
+    /**
      * How many of the {@link #interruptedAttempts} of each of {@code jobIds} never started their command ({@link
      * JobAttempt#neverStarted}: their node could not write its files, was stopping or fenced); one query for a page
      * of jobs. A job without such an attempt is not in the map.
