@@ -87,6 +87,8 @@ final class JobTask implements ExecutionHandler<Void> {
     private static final int SIGKILLED = 137;
     /** The node's watchdog process, or null when it has none (SQLite, {@code runner.watchdog: off}). */
     private final java.util.function.Supplier<Watchdog> watchdog;
+    /** This JVM's pauses, for a node without a watchdog ({@link #seenOnWaking}). */
+    private final JvmPauses pauses;
     /** Whether this node can write the files an attempt needs before its command (tryout17 F3). */
     private final NodeFilesWatch files;
     /** Told on a job's thread when the node should pick again once the thread is free ({@link JobThreads}). */
@@ -126,6 +128,7 @@ final class JobTask implements ExecutionHandler<Void> {
             JobEvents events, LeftoverSweep leftovers, Runnable followUpsDue, java.util.concurrent.Executor decisions,
             java.util.function.Supplier<Watchdog> watchdog, NodeFilesWatch files, Runnable pickAgain) {
         this.pickAgain = pickAgain;
+        this.pauses = JvmPauses.shared();
         this.files = files;
         this.watchdog = watchdog;
         this.decisions = decisions;
@@ -784,14 +787,20 @@ final class JobTask implements ExecutionHandler<Void> {
             // began: a history of two copies at once that never ran. It ended before the watchdog's look, which is
             // what is known: that is its end, and its message says so.
             seen = new JobOutcome(seen.result(), seen.exitCode(), seen.started(), end.endedBefore(),
-                    seen.message() + "; " + seenOnWaking(end, seen.ended()), seen.logFile(), seen.logTruncated());
-        } else if (killed == null && end != null && guard != null && exitedByItself(seen) && seen.ended() != null
-                && end.pausedMillis() >= guard.silence().toMillis()) {
-            // A pause as long as the watchdog's silence, which did not come to it (itself frozen with this JVM: a
-            // stalled VM): the exit was seen on waking, which is all that is known of its end; said, so that a late
-            // record says this JVM's pause, not the store (tryout49 F1).
-            seen = new JobOutcome(seen.result(), seen.exitCode(), seen.started(), seen.ended(),
-                    seen.message() + "; " + seenOnWaking(end, seen.ended()), seen.logFile(), seen.logTruncated());
+                    seen.message() + "; " + seenOnWaking(end.endedBefore(), end.pausedMillis(), seen.ended()),
+                    seen.logFile(), seen.logTruncated());
+        } else if (killed == null && exitedByItself(seen) && seen.ended() != null) {
+            // A pause of half the dead-node limit (at least 10 s) that no watchdog bounded (none runs: SQLite,
+            // runner.watchdog: off; or it was frozen with this JVM: a stalled VM): the exit was seen on waking, which
+            // is all that is known of its end; said, so that the record does not pass the wake for the exit's own
+            // time, and a late record says this JVM's pause, not the store (tryout49 F1).
+            Duration limit = config.heartbeatInterval().multipliedBy(config.missedHeartbeats());
+            long paused = end != null ? end.pausedMillis() : pauses.recentMillis(limit);
+            if (paused >= Math.max(10_000, limit.toMillis() / 2)) {
+                seen = new JobOutcome(seen.result(), seen.exitCode(), seen.started(), seen.ended(),
+                        seen.message() + "; " + seenOnWaking(null, paused, seen.ended()), seen.logFile(),
+                        seen.logTruncated());
+            }
         }
         JobOutcome outcome = seen;
         // A command that exited by itself before the stop's or the fence's signals reached it (also as they
@@ -1060,14 +1069,17 @@ final class JobTask implements ExecutionHandler<Void> {
      * it ended (without that, from {@code its exit was seen}): {@code it ended before 2026-…Z (this node's watchdog found nothing of it left to kill then); its exit was
      * seen at 2026-…Z, when this node ran again after its JVM was paused or stalled for 71.6 s}.
      *
-     * @param end  what the watchdog knew of the attempt's end, with its {@link Watchdog.End#endedBefore()}
-     * @param seen when this node saw the exit
+     * @param endedBefore  when the watchdog found it ended ({@link Watchdog.End#endedBefore()}), or null
+     * @param pausedMillis how long this JVM did not run, in milliseconds
+     * @param seen         when this node saw the exit
      */
-    static String seenOnWaking(Watchdog.End end, Instant seen) {
-        return (end.endedBefore() == null ? "" : "it ended before " + end.endedBefore() + " (this node's watchdog"
-                + " found nothing of it left to kill then); ")
-                + "its exit was seen at " + seen + ", " + ExecutionLedger.SEEN_ON_WAKING
-                + String.format(java.util.Locale.ROOT, "%.1f s", end.pausedMillis() / 1000.0);
+    static String seenOnWaking(Instant endedBefore, long pausedMillis, Instant seen) {
+        return (endedBefore == null ? "" : "it ended before " + endedBefore + " (this node's watchdog found nothing of"
+                + " it left to kill then); ")
+                + "its exit was seen at " + seen.truncatedTo(ChronoUnit.MILLIS) + ", "
+                + ExecutionLedger.SEEN_ON_WAKING
+                + String.format(java.util.Locale.ROOT, "%.1f s", pausedMillis / 1000.0)
+                + (endedBefore == null ? ": it ended before then" : "");
     }
 
     /** How an outcome is recorded ({@link #finish}). */
