@@ -53,6 +53,19 @@ final class AdminOptions {
     private boolean noted;
 
     /**
+     * The client {@link #client()} made, kept for the command's later requests: {@code jobs} asks {@code /api/jobs}
+     * and then {@code /healthz}, {@code job show} the job and its follow-ups, and each new client read the
+     * configuration again and started another {@link java.net.http.HttpClient} (cli49: CPU of every command).
+     */
+    private AdminClient client;
+
+    /**
+     * The parse of the command line {@link #client} was made for: a program (a test) may run one command object
+     * several times, with other options or against a server started since, and gets a new client each time.
+     */
+    private Object clientFor;
+
+    /**
      * These options, each one not given taken from {@code outer}: those a group command was given
      * before its subcommand ({@code job --config F show ID}).
      */
@@ -67,7 +80,23 @@ final class AdminOptions {
         return merged;
     }
 
+    /**
+     * The client of the server these options name, made at the first call (reading the configuration when
+     * {@code --url} or the token's source is not given; saying once, on standard error, where it asks) and the same
+     * one at every later call of the same run of the command.
+     *
+     * @throws CommandFailure when the configuration cannot be read, no trusted address is known or no token found
+     */
     AdminClient client() {
+        Object parse = command == null ? null : command.commandLine().getParseResult();
+        if (client == null || clientFor != parse) {
+            client = newClient();
+            clientFor = parse;
+        }
+        return client;
+    }
+
+    private AdminClient newClient() {
         BuildhookConfig loaded = url != null && (tokenFile != null || tokenEnv != null) ? null : Configs.readForAdmin(config);
         URI base = url;
         if (base == null) {

@@ -50,7 +50,14 @@ final class ServerUrlFile {
     private static final long TURN_WAIT_MILLIS = 10_000;
     /** At most this much of a server's own file is read. */
     private static final int MAX_READ = 4096;
-    private static final Logger LOG = LoggerFactory.getLogger(ServerUrlFile.class);
+    /**
+     * The logger, made at its first use only: only {@code serve} writes these files and logs, and the admin commands,
+     * which read them, would otherwise start Logback (parsing its XML configuration: about a quarter of a command's
+     * CPU, cli49) for nothing.
+     */
+    private static final class Log {
+        static final Logger LOG = LoggerFactory.getLogger(ServerUrlFile.class);
+    }
 
     /** One change of these files at a time in this JVM: two channels of one file in a JVM cannot both lock it. */
     private static final Object IN_THIS_JVM = new Object();
@@ -115,7 +122,7 @@ final class ServerUrlFile {
                 // Nothing else may have made the data folder yet (a PostgreSQL store, a first start).
                 DataFiles.createDirectories(dataDir);
             } catch (IOException e) {
-                LOG.warn("cannot write {} (the admin commands then need --url): {}", file, IoProblems.describe(e));
+                Log.LOG.warn("cannot write {} (the admin commands then need --url): {}", file, IoProblems.describe(e));
                 return List.of();
             }
             try {
@@ -135,7 +142,7 @@ final class ServerUrlFile {
                 try {
                     replace(file, text);
                 } catch (IOException e) {
-                    LOG.warn("cannot write {} (the admin commands then need --url): {}", file, IoProblems.describe(e));
+                    Log.LOG.warn("cannot write {} (the admin commands then need --url): {}", file, IoProblems.describe(e));
                     release(own, channel);
                     return List.of();
                 }
