@@ -342,6 +342,7 @@ public final class JobEngine implements AutoCloseable {
             releaseOtherNodesPicks();
         }
         restoreQueuePlaces();
+        cancelRefusedApprovals();
         sayWhatRunsAgain();
         // Before the first pick: a folder this node cannot write pauses it from the start (final18 F1).
         files.lookAtStart(nodeFolders);
@@ -983,6 +984,23 @@ public final class JobEngine implements AutoCloseable {
      * the jobs queued after them, after an upgrade too (upgrade32). Never throws: a store that cannot be read leaves
      * them as they are, and they run all the same, later.
      */
+    /**
+     * Ends the jobs awaiting an approval whose rule as stored this build refuses, as the pick ends queued ones of the
+     * same kind (tryout49 F6: an approval of them is refused, yet {@code jobs}, {@code status} and the metric said they
+     * awaited one until their expiry, a day by default). A store that does not answer leaves them (debug): an approval
+     * of one is refused all the same, and the next start looks again.
+     */
+    private void cancelRefusedApprovals() {
+        try {
+            for (org.buildhook.runner.store.Store.RefusedApproval job : store.cancelRefusedApprovals()) {
+                LOG.warn("job {} of rule '{}' is not run, and ends CANCELLED: {}", job.jobId(), job.rule(),
+                        job.message());
+            }
+        } catch (RuntimeException e) {
+            LOG.debug("could not look for jobs awaiting an approval this build cannot give: {}", e.toString());
+        }
+    }
+
     private void restoreQueuePlaces() {
         try {
             List<String> restored = store.queuePlaces().restore();

@@ -17,8 +17,13 @@ import java.util.function.Function;
  * there), each with its test ({@link ClearedEnvironment}) and how to pass the value through it ({@link #clause}).
  */
 enum VariableAdvice {
-    /** Shell code a local shell runs ({@code sh -c}, {@code watch}, {@code script -c}, {@code find -exec sh -c} …). */
-    SHELL(v -> "read its variable there instead, in double quotes: \"$" + v + "\""),
+    /**
+     * Shell code a local shell runs ({@code sh -c}, {@code watch}, {@code script -c}, {@code find -exec sh -c} …), with
+     * the YAML form that holds the double quotes whatever the string's quoting (tryout49 F6: {@code "$V"} written as
+     * it is inside a double-quoted YAML string is a syntax error).
+     */
+    SHELL(v -> "read its variable there instead, in double quotes: \"$" + v + "\", which a single-quoted YAML string"
+            + " holds as written ('… \"$" + v + "\" …'; a double-quoted one needs \\\"$" + v + "\\\")"),
     /**
      * ssh's remote command: ssh sends the remote side no environment unless its {@code SendEnv} and the server's
      * {@code AcceptEnv} allow the name ({@code ssh_config(5)}, {@code sshd_config(5)}), so the variable is not there.

@@ -114,6 +114,58 @@ final class Approvals {
         });
     }
 
+    /** How a job {@link #cancelRefused()} ended begins its message, before the refusal's words. */
+    static final String REFUSED_APPROVAL = "not run: it awaited an approval, which this build cannot give: ";
+
+    /**
+     * Ends {@code CANCELLED} each job awaiting an approval whose rule as stored this build refuses ({@link
+     * org.buildhook.runner.rules.StoredJobCheck}: planned by an older build with the payload's text in shell code),
+     * with its audit entry ({@code cancel} by {@code buildhook}): an approval of it is refused, so it could only wait
+     * for its expiry while {@code jobs}, {@code status} and {@code buildhook_jobs_awaiting_approval} counted it as
+     * awaiting one (tryout49 F6). A job approved, rejected or ended meanwhile is left as it is.
+     *
+     * @return the jobs ended, oldest first
+     */
+    List<Store.RefusedApproval> cancelRefused() {
+        return db.inTransaction("cancel jobs awaiting an approval this build cannot give", c -> {
+            Instant now = clock.instant();
+            List<Store.RefusedApproval> ended = new ArrayList<>();
+            List<String[]> refused = new ArrayList<>();
+            try (PreparedStatement p = c.prepareStatement("SELECT id, delivery_id, rule_name, rule_snapshot,"
+                    + " chain_depth, run_name FROM jobs WHERE state = ? ORDER BY id")) {
+                p.setString(1, JobState.AWAITING_APPROVAL.name());
+                try (ResultSet rs = p.executeQuery()) {
+                    while (rs.next()) {
+                        String jobId = rs.getString(1);
+                        String deliveryId = rs.getString(2);
+                        String rule = rs.getString(3);
+                        org.buildhook.runner.rules.StoredJobCheck.refusal(rule, rs.getString(4), rs.getInt(5),
+                                rs.getString(6) != null, deliveryId).ifPresent(why -> refused.add(new String[] {
+                                    jobId, deliveryId, rule, why}));
+                    }
+                }
+            }
+            for (String[] job : refused) {
+                String message = REFUSED_APPROVAL + job[3];
+                try (PreparedStatement p = c.prepareStatement("UPDATE jobs SET state = ?, ended_at = ?, message = ?,"
+                        + " expires_at = NULL WHERE id = ? AND state = ?")) {
+                    p.setString(1, JobState.CANCELLED.name());
+                    p.setLong(2, now.toEpochMilli());
+                    p.setString(3, message);
+                    p.setString(4, job[0]);
+                    p.setString(5, JobState.AWAITING_APPROVAL.name());
+                    if (p.executeUpdate() != 1) {
+                        continue;
+                    }
+                }
+                audit(c, now, SYSTEM_ACTOR, "cancel", job[1], job[0], "its rule as stored is refused by this build:"
+                        + " it could not be approved");
+                ended.add(new Store.RefusedApproval(job[0], job[2], message));
+            }
+            return ended;
+        });
+    }
+
     /**
      * Ends the job EXPIRED, with its audit entry, if it awaits an approval past its expiry; returns whether it did.
      * In the caller's transaction ({@link DeliveryWriter#cancelDelivery} too).

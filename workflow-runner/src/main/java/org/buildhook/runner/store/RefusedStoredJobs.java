@@ -316,7 +316,8 @@ public record RefusedStoredJobs(int count, List<Named> named, Map<String, String
                 + " buildhook, or by a node of one): " + jobs + (count > named.size() ? " and " + (count - named.size())
                         + " more (buildhook jobs --rule NAME lists them)" : "") + ". Why: " + why + ". This build does"
                 + " not run them: each is cancelled when a node of this build picks it (a job marked running, when it"
-                + " would run again), and an approval or a re-run of one is refused. To run what they were for, fix"
+                + " would run again; one awaiting an approval, which this build cannot give, at the node's start), and"
+                + " an approval or a re-run of one is refused. To run what they were for, fix"
                 + " the rules (buildhook check), then replay each delivery with the fixed rule in force (buildhook"
                 + " replay DELIVERY --rule NAME); nodes of the older build still running run them as stored: drain or"
                 + " cancel them there first (docs/deploying.md#upgrading)";

@@ -1267,6 +1267,28 @@ public final class Store implements AutoCloseable {
     }
 
     /**
+     * Ends {@code CANCELLED} each job awaiting an approval whose rule as stored this build refuses (an approval of it
+     * is refused), with why and the replay that runs what it was for, each recorded in the audit trail as {@code
+     * cancel} by {@code buildhook} (tryout49 F6). Run by the engine at its start; any node may call it.
+     *
+     * @return the jobs ended, oldest first
+     * @throws StoreUnavailableException when the store cannot be reached
+     */
+    public List<RefusedApproval> cancelRefusedApprovals() {
+        return approvals.cancelRefused();
+    }
+
+    /**
+     * A job awaiting an approval that {@link #cancelRefusedApprovals()} ended.
+     *
+     * @param jobId   its id
+     * @param rule    its rule
+     * @param message what it ended with: why, and the replay that runs what it was for
+     */
+    public record RefusedApproval(String jobId, String rule, String message) {
+    }
+
+    /**
      * Records an admin action in the audit trail; returns it with its id and time.
      *
      * @param jobId null for an action on the whole delivery

@@ -23,13 +23,32 @@ class PayloadTextInShellCodeTest {
         return "rules:\n  - name: announce\n    run:\n      command: " + command + "\n";
     }
 
+    /**
+     * What the shell advice says after {@code "$V"}: the YAML forms that hold it (tryout49 F6: {@code "$V"} written as
+     * it is inside a double-quoted YAML string is a syntax error).
+     */
+    private static String yaml(String variable) {
+        return ", which a single-quoted YAML string holds as written ('… \"$" + variable + "\" …'; a double-quoted one"
+                + " needs \\\"$" + variable + "\\\")";
+    }
+
+    /** tryout49 F6: both forms the advice shows load, in a single-quoted and in a double-quoted YAML string. */
+    @Test
+    void theFormsTheShellAdviceShowsLoad() {
+        assertThat(TestRules.parse(rule("[/bin/sh, -c, 'echo deploying \"$BUILDHOOK_TRIGGER\"']")).ruleNames())
+                .containsExactly("announce");
+        assertThat(TestRules.parse(rule("[/bin/sh, -c, \"echo deploying \\\"$BUILDHOOK_TRIGGER\\\"\"]")).ruleNames())
+                .containsExactly("announce");
+    }
+
     @Test
     void theTryoutsRuleIsRefusedWithTheVariableToReadInstead() {
         assertThatThrownBy(() -> TestRules.parse(rule(
                 "[/bin/sh, -c, 'echo \"deploying project ${build.project} trigger ${build.trigger}\"']")))
                 .hasMessageContaining("rules.yaml:4:55: placeholder '${build.project}' in shell code: its value is the"
                         + " build's own text, which whoever names a project, trigger or run chooses, and the shell would"
-                        + " run it as code; read its variable there instead, in double quotes: \"$BUILDHOOK_PROJECT\"")
+                        + " run it as code; read its variable there instead, in double quotes: \"$BUILDHOOK_PROJECT\""
+                                + yaml("BUILDHOOK_PROJECT"))
                 .hasMessageContaining("rules.yaml:4:80: placeholder '${build.trigger}' in shell code")
                 .hasMessageContaining("\"$BUILDHOOK_TRIGGER\"");
     }
@@ -99,7 +118,8 @@ class PayloadTextInShellCodeTest {
     }
 
     static Stream<Arguments> eachProgramsAdvice() {
-        String shell = "read its variable there instead, in double quotes: \"$BUILDHOOK_TRIGGER\"";
+        String shell = "read its variable there instead, in double quotes: \"$BUILDHOOK_TRIGGER\""
+                + yaml("BUILDHOOK_TRIGGER");
         return Stream.of(
                 Arguments.of("[/bin/sh, -c, 'deploy ${build.trigger}']", shell),
                 Arguments.of("[bash, -c, 'deploy ${build.trigger}']", shell),
@@ -140,7 +160,8 @@ class PayloadTextInShellCodeTest {
                         + " value), or run a local script that quotes it for the remote shell (printf %q)"));
     }
 
-    private static final String SHELL = "read its variable there instead, in double quotes: \"$BUILDHOOK_TRIGGER\"";
+    private static final String SHELL = "read its variable there instead, in double quotes: \"$BUILDHOOK_TRIGGER\""
+            + yaml("BUILDHOOK_TRIGGER");
     private static final String SSH = "the variable BUILDHOOK_TRIGGER is not there on the remote side (ssh sends no"
             + " environment unless ssh's SendEnv and the server's AcceptEnv allow it), so \"$BUILDHOOK_TRIGGER\" would"
             + " be empty there: give the value on ssh's standard input, [/bin/sh, -c, 'printf \"%s\\n\""
@@ -258,8 +279,10 @@ class PayloadTextInShellCodeTest {
     void eachPlaceholderIsToldAboutItsOwnVariable() {
         assertThatThrownBy(() -> TestRules.parse(rule(
                 "[su, -l, -w, BUILDHOOK_TRIGGER, deploy, -c, 'deploy ${build.trigger} ${build.project}']")))
-                .hasMessageContaining("in double quotes: \"$BUILDHOOK_TRIGGER\" (docs/rules.md#placeholders)")
-                .hasMessageContaining("in double quotes: \"$BUILDHOOK_PROJECT\", but a login su (-l, -, --login)"
+                .hasMessageContaining("in double quotes: \"$BUILDHOOK_TRIGGER\""
+                        + yaml("BUILDHOOK_TRIGGER") + " (docs/rules.md#placeholders)")
+                .hasMessageContaining("in double quotes: \"$BUILDHOOK_PROJECT\""
+                        + yaml("BUILDHOOK_PROJECT") + ", but a login su (-l, -, --login)"
                         + " clears the environment, so it would be empty there: keep it with su's -w BUILDHOOK_PROJECT");
     }
 
