@@ -26,12 +26,15 @@ final class HoldingProxy implements AutoCloseable {
     private final int target;
     private final List<Link> links = new CopyOnWriteArrayList<>();
     private volatile boolean holding;
+    /** Set by {@link #refuse()}: a connection accepted from then on is reset, as a closed port's. */
+    private volatile boolean refusing;
+    private final Thread accepting;
 
     /** Listens on 127.0.0.1, any free port, and forwards each connection to {@code target}'s host and port. */
     HoldingProxy(URI target) throws IOException {
         this.target = target.getPort();
         this.listener = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
-        Thread accepting = new Thread(this::accept, "holding-proxy-accept");
+        accepting = new Thread(this::accept, "holding-proxy-accept");
         accepting.setDaemon(true);
         accepting.start();
     }
@@ -57,9 +60,18 @@ final class HoldingProxy implements AutoCloseable {
         return text.toString();
     }
 
-    /** New connections are refused from now on: the listening socket is closed. */
-    void refuse() throws IOException {
+    /**
+     * New connections are refused from now on: the listening socket is closed, and once this returns no connection is
+     * taken any more. A connection that came in as it closed (the accepting thread woken by it takes one that arrived
+     * meanwhile, which happens on a loaded machine) is reset, as the closed port would have refused it; it was left
+     * open before, linked to nothing, and a command's request on it waited for an answer that never came (a note's ask
+     * of {@code logs -f} on a terminal, which has no bound: FollowDuringGracefulStopTest's forged-line case did not end
+     * within its 3 minutes, session 47 and 48).
+     */
+    void refuse() throws IOException, InterruptedException {
+        refusing = true;
         listener.close();
+        accepting.join(); // the accepting thread's end: no connection is taken after this
     }
 
     /**
@@ -82,16 +94,41 @@ final class HoldingProxy implements AutoCloseable {
     }
 
     private void accept() {
-        while (!listener.isClosed()) {
+        while (true) {
+            Socket client;
             try {
-                Socket client = listener.accept();
-                Socket server = new Socket(InetAddress.getLoopbackAddress(), target);
-                Link link = new Link(client, server);
-                links.add(link);
-                link.start();
+                client = listener.accept();
             } catch (IOException e) {
                 return; // refused or closed
             }
+            if (refusing) {
+                reset(client);
+                continue; // the next accept fails: the socket is closed
+            }
+            Socket server;
+            try {
+                server = new Socket(InetAddress.getLoopbackAddress(), target);
+            } catch (IOException e) {
+                reset(client); // the server's port is closed: so is this one for that connection
+                continue;
+            }
+            Link link = new Link(client, server);
+            links.add(link);
+            link.start();
+        }
+    }
+
+    /** Closes {@code socket} with a reset, as a connection to a closed port ends. */
+    private static void reset(Socket socket) {
+        try {
+            socket.setSoLinger(true, 0);
+        } catch (IOException e) {
+            // closed already
+        }
+        try {
+            socket.close();
+        } catch (IOException e) {
+            // closed already
         }
     }
 
