@@ -282,12 +282,16 @@ final class AdminClient {
     }
 
     /**
-     * A short answer read whole: a page of a log ({@code jobs/ID/log?notes=1&from=N}), at most a few MiB.
+     * A short answer read whole: a page of a log ({@code jobs/ID/log?notes=1&from=N}), at most a few MiB. Its answer
+     * is waited for as long as any other short request's ({@link #ANSWER_TIMEOUT}): {@code logs -f} on a terminal asks
+     * one about each line that begins like buildhook's note, in the middle of the follow, and a server that took the ask
+     * and gave no answer (stopping behind a proxy, stalled) held the follow, and the command, for good.
      *
-     * @throws CommandFailure as {@link #copy(String, Writer)} does
+     * @throws CommandFailure as {@link #copy(String, Writer)} does, and when no answer came within the answer timeout
      */
     LogPage logPage(String path) {
-        HttpResponse<byte[]> response = send(request(path).GET().build(), HttpResponse.BodyHandlers.ofByteArray());
+        HttpResponse<byte[]> response = send(request(path).GET().timeout(answerTimeout).build(),
+                HttpResponse.BodyHandlers.ofByteArray());
         if (response.statusCode() / 100 != 2) {
             fail(response.statusCode(), new String(response.body(), StandardCharsets.UTF_8));
         }
