@@ -52,7 +52,7 @@ final class StatusCommand implements Callable<Integer> {
             JobState.AWAITING_APPROVAL);
 
     /** The nodes' states as {@code GET /api/nodes} says them, in the order said. */
-    private static final List<String> NODE_STATES = List.of("running", "silent", "gone");
+    private static final List<String> NODE_STATES = List.of("running", "fenced", "silent", "gone");
 
     @Spec
     CommandSpec spec;
@@ -86,7 +86,11 @@ final class StatusCommand implements Callable<Integer> {
                     said.add(n + " " + state);
                 }
             });
-            print("nodes", said + " (" + nodes.path("store").asText("?").toLowerCase(Locale.ROOT) + " store;"
+            // nodes49: a node whose id was taken over answers too, as does the node that took it over; said as how
+            // many JVMs answer, where that is not the running count.
+            int answering = byState.get("running") + byState.get("fenced");
+            print("nodes", said + " (" + (byState.get("fenced") > 0 ? answering + " JVMs answer; " : "")
+                    + nodes.path("store").asText("?").toLowerCase(Locale.ROOT) + " store;"
                     + " buildhook nodes lists them)");
             rules(json, nodes);
         } catch (CommandFailure e) {

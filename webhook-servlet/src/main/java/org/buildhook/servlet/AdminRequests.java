@@ -103,13 +103,15 @@ final class AdminRequests {
 
     /**
      * {@code GET /api/nodes}: the cluster's nodes ({@link NodesView}), this node first, with {@code node} (this
-     * node's id), {@code deadNodeLimit} and {@code store} ({@code SQLITE}: this node alone; {@code POSTGRESQL}).
+     * node's id), {@code deadNodeLimit}, {@code store} ({@code SQLITE}: this node alone; {@code POSTGRESQL}) and
+     * {@code answeringJvms} (this node and the running ones: with this node's id taken over by another JVM, one more
+     * than the running ones, nodes49).
      */
     JsonAnswer nodes() {
         NodesView view = NodesView.of(app);
         return new JsonAnswer().with("items", view.items()).with("node", nodeId())
                 .with("deadNodeLimit", org.buildhook.runner.rules.Durations.describe(view.deadLimit()))
-                .with("store", view.dialect().name());
+                .with("store", view.dialect().name()).with("answeringJvms", view.answeringJvms());
     }
 
     /**

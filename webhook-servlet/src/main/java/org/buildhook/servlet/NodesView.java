@@ -20,11 +20,20 @@ import org.buildhook.runner.store.Dialect;
  * @param nodes     this node first, then the others by id
  * @param deadLimit the dead-node limit ({@code runner.heartbeat-interval × runner.missed-heartbeats})
  * @param dialect   the store's kind: on SQLite the list is this node alone
+ * @param fenced    why this node starts no jobs, for good, when its {@code runner.node-id} was taken over by another
+ *                  node ({@link BuildhookApplication#nodeIdTakenOver}); empty otherwise. Then this node is still listed
+ *                  first, as itself (its pid, its build), and the JVM that holds its id after it (nodes49)
  */
-record NodesView(List<Node> nodes, Duration deadLimit, Dialect dialect) {
+record NodesView(List<Node> nodes, Duration deadLimit, Dialect dialect, Optional<String> fenced) {
 
     NodesView {
         nodes = List.copyOf(nodes);
+        java.util.Objects.requireNonNull(fenced, "fenced");
+    }
+
+    /** The nodes of a node whose id is its own (not taken over). */
+    NodesView(List<Node> nodes, Duration deadLimit, Dialect dialect) {
+        this(nodes, deadLimit, dialect, Optional.empty());
     }
 
     /**
@@ -90,7 +99,18 @@ record NodesView(List<Node> nodes, Duration deadLimit, Dialect dialect) {
         List<Node> nodes = read.stream().map(n -> n.state() == ClusterNodes.State.SELF
                 ? new Node(n, Optional.of(BuildInfo.describe()), own.or(n::rules), RulesRefused.of(app.rules()))
                 : new Node(n, Optional.empty(), n.rules())).toList();
-        return new NodesView(nodes, limit, app.store().dialect());
+        return new NodesView(nodes, limit, app.store().dialect(), app.nodeIdTakenOver());
+    }
+
+    /**
+     * The JVM that holds this node's id while this node does not (its id taken over, or waited for): a node of the
+     * list with this node's id that is not this node; empty in the usual case.
+     */
+    Optional<ClusterNodes.Node> idHolder() {
+        String self = nodes.stream().map(Node::node).filter(n -> n.state() == ClusterNodes.State.SELF)
+                .map(ClusterNodes.Node::id).findFirst().orElse(null);
+        return nodes.stream().map(Node::node).filter(n -> n.state() != ClusterNodes.State.SELF
+                && n.id().equals(self)).findFirst();
     }
 
     /** The API's items, one ordered map per node. */
@@ -103,7 +123,7 @@ record NodesView(List<Node> nodes, Duration deadLimit, Dialect dialect) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("id", n.id());
         m.put("self", n.state() == ClusterNodes.State.SELF);
-        m.put("state", state(n));
+        m.put("state", stateOf(n));
         m.put("host", n.host());
         m.put("pid", n.pid() < 0 ? null : n.pid());
         m.put("version", v.version().orElse(null));
@@ -117,10 +137,40 @@ record NodesView(List<Node> nodes, Duration deadLimit, Dialect dialect) {
         m.put("lastTakenOverAt", n.lastTakenOverAt().map(Instant::toString).orElse(null));
         m.put("stopped", n.stopped());
         m.put("message", message(n));
+        // nodes49: who holds this node's id when another JVM does (on this node's own row), and which row that is.
+        Optional<ClusterNodes.Node> holder = idHolder();
+        Map<String, Object> by = null;
+        if (n.state() == ClusterNodes.State.SELF && holder.isPresent()) {
+            by = new LinkedHashMap<>();
+            by.put("host", holder.get().host());
+            by.put("pid", holder.get().pid() < 0 ? null : holder.get().pid());
+        }
+        m.put("idHeldBy", by);
+        m.put("holdsThisNodesId", holder.isPresent() && holder.get().equals(n));
         return m;
     }
 
-    /** {@code running} (this node too: it answers), {@code silent} or {@code gone}. */
+    /**
+     * As {@link #state(ClusterNodes.Node)}, but {@code fenced} for this node when its id was taken over by another
+     * node (it answers, and starts no job, for good).
+     */
+    String stateOf(ClusterNodes.Node n) {
+        return n.state() == ClusterNodes.State.SELF && fenced.isPresent() ? "fenced" : state(n);
+    }
+
+    /**
+     * How many JVMs answer, by the list: this node (whether or not its id is its own) and the nodes listed running,
+     * the holder of this node's id among them; 1 or more. In the usual case, the running count.
+     */
+    int answeringJvms() {
+        return (int) nodes.stream().map(Node::node).filter(n -> n.state() == ClusterNodes.State.SELF
+                || n.state() == ClusterNodes.State.RUNNING).count();
+    }
+
+    /**
+     * {@code running} (this node too: it answers), {@code silent} or {@code gone}; for this node's own state in the list,
+     * {@link #stateOf}, which says {@code fenced} of a node whose id was taken over.
+     */
     static String state(ClusterNodes.Node n) {
         return switch (n.state()) {
             case SELF, RUNNING -> "running";
@@ -134,11 +184,23 @@ record NodesView(List<Node> nodes, Duration deadLimit, Dialect dialect) {
      * 30s): its 2 job(s) were taken over by the other nodes, the last at 2026-12-02T22:42:48Z}.
      */
     String message(ClusterNodes.Node n) {
+        Optional<ClusterNodes.Node> holder = idHolder();
         return switch (n.state()) {
             case SELF -> dialect != Dialect.POSTGRESQL ? "this node, the only one (a SQLite store has one node)"
+                    : fenced.isPresent() ? "this node (pid " + n.pid() + "), fenced: its node id " + n.id() + " was"
+                            + " taken over by another node (" + holder.map(h -> "host " + h.host() + ", pid " + h.pid()
+                            + ", listed as " + h.id()).orElse("which has stopped since") + ") while this one did not"
+                            + " renew it; it starts no job, for good, and its own were left to that node. Stop this"
+                            + " JVM, or give it its own runner.node-id and restart it"
+                    : holder.isPresent() ? "this node (pid " + n.pid() + "), but its node id " + n.id() + " is held by"
+                            + " another node (host " + holder.get().host() + ", pid " + holder.get().pid() + "): no job"
+                            + " starts here under it"
                     : n.heartbeatAge().isEmpty() ? "this node (its claim of its node id is not written yet)"
                     : "this node";
-            case RUNNING -> n.stopped() ? "running, but " + stopped(n) + ": past the dead-node limit ("
+            case RUNNING -> holder.isPresent() && holder.get().equals(n) ? "running; it holds the node id of the node that"
+                    + " answered (pid " + self().map(ClusterNodes.Node::pid).map(String::valueOf).orElse("?") + ")"
+                    + (fenced.isPresent() ? ", which it took over: the id's jobs run here" : "")
+                    : n.stopped() ? "running, but " + stopped(n) + ": past the dead-node limit ("
                     + Durations.describe(deadLimit) + ") the other nodes take its jobs over" : "running";
             case SILENT -> (n.stopped() ? stopped(n) + "; not heard" : "not heard") + " from for "
                     + Durations.describe(n.heartbeatAge().orElse(Duration.ZERO))
@@ -146,6 +208,11 @@ record NodesView(List<Node> nodes, Duration deadLimit, Dialect dialect) {
             case GONE -> "its process (pid " + n.pid() + " on this host) is gone; not heard from for "
                     + Durations.describe(n.heartbeatAge().orElse(Duration.ZERO)) + ": " + jobs(n);
         };
+    }
+
+    /** This node, as listed. */
+    private Optional<ClusterNodes.Node> self() {
+        return nodes.stream().map(Node::node).filter(n -> n.state() == ClusterNodes.State.SELF).findFirst();
     }
 
     /**

@@ -36,7 +36,7 @@ final class StatusNodes {
             ClusterNodes.Node n = v.node();
             boolean silent = n.state() == ClusterNodes.State.SILENT || n.state() == ClusterNodes.State.GONE;
             h.append("<tr class=\"node").append(silent ? " tone-bad" : "").append("\" data-node=\"")
-                    .append(escape(n.id())).append("\" data-state=\"").append(NodesView.state(n)).append("\"><td><code>")
+                    .append(escape(n.id())).append("\" data-state=\"").append(view.stateOf(n)).append("\"><td><code>")
                     .append(escape(n.id())).append("</code>");
             if (n.state() == ClusterNodes.State.SELF) {
                 h.append(" <small>this node</small>");

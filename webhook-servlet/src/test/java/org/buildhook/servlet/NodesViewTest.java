@@ -89,4 +89,51 @@ class NodesViewTest {
         StatusNodes.render(none, null);
         assertThat(none).isEmpty();
     }
+
+    /**
+     * tryout49 F2: a node whose id another JVM holds is its own row (its pid), fenced when its id was taken over, or
+     * waiting for it otherwise; the holder is listed with the same id and says so; both answer.
+     */
+    @Test
+    void aNodeWhoseIdAnotherJvmHoldsIsItselfAndTheHolderSaysItHoldsTheId() {
+        ClusterNodes.Node self = new ClusterNodes.Node("node2", "vm", 28511, ClusterNodes.State.SELF, Optional.empty(),
+                Optional.empty(), 0, Optional.empty(), Optional.empty(), 0, Optional.empty());
+        ClusterNodes.Node holder = new ClusterNodes.Node("node2", "vm", 4246, ClusterNodes.State.RUNNING,
+                Optional.of(HEARD), Optional.of(Duration.ofMillis(900)), 4, Optional.empty(), Optional.empty(), 0,
+                Optional.empty());
+        ClusterNodes.Node other = node("node1", "vm", ClusterNodes.State.RUNNING, 800, 0, 0);
+        List<NodesView.Node> nodes = List.of(self, holder, other).stream()
+                .map(n -> new NodesView.Node(n, Optional.empty(), Optional.empty())).toList();
+        NodesView fenced = new NodesView(nodes, Duration.ofSeconds(30), Dialect.POSTGRESQL,
+                Optional.of("jobs do not start on this node: its node id node2 was taken over"));
+        assertThat(fenced.idHolder()).contains(holder);
+        assertThat(fenced.stateOf(self)).isEqualTo("fenced");
+        assertThat(fenced.stateOf(holder)).isEqualTo("running");
+        assertThat(fenced.answeringJvms()).isEqualTo(3);
+        assertThat(fenced.message(self)).isEqualTo("this node (pid 28511), fenced: its node id node2 was taken over by"
+                + " another node (host vm, pid 4246, listed as node2) while this one did not renew it; it starts no job,"
+                + " for good, and its own were left to that node. Stop this JVM, or give it its own runner.node-id and"
+                + " restart it");
+        assertThat(fenced.message(holder)).isEqualTo("running; it holds the node id of the node that answered (pid"
+                + " 28511), which it took over: the id's jobs run here");
+        assertThat(fenced.message(other)).isEqualTo("running");
+        assertThat(fenced.items().get(0)).containsEntry("state", "fenced").containsEntry("pid", 28511L)
+                .containsEntry("holdsThisNodesId", false);
+        assertThat(fenced.items().get(0).get("idHeldBy")).isEqualTo(java.util.Map.of("host", "vm", "pid", 4246L));
+        assertThat(fenced.items().get(1)).containsEntry("holdsThisNodesId", true).containsEntry("idHeldBy", null);
+        assertThat(fenced.items().get(2)).containsEntry("holdsThisNodesId", false);
+
+        NodesView waiting = new NodesView(nodes, Duration.ofSeconds(30), Dialect.POSTGRESQL);
+        assertThat(waiting.stateOf(self)).isEqualTo("running");
+        assertThat(waiting.message(self)).isEqualTo("this node (pid 28511), but its node id node2 is held by another"
+                + " node (host vm, pid 4246): no job starts here under it");
+        assertThat(waiting.message(holder)).isEqualTo("running; it holds the node id of the node that answered (pid"
+                + " 28511)");
+
+        NodesView usual = view(node("node3", "h", ClusterNodes.State.SELF, 800, 2, 0), other);
+        assertThat(usual.idHolder()).isEmpty();
+        assertThat(usual.answeringJvms()).isEqualTo(2);
+        assertThat(usual.items().get(0)).containsEntry("state", "running").containsEntry("idHeldBy", null)
+                .containsEntry("holdsThisNodesId", false);
+    }
 }

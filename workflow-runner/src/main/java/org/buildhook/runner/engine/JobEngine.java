@@ -891,17 +891,66 @@ public final class JobEngine implements AutoCloseable {
                 // recorded (JobTask); they said "; run again" too, untrue of a job cancelled meanwhile, and twice in
                 // the record of one that runs again (fence23). A command whose start is under way now is not started
                 // (review26 R6), or, created already, fenced as it is added (review26 R1); both are named here (R5).
+                Map<String, Integer> attempts = new java.util.HashMap<>();
+                running.runningJobIds().forEach(jobId -> {
+                    Integer attempt = running.attempt(jobId);
+                    if (attempt != null) {
+                        attempts.put(jobId, attempt);
+                    }
+                });
                 List<String> fenced = running.fenceAll("node id " + config.nodeId() + " was taken over by another node ("
                         + by + ")");
                 LOG.error("node id {} was taken over by another node ({}): two nodes must not run under one id, so"
-                        + " this one takes no more jobs, puts back in the queue the jobs it was running or starting ({})"
-                        + " and looks for no stale picks or leftovers; give each node its own runner.node-id and"
-                        + " restart this one", config.nodeId(), by, fenced.isEmpty() ? "none" : fenced);
+                        + " this one takes no more jobs and looks for no stale picks or leftovers; of the jobs it was"
+                        + " running or starting, {}; give each node its own runner.node-id and restart this one",
+                        config.nodeId(), by, whatBecameOf(fenced, attempts));
             }
         } catch (RuntimeException e) {
             // The store is away: fencing and the stale-pick looks say so; the next renewal tries again.
             LOG.debug("could not renew node id {}: {}", config.nodeId(), e.toString());
         }
+    }
+
+    /**
+     * What became of the jobs this node fenced when its id was taken over ({@code fenced}, with the attempt each ran
+     * here by job id, none for a launch under way), as the store has them: those another node had already taken over
+     * (it started a later attempt, or ended the job) are left to it; the others are put back in the queue. tryout49
+     * F2: the line said all were "put back in the queue", of jobs the node that took the id over had run again
+     * minutes before. For instance {@code 2 already taken over by the node that holds the id now (started again or
+     * ended there): [01A, 01B]; 1 put back in the queue: [01C]}, or {@code none}.
+     */
+    private String whatBecameOf(List<String> fenced, Map<String, Integer> attempts) {
+        if (fenced.isEmpty()) {
+            return "none";
+        }
+        List<String> taken = new java.util.ArrayList<>();
+        List<String> putBack = new java.util.ArrayList<>();
+        List<String> unknown = new java.util.ArrayList<>();
+        for (String jobId : fenced) {
+            Integer attempt = attempts.get(jobId);
+            try {
+                org.buildhook.runner.store.JobDetail detail = store.job(jobId).orElse(null);
+                boolean elsewhere = attempt != null && detail != null && (detail.job().attempts() > attempt
+                        || detail.job().state().isFinal() && detail.attempts().stream()
+                                .noneMatch(a -> a.attempt() == attempt && a.outcome() == org.buildhook.runner.store.AttemptOutcome.RUNNING));
+                (elsewhere ? taken : putBack).add(jobId);
+            } catch (RuntimeException e) {
+                unknown.add(jobId); // the store away again: not said either way
+            }
+        }
+        java.util.StringJoiner said = new java.util.StringJoiner("; ");
+        if (!taken.isEmpty()) {
+            said.add(taken.size() + " already taken over by the node that holds the id now (started again or ended"
+                    + " there), left to it: " + taken);
+        }
+        if (!putBack.isEmpty()) {
+            said.add(putBack.size() + " put back in the queue: " + putBack);
+        }
+        if (!unknown.isEmpty()) {
+            said.add(unknown.size() + " whose state the store did not answer now (put back in the queue unless that"
+                    + " node has taken them over): " + unknown);
+        }
+        return said.toString();
     }
 
     /** The engines of this JVM that started and have not stopped yet (for {@link #hurryStops}). */

@@ -120,7 +120,7 @@ public final class ClusterNodes {
                     Optional<Instant> loadedAt = rules.isEmpty() || rs.wasNull() ? Optional.empty()
                             : Optional.of(Instant.ofEpochMilli(loaded));
                     Duration age = Duration.between(renewed, now);
-                    State state = state(id, rs.getString(4), process, age, deadLimit, selfId, self);
+                    State state = state(id, rs.getString(2), rs.getString(4), process, age, deadLimit, selfId, self);
                     int takenOver = 0;
                     Optional<Instant> lastTakenOver = Optional.empty();
                     int held = picked.getOrDefault(id, 0);
@@ -152,20 +152,40 @@ public final class ClusterNodes {
             }
         }
         if (own == null) {
-            // SQLite (no claims), or a node whose claim is not written: it answers, so it is running.
+            // SQLite (no claims), or a node whose claim is not written: it answers, so it is running. Or a node whose
+            // id's claim is another JVM's (taken over while this one was stopped, or held while this one waits for it):
+            // this JVM is listed as itself, the claim's holder after it (nodes49: the holder's row was this node's, and
+            // the JVM that answered was listed nowhere). The jobs picked under the id are then the holder's.
+            boolean heldElsewhere = nodes.stream().anyMatch(n -> n.id().equals(selfId));
             own = new Node(selfId, self.host(), self.process().pid(), State.SELF, Optional.empty(), Optional.empty(),
-                    picked.getOrDefault(selfId, 0), Optional.empty(), Optional.empty(), 0, Optional.empty());
+                    heldElsewhere ? 0 : picked.getOrDefault(selfId, 0), Optional.empty(), Optional.empty(), 0,
+                    Optional.empty());
         }
         nodes.add(0, own);
         return List.copyOf(nodes);
     }
 
-    /** What the list says of one claim (see {@link State}). */
-    private static State state(String id, String bootId, ProcessIdentity process, Duration age, Duration deadLimit,
-            String selfId, NodeIdentity self) {
-        return id.equals(selfId) ? State.SELF
+    /**
+     * What the list says of one claim (see {@link State}): {@link State#SELF} for this node's id when this JVM holds
+     * the claim; a claim of this node's id by another JVM is said as any other node's.
+     */
+    private static State state(String id, String host, String bootId, ProcessIdentity process, Duration age,
+            Duration deadLimit, String selfId, NodeIdentity self) {
+        return id.equals(selfId) && thisJvm(host, bootId, process, self) ? State.SELF
                 : self.sameBoot(bootId) && !self.process().sameProcess(process) && !process.isAlive() ? State.GONE
                 : age.compareTo(deadLimit) > 0 ? State.SILENT : State.RUNNING;
+    }
+
+    /**
+     * Whether a claim was written by this JVM: of this host's boot and PID namespace and this very process; where
+     * either boot id is not known, of this host name and pid.
+     */
+    private static boolean thisJvm(String host, String bootId, ProcessIdentity process, NodeIdentity self) {
+        if (!self.bootId().isEmpty() && bootId != null && !bootId.isEmpty()) {
+            return self.sameBoot(bootId) && (self.process().sameProcess(process)
+                    || process.startTicks() < 0 && self.process().pid() == process.pid());
+        }
+        return self.host().equals(host) && self.process().pid() == process.pid();
     }
 
     /**
@@ -193,13 +213,14 @@ public final class ClusterNodes {
         int running = 1; // this node, whether or not its claim is written (SQLite: none)
         int silent = 0;
         int gone = 0;
-        try (PreparedStatement p = c.prepareStatement("SELECT node_id, boot_id, node_pid, node_started, renewed_at"
-                + " FROM node_leases WHERE node_id <> '" + SqliteServer.KEY + "'"); ResultSet rs = p.executeQuery()) {
+        try (PreparedStatement p = c.prepareStatement("SELECT node_id, boot_id, node_pid, node_started, renewed_at,"
+                + " host FROM node_leases WHERE node_id <> '" + SqliteServer.KEY + "'"); ResultSet rs = p.executeQuery()) {
             while (rs.next()) {
                 long started = rs.getLong(4);
                 ProcessIdentity process = new ProcessIdentity(rs.getLong(3), -1, rs.wasNull() ? -1 : started);
                 Duration age = Duration.between(Instant.ofEpochMilli(rs.getLong(5)), now);
-                switch (state(rs.getString(1), rs.getString(2), process, age, deadLimit, selfId, self)) {
+                switch (state(rs.getString(1), rs.getString(6), rs.getString(2), process, age, deadLimit, selfId,
+                        self)) {
                     case RUNNING -> running++;
                     case SILENT -> silent++;
                     case GONE -> gone++;

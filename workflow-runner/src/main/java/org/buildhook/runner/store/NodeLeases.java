@@ -758,8 +758,18 @@ public final class NodeLeases {
      * @throws StoreUnavailableException when the store cannot be reached
      */
     public java.util.List<ClusterNodes.Node> nodes(Duration deadLimit, String selfId) {
-        return db.read("read the cluster's nodes", c -> ClusterNodes.read(c, now(c), deadLimit, selfId,
-                NodeIdentity.current()));
+        return nodes(deadLimit, selfId, NodeIdentity.current());
+    }
+
+    /**
+     * As {@link #nodes(Duration, String)}, as the JVM {@code self} with the id {@code selfId} reads the list: its own
+     * row is the claim of {@code selfId} written by {@code self}; a claim of that id by another JVM is listed as that
+     * JVM's (tryout49 F2). For a reader standing for another JVM (tests).
+     *
+     * @throws StoreUnavailableException when the store cannot be reached
+     */
+    public java.util.List<ClusterNodes.Node> nodes(Duration deadLimit, String selfId, NodeIdentity self) {
+        return db.read("read the cluster's nodes", c -> ClusterNodes.read(c, now(c), deadLimit, selfId, self));
     }
 
     /**
@@ -771,8 +781,17 @@ public final class NodeLeases {
      * @throws StoreUnavailableException when the store cannot be reached
      */
     public ClusterNodes.Counts counts(Duration deadLimit, String selfId) {
-        return db.read("count the cluster's nodes", c -> ClusterNodes.counts(c, now(c), deadLimit, selfId,
-                NodeIdentity.current()));
+        return counts(deadLimit, selfId, NodeIdentity.current());
+    }
+
+    /**
+     * As {@link #counts(Duration, String)}, as the JVM {@code self} with the id {@code selfId} counts (see {@link
+     * #nodes(Duration, String, NodeIdentity)}).
+     *
+     * @throws StoreUnavailableException when the store cannot be reached
+     */
+    public ClusterNodes.Counts counts(Duration deadLimit, String selfId, NodeIdentity self) {
+        return db.read("count the cluster's nodes", c -> ClusterNodes.counts(c, now(c), deadLimit, selfId, self));
     }
 
     /** Now by the database's clock on PostgreSQL, for a caller's own connection. */

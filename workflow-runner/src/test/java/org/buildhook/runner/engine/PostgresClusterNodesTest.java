@@ -44,7 +44,7 @@ class PostgresClusterNodesTest {
             NodeProcess silent = silentWithItsJobAndTaker(store, config);
             NodeProcess taker = nodes.all().get(1);
 
-            List<ClusterNodes.Node> running = store.nodeLeases().nodes(DEAD_LIMIT, "taker");
+            List<ClusterNodes.Node> running = store.nodeLeases().nodes(DEAD_LIMIT, "taker", reader);
             assertThat(running).extracting(ClusterNodes.Node::id).containsExactly("taker", "silent");
             ClusterNodes.Node before = running.get(1);
             assertThat(before.state()).isEqualTo(ClusterNodes.State.RUNNING);
@@ -89,7 +89,8 @@ class PostgresClusterNodesTest {
             NodeProcess killed = silentWithItsJobAndTaker(store, config);
             assertThat(store.nodeLeases().forget("silent", "taker", DEAD_LIMIT).outcome())
                     .isEqualTo(NodeLeases.ForgetOutcome.NOT_SILENT);
-            assertThat(store.nodeLeases().counts(DEAD_LIMIT, "taker")).isEqualTo(new ClusterNodes.Counts(2, 0, 0));
+            assertThat(store.nodeLeases().counts(DEAD_LIMIT, "taker", reader))
+                    .isEqualTo(new ClusterNodes.Counts(2, 0, 0));
 
             killed.kill();
             await().atMost(Duration.ofMinutes(5)).untilAsserted(() -> assertThat(node(store, "silent")
@@ -99,7 +100,8 @@ class PostgresClusterNodesTest {
             NodeLeases.Forget forgotten = store.nodeLeases().forget("silent", "taker", DEAD_LIMIT);
             assertThat(forgotten.outcome()).as("%s", forgotten).isEqualTo(NodeLeases.ForgetOutcome.FORGOTTEN);
             assertThat(nodes(store)).extracting(ClusterNodes.Node::id).containsExactly("taker");
-            assertThat(store.nodeLeases().counts(DEAD_LIMIT, "taker")).isEqualTo(new ClusterNodes.Counts(1, 0, 0));
+            assertThat(store.nodeLeases().counts(DEAD_LIMIT, "taker", reader))
+                    .isEqualTo(new ClusterNodes.Counts(1, 0, 0));
             assertThat(node(store, "taker").orElseThrow().runningJobs()).as("the taker's run goes on").isEqualTo(1);
 
             NodeProcess cut = node("cut", config, dir.resolve("slow.sh"), "slow=0", "data=" + dir.resolve("data-cut"));
@@ -121,7 +123,8 @@ class PostgresClusterNodesTest {
                     .isTrue());
             assertThat(Files.readString(dir.resolve("cut.err"))).contains("its claim was no longer in the store")
                     .doesNotContain("was taken over by another node");
-            assertThat(store.nodeLeases().counts(DEAD_LIMIT, "taker")).isEqualTo(new ClusterNodes.Counts(2, 0, 0));
+            assertThat(store.nodeLeases().counts(DEAD_LIMIT, "taker", reader))
+                    .isEqualTo(new ClusterNodes.Counts(2, 0, 0));
             Files.createFile(go);
         }
     }
@@ -139,6 +142,9 @@ class PostgresClusterNodesTest {
         await().atMost(Duration.ofMinutes(5)).untilAsserted(() -> assertThat(silent.printed("ACCEPTED")
                 && AbstractCrashTest.startLines(events).size() == 1).as("started: %s", nodes(store)).isTrue());
         NodeProcess taker = node("taker", config, slow, "slow=0", "data=" + dir.resolve("data-taker"));
+        org.buildhook.runner.exec.NodeIdentity here = org.buildhook.runner.exec.NodeIdentity.current();
+        reader = new org.buildhook.runner.exec.NodeIdentity(here.host(), here.bootId(),
+                org.buildhook.runner.exec.ProcessIdentity.of(taker.process.pid()));
         await().atMost(Duration.ofMinutes(5)).untilAsserted(() -> assertThat(taker.printed("READY")
                 && node(store, "taker").isPresent() && node(store, "silent").filter(n -> n.runningJobs() == 1)
                         .isPresent()).as("both running: %s", nodes(store)).isTrue());
@@ -158,11 +164,17 @@ class PostgresClusterNodesTest {
         }
     }
 
-    private static List<ClusterNodes.Node> nodes(Store store) {
-        return store.nodeLeases().nodes(DEAD_LIMIT, "taker");
+    /**
+     * Who reads the list: the taker node's JVM once it runs (its own row is the claim it wrote: tryout49 F2, a claim of
+     * the reader's id by another JVM is that JVM's row), this JVM before.
+     */
+    private volatile org.buildhook.runner.exec.NodeIdentity reader = org.buildhook.runner.exec.NodeIdentity.current();
+
+    private List<ClusterNodes.Node> nodes(Store store) {
+        return store.nodeLeases().nodes(DEAD_LIMIT, "taker", reader);
     }
 
-    private static Optional<ClusterNodes.Node> node(Store store, String id) {
+    private Optional<ClusterNodes.Node> node(Store store, String id) {
         return nodes(store).stream().filter(n -> n.id().equals(id)).findFirst();
     }
 

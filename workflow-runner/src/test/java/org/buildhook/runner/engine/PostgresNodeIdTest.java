@@ -180,6 +180,70 @@ class PostgresNodeIdTest {
         }
     }
 
+    /**
+     * tryout49 F2, with real node JVMs: node A runs a job and is stopped (SIGSTOP) past the dead-node limit; node B,
+     * started with A's id meanwhile, takes the id over and runs the job again. (1) The list as a node whose id is held
+     * by another JVM reads it (this test's JVM, with the id {@code twin}, stands for A) named the holder's row "this
+     * node" and left the reader out: now the reader is listed first, as itself (its own pid), and B after it, running,
+     * as the id's holder; both are counted. (2) A, woken, said in its ERROR that it "puts back in the queue" the job
+     * that B had already run again: now it says that one was already taken over, and left to B.
+     */
+    @Test
+    void aNodeWokenAfterItsIdWasTakenOverSaysItsJobWasTakenOverAndIsListedAsItself() throws Exception {
+        Path events = dir.resolve("events");
+        Path go = dir.resolve("go");
+        Path slow = NodeProcess.slowScript(dir, events, go);
+        NodeProcess first = NodeProcess.start(dir, "twin-a", "node=twin", "url=" + config.url(),
+                "data=" + dir.resolve("a"), "slow=1", "slowScript=" + slow, "label=a");
+        NodeProcess second = null;
+        try {
+            await().atMost(Duration.ofMinutes(2)).until(() -> Files.exists(events)
+                    && Files.readAllLines(events).size() == 1);
+            String job = store.jobs(new org.buildhook.runner.store.JobQuery(null, "slow", null, null, 10)).items()
+                    .get(0).id();
+            NodeProcess.signal("STOP", first.process.pid());
+            second = NodeProcess.start(dir, "twin-b", "node=twin", "url=" + config.url(), "data=" + dir.resolve("b"));
+            // B takes the id over once A has been silent for the dead-node limit (20 s), then runs the job again.
+            await().atMost(Duration.ofMinutes(3)).until(() -> Files.readAllLines(events).size() == 2);
+            assertThat(store.job(job).orElseThrow().job().attempts()).isEqualTo(2);
+
+            Duration limit = Duration.ofSeconds(20);
+            long holder = second.process.pid();
+            java.util.List<org.buildhook.runner.store.ClusterNodes.Node> listed = store.nodeLeases().nodes(limit,
+                    "twin");
+            assertThat(listed.get(0).state()).isEqualTo(org.buildhook.runner.store.ClusterNodes.State.SELF);
+            assertThat(listed.get(0).pid()).as("the node that reads the list is itself, not the id's holder")
+                    .isEqualTo(ProcessHandle.current().pid());
+            assertThat(listed.get(0).runningJobs()).as("the id's picks are the holder's").isZero();
+            assertThat(listed).filteredOn(n -> n.pid() == holder).singleElement().satisfies(n -> {
+                assertThat(n.id()).isEqualTo("twin");
+                assertThat(n.state()).isEqualTo(org.buildhook.runner.store.ClusterNodes.State.RUNNING);
+            });
+            assertThat(store.nodeLeases().counts(limit, "twin").running()).as("the reader and the id's holder")
+                    .isEqualTo(2);
+
+            NodeProcess.signal("CONT", first.process.pid());
+            Path err = dir.resolve("twin-a.err");
+            await().atMost(Duration.ofMinutes(2)).until(() -> (Files.readString(err) + Files.readString(first.out))
+                    .contains("node id twin was taken over by another node"));
+            String said = java.util.Arrays.stream((Files.readString(err) + "\n" + Files.readString(first.out))
+                    .split("\n")).filter(l -> l.contains("node id twin was taken over by another node (")
+                            && l.contains("ERROR")).findFirst().orElseThrow();
+            assertThat(said).as("the job B ran again is not said to be put back in the queue")
+                    .doesNotContain("puts back in the queue").doesNotContain("put back in the queue: [" + job);
+            if (said.contains(job)) {
+                assertThat(said).contains("1 already taken over by the node that holds the id now (started again or"
+                        + " ended there), left to it: [" + job + "]");
+            }
+            Files.createFile(go);
+            await().atMost(Duration.ofMinutes(2)).until(() -> store.job(job).orElseThrow().job().state()
+                    == JobState.SUCCEEDED);
+            assertThat(store.job(job).orElseThrow().attempts()).hasSize(2);
+        } finally {
+            NodeProcess.continueAndKill(second == null ? List.of(first) : List.of(first, second));
+        }
+    }
+
     @Test
     void aNodeThatStoppedGaveItsIdBackAndTheNextNodeWithItStartsWithoutWaiting() {
         JobEngine first = engine("node-a");
@@ -463,7 +527,7 @@ class PostgresNodeIdTest {
                 .doesNotContain("killed");
         assertThat(events().stream().filter(e -> e.getLevel() == Level.ERROR).findFirst().orElseThrow()
                 .getFormattedMessage()).as("the takeover names the job whose launch was under way")
-                .contains("running or starting ([" + job + "])");
+                .contains("running or starting, 1 put back in the queue: [" + job + "]");
         assertThat(events()).extracting(ILoggingEvent::getFormattedMessage).as("nothing was killed")
                 .noneMatch(m -> m.contains("is killed now"));
 
