@@ -568,8 +568,8 @@ final class ConfigReader {
      * {@code admin.public-url}: the address people open the status page at, through whatever proxy, context path
      * included, of which a follow-up's {@code ${job.url}} is made (its path given a final {@code /}, then {@code
      * ?job=<id>}: tryout47b F18). An absolute http(s) URL with a host and without a query or fragment (buildhook adds
-     * its own query). A user or password in it is refused without quoting it: it would go into every such job's
-     * command or environment, and the page asks for the admin token itself.
+     * its own query). A user or password in it (any {@code @} before the host) is refused: it would go into every such
+     * job's command or environment, and the page asks for the admin token itself. No error about it quotes the value.
      */
     private Optional<java.net.URI> publicUrl(YamlNode node) {
         Optional<String> text = nodes.text(node, "admin.public-url");
@@ -586,7 +586,9 @@ final class ConfigReader {
                     + (e.getIndex() + 1) + ")" + advice);
             return Optional.empty();
         }
-        if (url.getRawUserInfo() != null) {
+        // Any '@' in the authority, not only a user info java.net.URI could read: for an authority it reads as
+        // registry-based (a host with '_', a second '@' in the password) it gives no user info and no host (review49 F5).
+        if (url.getRawUserInfo() != null || url.getRawAuthority() != null && url.getRawAuthority().contains("@")) {
             nodes.problem(node.location(), "admin.public-url", "a user or password before the host would be written into"
                     + " every job's ${job.url}, its command or environment: leave it out (the status page asks for the"
                     + " admin token itself)" + advice);
@@ -594,8 +596,12 @@ final class ConfigReader {
         }
         String scheme = url.getScheme() == null ? "" : url.getScheme().toLowerCase(java.util.Locale.ROOT);
         if (!(scheme.equals("http") || scheme.equals("https")) || url.getHost() == null) {
-            nodes.problem(node.location(), "admin.public-url", "expected an http:// or https:// URL with a host, got '"
-                    + text.get() + "'" + advice);
+            // Never quoted: what Java cannot read as a host may still hold a password (review49 F5).
+            String what = url.getScheme() == null ? "it has no scheme"
+                    : !(scheme.equals("http") || scheme.equals("https")) ? "its scheme is " + scheme
+                    : "it has no host name of letters, digits, '-' and '.' (a '_' is not allowed in one)";
+            nodes.problem(node.location(), "admin.public-url", "expected an http:// or https:// URL with a host, but "
+                    + what + advice);
             return Optional.empty();
         }
         if (url.getRawQuery() != null || url.getRawFragment() != null) {

@@ -247,7 +247,8 @@ class ConfigErrorsTest {
     /**
      * tryout47b F18: {@code admin.public-url}, of which a follow-up's {@code ${job.url}} is made. Given with or without
      * a final '/', it is kept with one (the job's page is {@code <it>?job=<id>}); every mistake of it is said at its
-     * file:line:column, a user or password in it without quoting them (it would go into jobs' commands).
+     * file:line:column, a user or password in it without quoting them (it would go into jobs' commands), also where
+     * java.net.URI reads no host (review49 F5: none of these errors quotes the value).
      */
     @Test
     void thePublicUrlIsKeptWithAFinalSlashAndEachMistakeOfItIsSaidAtItsPlace() throws IOException {
@@ -263,8 +264,18 @@ class ConfigErrorsTest {
         mistakes.put("https://deploy:s3cr3t@ci.example.com/", "a user or password before the host would be written into"
                 + " every job's ${job.url}, its command or environment: leave it out (the status page asks for the admin"
                 + " token itself)");
-        mistakes.put("ci.example.com/buildhook", "expected an http:// or https:// URL with a host, got"
-                + " 'ci.example.com/buildhook'");
+        String userInfo = mistakes.get("https://deploy:s3cr3t@ci.example.com/");
+        // review49 F5: an authority java.net.URI reads as registry-based (no user info, no host): a '_' in the host,
+        // an '@' in the password; and a value with no host read is never quoted.
+        mistakes.put("https://deploy:s3cr3t@ci_box.example/", userInfo);
+        mistakes.put("https://deploy:p@s3cr3t@ci.example.com/", userInfo);
+        mistakes.put("https://ci_s3cr3t.example/", "expected an http:// or https:// URL with a host, but it has no host"
+                + " name of letters, digits, '-' and '.' (a '_' is not allowed in one)");
+        mistakes.put("https://deploy:s3cr3t/x@ci.example.com/", "expected an http:// or https:// URL with a host, but it"
+                + " has no host name of letters, digits, '-' and '.' (a '_' is not allowed in one)");
+        mistakes.put("ci.example.com/buildhook", "expected an http:// or https:// URL with a host, but it has no scheme");
+        mistakes.put("ftp://s3cr3t.example.com/", "expected an http:// or https:// URL with a host, but its scheme is"
+                + " ftp");
         mistakes.put("https://ci.example.com/?job=1", "has a query ('?'), but buildhook adds ?job=<id> to it for a job's"
                 + " page");
         mistakes.put("https://ci.example.com/a b", "not a URL (Illegal character in path at character 25)");
