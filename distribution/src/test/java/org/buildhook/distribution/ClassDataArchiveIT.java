@@ -18,7 +18,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The launcher's class-data archive for {@code serve} (BUILDHOOK_CDS_DIR, issue 17's start-up): the
- * first start writes it at its graceful stop, the next one maps it, CLI commands are untouched, and
+ * first start writes it at its graceful stop, the next one maps it, CLI commands print the same (and map it,
+ * never write it), and
  * a bad archive (truncated, garbage, another JDK's) never stops a start nor prints anything.
  */
 class ClassDataArchiveIT {
@@ -318,6 +319,47 @@ class ClassDataArchiveIT {
             assertThat(with).as(String.join(" ", command)).isEqualTo(without);
         }
         assertThat(cache).isEmptyDirectory();
+    }
+
+    /**
+     * The commands but {@code serve} (tryout49 F4: each cost seconds of a loaded host) map the archive {@code serve}
+     * wrote, read only: they print exactly what they print without it, write nothing into the folder, and load their
+     * classes shared with the server from it. Not an archive in a folder group or others may write in (someone other
+     * than this user could have put code there), nor one they may write to.
+     */
+    @Test
+    void otherCommandsMapTheServersArchiveOnlyFromAFolderNoOtherUserMayWrite() throws Exception {
+        Path archive = archiveMade();
+        List<String> inCache = files(cache);
+        for (String[] command : List.of(new String[] {"--version"}, new String[] {"check"},
+                new String[] {"jobs", "--url", "http://127.0.0.1:9/"})) {
+            String without = output(buildhook(null, command));
+            assertThat(output(buildhook(cache.toString(), command))).as(String.join(" ", command)).isEqualTo(without);
+            assertThat(classesFromTheArchive(command)).as(String.join(" ", command)).isGreaterThan(100);
+        }
+        assertThat(files(cache)).isEqualTo(inCache);
+
+        assertThat(run("chmod", "g+w", cache.toString())).isZero();
+        assertThat(classesFromTheArchive("--version")).as("group-writable folder").isZero();
+        assertThat(run("chmod", "g-w", cache.toString())).isZero();
+        assertThat(run("chmod", "o+w", archive.toString())).isZero();
+        assertThat(classesFromTheArchive("--version")).as("archive writable by others").isZero();
+        assertThat(run("chmod", "o-w", archive.toString())).isZero();
+        assertThat(classesFromTheArchive("--version")).isGreaterThan(100);
+        assertThat(files(cache)).isEqualTo(inCache);
+    }
+
+    /** How many classes {@code bin/buildhook ARGS} (BUILDHOOK_CDS_DIR {@link #cache}) loaded from buildhook's archive. */
+    long classesFromTheArchive(String... args) throws Exception {
+        Path log = dir.resolve("class-load.log");
+        Files.deleteIfExists(log);
+        ProcessBuilder pb = buildhook(cache.toString(), args);
+        pb.environment().put("JAVA_OPTS", "-Xlog:class+load=info:file=" + log);
+        output(pb);
+        try (Stream<String> lines = Files.lines(log)) {
+            // The JDK's own archive is "shared objects file", a dynamic archive on top of it "(top)".
+            return lines.filter(l -> l.contains("source: shared objects file (top)")).count();
+        }
     }
 
     @Test
