@@ -147,8 +147,9 @@ final class Approvals {
             }
             for (String[] job : refused) {
                 String message = REFUSED_APPROVAL + job[3];
+                // No follow-up is due: none of its commands ran (as the pick's refusal of such a job, JobTask.refused).
                 try (PreparedStatement p = c.prepareStatement("UPDATE jobs SET state = ?, ended_at = ?, message = ?,"
-                        + " expires_at = NULL WHERE id = ? AND state = ?")) {
+                        + " expires_at = NULL, follow_ups_pending = 0 WHERE id = ? AND state = ?")) {
                     p.setString(1, JobState.CANCELLED.name());
                     p.setLong(2, now.toEpochMilli());
                     p.setString(3, message);

@@ -82,6 +82,7 @@ abstract class AbstractStoredRuleRefusedTest extends AbstractWorkflowTest {
                 + "  - name: announce\n"
                 + "    approval: {expires: 1d}\n"
                 + "    run: {command: [/bin/sh, -c, 'echo \"$BUILDHOOK_TRIGGER\"']}\n"
+                + "    on-cancel: {command: [/usr/bin/touch, " + dir.resolve("announce-cleaned") + "]}\n"
                 + "  - name: fine\n"
                 + "    run: {command: [/bin/sh, -c, 'echo \"$1\" >> " + ok + "', fine, '${build.trigger}'],\n"
                 + "      payload-values: as-sent}\n"
@@ -140,6 +141,12 @@ abstract class AbstractStoredRuleRefusedTest extends AbstractWorkflowTest {
                 + " its rule 'announce' as stored with the job")
                 .endsWith("buildhook replay " + stored.deliveryId() + " --rule announce");
         assertThat(store.approve(announce, "alice")).isFalse();
+        // Nothing of its rule ran, so no follow-up of it starts (as the pick's JobTask.refused): its on-cancel is not
+        // due (review49 F10: it ran, the job's follow-ups left pending by the start's cancel).
+        await().atMost(Duration.ofSeconds(60)).until(() -> !store.followUps().isPending(announce)
+                || !jobsOfRule("announce/on-cancel").isEmpty());
+        assertThat(jobsOfRule("announce/on-cancel")).as("a follow-up of a job none of whose commands ran").isEmpty();
+        assertThat(store.followUps().isPending(announce)).isFalse();
 
         assertThat(jobsOfRule("deploy/on-cancel")).isEmpty();
         assertThat(pwned).doesNotExist();
