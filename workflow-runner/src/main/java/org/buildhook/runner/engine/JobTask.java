@@ -780,27 +780,12 @@ final class JobTask implements ExecutionHandler<Void> {
             seen = new JobOutcome(JobOutcome.Result.CANCELLED, null, seen.started(), killed.at(), killed.why(),
                     seen.logFile(), seen.logTruncated());
         }
-        if (killed == null && end != null && end.endedBefore() != null && exitedByItself(seen)
-                && seen.ended() != null && end.endedBefore().isBefore(seen.ended())) {
-            // tryout49 F1: it exited by itself while this JVM was paused (its watchdog came to kill it and found
-            // nothing left); seen only on waking, its end was recorded at the wake, after another node's later attempt
-            // began: a history of two copies at once that never ran. It ended before the watchdog's look, which is
-            // what is known: that is its end, and its message says so.
-            seen = new JobOutcome(seen.result(), seen.exitCode(), seen.started(), end.endedBefore(),
-                    seen.message() + "; " + seenOnWaking(end.endedBefore(), end.pausedMillis(), seen.ended()),
-                    seen.logFile(), seen.logTruncated());
-        } else if (killed == null && exitedByItself(seen) && seen.ended() != null) {
-            // A pause of half the dead-node limit (at least 10 s) that no watchdog bounded (none runs: SQLite,
-            // runner.watchdog: off; or it was frozen with this JVM: a stalled VM): the exit was seen on waking, which
-            // is all that is known of its end; said, so that the record does not pass the wake for the exit's own
-            // time, and a late record says this JVM's pause, not the store (tryout49 F1).
+        if (killed == null && exitedByItself(seen) && seen.ended() != null) {
+            // tryout49 F1: an exit by itself seen only on waking from a pause of this JVM (seenAfterAPause).
             Duration limit = config.heartbeatInterval().multipliedBy(config.missedHeartbeats());
-            long paused = end != null ? end.pausedMillis() : pauses.recentMillis(limit);
-            if (paused >= Math.max(10_000, limit.toMillis() / 2)) {
-                seen = new JobOutcome(seen.result(), seen.exitCode(), seen.started(), seen.ended(),
-                        seen.message() + "; " + seenOnWaking(null, paused, seen.ended()), seen.logFile(),
-                        seen.logTruncated());
-            }
+            JvmPauses.Pause pause = end != null ? new JvmPauses.Pause(end.pausedMillis(), end.pausedUntil())
+                    : pauses.recent(limit);
+            seen = seenAfterAPause(seen, end == null ? null : end.endedBefore(), pause, limit);
         }
         JobOutcome outcome = seen;
         // A command that exited by itself before the stop's or the fence's signals reached it (also as they
@@ -1062,6 +1047,50 @@ final class JobTask implements ExecutionHandler<Void> {
         }
         JobState last = outcome.result() == JobOutcome.Result.TIMED_OUT ? JobState.TIMED_OUT : JobState.FAILED;
         return finish(job, attempt, version, outcome, last, ending(outcome), remove(), how, null);
+    }
+
+    /**
+     * The end of an attempt whose command exited by itself, as seen by this node ({@code seen}), told what is known of
+     * it besides (tryout49 F1): when its watchdog found nothing of it left at {@code endedBefore}, after the attempt's
+     * start and before the exit was seen (this JVM, paused, saw the exit only on waking, perhaps after another node's
+     * later attempt began), it ended then, and its message says so; otherwise, when this JVM did not run for half the
+     * dead-node limit (at least 10 s) while the attempt ran (started before the pause ended), its message says that
+     * the exit was seen on waking. Else {@code seen} as it is.
+     *
+     * <p>Never an end before the attempt's start: a watchdog's look before the fork (this JVM paused between telling
+     * the watchdog and starting the command) found nothing because nothing had started yet (review49 F6). Never the
+     * words of a pause the attempt did not run through: one that started after it (review49 F7).
+     *
+     * @param seen        the outcome as this node saw it, exited by itself, with its end
+     * @param endedBefore when the watchdog found nothing of the attempt left ({@link Watchdog.End#endedBefore()}), or
+     *                    null
+     * @param pause       this JVM's last pause ({@link Watchdog.End#pausedMillis()}, {@link JvmPauses#recent})
+     * @param limit       the dead-node limit (heartbeat interval × missed heartbeats), positive
+     * @return the outcome to record
+     */
+    static JobOutcome seenAfterAPause(JobOutcome seen, Instant endedBefore, JvmPauses.Pause pause, Duration limit) {
+        Instant started = seen.started();
+        if (endedBefore != null && endedBefore.isBefore(seen.ended())
+                && (started == null || endedBefore.isAfter(started))) {
+            // It exited by itself while this JVM was paused (its watchdog came to kill it and found nothing left);
+            // seen only on waking, its end was recorded at the wake, after another node's later attempt began: a
+            // history of two copies at once that never ran. It ended before the watchdog's look, which is what is
+            // known: that is its end, and its message says so.
+            return new JobOutcome(seen.result(), seen.exitCode(), seen.started(), endedBefore,
+                    seen.message() + "; " + seenOnWaking(endedBefore, pause.millis(), seen.ended()),
+                    seen.logFile(), seen.logTruncated());
+        }
+        // A pause of half the dead-node limit (at least 10 s) that no watchdog bounded (none runs: SQLite,
+        // runner.watchdog: off; or it was frozen with this JVM: a stalled VM), which the attempt ran through: the exit
+        // was seen on waking, which is all that is known of its end; said, so that the record does not pass the wake
+        // for the exit's own time, and a late record says this JVM's pause, not the store.
+        boolean ranThrough = pause.until() != null && (started == null || started.isBefore(pause.until()));
+        if (ranThrough && pause.millis() >= Math.max(10_000, limit.toMillis() / 2)) {
+            return new JobOutcome(seen.result(), seen.exitCode(), seen.started(), seen.ended(),
+                    seen.message() + "; " + seenOnWaking(null, pause.millis(), seen.ended()), seen.logFile(),
+                    seen.logTruncated());
+        }
+        return seen;
     }
 
     /**

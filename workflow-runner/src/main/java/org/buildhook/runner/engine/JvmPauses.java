@@ -17,6 +17,7 @@ final class JvmPauses {
     private long lastTick = System.nanoTime(); // guarded by lock
     private long pauseEnd;                     // guarded by lock, nanoTime; 0 before any
     private long pauseNanos;                   // guarded by lock
+    private java.time.Instant pauseEndedAt;    // guarded by lock: the wall-clock time of pauseEnd
 
     private JvmPauses() {
         Thread ticker = new Thread(this::tick, "buildhook-pause-watch");
@@ -41,6 +42,7 @@ final class JvmPauses {
                 if (now - lastTick > 1_000_000_000L + TICK_MILLIS * 1_000_000L) {
                     pauseEnd = now;
                     pauseNanos = now - lastTick;
+                    pauseEndedAt = java.time.Instant.now();
                 }
                 lastTick = now;
             }
@@ -48,20 +50,33 @@ final class JvmPauses {
     }
 
     /**
-     * How long this JVM did not run in a pause that goes on as this is asked (its ticker not yet run since: the
-     * caller woke first), or in the last one when it ended less than {@code within} ago; 0 for none.
+     * A pause of this JVM.
+     *
+     * @param millis how long this JVM did not run, in milliseconds, 0 or more
+     * @param until  when it ended (this JVM's clock; the time of asking for one still going on), null when
+     *               {@code millis} is 0
+     */
+    record Pause(long millis, java.time.Instant until) {
+        /** No pause. */
+        static final Pause NONE = new Pause(0, null);
+    }
+
+    /**
+     * The pause that goes on as this is asked (its ticker not yet run since: the caller woke first), or the last one
+     * when it ended less than {@code within} ago; {@link Pause#NONE} for none.
      *
      * @param within how recent a pause that ended counts, positive
-     * @return the pause's length in milliseconds, 0 or more
+     * @return the pause, its length in milliseconds and when it ended
      */
-    long recentMillis(java.time.Duration within) {
+    Pause recent(java.time.Duration within) {
         synchronized (lock) {
             long now = System.nanoTime();
             long gap = now - lastTick;
             if (gap > 1_000_000_000L + TICK_MILLIS * 1_000_000L) {
-                return gap / 1_000_000;
+                return new Pause(gap / 1_000_000, java.time.Instant.now());
             }
-            return pauseEnd != 0 && now - pauseEnd < within.toNanos() ? pauseNanos / 1_000_000 : 0;
+            return pauseEnd != 0 && now - pauseEnd < within.toNanos()
+                    ? new Pause(pauseNanos / 1_000_000, pauseEndedAt) : Pause.NONE;
         }
     }
 }

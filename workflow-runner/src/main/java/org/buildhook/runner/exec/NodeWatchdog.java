@@ -33,8 +33,8 @@ import java.util.concurrent.TimeUnit;
  * watchdog do of it?). On standard output, to the
  * node: {@code H} once it runs, {@code K <job>/<attempt> <ms without a beat, or -1 when the node is
  * gone> <epoch ms>} for each attempt it kills, queued before the signal, {@code X <job>/<attempt> <ms without a
- * beat, or -1> <epoch ms>} for each attempt whose processes had all ended by themselves when it came to kill them
- * (they ended before that time, taken after its look), and {@code A <job>/<attempt>}
+ * beat, or -1> <epoch ms>} for each attempt named by a {@code P} whose processes had all ended by themselves when it
+ * came to kill them (they ended before that time, taken after its look), and {@code A <job>/<attempt>}
  * for each {@code Q}, after any {@code K} or {@code X} of that attempt (one writer thread writes them in order), so
  * that a node that saw its attempt end by SIGKILL and asked has read the report when the answer comes
  * (the report's write may outlast the kill's wait for it, or the node may read late). On standard
@@ -228,9 +228,12 @@ public final class NodeWatchdog {
             // Not one whose processes have all ended by themselves: its own outcome stands.
             if (marker != null && !Leftovers.find(marker, e.getValue()).isEmpty()) {
                 lines.add("K " + e.getKey() + " " + silent + " " + at);
-            } else if (marker != null) {
+            } else if (marker != null && e.getValue() != null) {
                 // All ended by themselves before this look (taken after it): the node, paused, sees the exit only on
-                // waking, and records that it ended before this time rather than at its wake (tryout49 F1).
+                // waking, and records that it ended before this time rather than at its wake (tryout49 F1). Only for
+                // an attempt whose first process the node named (P): one announced (R) but not yet forked, or forked
+                // but not yet named, may start after this look, and would be said to have ended before it began
+                // (review49 F6).
                 lines.add("X " + e.getKey() + " " + silent + " " + Instant.now().toEpochMilli());
             }
         }

@@ -71,8 +71,11 @@ public final class Watchdog implements AutoCloseable {
      * @param pausedMillis how long this node's JVM did not run (its beats stopped: paused or stalled) in a pause that
      *                     ended within the dead-node limit before the attempt's end was seen, or goes on as it is
      *                     seen; 0 when none over a quarter of the watchdog's silence
+     * @param pausedUntil  when that pause ended (this node's clock; the time the end was seen for one still going on),
+     *                     so that only an attempt started before it is said to have run through it (review49 F7);
+     *                     null when {@code pausedMillis} is 0
      */
-    public record End(Kill kill, Instant endedBefore, long pausedMillis) {
+    public record End(Kill kill, Instant endedBefore, long pausedMillis, Instant pausedUntil) {
     }
 
     private final String node;
@@ -95,6 +98,7 @@ public final class Watchdog implements AutoCloseable {
     /** The last gap between two beats over a quarter of {@link #silence} (this JVM did not run): its end and length. */
     private long pauseEnd;          // guarded by lock, nanoTime; 0 before any
     private long pauseNanos;        // guarded by lock
+    private Instant pauseEndedAt;   // guarded by lock: the wall-clock time of pauseEnd
     /** Attempts the watchdog answered a question about ({@code A}), not yet asked about; guarded by lock. */
     private final java.util.Set<String> answered = new java.util.HashSet<>();
     /** The questions of {@link #ask} not answered yet; guarded by lock. */
@@ -252,6 +256,7 @@ public final class Watchdog implements AutoCloseable {
         Kill kill;
         Instant before;
         long paused;
+        Instant pausedUntil;
         synchronized (lock) {
             Process asked = process;
             long now = System.nanoTime();
@@ -259,6 +264,7 @@ public final class Watchdog implements AutoCloseable {
             long beatGap = lastBeat == 0 ? 0 : now - lastBeat;
             paused = beatGap > quarter ? beatGap
                     : pauseEnd != 0 && now - pauseEnd < limit.toNanos() ? pauseNanos : 0;
+            pausedUntil = paused == 0 ? null : beatGap > quarter ? Instant.now() : pauseEndedAt;
             if ((sigkilled || paused > 0) && !killed.containsKey(value) && !goneBefore.containsKey(value)
                     && attempts.containsKey(value) && asked != null && up
                     && readFrom == asked && send("Q " + value) != 0) {
@@ -287,7 +293,7 @@ public final class Watchdog implements AutoCloseable {
             before = goneBefore.remove(value);
         }
         settled.forEach(Runnable::run);
-        return new End(kill, before, paused / 1_000_000);
+        return new End(kill, before, paused / 1_000_000, pausedUntil);
     }
 
     /**
@@ -491,6 +497,7 @@ public final class Watchdog implements AutoCloseable {
                             // This JVM did not run (paused, stalled): an attempt's end seen now asks the watchdog.
                             pauseEnd = now;
                             pauseNanos = now - lastBeat;
+                            pauseEndedAt = Instant.now();
                         }
                         lastBeat = now;
                         send("B");

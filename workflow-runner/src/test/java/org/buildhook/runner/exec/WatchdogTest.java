@@ -97,6 +97,38 @@ class WatchdogTest {
         assertThat(watchdog.isUp()).as("it watches on").isTrue();
     }
 
+    /**
+     * An attempt announced ({@code R}) whose process was not yet forked when the watchdog came is no attempt "ended by
+     * itself before" its look (review49 F6): this JVM, paused between the two, forks it on waking, and its end must not
+     * be that look, before its start. One whose process was named ({@code P}) and had ended is.
+     */
+    @Test
+    void anAttemptNotYetForkedWhenTheWatchdogCameIsNotSaidToHaveEndedBeforeIt() throws Exception {
+        watchdog = upAfterStart(Duration.ofSeconds(8));
+        AttemptMarker announced = AttemptMarker.of(job("J1"), 1);
+        watchdog.running(announced); // about to start: this JVM paused before the fork
+        AttemptMarker gone = AttemptMarker.of(job("J2"), 1);
+        ProcessBuilder builder = new ProcessBuilder("sleep", "600");
+        builder.environment().put(AttemptMarker.VARIABLE, gone.value());
+        markers.add(gone);
+        Process p = builder.start();
+        started.add(p);
+        await().atMost(Duration.ofMinutes(1)).until(() -> ProcStat.of(p.pid()) != null);
+        ProcessIdentity identity = ProcessIdentity.of(p.pid());
+        watchdog.running(gone);
+        watchdog.process(gone, identity);
+        p.destroyForcibly().waitFor(); // ended (by itself, to the watchdog) before its look
+
+        watchdog.beating(false); // as this JVM paused
+
+        // The watchdog's report of the named attempt comes after any of the announced one (one line each, in order).
+        await().atMost(Duration.ofMinutes(2)).until(() -> log.list.stream().anyMatch(e -> e.getFormattedMessage()
+                .startsWith("job " + job("J2") + " attempt 1: the watchdog of node test-node found nothing left")));
+        watchdog.beating(true);
+        assertThat(watchdog.endOf(announced, false).endedBefore()).as("nothing of it had started").isNull();
+        assertThat(watchdog.endOf(gone, false).endedBefore()).isNotNull();
+    }
+
     /** The kill's own time in its line, and how late it was read: a paused node reads it on waking (cluster27 F6). */
     @Test
     void theKillsLineSaysWhenItKilledAndHowLateItWasRead() {

@@ -1,0 +1,78 @@
+package org.buildhook.runner.engine;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import org.buildhook.runner.exec.JobOutcome;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The end JobTask records of a command that exited by itself, seen after a pause of its node's JVM
+ * ({@link JobTask#seenAfterAPause}): never before the attempt's start (review49 F6), and the words of a pause only for an
+ * attempt that ran through it (review49 F7).
+ */
+class SeenAfterAPauseTest {
+
+    private static final Duration LIMIT = Duration.ofSeconds(60);
+    private static final Instant T0 = Instant.parse("2026-12-06T10:00:00Z");
+
+    private static JobOutcome exited(Instant started, Instant ended) {
+        return new JobOutcome(JobOutcome.Result.SUCCEEDED, 0, started, ended, "exited with 0", Path.of("log"), false);
+    }
+
+    @Test
+    void anAttemptTheWatchdogFoundEndedWhileThisJvmWasPausedEndsThen() {
+        // Started at 0, the JVM paused from 5 s to 40 s, the watchdog found nothing left at 30 s.
+        JobOutcome seen = exited(T0, T0.plusSeconds(40));
+
+        JobOutcome recorded = JobTask.seenAfterAPause(seen, T0.plusSeconds(30),
+                new JvmPauses.Pause(35_000, T0.plusSeconds(40)), LIMIT);
+
+        assertThat(recorded.ended()).isEqualTo(T0.plusSeconds(30));
+        assertThat(recorded.message()).startsWith("exited with 0; it ended before " + T0.plusSeconds(30)
+                + " (this node's watchdog found nothing of it left to kill then); its exit was seen at "
+                + T0.plusSeconds(40));
+    }
+
+    @Test
+    void aWatchdogsLookBeforeTheAttemptStartedIsNoEndOfIt() {
+        // The JVM paused between telling the watchdog "about to start" and the fork: the watchdog's look at 30 s found
+        // nothing, because nothing had started yet; the command started at 40 s, on waking, and exited at 45 s.
+        JobOutcome seen = exited(T0.plusSeconds(40), T0.plusSeconds(45));
+
+        JobOutcome recorded = JobTask.seenAfterAPause(seen, T0.plusSeconds(30),
+                new JvmPauses.Pause(35_000, T0.plusSeconds(39)), LIMIT);
+
+        assertThat(recorded.ended()).isEqualTo(T0.plusSeconds(45));
+        assertThat(recorded.ended()).isAfterOrEqualTo(recorded.started());
+        assertThat(recorded.message()).isEqualTo("exited with 0");
+    }
+
+    @Test
+    void anAttemptRunThroughAPauseNoWatchdogBoundedSaysItsExitWasSeenOnWaking() {
+        // No watchdog (SQLite): the JVM paused from 5 s to 40 s; the command started at 0 exited meanwhile.
+        JobOutcome seen = exited(T0, T0.plusSeconds(40));
+
+        JobOutcome recorded = JobTask.seenAfterAPause(seen, null, new JvmPauses.Pause(35_000, T0.plusSeconds(40)),
+                LIMIT);
+
+        assertThat(recorded.ended()).isEqualTo(T0.plusSeconds(40));
+        assertThat(recorded.message()).isEqualTo("exited with 0; its exit was seen at " + T0.plusSeconds(40) + ", "
+                + org.buildhook.runner.store.ExecutionLedger.SEEN_ON_WAKING + "35.0 s: it ended before then");
+    }
+
+    @Test
+    void anAttemptStartedAfterThePauseIsNotSaidToHaveBeenSeenOnWaking() {
+        // The JVM paused from 5 s to 40 s (within the dead-node limit of this end); the command started at 45 s and
+        // exited by itself at 50 s, seen at once: nothing of the pause concerns it.
+        JobOutcome seen = exited(T0.plusSeconds(45), T0.plusSeconds(50));
+
+        JobOutcome recorded = JobTask.seenAfterAPause(seen, null, new JvmPauses.Pause(35_000, T0.plusSeconds(40)),
+                LIMIT);
+
+        assertThat(recorded).isEqualTo(seen);
+        assertThat(recorded.message()).isEqualTo("exited with 0");
+    }
+}
