@@ -39,8 +39,18 @@ final class FollowUpDispatcher implements AutoCloseable {
     private final BuildEventParser parser = new BuildEventParser();
     private final ScheduledExecutorService thread;
     private final AtomicBoolean sweepQueued = new AtomicBoolean();
-    /** Jobs awaiting an approval whose {@code on-approval-request} could not be planned (said once); this thread's. */
-    private final java.util.Set<String> unplannable = new java.util.HashSet<>();
+    /**
+     * Jobs awaiting an approval that start no {@code on-approval-request} from this node: it could not be planned (said
+     * once), or their follow-ups name it but have none (a candidate only by its text: {@code FollowUpLedger}). They stay
+     * candidates, so each look skips them without reading their delivery; this thread's. Kept to the candidates: after
+     * each round of looks over them, only those seen in that round are kept (review49 F2: a cap of 100, never cleared,
+     * had the 101st said at every look).
+     */
+    private final java.util.Set<String> startsNoRequest = new java.util.HashSet<>();
+    /** Of {@link #startsNoRequest}, those seen as candidates in this round of looks. */
+    private final java.util.Set<String> seenThisRound = new java.util.HashSet<>();
+    /** The last candidate of the previous look ({@code ""}: the round begins again from the oldest). */
+    private String requestsAfter = "";
 
     FollowUpDispatcher(Store store, java.util.function.Function<String, String> jobPage) {
         this.store = store;
@@ -77,8 +87,7 @@ final class FollowUpDispatcher implements AutoCloseable {
                     pending = store.followUps().pending(BATCH);
                     pending.forEach(this::start);
                 } while (pending.size() == BATCH && !Thread.currentThread().isInterrupted());
-                // One batch a look: one that cannot be planned stays a candidate (said once), and must not loop.
-                store.followUps().awaitingRequests(BATCH).forEach(this::startApprovalRequest);
+                lookForApprovalRequests();
             });
         } catch (RuntimeException e) {
             LOG.debug("looking for follow-ups to start failed; next time: {}", e.toString());
@@ -99,6 +108,29 @@ final class FollowUpDispatcher implements AutoCloseable {
     }
 
     /**
+     * One batch a look (a job that starts none stays a candidate, and must not loop), each look from where the last one
+     * stopped: older candidates that start none never hide newer ones' requests (review49 F2), which start within
+     * {@code candidates / 100 + 1} looks.
+     */
+    private void lookForApprovalRequests() {
+        List<String> candidates = store.followUps().awaitingRequests(requestsAfter, BATCH);
+        for (String id : candidates) {
+            if (startsNoRequest.contains(id)) {
+                seenThisRound.add(id);
+            } else {
+                startApprovalRequest(id);
+            }
+        }
+        if (candidates.size() < BATCH) { // the round is over: the next look begins from the oldest again
+            startsNoRequest.retainAll(seenThisRound);
+            seenThisRound.clear();
+            requestsAfter = "";
+        } else {
+            requestsAfter = candidates.get(candidates.size() - 1);
+        }
+    }
+
+    /**
      * Starts the {@code on-approval-request} of job {@code id}, which awaits an approval: once, whichever nodes look
      * ({@link org.buildhook.runner.store.FollowUpLedger#startApprovalRequest}); none once it no longer waits.
      */
@@ -110,6 +142,8 @@ final class FollowUpDispatcher implements AutoCloseable {
         Job parent = found.get();
         PlannedJob request = plan(parent);
         if (request == null) {
+            startsNoRequest.add(id); // none to start (said, if it could not be planned): skipped by later looks
+            seenThisRound.add(id);
             return;
         }
         store.followUps().startApprovalRequest(parent, request).ifPresent(started -> {
@@ -124,15 +158,9 @@ final class FollowUpDispatcher implements AutoCloseable {
         if (FollowUps.keyFor(parent.state().name(), parent.attempts()).isEmpty()) {
             return null;
         }
-        if (parent.state() == JobState.AWAITING_APPROVAL && unplannable.contains(parent.id())) {
-            return null;
-        }
         Optional<Delivery> delivery = store.delivery(parent.deliveryId()).map(DeliveryDetail::delivery);
         if (delivery.isEmpty() || delivery.get().body() == null) {
             LOG.error("job {}: its delivery is gone, so its follow-up cannot be started", parent.id());
-            if (parent.state() == JobState.AWAITING_APPROVAL && unplannable.size() < BATCH) {
-                unplannable.add(parent.id());
-            }
             return null;
         }
         try {
@@ -144,9 +172,6 @@ final class FollowUpDispatcher implements AutoCloseable {
         } catch (WebhookException | RunnerException e) {
             // Stored by another version, or no longer a valid event: say so once, never loop on it.
             LOG.error("job {}: its follow-up cannot be planned and is not started: {}", parent.id(), e.getMessage());
-            if (parent.state() == JobState.AWAITING_APPROVAL && unplannable.size() < BATCH) {
-                unplannable.add(parent.id()); // still a candidate of each look: said once
-            }
             return null;
         }
     }

@@ -22,10 +22,14 @@ public final class FollowUpLedger {
 
     private final Database db;
     private final DeliveryWriter writer;
+    private final Approvals approvals;
+    private final java.time.Clock clock;
 
-    FollowUpLedger(Database db, DeliveryWriter writer) {
+    FollowUpLedger(Database db, DeliveryWriter writer, Approvals approvals, java.time.Clock clock) {
         this.db = db;
         this.writer = writer;
+        this.approvals = approvals;
+        this.clock = clock;
     }
 
     /** Up to {@code limit} jobs that reached a final state and have not started their follow-up yet, oldest first. */
@@ -68,23 +72,34 @@ public final class FollowUpLedger {
         });
     }
 
-    /**
-     * Up to {@code limit} jobs awaiting an approval whose rule asked, when they were planned, for an {@code
-     * on-approval-request}, and that have not started it yet, oldest first. Its start is recorded by the follow-up job
-     * itself (a job of {@code <rule>/on-approval-request} whose parent is the job), stored once by {@link
-     * #startApprovalRequest}: no flag of its own, so no new column (an older node of a cluster reads the same
-     * store), and the follow-ups' pending flag and its index find the few candidates.
-     */
+    /** As {@link #awaitingRequests(String, int)} from the oldest job. */
     public List<String> awaitingRequests(int limit) {
+        return awaitingRequests("", limit);
+    }
+
+    /**
+     * Up to {@code limit} jobs after job {@code after} (in the store's order of ids; {@code ""} for the oldest) awaiting
+     * an approval, not past its expiry, whose rule asked, when they were planned, for an {@code on-approval-request},
+     * and that have not started it yet, oldest first. Its start is recorded by the follow-up job itself (a job of
+     * {@code <rule>/on-approval-request} whose parent is the job), stored once by {@link #startApprovalRequest}: no
+     * flag of its own, so no new column (an older node of a cluster reads the same store), and the follow-ups' pending
+     * flag and its index find the few candidates. The match is on the follow-ups' text, so a candidate may turn out to
+     * have no request (a follow-up's command naming {@code on-approval-request}); a caller pages with {@code after}
+     * from look to look, so that such jobs, which stay candidates, never hide newer ones (review49 F2).
+     */
+    public List<String> awaitingRequests(String after, int limit) {
         return db.read("find approval requests to start", c -> {
             List<String> ids = new ArrayList<>();
             try (PreparedStatement p = c.prepareStatement("SELECT j.id FROM jobs j WHERE j.follow_ups_pending = 1"
-                    + " AND j.state = ? AND j.follow_ups LIKE ? AND NOT EXISTS (SELECT 1 FROM jobs f"
+                    + " AND j.state = ? AND j.id > ? AND (j.expires_at IS NULL OR j.expires_at > ?)"
+                    + " AND j.follow_ups LIKE ? AND NOT EXISTS (SELECT 1 FROM jobs f"
                     + " WHERE f.parent_id = j.id AND f.rule_name = j.rule_name || ?) ORDER BY j.id LIMIT ?")) {
                 p.setString(1, JobState.AWAITING_APPROVAL.name());
-                p.setString(2, "%\"" + APPROVAL_REQUEST + "\"%");
-                p.setString(3, "/" + APPROVAL_REQUEST);
-                p.setInt(4, limit);
+                p.setString(2, after);
+                p.setLong(3, clock.instant().toEpochMilli());
+                p.setString(4, "%\"" + APPROVAL_REQUEST + "\"%");
+                p.setString(5, "/" + APPROVAL_REQUEST);
+                p.setInt(6, limit);
                 try (ResultSet rs = p.executeQuery()) {
                     while (rs.next()) {
                         ids.add(rs.getString(1));
@@ -99,11 +114,17 @@ public final class FollowUpLedger {
      * Starts {@code request}, the {@code on-approval-request} of {@code parent}, if {@code parent} still awaits its
      * approval and no node has started it yet: stores and queues it in one transaction, which first locks the
      * parent's row (a conditional update), so of two nodes starting it at once one stores it and the other then sees
-     * it. A job approved, rejected, expired or superseded meanwhile gets none. Returns the new job's id, else empty.
+     * it. A job approved, rejected, expired or superseded meanwhile gets none, nor does one past its approval's expiry
+     * that no sweep has marked yet: it is ended {@code EXPIRED} in that transaction, as a cancel does (review49 F1).
+     * Returns the new job's id, else empty.
      */
     public Optional<String> startApprovalRequest(Job parent, PlannedJob request) {
         Optional<String> started = db.inTransaction("start an approval request", c -> {
             writer.takeTurns(c, List.of(request)); // before the parent's row (Supersede.takeTurns)
+            // Past its expiry it is EXPIRED, whether or not the sweep (its own schedule) has marked it yet.
+            if (approvals.expireIfDue(c, clock.instant(), parent.id(), parent.deliveryId())) {
+                return Optional.<String>empty();
+            }
             try (PreparedStatement p = c.prepareStatement("UPDATE jobs SET follow_ups_pending = 1 WHERE id = ?"
                     + " AND state = ? AND follow_ups_pending = 1")) {
                 p.setString(1, parent.id());

@@ -84,7 +84,7 @@ public final class Store implements AutoCloseable {
         this.approvals = new Approvals(db, queue, ids, config.clock(), renames);
         this.reader = new StoreReader(db);
         this.ledger = new ExecutionLedger(db, reader, config.clock(), this::jobsQueued);
-        this.followUps = new FollowUpLedger(db, writer);
+        this.followUps = new FollowUpLedger(db, writer, approvals, config.clock());
         this.resources = new ResourceLedger(db, config.clock(), ledger);
         this.nodeLeases = new NodeLeases(db, config.clock());
         this.deadNodes = new DeadNodeRelease(db, java.time.Clock.systemUTC(), config.clock(), ledger::madeDue,

@@ -110,6 +110,72 @@ abstract class AbstractApprovalTest extends AbstractWorkflowTest {
         assertThat(Files.readAllLines(asked)).hasSize(1);
     }
 
+    /**
+     * review49 F1: a job past its approval's expiry that no sweep had marked EXPIRED yet (the sweep and the follow-ups'
+     * look run on their own schedules; after an outage either may come first) started its on-approval-request: the
+     * approvers were asked for an approval that could no longer be given. It is ended EXPIRED instead, and asks none.
+     */
+    @Test
+    void aJobPastItsExpiryNotYetSweptStartsNoApprovalRequestAndEndsExpired() throws Exception {
+        RuleSet rules = rules("rules:\n"
+                + "  - name: deploy-prod\n"
+                + "    approval: {expires: 300ms}\n"
+                + "    run: {command: [/bin/true]}\n"
+                + "    on-approval-request:\n"
+                + "      command: [/bin/true, \"${job.id}\"]\n");
+        openStore(); // and no engine: nothing sweeps expiries
+        String job = deliver(rules, 68).jobIds().get(0);
+        String other = deliver(rules, 69).jobIds().get(0);
+        Instant expires = job(other).expiresAt();
+        await().atMost(Duration.ofMinutes(1)).until(() -> Instant.now().isAfter(expires));
+        assertState(job(job), JobState.AWAITING_APPROVAL);
+        org.buildhook.runner.PlannedJob request = org.buildhook.runner.rules.FollowUps.plan(job(job).workflow()
+                .followUps(), "default", new org.buildhook.core.BuildEventParser().parse(body(68)), null,
+                new org.buildhook.runner.rules.FollowUpParent(job, "deploy-prod", "AWAITING_APPROVAL", null, 0, null))
+                .orElseThrow();
+
+        // A node that listed it just before its expiry starts it just after.
+        assertThat(store.followUps().startApprovalRequest(job(job), request)).isEmpty();
+        assertState(job(job), JobState.EXPIRED);
+        assertThat(jobsOfRule("deploy-prod/on-approval-request")).isEmpty();
+        assertThat(store.actionsOnJob(job)).singleElement().satisfies(a -> {
+            assertThat(a.action()).isEqualTo("expire");
+            assertThat(a.actor()).isEqualTo("buildhook");
+        });
+        assertState(job(other), JobState.AWAITING_APPROVAL);
+        assertThat(store.followUps().awaitingRequests(100)).as("not a candidate past its expiry").isEmpty();
+    }
+
+    /**
+     * review49 F2: the look for approval requests read the oldest 100 candidates, and a job whose follow-ups only name
+     * on-approval-request (here an on-success argument) stays one, as it starts none: 100 of them hid every newer job's
+     * request. Each look now goes on from where the last stopped.
+     */
+    @Test
+    void jobsThatOnlyNameOnApprovalRequestDoNotHideANewerJobsRequest() throws IOException {
+        StringBuilder yaml = new StringBuilder("rules:\n");
+        for (int i = 0; i < 101; i++) {
+            yaml.append("  - name: gate-").append(i).append("\n")
+                    .append("    approval: {expires: 1h}\n")
+                    .append("    run: {command: [/bin/true]}\n")
+                    .append("    on-success: {command: [/bin/true, on-approval-request]}\n");
+        }
+        RuleSet gates = rules(yaml.toString());
+        RuleSet asking = rules("rules:\n"
+                + "  - name: deploy-prod\n"
+                + "    approval: {expires: 1h}\n"
+                + "    run: {command: [/bin/true]}\n"
+                + "    on-approval-request: {command: [/bin/true, \"${job.id}\"]}\n");
+        openStore();
+        assertThat(deliver(gates, 70).jobIds()).hasSize(101);
+        assertThat(store.followUps().awaitingRequests(100)).as("candidates by their text").hasSize(100);
+        String job = deliver(asking, 71).jobIds().get(0);
+        startEngine();
+
+        Job request = awaitOnlyJobOf("deploy-prod/on-approval-request");
+        assertThat(request.workflow().parentId()).isEqualTo(job);
+    }
+
     @Test
     void aRejectedJobNeverRunsAndACancelledOneStartsItsOnCancel() throws IOException {
         RuleSet rules = deploy("{}");
