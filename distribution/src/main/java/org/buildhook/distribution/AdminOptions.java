@@ -102,7 +102,8 @@ final class AdminOptions {
         if (base == null) {
             // server-url, unless the server that wrote it was killed: said on standard error, once (tryout41 F5).
             // Else only an address the configuration names: never the default guess (tryout48 F7).
-            ServerUrlFile.Found found = ServerUrlFile.find(loaded.dataDir(), configuredUrl(loaded.server()));
+            ServerUrlFile.Found found = ServerUrlFile.find(loaded.dataDir(), configuredUrl(loaded.server()),
+                    namedBy(loaded));
             if (found.untrusted()) {
                 throw untrusted(found.note().orElseThrow(), loaded);
             }
@@ -115,7 +116,7 @@ final class AdminOptions {
         // Its process on this host, when its own file of the data folder says so: a command it gives no answer looks
         // at it (tryout49 F7).
         java.util.OptionalLong pid = loaded == null ? java.util.OptionalLong.empty()
-                : ServerUrlFile.localPid(loaded.dataDir(), base);
+                : ServerUrlFile.localPid(loaded.dataDir(), base, namedBy(loaded));
         return new AdminClient(base, token(loaded, System.getenv()), AdminClient.ANSWER_TIMEOUT,
                 pid.isPresent() ? org.buildhook.runner.exec.ProcessIdentity.of(pid.getAsLong()) : null);
     }
@@ -149,15 +150,19 @@ final class AdminOptions {
      */
     private static CommandFailure untrusted(String why, BuildhookConfig loaded) {
         String from = loaded.source() == null ? "the embedded defaults" : loaded.source().toString();
-        String owners = ServerUrlTrust.effectiveUid() == 0 ? "root, or by the server's user when every folder above"
-                + " the data folder is root's or that user's and not writable by group or others (as the systemd"
-                + " unit's /var/lib/buildhook is)"
+        String owners = ServerUrlTrust.effectiveUid() == 0 ? "root, or by the server's user when a configuration file"
+                + " (root's or that user's, writable by no one else) names the data folder and every folder above the"
+                + " data folder is root's or that user's and not writable by group or others (as the systemd unit's"
+                + " /var/lib/buildhook, named by /etc/buildhook/buildhook.yaml)"
                 : System.getProperty("user.name") + ", who runs this command, or root";
         return new CommandFailure(why + ": someone other than the server's user may have written the address in it,"
                 + " so this command does not read it and sends the admin token nowhere. That is the data folder of "
                 + from + relativeDataDir(loaded) + ". Give the server's address with --url, or make the data folder"
                 + " and its server-url and server-urls (folder and files) owned by " + owners + ", and not writable by"
-                + " group or others (chmod go-w; a running 'buildhook serve' makes its own so)", ExitCodes.UNAVAILABLE);
+                + " group or others (chmod go-w; a running 'buildhook serve' makes its own so)"
+                + (ServerUrlTrust.effectiveUid() == 0 ? "" : ". A member of the server's group (who may read its data"
+                        + " folder) is not its user: run the command as that user (sudo -u buildhook …) or give --url"),
+                ExitCodes.UNAVAILABLE);
     }
 
     /**
@@ -174,6 +179,15 @@ final class AdminOptions {
     static final String DEFAULT_DATA_DIR = "data-dir is the default ./data: relative to the working directory (";
     static final String DATA_DIR_ADVICE = "Run this command from the folder 'serve' ran in, or give data-dir an"
             + " absolute path in the configuration";
+
+    /**
+     * The configuration file that names {@code loaded}'s data folder, null when the data folder is the working
+     * directory's {@code ./data} (the default, or no configuration file): root trusts the data folder's owner only for
+     * one so named (review49 F3: {@code cd /home/mallory/proj && sudo buildhook jobs} read mallory's ./data).
+     */
+    private static Path namedBy(BuildhookConfig loaded) {
+        return loaded.source() == null || isDefaultDataDir(loaded, Path.of("")) ? null : loaded.source();
+    }
 
     /** Whether {@code loaded}'s data-dir is {@code cwd}'s {@code ./data} (the default, or written relative so). */
     static boolean isDefaultDataDir(BuildhookConfig loaded, Path cwd) {

@@ -216,8 +216,22 @@ final class ServerUrlFile {
      *                   configuration make when it sets one of them; empty when it sets none (the embedded default)
      */
     static Found find(Path dataDir, Optional<URI> configured) {
+        return find(dataDir, configured, null);
+    }
+
+    /**
+     * As {@link #find(Path, Optional)}, where {@code namedBy} is the configuration file that names the data folder
+     * ({@code data-dir}), null when none does: only then does root trust a data folder of another user ({@link
+     * ServerUrlTrust}, review49 F3). The files are read through the data folder's real path, the one looked at.
+     */
+    static Found find(Path dataDir, Optional<URI> configured, Path namedBy) {
+        try {
+            dataDir = dataDir.toRealPath();
+        } catch (IOException e) {
+            // not there or not for this user: said below as before
+        }
         Path file = dataDir.resolve(NAME);
-        Optional<String> untrusted = untrusted(dataDir);
+        Optional<String> untrusted = untrusted(dataDir, namedBy);
         if (untrusted.isPresent()) {
             return new Found(Optional.empty(), untrusted, true);
         }
@@ -256,10 +270,10 @@ final class ServerUrlFile {
      * ({@link ServerUrlTrust}): {@code server-url}, the folder {@link #SERVERS} and each of its files that {@link
      * #list} reads; empty when none may (or none is there, or this user cannot look at them: then none is read).
      */
-    private static Optional<String> untrusted(Path dataDir) {
+    private static Optional<String> untrusted(Path dataDir, Path namedBy) {
         Path file = dataDir.resolve(NAME);
         if (Files.exists(file, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
-            Optional<String> why = ServerUrlTrust.untrusted(dataDir, file);
+            Optional<String> why = ServerUrlTrust.untrusted(dataDir, file, namedBy);
             if (why.isPresent()) {
                 return why;
             }
@@ -268,7 +282,7 @@ final class ServerUrlFile {
         if (!Files.exists(servers, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
             return Optional.empty();
         }
-        Optional<String> folder = ServerUrlTrust.untrusted(dataDir, servers);
+        Optional<String> folder = ServerUrlTrust.untrusted(dataDir, servers, namedBy);
         if (folder.isPresent()) {
             return folder;
         }
@@ -278,7 +292,7 @@ final class ServerUrlFile {
                         || Files.isDirectory(entry, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
                     continue; // not read by list()
                 }
-                Optional<String> why = ServerUrlTrust.untrusted(dataDir, entry);
+                Optional<String> why = ServerUrlTrust.untrusted(dataDir, entry, namedBy);
                 if (why.isPresent()) {
                     return why;
                 }
@@ -443,7 +457,12 @@ final class ServerUrlFile {
      * process runs, so the pid is that process's, not a later one's.
      */
     static java.util.OptionalLong localPid(Path dataDir, URI url) {
-        if (untrusted(dataDir).isPresent()) {
+        return localPid(dataDir, url, null);
+    }
+
+    /** As {@link #localPid(Path, URI)}, {@code namedBy} as for {@link #find(Path, Optional, Path)}. */
+    static java.util.OptionalLong localPid(Path dataDir, URI url, Path namedBy) {
+        if (untrusted(dataDir, namedBy).isPresent()) {
             return java.util.OptionalLong.empty();
         }
         String wanted = url.toString().endsWith("/") ? url.toString() : url + "/";

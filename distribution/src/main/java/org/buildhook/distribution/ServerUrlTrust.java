@@ -49,14 +49,30 @@ final class ServerUrlTrust {
      * @param file    a file in it or in a folder of it
      */
     static Optional<String> untrusted(Path dataDir, Path file) {
-        return untrusted(dataDir, file, effectiveUid(), System.getProperty("user.name"));
+        return untrusted(dataDir, file, null);
+    }
+
+    /**
+     * As {@link #untrusted(Path, Path)}, where {@code namedBy} is the configuration file that names the data folder
+     * ({@code data-dir}), or null when none does (the working directory's {@code ./data}): root trusts the data
+     * folder's owner only for a data folder so named (review49 F3).
+     */
+    static Optional<String> untrusted(Path dataDir, Path file, Path namedBy) {
+        return untrusted(dataDir, file, effectiveUid(), System.getProperty("user.name"), namedBy);
     }
 
     /**
      * As {@link #untrusted(Path, Path)}, for the user {@code me} (a uid; -1 when unknown: then owners are told by
-     * name) named {@code myName}.
+     * name) named {@code myName}, the data folder named by no configuration file.
      */
     static Optional<String> untrusted(Path dataDir, Path file, int me, String myName) {
+        return untrusted(dataDir, file, me, myName, null);
+    }
+
+    /**
+     * As {@link #untrusted(Path, Path, Path)}, for the user {@code me} (a uid; -1 when unknown) named {@code myName}.
+     */
+    static Optional<String> untrusted(Path dataDir, Path file, int me, String myName, Path namedBy) {
         Path folder;
         List<Path> chain = new ArrayList<>();
         try {
@@ -94,7 +110,19 @@ final class ServerUrlTrust {
                 dataOwner = owner;
                 dataOwnerName = attributes.owner().getName();
                 if (me == 0 && owner != 0) {
-                    aboveTheData = unsafeAbove(folder, owner);
+                    aboveTheData = namedBy == null ? "no configuration file names the data folder (data-dir), which"
+                            + " is the working directory's ./data" : unsafeConfig(namedBy, owner);
+                    if (aboveTheData == null) {
+                        aboveTheData = unsafeAbove(folder, owner);
+                    }
+                } else if (me >= 0) {
+                    // Every folder up to / (review49 F4): one another user may write could have the data folder
+                    // renamed away and another put in its place between this look and the read.
+                    String above = unsafeAbove(folder, me);
+                    if (above != null) {
+                        return Optional.of(of(file + " is in the data folder " + folder + ", and", above
+                                + ", so someone else may put another data folder in its place"));
+                    }
                 }
             }
             boolean mine = me >= 0 ? owner == me || owner == 0
@@ -106,9 +134,10 @@ final class ServerUrlTrust {
                         : dataOwner != 0 && aboveTheData == null ? "root, who runs this command, or " + dataOwnerName
                                 + ", the data folder's owner" : "root, who runs this command";
                 return Optional.of(of(what, "is owned by " + attributes.owner().getName() + ", not by " + who
-                        + (me == 0 && owner == dataOwner ? ", and root trusts the data folder's owner only when every"
-                                + " folder above the data folder is root's or that owner's and not writable by group or"
-                                + " others: " + aboveTheData : "")));
+                        + (me == 0 && owner == dataOwner ? ", and root trusts the data folder's owner only when a"
+                                + " configuration file, root's or that owner's and writable by no one else, names the"
+                                + " data folder and every folder above the data folder is root's or that owner's and"
+                                + " not writable by group or others: " + aboveTheData : "")));
             }
             if (attributes.permissions().contains(PosixFilePermission.OTHERS_WRITE)) {
                 return Optional.of(of(what, "is writable by others (mode " + mode + ")"));
@@ -126,8 +155,37 @@ final class ServerUrlTrust {
     }
 
     /**
+     * Why root may not trust the configuration file {@code config} to name the data folder of {@code owner}: it, or a
+     * folder above it, is someone else's or writable by group or others; null when it is not.
+     */
+    private static String unsafeConfig(Path config, int owner) {
+        Path real;
+        try {
+            real = config.toRealPath();
+            PosixFileAttributes attributes = Files.readAttributes(real, PosixFileAttributes.class,
+                    LinkOption.NOFOLLOW_LINKS);
+            int uid = ((Number) Files.getAttribute(real, "unix:uid", LinkOption.NOFOLLOW_LINKS)).intValue();
+            if (uid != 0 && uid != owner) {
+                return "the configuration file " + real + " is " + attributes.owner().getName() + "'s";
+            }
+            if (attributes.permissions().contains(PosixFilePermission.OTHERS_WRITE)
+                    || attributes.permissions().contains(PosixFilePermission.GROUP_WRITE)) {
+                return "the configuration file " + real + " is writable by group or others (mode "
+                        + mode(real, attributes) + ")";
+            }
+        } catch (IOException | RuntimeException e) {
+            return "the configuration file " + config + " cannot be looked at (" + e.getMessage() + ")";
+        }
+        String above = unsafeAbove(real, owner);
+        return above == null ? null : "the configuration file is in " + real.getParent() + ", and " + above;
+    }
+
+    /**
      * The first folder above {@code folder} (a real path) that someone other than root and {@code owner} may have
-     * changed, said as {@code "/tmp is writable by others (mode rwxrwxrwt)"}; null when there is none.
+     * changed, said as {@code "/srv is writable by others (mode rwxrwxrwx)"}; null when there is none. A folder
+     * writable by group or others is accepted only as {@code /tmp} is: root's with the sticky bit, where only the
+     * owner of an entry (here root or {@code owner}, looked at before) may rename or remove it (review49 F4). OpenSSH's
+     * StrictModes refuses even that; buildhook accepts it because the entry below it cannot be swapped.
      */
     private static String unsafeAbove(Path folder, int owner) {
         for (Path p = folder.getParent(); p != null; p = p.getParent()) {
@@ -138,6 +196,10 @@ final class ServerUrlTrust {
                 String mode = mode(p, attributes);
                 if (uid != 0 && uid != owner) {
                     return p + " is " + attributes.owner().getName() + "'s";
+                }
+                int bits = ((Number) Files.getAttribute(p, "unix:mode", LinkOption.NOFOLLOW_LINKS)).intValue();
+                if (uid == 0 && (bits & 01000) != 0) {
+                    continue; // sticky and root's: as /tmp
                 }
                 if (attributes.permissions().contains(PosixFilePermission.OTHERS_WRITE)) {
                     return p + " is writable by others (mode " + mode + ")";

@@ -8,6 +8,7 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.net.InetAddress;
 import java.net.ServerSocket;
+import java.net.URI;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.charset.StandardCharsets;
@@ -21,6 +22,7 @@ import java.nio.file.attribute.UserPrincipalLookupService;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.buildhook.distribution.AdminTokenNotSentToAGuessTest.Listener;
@@ -46,6 +48,11 @@ class UntrustedServerUrlTest {
     private static final String TOKEN = "the-real-admin-token-0123456789abcdef";
     /** A user id that is neither root nor this process's: a local user who may plant a file. */
     private static final int OTHER = 4242;
+
+    /** What root says of the data folder's owner it does not trust (review49 F3). */
+    private static final String ROOT_TRUSTS = "root trusts the data folder's owner only when a configuration file,"
+            + " root's or that owner's and writable by no one else, names the data folder and every folder above the"
+            + " data folder is root's or that owner's and not writable by group or others: ";
     private static final String BUILDHOOKS_404 = AdminTokenNotSentToAGuessTest.answer("404 Not Found",
             "application/json", "{\"error\": \"no such thing\"}");
 
@@ -144,11 +151,19 @@ class UntrustedServerUrlTest {
             owned(file, OTHER, "rw-rw-rw-");
             Run run = buildhook("jobs", "--config", config.toString());
             refused(run, file + " is in the folder " + data.toRealPath() + ", which is owned by " + OTHER + ", not by"
-                    + " root, who runs this command, and root trusts the data folder's owner only when every folder"
-                    + " above the data folder is root's or that owner's and not writable by group or others: "
-                    + shared.toRealPath() + " is writable by others (mode rwxrwxrwx): someone", planted, configured);
+                    + " root, who runs this command, and " + ROOT_TRUSTS + shared.toRealPath() + " is writable by"
+                    + " others (mode rwxrwxrwx): someone", planted, configured);
 
-            // The folder root's, the file writable by anyone.
+            // Root's data folder in that folder: refused for it (review49 F4: it may be swapped).
+            owned(data, 0, "rwxr-x---");
+            owned(file, 0, "rw-r-----");
+            run = buildhook("jobs", "--config", config.toString());
+            refused(run, file + " is in the data folder " + data.toRealPath() + ", and " + shared.toRealPath() + " is"
+                    + " writable by others (mode rwxrwxrwx), so someone else may put another data folder in its place",
+                    planted, configured);
+
+            // The folders root's, the file writable by anyone.
+            owned(shared, 0, "rwxr-xr-x");
             owned(data, 0, "rwxr-x---");
             owned(file, 0, "rw-rw-rw-");
             run = buildhook("jobs", "--config", config.toString());
@@ -157,10 +172,11 @@ class UntrustedServerUrlTest {
                     + " other than the server's user may have written the address in it, so this command does not read"
                     + " it and sends the admin token nowhere. That is the data folder of " + config + ". Give the"
                     + " server's address with --url, or make the data folder and its server-url and server-urls (folder"
-                    + " and files) owned by root, or by the server's user when every folder above the data folder is"
-                    + " root's or that user's and not writable by group or others (as the systemd unit's"
-                    + " /var/lib/buildhook is), and not writable by group or others (chmod go-w; a running 'buildhook"
-                    + " serve' makes its own so)\n");
+                    + " and files) owned by root, or by the server's user when a configuration file (root's or that"
+                    + " user's, writable by no one else) names the data folder and every folder above the data folder"
+                    + " is root's or that user's and not writable by group or others (as the systemd unit's"
+                    + " /var/lib/buildhook, named by /etc/buildhook/buildhook.yaml), and not writable by group or"
+                    + " others (chmod go-w; a running 'buildhook serve' makes its own so)\n");
 
             // Writable by the folder's group: refused as well (its members are not the server's user).
             owned(file, 0, "rw-r-----");
@@ -234,10 +250,9 @@ class UntrustedServerUrlTest {
 
             assertThat(jobs.exitValue()).as(said).isEqualTo(ExitCodes.UNAVAILABLE);
             assertThat(said).contains("buildhook: " + file + " is in the folder " + data.toRealPath() + ", which is"
-                    + " owned by " + OTHER + ", not by root, who runs this command, and root trusts the data folder's"
-                    + " owner only when every folder above the data folder is root's or that owner's and not writable"
-                    + " by group or others: " + shared.toRealPath() + " is writable by others (mode rwxrwxrwx): someone"
-                    + " other than the server's user may have written the address in it")
+                    + " owned by " + OTHER + ", not by root, who runs this command, and " + ROOT_TRUSTS + "no"
+                    + " configuration file names the data folder (data-dir), which is the working directory's ./data:"
+                    + " someone other than the server's user may have written the address in it")
                     .contains("whose data-dir is the default ./data: relative to the working directory (" + shared);
             assertThat(planted.received).as("what reached the planted address").isEmpty();
         }
@@ -285,9 +300,8 @@ class UntrustedServerUrlTest {
             owned(lib, 0, "rwxrwxrwx");
             run = buildhook("jobs", "--config", config.toString());
             refused(run, data.resolve(ServerUrlFile.NAME) + " is in the folder " + data.toRealPath() + ", which is"
-                    + " owned by " + OTHER + ", not by root, who runs this command, and root trusts the data folder's"
-                    + " owner only when every folder above the data folder is root's or that owner's and not writable"
-                    + " by group or others: " + lib.toRealPath() + " is writable by others (mode rwxrwxrwx)");
+                    + " owned by " + OTHER + ", not by root, who runs this command, and " + ROOT_TRUSTS
+                    + lib.toRealPath() + " is writable by others (mode rwxrwxrwx)");
             assertThat(server.received).as("nothing more").hasSize(1);
         }
     }
@@ -321,5 +335,98 @@ class UntrustedServerUrlTest {
         owned(file, OTHER, "rw--w----");
         assertThat(ServerUrlTrust.untrusted(data, file, OTHER, "alice")).contains(file + " is writable by its group"
                 + " root (mode rw--w----)");
+    }
+
+    /**
+     * review49 F3: root in another user's folder ({@code cd /home/mallory/proj && buildhook jobs --token-file T}):
+     * the working directory's ./data, and every folder above it, mallory's or root's and writable by no one else. Root
+     * trusts the data folder's owner only for a data folder a configuration file names, that file root's or that
+     * owner's and writable by no one else (the systemd unit's /etc/buildhook/buildhook.yaml naming /var/lib/buildhook).
+     */
+    @Test
+    void rootTrustsAnotherUsersDataFolderOnlyWhenAConfigurationFileNamesIt() throws Exception {
+        Path home = Files.createTempDirectory(Path.of("target").toAbsolutePath(), "home-");
+        made.add(home);
+        owned(home, 0, "rwxr-xr-x");
+        Path mallory = owned(Files.createDirectories(home.resolve("mallory")), OTHER, "rwxr-x---");
+        Path proj = owned(Files.createDirectories(mallory.resolve("proj")), OTHER, "rwxr-x---");
+        Path data = owned(Files.createDirectories(proj.resolve("data")), OTHER, "rwxr-x---");
+        Path file = owned(Files.writeString(data.resolve(ServerUrlFile.NAME), "http://10.0.0.66:9/\n"), OTHER,
+                "rw-r-----");
+        Path dataReal = data.toRealPath();
+
+        assertThat(ServerUrlTrust.untrusted(data, file, 0, "root", null)).hasValueSatisfying(why -> assertThat(why).contains(file + " is in the folder "
+                + dataReal + ", which is owned by " + OTHER + ", not by root, who runs this command, and "
+                + ROOT_TRUSTS + "no configuration file names the data folder (data-dir), which is the working"
+                + " directory's ./data"));
+        ServerUrlFile.Found found = ServerUrlFile.find(data, Optional.empty(), null);
+        assertThat(found.untrusted()).isTrue();
+        assertThat(found.url()).isEmpty();
+
+        // Named by a configuration file of root's (or of the owner's), writable by no one else: trusted.
+        Path etc = owned(Files.createDirectories(home.resolve("etc")), 0, "rwxr-xr-x");
+        Path config = owned(Files.writeString(etc.resolve("buildhook.yaml"), "data-dir: " + data + "\n"), 0,
+                "rw-r-----");
+        Path configReal = config.toRealPath();
+        Path etcReal = etc.toRealPath();
+        assertThat(ServerUrlTrust.untrusted(data, file, 0, "root", config)).isEmpty();
+        assertThat(ServerUrlFile.find(data, Optional.empty(), config).url()).hasValue(URI.create("http://10.0.0.66:9/"));
+        owned(config, OTHER, "rw-r-----");
+        assertThat(ServerUrlTrust.untrusted(data, file, 0, "root", config)).as("the owner's").isEmpty();
+        // Someone else's, or writable by its group: not.
+        owned(config, OTHER + 1, "rw-r-----");
+        assertThat(ServerUrlTrust.untrusted(data, file, 0, "root", config)).hasValueSatisfying(why -> assertThat(why).contains(ROOT_TRUSTS + "the configuration"
+                + " file " + configReal + " is " + (OTHER + 1) + "'s"));
+        owned(config, 0, "rw-rw----");
+        assertThat(ServerUrlTrust.untrusted(data, file, 0, "root", config)).hasValueSatisfying(why -> assertThat(why).contains(ROOT_TRUSTS + "the configuration"
+                + " file " + configReal + " is writable by group or others (mode rw-rw----)"));
+        owned(config, 0, "rw-r-----");
+        owned(etc, OTHER + 1, "rwxr-xr-x");
+        assertThat(ServerUrlTrust.untrusted(data, file, 0, "root", config)).hasValueSatisfying(why -> assertThat(why).contains(ROOT_TRUSTS + "the configuration"
+                + " file is in " + etcReal + ", and " + etcReal + " is " + (OTHER + 1) + "'s"));
+    }
+
+    /**
+     * review49 F4: every folder above the data folder up to / is looked at for every user, as OpenSSH's StrictModes
+     * does: one another user may write, without the sticky bit, could have the data folder renamed away and another put
+     * in its place between the look and the read. A sticky folder of root's (as /tmp) is accepted: only an entry's
+     * owner may rename it there.
+     */
+    @Test
+    void everyFolderAboveTheDataFolderIsLookedAtForEveryUser() throws Exception {
+        Path lib = Files.createTempDirectory(Path.of("target").toAbsolutePath(), "team-");
+        made.add(lib);
+        Path shared = owned(Files.createDirectories(lib.resolve("checkout")), 0, "rwxrwxrwx");
+        Path data = owned(Files.createDirectories(shared.resolve("data")), OTHER, "rwxr-x---");
+        Path file = owned(Files.writeString(data.resolve(ServerUrlFile.NAME), "http://127.0.0.1:9/\n"), OTHER,
+                "rw-r-----");
+        Path dataReal = data.toRealPath();
+        Path sharedReal = shared.toRealPath();
+
+        assertThat(ServerUrlTrust.untrusted(data, file, OTHER, "alice")).hasValueSatisfying(why -> assertThat(why).contains(file + " is in the data folder "
+                + dataReal + ", and " + sharedReal + " is writable by others (mode rwxrwxrwx), so"
+                + " someone else may put another data folder in its place"));
+        owned(shared, 0, "rwxrwxr-x");
+        assertThat(ServerUrlTrust.untrusted(data, file, OTHER, "alice")).hasValueSatisfying(why -> assertThat(why).contains(file + " is in the data folder "
+                + dataReal + ", and " + sharedReal + " is writable by its group root (mode"
+                + " rwxrwxr-x)"));
+        owned(shared, OTHER + 1, "rwxr-xr-x");
+        assertThat(ServerUrlTrust.untrusted(data, file, OTHER, "alice")).hasValueSatisfying(why -> assertThat(why).contains(file + " is in the data folder "
+                + dataReal + ", and " + sharedReal + " is " + (OTHER + 1) + "'s"));
+        // Root's data folder, for root, likewise.
+        owned(shared, 0, "rwxrwxrwx");
+        owned(data, 0, "rwxr-x---");
+        owned(file, 0, "rw-r-----");
+        assertThat(ServerUrlTrust.untrusted(data, file, 0, "root")).hasValueSatisfying(why -> assertThat(why).contains(file + " is in the data folder "
+                + dataReal + ", and " + sharedReal + " is writable by others (mode rwxrwxrwx)"));
+
+        // As /tmp: root's, sticky (Files cannot set that bit; chmod can).
+        Process chmod = new ProcessBuilder("chmod", "1777", shared.toString()).inheritIO().start();
+        assertThat(chmod.waitFor()).isZero();
+        assertThat(ServerUrlTrust.untrusted(data, file, 0, "root")).isEmpty();
+        owned(data, OTHER, "rwxr-x---");
+        owned(file, OTHER, "rw-r-----");
+        assertThat(ServerUrlTrust.untrusted(data, file, OTHER, "alice")).isEmpty();
+        assertThat(ServerUrlFile.find(data, Optional.empty()).url()).isEmpty(); // root: another's, named by nothing
     }
 }
