@@ -62,6 +62,38 @@ class UntrustedServerUrlTest {
     /** Folders made under the build's target folder, removed after each test. */
     private final List<Path> made = new ArrayList<>();
 
+    /**
+     * A folder in folders only root may change (root's, not writable by group or others, up to {@code /}), to make
+     * the tests' layouts in: the build's {@code target} folder where the checkout lies so, else root's home folder, so
+     * that a checkout under another user's folder (a CI runner's home) does not decide the outcome.
+     */
+    private static Path rootOnlyBase() throws IOException {
+        List<String> why = new ArrayList<>();
+        for (Path base : List.of(Path.of("target").toAbsolutePath(), Path.of(System.getProperty("user.home")))) {
+            String not = notRootOnly(base);
+            if (not == null) {
+                return base;
+            }
+            why.add(base + " (" + not + ")");
+        }
+        return fail("these tests need a folder in folders only root may change, and none of these is: " + why);
+    }
+
+    private static String notRootOnly(Path base) throws IOException {
+        if (!Files.isDirectory(base)) {
+            return "not a folder";
+        }
+        for (Path p = base.toRealPath(); p != null; p = p.getParent()) {
+            var permissions = Files.getPosixFilePermissions(p);
+            if (((Number) Files.getAttribute(p, "unix:uid")).intValue() != 0
+                    || permissions.contains(PosixFilePermission.GROUP_WRITE)
+                    || permissions.contains(PosixFilePermission.OTHERS_WRITE)) {
+                return p + " is not";
+            }
+        }
+        return null;
+    }
+
     @BeforeEach
     void asRoot() throws IOException {
         // This process's user: the owner of a file it makes.
@@ -265,16 +297,7 @@ class UntrustedServerUrlTest {
      */
     @Test
     void rootTrustsTheServersUserInFoldersOnlyRootMayChange() throws Exception {
-        Path target = Path.of("target").toAbsolutePath();
-        for (Path p = target; p != null; p = p.getParent()) {
-            var permissions = Files.getPosixFilePermissions(p);
-            assertThat(((Number) Files.getAttribute(p, "unix:uid")).intValue() == 0
-                    && !permissions.contains(PosixFilePermission.GROUP_WRITE)
-                    && !permissions.contains(PosixFilePermission.OTHERS_WRITE))
-                    .as("this test needs the build's folder %s in folders only root may change, but %s is not", target,
-                            p).isTrue();
-        }
-        Path lib = Files.createTempDirectory(target, "var-lib-");
+        Path lib = Files.createTempDirectory(rootOnlyBase(), "var-lib-");
         made.add(lib);
         owned(lib, 0, "rwxr-xr-x");
         try (Listener server = listener()) {
@@ -312,8 +335,7 @@ class UntrustedServerUrlTest {
      */
     @Test
     void aUserOtherThanRootTrustsItsOwnFilesAndRootsOnly() throws Exception {
-        Path target = Path.of("target").toAbsolutePath();
-        Path lib = Files.createTempDirectory(target, "home-");
+        Path lib = Files.createTempDirectory(rootOnlyBase(), "home-");
         made.add(lib);
         owned(lib, 0, "rwxr-xr-x");
         Path data = owned(Files.createDirectories(lib.resolve("data")), OTHER, "rwxr-x---");
@@ -345,7 +367,7 @@ class UntrustedServerUrlTest {
      */
     @Test
     void rootTrustsAnotherUsersDataFolderOnlyWhenAConfigurationFileNamesIt() throws Exception {
-        Path home = Files.createTempDirectory(Path.of("target").toAbsolutePath(), "home-");
+        Path home = Files.createTempDirectory(rootOnlyBase(), "home-");
         made.add(home);
         owned(home, 0, "rwxr-xr-x");
         Path mallory = owned(Files.createDirectories(home.resolve("mallory")), OTHER, "rwxr-x---");
@@ -394,7 +416,7 @@ class UntrustedServerUrlTest {
      */
     @Test
     void everyFolderAboveTheDataFolderIsLookedAtForEveryUser() throws Exception {
-        Path lib = Files.createTempDirectory(Path.of("target").toAbsolutePath(), "team-");
+        Path lib = Files.createTempDirectory(rootOnlyBase(), "team-");
         made.add(lib);
         Path shared = owned(Files.createDirectories(lib.resolve("checkout")), 0, "rwxrwxrwx");
         Path data = owned(Files.createDirectories(shared.resolve("data")), OTHER, "rwxr-x---");
