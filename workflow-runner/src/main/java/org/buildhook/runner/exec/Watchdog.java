@@ -86,6 +86,8 @@ public final class Watchdog implements AutoCloseable {
     private final Object lock = new Object();
     /** Running attempts (marker value) and their first process, null until known; guarded by lock. */
     private final Map<String, ProcessIdentity> attempts = new LinkedHashMap<>();
+    /** When each running attempt was told ({@link #running}), nanoTime; guarded by lock. */
+    private final Map<String, Long> runningSince = new HashMap<>();
     /** Attempts the watchdog said it killed, not yet asked about; guarded by lock. */
     private final Map<String, Kill> killed = new HashMap<>();
     /**
@@ -185,6 +187,7 @@ public final class Watchdog implements AutoCloseable {
         long line;
         synchronized (lock) {
             attempts.put(marker.value(), null);
+            runningSince.put(marker.value(), System.nanoTime());
             pipe = toIt;
             line = toIt == null ? 0 : toIt.writeNowOrOffer("R " + marker.value());
         }
@@ -242,7 +245,8 @@ public final class Watchdog implements AutoCloseable {
     /**
      * As {@link #ended(AttemptMarker, boolean)}, with what else the watchdog knows of the attempt's end: when this
      * node's JVM did not run for a while (a pause of its beats that ended within the dead-node limit, or goes on as
-     * this is asked), the watchdog is asked too, whatever the exit, since it may have come to kill the attempt and
+     * this is asked) and the attempt was told before that pause ended, the watchdog is asked too, whatever the exit,
+     * since it may have come to kill the attempt and
      * found it already ended ({@code X}): the attempt then ended before that time, while this JVM, paused, saw its
      * exit only on waking (tryout49 F1: recorded as ending at the wake, after another node's later attempt began).
      *
@@ -265,7 +269,10 @@ public final class Watchdog implements AutoCloseable {
             paused = beatGap > quarter ? beatGap
                     : pauseEnd != 0 && now - pauseEnd < limit.toNanos() ? pauseNanos : 0;
             pausedUntil = paused == 0 ? null : beatGap > quarter ? Instant.now() : pauseEndedAt;
-            if ((sigkilled || paused > 0) && !killed.containsKey(value) && !goneBefore.containsKey(value)
+            // A pause that ended before the attempt was told cannot have hidden its end from this JVM: no question.
+            Long since = runningSince.get(value);
+            boolean duringThePause = paused > 0 && (beatGap > quarter || since == null || since - pauseEnd < 0);
+            if ((sigkilled || duringThePause) && !killed.containsKey(value) && !goneBefore.containsKey(value)
                     && attempts.containsKey(value) && asked != null && up
                     && readFrom == asked && send("Q " + value) != 0) {
                 long deadline = System.nanoTime() + answerWait.toNanos();
@@ -287,6 +294,7 @@ public final class Watchdog implements AutoCloseable {
             }
             answered.remove(value);
             attempts.remove(value);
+            runningSince.remove(value);
             send("E " + value);
             settled = settle();
             kill = killed.remove(value);
@@ -434,6 +442,7 @@ public final class Watchdog implements AutoCloseable {
                 send("E " + marker);
             }
             attempts.clear();
+            runningSince.clear();
             p = process;
             closeStreams();
             lock.notifyAll();
