@@ -269,12 +269,18 @@ class StopWithOutcomeNotRecordedTest extends AbstractProxiedServeTest {
             }
         });
 
-        // The other node takes the job over after the dead-node limit, and runs it again (the go file is there).
+        // The other node takes the job over after the dead-node limit, and runs it again (the go file is there). As a
+        // node of another host, it cannot read the stopped node's data folder: on this host it would find the stop's
+        // note of the exit there and end the job from it (16a66278, PostgresStopNotedInItsOwnFolderTest).
+        Path firstData = dir.resolve("data-first");
+        Path away = dir.resolve("data-first-away");
+        Files.move(firstData, away);
         Process other = processes.serve(second, dir.resolve("second.out"));
         ServeProcesses.awaitUrl(other, dir.resolve("data-second"));
         await().atMost(Duration.ofMinutes(3)).failFast(() -> !other.isAlive())
                 .until(() -> state(look, job).equals("SUCCEEDED"));
         assertThat(Files.readAllLines(runs)).as("run again on the other node").containsExactly("ran", "ran");
+        Files.move(away, firstData);
 
         pg.proxy.open();
         Path again = dir.resolve("first-again.out");
