@@ -89,18 +89,27 @@ final class PostgresLogins implements DataSource {
             throw new SQLException("the PostgreSQL driver does not take the URL of " + described);
         }
         if (afterLogin >= 0) {
-            try {
-                c.setNetworkTimeout(null, afterLogin); // pgJDBC needs no executor: it sets the socket's timeout
-            } catch (SQLException | RuntimeException e) {
-                try {
-                    c.close();
-                } catch (SQLException closing) {
-                    e.addSuppressed(closing);
-                }
-                throw e;
-            }
+            readBound(c, afterLogin);
         }
         return c;
+    }
+
+    /**
+     * Bounds each read on {@code c} at {@code millis} (0: none), closing it when that cannot be set.
+     *
+     * @throws SQLException when the bound cannot be set (the connection is closed then)
+     */
+    static void readBound(Connection c, int millis) throws SQLException {
+        try {
+            c.setNetworkTimeout(null, millis); // pgJDBC needs no executor: it sets the socket's timeout
+        } catch (SQLException | RuntimeException e) {
+            try {
+                c.close();
+            } catch (SQLException closing) {
+                e.addSuppressed(closing);
+            }
+            throw e;
+        }
     }
 
     @Override

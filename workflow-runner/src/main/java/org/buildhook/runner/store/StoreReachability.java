@@ -208,16 +208,7 @@ public final class StoreReachability {
         }
         if (Store.loginBound(config).isZero() && urlParameter(config, "socketTimeout").isEmpty()) {
             long seconds = Math.max(1, (config.connectTimeout().toMillis() + 999) / 1000);
-            try {
-                c.setNetworkTimeout(null, (int) Math.min(Integer.MAX_VALUE, (seconds + 5) * 1000));
-            } catch (SQLException | RuntimeException e) {
-                try {
-                    c.close();
-                } catch (SQLException closing) {
-                    e.addSuppressed(closing);
-                }
-                throw e;
-            }
+            PostgresLogins.readBound(c, (int) Math.min(Integer.MAX_VALUE, (seconds + 5) * 1000));
         }
         return c;
     }
