@@ -406,6 +406,9 @@ public final class JobEngine implements AutoCloseable {
      * db-scheduler. Idempotent.
      */
     public synchronized void stop() {
+        if (!stopped) {
+            JvmPauses.shared().release(); // retained by its JobTask: a WAR's undeploy leaves no thread
+        }
         if (!started || stopped) {
             stopped = true;
             followUps.close();

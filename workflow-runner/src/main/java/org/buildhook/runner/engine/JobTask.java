@@ -129,6 +129,7 @@ final class JobTask implements ExecutionHandler<Void> {
             java.util.function.Supplier<Watchdog> watchdog, NodeFilesWatch files, Runnable pickAgain) {
         this.pickAgain = pickAgain;
         this.pauses = JvmPauses.shared();
+        pauses.retain(); // released by the engine's stop (JobEngine.stop)
         this.files = files;
         this.watchdog = watchdog;
         this.decisions = decisions;

@@ -5,7 +5,8 @@ package org.buildhook.runner.engine;
  * {@value #TICK_MILLIS} ms, and a gap between two ticks over a second is taken for a pause of the whole JVM. For a node
  * without a watchdog (SQLite, {@code runner.watchdog: off}), whose job's exit during such a pause is seen only on waking:
  * its attempt's message then says so (tryout49 F1), as {@link org.buildhook.runner.exec.Watchdog.End#pausedMillis()}
- * lets a node with a watchdog say it. One per JVM ({@link #shared()}); thread-safe.
+ * lets a node with a watchdog say it. One per class loader ({@link #shared()}), its thread running while an engine
+ * uses it ({@link #retain}, {@link #release}: a WAR's undeploy must leave no thread); thread-safe.
  */
 final class JvmPauses {
 
@@ -19,15 +20,41 @@ final class JvmPauses {
     private long pauseNanos;                   // guarded by lock
     private java.time.Instant pauseEndedAt;    // guarded by lock: the wall-clock time of pauseEnd
 
+    private Thread ticker;                     // guarded by lock; null while no engine uses it
+    private int users;                         // guarded by lock
+
     private JvmPauses() {
-        Thread ticker = new Thread(this::tick, "buildhook-pause-watch");
-        ticker.setDaemon(true);
-        ticker.start();
     }
 
-    /** The JVM's one detector, its thread started with the first call. */
+    /** The class loader's one detector; its thread runs between an engine's {@link #retain} and {@link #release}. */
     static JvmPauses shared() {
         return SHARED;
+    }
+
+    /** An engine uses the detector: its thread starts with the first user. */
+    void retain() {
+        synchronized (lock) {
+            if (users++ == 0) {
+                lastTick = System.nanoTime();
+                pauseEnd = 0;
+                ticker = new Thread(this::tick, "buildhook-pause-watch");
+                ticker.setDaemon(true);
+                ticker.start();
+            }
+        }
+    }
+
+    /** An engine no longer uses it: its thread ends with the last user. */
+    void release() {
+        Thread ended;
+        synchronized (lock) {
+            if (users == 0 || --users > 0) {
+                return;
+            }
+            ended = ticker;
+            ticker = null;
+        }
+        ended.interrupt();
     }
 
     private void tick() {
@@ -38,6 +65,9 @@ final class JvmPauses {
                 return;
             }
             synchronized (lock) {
+                if (ticker != Thread.currentThread()) {
+                    return;
+                }
                 long now = System.nanoTime();
                 if (now - lastTick > 1_000_000_000L + TICK_MILLIS * 1_000_000L) {
                     pauseEnd = now;
@@ -70,6 +100,9 @@ final class JvmPauses {
      */
     Pause recent(java.time.Duration within) {
         synchronized (lock) {
+            if (ticker == null) {
+                return Pause.NONE; // no engine runs: nothing ticks
+            }
             long now = System.nanoTime();
             long gap = now - lastTick;
             if (gap > 1_000_000_000L + TICK_MILLIS * 1_000_000L) {
