@@ -139,15 +139,26 @@ final class ServerUrlTrust {
                                 + " data folder and every folder above the data folder is root's or that owner's and"
                                 + " not writable by group or others: " + aboveTheData : "")));
             }
-            if (attributes.permissions().contains(PosixFilePermission.OTHERS_WRITE)) {
-                return Optional.of(of(what, "is writable by others (mode " + mode + ")"));
-            }
-            if (attributes.permissions().contains(PosixFilePermission.GROUP_WRITE)) {
-                return Optional.of(of(what, "is writable by its group " + attributes.group().getName() + " (mode "
-                        + mode + ")"));
+            String writable = writableByOthers(attributes, mode);
+            if (writable != null) {
+                return Optional.of(of(what, writable));
             }
         }
         return Optional.empty();
+    }
+
+    /**
+     * {@code "is writable by others (mode …)"} or {@code "is writable by its group G (mode …)"} for a file or folder
+     * others or its group may write; null when neither may.
+     */
+    private static String writableByOthers(PosixFileAttributes attributes, String mode) {
+        if (attributes.permissions().contains(PosixFilePermission.OTHERS_WRITE)) {
+            return "is writable by others (mode " + mode + ")";
+        }
+        if (attributes.permissions().contains(PosixFilePermission.GROUP_WRITE)) {
+            return "is writable by its group " + attributes.group().getName() + " (mode " + mode + ")";
+        }
+        return null;
     }
 
     private static String of(String what, String why) {
@@ -201,11 +212,9 @@ final class ServerUrlTrust {
                 if (uid == 0 && (bits & 01000) != 0) {
                     continue; // sticky and root's: as /tmp
                 }
-                if (attributes.permissions().contains(PosixFilePermission.OTHERS_WRITE)) {
-                    return p + " is writable by others (mode " + mode + ")";
-                }
-                if (attributes.permissions().contains(PosixFilePermission.GROUP_WRITE)) {
-                    return p + " is writable by its group " + attributes.group().getName() + " (mode " + mode + ")";
+                String writable = writableByOthers(attributes, mode);
+                if (writable != null) {
+                    return p + " " + writable;
                 }
             } catch (IOException | RuntimeException e) {
                 return p + " cannot be looked at (" + e.getMessage() + ")";
