@@ -261,22 +261,7 @@ final class JobTask implements ExecutionHandler<Void> {
             }
         }
         if (job.cancelRequested()) {
-            if (job.state() == JobState.RUNNING) {
-                // Its attempt still marked running, its node silent past the dead-node limit (frozen, paused, cut
-                // off): what it left on this host is ended before the job ends, as before a re-run. Its end frees
-                // its concurrency slot and lets the newer build's job (supersede, running: cancel) and its on-cancel
-                // start: a frozen node's command, thawed, ran on beside them (tryout45 F7).
-                waits.run(jobId, "end what an earlier attempt left", () -> sweepBeforeRerun(jobId), before);
-            }
-            // A job whose node died while its cancel was ending the attempt did run (tryout9, F2); one cancelled in
-            // its retry's backoff as the retry was picked had run, and did not run again (retry21).
-            String message = job.attempts() == 0 || job.retryDueAt().isPresent()
-                    ? Job.cancelledBeforeItsNextAttempt(job.attempts(), job.message())
-                    : "cancelled while attempt " + job.attempts() + " ran; its node stopped before the attempt ended,"
-                            + " and it is not run again";
-            waits.run(jobId, "mark it cancelled", () -> ledger.markCancelled(jobId, message), before);
-            told(job, JobEvents.Ending.CANCELLED);
-            return notRunHere(remove());
+            return cancelledBeforeItsStart(job, before);
         }
         if (running.isStopping()) {
             return backInItsPlace();
@@ -534,6 +519,32 @@ final class JobTask implements ExecutionHandler<Void> {
         return LEFT_ALONE;
     }
 
+    /**
+     * A job whose cancel (or a newer build's supersede) was asked, seen as its pick read it, or by its start
+     * ({@link ExecutionLedger#CANCEL_ASKED}: asked after that read, its execution picked, so only flagged): its
+     * command is not run; it ends {@code CANCELLED} ({@code SUPERSEDED} for a supersede's flag) as a cancel of a job
+     * no node had picked ends it. What the caller took for it (a slot, units) the caller frees.
+     */
+    private CompletionHandler<Void> cancelledBeforeItsStart(Job job, StoreOutageWait.Until before) {
+        String jobId = job.id();
+        if (job.state() == JobState.RUNNING) {
+            // Its attempt still marked running, its node silent past the dead-node limit (frozen, paused, cut
+            // off): what it left on this host is ended before the job ends, as before a re-run. Its end frees
+            // its concurrency slot and lets the newer build's job (supersede, running: cancel) and its on-cancel
+            // start: a frozen node's command, thawed, ran on beside them (tryout45 F7).
+            waits.run(jobId, "end what an earlier attempt left", () -> sweepBeforeRerun(jobId), before);
+        }
+        // A job whose node died while its cancel was ending the attempt did run (tryout9, F2); one cancelled in
+        // its retry's backoff as the retry was picked had run, and did not run again (retry21).
+        String message = job.attempts() == 0 || job.retryDueAt().isPresent()
+                ? Job.cancelledBeforeItsNextAttempt(job.attempts(), job.message())
+                : "cancelled while attempt " + job.attempts() + " ran; its node stopped before the attempt ended,"
+                        + " and it is not run again";
+        waits.run(jobId, "mark it cancelled", () -> ledger.markCancelled(jobId, message), before);
+        told(job, JobEvents.Ending.CANCELLED);
+        return notRunHere(remove());
+    }
+
     private CompletionHandler<Void> runAttempt(Job job, byte[] read, long version, Map<String, List<Integer>> units,
             StoreOutageWait.Until before) {
         String jobId = job.id();
@@ -556,6 +567,12 @@ final class JobTask implements ExecutionHandler<Void> {
         if (attempt == 0) {
             LOG.info("job {}: already has its outcome; not run again", jobId);
             return remove();
+        }
+        if (attempt == ExecutionLedger.CANCEL_ASKED) {
+            // Cancelled after its pick read it (the cancel found its execution picked, and only flagged it): its
+            // command never starts, as the operator was told (delcancel50).
+            LOG.info("job {}: cancelled after this node picked it; not started", jobId);
+            return cancelledBeforeItsStart(job, before);
         }
         if (attempt == ExecutionLedger.GATED) {
             // Its rule asks for an approval since a reload that came while this node had it picked (tryout33 F11).

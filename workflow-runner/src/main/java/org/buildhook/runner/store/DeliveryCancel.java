@@ -8,7 +8,11 @@ import java.util.List;
  *
  * @param jobs  the jobs of the delivery not ended when read (queued, waiting, awaiting an approval, running), oldest
  *              first, each with what the cancel did to it
- * @param ended how many of the delivery's jobs had ended before (nothing done to them), 0 or more
+ * @param ended how many of the delivery's jobs had ended when the cancel came to them (nothing done to them), 0 or
+ *              more: those ended at its first read, and (PostgreSQL) those of {@code jobs} found ended under their
+ *              row's lock ({@link JobCancel#before} final; a newer build superseded them meanwhile), which are listed
+ *              too, so that every job of the delivery is cancelled now, expired now (a job awaiting an approval past
+ *              its expiry) or counted here
  */
 public record DeliveryCancel(List<JobCancel> jobs, int ended) {
 

@@ -466,6 +466,11 @@ final class DeliveryWriter {
             for (String[] job : open) {
                 String jobId = job[0];
                 JobState before = JobState.valueOf(job[1]);
+                if (before.isFinal()) {
+                    // Ended between the first read and its lock (a newer build superseded it, its command ended): it
+                    // had ended when the cancel came to it, and is counted so, as well as listed (not cancelled).
+                    ended++;
+                }
                 boolean cancelled;
                 if (before == JobState.AWAITING_APPROVAL && expiry.expire(c, at, jobId, deliveryId)) {
                     cancelled = false;
@@ -723,6 +728,16 @@ final class DeliveryWriter {
         List<String> jobIds = new ArrayList<>();
         List<String> queued = new ArrayList<>();
         Instant now = clock.instant();
+        List<Supersede.Claim> claims = new ArrayList<>();
+        for (RenderedJob rendered : jobs) {
+            JobWorkflow w = rendered.job().workflow();
+            if (w.supersedeKey() != null && w.buildId() != null && rerunOf == null && !rendered.job().refused()) {
+                claims.add(new Supersede.Claim(rendered.job().ruleName(), w.supersedeKey(), w.buildId(),
+                        w.needsApproval()));
+            }
+        }
+        // Two or more claims: their keys, then every job they supersede in id order, before the first (delcancel50).
+        supersede.lockBeforeClaims(c, claims);
         try (PreparedStatement p = c.prepareStatement("INSERT INTO jobs (" + JOB_INSERT_COLUMNS + ") VALUES ("
                 + JOB_INSERT_VALUES + ")")) {
             for (RenderedJob rendered : jobs) {

@@ -1162,6 +1162,17 @@ public final class ExecutionLedger {
     public static final int GATED = -5;
 
     /**
+     * What {@link #startAttempt(String, String, long, InARow)} returns, starting nothing and writing nothing but the
+     * pick's lease, when a cancel (or a newer build's supersede) of the job was asked after the caller read it: its
+     * execution was picked at the moment, so the cancel only flagged it ({@code cancel_requested}) and left the job to
+     * this node. The caller ends it as it ends a job read flagged ({@link #markCancelled}; a supersede's flag makes it
+     * {@code SUPERSEDED}), and frees what it took for it. Before, the start did not look at the flag: the command of a
+     * job with a concurrency slot or shared units, read before its cancel and started after it, ran until the node's
+     * next cancel check, after the operator was told it would not start (delcancel50).
+     */
+    public static final int CANCEL_ASKED = -6;
+
+    /**
      * The job as {@code DeliveryWriter.gate} leaves one it could move at once: {@code AWAITING_APPROVAL}, expiring its
      * {@code approval_expiry_ms} from {@code now}, its execution (this pick's, or any unpicked one with no pick to go
      * by) removed, recorded in the audit trail; in the transaction that holds its row.
@@ -1315,7 +1326,8 @@ public final class ExecutionLedger {
      *         {@link #DEATHS_IN_A_ROW} attempts (the last maybe ended just now, as above), or
      *         {@link #NODE_STOPPED_IN_A_ROW} when its node's stop or death ended each of its last
      *         {@link #STOPS_IN_A_ROW}, at least one of them a stop, or {@link #DECIDED_MEANWHILE} (nothing started)
-     *         when its latest attempt, cut short or still running, has what it came to recorded
+     *         when its latest attempt, cut short or still running, has what it came to recorded, or
+     *         {@link #CANCEL_ASKED} (nothing started) when a cancel or supersede of it was asked, or {@link #GATED}
      * @throws StoreUnavailableException when the store cannot be reached
      */
     public int startAttempt(String jobId, String node, long version) {
@@ -1402,14 +1414,15 @@ public final class ExecutionLedger {
             int attempts;
             boolean isFinal;
             boolean gate;
+            boolean cancelAsked;
             // The job's row first, then the execution's (the lease): the order in which every other
             // writer of both takes them (finishAttempt, interruptLeftover). Taken the other way round,
             // a lease waiting here for a job's row held by another transaction would hold the
             // execution's row meanwhile, and db-scheduler's heartbeats, written one after another,
             // would all wait behind it.
             try (PreparedStatement p = c.prepareStatement("SELECT attempts, state, CASE WHEN "
-                    + DeliveryWriter.GATEABLE + " AND expires_at IS NOT NULL THEN 1 ELSE 0 END FROM jobs WHERE id = ?"
-                    + lock)) {
+                    + DeliveryWriter.GATEABLE + " AND expires_at IS NOT NULL THEN 1 ELSE 0 END, cancel_requested"
+                    + " FROM jobs WHERE id = ?" + lock)) {
                 p.setString(1, jobId);
                 try (ResultSet rs = p.executeQuery()) {
                     if (!rs.next()) {
@@ -1418,6 +1431,7 @@ public final class ExecutionLedger {
                     attempts = rs.getInt(1);
                     isFinal = JobState.valueOf(rs.getString(2)).isFinal();
                     gate = rs.getInt(3) == 1;
+                    cancelAsked = rs.getInt(4) != 0;
                 }
             }
             if (version >= 0 && !leased && !renewLease(c, jobId, version)) {
@@ -1425,6 +1439,11 @@ public final class ExecutionLedger {
             }
             if (isFinal) {
                 return 0;
+            }
+            if (cancelAsked) {
+                // Cancelled (or superseded) after the caller read it, as its node had it picked: never started now,
+                // whatever the answer to the cancel said (CANCEL_ASKED). Before an approval asked at its start.
+                return CANCEL_ASKED;
             }
             if (gate) {
                 // Asked to await the approval its rule asks for since it was queued, while this node had it picked
@@ -1531,7 +1550,7 @@ public final class ExecutionLedger {
      */
     private static final String SQLITE_FIRST_ATTEMPT = "UPDATE jobs SET state = ?, attempts = 1, started_at = ?,"
             + " node = ?, message = NULL, exit_code = NULL, ended_at = NULL WHERE id = ? AND attempts = 0"
-            + " AND state NOT IN (" + finalStates() + ") AND expires_at IS NULL";
+            + " AND state NOT IN (" + finalStates() + ") AND expires_at IS NULL AND cancel_requested = 0";
 
     /** The first attempt's row, inserted for the job that CTE {@code job} returns. */
     private static final String FIRST_ATTEMPT_INSERT = "INSERT INTO job_attempts (job_id, attempt, outcome,"
@@ -1541,8 +1560,8 @@ public final class ExecutionLedger {
     /**
      * PostgreSQL: a job's first attempt started in one statement (docs/BENCHMARKS.md, "Fifth pass:
      * PostgreSQL"). The job's {@code UPDATE} locks its row, as the transaction's
-     * {@code SELECT … FOR UPDATE} does, and matches only a job that is not final and has no attempt
-     * yet, so there is no earlier attempt to end; the attempt's row is inserted {@code FROM} its
+     * {@code SELECT … FOR UPDATE} does, and matches only a job that is not final, has no attempt
+     * yet and no cancel asked (the transaction then says {@link #CANCEL_ASKED}), so there is no earlier attempt to end; the attempt's row is inserted {@code FROM} its
      * result, so exactly when the job's row was updated. Two nodes starting the same job at once:
      * the second waits for the first's row lock, then finds {@code attempts} no longer 0, matches
      * nothing and takes the transaction, which sees the first's attempt and ends it as the
@@ -1584,7 +1603,7 @@ public final class ExecutionLedger {
     private static String firstAttemptJob(String condition) {
         return "job AS (UPDATE jobs SET state = ?, attempts = 1,"
                 + " started_at = ?, node = ?, message = NULL WHERE id = ? AND attempts = 0 AND state NOT IN ("
-                + finalStates() + ") AND expires_at IS NULL" + condition + " RETURNING id)";
+                + finalStates() + ") AND expires_at IS NULL AND cancel_requested = 0" + condition + " RETURNING id)";
     }
 
     /**

@@ -88,6 +88,66 @@ final class Supersede {
     }
 
     /**
+     * A claim one transaction is about to make ({@link #claim}): a job of rule {@code rule} of build {@code buildId}
+     * under key {@code key}, awaiting an approval or not.
+     */
+    record Claim(String rule, String key, long buildId, boolean awaitsApproval) {
+    }
+
+    /**
+     * PostgreSQL, before two or more claims ({@link #claim}) in one transaction (a delivery whose jobs of several rules,
+     * or of several runs, have supersede keys): locks the rows of their keys that exist, in (rule, key) order, then
+     * every job those claims may supersede, of every key at once, in id order; the claims then find them locked. Each
+     * claim locked its own key's jobs only when it came to it, in the order of the delivery's jobs: with the rules
+     * listed the other way round since the older build (a reload), or a {@code match: each} build naming its runs in
+     * another order, it locked the older build's second job before its first, while a cancel of that delivery
+     * ({@link DeliveryWriter#cancelDelivery}), which locks them in id order, held the first and asked for the second:
+     * PostgreSQL ended one with "deadlock detected" (delcancel50). In id order, as every other transaction locks
+     * several jobs; the keys before any job, as {@link #lockKeyOf} takes one. Nothing on SQLite.
+     */
+    void lockBeforeClaims(Connection c, List<Claim> claims) throws SQLException {
+        if (dialect != Dialect.POSTGRESQL || claims.size() < 2) {
+            return;
+        }
+        StringBuilder keys = new StringBuilder();
+        for (int i = 0; i < claims.size(); i++) {
+            keys.append(i == 0 ? "" : " OR ").append("(rule_name = ? AND supersede_key = ?)");
+        }
+        try (PreparedStatement p = c.prepareStatement("SELECT 1 FROM supersede_keys WHERE " + keys
+                + " ORDER BY rule_name, supersede_key FOR UPDATE")) {
+            int i = 0;
+            for (Claim claim : claims) {
+                p.setString(++i, claim.rule());
+                p.setString(++i, claim.key());
+            }
+            p.executeQuery().close();
+        }
+        StringBuilder older = new StringBuilder();
+        List<Object> values = new ArrayList<>();
+        for (Claim claim : claims) {
+            java.util.SortedSet<String> rules = supersedes(claim.rule());
+            older.append(older.length() == 0 ? "" : " OR ").append("(rule_name IN (")
+                    .append(String.join(", ", java.util.Collections.nCopies(rules.size(), "?")))
+                    .append(") AND supersede_key = ? AND build_id < ? AND state IN (?, ?, ?, ?))");
+            values.addAll(rules);
+            values.add(claim.key());
+            values.add(claim.buildId());
+            // The states supersedeOlder takes for this claim.
+            boolean only = claim.awaitsApproval();
+            values.add((only ? JobState.AWAITING_APPROVAL : JobState.QUEUED).name());
+            values.add((only ? JobState.AWAITING_APPROVAL : JobState.WAITING).name());
+            values.add(JobState.AWAITING_APPROVAL.name());
+            values.add((only ? JobState.AWAITING_APPROVAL : JobState.RUNNING).name());
+        }
+        try (PreparedStatement p = c.prepareStatement("SELECT id FROM jobs WHERE " + older + " ORDER BY id FOR UPDATE")) {
+            for (int i = 0; i < values.size(); i++) {
+                p.setObject(i + 1, values.get(i));
+            }
+            p.executeQuery().close();
+        }
+    }
+
+    /**
      * Records job {@code jobId} of build {@code buildId} under the key. Returns the id of the job of
      * a newer build that supersedes the new job at once, or null when the new job goes on; then
      * every older job of the key that has not run yet is superseded by it (and a running one

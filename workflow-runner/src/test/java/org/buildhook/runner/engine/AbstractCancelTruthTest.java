@@ -220,4 +220,51 @@ abstract class AbstractCancelTruthTest extends AbstractWorkflowTest {
             assertThat(p.executeUpdate()).isEqualTo(1);
         }
     }
+
+    /**
+     * delcancel50: a node picked the job (a rule with a concurrency limit: read, its slot taken) and is about to start
+     * it when its delivery is cancelled. The cancel finds its execution picked and only flags it, and its answer says
+     * the job is cancelled and will not start; the start saw no flag (the job was read before it) and the command ran
+     * until the node's next cancel check. Now the start looks at the flag: the command never runs, the job ends
+     * CANCELLED with no attempt, its slot goes to the next job of the rule, and its on-cancel runs as after any cancel.
+     */
+    @Test
+    void aJobStartedJustAfterItsDeliveryIsCancelledNeverRunsItsCommand() throws Exception {
+        Path ran = dir.resolve("ran");
+        Path followed = dir.resolve("followed");
+        String note = "{command: [/bin/sh, -c, 'echo %s >> " + followed + "']}";
+        RuleSet rules = rules("rules:\n"
+                + "  - name: deploy\n"
+                + "    run: {command: [/bin/sh, -c, 'echo $1 >> " + ran + "', sh, \"${build.id}\"], concurrency: 1}\n"
+                + "    on-cancel: " + String.format(note, "on-cancel") + "\n");
+        openStore();
+        org.buildhook.runner.store.AcceptResult first = deliver(rules, 1);
+        String job = first.jobIds().get(0);
+        java.util.concurrent.atomic.AtomicReference<org.buildhook.runner.store.DeliveryCancel> answer =
+                new java.util.concurrent.atomic.AtomicReference<>();
+        org.buildhook.runner.store.AttemptStartSeams.beforeStart(id -> {
+            if (id.equals(job) && answer.get() == null) {
+                answer.set(store.cancelDelivery(first.deliveryId(), "op").orElseThrow());
+            }
+        });
+        try {
+            startEngine();
+            JobDetail ended = awaitFinal(job);
+            assertState(ended.job(), JobState.CANCELLED);
+            assertThat(ended.attempts()).as("never started").isEmpty();
+        } finally {
+            org.buildhook.runner.store.AttemptStartSeams.clear();
+        }
+        assertThat(answer.get().jobs()).singleElement().satisfies(j -> {
+            assertThat(j.cancelled()).isTrue();
+            assertThat(j.state()).as("picked: left to its node").isEqualTo(JobState.QUEUED);
+        });
+        assertThat(ran).as("its command never ran").doesNotExist();
+        assertThat(followed("deploy", followed)).containsExactly("on-cancel");
+
+        // Its slot was freed: the next build's job of the rule runs.
+        String next = deliver(rules, 2).jobIds().get(0);
+        assertState(awaitFinal(next).job(), JobState.SUCCEEDED);
+        assertThat(Files.readAllLines(ran)).containsExactly("2");
+    }
 }
