@@ -3,6 +3,7 @@ package org.buildhook.distribution;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -106,6 +107,69 @@ class StatusPageBrowserTest {
         assertThat(browser.findElement(By.id("result")).getText()).doesNotContain("{").doesNotContain("200");
         await().atMost(Duration.ofSeconds(60)).until(() -> browser.findElements(By.xpath("//button[text()='Cancel']"))
                 .isEmpty());
+    }
+
+    /**
+     * delcancel50: a delivery's row has a Cancel of every job of it not ended ({@code POST
+     * api/deliveries/{id}/cancel}, what {@code buildhook cancel --delivery} asks). It asks first, naming how many jobs
+     * and the build; dismissed, nothing is sent; accepted, the page says the answer's counts in words, the running
+     * job stops, the one awaiting an approval never runs, the one that had ended is left, and another delivery's
+     * running job is not touched.
+     */
+    @Test
+    void cancelOfADeliveryAsksNamingHowManyJobsAndSaysTheCounts(@TempDir Path dir) throws Exception {
+        String rules = "rules:\n"
+                + "  - name: other\n    when: {status: PASSED}\n    run:\n      command: [/bin/sh, '"
+                + dir.resolve("wait.sh") + "']\n      timeout: 5m\n"
+                + "  - name: deploy\n    when: {status: FAILED}\n    run:\n      command: [/bin/sh, '"
+                + dir.resolve("wait.sh") + "']\n      timeout: 5m\n"
+                + "  - name: held\n    when: {status: FAILED}\n    approval: {}\n    run:\n      command: [/bin/sh, '"
+                + dir.resolve("echo.sh") + "', held]\n      timeout: 1m\n"
+                + "  - name: quick\n    when: {status: FAILED}\n    run:\n      command: [/bin/sh, '"
+                + dir.resolve("echo.sh") + "', quick]\n      timeout: 1m\n";
+        try (AdminServer server = AdminServer.withRules(dir, rules)) {
+            String passed = server.deliver("build-67-passed.json");
+            String other = awaitRule(server, passed, "other", "RUNNING");
+            String failed = server.deliver("build-68-failed.json");
+            String deploy = awaitRule(server, failed, "deploy", "RUNNING");
+            awaitRule(server, failed, "held", "AWAITING_APPROVAL");
+            awaitRule(server, failed, "quick", "SUCCEEDED");
+            browser = startBrowser();
+            browser.get(server.uri() + "?token=" + AdminServer.TOKEN);
+            By cancel = By.cssSelector("tr.delivery[data-id='" + failed + "'] button.cancel-delivery");
+
+            onTheLivePage(() -> browser.findElement(cancel).click());
+            Alert ask = await().atMost(Duration.ofSeconds(30)).ignoreExceptions()
+                    .until(() -> browser.switchTo().alert(), a -> a != null);
+            assertThat(ask.getText()).isEqualTo("Cancel the 2 jobs of delivery " + failed + " (build 68 of"
+                    + " andy-corp/lmp) that have not ended? Running commands are stopped; the others do not start."
+                    + " Their on-cancel follow-ups run. This cannot be undone.");
+            ask.dismiss();
+            assertThat(browser.findElement(By.id("result")).getText()).isEmpty();
+            assertThat(server.getJson("jobs/" + deploy).path("job").path("cancelRequested").asBoolean(true)).isFalse();
+            assertThat(server.getJson("actions?delivery=" + failed).path("items")).isEmpty();
+
+            onTheLivePage(() -> browser.findElement(cancel).click());
+            await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> browser.switchTo().alert(),
+                    a -> a != null).accept();
+            await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> browser.findElement(By.id("result"))
+                    .getText().startsWith("Cancelled "));
+            assertThat(browser.findElement(By.id("result")).getText()).isEqualTo("Cancelled 2 jobs of delivery "
+                    + failed + "; 1 had already ended. 1 running: its node stops it within runner.cancel-check (2 s"
+                    + " unless configured). The others do not start.");
+
+            awaitRule(server, failed, "deploy", "CANCELLED");
+            JsonNode jobs = server.getJson("jobs?delivery=" + failed).path("items");
+            assertThat(jobs.findValuesAsText("state")).containsExactlyInAnyOrder("CANCELLED", "CANCELLED",
+                    "SUCCEEDED");
+            assertThat(server.getJson("jobs/" + other).path("job").path("state").asText()).isEqualTo("RUNNING");
+            assertThat(server.getJson("jobs/" + other).path("job").path("cancelRequested").asBoolean()).isFalse();
+            // Nothing left to cancel: the button goes; the other delivery keeps its own.
+            await().atMost(Duration.ofSeconds(60)).until(() -> browser.findElements(cancel).isEmpty());
+            assertThat(browser.findElements(By.cssSelector("tr.delivery[data-id='" + passed
+                    + "'] button.cancel-delivery"))).hasSize(1);
+            screenshot("status-page-cancel-delivery.png");
+        }
     }
 
     @Test
@@ -610,6 +674,21 @@ class StatusPageBrowserTest {
     @FunctionalInterface
     private interface PageChecks {
         void run() throws Exception;
+    }
+
+    /** The id of the job of rule {@code rule} of delivery {@code delivery}, once it is in {@code state}. */
+    private static String awaitRule(AdminServer server, String delivery, String rule, String state) {
+        String[] id = new String[1];
+        await().atMost(Duration.ofMinutes(3)).until(() -> {
+            for (JsonNode job : server.getJson("jobs?delivery=" + delivery).path("items")) {
+                if (job.path("rule").asText().equals(rule) && job.path("state").asText().equals(state)) {
+                    id[0] = job.path("id").asText();
+                    return true;
+                }
+            }
+            return false;
+        });
+        return id[0];
     }
 
     private static List<String> jobLinks(WebElement cell) {

@@ -419,4 +419,60 @@ class StatusPageTest {
         assertThat(with.statusCode()).isEqualTo(202);
         assertThat(server.getJson("jobs?rule=echo").path("items")).hasSize(2);
     }
+
+    /**
+     * delcancel50: the delivery's Cancel on the page is protected exactly as a job's Cancel: its request needs the
+     * admin token (the page's cookie, or a Bearer header), and one made with the cookie needs the page's CSRF header,
+     * which a form or script of another site cannot send (a cross-site fetch with it needs a preflight, which gets no
+     * CORS permission). Each refusal cancels nothing; the page's own request cancels the delivery's running job.
+     */
+    @Test
+    void theCancelOfADeliveryIsRefusedWithoutTheTokenOrFromAnotherSiteAsAJobsCancelIs(AdminServer server)
+            throws Exception {
+        String delivery = server.deliver("build-68-failed.json");
+        String job = server.awaitJob(delivery, "RUNNING").path("id").asText();
+        String cookie = server.signIn();
+        String page = server.page("", cookie).body();
+        assertThat(page).contains("<button type=\"button\" class=\"cancel-delivery\" data-post=\"api/deliveries/"
+                + delivery + "/cancel\" data-confirm=\"Cancel the 1 job of delivery " + delivery + " (build 68 of"
+                + " andy-corp/lmp) that have not ended?");
+        URI cancel = server.uri().resolve("api/deliveries/" + delivery + "/cancel");
+        HttpRequest.BodyPublisher none = HttpRequest.BodyPublishers.noBody();
+
+        // No token at all: refused.
+        HttpResponse<String> anonymous = server.http.send(HttpRequest.newBuilder(cancel).POST(none).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(anonymous.statusCode()).isEqualTo(401);
+        // A wrong token in the cookie, with the CSRF header: refused.
+        HttpResponse<String> wrong = server.http.send(HttpRequest.newBuilder(cancel).POST(none)
+                .header("Cookie", "buildhook_admin=not-the-token").header("X-Buildhook-Request", "1").build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(wrong.statusCode()).isEqualTo(401);
+        // Another site's form posting with the reader's cookie (were the browser to send it): no CSRF header, refused.
+        HttpResponse<String> forged = server.http.send(HttpRequest.newBuilder(cancel).POST(none)
+                .header("Cookie", cookie).header("Origin", "https://evil.example")
+                .header("Content-Type", "application/x-www-form-urlencoded").build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(forged.statusCode()).isEqualTo(401);
+        assertThat(AdminServer.json(forged.body()).path("error").asText()).startsWith("a POST authenticated by the"
+                + " admin cookie needs the header X-Buildhook-Request: 1");
+        // Another site's script would need a preflight to send the header: it is not allowed.
+        HttpResponse<String> preflight = server.http.send(HttpRequest.newBuilder(cancel)
+                .method("OPTIONS", none).header("Origin", "https://evil.example")
+                .header("Access-Control-Request-Method", "POST")
+                .header("Access-Control-Request-Headers", "x-buildhook-request").build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(preflight.statusCode()).isGreaterThanOrEqualTo(400);
+        assertThat(preflight.headers().firstValue("Access-Control-Allow-Origin")).isEmpty();
+        assertThat(server.getJson("jobs/" + job).path("job").path("cancelRequested").asBoolean(true)).isFalse();
+        assertThat(server.getJson("actions?delivery=" + delivery).path("items")).isEmpty();
+
+        // The page's own request: cancelled.
+        HttpResponse<String> own = server.http.send(HttpRequest.newBuilder(cancel).POST(none)
+                .header("Cookie", cookie).header("X-Buildhook-Request", "1").build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(own.statusCode()).isEqualTo(200);
+        assertThat(AdminServer.json(own.body()).path("cancelled").asInt()).isEqualTo(1);
+        assertThat(server.getJson("jobs/" + job).path("job").path("cancelRequested").asBoolean()).isTrue();
+    }
 }

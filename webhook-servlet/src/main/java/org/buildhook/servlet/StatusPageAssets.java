@@ -161,7 +161,7 @@ final class StatusPageAssets {
      * outage has no {@code #store-outage}) is shown at the top of its {@code main}, below {@code #result}, until an
      * answer is the status again (tryout29 F3). Buttons post their action with the CSRF header and refresh the live
      * parts at once; a button with {@code data-confirm} (Forget a node; Approve, Reject, Cancel, Re-run a job;
-     * Replay a delivery) asks its words first, and sends nothing when the reader cancels; one with {@code
+     * Replay a delivery, Cancel its jobs) asks its words first, and sends nothing when the reader cancels; one with {@code
      * data-preview} too (Approve, Re-run, Replay) first GETs that preview and adds its {@code warnings} to the words.
      * What happened is said in words in {@code #result}, each of the answer's {@code warnings} on a line of its own
      * below.
@@ -333,6 +333,17 @@ final class StatusPageAssets {
                 }
                 if (action === 'approve') { return 'Approved; the job starts.'; }
                 if (action === 'reject') { return 'Rejected; the job does not run.'; }
+                if (action === 'cancel' && a.delivery) {
+                  // A delivery's Cancel (its answer names the delivery): the answer's counts (cancelled now, ended
+                  // before), and what a running job does.
+                  var n = a.cancelled || 0, ended = a.ended || 0;
+                  var running = (a.jobs || []).filter(function (j) { return j.cancelled && j.state === 'RUNNING'; });
+                  return (n === 0 ? 'Nothing to cancel' : 'Cancelled ' + n + (n === 1 ? ' job' : ' jobs'))
+                      + ' of delivery ' + a.delivery + (ended ? '; ' + ended + ' had already ended' : '') + '.'
+                      + (running.length ? ' ' + running.length + ' running: ' + (running.length === 1 ? 'its node stops'
+                          + ' it' : 'their nodes stop them') + ' within runner.cancel-check (2 s unless configured).'
+                          : '') + (n > running.length ? ' The others do not start.' : '');
+                }
                 if (action === 'cancel') {
                   return a.cancelled ? 'Cancel requested; a running job stops within runner.cancel-check'
                       + ' (2 s unless configured), one not started yet does not start.'

@@ -493,7 +493,47 @@ final class StatusPageView {
                             + " plans its jobs again, under the rules in force now."))
                     .append("\">Replay</button>");
         }
+        cancelDelivery(h, row);
         h.append("</td></tr>");
+    }
+
+    /** The states of a job that has not ended, whose jobs a delivery's Cancel cancels. */
+    private static final java.util.Set<JobState> NOT_ENDED = java.util.EnumSet.of(JobState.QUEUED, JobState.WAITING,
+            JobState.AWAITING_APPROVAL, JobState.RUNNING);
+
+    /**
+     * How many jobs of the row's delivery the page knows have not ended and have no cancel requested yet: its shown
+     * jobs so, and its other jobs counted in a state not ended.
+     */
+    static long toCancel(DeliveryRow row) {
+        long shown = row.jobs().stream().filter(j -> !j.state().isFinal() && !j.cancelRequested()).count();
+        long hidden = row.hidden().entrySet().stream().filter(e -> NOT_ENDED.contains(e.getKey()))
+                .mapToLong(Map.Entry::getValue).sum();
+        return shown + hidden;
+    }
+
+    /**
+     * The delivery's Cancel (tryout47b F17, delcancel50): every job of it not ended, in one request ({@code POST
+     * api/deliveries/{id}/cancel}, what {@code buildhook cancel --delivery} asks), as the per-job Cancel asks for one
+     * (the admin cookie and the page's CSRF header; {@link AdminAuth}). Shown while the page knows of a job of it not
+     * ended and not being cancelled; it asks first, naming how many jobs and the delivery's build, and the page then
+     * says the answer's counts. The follow-ups these cancels start ({@code on-cancel}) run, as they do after a cancel
+     * of one job.
+     */
+    private static void cancelDelivery(StringBuilder h, DeliveryRow row) {
+        long n = toCancel(row);
+        if (n == 0) {
+            return;
+        }
+        Delivery d = row.delivery();
+        String named = build(d.summary().buildId(), d.summary().project());
+        String jobs = (row.moreJobs() ? "at least " : "") + n + (n == 1 ? " job" : " jobs");
+        h.append(" <button type=\"button\" class=\"cancel-delivery\" data-post=\"api/deliveries/").append(escape(d.id()))
+                .append("/cancel\" data-confirm=\"").append(escape("Cancel the " + jobs + " of delivery " + d.id()
+                        + (named.isEmpty() ? "" : " (" + named + ")") + " that have not ended? Running commands are"
+                        + " stopped; the others do not start. Their on-cancel follow-ups run. This cannot be undone."))
+                .append("\" title=\"").append(escape("Cancel every job of this delivery that has not ended (" + jobs
+                        + ")")).append("\">Cancel jobs</button>");
     }
 
     /**
