@@ -238,5 +238,8 @@ class CancelSeveralJobsTest {
         assertThat(Files.exists(scripts.resolve("go"))).isFalse();
         JsonNode attempt = a.getJson("jobs/" + deployId).path("attempts").path(0);
         assertThat(attempt.path("node").asText()).isEqualTo(deploy.path("node").asText());
+        // The running-job cancel: its attempt CANCELLED (its process tree stopped, not ended by itself), the only one.
+        assertThat(attempt.path("outcome").asText()).isEqualTo("CANCELLED");
+        assertThat(a.getJson("jobs/" + deployId).path("attempts")).hasSize(1);
     }
 }
