@@ -445,7 +445,7 @@ final class AdminRequests {
                 : "rule '" + asking + "' (renamed from '" + old.ruleName() + "')";
         String id;
         try {
-            id = store().rerun(jobId, approval);
+            id = store().rerun(jobId, approval, rules.approvalRequests().get(asking));
         } catch (StoreUnavailableException e) {
             throw e;
         } catch (RunnerException e) {

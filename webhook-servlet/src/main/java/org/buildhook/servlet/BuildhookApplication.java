@@ -806,7 +806,7 @@ public final class BuildhookApplication implements AutoCloseable {
                     + " cancel one with buildhook cancel JOB", rules.source(), e.getMessage());
             return true;
         }
-        gateJobsPlannedWithoutApproval(store, approvals, rules.approvalRequestRules(), where);
+        gateJobsPlannedWithoutApproval(store, approvals, rules.approvalRequests(), where);
         if (takenOut.isEmpty()) {
             return true;
         }
@@ -848,33 +848,35 @@ public final class BuildhookApplication implements AutoCloseable {
     /**
      * Makes the stored jobs not started yet of the rules in {@code approvals} (which ask for an approval in the rules
      * in force {@code where}) that were planned without one await one ({@link Store#gateJobsOfRules}, tryout33 F11),
-     * saying per rule in one {@code WARN} which, and until when, and for a rule of {@code withRequests} (it has an
-     * {@code on-approval-request}) that they start none, planned without it (tryout47b F18). Called only while every running node has the same
-     * rules (PostgreSQL), as the cancel of the rules taken out; a store that does not answer leaves them, said in one
-     * {@code WARN}, until the next start, reload or (held back) comparison.
+     * saying per rule in one {@code WARN} which, and until when, and for a rule of {@code requests} (it has an
+     * {@code on-approval-request}) that each starts it once, with the rule's request as this file writes it (tryout47b
+     * F18, approval50: before, they were left planned without it and started none). Called only while every running
+     * node has the same rules (PostgreSQL), as the cancel of the rules taken out; a store that does not answer leaves
+     * them, said in one {@code WARN}, until the next start, reload or (held back) comparison.
      */
     private static void gateJobsPlannedWithoutApproval(Store store, java.util.Map<String, java.time.Duration> approvals,
-            java.util.Set<String> withRequests, String where) {
+            java.util.Map<String, String> requests, String where) {
         if (approvals.isEmpty()) {
             return;
         }
         try {
-            for (Store.GatedRule gate : store.gateJobsOfRules(approvals, rule -> "awaiting the approval its rule '"
-                    + rule + "' asks for " + where + ": it was queued before, planned without one")) {
+            for (Store.GatedRule gate : store.gateJobsOfRules(approvals, requests, rule -> "awaiting the approval its"
+                    + " rule '" + rule + "' asks for " + where + ": it was queued before, planned without one")) {
+                boolean asks = requests.containsKey(gate.rule());
                 if (!gate.gated().isEmpty()) {
                     LOG.warn("rule '{}' asks for an approval {}: {} of its stored job(s) not started yet, planned"
                             + " without one, now await one (as its new deliveries' jobs do), expiring at {} unless"
                             + " approved or rejected: {}; approve one with buildhook approve JOB{}", gate.rule(), where,
                             gate.gated().size(), gate.expiresAt(), ids(gate.gated()),
-                            withRequests.contains(gate.rule()) ? "; planned without its on-approval-request, they start"
-                                    + " none: tell the approvers yourself (buildhook jobs --rule " + gate.rule()
-                                    + " --state awaiting_approval lists them)" : "");
+                            asks ? "; each starts the rule's on-approval-request once, as this file writes it, to"
+                                    + " tell the approvers (buildhook jobs --parent JOB shows it)" : "");
                 }
                 if (!gate.atItsStart().isEmpty()) {
                     LOG.warn("rule '{}' asks for an approval {}: {} of its stored job(s) planned without one were"
                             + " being started by a node at this moment: each awaits one instead, unless its start came"
-                            + " first (then it runs, started before the approval was asked for): {}", gate.rule(),
-                            where, gate.atItsStart().size(), ids(gate.atItsStart()));
+                            + " first (then it runs, started before the approval was asked for){}: {}", gate.rule(),
+                            where, gate.atItsStart().size(), asks ? "; one that awaits it starts the rule's"
+                                    + " on-approval-request once" : "", ids(gate.atItsStart()));
                 }
             }
         } catch (RuntimeException e) {

@@ -106,7 +106,8 @@ class ReloadSaysWhatStoredJobsDoNotFollowTest {
     /**
      * tryout33 F11 (rename34): the reload that adds the approval makes the rule's stored jobs not started yet await
      * it, as its new deliveries' jobs do, and says so naming them; the running job goes on; the gated one does not
-     * start when the slot frees, and runs once approved.
+     * start when the slot frees, and runs once approved. The reload adds the rule's on-approval-request too: the gated
+     * job starts it once (approval50: before, planned without it, it started none), and the WARN says so.
      */
     @ParameterizedTest(name = "postgres={0}")
     @ValueSource(booleans = {false, true})
@@ -124,9 +125,12 @@ class ReloadSaysWhatStoredJobsDoNotFollowTest {
             assertThat(state(app, queued)).isIn(JobState.QUEUED, JobState.WAITING);
             await().atMost(Duration.ofMinutes(1)).until(() -> putBack(app, queued));
 
-            // With an on-approval-request (tryout47b F18): the gated job was planned without it, and starts none.
+            // With an on-approval-request (tryout47b F18): the gated job, planned without it, gets the rule's and
+            // starts it once (approval50; before, it started none).
+            Path asked = dir.resolve("asked");
             rewriteRules(dir, rule.formatted("    approval: {expires: 1h}\n"
-                    + "    on-approval-request: {command: [/usr/bin/touch, \"" + dir.resolve("asked") + "\"]}\n"));
+                    + "    on-approval-request: {command: [/bin/sh, -c, 'echo $1 >> " + asked + "', sh,"
+                    + " \"${job.id}\"]}\n"));
 
             await().atMost(Duration.ofMinutes(1)).until(() -> state(app, queued) == JobState.AWAITING_APPROVAL);
             await().atMost(Duration.ofMinutes(1)).until(() -> !log.warnings("now await one").isEmpty());
@@ -136,9 +140,11 @@ class ReloadSaysWhatStoredJobsDoNotFollowTest {
                             + " new deliveries' jobs do), expiring at ")
                     .contains(" unless approved or rejected: " + queued + " (delivery ")
                     .doesNotContain(running)
-                    .endsWith("; approve one with buildhook approve JOB; planned without its on-approval-request, they"
-                            + " start none: tell the approvers yourself (buildhook jobs --rule long --state"
-                            + " awaiting_approval lists them)");
+                    .endsWith("; approve one with buildhook approve JOB; each starts the rule's on-approval-request"
+                            + " once, as this file writes it, to tell the approvers (buildhook jobs --parent JOB shows"
+                            + " it)");
+            await().atMost(Duration.ofMinutes(1)).until(() -> Files.exists(asked));
+            assertThat(Files.readAllLines(asked)).containsExactly(queued);
             assertThat(app.store().job(queued).orElseThrow().job().message())
                     .startsWith("awaiting the approval its rule 'long' asks for in the rules in force on node ")
                     .endsWith(": it was queued before, planned without one");
@@ -153,7 +159,7 @@ class ReloadSaysWhatStoredJobsDoNotFollowTest {
             await().atMost(Duration.ofMinutes(1)).until(() -> state(app, queued).isFinal());
             assertThat(state(app, queued)).isEqualTo(JobState.SUCCEEDED);
             assertThat(app.store().followUps().awaitingRequests(10)).isEmpty();
-            assertThat(dir.resolve("asked")).doesNotExist();
+            assertThat(Files.readAllLines(asked)).as("once").containsExactly(queued);
         }
     }
 

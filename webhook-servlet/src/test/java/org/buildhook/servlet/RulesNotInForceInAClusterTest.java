@@ -165,7 +165,8 @@ class RulesNotInForceInAClusterTest {
             otherNodeRuns(app, RulesFingerprint.of(app.rules().current()));
             await().atMost(Duration.ofMinutes(2)).until(() -> job(app, queued).state() == JobState.AWAITING_APPROVAL);
             // node-b's own look (or this node's next) finds nothing more to gate.
-            assertThat(app.store().gateJobsOfRules(app.rules().current().approvalExpiries(), r -> "again")).isEmpty();
+            assertThat(app.store().gateJobsOfRules(app.rules().current().approvalExpiries(),
+                    app.rules().current().approvalRequests(), r -> "again")).isEmpty();
             app.compareRulesNow();
             assertThat(app.store().actionsOnJob(queued)).extracting(a -> a.actor() + " " + a.action())
                     .containsExactly("buildhook gate");

@@ -73,6 +73,12 @@ public record JobWorkflow(
                 parentId, depth);
     }
 
+    /** The same with follow-up specification {@code spec} (null for none). */
+    public JobWorkflow withFollowUps(String spec) {
+        return new JobWorkflow(buildId, supersedeKey, supersedeRunning, approvalExpiry, resources, capacities, spec,
+                parentId, depth);
+    }
+
     /** Whether the job waits for an approval before it runs. */
     public boolean needsApproval() {
         return approvalExpiry != null;

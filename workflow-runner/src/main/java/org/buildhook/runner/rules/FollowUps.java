@@ -98,6 +98,66 @@ public final class FollowUps {
     }
 
 
+    /**
+     * The follow-up specification of a job planned without an approval that its rule's approval now gates (a reload that
+     * added {@code approval}, tryout33 F11): the job's own {@code jobSpec}, its follow-ups as planned, with the {@code
+     * on-approval-request} of {@code ruleSpec}, the rule's specification in force, in place of any it had (none, or
+     * one written by an earlier gate of the job that did not make it wait), so that the job tells the approvers once
+     * it awaits, as the rule's new jobs do (approval50). The request's shared resources' capacities are the rule's
+     * ({@code capacities}, the rule's winning over the job's for a name in both, as a reload gives stored jobs the
+     * capacities in force), and its {@code ${run.*}} are read as the rule allows them ({@code perRun}). Canonical as
+     * {@code FollowUpReader} writes a specification: action keys sorted, then {@code depth}, {@code perRun}, {@code
+     * capacities}.
+     *
+     * @param jobSpec  the job's stored {@link JobWorkflow#followUps()}, or null for none
+     * @param ruleSpec the follow-ups of the rule that gates it, as its new jobs are planned with, or null for none
+     * @return the specification to keep with the job; null when it has no follow-up at all; {@code jobSpec} word for
+     *         word when neither has a request, or when either cannot be read (a store written by another version: its
+     *         follow-ups fail as before)
+     */
+    public static String withApprovalRequest(String jobSpec, String ruleSpec) {
+        JsonNode job;
+        JsonNode rule;
+        try {
+            job = jobSpec == null ? JSON.createObjectNode() : JSON.readTree(jobSpec);
+            rule = ruleSpec == null ? JSON.createObjectNode() : JSON.readTree(ruleSpec);
+        } catch (JsonProcessingException e) {
+            return jobSpec;
+        }
+        if (!job.isObject() || !rule.isObject()) {
+            return jobSpec;
+        }
+        JsonNode request = rule.get(FollowUpReader.ON_APPROVAL_REQUEST);
+        if (request == null && !job.has(FollowUpReader.ON_APPROVAL_REQUEST)) {
+            return jobSpec; // nothing to add or take away: kept word for word
+        }
+        // Its follow-ups (and any key a newer version wrote) as planned, the request in place of any: keys sorted.
+        java.util.TreeSet<String> keys = new java.util.TreeSet<>();
+        job.fieldNames().forEachRemaining(keys::add);
+        keys.removeAll(List.of("depth", "perRun", "capacities"));
+        keys.add(FollowUpReader.ON_APPROVAL_REQUEST);
+        com.fasterxml.jackson.databind.node.ObjectNode out = JSON.createObjectNode();
+        for (String key : keys) {
+            JsonNode action = key.equals(FollowUpReader.ON_APPROVAL_REQUEST) ? request : job.get(key);
+            if (action != null) {
+                out.set(key, action);
+            }
+        }
+        if (out.isEmpty()) {
+            return null;
+        }
+        out.put("depth", job.path("depth").asInt(1));
+        out.put("perRun", job.path("perRun").asBoolean(false) || (request != null && rule.path("perRun").asBoolean()));
+        java.util.TreeMap<String, Integer> capacities = new java.util.TreeMap<>();
+        job.path("capacities").fields().forEachRemaining(e -> capacities.put(e.getKey(), e.getValue().asInt()));
+        if (request != null) {
+            rule.path("capacities").fields().forEachRemaining(e -> capacities.put(e.getKey(), e.getValue().asInt()));
+        }
+        com.fasterxml.jackson.databind.node.ObjectNode caps = out.putObject("capacities");
+        capacities.forEach(caps::put);
+        return out.toString();
+    }
+
     /** Whether follow-up specification {@code spec} (null for none) has a follow-up under {@code key}. */
     static boolean asks(String spec, String key) {
         if (spec == null) {

@@ -218,14 +218,16 @@ public final class RuleSet {
     }
 
     /**
-     * The names of the rules in force with an {@code on-approval-request} (tryout47b F18): a reload that gates a
-     * rule's stored jobs planned without an approval says that those start none (their plan has none).
+     * Each enabled rule with an {@code on-approval-request} (tryout47b F18), by name, in file order, to its follow-up
+     * specification, as its new jobs are planned with ({@code JobWorkflow.followUps}): a start or reload that makes the
+     * rule's stored jobs planned without an approval await one gives each the rule's request to start once it awaits
+     * ({@code Store.gateJobsOfRules}, {@link FollowUps#withApprovalRequest}), as a re-run made to await one does.
      */
-    public java.util.Set<String> approvalRequestRules() {
-        java.util.Set<String> names = new java.util.TreeSet<>();
+    public Map<String, String> approvalRequests() {
+        Map<String, String> requests = new LinkedHashMap<>();
         rules.stream().filter(r -> FollowUps.asks(r.action().followUps(), FollowUpReader.ON_APPROVAL_REQUEST))
-                .forEach(r -> names.add(r.name()));
-        return Collections.unmodifiableSet(names);
+                .forEach(r -> requests.put(r.name(), r.action().followUps()));
+        return Collections.unmodifiableMap(requests);
     }
 
     /** The shared resources the file declares, name to capacity (sorted by name); empty when none. */

@@ -16,6 +16,7 @@ import org.buildhook.core.Sha256;
 import org.buildhook.runner.JobWorkflow;
 import org.buildhook.runner.PlannedJob;
 import org.buildhook.runner.RunnerException;
+import org.buildhook.runner.rules.FollowUps;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -530,11 +531,19 @@ final class DeliveryWriter {
      * the approval at its start instead ({@code expires_at} set while queued), which that node's start of its attempt
      * honours ({@link ExecutionLedger#startAttempt}): it either started before (and runs) or awaits, never both.
      *
-     * @param expiry how long it waits for a decision (the rule's {@code approval.expires}), positive
-     * @param why    the job's message while it awaits (the surfaces say its expiry themselves)
+     * <p>Either way the job's follow-up specification gets the {@code on-approval-request} of the rule that gates it
+     * ({@code requestSpec}, {@link FollowUps#withApprovalRequest}) in the same transaction, its other follow-ups as
+     * planned, so that once it awaits it tells the approvers once, as the rule's new jobs do ({@link
+     * FollowUpLedger#awaitingRequests}; approval50: before, it was planned without one and started none). What a job
+     * keeps is still its own plan: a later change of the rule's request changes no job gated before.
+     *
+     * @param expiry      how long it waits for a decision (the rule's {@code approval.expires}), positive
+     * @param requestSpec the follow-up specification of the rule in force ({@code RuleSet.approvalRequests}) when it
+     *                    has an {@code on-approval-request}, else null (the job then has none)
+     * @param why         the job's message while it awaits (the surfaces say its expiry themselves)
      * @return what came of it; {@link Gate#NONE} when the job is no longer (or never was) one to gate
      */
-    Gate gate(String jobId, Duration expiry, String why) {
+    Gate gate(String jobId, Duration expiry, String requestSpec, String why) {
         return db.inTransaction("make a job await an approval", c -> {
             String rule;
             String deliveryId;
@@ -553,35 +562,45 @@ final class DeliveryWriter {
                 line.inTurn(c, rule); // before any row lock, as a cancel takes it
             }
             JobState now;
-            try (PreparedStatement p = c.prepareStatement("SELECT state FROM jobs WHERE id = ? AND " + GATEABLE
-                    + (db.dialect() == Dialect.POSTGRESQL ? " FOR UPDATE" : ""))) {
+            String followUps;
+            try (PreparedStatement p = c.prepareStatement("SELECT state, follow_ups FROM jobs WHERE id = ? AND "
+                    + GATEABLE + (db.dialect() == Dialect.POSTGRESQL ? " FOR UPDATE" : ""))) {
                 p.setString(1, jobId);
                 try (ResultSet rs = p.executeQuery()) {
                     if (!rs.next()) {
                         return Gate.NONE; // started, superseded or cancelled meanwhile
                     }
                     now = JobState.valueOf(rs.getString(1));
+                    followUps = rs.getString(2);
                 }
             }
+            // Its plan as planned, with the gating rule's on-approval-request; pending as a job stored with follow-ups.
+            String gatedFollowUps = FollowUps.withApprovalRequest(followUps, requestSpec);
             Instant at = clock.instant();
             Instant expires = at.plus(expiry);
             if (!queue.cancel(c, jobId)) {
-                try (PreparedStatement p = c.prepareStatement("UPDATE jobs SET approval_expiry_ms = ?, expires_at = ?"
-                        + " WHERE id = ?")) {
+                // Asked to await it at its start: the request is kept with it now, for the start that makes it wait.
+                try (PreparedStatement p = c.prepareStatement("UPDATE jobs SET approval_expiry_ms = ?, expires_at = ?,"
+                        + " follow_ups = ?, follow_ups_pending = ? WHERE id = ?")) {
                     p.setLong(1, expiry.toMillis());
                     p.setLong(2, expires.toEpochMilli());
-                    p.setString(3, jobId);
+                    p.setString(3, gatedFollowUps);
+                    p.setInt(4, gatedFollowUps != null ? 1 : 0);
+                    p.setString(5, jobId);
                     p.executeUpdate();
                 }
                 return Gate.AT_ITS_START;
             }
             try (PreparedStatement p = c.prepareStatement("UPDATE jobs SET state = ?, approval_expiry_ms = ?,"
-                    + " expires_at = ?, message = ?, waiting_since = NULL WHERE id = ?")) {
+                    + " expires_at = ?, message = ?, waiting_since = NULL, follow_ups = ?, follow_ups_pending = ?"
+                    + " WHERE id = ?")) {
                 p.setString(1, JobState.AWAITING_APPROVAL.name());
                 p.setLong(2, expiry.toMillis());
                 p.setLong(3, expires.toEpochMilli());
                 p.setString(4, why);
-                p.setString(5, jobId);
+                p.setString(5, gatedFollowUps);
+                p.setInt(6, gatedFollowUps != null ? 1 : 0);
+                p.setString(7, jobId);
                 p.executeUpdate();
             }
             insertAction(c, new AdminAction(ids.next(), at, Approvals.SYSTEM_ACTOR, GATE_ACTION, deliveryId, jobId,

@@ -879,22 +879,26 @@ public final class Store implements AutoCloseable {
      * queued now. The old job and its attempts stay as they were. Returns the new job id.
      */
     public String rerun(String jobId) {
-        return rerun(jobId, null);
+        return rerun(jobId, null, null);
     }
 
     /**
      * As {@link #rerun(String)}, for a rule that asks for an approval in the rules in force now (rename34): a re-run
      * of a job planned without one awaits one, expiring after {@code approvalNow}, as a new delivery's job of the rule
-     * does (an operator who added {@code approval:} expects no job of the rule to run without it). A job planned with
-     * one keeps its own; a follow-up is never gated (it follows a command that ran).
+     * does (an operator who added {@code approval:} expects no job of the rule to run without it), and starts the
+     * rule's {@code on-approval-request} once it awaits, as that job does (approval50,
+     * {@link org.buildhook.runner.rules.FollowUps#withApprovalRequest}). A job planned with one keeps its own (and its
+     * request, if it had one); a follow-up is never gated (it follows a command that ran).
      *
      * @param approvalNow the rule's {@code approval.expires} in the rules in force, or null when it asks for none
+     * @param requestSpec that rule's follow-up specification when it has an {@code on-approval-request}, else null
      */
-    public String rerun(String jobId, java.time.Duration approvalNow) {
+    public String rerun(String jobId, java.time.Duration approvalNow, String requestSpec) {
         Job old = reader.jobUnredacted(jobId).orElseThrow(() -> new RunnerException("no job " + jobId));
         org.buildhook.runner.JobWorkflow w = old.workflow();
         String id = writer.rerun(old, approvalNow == null || w.needsApproval() || w.parentId() != null ? old.plan()
-                : old.plan().withWorkflow(w.withApproval(approvalNow)));
+                : old.plan().withWorkflow(w.withApproval(approvalNow).withFollowUps(
+                        org.buildhook.runner.rules.FollowUps.withApprovalRequest(w.followUps(), requestSpec))));
         jobsQueued();
         return id;
     }
@@ -1121,14 +1125,18 @@ public final class Store implements AutoCloseable {
      * attempt ran (waiting for its retry) is not gated: it passed the gate its rule had when it ran, and its retry is
      * part of that run. Follow-ups are not gated (their rules have no approval); a job approved already is not asked
      * again. Idempotent: what one node (or an earlier call) gated matches no more. The caller decides when the rules
-     * in force are every node's ({@code RulesFingerprint}), as for {@link #cancelJobsOfRules}.
+     * in force are every node's ({@code RulesFingerprint}), as for {@link #cancelJobsOfRules}. A job gated (or asked
+     * to await one at its start) keeps its rule's {@code on-approval-request} in {@code requests} with its follow-ups,
+     * and so tells the approvers once it awaits, as the rule's new jobs do (approval50).
      *
      * @param approvals each rule's name to its {@code approval.expires} (positive); empty: nothing is read
+     * @param requests  each rule's name to its follow-up specification in force when it has an {@code
+     *                  on-approval-request} ({@code RuleSet.approvalRequests}); a rule absent gives its jobs none
      * @param message   the message of a job of the rule (its name given) while it awaits
      * @return one entry per rule with jobs gated or asked to be, by name; empty when none was
      * @throws StoreUnavailableException when the store cannot be reached
      */
-    public List<GatedRule> gateJobsOfRules(Map<String, java.time.Duration> approvals,
+    public List<GatedRule> gateJobsOfRules(Map<String, java.time.Duration> approvals, Map<String, String> requests,
             java.util.function.Function<String, String> message) {
         if (approvals.isEmpty()) {
             return List.of();
@@ -1140,7 +1148,8 @@ public final class Store implements AutoCloseable {
         boolean woke = false;
         for (String[] job : found) {
             java.time.Instant before = config.clock().instant();
-            DeliveryWriter.Gate done = writer.gate(job[0], approvals.get(job[1]), message.apply(job[1]));
+            DeliveryWriter.Gate done = writer.gate(job[0], approvals.get(job[1]), requests.get(job[1]),
+                    message.apply(job[1]));
             if (done == DeliveryWriter.Gate.NONE) {
                 continue;
             }

@@ -537,7 +537,7 @@ abstract class AbstractApprovalTest extends AbstractWorkflowTest {
         Instant gatedAt = Instant.now();
 
         List<org.buildhook.runner.store.Store.GatedRule> gated = store.gateJobsOfRules(after.approvalExpiries(),
-                r -> "gated: " + r);
+                after.approvalRequests(), r -> "gated: " + r);
 
         assertThat(gated).singleElement().satisfies(g -> {
             assertThat(g.rule()).isEqualTo("long");
@@ -555,7 +555,8 @@ abstract class AbstractApprovalTest extends AbstractWorkflowTest {
         assertState(job(running), JobState.RUNNING);
         assertState(job(retrying), JobState.QUEUED);
         assertThat(job(retrying).retryDueAt()).as("a retry of a job that ran is not gated").isPresent();
-        assertThat(store.gateJobsOfRules(after.approvalExpiries(), r -> "again")).as("once, not per node").isEmpty();
+        assertThat(store.gateJobsOfRules(after.approvalExpiries(), after.approvalRequests(), r -> "again"))
+                .as("once, not per node").isEmpty();
 
         Files.createFile(go);
         assertState(awaitFinal(running).job(), JobState.SUCCEEDED);
@@ -576,17 +577,20 @@ abstract class AbstractApprovalTest extends AbstractWorkflowTest {
     @Test
     void aJobPickedAtTheMomentTheApprovalIsPutInForceAwaitsItInsteadOfStarting() throws IOException {
         Path log = dir.resolve("ran");
+        Path asked = dir.resolve("asked");
         String yaml = "rules:\n  - name: long\n%s    run: {command: [/bin/sh, -c, 'echo $1 >> " + log
                 + "', sh, \"${build.id}\"], concurrency: 1}\n";
         RuleSet before = rules(yaml.formatted(""));
-        RuleSet after = rules(yaml.formatted("    approval: {expires: 1h}\n"));
+        // approval50: with a request, which the job asked to await the approval at its start starts once it awaits.
+        RuleSet after = rules(yaml.formatted("    approval: {expires: 1h}\n    on-approval-request: {command: [/bin/sh,"
+                + " -c, 'echo $1 >> " + asked + "', sh, \"${job.id}\"]}\n"));
         openStore();
         String job = deliver(before, 1).jobIds().get(0);
         java.util.concurrent.atomic.AtomicReference<List<org.buildhook.runner.store.Store.GatedRule>> gated =
                 new java.util.concurrent.atomic.AtomicReference<>();
         org.buildhook.runner.store.AttemptStartSeams.beforeStart(id -> {
             if (id.equals(job) && gated.get() == null) {
-                gated.set(store.gateJobsOfRules(after.approvalExpiries(), r -> "gated: " + r));
+                gated.set(store.gateJobsOfRules(after.approvalExpiries(), after.approvalRequests(), r -> "gated: " + r));
             }
         });
         try {
@@ -607,10 +611,105 @@ abstract class AbstractApprovalTest extends AbstractWorkflowTest {
                 .containsExactly(org.assertj.core.groups.Tuple.tuple("buildhook", "gate"));
         assertThat(queueEntries(job)).as("its execution removed").isZero();
         assertThat(log).as("never run").doesNotExist();
+        Job request = awaitOnlyJobOf("long/on-approval-request");
+        assertThat(request.workflow().parentId()).isEqualTo(job);
+        assertThat(Files.readAllLines(asked)).containsExactly(job);
 
         assertThat(store.approve(job, "alice")).isTrue();
         assertState(awaitFinal(job).job(), JobState.SUCCEEDED);
         assertThat(Files.readAllLines(log)).containsExactly("1");
+        assertThat(jobsOfRule("long/on-approval-request")).hasSize(1);
+    }
+
+    /**
+     * approval50: a reload that adds {@code approval} and {@code on-approval-request} to a rule gates its jobs already
+     * stored, which were planned without either: they awaited the approval but never told the approvers (their plan
+     * had no request). The gate keeps the rule's request with each job (its own follow-ups as planned): the job tells
+     * the approvers once it awaits, once only across looks, a second node and a restart; one approved before any node
+     * looked starts none; a later change of the rule's request changes no job gated before.
+     */
+    @Test
+    void aJobGatedByAReloadThatAddsAnApprovalRequestStartsItOnceAcrossNodesAndRestarts() throws IOException {
+        Path asked = dir.resolve("asked");
+        Path done = dir.resolve("done");
+        String yaml = "rules:\n  - name: deploy\n%s"
+                + "    run: {command: [/bin/true, \"${build.id}\"], env: {DEPLOY_TARGET: prod-eu-1}}\n"
+                + "    on-success: {command: [/bin/sh, -c, 'echo \"$1 %s\" >> " + done + "', sh, \"${build.id}\"]}\n";
+        RuleSet before = rules(yaml.formatted("", "planned"));
+        String request = "    approval: {expires: 1h}\n    on-approval-request:\n      command: [/bin/sh, \""
+                + script("ask.sh", "echo \"$1 $2 $3 $4 $BUILDHOOK_JOB_ATTEMPTS\" >> " + asked) + "\", \"%s\", \"${job.id}\","
+                + " \"${job.outcome}\", \"${job.url}\"]\n";
+        RuleSet after = rules(yaml.formatted(request.formatted("asked"), "edited"));
+        openStore(); // no node yet: nothing picks them, nothing looks for requests
+        String told = deliver(before, 1).jobIds().get(0);
+        String approvedFirst = deliver(before, 2).jobIds().get(0);
+        assertThat(job(told).workflow().followUps()).doesNotContain("on-approval-request");
+
+        assertThat(store.gateJobsOfRules(after.approvalExpiries(), after.approvalRequests(), r -> "gated: " + r))
+                .singleElement().satisfies(g -> assertThat(g.gated()).extracting(Job::id)
+                        .containsExactly(told, approvedFirst));
+        assertState(job(told), JobState.AWAITING_APPROVAL);
+        assertThat(store.approve(approvedFirst, "alice")).isTrue(); // before any node looked
+        // A reload that edits the request afterwards gates nothing more, and changes no job gated before.
+        RuleSet edited = rules(yaml.formatted(request.formatted("edited"), "edited"));
+        assertThat(store.gateJobsOfRules(edited.approvalExpiries(), edited.approvalRequests(), r -> "again")).isEmpty();
+
+        EngineConfig linked = AbstractEngineTest.steady("node-a")
+                .withStatusPage(java.net.URI.create("https://ci.example.com/"));
+        startEngine(linked);
+        Job started = awaitOnlyJobOf("deploy/on-approval-request");
+        assertState(started, JobState.SUCCEEDED);
+        assertThat(started.workflow().parentId()).isEqualTo(told);
+        assertThat(started.env()).as("the job's own environment is not passed on").doesNotContainKey("DEPLOY_TARGET")
+                .containsEntry("BUILDHOOK_JOB_ID", told);
+        assertThat(Files.readAllLines(asked)).containsExactly(
+                "asked " + told + " AWAITING_APPROVAL https://ci.example.com/?job=" + told + " 0");
+        assertState(awaitFinal(approvedFirst).job(), JobState.SUCCEEDED);
+        assertState(job(told), JobState.AWAITING_APPROVAL);
+        // A second node that planned it at the same time stores nothing: the first one's job is the record.
+        org.buildhook.runner.PlannedJob again = org.buildhook.runner.rules.FollowUps.plan(job(told).workflow()
+                .followUps(), "default", new org.buildhook.core.BuildEventParser().parse(body(1)), null,
+                new org.buildhook.runner.rules.FollowUpParent(told, "deploy", "AWAITING_APPROVAL", null, 0, null))
+                .orElseThrow();
+        assertThat(store.followUps().startApprovalRequest(job(told), again)).isEmpty();
+
+        stopAll();
+        openStore();
+        startEngine(linked);
+        assertThat(store.followUps().awaitingRequests(100)).as("after a restart").isEmpty();
+        assertThat(store.approve(told, "alice")).isTrue();
+        assertState(awaitFinal(told).job(), JobState.SUCCEEDED);
+        await().atMost(Duration.ofSeconds(60)).until(() -> Files.exists(done) && Files.readAllLines(done).size() == 2);
+        assertThat(Files.readAllLines(done)).as("their own follow-ups as planned").containsExactlyInAnyOrder(
+                "1 planned", "2 planned");
+        assertThat(jobsOfRule("deploy/on-approval-request")).singleElement()
+                .satisfies(j -> assertThat(j.id()).isEqualTo(started.id()));
+        assertThat(Files.readAllLines(asked)).hasSize(1);
+    }
+
+    /**
+     * approval50: a re-run of a job planned without an approval, whose rule asks for one (and an {@code
+     * on-approval-request}) in the rules in force now, awaits one (rename34) and tells the approvers once, as the
+     * rule's new jobs do; before, it awaited without telling anyone.
+     */
+    @Test
+    void aReRunMadeToAwaitAnApprovalStartsTheRulesApprovalRequest() throws IOException {
+        Path asked = dir.resolve("asked");
+        String yaml = "rules:\n  - name: deploy\n%s    run: {command: [/bin/true]}\n";
+        RuleSet before = rules(yaml.formatted(""));
+        RuleSet after = rules(yaml.formatted("    approval: {expires: 1h}\n    on-approval-request: {command:"
+                + " [/bin/sh, -c, 'echo $1 >> " + asked + "', sh, \"${job.id}\"]}\n"));
+        openStore();
+        startEngine();
+        String old = deliver(before, 1).jobIds().get(0);
+        assertState(awaitFinal(old).job(), JobState.SUCCEEDED);
+
+        String rerun = store.rerun(old, after.approvalExpiries().get("deploy"), after.approvalRequests().get("deploy"));
+
+        assertState(job(rerun), JobState.AWAITING_APPROVAL);
+        Job request = awaitOnlyJobOf("deploy/on-approval-request");
+        assertThat(request.workflow().parentId()).isEqualTo(rerun);
+        assertThat(Files.readAllLines(asked)).containsExactly(rerun);
     }
 
     /** Whether {@code job}'s execution was picked and put back (for want of a slot), and is not picked now. */

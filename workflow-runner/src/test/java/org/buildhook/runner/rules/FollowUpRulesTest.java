@@ -204,4 +204,46 @@ class FollowUpRulesTest {
                         "rules.yaml:7:7: unknown key 'on-approval-request' in 'on-failure': a follow-up never awaits"
                                 + " an approval; write it on the rule, beside its 'approval'");
     }
+
+    /**
+     * approval50: a job planned without an approval that its rule's approval now gates keeps its own follow-ups as
+     * planned and gets the rule's on-approval-request (with the capacities its resources need), which it then plans
+     * as the rule's new jobs do; a rule without one leaves its plan word for word, and takes away one an earlier gate
+     * gave it.
+     */
+    @Test
+    void aGatedJobKeepsItsOwnFollowUpsAndGetsTheRulesApprovalRequest() {
+        String before = "resources: {boards: 2}\nrules:\n  - name: deploy\n"
+                + "    run: {command: [/opt/deploy.sh]}\n"
+                + "    on-success: {command: [/opt/planned.sh]}\n";
+        RuleSet after = TestRules.parse("resources: {boards: 3, phones: 1}\nrules:\n  - name: deploy\n"
+                + "    approval: {expires: 8h}\n"
+                + "    run: {command: [/opt/deploy.sh]}\n"
+                + "    on-success: {command: [/opt/edited.sh]}\n"
+                + "    on-approval-request: {command: [/opt/ask.sh, \"${job.id}\"], resources: {phones: 1}}\n");
+        String planned = TestRules.parse(before).match("default", TestEvents.seed()).get(0).workflow().followUps();
+        String rule = after.approvalRequests().get("deploy");
+
+        String gated = FollowUps.withApprovalRequest(planned, rule);
+
+        assertThat(FollowUps.describe(gated)).containsExactly(
+                "on-approval-request: [\"/opt/ask.sh\",\"${job.id}\"] (waits until it can hold phones 1 of 1)",
+                "on-success: [\"/opt/planned.sh\"]");
+        PlannedJob ask = FollowUps.plan(gated, "default", TestEvents.seed(), null, new FollowUpParent("01JOB",
+                "deploy", "AWAITING_APPROVAL", null, 0, null)).orElseThrow();
+        assertThat(ask.ruleName()).isEqualTo("deploy/on-approval-request");
+        assertThat(ask.argv()).containsExactly("/opt/ask.sh", "01JOB");
+        assertThat(FollowUps.plan(gated, "default", TestEvents.seed(), null, new FollowUpParent("01JOB", "deploy",
+                "SUCCEEDED", 0, 1, null)).orElseThrow().argv()).containsExactly("/opt/planned.sh");
+        assertThat(FollowUps.withApprovalRequest(null, rule)).isEqualTo(FollowUps.withApprovalRequest(
+                FollowUps.withApprovalRequest(null, null), rule)).contains("on-approval-request")
+                .doesNotContain("on-success");
+        assertThat(FollowUps.withApprovalRequest(planned, null)).as("word for word").isSameAs(planned);
+        assertThat(FollowUps.withApprovalRequest(null, null)).isNull();
+        assertThat(FollowUps.withApprovalRequest(planned, "{}")).isSameAs(planned);
+        assertThat(FollowUps.describe(FollowUps.withApprovalRequest(gated, null))).as("an earlier gate's taken away")
+                .containsExactly("on-success: [\"/opt/planned.sh\"]");
+        assertThat(FollowUps.withApprovalRequest(FollowUps.withApprovalRequest(null, rule), null)).isNull();
+        assertThat(after.approvalRequests()).containsOnlyKeys("deploy");
+    }
 }
