@@ -14,7 +14,10 @@ import java.util.Objects;
  *
  * <p>What it cannot find: a process that was started with an environment without it
  * ({@code env -i}, an {@code execve} with a fresh environment) <em>and</em> left the job's session;
- * or one of another user, whose environment this server may not read.
+ * one that left the session and wrote over its environment, which {@code /proc/<pid>/environ} reads from the
+ * process's own memory (a program that sets its title over its arguments and the environment after them:
+ * {@code nginx}, PostgreSQL, Perl's {@code $0}); or one of another user, whose environment this server may not
+ * read.
  *
  * <p>Whose store: two stores can share a history (a restored backup of a SQLite database, a copied file),
  * and then the same job ids and attempt numbers. Each attempt's processes therefore also carry
