@@ -815,8 +815,10 @@ final class StatusPageView {
         h.append("<div id=\"store-outage\" data-live><h2>The store does not answer</h2>"
                 + "<p class=\"banner\">buildhook cannot read its store, the database that holds deliveries and jobs,"
                 + " so the status cannot be shown or updated now.</p>").append(trouble.map(t -> "<p class=\"banner\" id=\"store-banner\">"
-                + escape(ended(sentence(t.reason()))) + (t.since() == null ? "" : " Since " + escape(t.since().toString())
-                + ".") + (t.detail() == null ? "" : " " + escape(ended(t.detail()))) + "</p>").orElse(""));
+                + escape(ended(sentence(t.reason()))) + (t.since() == null ? "" : " Since " + time(t.since()) + ".")
+                // The page's one way of writing a time, and the detail a sentence of its own (tryout50 F7: a raw
+                // instant to the nanosecond, then "… . the store gives this node no connection").
+                + (t.detail() == null ? "" : " " + escape(ended(sentence(t.detail())))) + "</p>").orElse(""));
         if (!refused.isEmpty()) {
             refusedBuilds(h, refused);
         }

@@ -251,16 +251,19 @@ class StatusPageViewTest {
         assertThat(Html.escape(null)).isEmpty();
     }
 
-    /** cluster27 F5: a reason without a full stop, then its time and detail, each a sentence of its own. */
+    /**
+     * cluster27 F5: a reason without a full stop, then its time and detail, each a sentence of its own; the time as the
+     * page writes every other (tryout50 F7: a raw instant to the nanosecond, and the detail began in lower case).
+     */
     @Test
     void thePageWhileTheStoreDoesNotAnswerEndsTheReasonBeforeItsTime() {
         String html = StatusPageView.storeUnavailable("n0nce", java.util.Optional.of(
-                new org.buildhook.runner.store.StoreTrouble(java.time.Instant.parse("2026-12-02T22:44:11Z"),
+                new org.buildhook.runner.store.StoreTrouble(java.time.Instant.parse("2026-12-02T22:44:11.237139443Z"),
                         "no connection: waiting (0 open); see the server log", "the pool is empty")),
                 new RefusedBuilds.View(java.util.List.of(), 0));
 
-        assertThat(html).contains(">No connection: waiting (0 open); see the server log. Since 2026-12-02T22:44:11Z."
-                + " the pool is empty.</p>");
+        assertThat(html).contains(">No connection: waiting (0 open); see the server log. Since <time"
+                + " datetime=\"2026-12-02T22:44:11.237139443Z\">2026-12-02 22:44:11 UTC</time>. The pool is empty.</p>");
     }
 
     /**
