@@ -1072,12 +1072,15 @@ final class JobTask implements ExecutionHandler<Void> {
      * it besides (tryout49 F1): when its watchdog found nothing of it left at {@code endedBefore}, after the attempt's
      * start and before the exit was seen (this JVM, paused, saw the exit only on waking, perhaps after another node's
      * later attempt began), it ended then, and its message says so; otherwise, when this JVM did not run for half the
-     * dead-node limit (at least 10 s) while the attempt ran (started before the pause ended), its message says that
-     * the exit was seen on waking. Else {@code seen} as it is.
+     * dead-node limit (at least 10 s) while the attempt ran (started before the pause ended) and its exit was seen on
+     * waking from that pause ({@link JvmPauses.Pause#wokeTo}), its message says that the exit was seen on waking. Else
+     * {@code seen} as it is.
      *
      * <p>Never an end before the attempt's start: a watchdog's look before the fork (this JVM paused between telling
      * the watchdog and starting the command) found nothing because nothing had started yet (review49 F6). Never the
-     * words of a pause the attempt did not run through: one that started after it (review49 F7).
+     * words of a pause the attempt did not run through: one that started after it (review49 F7), nor of one whose end
+     * came well before the exit was seen (review50 F1: a command that ran on after the wake and exited minutes later
+     * was seen exiting when it did; the pause hid nothing of it).
      *
      * @param seen        the outcome as this node saw it, exited by itself, with its end
      * @param endedBefore when the watchdog found nothing of the attempt left ({@link Watchdog.End#endedBefore()}), or
@@ -1094,16 +1097,21 @@ final class JobTask implements ExecutionHandler<Void> {
             // seen only on waking, its end was recorded at the wake, after another node's later attempt began: a
             // history of two copies at once that never ran. It ended before the watchdog's look, which is what is
             // known: that is its end, and its message says so.
+            // The words of the wake only when the exit was seen on it (review50 F1): an exit seen later (its thread
+            // held up past the pause) was not seen "when this node ran again".
             return new JobOutcome(seen.result(), seen.exitCode(), seen.started(), endedBefore,
-                    seen.message() + "; " + seenOnWaking(endedBefore, pause.millis(), seen.ended()),
+                    seen.message() + "; " + seenOnWaking(endedBefore, pause.wokeTo(seen.ended()) ? pause.millis() : -1,
+                            seen.ended()),
                     seen.logFile(), seen.logTruncated());
         }
         // A pause of half the dead-node limit (at least 10 s) that no watchdog bounded (none runs: SQLite,
         // runner.watchdog: off; or it was frozen with this JVM: a stalled VM), which the attempt ran through: the exit
         // was seen on waking, which is all that is known of its end; said, so that the record does not pass the wake
         // for the exit's own time, and a late record says this JVM's pause, not the store.
+        // Seen on waking only when seen at the pause's end (review50 F1): the last pause is known for the whole limit
+        // after it, and a command that ran on through it and exited minutes later was seen exiting when it did.
         boolean ranThrough = pause.until() != null && (started == null || started.isBefore(pause.until()));
-        if (ranThrough && pause.millis() >= Math.max(10_000, limit.toMillis() / 2)) {
+        if (ranThrough && pause.wokeTo(seen.ended()) && pause.millis() >= Math.max(10_000, limit.toMillis() / 2)) {
             return new JobOutcome(seen.result(), seen.exitCode(), seen.started(), seen.ended(),
                     seen.message() + "; " + seenOnWaking(null, pause.millis(), seen.ended()), seen.logFile(),
                     seen.logTruncated());
@@ -1117,15 +1125,16 @@ final class JobTask implements ExecutionHandler<Void> {
      * seen at 2026-…Z, when this node ran again after its JVM was paused or stalled for 71.6 s}.
      *
      * @param endedBefore  when the watchdog found it ended ({@link Watchdog.End#endedBefore()}), or null
-     * @param pausedMillis how long this JVM did not run, in milliseconds
+     * @param pausedMillis how long this JVM did not run, in milliseconds; negative (with {@code endedBefore} only) when
+     *                     the exit was not seen on waking from a pause: the words then say only when it was seen
      * @param seen         when this node saw the exit
      */
     static String seenOnWaking(Instant endedBefore, long pausedMillis, Instant seen) {
         return (endedBefore == null ? "" : "it ended before " + endedBefore + " (this node's watchdog found nothing of"
                 + " it left to kill then); ")
-                + "its exit was seen at " + seen.truncatedTo(ChronoUnit.MILLIS) + ", "
-                + ExecutionLedger.SEEN_ON_WAKING
-                + String.format(java.util.Locale.ROOT, "%.1f s", pausedMillis / 1000.0)
+                + "its exit was seen at " + seen.truncatedTo(ChronoUnit.MILLIS)
+                + (pausedMillis < 0 ? "" : ", " + ExecutionLedger.SEEN_ON_WAKING
+                        + String.format(java.util.Locale.ROOT, "%.1f s", pausedMillis / 1000.0))
                 + (endedBefore == null ? ": it ended before then" : "");
     }
 

@@ -12,6 +12,20 @@ final class JvmPauses {
 
     /** How often the thread ticks, in milliseconds. */
     static final long TICK_MILLIS = 250;
+    /**
+     * The longest gap between two ticks that is not a pause, in milliseconds (a second and a tick): a thread of this
+     * JVM late by up to this much, on a loaded host, is taken for a JVM that ran.
+     */
+    static final long LATE_MILLIS = 1_000 + TICK_MILLIS;
+    /**
+     * How long after a pause's end ({@link Pause#until}) an attempt's exit, seen then, counts as seen on waking, in
+     * milliseconds (review50 F1): twice {@link #LATE_MILLIS}. An exit during the pause reaches the attempt's end
+     * through two threads that both run again at the wake, the process reaper and then the attempt's own (which ends
+     * what is left of its tree and closes its log before it takes the time); each may be as late as this detector
+     * takes for a JVM that ran. Seen later than that, the JVM had run for longer than any thread of it may be late,
+     * so the exit came after the wake and was seen when it happened.
+     */
+    static final long WAKE_MILLIS = 2 * LATE_MILLIS;
     private static final JvmPauses SHARED = new JvmPauses();
 
     private final Object lock = new Object();
@@ -69,7 +83,7 @@ final class JvmPauses {
                     return;
                 }
                 long now = System.nanoTime();
-                if (now - lastTick > 1_000_000_000L + TICK_MILLIS * 1_000_000L) {
+                if (now - lastTick > LATE_MILLIS * 1_000_000L) {
                     pauseEnd = now;
                     pauseNanos = now - lastTick;
                     pauseEndedAt = java.time.Instant.now();
@@ -89,6 +103,18 @@ final class JvmPauses {
     record Pause(long millis, java.time.Instant until) {
         /** No pause. */
         static final Pause NONE = new Pause(0, null);
+
+        /**
+         * Whether something this JVM saw at {@code seen} was seen on waking from this pause: not before the pause
+         * began ({@code until} less {@code millis}) and not more than {@link #WAKE_MILLIS} after it ended; false for
+         * {@link #NONE}.
+         *
+         * @param seen when it was seen (this JVM's clock)
+         */
+        boolean wokeTo(java.time.Instant seen) {
+            return until != null && !seen.isBefore(until.minusMillis(millis))
+                    && !seen.isAfter(until.plusMillis(WAKE_MILLIS));
+        }
     }
 
     /**
@@ -105,7 +131,7 @@ final class JvmPauses {
             }
             long now = System.nanoTime();
             long gap = now - lastTick;
-            if (gap > 1_000_000_000L + TICK_MILLIS * 1_000_000L) {
+            if (gap > LATE_MILLIS * 1_000_000L) {
                 return new Pause(gap / 1_000_000, java.time.Instant.now());
             }
             return pauseEnd != 0 && now - pauseEnd < within.toNanos()

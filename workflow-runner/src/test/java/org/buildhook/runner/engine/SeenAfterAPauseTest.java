@@ -11,7 +11,7 @@ import org.junit.jupiter.api.Test;
 /**
  * The end JobTask records of a command that exited by itself, seen after a pause of its node's JVM
  * ({@link JobTask#seenAfterAPause}): never before the attempt's start (review49 F6), and the words of a pause only for an
- * attempt that ran through it (review49 F7).
+ * attempt that ran through it (review49 F7) and whose exit was seen on waking from it (review50 F1).
  */
 class SeenAfterAPauseTest {
 
@@ -74,5 +74,60 @@ class SeenAfterAPauseTest {
 
         assertThat(recorded).isEqualTo(seen);
         assertThat(recorded.message()).isEqualTo("exited with 0");
+    }
+
+    @Test
+    void anExitSeenLongAfterTheWakeIsNotSaidToHaveBeenSeenOnWaking() {
+        // review50 F1, the defaults (30 s x 6, no watchdog): a deploy started at -60 s ran through a stall of the JVM
+        // from 0 to 95 s and exited by itself at 210 s, seen when it did: the pause hid nothing of it.
+        Duration limit = Duration.ofSeconds(180);
+        JobOutcome seen = exited(T0.minusSeconds(60), T0.plusSeconds(210));
+
+        JobOutcome recorded = JobTask.seenAfterAPause(seen, null, new JvmPauses.Pause(95_000, T0.plusSeconds(95)),
+                limit);
+
+        assertThat(recorded).isEqualTo(seen);
+        assertThat(recorded.message()).isEqualTo("exited with 0");
+    }
+
+    @Test
+    void anExitSeenWithinTwoLateTicksOfTheWakeWasSeenOnWakingOneLaterWasNot() {
+        // The JVM paused from 5 s to 40 s; the job's threads may each be a second and a tick late after the wake.
+        JvmPauses.Pause pause = new JvmPauses.Pause(35_000, T0.plusSeconds(40));
+        Instant latest = T0.plusSeconds(40).plusMillis(JvmPauses.WAKE_MILLIS);
+
+        JobOutcome justSeen = JobTask.seenAfterAPause(exited(T0, latest), null, pause, LIMIT);
+        JobOutcome seenLater = JobTask.seenAfterAPause(exited(T0, latest.plusMillis(1)), null, pause, LIMIT);
+
+        assertThat(JvmPauses.WAKE_MILLIS).isEqualTo(2_500);
+        assertThat(justSeen.message()).startsWith("exited with 0; its exit was seen at " + latest + ", "
+                + org.buildhook.runner.store.ExecutionLedger.SEEN_ON_WAKING + "35.0 s");
+        assertThat(seenLater.message()).isEqualTo("exited with 0");
+    }
+
+    @Test
+    void anExitSeenBeforeThePauseBeganIsNotSaidToHaveBeenSeenOnWaking() {
+        // Seen at 3 s; the JVM then paused from 5 s to 40 s before the end was worded: nothing of it was hidden.
+        JobOutcome seen = exited(T0, T0.plusSeconds(3));
+
+        JobOutcome recorded = JobTask.seenAfterAPause(seen, null, new JvmPauses.Pause(35_000, T0.plusSeconds(40)),
+                LIMIT);
+
+        assertThat(recorded.message()).isEqualTo("exited with 0");
+    }
+
+    @Test
+    void anExitTheWatchdogFoundEndedButSeenLongAfterTheWakeKeepsTheBoundWithoutTheWordsOfTheWake() {
+        // The watchdog found nothing left at 30 s, in a pause from 5 s to 40 s; this node's thread saw the exit only at
+        // 100 s (held up after the wake): it ended before 30 s, but was not seen "when this node ran again".
+        JobOutcome seen = exited(T0, T0.plusSeconds(100));
+
+        JobOutcome recorded = JobTask.seenAfterAPause(seen, T0.plusSeconds(30),
+                new JvmPauses.Pause(35_000, T0.plusSeconds(40)), LIMIT);
+
+        assertThat(recorded.ended()).isEqualTo(T0.plusSeconds(30));
+        assertThat(recorded.message()).isEqualTo("exited with 0; it ended before " + T0.plusSeconds(30)
+                + " (this node's watchdog found nothing of it left to kill then); its exit was seen at "
+                + T0.plusSeconds(100));
     }
 }
