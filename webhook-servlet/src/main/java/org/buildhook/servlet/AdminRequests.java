@@ -532,8 +532,9 @@ final class AdminRequests {
      * #cancel} cancels it alone, in one transaction ({@link Store#cancelDelivery}). 200 with {@code delivery}, {@code
      * jobs} (each job not ended when read, oldest first: {@code id}, {@code rule}, {@code runName}, {@code parent},
      * {@code cancelled} as a single cancel's, {@code state} after it, {@code message}), {@code cancelled} (how many
-     * were) and {@code ended} (how many of its jobs had ended when the cancel came to them, left as they were; one that
-     * ended as the cancel read it is listed too, not cancelled); 404 for an unknown delivery.
+     * were) and {@code ended} (how many of its jobs had ended when the cancel came to them, left as they were, or were
+     * past their approval's expiry, now EXPIRED; one that ended as the cancel read it, and an expired one, is listed
+     * too, not cancelled: each job is in one of the two counts); 404 for an unknown delivery.
      * The jobs the delivery gets after it (the {@code on-cancel} follow-ups it starts, a re-run, a replay) are not in
      * it.
      */

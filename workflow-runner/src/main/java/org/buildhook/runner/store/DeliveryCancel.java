@@ -4,15 +4,16 @@ import java.util.List;
 
 /**
  * What {@link Store#cancelDelivery} did: each job of the delivery that had not ended when the cancel read them, and
- * how many of its jobs had ended before.
+ * how many of its jobs had ended. Every job of the delivery the cancel read is either cancelled (a {@code jobs} item
+ * with {@link JobCancel#cancelled()} true) or counted in {@code ended}.
  *
  * @param jobs  the jobs of the delivery not ended when read (queued, waiting, awaiting an approval, running), oldest
  *              first, each with what the cancel did to it
  * @param ended how many of the delivery's jobs had ended when the cancel came to them (nothing done to them), 0 or
- *              more: those ended at its first read, and (PostgreSQL) those of {@code jobs} found ended under their
- *              row's lock ({@link JobCancel#before} final; a newer build superseded them meanwhile), which are listed
- *              too, so that every job of the delivery is cancelled now, expired now (a job awaiting an approval past
- *              its expiry) or counted here
+ *              more: those ended at its first read, (PostgreSQL) those of {@code jobs} found ended under their row's
+ *              lock ({@link JobCancel#before} final; a newer build superseded them meanwhile), and those of {@code jobs}
+ *              it found past their approval's expiry (now {@code EXPIRED}; review50 F4), which are listed too, so that
+ *              every job of the delivery is cancelled now or counted here
  */
 public record DeliveryCancel(List<JobCancel> jobs, int ended) {
 

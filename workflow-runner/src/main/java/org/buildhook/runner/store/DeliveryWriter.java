@@ -474,7 +474,10 @@ final class DeliveryWriter {
                 }
                 boolean cancelled;
                 if (before == JobState.AWAITING_APPROVAL && expiry.expire(c, at, jobId, deliveryId)) {
+                    // Past its approval's expiry: it had ended (EXPIRED, as its single cancel says "had already
+                    // ended"), and is counted so (review50 F4: in neither count, the CLI's line saying it had ended).
                     cancelled = false;
+                    ended++;
                 } else {
                     Cancel one = cancelRead(c, jobId, null, false, job[2], before, Integer.parseInt(job[3]), job[4]);
                     cancelled = one != Cancel.ENDED;

@@ -250,6 +250,33 @@ abstract class AbstractApprovalTest extends AbstractWorkflowTest {
                 .until(() -> jobsOfRule("deploy-prod/on-cancel").isEmpty());
     }
 
+    /**
+     * review50 F4: the cancel of a delivery whose job it finds past its approval's expiry ends it EXPIRED, as its
+     * single cancel does, and counts it among the delivery's jobs that had ended, as the server's log line does; before,
+     * it was in neither count ({@code cancelled} 0, {@code ended} 0: `buildhook cancel --delivery` said "0 job(s)
+     * cancelled" above a line saying it had already ended) while the log said 1 had ended.
+     */
+    @Test
+    void aCancelOfItsDeliveryAfterTheExpiryCountsItAmongTheJobsThatHadEnded() throws IOException {
+        RuleSet rules = deploy("{expires: 1s}");
+        openStore(); // and no engine: nothing sweeps expiries
+        org.buildhook.runner.store.AcceptResult delivered = deliver(rules, 67);
+        String job = delivered.jobIds().get(0);
+        Instant expiry = job(job).expiresAt();
+        await().atMost(Duration.ofMinutes(1)).until(() -> Instant.now().isAfter(expiry));
+
+        org.buildhook.runner.store.DeliveryCancel done = store.cancelDelivery(delivered.deliveryId(), "alice")
+                .orElseThrow();
+
+        assertThat(done.jobs()).singleElement().satisfies(j -> {
+            assertThat(j.id()).isEqualTo(job);
+            assertThat(j.cancelled()).isFalse();
+            assertThat(j.state()).isEqualTo(JobState.EXPIRED);
+        });
+        assertThat(done.ended()).as("every job is cancelled or counted as ended").isEqualTo(1);
+        assertState(job(job), JobState.EXPIRED);
+    }
+
     @Test
     void anApprovalSurvivesARestart() throws IOException {
         RuleSet rules = deploy("{expires: 1h}");
