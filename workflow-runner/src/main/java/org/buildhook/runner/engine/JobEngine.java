@@ -1031,14 +1031,8 @@ public final class JobEngine implements AutoCloseable {
     }
 
     /**
-     * Before the first pick: the jobs a build from before 2026-12-02 put back due at the moment it cut them short get
-     * the due time the current build keeps ({@link org.buildhook.runner.store.QueuePlaces}), so that they start before
-     * the jobs queued after them, after an upgrade too (upgrade32). Never throws: a store that cannot be read leaves
-     * them as they are, and they run all the same, later.
-     */
-    /**
-     * Ends the jobs awaiting an approval whose rule as stored this build refuses, as the pick ends queued ones of the
-     * same kind (tryout49 F6: an approval of them is refused, yet {@code jobs}, {@code status} and the metric said they
+     * Ends the jobs awaiting an approval whose rule or payload values as stored this build refuses, as the pick ends
+     * queued ones of the same kind (tryout49 F6, review50 F2: an approval of them is refused, yet {@code jobs}, {@code status} and the metric said they
      * awaited one until their expiry, a day by default). A store that does not answer leaves them (debug): an approval
      * of one is refused all the same, and the next start looks again.
      */
@@ -1053,6 +1047,12 @@ public final class JobEngine implements AutoCloseable {
         }
     }
 
+    /**
+     * Before the first pick: the jobs a build from before 2026-12-02 put back due at the moment it cut them short get
+     * the due time the current build keeps ({@link org.buildhook.runner.store.QueuePlaces}), so that they start before
+     * the jobs queued after them, after an upgrade too (upgrade32). Never throws: a store that cannot be read leaves
+     * them as they are, and they run all the same, later.
+     */
     private void restoreQueuePlaces() {
         try {
             List<String> restored = store.queuePlaces().restore();

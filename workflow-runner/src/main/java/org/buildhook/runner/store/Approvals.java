@@ -8,6 +8,7 @@ import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import org.buildhook.runner.RunnerException;
 
 /**
@@ -119,10 +120,16 @@ final class Approvals {
 
     /**
      * Ends {@code CANCELLED} each job awaiting an approval whose rule as stored this build refuses ({@link
-     * org.buildhook.runner.rules.StoredJobCheck}: planned by an older build with the payload's text in shell code),
-     * with its audit entry ({@code cancel} by {@code buildhook}): an approval of it is refused, so it could only wait
-     * for its expiry while {@code jobs}, {@code status} and {@code buildhook_jobs_awaiting_approval} counted it as
-     * awaiting one (tryout49 F6). A job approved, rejected or ended meanwhile is left as it is.
+     * org.buildhook.runner.rules.StoredJobCheck}: planned by an older build with the payload's text in shell code), or
+     * whose payload values as stored it refuses ({@link org.buildhook.runner.rules.StoredJobCheck#valuesRefusal}:
+     * {@code ../victim}, {@code --upload-pack=…}, which an older build did not check; review50 F2), with its audit
+     * entry ({@code cancel} by {@code buildhook}): an approval of it is refused, so it could only wait for its expiry
+     * while {@code jobs}, {@code status} and {@code buildhook_jobs_awaiting_approval} counted it as awaiting one
+     * (tryout49 F6). Its message says why and names the replay that makes a new job of its delivery. A job approved,
+     * rejected or ended meanwhile is left as it is. The values are checked against the delivery's body, read only for
+     * a rule that writes a payload value and once per delivery; of such jobs the first {@link
+     * RefusedStoredJobs#BODIES_READ} are looked at, as a start's warning looks (the rest wait for a later start; an
+     * approval of one is refused all the same).
      *
      * @return the jobs ended, oldest first
      */
@@ -131,23 +138,48 @@ final class Approvals {
             Instant now = clock.instant();
             List<Store.RefusedApproval> ended = new ArrayList<>();
             List<String[]> refused = new ArrayList<>();
+            // id, delivery, rule, snapshot, depth, run, parent: read whole before any body is read.
+            List<String[]> awaiting = new ArrayList<>();
             try (PreparedStatement p = c.prepareStatement("SELECT id, delivery_id, rule_name, rule_snapshot,"
-                    + " chain_depth, run_name FROM jobs WHERE state = ? ORDER BY id")) {
+                    + " chain_depth, run_name, parent_id FROM jobs WHERE state = ? ORDER BY id")) {
                 p.setString(1, JobState.AWAITING_APPROVAL.name());
                 try (ResultSet rs = p.executeQuery()) {
                     while (rs.next()) {
-                        String jobId = rs.getString(1);
-                        String deliveryId = rs.getString(2);
-                        String rule = rs.getString(3);
-                        org.buildhook.runner.rules.StoredJobCheck.refusal(rule, rs.getString(4), rs.getInt(5),
-                                rs.getString(6) != null, deliveryId).ifPresent(why -> refused.add(new String[] {
-                                    jobId, deliveryId, rule, why}));
+                        awaiting.add(new String[] {rs.getString(1), rs.getString(2), rs.getString(3),
+                            rs.getString(4), Integer.toString(rs.getInt(5)), rs.getString(6), rs.getString(7)});
                     }
+                }
+            }
+            int valuesLookedAt = 0;
+            for (String[] job : awaiting) {
+                String deliveryId = job[1];
+                String rule = job[2];
+                int depth = Integer.parseInt(job[4]);
+                boolean perRun = job[5] != null;
+                Optional<String> why = org.buildhook.runner.rules.StoredJobCheck.refusal(rule, job[3], depth, perRun,
+                        deliveryId);
+                String detail = "its rule as stored is refused by this build: it could not be approved";
+                if (why.isEmpty() && valuesLookedAt < RefusedStoredJobs.BODIES_READ
+                        && org.buildhook.runner.rules.StoredJobCheck.checksValues(rule, job[3], depth, perRun)) {
+                    valuesLookedAt++;
+                    String parentId = job[6];
+                    try {
+                        why = org.buildhook.runner.rules.StoredJobCheck.valuesRefusal(rule, job[3], depth, job[5],
+                                deliveryId, () -> RefusedStoredJobs.body(c, deliveryId),
+                                () -> parentId == null ? null : RefusedStoredJobs.parent(c, parentId));
+                    } catch (RefusedStoredJobs.BodyUnread e) {
+                        throw e.getCause();
+                    }
+                    detail = "its payload values as stored are refused by this build: it could not be approved";
+                }
+                if (why.isPresent()) {
+                    refused.add(new String[] {job[0], deliveryId, rule, why.get(), detail});
                 }
             }
             for (String[] job : refused) {
                 String message = REFUSED_APPROVAL + job[3];
-                // No follow-up is due: none of its commands ran (as the pick's refusal of such a job, JobTask.refused).
+                // No follow-up is due: none of its commands ran, and no one approved it (as the pick's refusal of such
+                // a job, JobTask.refused; as its expiry, EXPIRED, the end it would otherwise have come to).
                 try (PreparedStatement p = c.prepareStatement("UPDATE jobs SET state = ?, ended_at = ?, message = ?,"
                         + " expires_at = NULL, follow_ups_pending = 0 WHERE id = ? AND state = ?")) {
                     p.setString(1, JobState.CANCELLED.name());
@@ -159,8 +191,7 @@ final class Approvals {
                         continue;
                     }
                 }
-                audit(c, now, SYSTEM_ACTOR, "cancel", job[1], job[0], "its rule as stored is refused by this build:"
-                        + " it could not be approved");
+                audit(c, now, SYSTEM_ACTOR, "cancel", job[1], job[0], job[4]);
                 ended.add(new Store.RefusedApproval(job[0], job[2], message));
             }
             return ended;

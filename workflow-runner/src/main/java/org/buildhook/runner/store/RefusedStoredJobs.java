@@ -60,7 +60,7 @@ public record RefusedStoredJobs(int count, List<Named> named, Map<String, String
     private static final String NOT_ENDED = "'QUEUED', 'WAITING', 'AWAITING_APPROVAL', 'RUNNING'";
 
     /** The exact body of delivery {@code deliveryId}, or null when it is gone; a failed read: {@link BodyUnread}. */
-    private static byte[] body(Connection c, String deliveryId) {
+    static byte[] body(Connection c, String deliveryId) {
         try (PreparedStatement p = c.prepareStatement("SELECT body FROM deliveries WHERE id = ?")) {
             p.setString(1, deliveryId);
             try (ResultSet rs = p.executeQuery()) {
@@ -75,7 +75,7 @@ public record RefusedStoredJobs(int count, List<Named> named, Map<String, String
      * The job {@code parentId} as a follow-up of it sees it ({@code ${job.*}}), as the engine reads it at the
      * follow-up's pick; null when it is gone. A failed read: {@link BodyUnread}.
      */
-    private static org.buildhook.runner.rules.FollowUpParent parent(Connection c, String parentId) {
+    static org.buildhook.runner.rules.FollowUpParent parent(Connection c, String parentId) {
         try (PreparedStatement p = c.prepareStatement("SELECT rule_name, state, exit_code, attempts, log_path FROM jobs"
                 + " WHERE id = ?")) {
             p.setString(1, parentId);
@@ -94,7 +94,7 @@ public record RefusedStoredJobs(int count, List<Named> named, Map<String, String
     }
 
     /** A body's (or a parent's) read failed, through {@link StoredJobCheck}'s supplier: {@link #of} throws its cause. */
-    private static final class BodyUnread extends RuntimeException {
+    static final class BodyUnread extends RuntimeException {
 
         private static final long serialVersionUID = 1L;
 
@@ -297,7 +297,8 @@ public record RefusedStoredJobs(int count, List<Named> named, Map<String, String
                 + " which did not check it; docs/rules.md#placeholders): " + jobs + (values.count() > values.named()
                         .size() ? " and " + (values.count() - values.named().size()) + " more" : "") + ". Why: " + why
                 + ". This build does not run them: each ends FAILED, as planning would have stored it, when a node of"
-                + " this build would start it (its on-failure starts), and an approval or a re-run of one is refused"
+                + " this build would start it (its on-failure starts; one awaiting an approval, which this build cannot"
+                + " give, ends CANCELLED at the node's start), and an approval or a re-run of one is refused"
                 + (values.notLookedAt() > 0 ? "; " + values.notLookedAt() + " more job(s) of rules that write a payload"
                         + " value were not looked at here (only the first " + BODIES_READ + " are), and are checked"
                         + " the same way when they would start" : "") + ". Nodes of the older build still running run"

@@ -179,9 +179,11 @@ abstract class AbstractStoredRuleRefusedTest extends AbstractWorkflowTest {
      * values43 V2 / tryout43 F8: {@code [rm, -rf, "…/builds/${build.trigger}"]} stored by an older build with a
      * trigger {@code ../victim} removed the sibling folder after the upgrade, and with {@code /} every build. This build
      * ends such jobs FAILED without running them (with no limit: PostgreSQL's start at the read; with a concurrency
-     * limit: after its slot; one awaiting an approval, once approved; one an older node left marked running, at its
-     * next attempt's start), with planning's words; their on-failure pages. One that writes {@code payload-values:
-     * as-sent} runs, and so does one whose value passes.
+     * limit: after its slot; one approved by an older node, at its pick; one an older node left marked running, at
+     * its next attempt's start), with planning's words; their on-failure pages. One still awaiting an approval, which
+     * this build cannot give (409), ends CANCELLED at the node's start with why and the replay, as one of a rule this
+     * build refuses (review50 F2: it stayed AWAITING_APPROVAL, counted as awaiting one, until its expiry). One that
+     * writes {@code payload-values: as-sent} runs, and so does one whose value passes.
      */
     @Test
     void jobsAnOlderBuildStoredWithValuesThisBuildRefusesEndFailedUnrunAndTheirOnFailureStarts() throws IOException {
@@ -211,7 +213,7 @@ abstract class AbstractStoredRuleRefusedTest extends AbstractWorkflowTest {
         openStore();
         AcceptResult climbs = storeAsAnOldBuild(rules, "../victim", List.of("cleanup", "cleanup-one", "announce",
                 "as-sent"));
-        AcceptResult slash = storeAsAnOldBuild(rules, "/", List.of("cleanup", "cleanup-one"));
+        AcceptResult slash = storeAsAnOldBuild(rules, "/", List.of("cleanup", "cleanup-one", "announce"));
         AcceptResult fine = storeAsAnOldBuild(rules, "nightly", List.of("cleanup"));
         String cleanup = climbs.jobIds().get(0);
         String cleanupOne = climbs.jobIds().get(1);
@@ -219,9 +221,12 @@ abstract class AbstractStoredRuleRefusedTest extends AbstractWorkflowTest {
         String asSent = climbs.jobIds().get(3);
         String all = slash.jobIds().get(0);
         String crashed = slash.jobIds().get(1);
+        String approved = slash.jobIds().get(2);
         assertThat(job(cleanup).argv()).containsExactly("/bin/rm", "-rf", builds + "/../victim");
         // The older build's node crashed while attempt 1 of one ran (its command had not removed anything yet).
         assertThat(store.ledger().startAttempt(crashed, "old-node")).isEqualTo(1);
+        // An older node's approval of another, which that build did not refuse.
+        assertThat(store.approve(approved, "alice")).isTrue();
 
         startEngine();
 
@@ -248,10 +253,21 @@ abstract class AbstractStoredRuleRefusedTest extends AbstractWorkflowTest {
         assertState(awaitFinal(asSent).job(), JobState.SUCCEEDED);
         assertThat(java.nio.file.Files.readAllLines(ok)).containsExactly("../victim");
 
-        assertState(job(announce), JobState.AWAITING_APPROVAL);
-        assertThat(store.approve(announce, "alice")).isTrue();
-        assertState(awaitFinal(announce).job(), JobState.FAILED);
-        assertThat(job(announce).message()).startsWith("not started: rule 'announce' writes ${build.trigger}");
+        // review50 F2: the one awaiting an approval, which this build cannot give, is ended by the start as one of a
+        // rule this build refuses, not left awaiting one until its expiry; no follow-up, as none of it ran.
+        assertState(job(announce), JobState.CANCELLED);
+        assertThat(job(announce).message()).startsWith("not run: it awaited an approval, which this build cannot give:"
+                + " rule 'announce' writes ${build.trigger}").contains("its value \"../victim\" is refused")
+                .endsWith("buildhook replay " + climbs.deliveryId() + " --rule announce");
+        assertThat(store.actionsOnJob(announce)).singleElement().satisfies(a -> {
+            assertThat(a.actor()).isEqualTo("buildhook");
+            assertThat(a.action()).isEqualTo("cancel");
+        });
+        assertThat(store.approve(announce, "alice")).isFalse();
+        assertThat(store.followUps().isPending(announce)).isFalse();
+        // The one an older node approved ends FAILED at its pick, with planning's words.
+        assertState(awaitFinal(approved).job(), JobState.FAILED);
+        assertThat(job(approved).message()).startsWith("not started: rule 'announce' writes ${build.trigger}");
 
         // Each refused job of a rule with an on-failure paged, as planning's refusal does.
         await().atMost(Duration.ofSeconds(60)).until(() -> java.nio.file.Files.exists(pages)
