@@ -151,9 +151,9 @@ final class AdminOptions {
     private static CommandFailure untrusted(String why, BuildhookConfig loaded) {
         String from = loaded.source() == null ? "the embedded defaults" : loaded.source().toString();
         String owners = ServerUrlTrust.effectiveUid() == 0 ? "root, or by the server's user when a configuration file"
-                + " (root's or that user's, writable by no one else) names the data folder and every folder above the"
-                + " data folder is root's or that user's and not writable by group or others (as the systemd unit's"
-                + " /var/lib/buildhook, named by /etc/buildhook/buildhook.yaml)"
+                + " (root's or that user's, writable by no one else) names the data folder and every folder and"
+                + " symbolic link on the way to the data folder is root's or that user's and not writable by group or"
+                + " others (as the systemd unit's /var/lib/buildhook, named by /etc/buildhook/buildhook.yaml)"
                 : System.getProperty("user.name") + ", who runs this command, or root";
         return new CommandFailure(why + ": someone other than the server's user may have written the address in it,"
                 + " so this command does not read it and sends the admin token nowhere. That is the data folder of "

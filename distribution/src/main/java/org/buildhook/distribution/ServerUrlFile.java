@@ -222,19 +222,20 @@ final class ServerUrlFile {
     /**
      * As {@link #find(Path, Optional)}, where {@code namedBy} is the configuration file that names the data folder
      * ({@code data-dir}), null when none does: only then does root trust a data folder of another user ({@link
-     * ServerUrlTrust}, review49 F3). The files are read through the data folder's real path, the one looked at.
+     * ServerUrlTrust}, review49 F3). The path as given is looked at (each symbolic link on it too, review50 F3); the
+     * files are then read through the data folder's real path.
      */
     static Found find(Path dataDir, Optional<URI> configured, Path namedBy) {
+        Optional<String> untrusted = untrusted(dataDir, namedBy);
+        if (untrusted.isPresent()) {
+            return new Found(Optional.empty(), untrusted, true);
+        }
         try {
             dataDir = dataDir.toRealPath();
         } catch (IOException e) {
             // not there or not for this user: said below as before
         }
         Path file = dataDir.resolve(NAME);
-        Optional<String> untrusted = untrusted(dataDir, namedBy);
-        if (untrusted.isPresent()) {
-            return new Found(Optional.empty(), untrusted, true);
-        }
         Optional<URI> named = read(dataDir);
         List<Server> all = list(dataDir.resolve(SERVERS), null);
         Optional<URI> running = newestRunning(all).map(Server::url);

@@ -51,8 +51,9 @@ class UntrustedServerUrlTest {
 
     /** What root says of the data folder's owner it does not trust (review49 F3). */
     private static final String ROOT_TRUSTS = "root trusts the data folder's owner only when a configuration file,"
-            + " root's or that owner's and writable by no one else, names the data folder and every folder above the"
-            + " data folder is root's or that owner's and not writable by group or others: ";
+            + " root's or that owner's and writable by no one else, names the data folder and every folder and"
+            + " symbolic link on the way to the data folder is root's or that owner's and not writable by group or"
+            + " others: ";
     private static final String BUILDHOOKS_404 = AdminTokenNotSentToAGuessTest.answer("404 Not Found",
             "application/json", "{\"error\": \"no such thing\"}");
 
@@ -148,6 +149,15 @@ class UntrustedServerUrlTest {
         return p;
     }
 
+    /** Gives the symbolic link {@code link} itself (not what it points to) the owner {@code uid}. */
+    private static Path linkOwned(Path link, int uid) throws IOException {
+        UserPrincipalLookupService users = link.getFileSystem().getUserPrincipalLookupService();
+        Files.getFileAttributeView(link, java.nio.file.attribute.PosixFileAttributeView.class,
+                LinkOption.NOFOLLOW_LINKS).setOwner(users.lookupPrincipalByName(String.valueOf(uid)));
+        assertThat(((Number) Files.getAttribute(link, "unix:uid", LinkOption.NOFOLLOW_LINKS)).intValue()).isEqualTo(uid);
+        return link;
+    }
+
     /** A configuration with its admin token in a file, the data folder {@code data}, and {@code more}. */
     private Path config(Path data, String more) throws IOException {
         Path token = Files.writeString(dir.resolve("admin-token"), TOKEN + "\n");
@@ -205,9 +215,10 @@ class UntrustedServerUrlTest {
                     + " it and sends the admin token nowhere. That is the data folder of " + config + ". Give the"
                     + " server's address with --url, or make the data folder and its server-url and server-urls (folder"
                     + " and files) owned by root, or by the server's user when a configuration file (root's or that"
-                    + " user's, writable by no one else) names the data folder and every folder above the data folder"
-                    + " is root's or that user's and not writable by group or others (as the systemd unit's"
-                    + " /var/lib/buildhook, named by /etc/buildhook/buildhook.yaml), and not writable by group or"
+                    + " user's, writable by no one else) names the data folder and every folder and symbolic link on the"
+                    + " way to the data folder is root's or that user's and not writable by group or others (as the"
+                    + " systemd unit's /var/lib/buildhook, named by /etc/buildhook/buildhook.yaml), and not writable by"
+                    + " group or"
                     + " others (chmod go-w; a running 'buildhook serve' makes its own so)\n");
 
             // Writable by the folder's group: refused as well (its members are not the server's user).
@@ -262,7 +273,7 @@ class UntrustedServerUrlTest {
     @Test
     void theWorkingDirectorysDataFolderSomeoneElseMadeIsNotTrusted() throws Exception {
         try (Listener planted = listener()) {
-            // As /tmp (without its sticky bit, which Files cannot set; it changes nothing here).
+            // As /tmp, without its sticky bit (which changes nothing here: see rootDoesNotTrustADataFolder…).
             Path shared = owned(Files.createDirectories(dir.resolve("shared-tmp")), 0, "rwxrwxrwx");
             Path data = owned(Files.createDirectories(shared.resolve("data")), OTHER, "rwxr-xr-x");
             Path file = owned(Files.writeString(data.resolve(ServerUrlFile.NAME), url(planted) + "\n"), OTHER,
@@ -442,13 +453,169 @@ class UntrustedServerUrlTest {
         assertThat(ServerUrlTrust.untrusted(data, file, 0, "root")).hasValueSatisfying(why -> assertThat(why).contains(file + " is in the data folder "
                 + dataReal + ", and " + sharedReal + " is writable by others (mode rwxrwxrwx)"));
 
-        // As /tmp: root's, sticky (Files cannot set that bit; chmod can).
-        Process chmod = new ProcessBuilder("chmod", "1777", shared.toString()).inheritIO().start();
-        assertThat(chmod.waitFor()).isZero();
+        // As /tmp: root's, sticky.
+        Files.setAttribute(shared, "unix:mode", 01777);
         assertThat(ServerUrlTrust.untrusted(data, file, 0, "root")).isEmpty();
         owned(data, OTHER, "rwxr-x---");
         owned(file, OTHER, "rw-r-----");
         assertThat(ServerUrlTrust.untrusted(data, file, OTHER, "alice")).isEmpty();
         assertThat(ServerUrlFile.find(data, Optional.empty()).url()).isEmpty(); // root: another's, named by nothing
+    }
+
+    /**
+     * review50 F3: root's configuration names {@code /srv/ci/buildhook/data}, and {@code /srv/ci} is a folder others
+     * may write. Only the folders above the data folder's real path were looked at, so mallory put a link there,
+     * {@code /srv/ci/buildhook -> /home/mallory/bh}, whose {@code data/server-url} (hers, {@code 0640}) names her
+     * address: root trusted "the data folder's owner" and sent her the admin token. Now the path as written is walked
+     * as the kernel walks it: the folder the link is in is others', so nothing is read and nothing sent. A link on the
+     * way in folders only root may change, made by root, is followed as before (a team's {@code /srv/buildhook ->
+     * /var/lib/buildhook}); one made by someone else is not.
+     */
+    @Test
+    void rootDoesNotFollowALinkPlantedOnTheDataFoldersPath() throws Exception {
+        Path base = Files.createTempDirectory(rootOnlyBase(), "link-");
+        made.add(base);
+        owned(base, 0, "rwxr-xr-x");
+        try (Listener planted = listener()) {
+            Path srv = owned(Files.createDirectories(base.resolve("srv")), 0, "rwxrwxrwx");
+            Path home = owned(Files.createDirectories(base.resolve("home")), 0, "rwxr-xr-x");
+            Path mallory = owned(Files.createDirectories(home.resolve("mallory")), OTHER, "rwxr-xr-x");
+            Path bh = owned(Files.createDirectories(mallory.resolve("bh")), OTHER, "rwxr-x---");
+            Path data = owned(Files.createDirectories(bh.resolve("data")), OTHER, "rwxr-x---");
+            owned(Files.writeString(data.resolve(ServerUrlFile.NAME), url(planted) + "\n"), OTHER, "rw-r-----");
+            Path link = linkOwned(Files.createSymbolicLink(srv.resolve("buildhook"), bh), OTHER);
+            Path named = link.resolve("data");
+            Path file = named.resolve(ServerUrlFile.NAME);
+            Path dataReal = data.toRealPath();
+            Path config = config(named, "");
+
+            Run run = buildhook("jobs", "--config", config.toString());
+            refused(run, file + " is in the folder " + dataReal + ", which is owned by " + OTHER + ", not by"
+                    + " root, who runs this command, and " + ROOT_TRUSTS + srv + " is writable by others (mode"
+                    + " rwxrwxrwx), and the path " + named + " goes through the symbolic link " + link + " (to " + bh
+                    + ") in it: someone", planted);
+            // A user's own data folder through such a link: refused as well (the link may be re-pointed).
+            assertThat(ServerUrlTrust.untrusted(named, file, OTHER, "mallory")).hasValueSatisfying(why -> assertThat(
+                    why).isEqualTo(file + " is in the data folder " + dataReal + ", and " + srv + " is"
+                    + " writable by others (mode rwxrwxrwx), and the path " + named + " goes through the symbolic link "
+                    + link + " (to " + bh + ") in it, so someone else may put another data folder in its place"));
+
+            // The link's folder only root may change: the link is looked at, then where it points (all root's or
+            // mallory's here), and the address is asked.
+            owned(srv, 0, "rwxr-xr-x");
+            run = buildhook("jobs", "--config", config.toString());
+            assertThat(run.exit()).as(run.err()).isEqualTo(ExitCodes.FAILED);
+            assertThat(planted.received).hasSize(1);
+            assertThat(planted.received.get(0)).contains("Bearer " + TOKEN);
+            // But not a link of someone else's (who may once have had that folder, or a sticky one's entry).
+            linkOwned(link, OTHER + 1);
+            run = buildhook("jobs", "--config", config.toString());
+            refused(run, file + " is in the folder " + dataReal + ", which is owned by " + OTHER + ", not by"
+                    + " root, who runs this command, and " + ROOT_TRUSTS + link + ", a symbolic link (to " + bh + ") on"
+                    + " the path " + named + ", is " + (OTHER + 1) + "'s: someone");
+            assertThat(planted.received).as("nothing more").hasSize(1);
+            linkOwned(link, 0);
+            // A link further on, in what a link points to, is walked as well: mallory's home reached through a link
+            // in a folder others may write.
+            Path shared = owned(Files.createDirectories(base.resolve("shared")), 0, "rwxrwxrwx");
+            Path homeLink = Files.createSymbolicLink(shared.resolve("home"), home);
+            Files.delete(link);
+            Files.createSymbolicLink(link, srv.relativize(homeLink).resolve("mallory").resolve("bh")); // ../shared/…
+            assertThat(named.toRealPath()).isEqualTo(dataReal);
+            run = buildhook("jobs", "--config", config.toString());
+            refused(run, file + " is in the folder " + dataReal + ", which is owned by " + OTHER + ", not by"
+                    + " root, who runs this command, and " + ROOT_TRUSTS + shared + " is writable by others (mode"
+                    + " rwxrwxrwx), and the path " + named + " goes through the symbolic link " + homeLink + " (to "
+                    + home + ") in it: someone");
+            assertThat(planted.received).as("nothing more").hasSize(1);
+        }
+    }
+
+    /**
+     * review50 F3, the configuration file's path: root trusts the data folder's owner only for a configuration file
+     * no one else may have written or named. Only its real path was looked at, so {@code --config
+     * /srv/shared/buildhook.yaml} (a link there, in a folder others may write, to root's own file) was trusted though
+     * anyone could re-point it to a file naming their data folder.
+     */
+    @Test
+    void rootDoesNotTrustAConfigurationFileNamedThroughALinkOthersMayRePoint() throws Exception {
+        Path base = Files.createTempDirectory(rootOnlyBase(), "config-");
+        made.add(base);
+        owned(base, 0, "rwxr-xr-x");
+        Path data = owned(Files.createDirectories(base.resolve("buildhook")), OTHER, "rwxr-x---");
+        Path file = owned(Files.writeString(data.resolve(ServerUrlFile.NAME), "http://127.0.0.1:9/\n"), OTHER,
+                "rw-r-----");
+        Path etc = owned(Files.createDirectories(base.resolve("etc")), 0, "rwxr-xr-x");
+        Path config = owned(Files.writeString(etc.resolve("buildhook.yaml"), "data-dir: " + data + "\n"), 0,
+                "rw-r--r--");
+        Path shared = owned(Files.createDirectories(base.resolve("shared")), 0, "rwxrwxrwx");
+        Path fileLink = Files.createSymbolicLink(shared.resolve("buildhook.yaml"), config);
+        Path folderLink = Files.createSymbolicLink(shared.resolve("etc"), etc);
+
+        assertThat(ServerUrlTrust.untrusted(data, file, 0, "root", config)).as("the file itself").isEmpty();
+        assertThat(ServerUrlTrust.untrusted(data, file, 0, "root", fileLink)).hasValueSatisfying(why -> assertThat(
+                why).endsWith(ROOT_TRUSTS + "the configuration file is in " + etc + ", and " + shared + " is writable"
+                + " by others (mode rwxrwxrwx), and the path " + fileLink + " goes through the symbolic link "
+                + fileLink + " (to " + config + ") in it"));
+        Path throughFolder = folderLink.resolve("buildhook.yaml");
+        assertThat(ServerUrlTrust.untrusted(data, file, 0, "root", throughFolder)).hasValueSatisfying(why -> assertThat(
+                why).endsWith(ROOT_TRUSTS + "the configuration file is in " + etc + ", and " + shared + " is writable"
+                + " by others (mode rwxrwxrwx), and the path " + throughFolder + " goes through the symbolic link "
+                + folderLink + " (to " + etc + ") in it"));
+        // The same links in a folder only root may change, made by root: trusted.
+        owned(shared, 0, "rwxr-xr-x");
+        assertThat(ServerUrlTrust.untrusted(data, file, 0, "root", fileLink)).isEmpty();
+        assertThat(ServerUrlTrust.untrusted(data, file, 0, "root", throughFolder)).isEmpty();
+    }
+
+    /**
+     * review50 F5: in a sticky folder others may write (as {@code /tmp}), only an entry's owner may rename it, but
+     * anyone may make it first. Root's configuration naming {@code data-dir: /tmp/buildhook} (a try-out, a container's
+     * scratch), and {@code /tmp} cleared at boot: mallory made {@code /tmp/buildhook} before the server did, with her
+     * address in its {@code server-url}, and root trusted her as "the data folder's owner". Now root takes only its own
+     * entry there. A user's own data folder in {@code /tmp} (not root), root's own, and the owner's data folder in a
+     * folder of root's in {@code /tmp} are trusted as before.
+     */
+    @Test
+    void rootDoesNotTrustADataFolderAnotherUserMayHaveMadeFirstInAStickyFolder() throws Exception {
+        Path base = Files.createTempDirectory(rootOnlyBase(), "sticky-");
+        made.add(base);
+        owned(base, 0, "rwxr-xr-x");
+        try (Listener planted = listener()) {
+            Path tmp = owned(Files.createDirectories(base.resolve("tmp")), 0, "rwxrwxrwx");
+            Files.setAttribute(tmp, "unix:mode", 01777);
+            Path data = owned(Files.createDirectories(tmp.resolve("buildhook")), OTHER, "rwxr-x---");
+            Path file = owned(Files.writeString(data.resolve(ServerUrlFile.NAME), url(planted) + "\n"), OTHER,
+                    "rw-r-----");
+            Path config = config(data, "");
+
+            Run run = buildhook("jobs", "--config", config.toString());
+            refused(run, file + " is in the folder " + data + ", which is owned by " + OTHER + ", not by root, who"
+                    + " runs this command, and " + ROOT_TRUSTS + tmp + " is writable by others (mode rwxrwxrwt), where"
+                    + " anyone may make " + data + " before its owner does, and it is " + OTHER + "'s, not root's:"
+                    + " someone", planted);
+            assertThat(ServerUrlFile.find(data, Optional.empty(), config).untrusted()).isTrue();
+
+            // The user's own data folder there, asked by that user: only they may rename it, and it is theirs.
+            assertThat(ServerUrlTrust.untrusted(data, file, OTHER, "alice")).isEmpty();
+            // Root's own there, asked by root.
+            owned(data, 0, "rwxr-x---");
+            owned(file, 0, "rw-r-----");
+            assertThat(ServerUrlTrust.untrusted(data, file, 0, "root", config)).isEmpty();
+            // The owner's data folder in a folder root made there: only root could have made that folder.
+            Path rootMade = owned(Files.createDirectories(tmp.resolve("root-made")), 0, "rwxr-xr-x");
+            Path inside = Files.move(data, rootMade.resolve("buildhook"));
+            owned(inside, OTHER, "rwxr-x---");
+            Path insideFile = owned(inside.resolve(ServerUrlFile.NAME), OTHER, "rw-r-----");
+            assertThat(ServerUrlTrust.untrusted(inside, insideFile, 0, "root", config)).isEmpty();
+            // A configuration file the owner has in the sticky folder: anyone may have made it first too.
+            Path ownersConfig = owned(Files.writeString(tmp.resolve("buildhook.yaml"), "data-dir: " + inside + "\n"),
+                    OTHER, "rw-r--r--");
+            assertThat(ServerUrlTrust.untrusted(inside, insideFile, 0, "root", ownersConfig)).hasValueSatisfying(
+                    why -> assertThat(why).endsWith(ROOT_TRUSTS + "the configuration file is in " + tmp + ", and "
+                            + tmp + " is writable by others (mode rwxrwxrwt), where anyone may make " + ownersConfig
+                            + " before its owner does, and it is " + OTHER + "'s, not root's"));
+            assertThat(planted.received).as("what reached the planted address").isEmpty();
+        }
     }
 }
