@@ -236,6 +236,7 @@ final class ActionReader extends NodeReader {
         boolean[] code = ShellCode.in(plain);
         List<Optional<InlineCode.Code>> inline = InlineCode.in(plain);
         List<Optional<String>> wrapped = WrappedPrograms.in(plain);
+        List<Optional<String>> running = WrappedPrograms.runningOptions(plain);
         Lookalikes.CodeReader shell = Lookalikes.shellCodeReader(plain);
         List<Template> argv = new ArrayList<>();
         for (int i = 0; i < items.size(); i++) {
@@ -253,6 +254,12 @@ final class ActionReader extends NodeReader {
             } else if (i > 0 && wrapped.get(i).isPresent()) {
                 refusePayloadText(item, element, "in the program " + wrapped.get(i).get() + " runs",
                         "it would choose which program runs (a trigger named reboot)", "name the program in the rule");
+            } else if (i > 0 && running.get(i).isPresent()) {
+                // tryout50 F6: git -c core.sshCommand=… is GIT_SSH_COMMAND, rsync -e is RSYNC_RSH.
+                refusePayloadText(item, element, "in the value of " + running.get(i).get(), "that option names the"
+                        + " program or code it runs, so it would choose what runs (a trigger named reboot)",
+                        "write the value out in the rule (a script of yours may read the build's value from its"
+                        + " environment variable, " + variables(element) + ", as data)");
             }
             if (i > 0) {
                 warnAboutLookalikes(item, text.get(), readings.get(i));
@@ -325,6 +332,13 @@ final class ActionReader extends NodeReader {
                         + " need be) (docs/rules.md#placeholders)");
             }
         }
+    }
+
+    /** The environment variables of the payload-text placeholders {@code element} writes ($BUILDHOOK_TRIGGER). */
+    private static String variables(Template element) {
+        return java.util.Arrays.stream(Placeholder.values())
+                .filter(p -> p.isPayloadText() && element.placeholders().contains(p))
+                .map(p -> "$" + p.variable()).collect(java.util.stream.Collectors.joining(", "));
     }
 
     private Map<String, Template> env(YamlNode node, boolean perRun) {

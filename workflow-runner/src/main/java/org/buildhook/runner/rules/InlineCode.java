@@ -11,7 +11,8 @@ import java.util.regex.Pattern;
  * -p}/{@code --print}, {@code php -r}, {@code lua -e}, {@code Rscript -e}, the program of {@code awk} and {@code sed}
  * (their first operand, or {@code -e}/{@code --source}/{@code --expression}; GNU sed's {@code e} command runs a shell),
  * what {@code env -S} splits into a command, and the command {@code watch} (without {@code -x}) and {@code script -c}
- * give to a shell; each program's options that take a value are skipped by its table ({@link ProgramOptions}). The
+ * give to a shell, the command GNU {@code parallel} gives to a shell (up to its {@code :::}), {@code expect -c}'s Tcl
+ * code (tryout50 F6); each program's options that take a value are skipped by its table ({@link ProgramOptions}). The
  * interpreter is found behind a wrapper ({@code [timeout, 5m, python3, -c, …]}, {@code [env, python3, -c, …]}), as
  * {@link Lookalikes#readings} finds a shell. A payload value in such text would be run as code, as in shell code.
  */
@@ -55,6 +56,8 @@ final class InlineCode {
                     "--process-begin", "--process-end"), "cdfzSt", Set.of("--php-ini", "--define", "--file",
                     "--zend-extension"))),
             new Interpreter(Pattern.compile("lua[0-9.]*|luajit"), VariableAdvice.LUA, ProgramOptions.of("e", Set.of(), "l", Set.of())),
+            new Interpreter(Pattern.compile("expect"), VariableAdvice.TCL, ProgramOptions.of("c", Set.of(), "Df",
+                    Set.of())),
             new Interpreter(Pattern.compile("Rscript"), VariableAdvice.R, ProgramOptions.of("e", Set.of(), "", Set.of())),
             new Interpreter(Pattern.compile("env"), VariableAdvice.ENV_SPLIT, ProgramOptions.of("S", Set.of("--split-string"), "uC",
                     Set.of("--unset", "--chdir"))),
@@ -98,6 +101,14 @@ final class InlineCode {
                 // watch runs its command through sh -c: the command's words, joined, are shell code.
                 for (int i = command; i < argv.size(); i++) {
                     code[i] = Optional.of(new Code("the code watch gives to sh -c", VariableAdvice.SHELL, at));
+                }
+                break;
+            }
+            if (name.equals("parallel")) {
+                // GNU parallel joins its command's words and runs them through a shell, as watch does (tryout50 F6),
+                // up to the first ::: (its arguments, which it quotes); its options' values are taken as code too.
+                for (int i = at + 1; i < argv.size() && !argv.get(i).startsWith(":::"); i++) {
+                    code[i] = Optional.of(new Code("the command parallel gives to a shell", VariableAdvice.SHELL, at));
                 }
                 break;
             }

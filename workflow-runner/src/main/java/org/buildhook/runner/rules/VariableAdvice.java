@@ -53,6 +53,8 @@ enum VariableAdvice {
     PHP(v -> "read its variable there instead: getenv(\"" + v + "\")"),
     /** {@code lua -e}. */
     LUA(v -> "read its variable there instead: os.getenv(\"" + v + "\")"),
+    /** {@code expect -c}: Tcl code. */
+    TCL(v -> "read its variable there instead: $env(" + v + ")"),
     /** {@code Rscript -e}. */
     R(v -> "read its variable there instead: Sys.getenv(\"" + v + "\")"),
     /**

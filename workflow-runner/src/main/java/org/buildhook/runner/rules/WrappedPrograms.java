@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.regex.Pattern;
 
 /**
  * Where a command or its environment names what runs, behind the first element (tryout42 F2, F3): the program a known
@@ -99,9 +100,212 @@ final class WrappedPrograms {
             Map.entry("JDK_JAVA_OPTIONS", "the java launcher reads it as options (java(1))"),
             Map.entry("PATH", "a program named without a slash is looked up in the folders it names (the exec"
                     + " family's search, section 3 of the manual; environ(7))"),
-            Map.entry("IFS", "a shell splits words at the characters it holds (bash(1), sh(1p))"));
+            Map.entry("IFS", "a shell splits words at the characters it holds (bash(1), sh(1p))"),
+            // tryout50 F6: the same kind, missing from the first list.
+            Map.entry("GIT_PROXY_COMMAND", "git runs the program it names to connect to a git:// server (git(1))"),
+            Map.entry("GIT_SEQUENCE_EDITOR", "git runs it through sh -c (git-rebase(1))"),
+            Map.entry("GIT_EXEC_PATH", "git runs its commands from the folder it names (git(1))"),
+            Map.entry("GIT_TEMPLATE_DIR", "git copies the hooks it runs from the folder it names (git-init(1))"),
+            Map.entry("GIT_CONFIG_PARAMETERS", "git reads it as -c settings, core.sshCommand included (git(1))"),
+            Map.entry("RUBYOPT", "ruby reads it as options, -r (load a library) included (ruby(1))"),
+            Map.entry("RUBYLIB", "ruby loads libraries from the folders it names (ruby(1))"),
+            Map.entry("NODE_PATH", "node loads modules from the folders it names (node(1))"),
+            Map.entry("PYTHONHOME", "python loads its standard library from the folder it names (python(1))"),
+            Map.entry("LUA_INIT", "lua runs it as code, or the file it names after @ (lua(1))"),
+            Map.entry("GCONV_PATH", "glibc loads character set modules from the folders it names (iconv(3), gconv)"),
+            Map.entry("SHELL", "script, su -m, tmux, screen and others run the program it names as the shell"
+                    + " (environ(7))"),
+            Map.entry("BROWSER", "git web--browse, xdg-open and python's webbrowser run the program it names"
+                    + " (environ(7))"),
+            Map.entry("LESSOPEN", "less runs it through sh -c as its input preprocessor (less(1))"),
+            Map.entry("LESSCLOSE", "less runs it through sh -c after its input preprocessor (less(1))"),
+            Map.entry("MANPAGER", "man runs it through sh -c (man(1))"),
+            Map.entry("SYSTEMD_PAGER", "systemctl, journalctl and others run it as the pager (systemd(1))"),
+            Map.entry("SYSTEMD_EDITOR", "systemctl edit runs it as the editor (systemctl(1))"),
+            Map.entry("SUDO_ASKPASS", "sudo -A runs the program it names for a password (sudo(8))"),
+            Map.entry("PS4", "bash expands it, $(…) included, before each command it traces (bash(1))"),
+            Map.entry("ZDOTDIR", "zsh runs .zshenv and its other start files from the folder it names (zsh(1))"),
+            Map.entry("TAR_OPTIONS", "GNU tar reads it as options, --to-command and --use-compress-program included"
+                    + " (tar(1))"),
+            Map.entry("RSYNC_CONNECT_PROG", "rsync runs it through a shell to reach an rsync daemon (rsync(1))"),
+            Map.entry("PARALLEL", "GNU parallel reads it as options and a command it runs through a shell"
+                    + " (parallel(1))"),
+            Map.entry("PARALLEL_SHELL", "GNU parallel runs its commands with the shell it names (parallel(1))"));
+
+    /**
+     * The programs with options whose value is a program they run, or code (tryout50 F6: {@code git -c
+     * core.sshCommand=…} is {@code GIT_SSH_COMMAND}, {@code rsync -e} is {@code RSYNC_RSH}, {@code tar
+     * --checkpoint-action=exec=…} runs a command): each program's options read as {@link ProgramOptions} reads
+     * them, the {@code code} ones naming what runs, from each manual ({@code git(1)}, {@code git-config(1)}, {@code
+     * git-ls-remote(1)}, {@code git-clone(1)}, {@code git-fetch(1)}, {@code git-push(1)}, {@code git-archive(1)},
+     * {@code rsync(1)}, GNU {@code tar(1)}, {@code scp(1)}, {@code sftp(1)}). No such list is complete: any program
+     * may have such an option (docs/rules.md#placeholders says so).
+     */
+    private static final Map<String, ProgramOptions> RUNNING_OPTIONS = Map.ofEntries(
+            Map.entry("rsync", ProgramOptions.of("e", Set.of("--rsh", "--rsync-path"), "fTBM", Set.of("--filter",
+                    "--temp-dir", "--block-size", "--remote-option", "--exclude", "--include", "--files-from",
+                    "--log-file", "--password-file", "--partial-dir", "--backup-dir", "--suffix", "--chmod",
+                    "--chown", "--usermap", "--groupmap", "--compare-dest", "--copy-dest", "--link-dest",
+                    "--exclude-from", "--include-from", "--out-format", "--log-file-format", "--max-size",
+                    "--min-size", "--timeout", "--contimeout", "--port", "--sockopts", "--bwlimit")).permuted()),
+            Map.entry("tar", ProgramOptions.of("IF", Set.of("--use-compress-program", "--to-command", "--info-script",
+                    "--new-volume-script", "--checkpoint-action", "--rsh-command"), "fCTXbHKLNVg", Set.of("--file",
+                    "--directory", "--files-from", "--exclude-from", "--exclude", "--blocking-factor", "--format",
+                    "--starting-file", "--tape-length", "--after-date", "--newer", "--label", "--owner", "--group",
+                    "--mode", "--mtime", "--transform", "--xform", "--listed-incremental")).permuted()),
+            // scp's and sftp's -F names the ssh_config they read (ProxyCommand …), sftp's -b a batch file (!command).
+            Map.entry("scp", ProgramOptions.of("SDF", Set.of(), "ciJlPoX", Set.of()).permuted()),
+            Map.entry("sftp", ProgramOptions.of("SDFb", Set.of(), "BciJlPoRs", Set.of()).permuted()),
+            // git's own options before its command: -c KEY=VALUE is read by SETTINGS, --exec-path names where
+            // git finds the programs of its commands.
+            Map.entry("git", ProgramOptions.of("", Set.of("--exec-path"), "C", Set.of("--git-dir", "--work-tree",
+                    "--namespace", "--config-env", "--super-prefix", "--list-cmds", "--attr-source"))),
+            Map.entry("git ls-remote", ProgramOptions.of("u", Set.of("--upload-pack", "--exec"), "", Set.of("--sort",
+                    "--server-option")).permuted()),
+            Map.entry("git clone", ProgramOptions.of("u", Set.of("--upload-pack", "--template"), "obj",
+                    Set.of("--origin", "--branch", "--reference", "--reference-if-able", "--depth",
+                            "--shallow-since", "--shallow-exclude", "--separate-git-dir", "--jobs", "--filter",
+                            "--server-option", "--ref-format", "--bundle-uri")).permuted()),
+            Map.entry("git fetch", ProgramOptions.of("", Set.of("--upload-pack"), "jo", Set.of("--depth",
+                    "--deepen", "--shallow-since", "--shallow-exclude", "--jobs", "--filter", "--server-option",
+                    "--negotiation-tip", "--refmap", "--recurse-submodules-default", "--submodule-prefix"))
+                    .permuted()),
+            Map.entry("git pull", ProgramOptions.of("", Set.of("--upload-pack"), "jos", Set.of("--depth",
+                    "--deepen", "--shallow-since", "--shallow-exclude", "--jobs", "--server-option", "--strategy",
+                    "--strategy-option", "--negotiation-tip")).permuted()),
+            Map.entry("git push", ProgramOptions.of("", Set.of("--receive-pack", "--exec"), "o",
+                    Set.of("--push-option", "--repo")).permuted()),
+            Map.entry("git archive", ProgramOptions.of("", Set.of("--exec"), "o", Set.of("--format", "--prefix",
+                    "--output", "--remote", "--add-file", "--add-virtual-file", "--mtime")).permuted()));
+
+    /** git's own options before its command, none read as code: where the command is. */
+    private static final ProgramOptions GIT_OPTIONS = ProgramOptions.of("", Set.of(), "cC", Set.of("--git-dir",
+            "--work-tree", "--namespace", "--config-env", "--super-prefix", "--list-cmds", "--attr-source"));
+    /**
+     * git's settings whose value git runs (through {@code sh -c} or as a program: {@code core.sshCommand},
+     * {@code alias.X=!…}, {@code credential.helper=!…}, {@code filter.X.smudge} …) or that name where it reads code
+     * or more settings from ({@code core.hooksPath}, {@code include.path}, {@code init.templateDir}), by {@code
+     * git-config(1)}.
+     */
+    private static final String GIT_KEYS = "core\\.(sshcommand|pager|editor|fsmonitor|hookspath|askpass|gitproxy"
+            + "|alternaterefscommand)|sequence\\.editor|diff\\.external|diff\\..+\\.(command|textconv)"
+            + "|merge\\..+\\.driver|filter\\..+\\.(clean|smudge|process)|credential(\\..+)?\\.helper|alias\\..+"
+            + "|pager\\..+|gpg(\\..+)?\\.program|remote\\..+\\.(uploadpack|receivepack)|include\\.path"
+            + "|includeif\\..+\\.path|init\\.templatedir|web\\.browser|browser\\..+\\.(cmd|path)"
+            + "|man\\..+\\.(cmd|path)|difftool\\..+\\.(cmd|path)|mergetool\\..+\\.(cmd|path)"
+            + "|interactive\\.difffilter|uploadpack\\.packobjectshook|protocol\\..+\\.allow"
+            + "|sendemail\\..*(smtpserver|tocmd|cccmd|headercmd)|submodule\\..+\\.update|tar\\..+\\.command"
+            + "|core\\.attributesfile";
+    /** ssh's settings whose value ssh runs or loads ({@code ssh_config(5)}), read by scp and sftp from {@code -o}. */
+    private static final String SSH_KEYS = "proxycommand|localcommand|knownhostscommand|pkcs11provider"
+            + "|securitykeyprovider|match|include|permitlocalcommand";
+
+    /**
+     * The options that set a program's settings as {@code KEY=VALUE} ({@code git -c}, {@code git clone --config},
+     * {@code scp -o}, {@code sftp -o}), each with the keys whose value runs a program or code, or names where code
+     * is read from (case-insensitive; {@code git-config(1)}, {@code ssh_config(5)}). A placeholder of the build's
+     * own text in the key chooses the key, so it is refused whatever the key.
+     */
+    private static final Map<String, Settings> SETTINGS = Map.of(
+            "git", new Settings(ProgramOptions.of("c", Set.of(), "C", Set.of("--git-dir", "--work-tree",
+                    "--namespace", "--config-env", "--super-prefix", "--list-cmds", "--attr-source")),
+                    Pattern.compile(GIT_KEYS, Pattern.CASE_INSENSITIVE)),
+            "git clone", new Settings(ProgramOptions.of("c", Set.of("--config"), "obju", Set.of("--origin",
+                    "--branch", "--reference", "--depth", "--separate-git-dir", "--jobs", "--filter",
+                    "--upload-pack", "--template", "--server-option")).permuted(),
+                    Pattern.compile(GIT_KEYS, Pattern.CASE_INSENSITIVE)),
+            "scp", new Settings(ProgramOptions.of("o", Set.of(), "cDFiJlPS", Set.of()).permuted(),
+                    Pattern.compile(SSH_KEYS, Pattern.CASE_INSENSITIVE)),
+            "sftp", new Settings(ProgramOptions.of("o", Set.of(), "aBbcDFiJlPRsS", Set.of()).permuted(),
+                    Pattern.compile(SSH_KEYS, Pattern.CASE_INSENSITIVE)));
 
     private WrappedPrograms() {
+    }
+
+    /**
+     * The elements whose value is a program, code, or a setting that names one, given to an option of the command's
+     * program, or of the program a known wrapper runs ({@link #in}; tryout50 F6: {@code [git, -c,
+     * "core.sshCommand=${build.trigger}", fetch]}, {@code [rsync, -e, …]}, {@code [tar,
+     * "--checkpoint-action=exec=…"]}).
+     *
+     * @param argv the command's elements as written, the program first (an element that is not text as "")
+     * @return for each element, which option of which program runs it ({@code "git's -c core.sshCommand"}), or empty
+     */
+    static List<Optional<String>> runningOptions(List<String> argv) {
+        List<Optional<String>> out = new ArrayList<>(argv.size());
+        argv.forEach(a -> out.add(Optional.empty()));
+        List<Optional<String>> wrapped = in(argv);
+        int program = 0;
+        for (int i = 1; i < argv.size(); i++) {
+            program = wrapped.get(i).isPresent() ? i : program;
+        }
+        String name = Lookalikes.name(argv.get(program));
+        mark(argv, program, name, RUNNING_OPTIONS.get(name), out);
+        markSettings(argv, program, name, SETTINGS.get(name), out);
+        if (name.equals("git")) {
+            int command = GIT_OPTIONS.read(argv, program).operand();
+            if (command < argv.size()) {
+                String sub = "git " + argv.get(command);
+                mark(argv, command, sub, RUNNING_OPTIONS.get(sub), out);
+                markSettings(argv, command, sub, SETTINGS.get(sub), out);
+            }
+        }
+        return out;
+    }
+
+    /** Marks every value of a {@code code} option of {@code options}, read from the program at {@code at}. */
+    private static void mark(List<String> argv, int at, String name, ProgramOptions options,
+            List<Optional<String>> out) {
+        if (options == null) {
+            return;
+        }
+        int from = at;
+        while (from < argv.size()) {
+            ProgramOptions.Found found = options.read(argv, from);
+            if (found.code() < 0) {
+                return;
+            }
+            out.set(found.code(), Optional.of(name + "'s " + found.option()));
+            from = found.operand() - 1;
+        }
+    }
+
+    /** Marks every value of a setting option whose key {@code settings} names, or whose key holds a placeholder. */
+    private static void markSettings(List<String> argv, int at, String name, Settings settings,
+            List<Optional<String>> out) {
+        if (settings == null) {
+            return;
+        }
+        int from = at;
+        while (from < argv.size()) {
+            ProgramOptions.Found found = settings.options().read(argv, from);
+            if (found.code() < 0) {
+                return;
+            }
+            String setting = argv.get(found.code());
+            if (setting.startsWith("-")) { // glued to its option: -ccore.sshCommand=…, --config=…, -oProxyCommand=…
+                setting = found.option().startsWith("--") ? setting.substring(setting.indexOf('=') + 1)
+                        : setting.substring(setting.indexOf(found.option().charAt(1), 1) + 1);
+            }
+            int end = setting.length();
+            for (char stop : new char[] {'=', ' ', '\t'}) {
+                end = setting.indexOf(stop) >= 0 ? Math.min(end, setting.indexOf(stop)) : end;
+            }
+            String key = setting.substring(0, end);
+            if (key.contains("${") || settings.keys().matcher(key).matches()) {
+                out.set(found.code(), Optional.of(name + "'s " + found.option() + " " + key));
+            }
+            from = found.operand() - 1;
+        }
+    }
+
+    /**
+     * How one program is given settings.
+     *
+     * @param options its options, the {@code code} one naming a setting ({@code -c})
+     * @param keys    the settings whose value runs a program or code
+     */
+    private record Settings(ProgramOptions options, Pattern keys) {
     }
 
     /** The options of the wrapper named {@code name} ({@code sudo}), or null when it is not one. */

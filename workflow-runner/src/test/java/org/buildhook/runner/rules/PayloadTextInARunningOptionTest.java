@@ -1,0 +1,135 @@
+package org.buildhook.runner.rules;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * tryout50 F6: the option spellings of the refused variables, and the programs whose options take a program or code,
+ * loaded without a word, and on a real server a trigger named {@code uname} chose the program run: {@code [git, -c,
+ * "core.sshCommand=${build.trigger}", ls-remote, …]} is {@code GIT_SSH_COMMAND}, {@code [rsync, -e, …]} is {@code
+ * RSYNC_RSH}, {@code [tar, "--checkpoint-action=exec=${build.trigger}", …]} runs a command, GNU {@code parallel} gives
+ * its command to a shell, {@code expect -c} runs Tcl code. Now an error at load, at file:line:column, as {@link
+ * PayloadTextChoosingWhatRunsTest}'s forms are.
+ */
+class PayloadTextInARunningOptionTest {
+
+    private static String rule(String command) {
+        return "rules:\n  - name: opts\n    run:\n      command: " + command + "\n";
+    }
+
+    @Test
+    void theTryoutsGitSshCommandIsRefusedAtItsPlaceSayingWhatToDo() {
+        assertThatThrownBy(() -> TestRules.parse(rule("[/usr/bin/git, -c, \"core.sshCommand=${build.trigger}\","
+                + " ls-remote, \"ssh://git@example.invalid/fleet.git\"]")))
+                .hasMessageContaining("rules.yaml:4:35: placeholder '${build.trigger}' in the value of git's -c"
+                        + " core.sshCommand: its value is the build's own text, which whoever names a project, trigger"
+                        + " or run chooses, and that option names the program or code it runs, so it would choose what"
+                        + " runs (a trigger named reboot); write the value out in the rule (a script of yours may read"
+                        + " the build's value from its environment variable, $BUILDHOOK_TRIGGER, as data), and match"
+                        + " the value in 'when' against fixed values (one rule per value if need be)"
+                        + " (docs/rules.md#placeholders)");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {
+        "[git, -c, \"core.sshCommand=${build.trigger}\", fetch] | git's -c core.sshCommand",
+        "[git, -c, \"core.pager=${build.trigger}\", log] | git's -c core.pager",
+        "[git, -c, \"core.editor=${build.trigger}\", commit] | git's -c core.editor",
+        "[git, -c, \"core.fsmonitor=${build.trigger}\", status] | git's -c core.fsmonitor",
+        "[git, -c, \"core.hooksPath=/srv/${build.trigger}\", commit] | git's -c core.hooksPath",
+        "[git, -c, \"alias.x=!${build.trigger}\", x] | git's -c alias.x",
+        "[git, -c, \"credential.helper=!${build.trigger}\", fetch] | git's -c credential.helper",
+        "[git, \"-ccore.sshCommand=${build.trigger}\", fetch] | git's -c core.sshCommand",
+        "[git, -C, /srv/repo, -c, \"CORE.SSHCOMMAND=${build.trigger}\", fetch] | git's -c CORE.SSHCOMMAND",
+        "[git, -c, \"${build.trigger}=x\", fetch] | git's -c ${build.trigger}",
+        "[git, \"--exec-path=/srv/${build.trigger}\", fetch] | git's --exec-path",
+        "[git, ls-remote, \"--upload-pack=${build.trigger}\", origin] | git ls-remote's --upload-pack",
+        "[git, ls-remote, -u, \"${build.trigger}\", origin] | git ls-remote's -u",
+        "[git, ls-remote, \"--exec=${build.trigger}\", origin] | git ls-remote's --exec",
+        "[git, clone, -u, \"${build.trigger}\", origin, /srv/x] | git clone's -u",
+        "[git, clone, -c, \"core.sshCommand=${build.trigger}\", origin] | git clone's -c core.sshCommand",
+        "[git, clone, --config, \"core.sshCommand=${build.trigger}\", origin] | git clone's --config core.sshCommand",
+        "[git, fetch, origin, --upload-pack, \"${build.trigger}\"] | git fetch's --upload-pack",
+        "[git, pull, \"--upload-pack=${build.trigger}\"] | git pull's --upload-pack",
+        "[git, push, \"--receive-pack=${build.trigger}\", origin] | git push's --receive-pack",
+        "[git, push, --exec, \"${build.trigger}\", origin] | git push's --exec",
+        "[sudo, -u, deploy, git, -c, \"core.sshCommand=${build.trigger}\", fetch] | git's -c core.sshCommand",
+        "[rsync, -e, \"${build.trigger}\", a, b] | rsync's -e",
+        "[rsync, -avze, \"ssh -i /k/${build.trigger}\", a, b] | rsync's -e",
+        "[rsync, -a, src/, \"--rsh=${build.trigger}\", host:/x] | rsync's --rsh",
+        "[rsync, \"--rsync-path=${build.trigger}\", a, host:/x] | rsync's --rsync-path",
+        "[timeout, 5m, rsync, -e, \"${build.trigger}\", a, b] | rsync's -e",
+        "[tar, --checkpoint=1, \"--checkpoint-action=exec=${build.trigger}\", -cf, /dev/null, x] | tar's --checkpoint-action",
+        "[tar, -xf, a.tar, \"--to-command=${build.trigger}\"] | tar's --to-command",
+        "[tar, \"--use-compress-program=${build.trigger}\", -cf, a.tar, x] | tar's --use-compress-program",
+        "[tar, -I, \"${build.trigger}\", -cf, a.tar, x] | tar's -I",
+        "[tar, -cf, a.tar, \"--info-script=${build.trigger}\", x] | tar's --info-script",
+        "[tar, -F, \"${build.trigger}\", -cf, a.tar, x] | tar's -F",
+        "[tar, \"--new-volume-script=${build.trigger}\", -cf, a.tar, x] | tar's --new-volume-script",
+        "[tar, \"--rsh-command=${build.trigger}\", -cf, host:a.tar, x] | tar's --rsh-command",
+        "[scp, -S, \"${build.trigger}\", a, host:b] | scp's -S",
+        "[scp, -o, \"ProxyCommand=${build.trigger}\", a, host:b] | scp's -o ProxyCommand",
+        "[sftp, \"-oProxyCommand ${build.trigger}\", host] | sftp's -o ProxyCommand",
+    })
+    void theValueOfAnOptionThatNamesWhatRunsIsRefused(String shape) {
+        String[] parts = shape.split(" \\| ");
+        assertThatThrownBy(() -> TestRules.parse(rule(parts[0])))
+                .hasMessageContaining("in the value of " + parts[1] + ": its value is the build's own text");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {
+        "[parallel, \"echo ${build.trigger}\", \":::\", a] | the command parallel gives to a shell",
+        "[parallel, -j, 2, /opt/deploy, \"${build.trigger}\", \":::\", a, b] | the command parallel gives to a shell",
+        "[expect, -c, 'send \"${build.trigger}\"'] | expect's -c code",
+    })
+    void theCodeParallelAndExpectRunAreRefused(String shape) {
+        String[] parts = shape.split(" \\| ");
+        assertThatThrownBy(() -> TestRules.parse(rule(parts[0])))
+                .hasMessageContaining("placeholder '${build.trigger}' in " + parts[1] + ": its value is the build's"
+                        + " own text");
+    }
+
+    @Test
+    void expectsCodeIsToldToReadTheVariableAsTclDoes() {
+        assertThatThrownBy(() -> TestRules.parse(rule("[expect, -c, 'send \"${build.trigger}\"']")))
+                .hasMessageContaining("read its variable there instead: $env(BUILDHOOK_TRIGGER)");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {
+        "[git, -c, \"user.name=${build.project}\", commit, -m, x]",
+        "[git, -c, \"core.sshCommand=ssh -i /k/${build.id}.key\", fetch]",
+        "[git, fetch, origin, \"${build.trigger}\"]",
+        "[git, push, -u, origin, \"${build.trigger}\"]",
+        "[git, clone, \"https://example.com/${build.project}.git\", /srv/x]",
+        "[git, log, -c, \"${build.trigger}\"]",
+        "[rsync, -a, \"/srv/${build.trigger}/\", \"host:/x/${build.trigger}\"]",
+        "[rsync, -e, ssh, \"/srv/${build.trigger}/\", host:/x]",
+        "[tar, -cf, \"/srv/${build.trigger}.tar\", dir]",
+        "[tar, --checkpoint-action=dot, -cf, \"/srv/${build.trigger}.tar\", dir]",
+        "[scp, -o, \"User=${build.trigger}\", a, host:b]",
+        "[parallel, /opt/deploy, \":::\", \"${build.trigger}\"]",
+        "[/opt/deploy, -e, \"${build.trigger}\"]",
+    })
+    void aValueGivenAsDataStillLoads(String command) {
+        assertThat(TestRules.parse(rule(command)).size()).isEqualTo(1);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"GIT_PROXY_COMMAND", "GIT_SEQUENCE_EDITOR", "GIT_EXEC_PATH", "GIT_TEMPLATE_DIR",
+        "GIT_CONFIG_PARAMETERS", "RUBYOPT", "RUBYLIB", "NODE_PATH", "PYTHONHOME", "LUA_INIT", "GCONV_PATH", "SHELL",
+        "BROWSER", "LESSOPEN", "LESSCLOSE", "MANPAGER", "SYSTEMD_PAGER", "SYSTEMD_EDITOR", "SUDO_ASKPASS", "PS4",
+        "ZDOTDIR", "TAR_OPTIONS", "RSYNC_CONNECT_PROG", "PARALLEL", "PARALLEL_SHELL"})
+    void theVariablesMissingFromTheFirstListMayNotHoldTheBuildsText(String name) {
+        assertThatThrownBy(() -> TestRules.parse(rule("[/usr/bin/git, fetch]") + "      env: {" + name
+                + ": \"x-${build.trigger}\"}\n"))
+                .hasMessageContaining("rules.yaml:5:")
+                .hasMessageContaining("placeholder '${build.trigger}' in env " + name + ": its value is the build's"
+                        + " own text");
+    }
+}
