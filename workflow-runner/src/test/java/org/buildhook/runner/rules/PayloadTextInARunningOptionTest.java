@@ -120,6 +120,20 @@ class PayloadTextInARunningOptionTest {
         assertThat(TestRules.parse(rule(command)).size()).isEqualTo(1);
     }
 
+    /**
+     * A job of the tryout's rule an older build stored and did not start is refused as stored ({@link StoredJobCheck}):
+     * cancelled at its pick, listed by {@code check}, as docs/CHANGELOG.md says.
+     */
+    @Test
+    void aJobOfSuchARuleAnOlderBuildStoredIsRefusedAsStored() {
+        String snapshot = "{\"name\":\"gitx\",\"run\":{\"command\":[\"/usr/bin/git\",\"-c\","
+                + "\"core.sshCommand=${build.trigger}\",\"ls-remote\",\"ssh://git@example.invalid/fleet.git\"]}}";
+
+        assertThat(StoredJobCheck.why("gitx", snapshot, 0, false)).get().asString()
+                .contains("run.command element 3: placeholder '${build.trigger}' in the value of git's -c"
+                        + " core.sshCommand");
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"GIT_PROXY_COMMAND", "GIT_SEQUENCE_EDITOR", "GIT_EXEC_PATH", "GIT_TEMPLATE_DIR",
         "GIT_CONFIG_PARAMETERS", "RUBYOPT", "RUBYLIB", "NODE_PATH", "PYTHONHOME", "LUA_INIT", "GCONV_PATH", "SHELL",
