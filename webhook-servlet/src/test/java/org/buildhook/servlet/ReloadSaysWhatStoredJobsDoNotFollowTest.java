@@ -232,6 +232,38 @@ class ReloadSaysWhatStoredJobsDoNotFollowTest {
         }
     }
 
+    /**
+     * tryout50 F5: a reload that takes the approval off a rule leaves its jobs awaiting one waiting until someone
+     * decides (not dropped silently), and said only {@code reloaded: 1 rules (1 before)}: the operator who took it off
+     * to let the queue flow saw them expire. It says which jobs still await one, and how to decide; a reload that
+     * changes nothing of the approval says nothing of it.
+     */
+    @ParameterizedTest(name = "postgres={0}")
+    @ValueSource(booleans = {false, true})
+    void aReloadThatTakesTheApprovalOffARuleSaysWhichJobsStillAwaitOne(boolean postgres) throws Exception {
+        String rule = "rules:\n  - name: short\n%s    run: {command: [/bin/true, %s]}\n";
+        Files.writeString(dir.resolve("rules.yaml"), rule.formatted("    approval: {expires: 1h}\n", "v1"));
+        Path file = TestApplication.configuration(dir, postgres ? PG.newSchemaUrl() : null, "slot-retry: 1h");
+        try (BuildhookApplication app = TestApplication.start(file)) {
+            String awaiting = deliver(app, "build-67-passed.json");
+            assertThat(state(app, awaiting)).isEqualTo(JobState.AWAITING_APPROVAL);
+            var first = app.rules().current();
+            rewriteRules(dir, rule.formatted("    approval: {expires: 1h}\n", "v2")); // still asks: nothing said
+            await().atMost(Duration.ofMinutes(1)).until(() -> app.rules().current() != first);
+
+            rewriteRules(dir, rule.formatted("", "v3"));
+
+            await().atMost(Duration.ofMinutes(1)).until(() -> !log.warnings("no longer asks for an approval").isEmpty());
+            assertThat(log.warnings("no longer asks for an approval")).singleElement().asString()
+                    .startsWith("rule 'short' no longer asks for an approval in the rules in force on node ")
+                    .contains(": 1 of its job(s) still await the one asked for when they were stored, and do not run"
+                            + " until someone decides (the last expires at ")
+                    .contains("): " + awaiting + " (delivery ")
+                    .endsWith("; run one with buildhook approve JOB, or drop it with buildhook reject JOB");
+            assertThat(state(app, awaiting)).as("left waiting, not dropped").isEqualTo(JobState.AWAITING_APPROVAL);
+        }
+    }
+
     private static JobState state(BuildhookApplication app, String job) {
         return app.store().job(job).orElseThrow().job().state();
     }
