@@ -1614,7 +1614,8 @@ final class JobTask implements ExecutionHandler<Void> {
             try {
                 return process.outcome().get(every, TimeUnit.MILLISECONDS);
             } catch (TimeoutException e) {
-                // Not yet ended: look at the cancel flag below.
+                // Not yet ended: look at the cancel flag below, and at the pid counter (a wrap, escape50 F2).
+                org.buildhook.runner.exec.Leftovers.notePidCounter();
             } catch (InterruptedException e) {
                 // db-scheduler interrupts only when its own shutdown wait ran out: kill, then record.
                 running.markStoppedByShutdown(jobId);

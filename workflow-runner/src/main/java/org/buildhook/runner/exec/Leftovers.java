@@ -88,6 +88,19 @@ public final class Leftovers {
         return named;
     }
 
+    /**
+     * Reads the host's pid counter, so that its going round while an attempt runs is seen: a process the attempt
+     * starts after that has a lower pid than its program, and the look for its leftovers must then read every
+     * process, not only the pids handed out since the program (escape50 F2). Call it every few seconds while an
+     * attempt runs; a round of the whole pid range between two calls goes unseen. Cheap: one read of
+     * {@code /proc/loadavg}; does nothing without it.
+     */
+    public static void notePidCounter() {
+        if (ProcStat.available()) {
+            ProcStat.pidWraps();
+        }
+    }
+
     /** The live processes of the attempt now. */
     static Set<Long> find(AttemptMarker marker, ProcessIdentity process) {
         Set<Long> found = new LinkedHashSet<>();

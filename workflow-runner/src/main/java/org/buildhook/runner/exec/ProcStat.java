@@ -207,6 +207,33 @@ record ProcStat(long pid, char state, long parent, long session) {
         return at == start || at >= length || line[at] != ' ' ? -1 : value;
     }
 
+    /** The pid counter as {@link #pidWraps} last saw it; guarded by ProcStat.class. */
+    private static long counterSeen = -1;
+    /** How often {@link #pidWraps} saw the counter lower than before; guarded by ProcStat.class. */
+    private static long counterWraps;
+
+    /**
+     * How many times this JVM saw the pid counter wrap around: each call reads {@link #lastPid()}, and a value lower
+     * than the one the call before it read counts one wrap. Linux hands out pids in increasing order up to
+     * {@code /proc/sys/kernel/pid_max} (32768 on many hosts, where a busy host goes round in minutes) and then from
+     * the bottom again; a process of an attempt born after a wrap has a lower pid than the attempt's program. A wrap
+     * is seen when a call falls between it and the counter's climb back above the value seen before, so it is asked
+     * on every look for an attempt's processes and on each check of a running attempt's cancel flag
+     * ({@code runner.cancel-check}, 2 s): a full round of pids within one such interval goes unseen.
+     *
+     * @return the wraps seen so far; compare two results
+     */
+    static synchronized long pidWraps() {
+        long now = lastPid();
+        if (now >= 0) {
+            if (counterSeen >= 0 && now < counterSeen) {
+                counterWraps++;
+            }
+            counterSeen = now;
+        }
+        return counterWraps;
+    }
+
     /** The last pid handed out, from {@code /proc/loadavg} ("0.20 0.18 0.12 1/80 11206"); -1 if unknown. */
     static long lastPid() {
         byte[] buffer = new byte[128];

@@ -87,6 +87,13 @@ final class ProcessTree {
      * them ({@link Termination#describeLeft}).
      */
     private final Map<Long, Map.Entry<String, List<String>>> leftToOthers = new java.util.LinkedHashMap<>();
+    /**
+     * {@link ProcStat#pidWraps} when the tree was made: a later value means the pid counter went round since the root
+     * started, so a process of the attempt may have a lower pid than the root's (escape50 F2).
+     */
+    private final long wrapsAtStart = PROC ? ProcStat.pidWraps() : 0;
+    /** Whether the pid counter was already below the root's pid when the tree was made: it went round since. */
+    private final boolean wrappedAtStart;
 
     /**
      * @param root       the process the launcher started
@@ -123,6 +130,7 @@ final class ProcessTree {
         this.root = root;
         this.marker = marker;
         this.ownSession = ownSession;
+        this.wrappedAtStart = PROC && ProcStat.lastPid() < root.pid();
         if (ownSession) {
             // Its session is its pid; the session read now could only be that, or the server's own
             // (setsid not run yet), which is never remembered: one /proc read per job saved.
@@ -199,8 +207,10 @@ final class ProcessTree {
             return Set.of();
         }
         // Once the root is gone only its sessions are looked for, and their members were all forked
-        // after the root: the pids handed out since it are enough, and far fewer than all.
-        List<ProcStat> since = rootAlive ? null : ProcStat.since(root.pid(), SINCE_LIMIT);
+        // after the root: the pids handed out since it are enough, and far fewer than all; not after the
+        // pid counter went round, when they may have any pid (escape50 F2: they were left running).
+        boolean wrapped = wrappedAtStart || ProcStat.pidWraps() != wrapsAtStart || ProcStat.lastPid() < root.pid();
+        List<ProcStat> since = rootAlive || wrapped ? null : ProcStat.since(root.pid(), SINCE_LIMIT);
         List<ProcStat> all = since != null ? since : ProcStat.all();
         Set<Long> pids = new LinkedHashSet<>();
         if (rootAlive) {
@@ -233,7 +243,6 @@ final class ProcessTree {
             // asked last, of those found only: most candidates are other jobs' processes, and that
             // question reads a whole /proc/<pid>/status (asked of every candidate, it cost the job
             // threads 6 %: docs/BENCHMARKS.md, "Twenty-second pass").
-            boolean wrapped = ProcStat.lastPid() < root.pid();
             for (ProcStat process : all) {
                 if (!pids.contains(process.pid()) && !process.gone()
                         && (wrapped || process.pid() > root.pid()
