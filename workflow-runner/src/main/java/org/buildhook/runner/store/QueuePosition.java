@@ -22,6 +22,15 @@ import java.util.Map;
  * of db-scheduler's {@code scheduled_tasks}) is earlier than its own. Some of those may not start when picked (their
  * rule's {@code concurrency} used up, their units held): they are counted, as they are in line before it.
  *
+ * <p>Jobs due at the same moment (a delivery's jobs, a burst's in one millisecond) are placed one after the other, as
+ * the pick takes them: it asks for the due executions {@code ORDER BY execution_time} ({@code Queries.ansiSqlOrderPart}
+ * of db-scheduler; {@link SqliteJdbcCustomization}), read along {@code execution_time_idx}, whose ties come in the
+ * index's order: on SQLite that is the row's {@code rowid} (the order they were stored in), which the window orders
+ * by too, at no cost (the index holds it); on PostgreSQL it is where the row's version lies in the table, which no
+ * statement can name, so ties are ordered by the job's id there (the order they were made in; an incremental sort of
+ * each group of ties, on the same index scan). Ranked by due time alone, each of six jobs of one millisecond said
+ * {@code next in line} and the next ones the same count (tryout50 F4); now each place is one job's, and they add up.
+ *
  * @param dueBefore    how many waiting jobs are due before it, 0 or more
  * @param running      how many jobs the nodes hold picked (running or starting) now, 0 or more
  * @param runningNodes on how many nodes those run, 0 to {@code running}
@@ -74,14 +83,7 @@ public record QueuePosition(int dueBefore, int running, int runningNodes) {
             int[] running = running(c);
             for (int from = 0; from < ids.size(); from += SLICE) {
                 List<String> slice = ids.subList(from, Math.min(ids.size(), from + SLICE));
-                String in = String.join(", ", Collections.nCopies(slice.size(), "?"));
-                // RANK - 1: the waiting executions due strictly before it (ties start in either order). Bounded by
-                // the latest due time of the jobs asked for, so the window reads no execution due after them.
-                try (PreparedStatement p = c.prepareStatement("SELECT w.task_instance, w.ahead FROM (SELECT"
-                        + " task_instance, RANK() OVER (ORDER BY execution_time) - 1 AS ahead FROM scheduled_tasks"
-                        + " WHERE task_name = ? AND picked = ? AND execution_time <= ? AND execution_time <= (SELECT"
-                        + " MAX(execution_time) FROM scheduled_tasks WHERE task_name = ? AND picked = ?"
-                        + " AND task_instance IN (" + in + "))) w WHERE w.task_instance IN (" + in + ")")) {
+                try (PreparedStatement p = c.prepareStatement(statement(db.dialect(), slice.size()))) {
                     int i = 0;
                     p.setString(++i, JobQueue.TASK_NAME);
                     p.setBoolean(++i, false);
@@ -103,6 +105,22 @@ public record QueuePosition(int dueBefore, int running, int runningNodes) {
             }
             return positions;
         });
+    }
+
+    /**
+     * The statement that places {@code ids} jobs: its parameters are the task's name, false (not picked), now, the
+     * task's name, false, then the ids twice. ROW_NUMBER - 1 over the waiting executions in the pick's order (due time,
+     * then on SQLite the {@code rowid}, on PostgreSQL the id: see the class): those before it, ties included, each
+     * place one job's. Bounded by the latest due time of the jobs asked for, so the window reads no execution due
+     * after them.
+     */
+    static String statement(Dialect dialect, int ids) {
+        String in = String.join(", ", Collections.nCopies(ids, "?"));
+        String tie = dialect == Dialect.SQLITE ? "rowid" : "task_instance";
+        return "SELECT w.task_instance, w.ahead FROM (SELECT task_instance, ROW_NUMBER() OVER (ORDER BY execution_time, "
+                + tie + ") - 1 AS ahead FROM scheduled_tasks WHERE task_name = ? AND picked = ? AND execution_time <= ?"
+                + " AND execution_time <= (SELECT MAX(execution_time) FROM scheduled_tasks WHERE task_name = ? AND"
+                + " picked = ? AND task_instance IN (" + in + "))) w WHERE w.task_instance IN (" + in + ")";
     }
 
     /** How many executions the nodes hold picked, and how many nodes hold them. */
