@@ -520,8 +520,10 @@ final class AdminClient {
         try {
             JsonNode error = JSON.readTree(body).get("error");
             if (error != null) {
-                // One line on the terminal: it may quote a job's message or a payload value (escape27 F2).
-                return LogSafe.escape(error.asText());
+                // One line on the terminal: it may quote a job's message or a payload value (escape27 F2), which the
+                // server wrote escaped: its backslashes are not doubled again (tryout50 F3: logs of a job refused
+                // for a trigger's newline quoted its message with \\x0a).
+                return LogSafe.escapeMessage(error.asText());
             }
         } catch (IOException e) {
             // not JSON: show it as it is, on one line

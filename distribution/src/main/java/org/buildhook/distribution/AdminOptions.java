@@ -171,7 +171,7 @@ final class AdminOptions {
      */
     private static String relativeDataDir(BuildhookConfig loaded) {
         Path cwd = Path.of("").toAbsolutePath();
-        return isDefaultDataDir(loaded, cwd) ? ", whose " + DEFAULT_DATA_DIR + cwd + "), not to the configuration's"
+        return isDefaultDataDir(loaded) ? ", whose " + DEFAULT_DATA_DIR + cwd + "), not to the configuration's"
                 + " folder. " + DATA_DIR_ADVICE : "";
     }
 
@@ -181,17 +181,22 @@ final class AdminOptions {
             + " absolute path in the configuration";
 
     /**
-     * The configuration file that names {@code loaded}'s data folder, null when the data folder is the working
-     * directory's {@code ./data} (the default, or no configuration file): root trusts the data folder's owner only for
-     * one so named (review49 F3: {@code cd /home/mallory/proj && sudo buildhook jobs} read mallory's ./data).
+     * The configuration file that names {@code loaded}'s data folder, null when none does (no configuration file, or
+     * one that writes no {@code data-dir}: the working directory's {@code ./data}): root trusts the data folder's owner
+     * only for one so named (review49 F3: {@code cd /home/mallory/proj && sudo buildhook jobs} read mallory's ./data).
      */
     private static Path namedBy(BuildhookConfig loaded) {
-        return loaded.source() == null || isDefaultDataDir(loaded, Path.of("")) ? null : loaded.source();
+        return loaded.source() == null || isDefaultDataDir(loaded) ? null : loaded.source();
     }
 
-    /** Whether {@code loaded}'s data-dir is {@code cwd}'s {@code ./data} (the default, or written relative so). */
-    static boolean isDefaultDataDir(BuildhookConfig loaded, Path cwd) {
-        return loaded.dataDir().equals(cwd.toAbsolutePath().resolve("data").normalize());
+    /**
+     * Whether {@code loaded}'s data-dir is the default, the working directory's {@code ./data}: its configuration
+     * writes no {@code data-dir}. A file that writes one names its folder, even the working directory's {@code ./data}
+     * (tryout50 F1: {@code data-dir: /srv/a/data} run from {@code /srv/a} was told to give data-dir an absolute path);
+     * a relative one is the file's folder's.
+     */
+    static boolean isDefaultDataDir(BuildhookConfig loaded) {
+        return !loaded.dataDirNamed();
     }
 
     /**

@@ -208,7 +208,7 @@ final class CancelCommand extends AdminActionCommand {
         } else if (state.equals("CANCELLED") && answer.path("message").asText("").startsWith("cancelled while waiting"
                 + " for retry")) {
             // It had run: cancelled in its retry's backoff (tryout25 F3: the line said it "had not started").
-            out.println("cancelled job " + id + what + ": " + LogSafe.escape(answer.path("message").asText())
+            out.println("cancelled job " + id + what + ": " + LogSafe.escapeMessage(answer.path("message").asText())
                     + "; no further attempt runs");
         } else if (state.equals("CANCELLED")) {
             out.println("cancelled job " + id + what + ": it had not started, so it will not run");

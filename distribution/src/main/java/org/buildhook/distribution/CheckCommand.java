@@ -120,7 +120,7 @@ final class CheckCommand implements Callable<Integer> {
                 loaded.warnings().forEach(out::println);
                 // The store, secrets and folders checked below are this folder's ./data, which a serve run elsewhere
                 // (the systemd unit's WorkingDirectory) does not use: said as 'jobs' says it (tryout47b F9).
-                if (AdminOptions.isDefaultDataDir(loaded, workingDirectory)) {
+                if (AdminOptions.isDefaultDataDir(loaded)) {
                     out.println(name + ": note: " + AdminOptions.DEFAULT_DATA_DIR + workingDirectory.toAbsolutePath()
                             + "), not to the configuration's folder: what is checked below is " + loaded.dataDir()
                             + ", and a 'serve' started in another folder (under systemd, the unit's"

@@ -96,7 +96,10 @@ final class JobCommand {
                 out.println("approval  " + Job.approvalExpiry(job.path("expiresAt").asText())
                         + " (buildhook approve " + job.path("id").asText() + ")");
             }
-            out.println("message   " + LogSafe.escape(JobsCommand.withQueuePosition(job)));
+            // A message buildhook wrote shows its payload values escaped already: not doubled (tryout50 F3); none as
+            // the tables show it, not as Java's null (tryout50 F2).
+            String message = JobsCommand.withQueuePosition(job);
+            out.println("message   " + (message == null || message.isEmpty() ? "-" : LogSafe.escapeMessage(message)));
             out.println("argv      " + quotedList(job.path("argv")));
             out.println("workdir   " + (job.path("workdir").isNull() ? "(the runner's default, runner.workdir)"
                     : LogSafe.escape(job.path("workdir").asText())));
@@ -128,7 +131,8 @@ final class JobCommand {
                         + "  on " + a.path("node").asText("-")
                         // Which units of shared resources it held (V20), absent from an older server's answer.
                         + units(a.path("units"))
-                        + (a.path("message").isNull() ? "" : "  " + LogSafe.escape(a.path("message").asText()))
+                        + (a.path("message").isTextual() ? "  " + LogSafe.escapeMessage(a.path("message").asText())
+                                : "")
                         // Cut at runner.log-max-bytes: said here, not only inside the log (tryout24 F2).
                         + (a.path("logTruncated").asBoolean(false) ? "  (log truncated: "
                                 + a.path("logDroppedBytes").asLong() + " bytes dropped, runner.log-max-bytes)" : ""));

@@ -55,7 +55,7 @@ final class JobsCommand implements Callable<Integer> {
     private static final PagePrinter PRINTER = new PagePrinter("jobs", column("JOB", "id"), column("RULE", "rule"),
             column("STATE", "state"), column("ATTEMPTS", JobsCommand::attempts), column("NODE", "node"),
             column("EXIT", "exitCode"), column("CREATED", "createdAt"), column("DELIVERY", "delivery"),
-            column("RUN", "runName"), column("MESSAGE", JobsCommand::message));
+            column("RUN", "runName"), PagePrinter.message("MESSAGE", JobsCommand::message));
 
     /**
      * The API's {@code attempts}, every attempt, with how many of them its node cut short and so used no
@@ -91,12 +91,13 @@ final class JobsCommand implements Callable<Integer> {
      * The job's message, and for a job that waits only its turn, its place in the queue after it as the server
      * worked it out when asked ({@code queuePosition.text}): {@code queued: 412 jobs due before it; 12 running on 3
      * nodes}, or {@code stopped by the shutdown of node-1; run again; queued: …} (its message was {@code -}:
-     * tryout49 F5). An older server sends none: the message alone.
+     * tryout49 F5). An older server sends none: the message alone. Null when there is neither (the API's {@code
+     * message} null: it read {@code null}, tryout50 F2).
      */
     static String withQueuePosition(JsonNode job) {
         JsonNode place = job.path("queuePosition").path("text");
         if (!place.isTextual()) {
-            return job.path("message").asText();
+            return job.path("message").isTextual() ? job.path("message").asText() : null;
         }
         String message = job.path("message").isTextual() ? job.path("message").asText() : "";
         return message.isEmpty() ? place.asText() : message + "; " + place.asText();

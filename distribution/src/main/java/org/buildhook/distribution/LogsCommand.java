@@ -274,7 +274,7 @@ final class LogsCommand implements Callable<Integer> {
         }
         int number = shown.path("attempt").asInt();
         String outcome = shown.path("outcome").asText();
-        String message = LogSafe.escape(shown.path("message").asText(""));
+        String message = LogSafe.escapeMessage(shown.path("message").asText(""));
         PrintWriter err = spec.commandLine().getErr();
         // One still running has not ended: said as such, with how to follow it (review17).
         String how = outcome.equals("RUNNING")
@@ -326,7 +326,7 @@ final class LogsCommand implements Callable<Integer> {
      */
     private String howItEnded(JsonNode attempt) {
         int number = attempt.path("attempt").asInt();
-        String message = LogSafe.escape(attempt.path("message").asText(""));
+        String message = LogSafe.escapeMessage(attempt.path("message").asText(""));
         if (attempt.path("neverStarted").asBoolean(false)) {
             // Its message begins "not started: ", said once.
             String why = message.startsWith(NOT_STARTED) ? message.substring(NOT_STARTED.length()) : message;
@@ -641,15 +641,15 @@ final class LogsCommand implements Callable<Integer> {
                     + " buildhook approve " + id + " (or reject " + id + ")");
         } else if (state.equals("WAITING")) {
             say(out, "[buildhook] job " + id + " is "
-                    + LogSafe.escape(job.path("message").asText("waiting for shared resources"))
+                    + LogSafe.escapeMessage(job.path("message").asText("waiting for shared resources"))
                     + "; its log follows once it runs");
         } else if (state.equals("QUEUED") && job.path("message").asText("").startsWith("waiting for")) {
             // Held back by its rule's concurrency (tryout13 F8): as long as the jobs before it run.
-            say(out, "[buildhook] job " + id + " is " + LogSafe.escape(job.path("message").asText())
+            say(out, "[buildhook] job " + id + " is " + LogSafe.escapeMessage(job.path("message").asText())
                     + "; its log follows once it runs");
         } else if (state.equals("QUEUED") && job.path("message").asText("").contains(SLOT_WAIT)) {
             // The wait follows the job's own message (a retry's failure, an interruption: review14 F12).
-            String message = LogSafe.escape(job.path("message").asText());
+            String message = LogSafe.escapeMessage(job.path("message").asText());
             int at = message.indexOf(SLOT_WAIT);
             say(out, "[buildhook] job " + id + " is " + message.substring(at + 2) + " (" + message.substring(0, at)
                     + "); its log follows once it runs");

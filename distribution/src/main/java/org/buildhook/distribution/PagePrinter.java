@@ -14,8 +14,16 @@ import org.buildhook.core.LogSafe;
  */
 final class PagePrinter {
 
-    /** One table column: its header and how an item's cell is written (by default, one JSON field as it came). */
-    record Column(String header, Function<JsonNode, String> text) {
+    /**
+     * One table column: its header and how an item's cell is written (by default, one JSON field as it came); {@code
+     * message} when that is a message buildhook wrote, whose payload values already show escaped ({@link
+     * Table#withMessages}).
+     */
+    record Column(String header, Function<JsonNode, String> text, boolean message) {
+
+        Column(String header, Function<JsonNode, String> text) {
+            this(header, text, false);
+        }
     }
 
     /**
@@ -62,6 +70,11 @@ final class PagePrinter {
         return new Column(header, text);
     }
 
+    /** A column of a message buildhook wrote (a job's message), whose payload values already show escaped. */
+    static Column message(String header, Function<JsonNode, String> text) {
+        return new Column(header, text, true);
+    }
+
     /**
      * Queries with the non-null {@code filters} and prints the page; returns the exit code. Under a
      * table that is not the last page, says on {@code err} how to get the next one: a list cut at
@@ -87,7 +100,8 @@ final class PagePrinter {
             out.flush();
             return ExitCodes.OK;
         }
-        Table table = new Table(columns.stream().map(Column::header).toArray(String[]::new));
+        Table table = new Table(columns.stream().map(Column::header).toArray(String[]::new)).withMessages(
+                java.util.stream.IntStream.range(0, columns.size()).filter(i -> columns.get(i).message()).toArray());
         for (JsonNode item : page.path("items")) {
             table.row(columns.stream().map(c -> c.text().apply(item)).toArray(String[]::new));
         }

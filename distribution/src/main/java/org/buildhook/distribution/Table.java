@@ -16,9 +16,24 @@ final class Table {
 
     private final List<String> header;
     private final List<List<String>> rows = new ArrayList<>();
+    /** The columns that hold a message buildhook wrote ({@link #withMessages}). */
+    private final java.util.Set<Integer> messages = new java.util.HashSet<>();
 
     Table(String... header) {
         this.header = List.of(header);
+    }
+
+    /**
+     * The same table, the columns at {@code indexes} (from 0) holding a message buildhook wrote (a job's message),
+     * whose payload values already show escaped: shown with {@link LogSafe#escapeMessage}, which leaves its backslashes
+     * as they are ({@link LogSafe#escape} doubled them: a refused value's newline read {@code \\x0a}, tryout50 F3),
+     * and never cut.
+     */
+    Table withMessages(int... indexes) {
+        for (int index : indexes) {
+            messages.add(index);
+        }
+        return this;
     }
 
     Table row(String... cells) {
@@ -33,6 +48,10 @@ final class Table {
             // Its bidirectional and zero-width characters are escaped too (escape29). Cut on the value, not on its
             // escaped text, so that a cut never leaves half an escape or half a surrogate pair.
             String value = cell == null || cell.equals("null") ? null : cell.replaceAll("\\s+", " ");
+            if (messages.contains(i)) {
+                row.add(value == null ? "-" : LogSafe.escapeMessage(value));
+                continue;
+            }
             String text = LogSafe.of(value, Integer.MAX_VALUE);
             boolean last = i == cells.length - 1;
             row.add(!last && text.length() > MAX_CELL ? LogSafe.of(value, MAX_CELL - 1) : text);

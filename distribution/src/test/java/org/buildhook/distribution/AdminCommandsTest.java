@@ -553,6 +553,12 @@ class AdminCommandsTest {
         assertThat(jobsWithoutAToken(yaml)).contains("no admin token: " + cwd.resolve("data").resolve("admin-token"))
                 .contains("whose data-dir is the default ./data: relative to the working directory (" + cwd + ")")
                 .contains("Run this command from the folder 'serve' ran in, or give data-dir an absolute path");
+
+        // tryout50 F1: the same folder written as data-dir is the configuration's, not the default.
+        Files.writeString(yaml, "data-dir: " + cwd.resolve("data") + "\nadmin:\n  token: generate\n");
+        assertThat(jobsWithoutAToken(yaml)).contains("no admin token: " + cwd.resolve("data").resolve("admin-token"))
+                .doesNotContain("default ./data").doesNotContain("relative to the working directory")
+                .doesNotContain("give data-dir an absolute path");
     }
 
     /** What {@code jobs --config yaml} says on its error stream; it must exit 3, as no token can be read. */
@@ -814,6 +820,52 @@ class AdminCommandsTest {
         assertThat(printed.toString()).contains("argv      [\"echo\",\"trigger " + shown + "\"]")
                 .contains("  BUILDHOOK_TRIGGER=\"" + shown + "\"")
                 .doesNotContain("\\u00").doesNotContain("\u001b").doesNotContain("\u0007").doesNotContain("\u009b");
+    }
+
+    /**
+     * tryout50 F3: a refused payload value's message already shows the value escaped ({@code "inj\x0anewline"},
+     * {@code holds '\x0a'}); {@code jobs}, {@code job show}, {@code logs} and the job's status page escaped it again,
+     * doubling the backslash ({@code \\x0a}), which by operations.md's rule reads as a trigger holding the text
+     * {@code \x0a}. A newline and a U+202E show single, the text of such an escape doubled, and nothing raw reaches
+     * the terminal or the page.
+     */
+    @Test
+    void aRefusedValuesMessageShowsItsEscapesOnceEverywhere() throws Exception {
+        server.replaceRules("rules:\n  - name: inj\n    when: {status: PASSED}\n    run:\n"
+                + "      command: [/bin/echo, inj, \"${build.trigger}\", \"1\"]\n");
+        await().atMost(Duration.ofSeconds(30)).until(() -> server.app().rules().current().ruleNames()
+                .equals(List.of("inj")));
+        String body = AdminServer.fixture("build-67-passed.json");
+        // As JSON writes them: a newline, U+202E, and the six characters backslash-u202e.
+        String newline = refused(body, "inj\\nnewline");
+        String bidi = refused(body, "inj\\u202eevil");
+        String text = refused(body, "inj\\\\u202eevil");
+        String before = "not started: rule 'inj' writes ${build.trigger} into argument 2 of 'command', and its value ";
+        String newlineSays = before + "\"inj\\x0anewline\" is refused: it holds '\\x0a' at character 4";
+        String bidiSays = before + "\"inj\\u202eevil\" is refused: it holds '\\u202e' at character 4";
+        String textSays = before + "\"inj\\\\u202eevil\" is refused: it holds '\\' at character 4";
+
+        assertThat(cli.run("jobs", "--rule", "inj")).isZero();
+        assertThat(cli.out()).contains(newlineSays).contains(bidiSays).contains(textSays)
+                .doesNotContain("\\\\x0a").doesNotContain("'\\\\u202e'").doesNotContain("\u202e");
+        for (String[] job : List.of(new String[] {newline, newlineSays}, new String[] {bidi, bidiSays},
+                new String[] {text, textSays})) {
+            assertThat(cli.run("job", "show", job[0])).isZero();
+            assertThat(cli.out()).contains("\nmessage   " + job[1]).doesNotContain("\u202e");
+            assertThat(cli.run("logs", job[0])).as(cli.err()).isEqualTo(1);
+            assertThat(cli.out() + cli.err()).contains(job[1]).doesNotContain("\u202e").doesNotContain("\\\\x0a");
+            String page = server.page("?job=" + job[0], server.signIn()).body();
+            String html = job[1].replace("'", "&#39;").replace("\"", "&quot;");
+            assertThat(page).contains(html).doesNotContain("\u202e").doesNotContain("\\\\x0a")
+                    .doesNotContain("&#39;\\\\u202e&#39;");
+        }
+    }
+
+    /** The FAILED job of a delivery of {@code body} whose trigger is {@code trigger} (as JSON writes it). */
+    private String refused(String body, String trigger) throws Exception {
+        String delivery = server.deliverBody(body.replace("\"containers-devel\"", "\"" + trigger + "\"")
+                .getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        return server.awaitJob(delivery, "FAILED").path("id").asText();
     }
 
     /** As every admin command takes them after its name, 'job' takes them before 'show' too. */
@@ -1169,6 +1221,8 @@ class AdminCommandsTest {
         assertThat(cli.run("job", "show", gated)).isZero();
         assertThat(cli.out()).contains("approval  expires " + expires + " unless approved or rejected (buildhook"
                 + " approve " + gated + ")");
+        // tryout50 F2: it has no message: '-' as in the tables, not Java's null.
+        assertThat(cli.out()).contains("\nmessage   -\n").doesNotContain("null");
         assertThat(cli.run("reject", gated)).isZero();
         assertThat(cli.run("job", "show", gated)).isZero();
         assertThat(cli.out()).doesNotContain("expires ").containsPattern("actions\n  \\S+  reject by token@");

@@ -1198,6 +1198,13 @@ class CommandLineTest {
         out.getBuffer().setLength(0);
         assertThat(run("check", "--config", config.toString())).as(err.toString()).isEqualTo(ExitCodes.OK);
         assertThat(out.toString()).doesNotContain("note: data-dir");
+
+        // tryout50 F1: an absolute data-dir that happens to be the working directory's ./data is written, not the
+        // default: the note (and its advice to give data-dir an absolute path) is not said.
+        Files.writeString(config, "data-dir: " + cwd.resolve("data") + "\n");
+        out.getBuffer().setLength(0);
+        assertThat(run("check", "--config", config.toString())).as(err.toString()).isEqualTo(ExitCodes.OK);
+        assertThat(out.toString()).contains(cwd.resolve("data").toString()).doesNotContain("note: data-dir");
     }
 
     /**

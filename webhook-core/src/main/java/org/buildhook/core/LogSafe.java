@@ -27,7 +27,8 @@ import java.util.regex.Pattern;
  * character shown escaped is written doubled. A value holding the six characters {@code \}{@code u202e} shows
  * as {@code \\}{@code u202e}, one holding U+202E as {@code \}{@code u202e}, one holding a backslash then U+202E
  * as {@code \\\}{@code u202e}; every other backslash ({@code C:\Users}, {@code a\\b}, {@code \n} in a regex) is
- * shown as it is. {@link #escapeLines} (a job's output, whose bytes are the job's) leaves backslashes as they are.
+ * shown as it is. {@link #escapeLines} (a job's output, whose bytes are the job's) leaves backslashes as they are,
+ * and so does {@link #escapeMessage} (a job's message, which shows its payload values already so).
  */
 public final class LogSafe {
 
@@ -144,6 +145,23 @@ public final class LogSafe {
     }
 
     /**
+     * A message buildhook wrote for a person (a job's or an attempt's message) as a terminal or a page shows it on one
+     * line: its control characters as {@code \xNN} and its {@linkplain #isInvisible invisible characters} as
+     * {@code \}{@code uNNNN}, as {@link #escape} writes them, so that none reaches the terminal or the page as it is,
+     * but its backslashes as they are. Such a message already shows each payload value it names as {@link #of} does
+     * (the refusal of a value: {@code its value "inj\x0anewline" is refused: it holds '\x0a'}): a backslash in it is
+     * one of those escapes, or a value's own backslash already doubled, and {@link #escape} would double it again: a
+     * newline then showed as {@code \\x0a}, which reads as the text {@code \x0a} (tryout50 F3). Returns {@code text}
+     * itself when nothing needs escaping.
+     *
+     * @param text a message whose payload values are shown escaped ({@link #of}, {@link #escape}); any text
+     * @return the text, its control and invisible characters escaped; never cut
+     */
+    public static String escapeMessage(String text) {
+        return escape(text, Mode.MESSAGE);
+    }
+
+    /**
      * {@code text} between double quotes as a terminal shows one value of a list ({@code job show}'s command and
      * environment): every backslash as {@code \\}, a double quote as {@code \"}, control and invisible characters
      * as {@link #escape} writes them, so the value reads back exactly.
@@ -162,13 +180,15 @@ public final class LogSafe {
         /** Control characters but a line's ends and tabs, and invisible characters. */
         LINES,
         /** As ALL, and every backslash and double quote. */
-        QUOTED
+        QUOTED,
+        /** Control and invisible characters; backslashes as they are (a message's own escapes). */
+        MESSAGE
     }
 
     /** How {@code c}, at {@code i} in {@code text}, is shown in {@code mode}, or null when it is shown as it is. */
     private static String escaped(String text, int i, int c, Mode mode) {
         return switch (mode) {
-            case ALL -> escaped(c);
+            case ALL, MESSAGE -> escaped(c);
             case QUOTED -> c == '\\' ? "\\\\" : c == '"' ? "\\\"" : escaped(c);
             case LINES -> c == '\n' || c == '\t' || c == '\r' && i + 1 < text.length() && text.charAt(i + 1) == '\n'
                     ? null : escaped(c);

@@ -123,4 +123,25 @@ class LogSafeTest {
         assertThat(LogSafe.escapeLines("printf '\\x1b'\n")).isEqualTo("printf '\\x1b'\n");
         assertThat(LogSafe.quoted("a\\b\"c\u202e\\u202e")).isEqualTo("\"a\\\\b\\\"c\\u202e\\\\u202e\"");
     }
+
+    /**
+     * tryout50 F3: a message buildhook wrote already shows its payload values as {@link LogSafe#of} does (a refused
+     * value's newline as the four characters {@code \x0a}, its own backslash text doubled); shown again, a real
+     * control character in it is escaped but its backslashes are left as they are, so a newline reads {@code \x0a},
+     * not {@code \\x0a}, and the six characters {@code \}{@code u202e} still read doubled.
+     */
+    @Test
+    void aMessageKeepsItsOwnEscapesAndEscapesWhatIsRawInIt() {
+        String newline = "its value \"" + LogSafe.of("inj\nnewline") + "\" is refused: it holds '\\x0a'";
+        String text = "its value \"" + LogSafe.of("inj\\u202eevil") + "\" is refused";
+        String bidi = "its value \"" + LogSafe.of("inj\u202eevil") + "\" is refused";
+
+        assertThat(LogSafe.escapeMessage(newline)).isSameAs(newline)
+                .isEqualTo("its value \"inj\\x0anewline\" is refused: it holds '\\x0a'");
+        assertThat(LogSafe.escapeMessage(text)).isEqualTo("its value \"inj\\\\u202eevil\" is refused");
+        assertThat(LogSafe.escapeMessage(bidi)).isEqualTo("its value \"inj\\u202eevil\" is refused");
+        assertThat(LogSafe.escape(newline)).as("escape doubles them").contains("\\\\x0a");
+        // What is raw in it never reaches the terminal or the page as it is.
+        assertThat(LogSafe.escapeMessage("a\nb\u001b[2J\u202ec\u009b")).isEqualTo("a\\x0ab\\x1b[2J\\u202ec\\x9b");
+    }
 }

@@ -27,7 +27,7 @@ public final class FollowEndLine {
      *
      * @param jobId       the job's id
      * @param state       the job's state ({@code SUCCEEDED}, {@code FAILED} …)
-     * @param message     the job's message as stored, or null; escaped here ({@link LogSafe#escape})
+     * @param message     the job's message as stored, or null; escaped here ({@link LogSafe#escapeMessage})
      * @param attempts    how many attempts the job made, 0 or more
      * @param interrupted how many of them ended {@code INTERRUPTED}, 0 or more
      */
@@ -43,7 +43,7 @@ public final class FollowEndLine {
      */
     public static String of(String jobId, String state, String message, int attempts, int interrupted,
             int notStarted) {
-        String shown = message == null ? "" : LogSafe.escape(message);
+        String shown = message == null ? "" : LogSafe.escapeMessage(message);
         String cut = Job.shortAttempts(interrupted, notStarted);
         return "[buildhook] job " + jobId + " " + state + (shown.isEmpty() ? "" : ": " + shown) + " (" + attempts
                 + " attempt(s)" + (cut.isEmpty() ? "" : ", " + cut) + ")";
@@ -61,15 +61,15 @@ public final class FollowEndLine {
      * @param jobId          the job's id
      * @param attempt        the number of the attempt that ended, 1 or more
      * @param outcome        how it ended as recorded ({@code FAILED}, {@code INTERRUPTED} …)
-     * @param attemptMessage the attempt's message as stored, or null; escaped here ({@link LogSafe#escape})
+     * @param attemptMessage the attempt's message as stored, or null; escaped here ({@link LogSafe#escapeMessage})
      * @param state          the job's state now ({@code QUEUED}, {@code RUNNING} …)
      * @param jobMessage     the job's message as stored, or null; escaped here
      * @param next           the number of the job's attempt after {@code attempt} when it has one, or null
      */
     public static String attemptEnded(String jobId, int attempt, String outcome, String attemptMessage, String state,
             String jobMessage, Integer next) {
-        String why = attemptMessage == null ? "" : LogSafe.escape(attemptMessage);
-        String now = jobMessage == null ? "" : LogSafe.escape(jobMessage);
+        String why = attemptMessage == null ? "" : LogSafe.escapeMessage(attemptMessage);
+        String now = jobMessage == null ? "" : LogSafe.escapeMessage(jobMessage);
         // What the job waits for follows the attempt's message in its own (a retry's backoff, a slot): said once,
         // not twice (tryout21 F6).
         now = !why.isEmpty() && now.startsWith(why + "; ") ? now.substring(why.length() + 2) : now;

@@ -33,6 +33,19 @@ final class Html {
     }
 
     /**
+     * As {@link #escape}, for a message buildhook wrote (a job's or an attempt's message), which shows its payload
+     * values escaped already ({@code its value "inj\x0anewline" is refused}): its control and invisible characters
+     * escaped, its backslashes as they are ({@link LogSafe#escapeMessage}); {@link #escape} doubled them, so that a
+     * newline read as the text {@code \x0a} (tryout50 F3).
+     *
+     * @param value a message, or null
+     * @return its text escaped; the empty string for null
+     */
+    static String escapeMessage(String value) {
+        return value == null ? "" : markup(LogSafe.escapeMessage(value));
+    }
+
+    /**
      * As {@link #escape}, but keeping the text's lines, for a {@code pre} (a job's log, a rule's text, an error of
      * several lines): newlines, tabs and CRLF line ends stay, every other control character is {@code \xNN} and every
      * invisible one {@code \}{@code uNNNN}, as {@link LogSafe#escapeLines} writes them and {@code buildhook logs}

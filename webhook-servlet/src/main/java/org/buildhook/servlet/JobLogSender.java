@@ -414,7 +414,7 @@ final class JobLogSender {
                 return stops + "; follow again once it runs\n";
             }
             String message = job.message() == null || job.message().isEmpty() ? ""
-                    : " (" + org.buildhook.core.LogSafe.escape(job.message()) + ")";
+                    : " (" + org.buildhook.core.LogSafe.escapeMessage(job.message()) + ")";
             // STOPPING_ENDED is read by 'buildhook logs -f', which then exits as for the job's end.
             return job.state().isFinal()
                     ? stops + ", after job " + jobId + " " + STOPPING_ENDED + job.state() + message + "\n"

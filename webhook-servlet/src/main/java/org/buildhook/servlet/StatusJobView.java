@@ -280,7 +280,7 @@ final class StatusJobView {
         field(h, "Attempts", escape(Job.attemptsText(job.attempts(), Job.interrupted(attempts),
                 Job.notStarted(attempts))));
         field(h, "Exit code", escape(job.exitCode()));
-        field(h, "Message", escape(job.message()));
+        field(h, "Message", Html.escapeMessage(job.message()));
         field(h, "Node", escape(job.node()));
         h.append("</tbody></table><p>");
         StatusPageView.actions(h, job, delivery);
@@ -301,7 +301,7 @@ final class StatusJobView {
                 // Which units of its shared resources it held (V20): the board it ran on.
                 h.append(" <small class=\"units\">").append(escape(a.unitsText())).append("</small>");
             }
-            h.append("</td><td>").append(escape(a.message()));
+            h.append("</td><td>").append(Html.escapeMessage(a.message()));
             LogCut cut = LogCut.of(a);
             if (cut != null && cut.truncated()) {
                 // Beside the attempt, not only inside its log (tryout24 F2): its tail below, the whole kept file by the API.
@@ -314,7 +314,7 @@ final class StatusJobView {
         if (attempts.isEmpty()) {
             // A job that ended before it ran (rejected, expired, cancelled) will have none: say how it ended.
             h.append("<tr><td colspan=\"7\">").append(job.state().isFinal()
-                    ? escape(JobLogSender.whyNoAttempt(job)) + "." : "No attempt yet.").append("</td></tr>");
+                    ? Html.escapeMessage(JobLogSender.whyNoAttempt(job)) + "." : "No attempt yet.").append("</td></tr>");
         }
         h.append("</tbody></table>");
         for (Map.Entry<Integer, LogText> log : logs.entrySet()) {

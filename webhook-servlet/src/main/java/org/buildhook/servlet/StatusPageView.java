@@ -722,7 +722,7 @@ final class StatusPageView {
     /** The state's chip with {@code message} (the job's last word: "exited with 1" …) as its tooltip, if any. */
     static String chip(JobState s, String message) {
         return message == null || message.isBlank() ? chip(s) : "<span class=\"chip state " + StatusTone.of(s).css()
-                + "\" title=\"" + escape(message) + "\">" + escape(s) + "</span>";
+                + "\" title=\"" + Html.escapeMessage(message) + "\">" + escape(s) + "</span>";
     }
 
     static String jobLink(String id, String text) {

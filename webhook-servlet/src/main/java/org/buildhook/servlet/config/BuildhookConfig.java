@@ -31,6 +31,8 @@ import org.buildhook.runner.store.StoreConfig;
  * @param pendingSecrets the generated secrets whose files do not exist yet: the start writes them once
  *                  no check can refuse it ({@link PendingSecret#create()}); empty when every secret file
  *                  was there, or for a configuration that is not for serving
+ * @param dataDirNamed whether the configuration file writes {@code data-dir}; false for the default, the working
+ *                  directory's {@code ./data} (whatever folder that is: a file that names the same folder names it)
  */
 public record BuildhookConfig(
         Path source,
@@ -46,7 +48,8 @@ public record BuildhookConfig(
         MetricsSettings metrics,
         List<String> warnings,
         List<String> notes,
-        List<PendingSecret> pendingSecrets) {
+        List<PendingSecret> pendingSecrets,
+        boolean dataDirNamed) {
 
     /**
      * The working directory of jobs whose rule and {@code runner.workdir} name none: a folder of their
@@ -55,6 +58,18 @@ public record BuildhookConfig(
      */
     public static Path defaultWorkdir(Path dataDir) {
         return dataDir.resolve("work");
+    }
+
+    /**
+     * Without saying whether the file writes {@code data-dir}: it is taken to, unless the data folder is the working
+     * directory's {@code ./data}. Kept for callers written before it was said.
+     */
+    public BuildhookConfig(Path source, Path dataDir, StoreConfig store, Map<String, EndpointConfig> endpoints,
+            Path rulesFile, EngineConfig engine, LauncherConfig launcher, HttpSettings http, AdminSettings admin,
+            ServerSettings server, MetricsSettings metrics, List<String> warnings, List<String> notes,
+            List<PendingSecret> pendingSecrets) {
+        this(source, dataDir, store, endpoints, rulesFile, engine, launcher, http, admin, server, metrics, warnings,
+                notes, pendingSecrets, !dataDir.equals(Path.of("").toAbsolutePath().resolve("data").normalize()));
     }
 
     public BuildhookConfig {
@@ -91,7 +106,7 @@ public record BuildhookConfig(
     /** The same configuration with another {@code server:} section (the command line's flags applied). */
     public BuildhookConfig withServer(ServerSettings other) {
         return new BuildhookConfig(source, dataDir, store, endpoints, rulesFile, engine, launcher, http, admin, other,
-                metrics, warnings, notes, pendingSecrets);
+                metrics, warnings, notes, pendingSecrets, dataDirNamed);
     }
 
     /** Without notes. Kept for callers written before they existed. */

@@ -223,7 +223,7 @@ public final class ConfigLoader {
                 draft.launcher, draft.http, new AdminSettings(adminToken, draft.generateAdminToken,
                         forClients ? draft.adminTokenText : null),
                 draft.server, draft.metrics,
-                warnings.list(), warnings.notes(), pending);
+                warnings.list(), warnings.notes(), pending, draft.dataDirAt != null);
     }
 
     /**
