@@ -79,8 +79,9 @@ public final class ExitCodes {
     static final String RERUN = "Exit codes: 0 queued (the new job's id is printed), 1 no such job (404), or asked"
             + " whether to re-run an older build over a newer one, the answer was not y, " + ADMIN;
 
-    static final String REPLAY = "Exit codes: 0 queued, 1 no such delivery (404), nothing to replay or a --rule that "
-            + "does not match it (409), or asked whether to replay an older build over a newer one, the answer was not y, "
+    static final String REPLAY = "Exit codes: 0 queued, also when no rule in force fires for the delivery (\"0 job(s)"
+            + " queued\"; --json: \"jobs\":[]), 1 no such delivery (404), a delivery that was not accepted (a duplicate or"
+            + " a rejected body: nothing to replay) or a --rule that does not match it (409), or asked whether to replay an older build over a newer one, the answer was not y, "
             + ADMIN + " A --rule not in force is a 400.";
 
     static final String NODES_FORGET = "Exit codes: 0 forgotten, 1 no such node (404) or the forget was refused "

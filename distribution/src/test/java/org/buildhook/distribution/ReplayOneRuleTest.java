@@ -89,4 +89,32 @@ class ReplayOneRuleTest {
         assertThat(rulesOfJobs(delivery)).containsExactly("echo");
         assertThat(server.getJson("actions?delivery=" + delivery).path("items")).isEmpty();
     }
+
+    /**
+     * tryout50 F10: a replay of a delivery no rule in force fires for makes no job and exits 0 (the API's {@code 202}
+     * with {@code "jobs":[]}; a 2xx is 0 for every command, and scripts rely on that), while the exit codes listed
+     * "nothing to replay" under 1: a script's {@code buildhook replay D && notify} read that as "a job was made". The
+     * exit code stays (a contract); the help and operations.md now say this case is 0, and that only a delivery that
+     * was not accepted is "nothing to replay" (409, 1).
+     */
+    @Test
+    void aReplayNoRuleFiresForExitsZeroAndTheHelpSaysSo() throws Exception {
+        String delivery = server.deliver("build-412-promoted.json");
+        assertThat(rulesOfJobs(delivery)).as("no rule fires for a PROMOTED build").isEmpty();
+
+        assertThat(cli.run("replay", delivery)).as(cli.err()).isEqualTo(ExitCodes.OK);
+        assertThat(cli.out()).isEqualTo("0 job(s) queued (no rule in force fires for it)" + System.lineSeparator());
+        assertThat(cli.run("replay", delivery, "--json")).as(cli.err()).isEqualTo(ExitCodes.OK);
+        assertThat(AdminServer.json(cli.out()).path("jobs").toString()).isEqualTo("[]");
+        assertThat(rulesOfJobs(delivery)).isEmpty();
+
+        assertThat(cli.run("replay", "--help")).isZero();
+        assertThat(cli.out().replaceAll("\\s+", " ")).contains("Exit codes: 0 queued, also when no rule in force fires"
+                + " for the delivery (\"0 job(s) queued\"; --json: \"jobs\":[]), 1 no such delivery (404), a delivery"
+                + " that was not accepted (a duplicate or a rejected body: nothing to replay) or a --rule that does not"
+                + " match it (409)");
+        String table = java.nio.file.Files.readString(Path.of("..", "docs", "operations.md"));
+        assertThat(table).contains("for `replay` also when no rule in force fires for the delivery: `0 job(s) queued"
+                + " (no rule in force fires for it)`");
+    }
 }

@@ -161,7 +161,10 @@ final class LeftoverSweep {
                 ? "its node " + attempt.node() + " was stopped before the attempt ended, and the stop could not record its end"
                         + " (the store could not be reached)"
                 : "its node " + attempt.node() + " was killed during its stop, before the stop could record the attempt's end"
-                        + " (a stop timeout shorter than the stop: docs/deploying.md, \"Stopping: the stop timeout\")";
+                        // Why it was killed, this start cannot know: a stop timeout shorter than the stop, an
+                        // operator's kill -9, the OOM killer, a host going down (tryout50 F11). Only an example.
+                        + " (for example a stop timeout shorter than the stop, or a kill -9: docs/deploying.md,"
+                        + " \"Stopping: the stop timeout\")";
     }
 
     /** {@code its command exited 0 at 2026-…Z}: what a stop knew of an attempt it could not record. */

@@ -195,6 +195,32 @@ abstract class AbstractStoppedNotADeathTest {
     }
 
     /**
+     * tryout50 F11: a node killed during its graceful stop (here by the operator's {@code kill -9}; the start cannot
+     * tell which) is said so at its next start; the cause it names is an example, not a claim: it said "(a stop
+     * timeout shorter than the stop …)" as if it knew.
+     */
+    @Test
+    void aNodeKilledDuringItsStopIsSaidSoWithoutClaimingWhy() throws Exception {
+        String jobId = job();
+        assertThat(store.ledger().startAttempt(jobId, "node-1")).isEqualTo(1);
+        Process gone = new ProcessBuilder("/bin/true").start();
+        ProcessIdentity jvm = ProcessIdentity.of(gone.pid());
+        assertThat(gone.waitFor()).isZero();
+        ranIn(jobId, 1, jvm == null ? new ProcessIdentity(gone.pid(), -1, 7) : jvm);
+        Path file = dir.resolve(StopsNotRecorded.FILE_NAME);
+        new StopsNotRecorded(file, "node-1").begun(Map.of(jobId, 1));
+
+        new LeftoverSweep(store.ledger(), "node-1b", new StopsNotRecorded(file, "node-1b")).sweepDeadNodes();
+
+        assertThat(store.job(jobId).orElseThrow().attempts().get(0).message())
+                .startsWith("its node node-1 was killed during its stop, before the stop could record the attempt's"
+                        + " end (for example a stop timeout shorter than the stop, or a kill -9: docs/deploying.md,"
+                        + " \"Stopping: the stop timeout\")")
+                .doesNotContain("(a stop timeout shorter than the stop");
+        assertThat(deaths(jobId)).as("a stop, not a death").containsExactly(0);
+    }
+
+    /**
      * Node {@code taker} of the same host takes attempt 1 of {@code jobId} over before it runs again, while the
      * attempt's node's JVM still runs (paused, or stopping: a {@code sleep} stands for it): its sweep finds nothing
      * left and records the attempt cut short.
