@@ -68,11 +68,13 @@ abstract class AdminActionCommand implements Callable<Integer> {
 
     /**
      * What the server warns of in its answer ({@code "warnings": [...]}), on standard error whatever the format, each
-     * but those in {@code said} (the warnings asked before acting), escaped, and flushed.
+     * but those in {@code said} (the warnings asked before acting), escaped, and flushed. The server writes a payload
+     * value a warning names escaped already (a run name, a rule's reason): its backslashes are not doubled again
+     * ({@link LogSafe#escapeMessage}; tryout50 F3's kind).
      */
     static void warnings(JsonNode answer, List<String> said, PrintWriter err) {
         answer.path("warnings").forEach(w -> {
-            String warning = LogSafe.escape(w.asText());
+            String warning = LogSafe.escapeMessage(w.asText());
             if (!said.contains(warning)) {
                 err.println("[buildhook] warning: " + warning);
             }

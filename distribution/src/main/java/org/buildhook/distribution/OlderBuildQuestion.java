@@ -79,7 +79,8 @@ final class OlderBuildQuestion {
             return List.of();
         }
         List<String> warnings = new ArrayList<>();
-        answer.path("warnings").forEach(w -> warnings.add(LogSafe.escape(w.asText())));
+        // As AdminActionCommand.warnings shows them: the server wrote their payload values escaped already.
+        answer.path("warnings").forEach(w -> warnings.add(LogSafe.escapeMessage(w.asText())));
         return warnings;
     }
 }
