@@ -51,19 +51,22 @@ final class SupersededReplayWarning {
         if (first == null) {
             return Optional.empty();
         }
-        String rule = first.ruleName();
+        // Each value escaped once, as the other warnings write theirs (the CLI and the page show the text with its
+        // escapes as they are): the key between quotes as job show writes a value, the rest as on one line. The whole
+        // text escaped again doubled the key's escapes (a key holding U+202E read as a text of six characters).
+        String rule = LogSafe.escape(first.ruleName());
         long build = first.workflow().buildId();
-        List<Job> own = store.jobs(new JobQuery(null, rule, deliveryId, null, 1)).items();
+        List<Job> own = store.jobs(new JobQuery(null, first.ruleName(), deliveryId, null, 1)).items();
         String rerun = own.isEmpty()
                 ? " This delivery has no job of rule '" + rule + "' to re-run (a re-run is never superseded): nothing"
                         + " runs build " + build + "'s '" + rule + "' while build " + newest.buildId()
                         + " is the newest of that key"
                 : " A re-run is never superseded: to run build " + build + "'s '" + rule + "' again, re-run its job:"
                         + " buildhook rerun " + own.get(0).id();
-        return Optional.of(LogSafe.escape("build " + build + (project == null ? "" : " of " + project)
+        return Optional.of("build " + build + (project == null ? "" : " of " + LogSafe.escape(project))
                 + " is older than build " + newest.buildId() + " (job " + newest.jobId() + "), the newest of the"
                 + " supersede key " + LogSafe.quoted(first.workflow().supersedeKey()) + " of rule '" + rule
                 + "': this replay's '" + rule + "' job" + (jobs.size() > 1 ? "s end" : " ends")
-                + " SUPERSEDED at once and do" + (jobs.size() > 1 ? "" : "es") + " not run." + rerun));
+                + " SUPERSEDED at once and do" + (jobs.size() > 1 ? "" : "es") + " not run." + rerun);
     }
 }
