@@ -30,11 +30,14 @@ import java.util.concurrent.TimeUnit;
  * {@code R <job>/<attempt>} (an attempt is about to start), {@code P <job>/<attempt> <pid> <session>
  * <start ticks>} (its first process, {@link ProcessIdentity}), {@code E <job>/<attempt>} (it ended),
  * {@code Q <job>/<attempt>} (it ended by SIGKILL, or was seen ended after a pause of the node: what did this
- * watchdog do of it?). On standard output, to the
+ * watchdog do of it?), {@code S <ms>} (the node's JVM did not run for that long and has just woken). On standard
+ * output, to the
  * node: {@code H} once it runs, {@code K <job>/<attempt> <ms without a beat, or -1 when the node is
  * gone> <epoch ms>} for each attempt it kills, queued before the signal, {@code X <job>/<attempt> <ms without a
  * beat, or -1> <epoch ms>} for each attempt named by a {@code P} whose processes had all ended by themselves when it
- * came to kill them (they ended before that time, taken after its look), and {@code A <job>/<attempt>}
+ * came to kill them (they ended before that time, taken after its look), {@code Z <job>/<attempt> <ms it was itself
+ * stopped with the node> <epoch ms>} for each attempt it kills on waking because its commands ran on while it and the
+ * node were both stopped ({@link #watch}), queued before the signal as a {@code K}, and {@code A <job>/<attempt>}
  * for each {@code Q}, after any {@code K} or {@code X} of that attempt (one writer thread writes them in order), so
  * that a node that saw its attempt end by SIGKILL and asked has read the report when the answer comes
  * (the report's write may outlast the kill's wait for it, or the node may read late). On standard
@@ -57,6 +60,20 @@ public final class NodeWatchdog {
     private final Map<String, ProcessIdentity> attempts = new LinkedHashMap<>();
     private long lastBeat = System.nanoTime(); // guarded by this
     private boolean gone;                      // guarded by this
+    /** CPU time of each attempt's first process (clock ticks) at the last look, by marker value; guarded by this. */
+    private final Map<String, Long> cpuAtLook = new java.util.HashMap<>();
+    /**
+     * The attempts whose first process used CPU time while this watchdog itself did not run for {@link #silenceMillis}
+     * or more (its last such gap: {@link #asleepFrom} to {@link #asleepUntil}, nanoTime), with their CPU time then;
+     * empty when none. Kept until the node says whether it was stopped too ({@code S}), or for a silence bound.
+     */
+    private final Map<String, Long> ranWhileAsleep = new LinkedHashMap<>(); // guarded by this
+    private long asleepFrom;                   // guarded by this
+    private long asleepUntil;                  // guarded by this
+    /** The node's last word that its JVM had not run ({@code S}): for how long (ns), and when it was read (nanoTime). */
+    private long nodePausedNanos;              // guarded by this
+    private long nodePauseReadAt;              // guarded by this
+    private final byte[] statBuffer = new byte[512]; // the watch thread's only
     /** The K lines are written here, so that a full pipe (a node paused long) never holds a kill back. */
     private final ExecutorService writer = Executors.newSingleThreadExecutor(r -> {
         Thread t = new Thread(r, "watchdog-out");
@@ -149,6 +166,16 @@ public final class NodeWatchdog {
             attempts.putIfAbsent(line.substring(2), null);
         } else if (line.startsWith("E ")) {
             attempts.remove(line.substring(2));
+            cpuAtLook.remove(line.substring(2));
+            ranWhileAsleep.remove(line.substring(2));
+        } else if (line.startsWith("S ")) {
+            try {
+                nodePausedNanos = Long.parseLong(line.substring(2)) * 1_000_000L;
+                nodePauseReadAt = System.nanoTime();
+                notifyAll();
+            } catch (NumberFormatException e) {
+                // Not this protocol's: a beat like any other line.
+            }
         } else if (line.startsWith("Q ")) {
             // Whether it killed that attempt: the answer follows any report of it on the one writer thread, and
             // a kill reports before it signals, so a node that saw the attempt end by SIGKILL reads the report
@@ -178,14 +205,26 @@ public final class NodeWatchdog {
      * between half the dead-node limit and the limit killed every running job of a node that beat again
      * at once and that no other node would have taken over (review16). So a wait that lasts more than
      * twice as long as asked moves the last beat on by the excess.
+     *
+     * <p>Not when both JVMs were stopped and the commands were not (asleep50: {@code kill -STOP} of the node's and
+     * the watchdog's {@code java}, a debugger stopping every JVM): then nothing guarded the commands, and after the
+     * dead-node limit a node on another host may have run the job beside them. So after a gap of its own of its
+     * silence bound or more, the watchdog looks whether each attempt's first process used CPU time meanwhile (its
+     * {@code utime}, {@code stime}, {@code cutime} and {@code cstime} in {@code /proc/<pid>/stat} moved by 20 ms or
+     * more: it, or a child it waited for, ran; a frozen process does not), and once the node says it was stopped
+     * through that gap too ({@code S}, its first line on waking), kills those attempts at once, reports each
+     * ({@code Z}) and says it at {@code ERROR}. A node that beat on through the gap (only the watchdog was stopped)
+     * sends no {@code S}; the suspicion lapses after a silence bound.
      */
     void watch() throws InterruptedException {
         long step = Math.max(10, Math.min(250, silenceMillis / 8));
         long stepNanos = step * 1_000_000L;
+        long silenceNanos = silenceMillis * 1_000_000L;
         long lastLook = System.nanoTime();
         while (true) {
             Map<String, ProcessIdentity> toKill;
             long silent;
+            long asleep = 0;
             synchronized (this) {
                 if (!gone) {
                     wait(step);
@@ -195,39 +234,115 @@ public final class NodeWatchdog {
                 if (overslept > stepNanos) {
                     lastBeat = now - (lastBeat + overslept) < 0 ? now : lastBeat + overslept;
                 }
-                lastLook = now;
-                silent = (now - lastBeat) / 1_000_000;
-                // Lines still in the pipe (this process was paused too, a frozen VM): read them first.
-                if (!gone && (silent < silenceMillis || attempts.isEmpty() || unread.getAsInt() > 0)) {
-                    continue;
+                if (now - lastLook >= silenceNanos && !gone) {
+                    // A gap of this watchdog's own of its bound or more: which attempts ran on meanwhile.
+                    asleepFrom = lastLook;
+                    asleepUntil = now;
+                    ranWhileAsleep.clear();
+                    for (Map.Entry<String, ProcessIdentity> e : attempts.entrySet()) {
+                        Long before = cpuAtLook.get(e.getKey());
+                        long cpu = e.getValue() == null ? -1 : cpuTicks(e.getValue());
+                        if (before != null && before >= 0 && cpu - before >= RAN_TICKS) {
+                            ranWhileAsleep.put(e.getKey(), cpu - before);
+                        }
+                    }
                 }
-                toKill = new LinkedHashMap<>(attempts);
-                attempts.clear();
+                lastLook = now;
+                for (Map.Entry<String, ProcessIdentity> e : attempts.entrySet()) {
+                    if (e.getValue() != null) {
+                        cpuAtLook.put(e.getKey(), cpuTicks(e.getValue()));
+                    }
+                }
+                toKill = null;
+                silent = (now - lastBeat) / 1_000_000;
+                if (!ranWhileAsleep.isEmpty()) {
+                    // The node's own pause (S), read after this watchdog's gap began and covering its bound of it:
+                    // both were stopped while these attempts' commands ran.
+                    long overlap = Math.min(nodePauseReadAt, asleepUntil)
+                            - Math.max(nodePauseReadAt - nodePausedNanos, asleepFrom);
+                    if (nodePausedNanos > 0 && nodePauseReadAt - asleepFrom > 0 && overlap >= silenceNanos) {
+                        toKill = new LinkedHashMap<>();
+                        for (String attempt : ranWhileAsleep.keySet()) {
+                            if (attempts.containsKey(attempt)) {
+                                toKill.put(attempt, attempts.remove(attempt));
+                                cpuAtLook.remove(attempt);
+                            }
+                        }
+                        asleep = (asleepUntil - asleepFrom) / 1_000_000;
+                        ranWhileAsleep.clear();
+                    } else if (now - asleepUntil > silenceNanos) {
+                        ranWhileAsleep.clear(); // No word of a pause: the node beat on, only this watchdog was stopped.
+                    }
+                }
+                if (toKill == null || toKill.isEmpty()) {
+                    toKill = null;
+                    // Lines still in the pipe (this process was paused too, a frozen VM): read them first.
+                    if (!gone && (silent < silenceMillis || attempts.isEmpty() || unread.getAsInt() > 0)) {
+                        continue;
+                    }
+                    toKill = new LinkedHashMap<>(attempts);
+                    attempts.clear();
+                    cpuAtLook.clear();
+                    ranWhileAsleep.clear();
+                }
+            }
+            if (asleep > 0) {
+                sayAtError(String.format(Locale.ROOT, "node %s (pid %d) and this watchdog were both stopped for %.1f s"
+                        + " (kill -STOP of both JVMs, a debugger; not a frozen VM or container, which stops the commands"
+                        + " too) while the commands of attempt(s) %s ran on unguarded; after %.1f s without heartbeats"
+                        + " another node may have run these jobs at the same time meanwhile; they are killed now", node,
+                        nodePid, asleep / 1000.0, String.join(", ", toKill.keySet()), limitMillis / 1000.0));
+                kill(toKill, asleep, true);
+                continue;
             }
             if (gone) {
                 if (!toKill.isEmpty()) {
                     say("node " + node + " (pid " + nodePid + ") is gone; killing what its running jobs left");
                 }
-                kill(toKill, -1);
+                kill(toKill, -1, false);
                 return;
             }
             say(String.format(Locale.ROOT, "node %s (pid %d) gave no sign of life for %.1f s: its JVM is paused or"
                     + " stalled (SIGSTOP, a debugger, a long pause); after %.1f s without heartbeats another node may"
                     + " run its jobs again, so its %d running attempt(s) are killed now", node, nodePid, silent / 1000.0,
                     limitMillis / 1000.0, toKill.size()));
-            kill(toKill, silent);
+            kill(toKill, silent, false);
         }
     }
 
+    /** CPU time that shows an attempt ran while the watchdog was stopped: 2 clock ticks (20 ms). */
+    static final long RAN_TICKS = 2;
+
+    /**
+     * The CPU time process {@code p} and the children it waited for have used ({@code utime + stime + cutime +
+     * cstime} of {@code /proc/<pid>/stat}, clock ticks), or -1 when it is gone, is another process now, or cannot
+     * be read.
+     */
+    private long cpuTicks(ProcessIdentity p) {
+        int length = ProcStat.readInto("/proc/" + p.pid() + "/stat", statBuffer);
+        if (length <= 0 || ProcStat.field(statBuffer, length, 22) != p.startTicks()) {
+            return -1;
+        }
+        long sum = 0;
+        for (int field = 14; field <= 17; field++) {
+            long ticks = ProcStat.field(statBuffer, length, field);
+            if (ticks < 0) {
+                return -1;
+            }
+            sum += ticks;
+        }
+        return sum;
+    }
+
     /** Tells the node, then SIGKILLs every process of each attempt, and says what was killed. */
-    private void kill(Map<String, ProcessIdentity> toKill, long silent) throws InterruptedException {
+    private void kill(Map<String, ProcessIdentity> toKill, long silent, boolean asleep) throws InterruptedException {
         long at = Instant.now().toEpochMilli();
         List<String> lines = new ArrayList<>();
         for (Map.Entry<String, ProcessIdentity> e : toKill.entrySet()) {
             AttemptMarker marker = markerOf(e.getKey());
             // Not one whose processes have all ended by themselves: its own outcome stands.
             if (marker != null && !Leftovers.find(marker, e.getValue()).isEmpty()) {
-                lines.add("K " + e.getKey() + " " + silent + " " + at);
+                lines.add((asleep ? "Z " : "K ") + e.getKey() + " " + silent + " " + at);
             } else if (marker != null && e.getValue() != null) {
                 // All ended by themselves before this look (taken after it): the node, paused, sees the exit only on
                 // waking, and records that it ended before this time rather than at its wake (tryout49 F1). Only for
@@ -295,6 +410,11 @@ public final class NodeWatchdog {
         } catch (RuntimeException e) {
             return null;
         }
+    }
+
+    private void sayAtError(String what) {
+        err.println(Instant.now() + " ERROR buildhook watchdog: " + what);
+        err.flush();
     }
 
     private void say(String what) {

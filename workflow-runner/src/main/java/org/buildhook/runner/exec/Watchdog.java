@@ -507,6 +507,9 @@ public final class Watchdog implements AutoCloseable {
                             pauseEnd = now;
                             pauseNanos = now - lastBeat;
                             pauseEndedAt = Instant.now();
+                            // Its watchdog, stopped too (both JVMs: kill -STOP, a debugger), learns that the node
+                            // was silent through its own gap: commands that ran on meanwhile are killed at once.
+                            send("S " + pauseNanos / 1_000_000);
                         }
                         lastBeat = now;
                         send("B");
@@ -797,7 +800,7 @@ public final class Watchdog implements AutoCloseable {
             }
             return;
         }
-        if (!f[0].equals("K") || slash < 1) {
+        if (!(f[0].equals("K") || f[0].equals("Z")) || slash < 1) {
             // Not the protocol: its JVM's own words (a VM warning); passed on, never fatal.
             LOG.info("the watchdog of node {} says: {}", node, line);
             return;
@@ -811,14 +814,27 @@ public final class Watchdog implements AutoCloseable {
             LOG.info("the watchdog of node {} says: {}", node, line);
             return;
         }
-        String why = silent < 0 ? "killed by the watchdog of node " + node + ": its node's JVM was gone"
+        boolean asleep = f[0].equals("Z");
+        String why = asleep ? String.format(Locale.ROOT, "killed by the watchdog of node %s on waking: it had been"
+                        + " stopped with its node for %.1f s (both JVMs stopped: kill -STOP, a debugger) while the"
+                        + " attempt's commands ran on unguarded, and past the dead-node limit (%s) another node may have"
+                        + " run the job at the same time meanwhile", node, silent / 1000.0, describe(limit))
+                : silent < 0 ? "killed by the watchdog of node " + node + ": its node's JVM was gone"
                 : String.format(Locale.ROOT, "killed by the watchdog of node %s: its node gave no sign of life for"
                         + " %.1f s (its JVM was paused or stalled, not the store), and after %s another node may run"
                         + " the job", node, silent / 1000.0, describe(limit));
         // The kill's own time: read after a pause of this JVM, the line's own time is the wake's, after another node
         // may have taken the job over, and read as two copies at once (cluster27 F6).
         String when = killedAt(at, Instant.now());
-        if (attempts.containsKey(f[1])) {
+        if (asleep) {
+            // Nothing guarded the commands through that gap: an overlap with another node's attempt may have happened.
+            if (attempts.containsKey(f[1])) {
+                killed.put(f[1], new Kill(why, at));
+            }
+            LOG.error("job {} attempt {}: {} ({}); docs/storage.md, \"The watchdog\": stop the whole container or host"
+                    + " (which stops the commands too), or stop the node gracefully, never its JVMs alone",
+                    f[1].substring(0, slash), f[1].substring(slash + 1), why, when);
+        } else if (attempts.containsKey(f[1])) {
             killed.put(f[1], new Kill(why, at));
             LOG.warn("job {} attempt {}: {} ({})", f[1].substring(0, slash), f[1].substring(slash + 1), why, when);
         } else {

@@ -338,6 +338,89 @@ class WatchdogTest {
     }
 
     /**
+     * Both JVMs stopped, the commands not (asleep50, tryout50 F9: {@code kill -STOP} of the node's and the watchdog's
+     * {@code java}, a debugger stopping every JVM): nothing guarded the commands, and after the dead-node limit a node
+     * on another host ran the job beside them, while the woken watchdog, which counts only its awake time as the
+     * node's silence, killed nothing and nothing said it had been stopped. Now, on waking, it kills at once the
+     * attempts whose commands used CPU time through its gap, once the node says it was stopped through it too
+     * ({@code S}), and the node says so at ERROR and records the kill. Attempts whose commands froze with it (here
+     * stopped too: a frozen container or VM) or did nothing (a shell waiting on a sleep) are left alone, as before.
+     */
+    @Test
+    void commandsThatRanOnWhileTheWatchdogAndItsNodeWereBothStoppedAreKilledOnWaking() throws Exception {
+        watchdog = upAfterStart(Duration.ofSeconds(6));
+        long pid = watchdog.pid();
+        AttemptMarker ran = AttemptMarker.of(job("RAN"), 1);
+        ProcessIdentity busy = busy(ran);
+        watchdog.running(ran);
+        watchdog.process(ran, busy);
+        AttemptMarker frozen = AttemptMarker.of(job("FROZEN"), 1);
+        ProcessIdentity still = guarded(frozen);
+        Set<Long> frozenPids = Leftovers.find(frozen, still);
+        AttemptMarker idle = AttemptMarker.of(job("IDLE"), 1);
+        ProcessIdentity waiting = guarded(idle);
+        try {
+            for (long p : frozenPids) {
+                signal("STOP", p);
+            }
+            watchdog.beating(false); // the node's JVM stopped
+            signal("STOP", pid);
+            stoppedPid = pid;
+            await().atMost(Duration.ofMinutes(1)).until(() -> state(pid) == 'T');
+            long stopped = System.nanoTime();
+            // The stop itself (what is tested), not a wait for an event: 5 s, more than the watchdog's bound of 3 s.
+            await().pollDelay(Duration.ofSeconds(5)).atMost(Duration.ofMinutes(1))
+                    .until(() -> System.nanoTime() - stopped >= Duration.ofSeconds(5).toNanos());
+            // The node first (its S and beats wait in the pipe), then its watchdog: the node beats from the start, so
+            // no silence of the node's counted after the wake kills anything, however late this JVM runs.
+            watchdog.beating(true);
+            signal("CONT", pid);
+            stoppedPid = -1;
+
+            await().atMost(Duration.ofMinutes(1)).until(() -> Leftovers.find(ran, busy).isEmpty());
+            await().atMost(Duration.ofMinutes(1)).until(() -> watchdog.killed(ran) != null);
+            Watchdog.Kill kill = watchdog.ended(ran, true);
+            assertThat(kill).isNotNull();
+            assertThat(kill.why()).startsWith("killed by the watchdog of node test-node on waking: it had been stopped"
+                    + " with its node for ").endsWith("while the attempt's commands ran on unguarded, and past the"
+                    + " dead-node limit (6s) another node may have run the job at the same time meanwhile");
+            await().atMost(Duration.ofMinutes(1)).until(() -> log.list.stream().anyMatch(e ->
+                    e.getLevel() == ch.qos.logback.classic.Level.ERROR
+                            && e.getFormattedMessage().startsWith("job " + job("RAN") + " attempt 1: killed by the"
+                            + " watchdog of node test-node on waking")));
+            java.util.regex.Matcher gap = java.util.regex.Pattern.compile("stopped with its node for ([0-9.]+) s")
+                    .matcher(kill.why());
+            assertThat(gap.find()).as(kill.why()).isTrue();
+            assertThat(Double.parseDouble(gap.group(1))).as("the gap itself, counted").isGreaterThanOrEqualTo(5.0);
+
+            assertThat(Leftovers.find(frozen, still)).as("commands that froze with it are left alone")
+                    .containsAll(frozenPids);
+            assertThat(Leftovers.find(idle, waiting)).as("commands that did not run are left alone").isNotEmpty();
+            assertThat(watchdog.killed(frozen)).isNull();
+            assertThat(watchdog.killed(idle)).isNull();
+        } finally {
+            for (long p : frozenPids) {
+                signal("CONT", p);
+            }
+        }
+    }
+
+    /** An attempt whose one process, a shell in a session of its own, keeps a CPU busy until killed. */
+    private ProcessIdentity busy(AttemptMarker marker) throws IOException {
+        ProcessBuilder builder = new ProcessBuilder(LauncherConfig.SETSID, "--", "/bin/sh", "-c",
+                "i=0; while :; do i=$((i+1)); done");
+        builder.environment().put(AttemptMarker.VARIABLE, marker.value());
+        markers.add(marker);
+        Process p = builder.start();
+        started.add(p);
+        await().atMost(Duration.ofMinutes(1)).until(() -> {
+            ProcStat stat = ProcStat.of(p.pid());
+            return stat != null && stat.session() == p.pid() && !Leftovers.find(marker, null).isEmpty();
+        });
+        return ProcessIdentity.of(p.pid());
+    }
+
+    /**
      * SIGTERM, SIGINT and SIGHUP leave the watchdog on (review16): systemd's KillMode=control-group sends
      * SIGTERM to every process of the unit at a stop, a terminal's Ctrl-C and hang-up reach its group where
      * there is no setsid. Killed by them, it left the node unguarded through the stop's grace period and the
