@@ -90,6 +90,23 @@ public final class AdminApiServlet extends HttpServlet {
                     + " delivery, buildhook jobs) before asking again" : ""))
                     .send(response, HttpServletResponse.SC_SERVICE_UNAVAILABLE);
         } catch (RuntimeException e) {
+            if (StoreUnavailableException.isTransactionRollback(e)) {
+                // PostgreSQL ended a transaction of this request to let another change of the same rows go on (a
+                // deadlock: delcancel50's cancel of a delivery against a newer build's supersede): rolled back whole,
+                // so asking again is sound; a 500 "internal error" told the operator of a fault there was not.
+                LOG.warn("admin API {} {}: PostgreSQL ended its transaction to let another change of the same jobs go"
+                        + " on ({}); answered 503, to be asked again", request.getMethod(),
+                        LogSafe.of(String.valueOf(request.getPathInfo())), e.getMessage());
+                if (!response.isCommitted()) {
+                    response.resetBuffer();
+                    response.setHeader("Retry-After", "1");
+                    JsonAnswer.error("the store ended this request's change to let another change of the same jobs,"
+                            + " made at the same moment, go on: that step of it was not made; ask again (a request"
+                            + " that changes several jobs may have changed those before it: look first, buildhook"
+                            + " jobs)").send(response, HttpServletResponse.SC_SERVICE_UNAVAILABLE);
+                }
+                return;
+            }
             // The trace is for the log; the client gets JSON, not the container's page naming the exception.
             LOG.error("admin API {} {} failed", request.getMethod(), LogSafe.of(String.valueOf(request.getPathInfo())), e);
             if (!response.isCommitted()) {

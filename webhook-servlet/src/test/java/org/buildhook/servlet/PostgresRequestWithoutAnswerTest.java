@@ -283,4 +283,45 @@ class PostgresRequestWithoutAnswerTest {
         assertThat(after.body()).contains(stored.body().replaceAll("(?s).*\"delivery\":\"([^\"]+)\".*", "$1"));
         assertThat(get(base, token).statusCode()).isEqualTo(200);
     }
+    /**
+     * delcancel50: PostgreSQL ends a transaction of an admin request to let another change of the same rows go on (a
+     * deadlock, {@code 40P01}): the request was answered 500 "internal error; the server log says more", a fault there
+     * was not. It is answered 503 with Retry-After, saying that step was not made and to ask again; nothing of it is
+     * stored, and asked again once nothing stands in its way, it goes through. The deadlock is PostgreSQL's own error,
+     * raised by a trigger where the re-run stores its job (a real deadlock's victim cannot be chosen by a test).
+     */
+    @Test
+    void anAdminChangeThatPostgresEndsToBreakADeadlockIsAnswered503ToAskAgain() throws Exception {
+        HttpResponse<String> stored = Deliveries.postSigned(base.resolve("webhook"), Deliveries.seedWithBuildId(67));
+        assertThat(stored.statusCode()).as(stored.body()).isEqualTo(202);
+        String job = app.store().jobs(new JobQuery(null, null, null, null, 10)).items().get(0).id();
+        await().atMost(Duration.ofSeconds(60)).until(() -> app.store().job(job).orElseThrow().job().state().isFinal());
+        try (Connection c = sql(); Statement s = c.createStatement()) {
+            s.execute("CREATE FUNCTION deadlocked() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+                    + " RAISE EXCEPTION 'deadlock detected' USING ERRCODE = 'deadlock_detected'; END $$");
+            s.execute("CREATE TRIGGER deadlocked BEFORE INSERT ON jobs FOR EACH ROW EXECUTE FUNCTION deadlocked()");
+        }
+        URI rerun = base.resolve("api/jobs/" + job + "/rerun");
+
+        HttpResponse<String> ended = post(rerun, token());
+
+        assertThat(ended.statusCode()).as(ended.body()).isEqualTo(503);
+        assertThat(ended.headers().firstValue("Retry-After")).isPresent();
+        assertThat(ended.body()).contains("the store ended this request's change to let another change of the same"
+                + " jobs, made at the same moment, go on: that step of it was not made; ask again")
+                .doesNotContain("internal error");
+        assertThat(count("SELECT count(*) FROM jobs")).as("nothing of it stored").isEqualTo(1);
+
+        try (Connection c = sql(); Statement s = c.createStatement()) {
+            s.execute("DROP TRIGGER deadlocked ON jobs");
+        }
+        HttpResponse<String> again = post(rerun, token());
+        assertThat(again.statusCode()).as(again.body()).isEqualTo(202);
+        assertThat(count("SELECT count(*) FROM jobs")).as("asked again, it goes through").isEqualTo(2);
+    }
+
+    private static HttpResponse<String> post(URI uri, String token) throws Exception {
+        return HTTP.send(HttpRequest.newBuilder(uri).timeout(CLIENT_LIMIT).header("Authorization", "Bearer " + token)
+                .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+    }
 }

@@ -69,6 +69,21 @@ public class StoreUnavailableException extends RunnerException {
     }
 
     /**
+     * Whether {@code e} (or a cause, or a chained next exception) is PostgreSQL ending a transaction to let another go
+     * on: {@code 40P01} {@code deadlock_detected} or {@code 40001} {@code serialization_failure} (PostgreSQL's
+     * documentation, Appendix A, "PostgreSQL Error Codes", class 40 "Transaction Rollback"). The transaction was rolled
+     * back whole, so what it was to change was not changed, and the same request made again may go through: not an
+     * outage, and not a fault of buildhook's or of the request.
+     *
+     * @param e any failure, or null (false)
+     * @return true when a transaction of it was ended so
+     */
+    public static boolean isTransactionRollback(Throwable e) {
+        return firstInChain(e, s -> "40P01".equals(s.getSQLState()) || "40001".equals(s.getSQLState())
+                ? Boolean.TRUE : null) != null;
+    }
+
+    /**
      * The first non-null answer of {@code found} for an {@link SQLException} in {@code e}'s chain (its
      * causes, and the next exceptions of each SQLException), or {@code null}. Bounded to 10 links: a
      * chain that loops must not hang a request thread.
