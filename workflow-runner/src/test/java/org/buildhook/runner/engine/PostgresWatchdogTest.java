@@ -206,6 +206,11 @@ class PostgresWatchdogTest {
             NodeProcess node = node("paused", config, go, events, "heartbeat=1000", "missed=20");
             await().atMost(Duration.ofMinutes(5)).until(() -> node.printed("ACCEPTED") && started(events).size() == 1);
             Job job = store.jobs(JobQuery.latest(10)).items().get(0);
+            // Stopped only once its watchdog knows the attempt's first process: the node tells it right after the
+            // process record's statement (JobTask.runAttempt, PostgreSQL: that statement before the call returns). Stopped
+            // before, the watchdog cannot say the command ended before its look, and the end is rightly "not known"
+            // (asleep50: failed once so at load 19).
+            await().atMost(Duration.ofMinutes(1)).until(() -> processRecorded(config, job.id()));
 
             NodeProcess.signal("STOP", node.process.pid());
             // Its command ends by itself while the node is stopped; then the watchdog comes and finds nothing left.
@@ -248,6 +253,18 @@ class PostgresWatchdogTest {
     private static Optional<ProcessHandle> watchdogOf(NodeProcess node) {
         return node.process.children().filter(c -> c.info().arguments().map(List::of).orElse(List.of())
                 .contains(NodeWatchdog.class.getName())).filter(ProcessHandle::isAlive).findFirst();
+    }
+
+    /** Whether attempt 1 of job {@code jobId} has its process recorded ({@code job_attempts.pid}). */
+    private static boolean processRecorded(StoreConfig config, String jobId) throws java.sql.SQLException {
+        try (java.sql.Connection c = java.sql.DriverManager.getConnection(config.url());
+                java.sql.PreparedStatement p = c.prepareStatement("SELECT pid FROM job_attempts WHERE job_id = ?"
+                        + " AND attempt = 1 AND pid IS NOT NULL")) {
+            p.setString(1, jobId);
+            try (java.sql.ResultSet rs = p.executeQuery()) {
+                return rs.next();
+            }
+        }
     }
 
     private static Optional<JobAttempt> attempt(Store store, String jobId, int number) {
