@@ -73,6 +73,7 @@ final class AdminRequests {
      * so it answers while the store is out.
      */
     JsonAnswer refusedBuilds() {
+        app.deliveries().settleRefusedBuilds(); // a 503 of unknown outcome since stored: off the list (tryout50 F8)
         RefusedBuilds.View view = app.deliveries().refusedBuilds().view();
         return new JsonAnswer().with("items", view.builds().stream().map(AdminRequests::refusedBuild).toList())
                 .with("dropped", view.dropped()).with("node", nodeId());

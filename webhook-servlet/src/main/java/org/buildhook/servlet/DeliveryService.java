@@ -226,19 +226,24 @@ public final class DeliveryService {
         String endpoint = delivery.endpoint();
         String remote = delivery.remoteAddress();
         String build = event == null ? "" : " (" + describe(event) + ")";
+        boolean unknown = StoreUnavailableException.outcomeUnknown(e);
         if (event != null) {
             refusedBuilds.refused(endpoint, event.buildId(), event.project(), event.status().value(),
-                    event.triggerName());
+                    event.triggerName(), unknown ? delivery.receivedAt() : null);
         }
-        if (StoreUnavailableException.unanswered(e)) {
-            // PostgreSQL did not answer in time (Store.look): the delivery may be stored all the same, only the
-            // answer was lost; "not stored" was untrue then. A re-send is harmless: a duplicate, which starts nothing.
-            refusalLog.refused(LOG, Level.ERROR, "deliveries to endpoint '" + endpoint + "' not answered by the store"
-                    + " in time, answered 503" + build, remote,
-                    () -> LOG.error("delivery from {} to endpoint '{}' not answered by the store in time, answering 503{}:"
-                            + " {}; it may be stored all the same (only the store's answer was lost): JobServ's retry,"
-                            + " or a re-send of this build, is then answered as a duplicate and starts nothing", remote,
-                            endpoint, build, e.getMessage()));
+        if (unknown) {
+            // PostgreSQL did not answer in time (Store.look), or the connection broke after the statement (or its
+            // commit) was sent (a crash, pg_ctl stop -m immediate, a network cut: tryout50 F8): the delivery may be
+            // stored all the same, only the answer was lost; "not stored" was untrue then. A re-send is harmless: a
+            // duplicate, which starts nothing. The list of builds to re-send drops it once the store shows it stored.
+            String how = StoreUnavailableException.unanswered(e) ? "not answered by the store in time"
+                    : "not answered by the store (its connection broke after the delivery was sent)";
+            refusalLog.refused(LOG, Level.ERROR, "deliveries to endpoint '" + endpoint + "' " + how + ", answered 503"
+                    + build, remote,
+                    () -> LOG.error("delivery from {} to endpoint '{}' {}, answering 503{}: {}; it may be stored all the"
+                            + " same (only the store's answer was lost): JobServ's retry, or a re-send of this build, is"
+                            + " then answered as a duplicate and starts nothing", remote, endpoint, how, build,
+                            e.getMessage()));
             return Receipt.of(Receipt.Kind.UNAVAILABLE, e.getMessage());
         }
         refusalLog.refused(LOG, Level.ERROR, "deliveries to endpoint '" + endpoint + "' not stored: storage"
@@ -247,6 +252,36 @@ public final class DeliveryService {
                         build, e.getMessage(), event == null ? "" : "; JobServ retries for about 7 s: if the store"
                                 + " is not back by then, re-send this build"));
         return Receipt.of(Receipt.Kind.UNAVAILABLE, e.getMessage());
+    }
+
+    /**
+     * Takes off {@link #refusedBuilds()} each build answered {@code 503} whose outcome was unknown (its statement sent,
+     * the answer lost: {@link StoreUnavailableException#outcomeUnknown}) and that the store now shows stored: the
+     * delivery of that build, endpoint and moment of receipt (tryout50 F8: its jobs ran, and the list still said to
+     * re-send it). One read per such build, bounded as the caller's reads are; a store that does not answer leaves the
+     * list as it is. Called by the status page and {@code GET /api/refused-builds} before they read the list.
+     */
+    void settleRefusedBuilds() {
+        List<RefusedBuilds.Uncertain> uncertain = store == null ? List.of() : refusedBuilds.uncertain();
+        if (uncertain.isEmpty() || !store.healthy()) {
+            return; // the list answers while the store is out (its health is looked at within a few seconds)
+        }
+        for (RefusedBuilds.Uncertain u : uncertain) {
+            try {
+                for (java.time.Instant at : u.receivedAt()) {
+                    boolean found = !store.deliveries(new org.buildhook.runner.store.DeliveryQuery(
+                            org.buildhook.runner.store.DeliveryOutcome.ACCEPTED, u.endpoint(), null, null, at,
+                            at.plusMillis(1), null, 1, u.buildId())).items().isEmpty();
+                    if (found) {
+                        refusedBuilds.stored(u.endpoint(), u.buildId(), u.project(), u.status(), u.trigger());
+                        break;
+                    }
+                }
+            } catch (RuntimeException e) {
+                LOG.debug("could not look whether build {} was stored after all: {}", u.buildId(), e.toString());
+                return;
+            }
+        }
     }
 
     /** {@code build 67 PASSED of andy-corp/lmp (trigger containers-devel)}, as the accepted line says it. */

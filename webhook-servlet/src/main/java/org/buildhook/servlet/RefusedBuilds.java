@@ -74,8 +74,43 @@ final class RefusedBuilds {
         this.limit = limit;
     }
 
+    /**
+     * A build answered {@code 503} whose delivery may be stored all the same (its statement sent, the answer lost):
+     * {@link DeliveryService#settleRefusedBuilds()} looks for the deliveries received at these moments.
+     *
+     * @param receivedAt when each such delivery was received, to the millisecond (as the store keeps it)
+     */
+    record Uncertain(String endpoint, long buildId, String project, String status, String trigger,
+            List<Instant> receivedAt) {
+        Uncertain {
+            receivedAt = List.copyOf(receivedAt);
+        }
+    }
+
+    /** The listed builds some of whose 503s were of an unknown outcome, with their deliveries' moments. Guarded by this. */
+    private final Map<Key, List<Instant>> uncertain = new java.util.HashMap<>();
+
     /** Counts one {@code 503} of this build now. */
     synchronized void refused(String endpoint, long buildId, String project, String status, String trigger) {
+        refused(endpoint, buildId, project, status, trigger, null);
+    }
+
+    /**
+     * Counts one {@code 503} of this build now.
+     *
+     * @param mayBeStoredAt when the delivery answered so was received, if it may be stored all the same (its outcome
+     *     unknown: {@link org.buildhook.runner.store.StoreUnavailableException#outcomeUnknown}); {@code null} when it
+     *     was not stored
+     */
+    synchronized void refused(String endpoint, long buildId, String project, String status, String trigger,
+            Instant mayBeStoredAt) {
+        if (mayBeStoredAt != null) {
+            List<Instant> at = uncertain.computeIfAbsent(new Key(endpoint, buildId, project, status, trigger),
+                    k -> new ArrayList<>());
+            if (at.size() < 20) { // JobServ's retries of one build: a few; bounded all the same
+                at.add(mayBeStoredAt.truncatedTo(java.time.temporal.ChronoUnit.MILLIS));
+            }
+        }
         // Milliseconds, as every other time of the admin API and the commands (tryout28 F4).
         Instant now = clock.instant().truncatedTo(java.time.temporal.ChronoUnit.MILLIS);
         Key key = new Key(endpoint, buildId, project, status, trigger);
@@ -84,7 +119,7 @@ final class RefusedBuilds {
                 : new Build(endpoint, buildId, project, status, trigger, before.first(), now, before.refusals() + 1));
         while (builds.size() > limit) {
             var oldest = builds.keySet().iterator();
-            oldest.next();
+            uncertain.remove(oldest.next());
             oldest.remove();
             dropped++;
         }
@@ -94,9 +129,19 @@ final class RefusedBuilds {
     void stored(String endpoint, long buildId, String project, String status, String trigger) {
         synchronized (this) {
             if (!builds.isEmpty()) {
-                builds.remove(new Key(endpoint, buildId, project, status, trigger));
+                Key key = new Key(endpoint, buildId, project, status, trigger);
+                builds.remove(key);
+                uncertain.remove(key);
             }
         }
+    }
+
+    /** The listed builds some of whose {@code 503}s may be stored all the same, to look for in the store. */
+    synchronized List<Uncertain> uncertain() {
+        List<Uncertain> list = new ArrayList<>(uncertain.size());
+        uncertain.forEach((k, at) -> list.add(new Uncertain(k.endpoint(), k.buildId(), k.project(), k.status(),
+                k.trigger(), at)));
+        return list;
     }
 
     /** The builds still to re-send, and how many were dropped. */
@@ -113,6 +158,7 @@ final class RefusedBuilds {
     synchronized int dismiss() {
         int n = builds.size();
         builds.clear();
+        uncertain.clear();
         dropped = 0;
         return n;
     }

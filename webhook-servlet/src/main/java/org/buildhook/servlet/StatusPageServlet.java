@@ -286,6 +286,7 @@ public final class StatusPageServlet extends HttpServlet {
             }
         }
         StatusPageView.RulesInfo rules = rules(app);
+        app.deliveries().settleRefusedBuilds(); // a 503 of unknown outcome since stored: off the list (tryout50 F8)
         StatusPageView.Live live = new StatusPageView.Live(summary(app), rules, health(app, rules), rows,
                 new StatusPagePaging(before, page.nextCursor()), filters.only(only), resources(app), app.jobsPaused(),
                 app.store().trouble(), app.deliveries().refusedBuilds().view(), NodesView.of(app));

@@ -242,6 +242,46 @@ class DeliveryServiceTest {
         assertThat(store.deliveries(DeliveryQuery.latest(10)).items()).isEmpty();
     }
 
+    /**
+     * tryout50 F8: a delivery whose statement was sent and committed, its answer then lost (a PostgreSQL crash, {@code
+     * pg_ctl stop -m immediate}: the connection broke during the commit; one injected failure here, after the real
+     * accept), was answered 503 and logged "not stored … re-send this build", and listed in "Builds to re-send", though
+     * it was stored and its job ran. Its outcome unknown, it now says it may be stored all the same, and the list drops
+     * it once the store shows it stored. A failure before the statement (no connection) still says "not stored", and
+     * its build stays listed.
+     */
+    @Test
+    void aDeliveryWhoseCommitsAnswerWasLostIsNotSaidNotStoredAndLeavesTheListOnceFoundStored() throws IOException {
+        Store lost = spy(store);
+        org.mockito.Mockito.doAnswer(call -> {
+            call.callRealMethod();
+            throw new StoreUnavailableException("store unavailable while trying to accept a delivery: An I/O error"
+                    + " occurred while sending to the backend.", null, true);
+        }).when(lost).accept(any(), any(), anyList());
+        DeliveryService service = service(lost);
+
+        List<String> log = logOf(() -> assertThat(service.receive(signed(fixture("build-67-passed.json"), "default"))
+                .kind()).isEqualTo(Receipt.Kind.UNAVAILABLE));
+
+        assertThat(log).singleElement().satisfies(line -> assertThat(line).contains("build 67",
+                "not answered by the store (its connection broke after the delivery was sent), answering 503",
+                "it may be stored all the same", "answered as a duplicate and starts nothing")
+                .doesNotContain("not stored"));
+        assertThat(store.deliveries(DeliveryQuery.latest(10)).items()).as("stored after all").hasSize(1);
+        assertThat(service.refusedBuilds().view().builds()).hasSize(1);
+        service.settleRefusedBuilds();
+        assertThat(service.refusedBuilds().view().builds()).as("stored: not to re-send").isEmpty();
+
+        // Not sent at all: not stored, and listed to re-send, also after a look.
+        Store refused = spy(store);
+        doThrow(new StoreUnavailableException("connection refused", null)).when(refused).accept(any(), any(), anyList());
+        DeliveryService before = service(refused);
+        List<String> notStored = logOf(() -> before.receive(signed(fixture("build-68-failed.json"), "default")));
+        assertThat(notStored).singleElement().satisfies(line -> assertThat(line).contains("build 68", "not stored"));
+        before.settleRefusedBuilds();
+        assertThat(before.refusedBuilds().view().builds()).extracting(RefusedBuilds.Build::buildId).containsExactly(68L);
+    }
+
     @Test
     void theAcceptedLineNamesEachRuleOnceInTheJobsOrderAsAListPrintsThem() {
         List<List<String>> cases = List.of(List.of(), List.of("build"), List.of("build", "build"),

@@ -949,10 +949,17 @@ final class Database implements AutoCloseable {
         if (writer != null) {
             throw new IllegalStateException("SQLite writes go through its writer (" + what + ")");
         }
+        boolean sent = false;
         try (Connection c = stopWaits.connection(durability == Durability.DEFERRED ? schedulerDataSource() : pool)) {
+            sent = true;
             return work.run(c); // no writeHealth.succeeded(): only the probe vouches (see #writable)
         } catch (SQLException e) {
             RunnerException failure = translate(what, e, durability != Durability.DEFERRED);
+            if (sent && failure instanceof StoreUnavailableException && StoreUnavailableException.connectionLost(e)) {
+                // The statement (its own transaction) was sent, and the connection broke before its answer: it may
+                // have committed (a crash, a cut just after the commit), which no "not stored" may deny (tryout50 F8).
+                failure = new StoreUnavailableException(failure.getMessage(), e, true);
+            }
             if (failure instanceof StoreUnavailableException) {
                 writeHealth.failed(failure);
             }
@@ -970,7 +977,12 @@ final class Database implements AutoCloseable {
         try (Connection c = stopWaits.connection(durability == Durability.DEFERRED ? schedulerDataSource() : pool)) {
             return jdbcTransaction(c, work);
         } catch (SQLException e) {
-            throw translate(what, e, durability != Durability.DEFERRED);
+            RunnerException failure = translate(what, e, durability != Durability.DEFERRED);
+            if (e instanceof CommitUnanswered && failure instanceof StoreUnavailableException) {
+                // Its COMMIT was sent and the connection broke before the answer: it may have committed (tryout50 F8).
+                failure = new StoreUnavailableException(failure.getMessage(), e, true);
+            }
+            throw failure;
         }
     }
 
@@ -984,7 +996,14 @@ final class Database implements AutoCloseable {
         T result;
         try {
             result = work.run(c);
-            c.commit();
+            try {
+                c.commit();
+            } catch (SQLException e) {
+                if (StoreUnavailableException.connectionLost(e)) {
+                    throw new CommitUnanswered(e);
+                }
+                throw e;
+            }
         } catch (SQLException | RuntimeException e) {
             rollbackQuietly(c, e);
             restoreAutoCommit(c, e);
@@ -992,6 +1011,18 @@ final class Database implements AutoCloseable {
         }
         restoreAutoCommit(c, null);
         return result;
+    }
+
+    /**
+     * A transaction's {@code COMMIT} that was sent and whose connection broke before its answer: it may have committed
+     * ({@link StoreUnavailableException#outcomeUnknown}). The driver's failure is its cause, its SQLSTATE kept.
+     */
+    static final class CommitUnanswered extends SQLException {
+        private static final long serialVersionUID = 1L;
+
+        CommitUnanswered(SQLException e) {
+            super(e.getMessage(), e.getSQLState(), e.getErrorCode(), e);
+        }
     }
 
     /**

@@ -181,7 +181,7 @@ final class SqliteWriter implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new StoreUnavailableException("interrupted while waiting to " + what
-                    + "; it may still be committed", e);
+                    + "; it may still be committed", e, true);
         } catch (ExecutionException e) {
             Throwable cause = e.getCause();
             if (cause instanceof RuntimeException r) {

@@ -18,8 +18,53 @@ public class StoreUnavailableException extends RunnerException {
 
     private static final long serialVersionUID = 1L;
 
+    /** Whether what the call sent may have been done all the same ({@link #outcomeUnknown(Throwable)}). */
+    private final boolean outcomeUnknown;
+
     public StoreUnavailableException(String message, Throwable cause) {
+        this(message, cause, false);
+    }
+
+    /**
+     * @param outcomeUnknown whether what the call sent may have been done all the same: its statement (or its
+     *     transaction's commit) was sent and the connection broke, or the wait for it was given up, before its answer
+     *     came; {@code false} when nothing of it was done (no connection was had, the database refused it)
+     */
+    public StoreUnavailableException(String message, Throwable cause, boolean outcomeUnknown) {
         super(message, cause);
+        this.outcomeUnknown = outcomeUnknown;
+    }
+
+    /**
+     * Whether {@code e} (or what it wraps, up to 10 causes deep) says that what the call sent may have been done all the
+     * same, only its answer lost: it was not answered in time ({@link #unanswered}), or a connection broke after its
+     * statement or its commit was sent (a PostgreSQL crash, {@code pg_ctl stop -m immediate}, a network cut), or the
+     * wait for the SQLite writer was given up by an interrupt (tryout50 F8). Then "not stored" is not known; a failure
+     * before (no connection, a statement the database refused) says it was not done.
+     */
+    public static boolean outcomeUnknown(Throwable e) {
+        Throwable t = e;
+        for (int depth = 0; t != null && depth < 10; depth++, t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof java.net.SocketTimeoutException
+                    || (t instanceof StoreUnavailableException u && u.outcomeUnknown)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * Whether the driver's {@code e} says the connection itself broke or was ended (SQLSTATE class {@code 08}, as
+     * PostgreSQL's driver says of an I/O error; {@code 57P01}/{@code 57P02}: the server ended the session, by an
+     * administrator's command or a crash), rather than that the database refused the statement: once the statement
+     * was sent, its outcome is then unknown.
+     */
+    static boolean connectionLost(SQLException e) {
+        return firstInChain(e, s -> {
+            String state = s.getSQLState();
+            return state != null && (state.startsWith("08") || state.equals("57P01") || state.equals("57P02"))
+                    ? Boolean.TRUE : null;
+        }) != null;
     }
 
     /**

@@ -166,6 +166,24 @@ public final class PgFront implements AutoCloseable {
         return accepted.get();
     }
 
+    /**
+     * The first statement a client sends that holds {@code text} (its SQL, as the driver sends it the first times a
+     * connection runs it) is forwarded whole; the database's answer to it is not, and that connection is closed both
+     * ways as it comes: the database did the statement (committed it, in autocommit), its client saw the connection
+     * break before the answer, as at a crash or a network cut just after the commit (tryout50 F8).
+     */
+    void cutAnswerAt(String text) {
+        cutAnswerAt = text.getBytes(StandardCharsets.UTF_8);
+    }
+
+    /** How many answers {@link #cutAnswerAt} dropped so far. */
+    int cutAnswers() {
+        return cutAnswers.get();
+    }
+
+    private volatile byte[] cutAnswerAt;
+    private final java.util.concurrent.atomic.AtomicInteger cutAnswers = new java.util.concurrent.atomic.AtomicInteger();
+
     /** Forwards again what {@link #freeze()} or {@link #freezeAt} held, and from now on. */
     void thaw() {
         freezeAt = null;
@@ -230,8 +248,9 @@ public final class PgFront implements AutoCloseable {
                 Socket upstream = new Socket(host, port);
                 sockets.add(upstream);
                 upstreamPorts.add(upstream.getLocalPort());
-                pump(client, upstream, true);
-                pump(upstream, client, false);
+                java.util.concurrent.atomic.AtomicBoolean cutAnswer = new java.util.concurrent.atomic.AtomicBoolean();
+                pump(client, upstream, true, cutAnswer);
+                pump(upstream, client, false, cutAnswer);
             } catch (IOException e) {
                 return; // closed
             }
@@ -285,8 +304,9 @@ public final class PgFront implements AutoCloseable {
             Socket upstream = new Socket(host, port);
             sockets.add(upstream);
             upstreamPorts.add(upstream.getLocalPort());
-            pump(client, upstream, true);
-            pump(upstream, client, false);
+            java.util.concurrent.atomic.AtomicBoolean cutAnswer = new java.util.concurrent.atomic.AtomicBoolean();
+            pump(client, upstream, true, cutAnswer);
+            pump(upstream, client, false, cutAnswer);
         } catch (IOException e) {
             closeQuietly(client);
         } catch (InterruptedException e) {
@@ -320,7 +340,7 @@ public final class PgFront implements AutoCloseable {
         out.write(0);
     }
 
-    private void pump(Socket from, Socket to, boolean fromClient) {
+    private void pump(Socket from, Socket to, boolean fromClient, java.util.concurrent.atomic.AtomicBoolean cutAnswer) {
         Thread thread = new Thread(() -> {
             byte[] buffer = new byte[16 * 1024];
             try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
@@ -329,6 +349,15 @@ public final class PgFront implements AutoCloseable {
                     byte[] at = freezeAt;
                     if (fromClient && at != null && contains(buffer, n, at)) {
                         frozen = true;
+                    }
+                    byte[] cut = cutAnswerAt;
+                    if (fromClient && cut != null && contains(buffer, n, cut)) {
+                        cutAnswerAt = null; // that one statement only
+                        cutAnswer.set(true); // before it is forwarded: its answer comes after
+                    }
+                    if (!fromClient && cutAnswer.get()) {
+                        cutAnswers.incrementAndGet();
+                        break; // the answer is dropped, both sockets closed below
                     }
                     while (frozen && !server.isClosed()) {
                         Thread.sleep(20); // held, as by a partition: not a synchronisation of the test's
