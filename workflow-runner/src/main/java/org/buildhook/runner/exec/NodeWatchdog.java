@@ -74,6 +74,12 @@ public final class NodeWatchdog {
     private long nodePausedNanos;              // guarded by this
     private long nodePauseReadAt;              // guarded by this
     private final byte[] statBuffer = new byte[512]; // the watch thread's only
+    /**
+     * Whether each attempt's first process it is told ({@code P}) is written to its standard error: its node's
+     * {@code org.buildhook.runner.exec.Watchdog} logger is at DEBUG (fifth argument {@code debug}). A test that stops
+     * the node awaits that line: the watchdog knows the process then.
+     */
+    private volatile boolean debug;
     /** The K lines are written here, so that a full pipe (a node paused long) never holds a kill back. */
     private final ExecutorService writer = Executors.newSingleThreadExecutor(r -> {
         Thread t = new Thread(r, "watchdog-out");
@@ -95,10 +101,11 @@ public final class NodeWatchdog {
     /**
      * Runs the watchdog until the node closes its standard input.
      *
-     * @param args silence in ms (at least 1), dead-node limit in ms, node id, node pid
+     * @param args silence in ms (at least 1), dead-node limit in ms, node id, node pid; then {@code debug} when the
+     *             node's {@code Watchdog} logger is at DEBUG (each attempt's first process told is written to stderr)
      */
     public static void main(String[] args) throws InterruptedException {
-        if (args.length != 4) {
+        if (args.length != 4 && !(args.length == 5 && "debug".equals(args[4]))) {
             System.err.println("buildhook watchdog: started without its arguments (silence ms, limit ms, node id,"
                     + " node pid); it is started by a buildhook node, not by hand");
             System.exit(2);
@@ -116,6 +123,7 @@ public final class NodeWatchdog {
                         return 0;
                     }
                 });
+        watchdog.debug = args.length == 5;
         Thread reader = new Thread(() -> watchdog.read(new BufferedReader(new InputStreamReader(in,
                 StandardCharsets.US_ASCII))), "watchdog-in");
         reader.setDaemon(true);
@@ -187,6 +195,10 @@ public final class NodeWatchdog {
                 try {
                     attempts.put(f[0], new ProcessIdentity(Long.parseLong(f[1]), Long.parseLong(f[2]),
                             Long.parseLong(f[3])));
+                    if (debug) {
+                        err.println("buildhook watchdog of node " + node + ": knows attempt " + f[0]
+                                + "'s first process " + f[1]);
+                    }
                 } catch (NumberFormatException e) {
                     attempts.putIfAbsent(f[0], null);
                 }

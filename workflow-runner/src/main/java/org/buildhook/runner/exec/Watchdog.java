@@ -655,7 +655,10 @@ public final class Watchdog implements AutoCloseable {
         }
     }
 
-    /** {@code java <options> -cp <this class's jar> NodeWatchdog <silence> <limit> <node> <pid>}. */
+    /**
+     * {@code java <options> -cp <this class's jar> NodeWatchdog <silence> <limit> <node> <pid>}, then {@code debug}
+     * when this class's logger is at DEBUG.
+     */
     List<String> command() {
         List<String> command = new ArrayList<>();
         command.add(java(System.getProperty("java.home"), ProcessHandle.current().info().command()));
@@ -667,6 +670,9 @@ public final class Watchdog implements AutoCloseable {
         command.add(Long.toString(limit.toMillis()));
         command.add(node);
         command.add(Long.toString(ProcessHandle.current().pid()));
+        if (LOG.isDebugEnabled()) {
+            command.add("debug");
+        }
         return command;
     }
 

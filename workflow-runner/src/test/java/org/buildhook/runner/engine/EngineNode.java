@@ -39,7 +39,9 @@ import org.buildhook.runner.store.StoreConfig;
  * crash tests see what other nodes do about a dead node's leftovers, as when its watchdog died with it), stops
  * ({@code runner.stops-in-a-row}), sigterm ({@code stop}: SIGTERM stops the engine gracefully, as {@code buildhook
  * serve} does; default: the JVM just exits), afterStop ({@code stay}: once its input ends and its engine and store
- * are stopped, the JVM prints STOPPED and runs on until killed, as a servlet container that undeployed buildhook).
+ * are stopped, the JVM prints STOPPED and runs on until killed, as a servlet container that undeployed buildhook),
+ * debug (a logger's name: set to DEBUG; {@code org.buildhook.runner.exec.Watchdog} makes the watchdog write each
+ * attempt's first process it is told).
  */
 public final class EngineNode {
 
@@ -69,6 +71,10 @@ public final class EngineNode {
         for (String arg : args) {
             int eq = arg.indexOf('=');
             a.put(arg.substring(0, eq), arg.substring(eq + 1));
+        }
+        if (a.containsKey("debug")) {
+            ((ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(a.get("debug")))
+                    .setLevel(ch.qos.logback.classic.Level.DEBUG);
         }
         Path data = Path.of(a.get("data"));
         StoreConfig defaults = StoreConfig.of(withIdleInTransactionBound(a.get("url")), data);

@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import org.buildhook.runner.exec.NodeWatchdog;
+import org.buildhook.runner.exec.Watchdog;
 import org.buildhook.runner.store.AttemptOutcome;
 import org.buildhook.runner.store.Job;
 import org.buildhook.runner.store.JobAttempt;
@@ -203,14 +204,17 @@ class PostgresWatchdogTest {
         Path events = dir.resolve("events");
         Path go = dir.resolve("go");
         try (Store store = Store.open(config)) {
-            NodeProcess node = node("paused", config, go, events, "heartbeat=1000", "missed=20");
+            NodeProcess node = node("paused", config, go, events, "heartbeat=1000", "missed=20",
+                    "debug=" + Watchdog.class.getName());
             await().atMost(Duration.ofMinutes(5)).until(() -> node.printed("ACCEPTED") && started(events).size() == 1);
             Job job = store.jobs(JobQuery.latest(10)).items().get(0);
-            // Stopped only once its watchdog knows the attempt's first process: the node tells it right after the
-            // process record's statement (JobTask.runAttempt, PostgreSQL: that statement before the call returns). Stopped
-            // before, the watchdog cannot say the command ended before its look, and the end is rightly "not known"
-            // (asleep50: failed once so at load 19).
-            await().atMost(Duration.ofMinutes(1)).until(() -> processRecorded(config, job.id()));
+            // Stopped only once its watchdog knows the attempt's first process (it says so on its stderr, the node's,
+            // when the node's Watchdog logger is at DEBUG). Stopped before, the watchdog cannot say the command ended
+            // before its look, and the end is rightly "not known" (asleep50: failed once so at load 19). Not once the
+            // process is recorded in the store (99b2d73e): the node tells its watchdog only after that statement
+            // returns, and may be stopped in between (review50b R14).
+            await().atMost(Duration.ofMinutes(1)).until(() -> Files.readString(dir.resolve("paused.err"))
+                    .contains("buildhook watchdog of node paused: knows attempt " + job.id() + "/1's first process "));
 
             NodeProcess.signal("STOP", node.process.pid());
             // Its command ends by itself while the node is stopped; then the watchdog comes and finds nothing left.
@@ -253,18 +257,6 @@ class PostgresWatchdogTest {
     private static Optional<ProcessHandle> watchdogOf(NodeProcess node) {
         return node.process.children().filter(c -> c.info().arguments().map(List::of).orElse(List.of())
                 .contains(NodeWatchdog.class.getName())).filter(ProcessHandle::isAlive).findFirst();
-    }
-
-    /** Whether attempt 1 of job {@code jobId} has its process recorded ({@code job_attempts.pid}). */
-    private static boolean processRecorded(StoreConfig config, String jobId) throws java.sql.SQLException {
-        try (java.sql.Connection c = java.sql.DriverManager.getConnection(config.url());
-                java.sql.PreparedStatement p = c.prepareStatement("SELECT pid FROM job_attempts WHERE job_id = ?"
-                        + " AND attempt = 1 AND pid IS NOT NULL")) {
-            p.setString(1, jobId);
-            try (java.sql.ResultSet rs = p.executeQuery()) {
-                return rs.next();
-            }
-        }
     }
 
     private static Optional<JobAttempt> attempt(Store store, String jobId, int number) {
