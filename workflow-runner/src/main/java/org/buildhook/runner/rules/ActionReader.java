@@ -237,6 +237,8 @@ final class ActionReader extends NodeReader {
         List<Optional<InlineCode.Code>> inline = InlineCode.in(plain);
         List<Optional<String>> wrapped = WrappedPrograms.in(plain);
         List<Optional<String>> running = WrappedPrograms.runningOptions(plain);
+        List<Optional<String>> assigned = WrappedPrograms.assignments(plain);
+        List<Optional<String>> configEnv = WrappedPrograms.configEnv(plain);
         Lookalikes.CodeReader shell = Lookalikes.shellCodeReader(plain);
         List<Template> argv = new ArrayList<>();
         for (int i = 0; i < items.size(); i++) {
@@ -260,6 +262,15 @@ final class ActionReader extends NodeReader {
                         + " program or code it runs, so it would choose what runs (a trigger named reboot)",
                         "write the value out in the rule (a script of yours may read the build's value from its"
                         + " environment variable, " + variables(element) + ", as data)");
+            } else if (i > 0 && assigned.get(i).isPresent()) {
+                // review50b R2: [env, "GIT_SSH_COMMAND=${build.trigger}", git, fetch] is the env: key's.
+                String name = assigned.get(i).get();
+                String runs = WrappedPrograms.codeVariable(name);
+                refusePayloadText(item, element, "in env " + name, runs == null ? "it would choose which variable"
+                        + " the program runs with (LD_PRELOAD, GIT_SSH_COMMAND)" : runs + ", so it would be read as"
+                        + " code, an option or where to load code from", "write the value out in the rule");
+            } else if (i > 0 && configEnv.get(i).isPresent()) {
+                refuseVariableOfPayloadText(item, text.get(), configEnv.get(i).get());
             }
             if (i > 0) {
                 warnAboutLookalikes(item, text.get(), readings.get(i));
@@ -334,6 +345,27 @@ final class ActionReader extends NodeReader {
         }
     }
 
+    /**
+     * review50b R3b: {@code [git, --config-env=core.sshCommand=BUILDHOOK_TRIGGER, …]} is {@code -c
+     * core.sshCommand=${build.trigger}}: the variable of a placeholder whose value is the build's own text, named where
+     * the value of an option that names what runs is read from, is refused as that placeholder there is ({@link
+     * #refusePayloadText}'s words).
+     *
+     * @param where which option of which program reads the variable ({@code git's --config-env core.sshCommand})
+     */
+    private void refuseVariableOfPayloadText(YamlNode item, String text, String where) {
+        for (Placeholder p : Placeholder.values()) {
+            if (p.isPayloadText() && text.endsWith("=" + p.variable())) {
+                problems.add(item.location(), "variable " + p.variable() + " (placeholder '${"
+                        + p.placeholderName() + "}') in the value of " + where + ": its value is the build's own"
+                        + " text, which whoever names a project, trigger or run chooses, and that option names the"
+                        + " program or code it runs, so it would choose what runs (a trigger named reboot); write the"
+                        + " value out in the rule, and match the value in 'when' against fixed values (one rule per"
+                        + " value if need be) (docs/rules.md#placeholders)");
+            }
+        }
+    }
+
     /** The environment variables of the payload-text placeholders {@code element} writes ($BUILDHOOK_TRIGGER). */
     private static String variables(Template element) {
         return java.util.Arrays.stream(Placeholder.values())
@@ -359,7 +391,7 @@ final class ActionReader extends NodeReader {
             text(entry.value(), "env value '" + name + "'").ifPresent(text -> {
                 Template value = template(entry.value(), text, Template.Where.ENV_VALUE, perRun);
                 env.put(name, value);
-                String runs = WrappedPrograms.CODE_VARIABLES.get(name);
+                String runs = WrappedPrograms.codeVariable(name);
                 if (runs != null) {
                     refusePayloadText(entry.value(), value, "in env " + name, runs + ", so it would be read as code,"
                             + " an option or where to load code from", "write the value out in the rule");

@@ -18,23 +18,59 @@ import java.util.Set;
  * @param longValue   the long options that take a value that is not code ({@code --require})
  * @param last        the one-letter options after whose value the program reads no more options ({@code python3 -m})
  * @param interleaved whether options may follow operands ({@code su root -c …}), as GNU getopt permutes them
+ * @param flags       null when a long option is only read as written; else the program reads a long option's unique
+ *                    prefix as that option, as getopt_long and git's parse-options do ({@code --checkpoint-act=} is
+ *                    {@code --checkpoint-action=}; review50b R1), and these are its long options without a value that
+ *                    are a prefix of a {@code longCode} one ({@code tar --checkpoint}), read as themselves
+ * @param bundled     whether a first argument without a dash is a cluster of one-letter options, as GNU tar reads
+ *                    its traditional form ({@code tar cIf PROG a.tar}: each option's value the next argument in turn)
  */
 record ProgramOptions(Set<Character> code, Set<String> longCode, Set<Character> value, Set<String> longValue,
-        Set<Character> last, boolean interleaved) {
+        Set<Character> last, boolean interleaved, Set<String> flags, boolean bundled) {
 
     /** A table of options that stop at the first operand. */
     static ProgramOptions of(String code, Set<String> longCode, String value, Set<String> longValue) {
-        return new ProgramOptions(letters(code), longCode, letters(value), longValue, Set.of(), false);
+        return new ProgramOptions(letters(code), longCode, letters(value), longValue, Set.of(), false, null, false);
     }
 
     /** This table, with {@code last} options that end the options after their value. */
     ProgramOptions endingAfter(String letters) {
-        return new ProgramOptions(code, longCode, value, longValue, letters(letters), interleaved);
+        return new ProgramOptions(code, longCode, value, longValue, letters(letters), interleaved, flags, bundled);
     }
 
     /** This table, with options read past operands too. */
     ProgramOptions permuted() {
-        return new ProgramOptions(code, longCode, value, longValue, last, true);
+        return new ProgramOptions(code, longCode, value, longValue, last, true, flags, bundled);
+    }
+
+    /**
+     * This table, with a long option's unique prefix read as that option ({@link #flags}).
+     *
+     * @param flags the program's long options without a value that are a prefix of a {@code longCode} one
+     */
+    ProgramOptions abbreviated(String... flags) {
+        return new ProgramOptions(code, longCode, value, longValue, last, interleaved, Set.of(flags), bundled);
+    }
+
+    /** This table, with a first argument without a dash read as a cluster of one-letter options (GNU tar). */
+    ProgramOptions traditional() {
+        return new ProgramOptions(code, longCode, value, longValue, last, interleaved, flags, true);
+    }
+
+    /**
+     * The long code option {@code option} names as written or, when the program reads prefixes, as a prefix of it
+     * ({@code --use-compress-prog}), or null. A prefix of more than one code option names the first of them (each
+     * names what runs, so which does not matter); one of {@link #flags} or a long value option written out names
+     * none.
+     */
+    private String longCodeOption(String option) {
+        if (longCode.contains(option)) {
+            return option;
+        }
+        if (flags == null || option.length() < 3 || flags.contains(option) || longValue.contains(option)) {
+            return null;
+        }
+        return longCode.stream().filter(o -> o.startsWith(option)).sorted().findFirst().orElse(null);
     }
 
     private static Set<Character> letters(String letters) {
@@ -49,6 +85,19 @@ record ProgramOptions(Set<Character> code, Set<String> longCode, Set<Character> 
      */
     Found read(List<String> argv, int at) {
         int i = at + 1;
+        if (bundled && i < argv.size() && !argv.get(i).startsWith("-")) {
+            // GNU tar's traditional form: tar cIf PROG a.tar …, each option's value the next argument in turn.
+            String cluster = argv.get(i);
+            int next = i + 1;
+            for (int c = 0; c < cluster.length(); c++) {
+                char letter = cluster.charAt(c);
+                if (code.contains(letter)) {
+                    return new Found(next < argv.size() ? next : -1, "-" + letter, next + 1);
+                }
+                next += value.contains(letter) ? 1 : 0;
+            }
+            i = next;
+        }
         while (i < argv.size()) {
             String arg = argv.get(i);
             if (arg.equals("--")) {
@@ -63,12 +112,12 @@ record ProgramOptions(Set<Character> code, Set<String> longCode, Set<Character> 
             }
             if (arg.startsWith("--")) {
                 int eq = arg.indexOf('=');
-                String option = eq < 0 ? arg : arg.substring(0, eq);
-                if (longCode.contains(option)) {
+                String option = longCodeOption(eq < 0 ? arg : arg.substring(0, eq));
+                if (option != null) {
                     return eq < 0 ? new Found(i + 1 < argv.size() ? i + 1 : -1, option, i + 2)
                             : new Found(i, option, i + 1);
                 }
-                i += eq < 0 && longValue.contains(option) ? 2 : 1;
+                i += eq < 0 && longValue.contains(arg) ? 2 : 1;
                 continue;
             }
             int next = i + 1;

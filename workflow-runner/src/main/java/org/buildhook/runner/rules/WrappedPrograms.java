@@ -130,7 +130,75 @@ final class WrappedPrograms {
             Map.entry("RSYNC_CONNECT_PROG", "rsync runs it through a shell to reach an rsync daemon (rsync(1))"),
             Map.entry("PARALLEL", "GNU parallel reads it as options and a command it runs through a shell"
                     + " (parallel(1))"),
-            Map.entry("PARALLEL_SHELL", "GNU parallel runs its commands with the shell it names (parallel(1))"));
+            Map.entry("PARALLEL_SHELL", "GNU parallel runs its commands with the shell it names (parallel(1))"),
+            // review50b R2: git's other spellings of -c and of the file it reads settings from.
+            Map.entry("GIT_CONFIG_GLOBAL", "git reads settings, core.sshCommand included, from the file it names"
+                    + " (git-config(1))"),
+            Map.entry("GIT_CONFIG_SYSTEM", "git reads settings, core.sshCommand included, from the file it names"
+                    + " (git-config(1))"),
+            Map.entry("GIT_CONFIG", "git config reads and writes settings in the file it names (git-config(1))"),
+            Map.entry("GIT_CONFIG_COUNT", "git reads that many GIT_CONFIG_KEY_<n>/GIT_CONFIG_VALUE_<n> pairs as -c"
+                    + " settings (git-config(1))"));
+
+    /** review50b R2: git (2.31 and later) reads each pair as {@code -c KEY=VALUE} (git-config(1), ENVIRONMENT). */
+    private static final Pattern GIT_CONFIG_PAIR = Pattern.compile("GIT_CONFIG_(KEY|VALUE)_[0-9]+");
+
+    /**
+     * Who runs, or loads, the environment variable {@code name} as code or options ({@link #CODE_VARIABLES}, and
+     * git's numbered {@code GIT_CONFIG_KEY_<n>}/{@code GIT_CONFIG_VALUE_<n>}), or null when none of the listed does.
+     */
+    static String codeVariable(String name) {
+        String runs = CODE_VARIABLES.get(name);
+        return runs != null || !GIT_CONFIG_PAIR.matcher(name).matches() ? runs
+                : "git reads each GIT_CONFIG_KEY_<n> and GIT_CONFIG_VALUE_<n> as -c KEY=VALUE, core.sshCommand"
+                        + " included (git-config(1))";
+    }
+
+    /**
+     * review50b R2: the {@code NAME=VALUE} operands a listed wrapper sets in its program's environment ({@code [env,
+     * "GIT_SSH_COMMAND=…", git, fetch]}, sudo's, systemd-run's {@code --setenv}/{@code -E}), each read as the
+     * action's {@code env:} key is: for each element, the variable it sets when {@link #codeVariable} names it (or
+     * when its name holds a placeholder, which would choose the variable), or empty.
+     *
+     * @param argv the command's elements as written, the program first (an element that is not text as "")
+     */
+    static List<Optional<String>> assignments(List<String> argv) {
+        List<Optional<String>> out = new ArrayList<>(argv.size());
+        argv.forEach(a -> out.add(Optional.empty()));
+        int at = 0;
+        while (at < argv.size()) {
+            String name = Lookalikes.name(argv.get(at));
+            Wrapper wrapper = WRAPPERS.get(name);
+            if (wrapper == null) {
+                break;
+            }
+            int program = wrapper.program(argv, at);
+            int end = program < 0 ? argv.size() : program;
+            for (int i = at + 1; i < end; i++) {
+                String arg = argv.get(i);
+                String assignment = null;
+                if (wrapper.assignments() && arg.indexOf('=') > 0 && !arg.startsWith("-")) {
+                    assignment = arg;
+                } else if (name.equals("systemd-run")) {
+                    assignment = arg.startsWith("--setenv=") ? arg.substring("--setenv=".length())
+                            : arg.startsWith("-E") && arg.length() > 2 ? arg.substring(2)
+                            : (arg.equals("-E") || arg.equals("--setenv")) && i + 1 < end ? argv.get(++i) : null;
+                }
+                if (assignment != null) {
+                    String variable = assignment.indexOf('=') < 0 ? assignment
+                            : assignment.substring(0, assignment.indexOf('='));
+                    if (variable.contains("${") || codeVariable(variable) != null) {
+                        out.set(i, Optional.of(variable));
+                    }
+                }
+            }
+            if (program < 0) {
+                break;
+            }
+            at = program;
+        }
+        return out;
+    }
 
     /**
      * The programs with options whose value is a program they run, or code (tryout50 F6: {@code git -c
@@ -147,12 +215,14 @@ final class WrappedPrograms {
                     "--log-file", "--password-file", "--partial-dir", "--backup-dir", "--suffix", "--chmod",
                     "--chown", "--usermap", "--groupmap", "--compare-dest", "--copy-dest", "--link-dest",
                     "--exclude-from", "--include-from", "--out-format", "--log-file-format", "--max-size",
-                    "--min-size", "--timeout", "--contimeout", "--port", "--sockopts", "--bwlimit")).permuted()),
+                    "--min-size", "--timeout", "--contimeout", "--port", "--sockopts", "--bwlimit")).permuted()
+                    .abbreviated()),
             Map.entry("tar", ProgramOptions.of("IF", Set.of("--use-compress-program", "--to-command", "--info-script",
                     "--new-volume-script", "--checkpoint-action", "--rsh-command"), "fCTXbHKLNVg", Set.of("--file",
                     "--directory", "--files-from", "--exclude-from", "--exclude", "--blocking-factor", "--format",
                     "--starting-file", "--tape-length", "--after-date", "--newer", "--label", "--owner", "--group",
-                    "--mode", "--mtime", "--transform", "--xform", "--listed-incremental")).permuted()),
+                    "--mode", "--mtime", "--transform", "--xform", "--listed-incremental")).permuted()
+                    .abbreviated("--checkpoint").traditional()),
             // scp's and sftp's -F names the ssh_config they read (ProxyCommand …), sftp's -b a batch file (!command).
             Map.entry("scp", ProgramOptions.of("SDF", Set.of(), "ciJlPoX", Set.of()).permuted()),
             Map.entry("sftp", ProgramOptions.of("SDFb", Set.of(), "BciJlPoRs", Set.of()).permuted()),
@@ -161,22 +231,25 @@ final class WrappedPrograms {
             Map.entry("git", ProgramOptions.of("", Set.of("--exec-path"), "C", Set.of("--git-dir", "--work-tree",
                     "--namespace", "--config-env", "--super-prefix", "--list-cmds", "--attr-source"))),
             Map.entry("git ls-remote", ProgramOptions.of("u", Set.of("--upload-pack", "--exec"), "", Set.of("--sort",
-                    "--server-option")).permuted()),
+                    "--server-option")).permuted().abbreviated()),
             Map.entry("git clone", ProgramOptions.of("u", Set.of("--upload-pack", "--template"), "obj",
                     Set.of("--origin", "--branch", "--reference", "--reference-if-able", "--depth",
                             "--shallow-since", "--shallow-exclude", "--separate-git-dir", "--jobs", "--filter",
-                            "--server-option", "--ref-format", "--bundle-uri")).permuted()),
+                            "--server-option", "--ref-format", "--bundle-uri")).permuted().abbreviated()),
             Map.entry("git fetch", ProgramOptions.of("", Set.of("--upload-pack"), "jo", Set.of("--depth",
                     "--deepen", "--shallow-since", "--shallow-exclude", "--jobs", "--filter", "--server-option",
                     "--negotiation-tip", "--refmap", "--recurse-submodules-default", "--submodule-prefix"))
-                    .permuted()),
+                    .permuted().abbreviated()),
             Map.entry("git pull", ProgramOptions.of("", Set.of("--upload-pack"), "jos", Set.of("--depth",
                     "--deepen", "--shallow-since", "--shallow-exclude", "--jobs", "--server-option", "--strategy",
-                    "--strategy-option", "--negotiation-tip")).permuted()),
+                    "--strategy-option", "--negotiation-tip")).permuted().abbreviated()),
             Map.entry("git push", ProgramOptions.of("", Set.of("--receive-pack", "--exec"), "o",
-                    Set.of("--push-option", "--repo")).permuted()),
+                    Set.of("--push-option", "--repo")).permuted().abbreviated()),
+            // review50b R3: git rebase runs each --exec through a shell after each commit.
+            Map.entry("git rebase", ProgramOptions.of("x", Set.of("--exec"), "sX", Set.of("--onto", "--strategy",
+                    "--strategy-option", "--whitespace")).permuted().abbreviated()),
             Map.entry("git archive", ProgramOptions.of("", Set.of("--exec"), "o", Set.of("--format", "--prefix",
-                    "--output", "--remote", "--add-file", "--add-virtual-file", "--mtime")).permuted()));
+                    "--output", "--remote", "--add-file", "--add-virtual-file", "--mtime")).permuted().abbreviated()));
 
     /** git's own options before its command, none read as code: where the command is. */
     private static final ProgramOptions GIT_OPTIONS = ProgramOptions.of("", Set.of(), "cC", Set.of("--git-dir",
@@ -212,7 +285,7 @@ final class WrappedPrograms {
                     Pattern.compile(GIT_KEYS, Pattern.CASE_INSENSITIVE)),
             "git clone", new Settings(ProgramOptions.of("c", Set.of("--config"), "obju", Set.of("--origin",
                     "--branch", "--reference", "--depth", "--separate-git-dir", "--jobs", "--filter",
-                    "--upload-pack", "--template", "--server-option")).permuted(),
+                    "--upload-pack", "--template", "--server-option")).permuted().abbreviated(),
                     Pattern.compile(GIT_KEYS, Pattern.CASE_INSENSITIVE)),
             "scp", new Settings(ProgramOptions.of("o", Set.of(), "cDFiJlPS", Set.of()).permuted(),
                     Pattern.compile(SSH_KEYS, Pattern.CASE_INSENSITIVE)),
@@ -248,6 +321,120 @@ final class WrappedPrograms {
                 String sub = "git " + argv.get(command);
                 mark(argv, command, sub, RUNNING_OPTIONS.get(sub), out);
                 markSettings(argv, command, sub, SETTINGS.get(sub), out);
+                markGitCommands(argv, command, sub, out);
+            }
+        }
+        return out;
+    }
+
+    /** git config's options that take a value ({@code git-config(1)}): the key is the first operand after them. */
+    private static final ProgramOptions GIT_CONFIG = ProgramOptions.of("", Set.of(), "f", Set.of("--file",
+            "--blob", "--type", "--default", "--comment", "--value", "--url")).permuted();
+    /** git config's subcommands (git 2.46 and later) before the key ({@code git config set KEY VALUE}). */
+    private static final Set<String> GIT_CONFIG_SUBCOMMANDS = Set.of("set", "get", "unset", "list", "rename-section",
+            "remove-section", "edit");
+
+    /**
+     * review50b R3: the git commands whose operands name what runs. {@code git config KEY VALUE} keeps what {@code -c
+     * KEY=VALUE} gives one command, for every later git command: its value is marked when {@link #GIT_KEYS} names the
+     * key (or the key holds a placeholder), the key too; {@code git submodule foreach CMD} runs CMD through a shell;
+     * {@code git bisect run PROG …} runs PROG.
+     */
+    private static void markGitCommands(List<String> argv, int command, String sub, List<Optional<String>> out) {
+        List<Integer> operands = operands(argv, command, sub.equals("git config") ? GIT_CONFIG
+                : ProgramOptions.of("", Set.of(), "", Set.of()).permuted());
+        switch (sub) {
+            case "git config" -> {
+                int k = !operands.isEmpty() && GIT_CONFIG_SUBCOMMANDS.contains(argv.get(operands.get(0))) ? 1 : 0;
+                if (operands.size() > k) {
+                    String key = argv.get(operands.get(k));
+                    if (key.contains("${") || Pattern.compile(GIT_KEYS, Pattern.CASE_INSENSITIVE).matcher(key)
+                            .matches()) {
+                        operands.subList(k, operands.size()).forEach(o -> out.set(o, Optional.of(sub + "'s " + key)));
+                    }
+                }
+            }
+            case "git submodule" -> {
+                int foreach = operands.indexOf(operands.stream().filter(o -> argv.get(o).equals("foreach"))
+                        .findFirst().orElse(-1));
+                if (foreach >= 0) {
+                    operands.subList(foreach + 1, operands.size())
+                            .forEach(o -> out.set(o, Optional.of("git submodule foreach's command")));
+                }
+            }
+            case "git bisect" -> {
+                if (operands.size() > 1 && argv.get(operands.get(0)).equals("run")) {
+                    out.set(operands.get(1), Optional.of("git bisect run's program"));
+                }
+            }
+            default -> {
+            }
+        }
+    }
+
+    /** The operands of the program at {@code at}, read past its options as {@code options} gives their values. */
+    private static List<Integer> operands(List<String> argv, int at, ProgramOptions options) {
+        List<Integer> out = new ArrayList<>();
+        int i = at + 1;
+        while (i < argv.size()) {
+            String arg = argv.get(i);
+            if (arg.equals("--")) {
+                for (int o = i + 1; o < argv.size(); o++) {
+                    out.add(o);
+                }
+                break;
+            }
+            if (arg.length() < 2 || arg.charAt(0) != '-') {
+                out.add(i++);
+            } else if (arg.startsWith("--")) {
+                i += arg.indexOf('=') < 0 && options.longValue().contains(arg) ? 2 : 1;
+            } else {
+                int next = i + 1;
+                for (int c = 1; c < arg.length(); c++) {
+                    if (options.value().contains(arg.charAt(c))) {
+                        next = c + 1 < arg.length() ? i + 1 : i + 2;
+                        break;
+                    }
+                }
+                i = next;
+            }
+        }
+        return out;
+    }
+
+    /**
+     * review50b R3b: git's {@code --config-env KEY=VAR}, {@code -c KEY=VALUE} with the value read from VAR: for each
+     * element, {@code "git's --config-env KEY"} when {@link #GIT_KEYS} names KEY and VAR is the variable of a
+     * placeholder whose value is the build's own text ({@code BUILDHOOK_TRIGGER}), or empty.
+     *
+     * @param argv the command's elements as written, the program first (an element that is not text as "")
+     */
+    static List<Optional<String>> configEnv(List<String> argv) {
+        List<Optional<String>> out = new ArrayList<>(argv.size());
+        argv.forEach(a -> out.add(Optional.empty()));
+        List<Optional<String>> wrapped = in(argv);
+        int program = 0;
+        for (int i = 1; i < argv.size(); i++) {
+            program = wrapped.get(i).isPresent() ? i : program;
+        }
+        if (!Lookalikes.name(argv.get(program)).equals("git")) {
+            return out;
+        }
+        int end = Math.min(GIT_OPTIONS.read(argv, program).operand(), argv.size());
+        for (int i = program + 1; i < end; i++) {
+            String arg = argv.get(i);
+            int at = i;
+            String setting = arg.startsWith("--config-env=") ? arg.substring("--config-env=".length())
+                    : arg.equals("--config-env") && i + 1 < end ? argv.get(at = ++i) : null;
+            int eq = setting == null ? -1 : setting.lastIndexOf('='); // git splits at the last '='
+            if (eq > 0) {
+                String key = setting.substring(0, eq);
+                String variable = setting.substring(eq + 1);
+                boolean payloadText = java.util.Arrays.stream(Placeholder.values())
+                        .anyMatch(p -> p.isPayloadText() && p.variable().equals(variable));
+                if (payloadText && Pattern.compile(GIT_KEYS, Pattern.CASE_INSENSITIVE).matcher(key).matches()) {
+                    out.set(at, Optional.of("git's --config-env " + key));
+                }
             }
         }
         return out;

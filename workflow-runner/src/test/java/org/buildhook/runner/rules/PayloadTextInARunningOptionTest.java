@@ -81,6 +81,41 @@ class PayloadTextInARunningOptionTest {
                 .hasMessageContaining("in the value of " + parts[1] + ": its value is the build's own text");
     }
 
+    /**
+     * review50b R1, R3: the same options under the spellings their programs read too (a long option's unique prefix,
+     * GNU tar's dash-less cluster), and git's commands whose operands name what runs ({@code git config KEY VALUE}
+     * keeps what {@code -c} gives one command). Each loaded before, and ran the build's text on a real git and tar.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {
+        "[tar, --checkpoint=1, \"--checkpoint-act=exec=${build.trigger}\", -cf, a.tar, x] | tar's --checkpoint-action",
+        "[tar, --use-compress-prog, \"${build.trigger}\", -cf, a.tar, x] | tar's --use-compress-program",
+        "[tar, -xf, a.tar, \"--to-c=${build.trigger}\"] | tar's --to-command",
+        "[tar, cIf, \"${build.trigger}\", a.tar, x] | tar's -I",
+        "[tar, cfI, a.tar, \"${build.trigger}\", x] | tar's -I",
+        "[rsync, \"--rs=${build.trigger}\", a, b] | rsync's --rsh",
+        "[rsync, -a, --rsync-p, \"${build.trigger}\", a, host:b] | rsync's --rsync-path",
+        "[git, ls-remote, \"--upload-p=${build.trigger}\", .] | git ls-remote's --upload-pack",
+        "[git, fetch, \"--upl=${build.trigger}\", origin] | git fetch's --upload-pack",
+        "[git, clone, --upload, \"${build.trigger}\", origin, /srv/x] | git clone's --upload-pack",
+        "[git, clone, --conf, \"core.sshCommand=${build.trigger}\", origin] | git clone's --config core.sshCommand",
+        "[git, push, \"--receive-p=${build.trigger}\", origin] | git push's --receive-pack",
+        "[git, config, core.sshCommand, \"${build.trigger}\"] | git config's core.sshCommand",
+        "[git, config, --global, alias.x, \"!${build.trigger}\"] | git config's alias.x",
+        "[git, -C, /srv/r, config, -f, .gitmodules, core.hooksPath, \"/srv/${build.trigger}\"] | git config's core.hooksPath",
+        "[git, config, set, --global, credential.helper, \"!${build.trigger}\"] | git config's credential.helper",
+        "[git, rebase, --exec, \"${build.trigger}\", main] | git rebase's --exec",
+        "[git, rebase, -i, -x, \"make ${build.trigger}\", main] | git rebase's -x",
+        "[git, submodule, foreach, \"echo ${build.trigger}\"] | git submodule foreach's command",
+        "[git, submodule, --quiet, foreach, --recursive, make, \"${build.trigger}\"] | git submodule foreach's command",
+        "[git, bisect, run, \"${build.trigger}\", x] | git bisect run's program",
+    })
+    void anotherSpellingOfSuchAnOptionOrAGitCommandThatRunsItsOperandIsRefused(String shape) {
+        String[] parts = shape.split(" \\| ");
+        assertThatThrownBy(() -> TestRules.parse(rule(parts[0])))
+                .hasMessageContaining("in the value of " + parts[1] + ": its value is the build's own text");
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {
         "[parallel, \"echo ${build.trigger}\", \":::\", a] | the command parallel gives to a shell",
@@ -120,6 +155,30 @@ class PayloadTextInARunningOptionTest {
         assertThat(TestRules.parse(rule(command)).size()).isEqualTo(1);
     }
 
+    /** review50b: the ordinary uses of the forms read since still load. */
+    @ParameterizedTest
+    @ValueSource(strings = {
+        "[tar, --checkpoint=10, -cf, \"/srv/${build.trigger}.tar\", dir]",
+        "[tar, --checkpoint, --checkpoint-act=dot, -cf, \"/srv/${build.trigger}.tar\", dir]",
+        "[tar, czf, \"/srv/${build.trigger}.tar.gz\", dir]",
+        "[tar, xf, a.tar, -C, \"/srv/${build.trigger}\"]",
+        "[git, fetch, --upl=git-upload-pack, origin, \"${build.trigger}\"]",
+        "[git, config, user.name, \"${build.project}\"]",
+        "[git, config, --global, core.sshCommand, \"ssh -i /k/${build.id}.key\"]",
+        "[git, rebase, --onto, main, \"${build.trigger}\"]",
+        "[git, submodule, update, --init, \"${build.trigger}\"]",
+        "[git, bisect, start, \"${build.trigger}\", v1]",
+        "[git, --config-env=user.name=BUILDHOOK_PROJECT, commit, -m, x]",
+        "[git, --config-env=core.sshCommand=MY_SSH, fetch]",
+        "[env, \"DEPLOY_TAG=${build.trigger}\", /opt/deploy]",
+        "[env, \"GIT_SSH_COMMAND=ssh -i /k/${build.id}.key\", git, fetch]",
+        "[sudo, -u, deploy, \"TAG=${build.trigger}\", /opt/deploy]",
+        "[systemd-run, \"--setenv=TAG=${build.trigger}\", /opt/deploy]",
+    })
+    void theOrdinaryUsesOfTheOtherSpellingsStillLoad(String command) {
+        assertThat(TestRules.parse(rule(command)).size()).isEqualTo(1);
+    }
+
     /**
      * A job of the tryout's rule an older build stored and did not start is refused as stored ({@link StoredJobCheck}):
      * cancelled at its pick, listed by {@code check}, as docs/CHANGELOG.md says.
@@ -145,5 +204,55 @@ class PayloadTextInARunningOptionTest {
                 .hasMessageContaining("rules.yaml:5:")
                 .hasMessageContaining("placeholder '${build.trigger}' in env " + name + ": its value is the build's"
                         + " own text");
+    }
+
+    /**
+     * review50b R2: a refused variable set by a listed wrapper's {@code NAME=VALUE} operand (env's, sudo's,
+     * systemd-run's {@code --setenv}/{@code -E}) is the {@code env:} key's, with its words.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {
+        "[env, \"GIT_SSH_COMMAND=${build.trigger}\", git, fetch] | GIT_SSH_COMMAND",
+        "[env, -i, \"LD_PRELOAD=/srv/${build.trigger}.so\", /opt/x] | LD_PRELOAD",
+        "[timeout, 5m, env, \"GIT_CONFIG_VALUE_0=${build.trigger}\", git, fetch] | GIT_CONFIG_VALUE_0",
+        "[sudo, -u, deploy, \"PATH=/srv/${build.trigger}\", make] | PATH",
+        "[systemd-run, \"--setenv=GIT_SSH_COMMAND=${build.trigger}\", git, fetch] | GIT_SSH_COMMAND",
+        "[systemd-run, -E, \"GIT_SSH_COMMAND=${build.trigger}\", git, fetch] | GIT_SSH_COMMAND",
+        "[env, \"${build.trigger}=/srv/x.so\", /opt/x] | ${build.trigger}",
+    })
+    void aRefusedVariableSetByAWrappersOperandIsRefused(String shape) {
+        String[] parts = shape.split(" \\| ");
+        assertThatThrownBy(() -> TestRules.parse(rule(parts[0])))
+                .hasMessageContaining("placeholder '${build.trigger}' in env " + parts[1] + ": its value is the"
+                        + " build's own text");
+    }
+
+    /** review50b R2: git's other spellings of -c (GIT_CONFIG_COUNT and its pairs) and of its settings file. */
+    @ParameterizedTest
+    @ValueSource(strings = {"GIT_CONFIG_KEY_0", "GIT_CONFIG_VALUE_0", "GIT_CONFIG_VALUE_12", "GIT_CONFIG_COUNT",
+        "GIT_CONFIG_GLOBAL", "GIT_CONFIG_SYSTEM", "GIT_CONFIG"})
+    void gitsOtherSpellingsOfItsSettingsMayNotHoldTheBuildsText(String name) {
+        assertThatThrownBy(() -> TestRules.parse(rule("[/usr/bin/git, fetch]") + "      env: {" + name
+                + ": \"x-${build.trigger}\"}\n"))
+                .hasMessageContaining("rules.yaml:5:")
+                .hasMessageContaining("placeholder '${build.trigger}' in env " + name + ": its value is the build's"
+                        + " own text");
+    }
+
+    /**
+     * review50b R3b: {@code git --config-env KEY=VAR} is {@code -c KEY=VALUE} with VAR's value: naming the variable
+     * of the build's own text there is that placeholder there.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {
+        "[git, \"--config-env=core.sshCommand=BUILDHOOK_TRIGGER\", ls-remote, x] | BUILDHOOK_TRIGGER (placeholder"
+                + " '${build.trigger}') in the value of git's --config-env core.sshCommand",
+        "[sudo, git, --config-env, alias.x=BUILDHOOK_PROJECT, x] | BUILDHOOK_PROJECT (placeholder '${build.project}')"
+                + " in the value of git's --config-env alias.x",
+    })
+    void gitsConfigEnvNamingTheBuildsTextIsRefused(String shape) {
+        String[] parts = shape.split(" \\| ");
+        assertThatThrownBy(() -> TestRules.parse(rule(parts[0])))
+                .hasMessageContaining("variable " + parts[1] + ": its value is the build's own text");
     }
 }
