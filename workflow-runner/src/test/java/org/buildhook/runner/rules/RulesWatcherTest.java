@@ -88,6 +88,9 @@ class RulesWatcherTest {
             replace(file, rules("new", 2));
 
             await().atMost(Duration.ofSeconds(10)).until(() -> watcher.current().ruleNames().equals(List.of("new-1", "new-2")));
+            // The listener is told after the new rules are in force: waited for, not counted at once (fix50c saw it
+            // counted before it ran, at load).
+            await().atMost(Duration.ofSeconds(10)).until(() -> !reloaded.isEmpty());
             assertThat(reloaded).hasSize(1);
             assertThat(watcher.lastError()).isEmpty();
         }
@@ -635,7 +638,8 @@ class RulesWatcherTest {
                 out.write(edit.substring(half).getBytes(java.nio.charset.StandardCharsets.UTF_8));
             }
 
-            await().atMost(Duration.ofSeconds(60)).until(() -> watcher.current().ruleNames().equals(List.of("new-1")));
+            await().atMost(Duration.ofSeconds(60)).until(() -> watcher.current().ruleNames().equals(List.of("new-1"))
+                    && !reloaded.isEmpty()); // the listener is told just after the rules are in force
             assertThat(refused).isEmpty();
             assertThat(reloaded).hasSize(1);
         }
