@@ -32,6 +32,13 @@ class MarkerWrittenOverTest {
             p.descendants().forEach(ProcessHandle::destroyForcibly);
             p.destroyForcibly();
         });
+        for (Process p : started) {
+            try {
+                p.waitFor(); // reaped: no shell of a test left behind, not even as a zombie
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
     }
 
     /** A shell in a session of its own, with the marker, that runs {@code script}. */
@@ -69,8 +76,13 @@ class MarkerWrittenOverTest {
         }
     }
 
+    /**
+     * Pins the documented limit (docs/running-jobs.md, "Not contained"), not a behaviour wanted for itself: a change
+     * that finds such a process after all (by its pipes, a cgroup) makes this fail, and should then turn it round and
+     * update those docs.
+     */
     @Test
-    void aProcessThatLeftTheSessionAndWroteItsTitleOverItsEnvironmentIsNotFound() throws Exception {
+    void documentedLimitAProcessThatLeftTheSessionAndWroteItsTitleOverItsEnvironmentIsNotFound() throws Exception {
         assumeTrue(Files.isExecutable(Path.of(PERL)) && ProcStat.available(), "needs perl and /proc");
         String title = "escape50-worker-" + UUID.randomUUID();
         AttemptMarker marker = AttemptMarker.of("escape50-" + UUID.randomUUID(), 1);
