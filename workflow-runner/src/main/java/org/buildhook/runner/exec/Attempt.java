@@ -458,6 +458,9 @@ final class Attempt implements RunningJob, ProcessDestroyer, PooledStreamHandler
             // Through setsid the pid is the session's id, though setsid may not have run yet.
             id = new ProcessIdentity(id.pid(), id.pid(), id.startTicks());
         }
+        if (id != null) {
+            startedTree.rootStarted(id.startTicks());
+        }
         Claim claimed = null;
         synchronized (lock) {
             process = started;

@@ -68,6 +68,13 @@ final class ProcessTree {
     /** Whether the root leads a session of its own: then every process of the attempt is in a session made after it. */
     private final boolean ownSession;
     private final Set<Long> sessions = new HashSet<>();
+    /**
+     * Of {@link #sessions} other than the root's, the start time of its leader when it was remembered (clock ticks,
+     * -1 when the leader was gone then): a leader there now with another start time is another process that got the
+     * pid after the counter went round and made a session of that id, which Linux allows only once every process of
+     * the attempt's session has gone (review50b R5).
+     */
+    private final Map<Long, Long> sessionLeaders = new HashMap<>();
     /** Pids found only through the marker or the pipes: they had left the tree and its sessions. */
     private final Set<Long> escaped = new LinkedHashSet<>();
     /** Of those, the ones found only by holding one of the attempt's pipes (they had cleared the marker too). */
@@ -94,6 +101,8 @@ final class ProcessTree {
     private final long wrapsAtStart = PROC ? ProcStat.pidWraps() : 0;
     /** Whether the pid counter was already below the root's pid when the tree was made: it went round since. */
     private final boolean wrappedAtStart;
+    /** The root's start time (clock ticks since boot, {@link ProcStat#startTime}); -1 until told, or unknown. */
+    private long rootStartTicks = -1; // guarded by this
 
     /**
      * @param root       the process the launcher started
@@ -195,6 +204,46 @@ final class ProcessTree {
     }
 
     /**
+     * The root's start time, read by the launcher right after its start ({@link ProcessIdentity#startTicks}): a
+     * process of the attempt started at it or later. With it, a process in one of the attempt's sessions that started
+     * before the root is not taken for the attempt's (a pid reused as a session's id after the pid counter went round:
+     * review50b R5), and after a wrap only processes started since the root are read for the marker and the pipes.
+     *
+     * @param ticks clock ticks since boot; negative when unknown (nothing is then checked)
+     */
+    synchronized void rootStarted(long ticks) {
+        rootStartTicks = ticks;
+    }
+
+    /**
+     * The remembered sessions whose leader now is another process than when remembered (its start time differs): the
+     * pid was handed out again after the counter went round, and that session is not the attempt's.
+     */
+    private Set<Long> reusedSessions(boolean rootAlive) {
+        Set<Long> reused = new HashSet<>(2);
+        for (long session : sessions) {
+            long then = session != root.pid() ? sessionLeaders.getOrDefault(session, -1L)
+                    : rootAlive ? -1 : rootStartTicks;
+            if (then >= 0) {
+                long now = ProcStat.startTime(session);
+                if (now >= 0 && now != then) {
+                    reused.add(session);
+                }
+            }
+        }
+        return reused;
+    }
+
+    /** Whether {@code pid} started before the root (so cannot be the attempt's); false when either is unknown. */
+    private boolean startedBeforeRoot(long pid) {
+        if (rootStartTicks < 0) {
+            return false;
+        }
+        long started = ProcStat.startTime(pid);
+        return started >= 0 && started < rootStartTicks;
+    }
+
+    /**
      * The live members now: the root, its descendants, the members of the job's sessions, and
      * every process that carries the attempt's marker.
      */
@@ -222,9 +271,11 @@ final class ProcessTree {
                 }
             }
         }
+        Set<Long> reused = reusedSessions(rootAlive);
         for (ProcStat process : all) {
-            if (sessions.contains(process.session()) && !process.gone()
-                    && (since == null || ProcStat.isProcess(process.pid()))) {
+            if (sessions.contains(process.session()) && !reused.contains(process.session()) && !process.gone()
+                    && (since == null || ProcStat.isProcess(process.pid())) && !pids.contains(process.pid())
+                    && !startedBeforeRoot(process.pid())) {
                 pids.add(process.pid());
             }
         }
@@ -247,7 +298,8 @@ final class ProcessTree {
                 if (!pids.contains(process.pid()) && !process.gone()
                         && (wrapped || process.pid() > root.pid()
                                 && (!ownSession || process.session() > root.pid()))
-                        && process.pid() != SELF) {
+                        && process.pid() != SELF && !(wrapped && startedBeforeRoot(process.pid()))) {
+                    // After a wrap every process is a candidate: one started before the root is not read further.
                     boolean marked = marker != null && marker.isCarriedBy(process.pid());
                     if (!marked && inAnotherAttemptsSession(process.session(), checked)) {
                         // Another running attempt's program, or a process born in its session: not this
@@ -560,8 +612,8 @@ final class ProcessTree {
 
     private void remember(long session) {
         // Never the server's own session: without setsid the job shares it with the JVM.
-        if (session > 0 && session != OWN_SESSION) {
-            sessions.add(session);
+        if (session > 0 && session != OWN_SESSION && sessions.add(session) && session != root.pid()) {
+            sessionLeaders.put(session, ProcStat.startTime(session));
         }
     }
 

@@ -40,6 +40,21 @@ class PidWrapLeftoversTest {
 
     @Test
     void leftoversBornAfterThePidCounterWentRoundAreEndedWhenTheJobExits() throws Exception {
+        inAPidNamespace("leftovers");
+    }
+
+    /**
+     * review50b R5: a session the attempt made (a process of it that called setsid) is remembered by its id, the
+     * pid of its leader. Once all its members are gone and the pid counter went round, an unrelated process may get
+     * that pid and call setsid: its session then has the remembered id, and was taken for the attempt's, to be ended
+     * with it. A process that started before the attempt's program is not the attempt's.
+     */
+    @Test
+    void aSessionIdReusedAfterTheCounterWentRoundIsNotTakenForTheAttempts() throws Exception {
+        inAPidNamespace("session");
+    }
+
+    private void inAPidNamespace(String name) throws Exception {
         String cannot = whyNoPidNamespace();
         if (cannot != null) {
             if ("true".equalsIgnoreCase(System.getenv("CI"))) {
@@ -54,7 +69,7 @@ class PidWrapLeftoversTest {
         // move it back 2000 below the job's program, and waits for the scenario's JVM.
         Process scenario = new ProcessBuilder("unshare", "--pid", "--fork", "--mount-proc", "--kill-child", "sh", "-c",
                 "echo 20000 > " + COUNTER + " && \"$@\" & wait $!", "sh", java,
-                "-cp", System.getProperty("java.class.path"), PidWrapLeftoversTest.class.getName(), dir.toString())
+                "-cp", System.getProperty("java.class.path"), PidWrapLeftoversTest.class.getName(), name, dir.toString())
                 .redirectErrorStream(true).redirectOutput(output.toFile()).start();
         try {
             boolean ended = scenario.waitFor(5, TimeUnit.MINUTES);
@@ -90,12 +105,16 @@ class PidWrapLeftoversTest {
      * The scenario, in a pid namespace of its own ({@code /proc} mounted for it): prints {@value #PASSED} and exits
      * 0 when it passed, else exits 1 with what failed.
      *
-     * @param args the folder to work in
+     * @param args the scenario ({@code leftovers} or {@code session}), the folder to work in
      */
     public static void main(String[] args) {
         int status = 1;
         try {
-            scenario(Path.of(args[0]));
+            if ("session".equals(args[0])) {
+                reusedSession(Path.of(args[1]));
+            } else {
+                scenario(Path.of(args[1]));
+            }
             System.out.println(PASSED);
             status = 0;
         } catch (Throwable e) {
@@ -147,6 +166,49 @@ class PidWrapLeftoversTest {
             }
             launcher.close();
             fixtures.close();
+        }
+    }
+
+    private static void reusedSession(Path dir) throws Exception {
+        Path session = dir.resolve("session");
+        // The attempt's program leads a session of its own; a child of it makes another (pid S, session S).
+        ProcessBuilder builder = new ProcessBuilder(LauncherConfig.SETSID, "sh", "-c", "setsid sh -c 'echo $$ > \""
+                + session + "\"; exec sleep 1000' </dev/null >/dev/null 2>&1 & read x");
+        builder.environment().clear();
+        builder.environment().put("PATH", System.getenv("PATH"));
+        Process program = builder.start();
+        Process unrelated = null;
+        try {
+            ProcessTree tree = new ProcessTree(program.toHandle(), true, null);
+            tree.rootStarted(ProcStat.startTime(program.pid()));
+            await().atMost(Duration.ofMinutes(1)).until(() -> Files.exists(session)
+                    && !Files.readString(session).isBlank());
+            long made = Long.parseLong(Files.readString(session).trim());
+            await().atMost(Duration.ofMinutes(1)).until(() -> ProcStat.of(made) != null
+                    && ProcStat.of(made).session() == made);
+            assertThat(tree.members()).extracting(ProcessHandle::pid).contains(program.pid(), made); // remembered
+            // All of that session ends, and the program too (its reaper, this namespace's sh, reaps them).
+            ProcessHandle.of(made).ifPresent(ProcessHandle::destroyForcibly);
+            program.getOutputStream().close();
+            program.waitFor();
+            await().atMost(Duration.ofMinutes(1)).until(() -> !Files.exists(Path.of("/proc/" + made)));
+            // The counter goes round; an unrelated process gets that pid and leads a session of its own.
+            Path reused = dir.resolve("reused");
+            unrelated = new ProcessBuilder("sh", "-c", "while :; do echo " + (made - 1) + " > " + COUNTER
+                    + "; setsid sleep 1002 </dev/null >/dev/null 2>&1 & p=$!; if [ $p = " + made + " ]; then echo $p > '"
+                    + reused + "'; wait $p; exit; fi; kill $p; wait $p; done").start();
+            await().atMost(Duration.ofMinutes(1)).until(() -> Files.exists(reused)
+                    && !Files.readString(reused).isBlank());
+            await().atMost(Duration.ofMinutes(1)).until(() -> ProcStat.of(made) != null
+                    && ProcStat.of(made).session() == made);
+
+            assertThat(tree.members()).extracting(ProcessHandle::pid).as("not the attempt's").doesNotContain(made);
+        } finally {
+            program.destroyForcibly();
+            if (unrelated != null) {
+                unrelated.descendants().forEach(ProcessHandle::destroyForcibly);
+                unrelated.destroyForcibly();
+            }
         }
     }
 }
