@@ -803,7 +803,9 @@ final class JobTask implements ExecutionHandler<Void> {
             Duration limit = config.heartbeatInterval().multipliedBy(config.missedHeartbeats());
             JvmPauses.Pause pause = end != null ? new JvmPauses.Pause(end.pausedMillis(), end.pausedUntil())
                     : pauses.recent(limit);
-            seen = seenAfterAPause(seen, end == null ? null : end.endedBefore(), pause, limit);
+            Instant exitSeen = process.exitSeen();
+            seen = seenAfterAPause(seen, exitSeen != null ? exitSeen : seen.ended(),
+                    end == null ? null : end.endedBefore(), pause, limit);
         }
         JobOutcome outcome = seen;
         // A command that exited by itself before the stop's or the fence's signals reached it (also as they
@@ -1074,7 +1076,10 @@ final class JobTask implements ExecutionHandler<Void> {
      * later attempt began), it ended then, and its message says so; otherwise, when this JVM did not run for half the
      * dead-node limit (at least 10 s) while the attempt ran (started before the pause ended) and its exit was seen on
      * waking from that pause ({@link JvmPauses.Pause#wokeTo}), its message says that the exit was seen on waking. Else
-     * {@code seen} as it is.
+     * {@code seen} as it is. Whether the exit was seen on waking is decided by when it was first seen ({@code exitSeen}),
+     * not by the outcome's end, which comes after the end of what the command left running and the wait for its output
+     * (up to seconds more: review50b R6); the recorded end, and the time the words give, stay the outcome's (or the
+     * watchdog's bound): "seen at" that end, it had ended before then.
      *
      * <p>Never an end before the attempt's start: a watchdog's look before the fork (this JVM paused between telling
      * the watchdog and starting the command) found nothing because nothing had started yet (review49 F6). Never the
@@ -1083,13 +1088,16 @@ final class JobTask implements ExecutionHandler<Void> {
      * was seen exiting when it did; the pause hid nothing of it).
      *
      * @param seen        the outcome as this node saw it, exited by itself, with its end
+     * @param exitSeen    when this node first saw the exit ({@link org.buildhook.runner.exec.RunningJob#exitSeen()}),
+     *                    not after {@code seen}'s end; that end when not known
      * @param endedBefore when the watchdog found nothing of the attempt left ({@link Watchdog.End#endedBefore()}), or
      *                    null
      * @param pause       this JVM's last pause ({@link Watchdog.End#pausedMillis()}, {@link JvmPauses#recent})
      * @param limit       the dead-node limit (heartbeat interval × missed heartbeats), positive
      * @return the outcome to record
      */
-    static JobOutcome seenAfterAPause(JobOutcome seen, Instant endedBefore, JvmPauses.Pause pause, Duration limit) {
+    static JobOutcome seenAfterAPause(JobOutcome seen, Instant exitSeen, Instant endedBefore, JvmPauses.Pause pause,
+            Duration limit) {
         Instant started = seen.started();
         if (endedBefore != null && endedBefore.isBefore(seen.ended())
                 && (started == null || endedBefore.isAfter(started))) {
@@ -1100,7 +1108,7 @@ final class JobTask implements ExecutionHandler<Void> {
             // The words of the wake only when the exit was seen on it (review50 F1): an exit seen later (its thread
             // held up past the pause) was not seen "when this node ran again".
             return new JobOutcome(seen.result(), seen.exitCode(), seen.started(), endedBefore,
-                    seen.message() + "; " + seenOnWaking(endedBefore, pause.wokeTo(seen.ended()) ? pause.millis() : -1,
+                    seen.message() + "; " + seenOnWaking(endedBefore, pause.wokeTo(exitSeen) ? pause.millis() : -1,
                             seen.ended()),
                     seen.logFile(), seen.logTruncated());
         }
@@ -1111,7 +1119,7 @@ final class JobTask implements ExecutionHandler<Void> {
         // Seen on waking only when seen at the pause's end (review50 F1): the last pause is known for the whole limit
         // after it, and a command that ran on through it and exited minutes later was seen exiting when it did.
         boolean ranThrough = pause.until() != null && (started == null || started.isBefore(pause.until()));
-        if (ranThrough && pause.wokeTo(seen.ended()) && pause.millis() >= Math.max(10_000, limit.toMillis() / 2)) {
+        if (ranThrough && pause.wokeTo(exitSeen) && pause.millis() >= Math.max(10_000, limit.toMillis() / 2)) {
             return new JobOutcome(seen.result(), seen.exitCode(), seen.started(), seen.ended(),
                     seen.message() + "; " + seenOnWaking(null, pause.millis(), seen.ended()), seen.logFile(),
                     seen.logTruncated());

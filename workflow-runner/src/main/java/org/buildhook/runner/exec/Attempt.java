@@ -57,6 +57,8 @@ final class Attempt implements RunningJob, ProcessDestroyer, PooledStreamHandler
     private ScheduledFuture<?> timeout;                    // guarded by lock
     /** The program's identity as {@link ProcessTree#running} was told it; null before the start or when unknown. */
     private volatile ProcessIdentity program;
+    /** When the program's exit was first seen ({@link #programExited}); null before. */
+    private volatile Instant exitSeen;
 
     Attempt(Clock clock, Instant started, Path logFile, CappedLog log, Duration grace, boolean ownSession,
             AttemptMarker marker, ScheduledExecutorService scheduler, Consumer<Attempt> onDone) {
@@ -507,6 +509,9 @@ final class Attempt implements RunningJob, ProcessDestroyer, PooledStreamHandler
      */
     @Override
     public void programExited() {
+        if (exitSeen == null) {
+            exitSeen = clock.instant(); // before the leftovers' end and the output's wait (review50b R6)
+        }
         Claim claimed;
         synchronized (lock) {
             if (stopReason != null) {
@@ -516,6 +521,11 @@ final class Attempt implements RunningJob, ProcessDestroyer, PooledStreamHandler
             claimed = claimTermination();
         }
         carryOut(claimed);
+    }
+
+    @Override
+    public Instant exitSeen() {
+        return exitSeen;
     }
 
     /** The end of the tree's termination, claimed by then (the program exited, or was stopped); done if none is. */

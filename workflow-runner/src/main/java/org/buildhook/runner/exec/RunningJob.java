@@ -51,4 +51,14 @@ public interface RunningJob {
     default CompletableFuture<Decision> decided() {
         return new CompletableFuture<>();
     }
+
+    /**
+     * When this node first saw the attempt's program exit (its job thread's wait for the program returned), by the
+     * launcher's clock: before what follows an exit (the end of what it left running, the wait for its output), which
+     * the outcome's {@link JobOutcome#ended()} comes after (review50b R6). Null while the program has not exited, when
+     * it never started, or when not known.
+     */
+    default java.time.Instant exitSeen() {
+        return null;
+    }
 }

@@ -171,12 +171,14 @@ class ProcessTreeKillTest extends LauncherTest {
         // The leftover keeps stdout open: without the cleanup the attempt would never end.
         Path script = fixtures.script("leaves.sh", "sleep 1000 & echo $! >> '" + pids + "'\nexit 3");
 
-        JobOutcome outcome = launcher.start(request("leftover", script, Duration.ofHours(1))).outcome()
-                .get(60, TimeUnit.SECONDS);
+        RunningJob job = launcher.start(request("leftover", script, Duration.ofHours(1)));
+        JobOutcome outcome = job.outcome().get(60, TimeUnit.SECONDS);
 
         assertThat(outcome.result()).isEqualTo(JobOutcome.Result.FAILED);
         assertThat(outcome.exitCode()).isEqualTo(3);
         assertThat(outcome.message()).isEqualTo("exited with 3; 1 leftover process(es) terminated");
+        // When the exit was seen, before its leftover was ended (review50b R6: what a pause's words are decided by).
+        assertThat(job.exitSeen()).isNotNull().isAfterOrEqualTo(outcome.started()).isBeforeOrEqualTo(outcome.ended());
         awaitAllGone(Fixtures.pids(pids));
     }
 
