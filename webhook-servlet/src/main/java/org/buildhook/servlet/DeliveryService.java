@@ -258,24 +258,25 @@ public final class DeliveryService {
      * Takes off {@link #refusedBuilds()} each build answered {@code 503} whose outcome was unknown (its statement sent,
      * the answer lost: {@link StoreUnavailableException#outcomeUnknown}) and that the store now shows stored: the
      * delivery of that build, endpoint and moment of receipt (tryout50 F8: its jobs ran, and the list still said to
-     * re-send it). One read per such build, bounded as the caller's reads are; a store that does not answer leaves the
-     * list as it is. Called by the status page and {@code GET /api/refused-builds} before they read the list.
+     * re-send it). One read per such delivery, at most {@link RefusedBuilds#LOOKS_AT_ONCE} per call, each delivery
+     * looked for again only {@link RefusedBuilds#LOOK_AGAIN_AFTER} after its last look and no more than
+     * {@link RefusedBuilds#LOOKS} times in all when not found (review50b R15: every poll of every open status page asked
+     * about every one, for as long as its build stayed listed); a store that does not answer leaves the list as it is.
+     * Called by the status page and {@code GET /api/refused-builds} before they read the list.
      */
     void settleRefusedBuilds() {
-        List<RefusedBuilds.Uncertain> uncertain = store == null ? List.of() : refusedBuilds.uncertain();
-        if (uncertain.isEmpty() || !store.healthy()) {
+        if (store == null || !store.healthy()) {
             return; // the list answers while the store is out (its health is looked at within a few seconds)
         }
-        for (RefusedBuilds.Uncertain u : uncertain) {
+        for (RefusedBuilds.Uncertain u : refusedBuilds.due(RefusedBuilds.LOOKS_AT_ONCE)) {
             try {
-                for (java.time.Instant at : u.receivedAt()) {
-                    boolean found = !store.deliveries(new org.buildhook.runner.store.DeliveryQuery(
-                            org.buildhook.runner.store.DeliveryOutcome.ACCEPTED, u.endpoint(), null, null, at,
-                            at.plusMillis(1), null, 1, u.buildId())).items().isEmpty();
-                    if (found) {
-                        refusedBuilds.stored(u.endpoint(), u.buildId(), u.project(), u.status(), u.trigger());
-                        break;
-                    }
+                boolean found = !store.deliveries(new org.buildhook.runner.store.DeliveryQuery(
+                        org.buildhook.runner.store.DeliveryOutcome.ACCEPTED, u.endpoint(), null, null, u.receivedAt(),
+                        u.receivedAt().plusMillis(1), null, 1, u.buildId())).items().isEmpty();
+                if (found) {
+                    refusedBuilds.stored(u.endpoint(), u.buildId(), u.project(), u.status(), u.trigger());
+                } else {
+                    refusedBuilds.notFound(u);
                 }
             } catch (RuntimeException e) {
                 LOG.debug("could not look whether build {} was stored after all: {}", u.buildId(), e.toString());

@@ -74,21 +74,36 @@ final class RefusedBuilds {
         this.limit = limit;
     }
 
+    /** How many times the store is asked about one delivery that may be stored (a look that finds nothing). */
+    static final int LOOKS = 3;
+    /** How long after a look at one delivery that may be stored it is looked at again. */
+    static final java.time.Duration LOOK_AGAIN_AFTER = java.time.Duration.ofSeconds(10);
+    /** The most deliveries that may be stored looked for at one call of {@link #due}'s caller. */
+    static final int LOOKS_AT_ONCE = 20;
+
     /**
-     * A build answered {@code 503} whose delivery may be stored all the same (its statement sent, the answer lost):
-     * {@link DeliveryService#settleRefusedBuilds()} looks for the deliveries received at these moments.
+     * A delivery of a build answered {@code 503} that may be stored all the same (its statement sent, the answer lost):
+     * {@link DeliveryService#settleRefusedBuilds()} looks for the delivery received at this moment.
      *
-     * @param receivedAt when each such delivery was received, to the millisecond (as the store keeps it)
+     * @param receivedAt when the delivery was received, to the millisecond (as the store keeps it)
      */
     record Uncertain(String endpoint, long buildId, String project, String status, String trigger,
-            List<Instant> receivedAt) {
-        Uncertain {
-            receivedAt = List.copyOf(receivedAt);
+            Instant receivedAt) {
+    }
+
+    /** One delivery that may be stored: how many looks found nothing yet, and when it may be looked at next. */
+    private static final class Pending {
+        final Instant at;
+        int looks;
+        Instant next = Instant.MIN;
+
+        Pending(Instant at) {
+            this.at = at;
         }
     }
 
-    /** The listed builds some of whose 503s were of an unknown outcome, with their deliveries' moments. Guarded by this. */
-    private final Map<Key, List<Instant>> uncertain = new java.util.HashMap<>();
+    /** The listed builds some of whose 503s were of an unknown outcome, with their deliveries. Guarded by this. */
+    private final Map<Key, List<Pending>> uncertain = new LinkedHashMap<>();
 
     /** Counts one {@code 503} of this build now. */
     synchronized void refused(String endpoint, long buildId, String project, String status, String trigger) {
@@ -105,10 +120,10 @@ final class RefusedBuilds {
     synchronized void refused(String endpoint, long buildId, String project, String status, String trigger,
             Instant mayBeStoredAt) {
         if (mayBeStoredAt != null) {
-            List<Instant> at = uncertain.computeIfAbsent(new Key(endpoint, buildId, project, status, trigger),
+            List<Pending> at = uncertain.computeIfAbsent(new Key(endpoint, buildId, project, status, trigger),
                     k -> new ArrayList<>());
             if (at.size() < 20) { // JobServ's retries of one build: a few; bounded all the same
-                at.add(mayBeStoredAt.truncatedTo(java.time.temporal.ChronoUnit.MILLIS));
+                at.add(new Pending(mayBeStoredAt.truncatedTo(java.time.temporal.ChronoUnit.MILLIS)));
             }
         }
         // Milliseconds, as every other time of the admin API and the commands (tryout28 F4).
@@ -136,12 +151,48 @@ final class RefusedBuilds {
         }
     }
 
-    /** The listed builds some of whose {@code 503}s may be stored all the same, to look for in the store. */
-    synchronized List<Uncertain> uncertain() {
-        List<Uncertain> list = new ArrayList<>(uncertain.size());
-        uncertain.forEach((k, at) -> list.add(new Uncertain(k.endpoint(), k.buildId(), k.project(), k.status(),
-                k.trigger(), at)));
+    /**
+     * The deliveries of listed builds that may be stored all the same, to look for in the store now: at most
+     * {@code max}, each one not looked at in the last {@link #LOOK_AGAIN_AFTER} (review50b R15: every status-page poll
+     * asked the store about every one, for as long as its build stayed listed). Each one handed out counts as looked
+     * at now; {@link #notFound} after a look that found nothing, {@link #stored} once found.
+     *
+     * @param max the most to hand out, 0 or more
+     * @return the deliveries to look for, oldest listed first
+     */
+    synchronized List<Uncertain> due(int max) {
+        Instant now = clock.instant();
+        List<Uncertain> list = new ArrayList<>();
+        for (Map.Entry<Key, List<Pending>> e : uncertain.entrySet()) {
+            Key k = e.getKey();
+            for (Pending p : e.getValue()) {
+                if (list.size() >= max) {
+                    return list;
+                }
+                if (!p.next.isAfter(now)) {
+                    p.next = now.plus(LOOK_AGAIN_AFTER);
+                    list.add(new Uncertain(k.endpoint(), k.buildId(), k.project(), k.status(), k.trigger(), p.at));
+                }
+            }
+        }
         return list;
+    }
+
+    /**
+     * The store answered that this delivery is not stored: after {@link #LOOKS} such answers it is no longer looked
+     * for (a statement of a delivery whose answer was lost commits or not soon after; its build stays listed).
+     */
+    synchronized void notFound(Uncertain delivery) {
+        Key key = new Key(delivery.endpoint(), delivery.buildId(), delivery.project(), delivery.status(),
+                delivery.trigger());
+        List<Pending> pending = uncertain.get(key);
+        if (pending == null) {
+            return;
+        }
+        pending.removeIf(p -> p.at.equals(delivery.receivedAt()) && ++p.looks >= LOOKS);
+        if (pending.isEmpty()) {
+            uncertain.remove(key);
+        }
     }
 
     /** The builds still to re-send, and how many were dropped. */

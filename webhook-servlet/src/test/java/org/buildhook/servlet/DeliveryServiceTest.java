@@ -5,6 +5,8 @@ import static org.mockito.ArgumentMatchers.any;
 import static org.mockito.ArgumentMatchers.anyList;
 import static org.mockito.Mockito.doThrow;
 import static org.mockito.Mockito.spy;
+import static org.mockito.Mockito.times;
+import static org.mockito.Mockito.verify;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -14,6 +16,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.buildhook.core.BuildEventParser;
 import org.buildhook.core.Secret;
 import org.buildhook.core.SignatureVerifier;
@@ -280,6 +283,34 @@ class DeliveryServiceTest {
         assertThat(notStored).singleElement().satisfies(line -> assertThat(line).contains("build 68", "not stored"));
         before.settleRefusedBuilds();
         assertThat(before.refusedBuilds().view().builds()).extracting(RefusedBuilds.Build::buildId).containsExactly(68L);
+    }
+
+    /**
+     * review50b R15: a store that answered none of many deliveries (each 503 of an unknown outcome) left each build
+     * listed, and each status-page poll asked the store about every one of them, for as long as it stayed listed. Now
+     * one call asks about at most {@link RefusedBuilds#LOOKS_AT_ONCE}, a second one at once about none of those.
+     */
+    @Test
+    void settlingTheRefusedBuildsAsksTheStoreAboutAFewAtOnceAndNotAgainAtOnce() {
+        Store counted = spy(store);
+        SettableClock clock = new SettableClock("2026-12-06T20:00:00Z");
+        RefusedBuilds refused = new RefusedBuilds(clock);
+        for (int i = 0; i < 3 * RefusedBuilds.LOOKS_AT_ONCE; i++) {
+            refused.refused("default", i, "andy-corp/lmp", "PASSED", "t", clock.instant().plusMillis(i));
+        }
+        RuleSet rules = new RuleSetLoader(Clock.systemUTC()).parse(Path.of("rules.yaml"), "rules: []\n");
+        DeliveryService settling = new DeliveryService(Map.of("default", SignatureVerifier.of(Secret.of(SECRET))),
+                new BuildEventParser(), () -> rules, counted, clock, BuildhookMetrics.create(Set.of("default"), false),
+                RefusalLog.unfolded(), refused);
+
+        settling.settleRefusedBuilds();
+        verify(counted, times(RefusedBuilds.LOOKS_AT_ONCE)).deliveries(any());
+        settling.settleRefusedBuilds();
+        settling.settleRefusedBuilds();
+        verify(counted, times(3 * RefusedBuilds.LOOKS_AT_ONCE)).deliveries(any());
+        settling.settleRefusedBuilds();
+        verify(counted, times(3 * RefusedBuilds.LOOKS_AT_ONCE)).deliveries(any());
+        assertThat(refused.view().builds()).as("not stored: still to re-send").hasSize(3 * RefusedBuilds.LOOKS_AT_ONCE);
     }
 
     @Test

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.ZoneOffset;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /** The list of builds answered 503 to re-send: one entry per build, off when stored, bounded, dismissable. */
@@ -52,5 +53,42 @@ class RefusedBuildsTest {
 
         assertThat(list.dismiss()).isEqualTo(3);
         assertThat(list.view().isEmpty()).isTrue();
+    }
+
+    @Test
+    void aDeliveryThatMayBeStoredIsLookedForABoundedNumberOfTimesSpacedAndAFewAtOnce() {
+        // review50b R15: every status-page poll asked the store about every such delivery, for as long as listed.
+        SettableClock clock = new SettableClock("2026-12-06T20:00:00Z");
+        RefusedBuilds many = new RefusedBuilds(clock);
+        int builds = RefusedBuilds.LOOKS_AT_ONCE + 10;
+        for (int i = 0; i < builds; i++) {
+            many.refused("default", i, "andy-corp/lmp", "PASSED", "t", clock.instant().plusMillis(i));
+        }
+
+        assertThat(many.due(RefusedBuilds.LOOKS_AT_ONCE)).hasSize(RefusedBuilds.LOOKS_AT_ONCE);
+        List<RefusedBuilds.Uncertain> rest = many.due(RefusedBuilds.LOOKS_AT_ONCE);
+        assertThat(rest).hasSize(10);
+        assertThat(many.due(RefusedBuilds.LOOKS_AT_ONCE)).as("each looked at within the interval").isEmpty();
+
+        // One of them not found at each look: after LOOKS looks it is no longer looked for, and stays listed.
+        RefusedBuilds.Uncertain notStored = rest.get(0);
+        for (int look = 1; look <= RefusedBuilds.LOOKS; look++) {
+            if (look > 1) {
+                clock.advance(RefusedBuilds.LOOK_AGAIN_AFTER);
+                List<RefusedBuilds.Uncertain> due = new java.util.ArrayList<>();
+                for (List<RefusedBuilds.Uncertain> next; !(next = many.due(RefusedBuilds.LOOKS_AT_ONCE)).isEmpty(); ) {
+                    due.addAll(next);
+                }
+                assertThat(due).hasSize(builds).contains(notStored);
+            }
+            many.notFound(notStored);
+        }
+        clock.advance(RefusedBuilds.LOOK_AGAIN_AFTER);
+        List<RefusedBuilds.Uncertain> due = new java.util.ArrayList<>();
+        for (List<RefusedBuilds.Uncertain> next; !(next = many.due(RefusedBuilds.LOOKS_AT_ONCE)).isEmpty(); ) {
+            due.addAll(next);
+        }
+        assertThat(due).hasSize(builds - 1).doesNotContain(notStored);
+        assertThat(many.view().builds()).hasSize(builds);
     }
 }
