@@ -141,8 +141,8 @@ class StatusPageBrowserTest {
             onTheLivePage(() -> browser.findElement(cancel).click());
             Alert ask = await().atMost(Duration.ofSeconds(30)).ignoreExceptions()
                     .until(() -> browser.switchTo().alert(), a -> a != null);
-            assertThat(ask.getText()).isEqualTo("Cancel the 2 jobs of delivery " + failed + " (build 68 of"
-                    + " andy-corp/lmp) that have not ended? Running commands are stopped; the others do not start."
+            assertThat(ask.getText()).isEqualTo("Cancel the jobs of delivery " + failed + " (build 68 of"
+                    + " andy-corp/lmp) that have not ended (2 when this page was drawn)? Running commands are stopped; the others do not start."
                     + " Their on-cancel follow-ups run. This cannot be undone.");
             ask.dismiss();
             assertThat(browser.findElement(By.id("result")).getText()).isEmpty();

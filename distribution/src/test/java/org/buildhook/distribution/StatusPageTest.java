@@ -434,8 +434,8 @@ class StatusPageTest {
         String cookie = server.signIn();
         String page = server.page("", cookie).body();
         assertThat(page).contains("<button type=\"button\" class=\"cancel-delivery\" data-post=\"api/deliveries/"
-                + delivery + "/cancel\" data-confirm=\"Cancel the 1 job of delivery " + delivery + " (build 68 of"
-                + " andy-corp/lmp) that have not ended?");
+                + delivery + "/cancel\" data-confirm=\"Cancel the jobs of delivery " + delivery + " (build 68 of"
+                + " andy-corp/lmp) that have not ended (1 when this page was drawn)?");
         URI cancel = server.uri().resolve("api/deliveries/" + delivery + "/cancel");
         HttpRequest.BodyPublisher none = HttpRequest.BodyPublishers.noBody();
 

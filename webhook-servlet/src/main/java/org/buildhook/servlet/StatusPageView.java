@@ -517,7 +517,8 @@ final class StatusPageView {
      * api/deliveries/{id}/cancel}, what {@code buildhook cancel --delivery} asks), as the per-job Cancel asks for one
      * (the admin cookie and the page's CSRF header; {@link AdminAuth}). Shown while the page knows of a job of it not
      * ended and not being cancelled; it asks first, naming how many jobs and the delivery's build, and the page then
-     * says the answer's counts. The follow-ups these cancels start ({@code on-cancel}) run, as they do after a cancel
+     * says the answer's counts. The count it names is the page's as drawn ({@code (2 when this page was drawn)}): the
+     * request cancels every job of the delivery not ended when it is made, also one made since (a re-run, a replay). The follow-ups these cancels start ({@code on-cancel}) run, as they do after a cancel
      * of one job.
      */
     private static void cancelDelivery(StringBuilder h, DeliveryRow row) {
@@ -527,10 +528,13 @@ final class StatusPageView {
         }
         Delivery d = row.delivery();
         String named = build(d.summary().buildId(), d.summary().project());
-        String jobs = (row.moreJobs() ? "at least " : "") + n + (n == 1 ? " job" : " jobs");
+        // What the page knew when it was drawn: the POST cancels every job of the delivery not ended then, also one
+        // made since (a re-run, a replay: the same delivery), so the count is said as of the drawing (review50b R10).
+        String jobs = (row.moreJobs() ? "at least " : "") + n + " when this page was drawn";
         h.append(" <button type=\"button\" class=\"cancel-delivery\" data-post=\"api/deliveries/").append(escape(d.id()))
-                .append("/cancel\" data-confirm=\"").append(escape("Cancel the " + jobs + " of delivery " + d.id()
-                        + (named.isEmpty() ? "" : " (" + named + ")") + " that have not ended? Running commands are"
+                .append("/cancel\" data-confirm=\"").append(escape("Cancel the jobs of delivery " + d.id()
+                        + (named.isEmpty() ? "" : " (" + named + ")") + " that have not ended (" + jobs
+                        + ")? Running commands are"
                         + " stopped; the others do not start. Their on-cancel follow-ups run. This cannot be undone."))
                 .append("\" title=\"").append(escape("Cancel every job of this delivery that has not ended (" + jobs
                         + ")")).append("\">Cancel jobs</button>");
