@@ -671,8 +671,8 @@ public final class BuildhookApplication implements AutoCloseable {
      * tryout50 F5: a reload that takes {@code approval} off a rule still in force leaves the jobs of it that await one
      * waiting until someone decides (an approval asked for is not dropped silently: rules.md, Hot reload), but said
      * nothing, so the operator who took it off to let the queue flow saw those jobs expire. Says, in one {@code WARN}
-     * per such rule with jobs awaiting an approval, which jobs, until when, and how to decide. Reads the store once,
-     * and only when a reload takes an approval off a rule in force.
+     * per such rule with jobs awaiting an approval, which jobs, until when, and how to decide. Reads the store once
+     * per such rule, and only when a reload takes an approval off a rule in force.
      */
     private static void sayApprovalsStillAwaited(Store store, RuleSet before, RuleSet after, String where) {
         java.util.Set<String> noLongerAsking = new java.util.TreeSet<>(before.approvalExpiries().keySet());
@@ -681,20 +681,24 @@ public final class BuildhookApplication implements AutoCloseable {
         if (noLongerAsking.isEmpty()) {
             return;
         }
-        java.util.Map<String, java.util.List<org.buildhook.runner.store.Job>> awaiting = new java.util.TreeMap<>();
-        for (org.buildhook.runner.store.Job job : store.jobs(new org.buildhook.runner.store.JobQuery(
-                org.buildhook.runner.store.JobState.AWAITING_APPROVAL, null, null, null, 500)).items()) {
-            if (noLongerAsking.contains(job.ruleName())) {
-                awaiting.computeIfAbsent(job.ruleName(), r -> new java.util.ArrayList<>()).add(job);
+        for (String rule : noLongerAsking) { // per rule: another rule's many awaiting jobs never hide its (review50b R9)
+            java.util.List<org.buildhook.runner.store.Job> jobs = store.jobs(new org.buildhook.runner.store.JobQuery(
+                    org.buildhook.runner.store.JobState.AWAITING_APPROVAL, rule, null, null, AWAITING_READ)).items();
+            if (jobs.isEmpty()) {
+                continue;
             }
+            LOG.warn("rule '{}' no longer asks for an approval {}: {}{} of its job(s) still await the one asked for when"
+                    + " they were stored, and do not run until someone decides (the last {}expires at {} unless approved"
+                    + " or rejected): {}; run one with buildhook approve JOB, or drop it with buildhook reject JOB", rule,
+                    where, jobs.size() == AWAITING_READ ? "at least " : "", jobs.size(),
+                    jobs.size() == AWAITING_READ ? "of these " : "", jobs.stream().map(org.buildhook.runner.store.Job
+                            ::expiresAt).filter(java.util.Objects::nonNull).max(java.util.Comparator.naturalOrder())
+                            .map(String::valueOf).orElse("its expiry"), ids(jobs));
         }
-        awaiting.forEach((rule, jobs) -> LOG.warn("rule '{}' no longer asks for an approval {}: {} of its job(s) still"
-                + " await the one asked for when they were stored, and do not run until someone decides (the last"
-                + " expires at {} unless approved or rejected): {}; run one with buildhook approve JOB, or drop it with"
-                + " buildhook reject JOB", rule, where, jobs.size(), jobs.stream().map(org.buildhook.runner.store.Job
-                        ::expiresAt).filter(java.util.Objects::nonNull).max(java.util.Comparator.naturalOrder())
-                        .map(String::valueOf).orElse("its expiry"), ids(jobs)));
     }
+
+    /** How many of a rule's jobs awaiting an approval {@link #sayApprovalsStillAwaited} reads (a page of the API's). */
+    private static final int AWAITING_READ = 500;
 
     /**
      * tryout38 F4: a rule renamed twice while a job of its first name runs ({@code deploy-v7} to {@code deploy-v8} with
