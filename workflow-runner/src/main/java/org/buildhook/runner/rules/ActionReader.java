@@ -4,12 +4,14 @@ import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 import org.buildhook.runner.exec.ProcessEncoding;
 import org.buildhook.runner.exec.SecretNameWords;
 import org.buildhook.runner.exec.SecretNames;
@@ -35,6 +37,8 @@ final class ActionReader extends NodeReader {
     private boolean followUp;
     /** The literal values of the action's secret-named variables, masked wherever they appear, to their names. */
     private Map<String, String> secretValues = Map.of();
+    /** The action's env: entries whose value holds a placeholder of the build's own text, by name. */
+    private Map<String, Template> payloadEnv = Map.of();
     /** The action's key as written ({@code 'run'}, {@code 'on-failure'} …), for errors. */
     private String what = "'run'";
 
@@ -81,8 +85,13 @@ final class ActionReader extends NodeReader {
         this.what = what;
         var entries = run.get().entries();
         this.secretValues = secretValues(entries.get("env"));
-        List<Template> command = command(run.get(), perRun, commandMisspelt);
+        // The env first: a command's git --config-env KEY=VAR may read a variable of it (payloadEnv).
         Map<String, Template> env = entries.containsKey("env") ? env(entries.get("env").value(), perRun) : Map.of();
+        this.payloadEnv = env.entrySet().stream()
+                .filter(e -> Arrays.stream(Placeholder.values())
+                        .anyMatch(p -> p.isPayloadText() && e.getValue().placeholders().contains(p)))
+                .collect(Collectors.toMap(Map.Entry::getKey, e -> e.getValue(), (a, b) -> a, LinkedHashMap::new));
+        List<Template> command = command(run.get(), perRun, commandMisspelt);
         Path workdir = entries.containsKey("workdir") ? workdir(entries.get("workdir").value()) : null;
         Duration timeout = duration(entries.get("timeout"), Action.DEFAULT_TIMEOUT, false);
         Duration backoff = duration(entries.get("backoff"), Action.DEFAULT_BACKOFF, true);
@@ -238,7 +247,9 @@ final class ActionReader extends NodeReader {
         List<Optional<String>> wrapped = WrappedPrograms.in(plain);
         List<Optional<String>> running = WrappedPrograms.runningOptions(plain);
         List<Optional<String>> assigned = WrappedPrograms.assignments(plain);
-        List<Optional<String>> configEnv = WrappedPrograms.configEnv(plain);
+        List<Optional<String>> configEnv = WrappedPrograms.configEnv(plain,
+                variable -> payloadEnv.containsKey(variable) || Arrays.stream(Placeholder.values())
+                        .anyMatch(p -> p.isPayloadText() && p.variable().equals(variable)));
         Lookalikes.CodeReader shell = Lookalikes.shellCodeReader(plain);
         List<Template> argv = new ArrayList<>();
         for (int i = 0; i < items.size(); i++) {
@@ -354,14 +365,21 @@ final class ActionReader extends NodeReader {
      * @param where which option of which program reads the variable ({@code git's --config-env core.sshCommand})
      */
     private void refuseVariableOfPayloadText(YamlNode item, String text, String where) {
+        String variable = text.substring(text.lastIndexOf('=') + 1);
         for (Placeholder p : Placeholder.values()) {
-            if (p.isPayloadText() && text.endsWith("=" + p.variable())) {
-                problems.add(item.location(), "variable " + p.variable() + " (placeholder '${"
-                        + p.placeholderName() + "}') in the value of " + where + ": its value is the build's own"
+            boolean own = p.isPayloadText() && variable.equals(p.variable());
+            // fix50c's left: the rule's own env: entry that holds such a placeholder is read the same way.
+            Template ruleEnv = payloadEnv.get(variable);
+            boolean viaEnv = p.isPayloadText() && ruleEnv != null && ruleEnv.placeholders().contains(p);
+            if (own || viaEnv) {
+                problems.add(item.location(), "variable " + variable + (own ? " (placeholder '${"
+                        + p.placeholderName() + "}')" : " (this rule's env, which holds placeholder '${"
+                        + p.placeholderName() + "}')") + " in the value of " + where + ": its value is the build's own"
                         + " text, which whoever names a project, trigger or run chooses, and that option names the"
                         + " program or code it runs, so it would choose what runs (a trigger named reboot); write the"
                         + " value out in the rule, and match the value in 'when' against fixed values (one rule per"
                         + " value if need be) (docs/rules.md#placeholders)");
+                return;
             }
         }
     }

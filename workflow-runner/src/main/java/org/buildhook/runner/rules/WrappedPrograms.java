@@ -404,12 +404,14 @@ final class WrappedPrograms {
 
     /**
      * review50b R3b: git's {@code --config-env KEY=VAR}, {@code -c KEY=VALUE} with the value read from VAR: for each
-     * element, {@code "git's --config-env KEY"} when {@link #GIT_KEYS} names KEY and VAR is the variable of a
-     * placeholder whose value is the build's own text ({@code BUILDHOOK_TRIGGER}), or empty.
+     * element, {@code "git's --config-env KEY"} when {@link #GIT_KEYS} names KEY and {@code payloadVariable} says
+     * VAR's value is the build's own text, or empty.
      *
      * @param argv the command's elements as written, the program first (an element that is not text as "")
+     * @param payloadVariable whether a variable's value is the build's own text: a payload-text placeholder's
+     *     ({@code BUILDHOOK_TRIGGER}) or the rule's own {@code env:} entry holding one
      */
-    static List<Optional<String>> configEnv(List<String> argv) {
+    static List<Optional<String>> configEnv(List<String> argv, java.util.function.Predicate<String> payloadVariable) {
         List<Optional<String>> out = new ArrayList<>(argv.size());
         argv.forEach(a -> out.add(Optional.empty()));
         List<Optional<String>> wrapped = in(argv);
@@ -430,9 +432,7 @@ final class WrappedPrograms {
             if (eq > 0) {
                 String key = setting.substring(0, eq);
                 String variable = setting.substring(eq + 1);
-                boolean payloadText = java.util.Arrays.stream(Placeholder.values())
-                        .anyMatch(p -> p.isPayloadText() && p.variable().equals(variable));
-                if (payloadText && Pattern.compile(GIT_KEYS, Pattern.CASE_INSENSITIVE).matcher(key).matches()) {
+                if (payloadVariable.test(variable) && Pattern.compile(GIT_KEYS, Pattern.CASE_INSENSITIVE).matcher(key).matches()) {
                     out.set(at, Optional.of("git's --config-env " + key));
                 }
             }

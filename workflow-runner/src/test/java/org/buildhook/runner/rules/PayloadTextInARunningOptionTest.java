@@ -255,4 +255,36 @@ class PayloadTextInARunningOptionTest {
         assertThatThrownBy(() -> TestRules.parse(rule(parts[0])))
                 .hasMessageContaining("variable " + parts[1] + ": its value is the build's own text");
     }
+
+    /**
+     * fix50c's left: {@code git --config-env KEY=VAR} where VAR is the rule's own {@code env:} entry holding the
+     * build's text is the same {@code -c KEY=${build.trigger}}; refused at the element, naming the variable and the
+     * placeholder it holds.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {
+        "[git, \"--config-env=core.sshCommand=MY_SSH\", fetch] | 4:22",
+        "[git, --config-env, core.sshCommand=MY_SSH, fetch] | 4:36",
+        "[sudo, -u, deploy, git, --config-env, core.sshCommand=MY_SSH, fetch] | 4:54",
+    })
+    void gitsConfigEnvNamingTheRulesOwnVariableOfTheBuildsTextIsRefused(String shape) {
+        String[] parts = shape.split(" \\| ");
+        assertThatThrownBy(() -> TestRules.parse(rule(parts[0]) + "      env: {MY_SSH: \"ssh -i /k/${build.trigger}\"}\n"))
+                .hasMessageContaining("rules.yaml:" + parts[1] + ": variable MY_SSH (this rule's env, which holds"
+                        + " placeholder '${build.trigger}') in the value of git's --config-env core.sshCommand: its"
+                        + " value is the build's own text");
+    }
+
+    /** The same variable with a fixed value, or the build's id (a number), or under a key that runs nothing, loads. */
+    @ParameterizedTest
+    @ValueSource(strings = {
+        "[git, --config-env=core.sshCommand=MY_SSH, fetch] | ssh -i /k/deploy.key",
+        "[git, --config-env=core.sshCommand=MY_SSH, fetch] | ssh -i /k/${build.id}.key",
+        "[git, --config-env=user.name=MY_SSH, commit, -m, x] | ${build.trigger}",
+    })
+    void gitsConfigEnvNamingAVariableOfAFixedValueStillLoads(String shape) {
+        String[] parts = shape.split(" \\| ");
+        assertThat(TestRules.parse(rule(parts[0]) + "      env: {MY_SSH: \"" + parts[1] + "\"}\n").size())
+                .isEqualTo(1);
+    }
 }
