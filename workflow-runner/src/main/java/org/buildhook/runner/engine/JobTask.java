@@ -584,7 +584,8 @@ final class JobTask implements ExecutionHandler<Void> {
             return endedInARow(job, version, attempt == ExecutionLedger.NODE_STOPPED_IN_A_ROW);
         }
         if (attempt == ExecutionLedger.DECIDED_MEANWHILE) {
-            // Its stopped node's next start recorded what the attempt came to after this pick looked (review29 R4).
+            // Its stopped node's next start recorded what the attempt came to after this pick looked (review29 R4); a
+            // cancel asked since too is read again by concluded(), and wins keeping that exit (review50b R8).
             Optional<ExecutionLedger.Decided> decided = waits.call(jobId, "read what its last attempt came to",
                     () -> ledger.decided(jobId, job.attempts()), before);
             return decided.isPresent() ? concluded(job, version, decided.get())
@@ -999,7 +1000,12 @@ final class JobTask implements ExecutionHandler<Void> {
         // The attempt is not resumed; a failure its rule has a retry left for is retried (afterAttempt), and
         // saying "not run again" of it was untrue (wording15).
         // Cancelled or superseded already, it is not retried: the store ends it so, keeping this exit (supersede21).
-        boolean stopAsked = job.cancelRequested();
+        // Read again when the job was read without the flag: one asked since (after the pick's read, or between it
+        // and a start that found this exit recorded meanwhile, DECIDED_MEANWHILE) wins all the same; as read before
+        // it, a failure was "retried as its rule says", and the store recorded it as its own node's end after the
+        // cancel (review50b R8).
+        boolean stopAsked = job.cancelRequested() || waits.call(job.id(), "read whether its cancel was asked",
+                () -> ledger.cancelRequested(job.id()), this::untilGraceOver);
         boolean retried = !stopAsked && decided.result() != JobOutcome.Result.SUCCEEDED
                 && decided.result() != JobOutcome.Result.CANCELLED
                 && waits.call(job.id(), "count its failed attempts", () -> ledger.failedAttempts(job.id()),

@@ -1149,7 +1149,10 @@ public final class ExecutionLedger {
      * What {@link #startAttempt(String, String, long, InARow)} returns, starting nothing, when the job's latest attempt,
      * recorded cut short ({@code INTERRUPTED}) or still running, has what it came to recorded since the caller looked
      * ({@link #decided}): its node's next start wrote it ({@link #recordKnownOutcome}) between the pick's look and
-     * this start. The job is to be concluded from it, its command not run again (review29 R4).
+     * this start. The job is to be concluded from it, its command not run again (review29 R4). Answered before
+     * {@link #CANCEL_ASKED} when both came since the caller looked, as the caller's read looks at what the attempt came
+     * to before the cancel (supersede21): the caller reads the flag again ({@link #cancelRequested}) and concludes the
+     * job cancelled or superseded, keeping that exit (review50b R8).
      */
     public static final int DECIDED_MEANWHILE = -4;
 
@@ -1440,6 +1443,15 @@ public final class ExecutionLedger {
             if (isFinal) {
                 return 0;
             }
+            // What its attempt cut short came to, recorded since the pick looked (recordKnownOutcome, which takes the
+            // job's row first too): the job is concluded from it, not run again. Looked at under the job's row, so
+            // that record and this start never both go through as if the other had not been (review29 R4). Before
+            // its cancel, as the pick's read looks (supersede21): a cancel asked meanwhile too wins all the same
+            // when the caller concludes the job, which keeps that exit (review50b R8: CANCEL_ASKED first ended it
+            // "cancelled while attempt N ran; its node stopped before the attempt ended", the exit lost).
+            if (attempts > 0 && decidedWhileCutShort(c, jobId, attempts)) {
+                return DECIDED_MEANWHILE;
+            }
             if (cancelAsked) {
                 // Cancelled (or superseded) after the caller read it, as its node had it picked: never started now,
                 // whatever the answer to the cancel said (CANCEL_ASKED). Before an approval asked at its start.
@@ -1450,12 +1462,6 @@ public final class ExecutionLedger {
                 // (DeliveryWriter.gate, tryout33 F11): it awaits one instead of starting, its execution removed here.
                 gateAtStart(c, jobId, version, now);
                 return GATED;
-            }
-            // What its attempt cut short came to, recorded since the pick looked (recordKnownOutcome, which takes the
-            // job's row first too): the job is concluded from it, not run again. Looked at under the job's row, so
-            // that record and this start never both go through as if the other had not been (review29 R4).
-            if (attempts > 0 && decidedWhileCutShort(c, jobId, attempts)) {
-                return DECIDED_MEANWHILE;
             }
             if (attempts > 0) {
                 seam(afterStartLook, jobId);

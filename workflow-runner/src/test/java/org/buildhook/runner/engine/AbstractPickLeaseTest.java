@@ -374,6 +374,84 @@ abstract class AbstractPickLeaseTest {
     }
 
     /**
+     * review50b R8: as {@link #anExitRecordedBetweenThePicksLookAndItsStartEndsTheJobWithoutRunningItAgain}, attempt 1's
+     * command having exited 3 (its rule has a retry left), and an operator cancels the job in the same moment: both
+     * after this pick's look and before its start (its execution picked by this node, the cancel only flags it). The
+     * start answered the cancel first, unlike the pick's read (supersede21): the job ended "cancelled while attempt 1
+     * ran; its node stopped before the attempt ended", the exit lost, attempt 1 left cut short. Now the start answers
+     * the exit recorded, and the job concluded from it reads the cancel again: it ends CANCELLED keeping exit 3, not
+     * retried. (Concluded from the job as the pick read it, without the flag, it was "retried as its rule says" and the
+     * exit recorded as its node's own end after the cancel, "it ended by itself after its cancel was asked for".)
+     */
+    @Test
+    void anExitRecordedAndACancelBetweenThePicksLookAndItsStartEndTheJobCancelledKeepingThatExit() throws Exception {
+        anExitAndACancelBetweenThePicksLookAndItsStart(true);
+    }
+
+    /** As {@link #anExitRecordedAndACancelBetweenThePicksLookAndItsStartEndTheJobCancelledKeepingThatExit}, the job RUNNING. */
+    @Test
+    void anExitRecordedIntoARunningAttemptAndACancelBetweenThePicksLookAndItsStartEndTheJobCancelledKeepingThatExit()
+            throws Exception {
+        anExitAndACancelBetweenThePicksLookAndItsStart(false);
+    }
+
+    /**
+     * As {@link #anExitRecordedBetweenThePicksLookAndItsStartEndsTheJob}, for a job whose rule has one retry, whose
+     * attempt 1 exited 3, and which is cancelled in the seam too, after node-2b's start recorded that exit.
+     */
+    private void anExitAndACancelBetweenThePicksLookAndItsStart(boolean cutShort) throws Exception {
+        Path ran = dir.resolve("ran");
+        Path script = Files.writeString(dir.resolve("job.sh"), "#!/bin/sh\necho ran >> " + ran + "\n");
+        String jobId = store.accept(Plans.delivery(Plans.fixture()), List.of(Plans.job("lease",
+                List.of("/bin/sh", script.toString()), Map.of(), 1, Duration.ofHours(1), 0))).jobIds().get(0);
+        Instant exited = Instant.now().minusSeconds(180).truncatedTo(java.time.temporal.ChronoUnit.MILLIS);
+        assertThat(store.ledger().startAttempt(jobId, "node-2b")).isEqualTo(1);
+        Path noted = dir.resolve(StopsNotRecorded.FILE_NAME);
+        new StopsNotRecorded(noted, "node-2b").add(jobId, 1, new StopsNotRecorded.Known(
+                org.buildhook.runner.exec.JobOutcome.Result.FAILED, 3, exited, null));
+        if (cutShort) {
+            AbstractStoppedNotADeathTest.sweptWhileItsNodeRuns(store, jobId, "node-3");
+        } else {
+            try (var c = store.schedulerDataSource().getConnection(); var p = c.prepareStatement(
+                    "UPDATE job_attempts SET boot_id = 'another-boot/pid:[4026531836]' WHERE job_id = ?")) {
+                p.setString(1, jobId);
+                assertThat(p.executeUpdate()).isEqualTo(1);
+            }
+        }
+        Execution picked = pick(jobId, Instant.now());
+        AtomicReference<Boolean> cancelled = new AtomicReference<>();
+        AttemptStartSeams.beforeStart(id -> {
+            if (id.equals(jobId) && cancelled.get() == null) {
+                try {
+                    new LeftoverSweep(store.ledger(), "node-2b", new StopsNotRecorded(noted, "node-2b"))
+                            .sweepDeadNodes();
+                } catch (InterruptedException e) {
+                    throw new AssertionError(e);
+                }
+                cancelled.set(store.cancel(jobId));
+            }
+        });
+        try {
+            complete(task.execute(picked.taskInstance, context(picked)));
+        } finally {
+            AttemptStartSeams.clear();
+        }
+
+        assertThat(cancelled.get()).as("the cancel's answer").isTrue();
+        assertThat(ran).as("the command run again though its exit was recorded before the start").doesNotExist();
+        JobDetail job = store.job(jobId).orElseThrow();
+        assertThat(job.attempts()).singleElement().satisfies(a -> {
+            assertThat(a.outcome()).isEqualTo(AttemptOutcome.FAILED);
+            assertThat(a.exitCode()).isEqualTo(3);
+        });
+        assertThat(job.job().state()).isEqualTo(JobState.CANCELLED);
+        assertThat(job.job().exitCode()).as("the exit it had, kept").isEqualTo(3);
+        assertThat(job.job().message()).startsWith("exited with 3; then ").endsWith("; its cancel was asked for before"
+                + " that end was recorded; it counts as cancelled: it is not retried and its on-failure is not started"
+                + " (its on-cancel is, if its rule has one)");
+    }
+
+    /**
      * stopnote43 (left), stopnote44: node-2b was stopped while the store could not record that attempt 1's command had
      * exited 0, and kept it in its data folder; it starts again (as node-a: the default id is another at every start)
      * with the store still unable to take writes, so its start's sweep, which records that exit, fails and is only
