@@ -517,12 +517,15 @@ final class DeliveryWriter {
 
     /**
      * The condition on a job's row (its columns unqualified) that {@link #gate} takes: not started yet (queued, or
-     * waiting for units, no attempt), no follow-up, and planned without an approval, or already asked to await one
-     * at its start ({@code expires_at} set while queued: {@link Gate#AT_ITS_START}). An approved job (queued with its
-     * {@code approval_expiry_ms} and no {@code expires_at}) does not match.
+     * waiting for units, no attempt), no follow-up, no cancel or supersede asked ({@code cancel_requested}: a job a
+     * node had picked, only flagged, which that node's start ends; review50b R7: gated, it had its {@code
+     * follow_ups_pending} set again, undoing what the cancel of a rule taken out wrote, and its {@code on-cancel}
+     * started though its rule was taken out), and planned without an approval, or already asked to await one at its
+     * start ({@code expires_at} set while queued: {@link Gate#AT_ITS_START}). An approved job (queued with its {@code
+     * approval_expiry_ms} and no {@code expires_at}) does not match.
      */
     static final String GATEABLE = "state IN ('QUEUED', 'WAITING') AND attempts = 0 AND parent_id IS NULL"
-            + " AND (approval_expiry_ms IS NULL OR expires_at IS NOT NULL)";
+            + " AND cancel_requested = 0 AND (approval_expiry_ms IS NULL OR expires_at IS NOT NULL)";
 
     /**
      * Makes job {@code jobId}, planned without an approval and not started yet, await one as a delivery of a
@@ -538,7 +541,11 @@ final class DeliveryWriter {
      * ({@code requestSpec}, {@link FollowUps#withApprovalRequest}) in the same transaction, its other follow-ups as
      * planned, so that once it awaits it tells the approvers once, as the rule's new jobs do ({@link
      * FollowUpLedger#awaitingRequests}; approval50: before, it was planned without one and started none). What a job
-     * keeps is still its own plan: a later change of the rule's request changes no job gated before.
+     * keeps is still its own plan: a later change of the rule's request changes no job gated before. Nor does a later
+     * gate of a job already asked to await one at its start (a second reload, or another node, before that node's
+     * start): it keeps the request and the {@code approval.expires} it was first gated with (review50b R7: the second
+     * gate wrote the request in force then over it, or dropped it when the rule's request was gone), and is made to
+     * await now with them when no node has it picked any more, else left as it is ({@link Gate#AT_ITS_START} again).
      *
      * @param expiry      how long it waits for a decision (the rule's {@code approval.expires}), positive
      * @param requestSpec the follow-up specification of the rule in force ({@code RuleSet.approvalRequests}) when it
@@ -566,8 +573,9 @@ final class DeliveryWriter {
             }
             JobState now;
             String followUps;
-            try (PreparedStatement p = c.prepareStatement("SELECT state, follow_ups FROM jobs WHERE id = ? AND "
-                    + GATEABLE + (db.dialect() == Dialect.POSTGRESQL ? " FOR UPDATE" : ""))) {
+            Duration gatedFor;
+            try (PreparedStatement p = c.prepareStatement("SELECT state, follow_ups, approval_expiry_ms FROM jobs"
+                    + " WHERE id = ? AND " + GATEABLE + (db.dialect() == Dialect.POSTGRESQL ? " FOR UPDATE" : ""))) {
                 p.setString(1, jobId);
                 try (ResultSet rs = p.executeQuery()) {
                     if (!rs.next()) {
@@ -575,17 +583,25 @@ final class DeliveryWriter {
                     }
                     now = JobState.valueOf(rs.getString(1));
                     followUps = rs.getString(2);
+                    long ms = rs.getLong(3);
+                    // Set (GATEABLE: with expires_at) only by an earlier gate that asked it to await one at its start.
+                    gatedFor = rs.wasNull() ? null : Duration.ofMillis(ms);
                 }
             }
             // Its plan as planned, with the gating rule's on-approval-request; pending as a job stored with follow-ups.
-            String gatedFollowUps = FollowUps.withApprovalRequest(followUps, requestSpec);
+            // Asked at its start already: what that gate kept with it stays (review50b R7).
+            String gatedFollowUps = gatedFor != null ? followUps : FollowUps.withApprovalRequest(followUps, requestSpec);
+            Duration waits = gatedFor != null ? gatedFor : expiry;
             Instant at = clock.instant();
-            Instant expires = at.plus(expiry);
+            Instant expires = at.plus(waits);
             if (!queue.cancel(c, jobId)) {
+                if (gatedFor != null) {
+                    return Gate.AT_ITS_START; // still picked: its start makes it await, with what it keeps
+                }
                 // Asked to await it at its start: the request is kept with it now, for the start that makes it wait.
                 try (PreparedStatement p = c.prepareStatement("UPDATE jobs SET approval_expiry_ms = ?, expires_at = ?,"
                         + " follow_ups = ?, follow_ups_pending = ? WHERE id = ?")) {
-                    p.setLong(1, expiry.toMillis());
+                    p.setLong(1, waits.toMillis());
                     p.setLong(2, expires.toEpochMilli());
                     p.setString(3, gatedFollowUps);
                     p.setInt(4, gatedFollowUps != null ? 1 : 0);
@@ -598,7 +614,7 @@ final class DeliveryWriter {
                     + " expires_at = ?, message = ?, waiting_since = NULL, follow_ups = ?, follow_ups_pending = ?"
                     + " WHERE id = ?")) {
                 p.setString(1, JobState.AWAITING_APPROVAL.name());
-                p.setLong(2, expiry.toMillis());
+                p.setLong(2, waits.toMillis());
                 p.setLong(3, expires.toEpochMilli());
                 p.setString(4, why);
                 p.setString(5, gatedFollowUps);

@@ -739,6 +739,105 @@ abstract class AbstractApprovalTest extends AbstractWorkflowTest {
         assertThat(Files.readAllLines(asked)).containsExactly(rerun);
     }
 
+    /**
+     * review50b R7: a job a node had picked (about to start it) when a reload took its rule out is only flagged by that
+     * cancel, which also leaves it no follow-up to start (its command never ran, and nothing of the rule is to start);
+     * its node's start ends it. A reload that put the rule back, now asking for an approval, before that start gated it
+     * all the same: asked to await the approval at its start, its follow-ups pending again, so that once its start
+     * ended it cancelled, its on-cancel ran though its rule had been taken out. A job whose cancel was asked is no
+     * longer one to gate, nor counted as one.
+     */
+    @Test
+    void aJobPickedWhenItsRuleWasTakenOutIsNotGatedWhenTheRuleComesBackAndStartsNoOnCancel() throws Exception {
+        Path cleaned = dir.resolve("cleaned");
+        String yaml = "rules:\n  - name: deploy\n%s    run: {command: [/bin/true]}\n"
+                + "    on-cancel: {command: [/bin/sh, -c, 'echo cleaned >> " + cleaned + "']}\n";
+        RuleSet back = rules(yaml.formatted("    approval: {expires: 1h}\n"));
+        openStore();
+        String id = deliver(rules(yaml.formatted("")), 1).jobIds().get(0);
+        picked(id, true);
+        assertThat(store.cancelJobsOfRules(java.util.Set.of("deploy"), r -> "its rule '" + r + "' is removed"))
+                .singleElement().satisfies(stop -> assertThat(stop.jobs())
+                        .extracting(org.buildhook.runner.store.Store.JobOfDelivery::jobId).containsExactly(id));
+        assertThat(job(id).cancelRequested()).as("picked: only flagged").isTrue();
+        assertThat(store.followUps().isPending(id)).isFalse();
+
+        assertThat(store.jobsToGate(java.util.Set.of("deploy"))).isEmpty();
+        assertThat(store.gateJobsOfRules(back.approvalExpiries(), back.approvalRequests(), r -> "gated: " + r))
+                .isEmpty();
+
+        assertThat(store.followUps().isPending(id)).as("no follow-up to start").isFalse();
+        assertThat(job(id).expiresAt()).isNull();
+        picked(id, false); // its node let it go: the next pick ends it
+        startEngine();
+        assertState(awaitFinal(id).job(), JobState.CANCELLED);
+        assertThat(job(id).attempts()).isZero();
+        assertThat(store.followUps().isPending(id)).isFalse();
+        assertThat(jobsOfRule("deploy/on-cancel")).isEmpty();
+        assertThat(cleaned).doesNotExist();
+    }
+
+    /**
+     * review50b R7: a job asked to await an approval at its start (a node had it picked when a reload added the
+     * approval and an {@code on-approval-request}) keeps the request and the expiry it was gated with, as a job gated
+     * while queued does. A second reload (or another node) before that start wrote the request then in force over it,
+     * or dropped it when the rule's request was gone: the job told the approvers with another request, or none. Gated
+     * again while still picked, it is left as it is; gated again once its node let it go, it awaits at once, with what
+     * it keeps.
+     */
+    @Test
+    void aJobAskedToAwaitAnApprovalAtItsStartKeepsTheRequestAndExpiryItWasGatedWith() throws Exception {
+        Path asked = dir.resolve("asked");
+        Path log = dir.resolve("ran");
+        String yaml = "rules:\n  - name: deploy\n%s    run: {command: [/bin/sh, -c, 'echo $1 >> " + log
+                + "', sh, \"${build.id}\"]}\n";
+        String request = "    approval: {expires: %s}\n    on-approval-request: {command: [/bin/sh, -c, 'echo %s $1 >> "
+                + asked + "', sh, \"${job.id}\"]}\n";
+        RuleSet first = rules(yaml.formatted(request.formatted("1h", "first")));
+        RuleSet edited = rules(yaml.formatted(request.formatted("2h", "edited")));
+        RuleSet removed = rules(yaml.formatted("    approval: {expires: 3h}\n"));
+        openStore();
+        String id = deliver(rules(yaml.formatted("")), 1).jobIds().get(0);
+        picked(id, true);
+
+        assertThat(store.gateJobsOfRules(first.approvalExpiries(), first.approvalRequests(), r -> "gated: " + r))
+                .singleElement().satisfies(g -> assertThat(g.atItsStart()).extracting(Job::id).containsExactly(id));
+        String kept = job(id).workflow().followUps();
+        assertThat(kept).contains("on-approval-request").contains("echo first");
+        // A second reload while its node still has it picked: left as it is, still to await the approval at its start.
+        assertThat(store.gateJobsOfRules(edited.approvalExpiries(), edited.approvalRequests(), r -> "again: " + r))
+                .singleElement().satisfies(g -> assertThat(g.atItsStart()).extracting(Job::id).containsExactly(id));
+        assertThat(job(id).workflow().followUps()).isEqualTo(kept);
+        // Its node let it go; a third reload, the request removed: it awaits now, with the request and expiry it kept.
+        picked(id, false);
+        Instant gatedAt = Instant.now();
+        assertThat(store.gateJobsOfRules(removed.approvalExpiries(), removed.approvalRequests(), r -> "now: " + r))
+                .singleElement().satisfies(g -> assertThat(g.gated()).extracting(Job::id).containsExactly(id));
+        assertState(job(id), JobState.AWAITING_APPROVAL);
+        assertThat(job(id).workflow().followUps()).isEqualTo(kept);
+        assertThat(job(id).expiresAt()).isBetween(gatedAt.plus(Duration.ofHours(1)).minusMillis(1),
+                Instant.now().plus(Duration.ofHours(1)));
+
+        startEngine();
+        Job told = awaitOnlyJobOf("deploy/on-approval-request");
+        assertState(awaitFinal(told.id()).job(), JobState.SUCCEEDED);
+        assertThat(Files.readAllLines(asked)).containsExactly("first " + id);
+        assertState(job(id), JobState.AWAITING_APPROVAL);
+        assertThat(log).as("not run unapproved").doesNotExist();
+    }
+
+    /** Holds {@code job}'s execution picked by a node (gone, or about to start it), or lets it go again. */
+    private void picked(String job, boolean picked) throws java.sql.SQLException {
+        try (var c = store.schedulerDataSource().getConnection();
+                var p = c.prepareStatement("UPDATE scheduled_tasks SET picked = ?, picked_by = ? WHERE"
+                        + " task_instance = ?")) {
+            p.setBoolean(1, picked);
+            p.setString(2, picked ? "node-gone" : null);
+            p.setString(3, job);
+            assertThat(p.executeUpdate()).isEqualTo(1);
+        }
+    }
+
     /** Whether {@code job}'s execution was picked and put back (for want of a slot), and is not picked now. */
     private boolean putBack(String job) {
         try (var c = store.schedulerDataSource().getConnection();
