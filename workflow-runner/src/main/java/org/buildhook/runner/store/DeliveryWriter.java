@@ -760,39 +760,60 @@ final class DeliveryWriter {
         return insertRendered(c, deliveryId, render(jobs), rerunOf);
     }
 
-    /** As {@link #insertJobs}, with the JSON written before the transaction (see {@link #accept}). */
+    /**
+     * As {@link #insertJobs}, with the JSON written before the transaction (see {@link #accept}). The jobs' ids are
+     * taken in the jobs' order and their rows inserted in it; their supersede keys are claimed first ({@link
+     * Supersede#claim}), in (rule, key) order ({@link Supersede#CLAIM_ORDER}): two deliveries whose jobs claim new
+     * keys A and B, one in that order and one in the other (rules listed the other way round since a reload, or a
+     * {@code match: each} build naming its runs in another order), each inserted its first key's row and waited for the
+     * other's uncommitted insert of its second, and PostgreSQL ended one with "deadlock detected" (review50b R12;
+     * {@link Supersede#lockBeforeClaims} locks only the keys' rows that exist). In one order, the second waits for
+     * the first.
+     */
     private List<String> insertRendered(Connection c, String deliveryId, List<RenderedJob> jobs, String rerunOf)
             throws SQLException {
         List<String> jobIds = new ArrayList<>();
         List<String> queued = new ArrayList<>();
         Instant now = clock.instant();
         List<Supersede.Claim> claims = new ArrayList<>();
+        List<Integer> claiming = new ArrayList<>();
         for (RenderedJob rendered : jobs) {
+            jobIds.add(ids.next());
             JobWorkflow w = rendered.job().workflow();
+            // A re-run is an operator's explicit wish: it supersedes nothing and is not superseded. A refused job
+            // (PlannedJob#refusal) never runs: it takes nobody's place either.
             if (w.supersedeKey() != null && w.buildId() != null && rerunOf == null && !rendered.job().refused()) {
                 claims.add(new Supersede.Claim(rendered.job().ruleName(), w.supersedeKey(), w.buildId(),
                         w.needsApproval()));
+                claiming.add(jobIds.size() - 1);
             }
         }
         // Two or more claims: their keys, then every job they supersede in id order, before the first (delcancel50).
         supersede.lockBeforeClaims(c, claims);
+        // Then the claims, in (rule, key) order; of one key, in the jobs' order (the last one's job is the key's).
+        List<Integer> order = new ArrayList<>();
+        for (int k = 0; k < claims.size(); k++) {
+            order.add(k);
+        }
+        order.sort(java.util.Comparator.comparing(claims::get, Supersede.CLAIM_ORDER)); // stable
+        String[] supersededBy = new String[jobs.size()];
+        for (int k : order) {
+            int i = claiming.get(k);
+            PlannedJob job = jobs.get(i).job();
+            JobWorkflow w = job.workflow();
+            supersededBy[i] = supersede.claim(c, job.ruleName(), w.supersedeKey(), w.buildId(), jobIds.get(i),
+                    w.supersedeRunning(), w.needsApproval(), job.concurrency() > 0);
+        }
         try (PreparedStatement p = c.prepareStatement("INSERT INTO jobs (" + JOB_INSERT_COLUMNS + ") VALUES ("
                 + JOB_INSERT_VALUES + ")")) {
-            for (RenderedJob rendered : jobs) {
+            for (int i = 0; i < jobs.size(); i++) {
+                RenderedJob rendered = jobs.get(i);
                 PlannedJob job = rendered.job();
-                String jobId = ids.next();
-                JobWorkflow w = job.workflow();
-                // A re-run is an operator's explicit wish: it supersedes nothing and is not superseded. A refused job
-                // (PlannedJob#refusal) never runs: it takes nobody's place either.
-                String supersededBy = w.supersedeKey() == null || w.buildId() == null || rerunOf != null
-                        || job.refused() ? null
-                        : supersede.claim(c, job.ruleName(), w.supersedeKey(), w.buildId(), jobId, w.supersedeRunning(),
-                                w.needsApproval(), job.concurrency() > 0);
-                JobState state = job.refused() ? JobState.FAILED : supersededBy != null ? JobState.SUPERSEDED
-                        : w.needsApproval() ? JobState.AWAITING_APPROVAL : JobState.QUEUED;
-                bindJob(p, 0, jobId, deliveryId, rendered, state, now, rerunOf, supersededBy);
+                String jobId = jobIds.get(i);
+                JobState state = job.refused() ? JobState.FAILED : supersededBy[i] != null ? JobState.SUPERSEDED
+                        : job.workflow().needsApproval() ? JobState.AWAITING_APPROVAL : JobState.QUEUED;
+                bindJob(p, 0, jobId, deliveryId, rendered, state, now, rerunOf, supersededBy[i]);
                 p.executeUpdate();
-                jobIds.add(jobId);
                 if (state == JobState.QUEUED) {
                     queued.add(jobId);
                 }

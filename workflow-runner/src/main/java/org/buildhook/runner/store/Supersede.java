@@ -95,6 +95,21 @@ final class Supersede {
     }
 
     /**
+     * The order in which one transaction claims several keys ({@link DeliveryWriter}'s insert of a delivery's jobs) and
+     * locks their rows ({@link #lockBeforeClaims}): by rule, then key, each compared by its UTF-8 bytes, unsigned, as
+     * PostgreSQL's {@code "C"} collation orders them (the order of {@link #lockBeforeClaims}' statement too), whatever
+     * the database's own collation. Every transaction taking two keys takes them in this one order, so one waits for
+     * the other instead of each holding a key the other asks for (review50b R12).
+     */
+    static final java.util.Comparator<Claim> CLAIM_ORDER = java.util.Comparator
+            .comparing((Claim claim) -> utf8(claim.rule()), java.util.Arrays::compareUnsigned)
+            .thenComparing(claim -> utf8(claim.key()), java.util.Arrays::compareUnsigned);
+
+    private static byte[] utf8(String text) {
+        return text.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    }
+
+    /**
      * PostgreSQL, before two or more claims ({@link #claim}) in one transaction (a delivery whose jobs of several rules,
      * or of several runs, have supersede keys): locks the rows of their keys that exist, in (rule, key) order, then
      * every job those claims may supersede, of every key at once, in id order; the claims then find them locked. Each
@@ -103,7 +118,8 @@ final class Supersede {
      * another order, it locked the older build's second job before its first, while a cancel of that delivery
      * ({@link DeliveryWriter#cancelDelivery}), which locks them in id order, held the first and asked for the second:
      * PostgreSQL ended one with "deadlock detected" (delcancel50). In id order, as every other transaction locks
-     * several jobs; the keys before any job, as {@link #lockKeyOf} takes one. Nothing on SQLite.
+     * several jobs; the keys before any job, as {@link #lockKeyOf} takes one. The keys in {@link #CLAIM_ORDER}, the
+     * order in which the claims follow. Nothing on SQLite.
      */
     void lockBeforeClaims(Connection c, List<Claim> claims) throws SQLException {
         if (dialect != Dialect.POSTGRESQL || claims.size() < 2) {
@@ -113,8 +129,10 @@ final class Supersede {
         for (int i = 0; i < claims.size(); i++) {
             keys.append(i == 0 ? "" : " OR ").append("(rule_name = ? AND supersede_key = ?)");
         }
+        // In CLAIM_ORDER, the order of the claims that follow (a key may be claimed first by another transaction
+        // between this statement and its claim here: then its row is locked by that claim, in that order too).
         try (PreparedStatement p = c.prepareStatement("SELECT 1 FROM supersede_keys WHERE " + keys
-                + " ORDER BY rule_name, supersede_key FOR UPDATE")) {
+                + " ORDER BY rule_name COLLATE \"C\", supersede_key COLLATE \"C\" FOR UPDATE")) {
             int i = 0;
             for (Claim claim : claims) {
                 p.setString(++i, claim.rule());

@@ -310,4 +310,43 @@ abstract class AbstractSupersedeTest extends AbstractWorkflowTest {
         assertState(job(rerun), JobState.QUEUED);
         assertState(job(job68), JobState.QUEUED);
     }
+
+    /**
+     * review50b R12: a delivery claims its jobs' keys in (rule, key) order, not in the order of its jobs (on
+     * PostgreSQL two deliveries claiming two new keys in opposite orders deadlocked: PostgresSupersedeLockOrderTest).
+     * What each job comes to is as before: its id in the jobs' order, superseded by the newer build's job of its own
+     * rule, superseding the older build's of its own rule, whichever order the rules are listed in.
+     */
+    @Test
+    void jobsOfRulesListedInAnotherOrderEachSupersedeAndAreSupersededByTheirOwnRulesJobs() throws IOException {
+        String rule = "  - name: %s\n    supersede: {key: \"${build.project}\"}\n    run: {command: [/bin/true]}\n";
+        RuleSet ba = rules("rules:\n" + rule.formatted("deploy-b") + rule.formatted("deploy-a"));
+        RuleSet ab = rules("rules:\n" + rule.formatted("deploy-a") + rule.formatted("deploy-b"));
+        openStore();
+
+        java.util.List<String> b67a67 = deliver(ba, 67).jobIds();
+        java.util.List<String> a68b68 = deliver(ab, 68).jobIds();
+        java.util.List<String> b66a66 = deliver(ba, 66).jobIds();
+
+        for (java.util.List<String> ids : java.util.List.of(b67a67, a68b68, b66a66)) {
+            assertThat(ids).hasSize(2);
+            assertThat(ids.get(0)).isLessThan(ids.get(1));
+        }
+        assertThat(java.util.List.of(job(b67a67.get(0)).ruleName(), job(b67a67.get(1)).ruleName()))
+                .containsExactly("deploy-b", "deploy-a");
+        assertThat(java.util.List.of(job(a68b68.get(0)).ruleName(), job(a68b68.get(1)).ruleName()))
+                .containsExactly("deploy-a", "deploy-b");
+        // build 68 superseded build 67's jobs, each by its own rule's job
+        assertState(job(b67a67.get(0)), JobState.SUPERSEDED);
+        assertThat(job(b67a67.get(0)).supersededBy()).isEqualTo(a68b68.get(1));
+        assertState(job(b67a67.get(1)), JobState.SUPERSEDED);
+        assertThat(job(b67a67.get(1)).supersededBy()).isEqualTo(a68b68.get(0));
+        // build 66, late, was superseded at once, each job by its own rule's newest
+        assertState(job(b66a66.get(0)), JobState.SUPERSEDED);
+        assertThat(job(b66a66.get(0)).supersededBy()).isEqualTo(a68b68.get(1));
+        assertState(job(b66a66.get(1)), JobState.SUPERSEDED);
+        assertThat(job(b66a66.get(1)).supersededBy()).isEqualTo(a68b68.get(0));
+        assertState(job(a68b68.get(0)), JobState.QUEUED);
+        assertState(job(a68b68.get(1)), JobState.QUEUED);
+    }
 }

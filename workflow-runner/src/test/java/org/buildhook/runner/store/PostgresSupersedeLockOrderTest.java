@@ -44,7 +44,10 @@ class PostgresSupersedeLockOrderTest {
 
     @BeforeEach
     void open() {
-        store = Store.open(TestStores.postgres(dir.resolve("data")));
+        // The store's sessions wait for a lock without limit ({@code lock_timeout} 0): only a deadlock can end a wait,
+        // not a loaded machine (as PostgresDeliveryCancelRacesTest).
+        store = Store.open(StoreConfig.of(TestStores.postgres(dir.resolve("data")).url()
+                + "&options=-c%20lock_timeout%3D0", dir.resolve("data")));
         pool = Executors.newSingleThreadExecutor();
     }
 
@@ -283,6 +286,81 @@ class PostgresSupersedeLockOrderTest {
             delivery.commit();
 
             assertThat(look.get(2, TimeUnit.MINUTES)).isEqualTo(ExecutionLedger.Take.NOT_FREE);
+        }
+    }
+
+    /**
+     * review50b R12: two first deliveries of two keys no delivery had made yet, whose jobs claim them in opposite
+     * orders (the rules listed the other way round since a reload, or a {@code match: each} build naming its runs in
+     * another order): each inserted its first key's row, then waited for the other's uncommitted insert of its second,
+     * and PostgreSQL ended one with "deadlock detected" (JobServ got 500 and sent it again). {@link
+     * Supersede#lockBeforeClaims} locks only the keys' rows that exist. The claims are made in (rule, key) order now,
+     * whatever the order of the jobs: the second delivery waits for the first. The other delivery is a session of
+     * the test, claiming deploy-r12a's key and then deploy-r12b's, as a delivery listing them in that order does; the
+     * store's delivery lists deploy-r12b's job first. Its jobs keep their ids in their order.
+     */
+    @Test
+    void twoFirstDeliveriesOfNewKeysClaimedInOppositeOrdersWaitInsteadOfDeadlocking() throws Exception {
+        JobWorkflow key = new JobWorkflow(2L, "k", false, null, Map.of(), Map.of(), null, null, 0);
+        try (Connection other = DriverManager.getConnection(TestStores.postgresUrl());
+                Connection watch = DriverManager.getConnection(TestStores.postgresUrl())) {
+            other.setSchema(schema());
+            other.setAutoCommit(false);
+            int otherPid = backendPid(other);
+            // build 1's delivery claims deploy-r12a's key first (Supersede.claim's insert) ...
+            assertThat(claimKey(other, "deploy-r12a")).isEqualTo(1);
+            // ... meanwhile build 2's delivery, its jobs of deploy-r12b then deploy-r12a, claims its keys
+            Future<AcceptResult> delivery = pool.submit(() -> store.accept(Plans.delivery("{\"build_id\": 2}"),
+                    List.of(Plans.job("deploy-r12b", List.of("/bin/true")).withWorkflow(key),
+                            Plans.job("deploy-r12a", List.of("/bin/true")).withWorkflow(key))));
+            await().atMost(Duration.ofMinutes(2)).until(() -> delivery.isDone() || blockedBy(watch, otherPid));
+            assertThat(delivery.isDone()).as("build 2's delivery did not wait for build 1's claim").isFalse();
+            // ... and build 1's goes on to deploy-r12b's key ("deadlock detected" here, or in build 2's delivery, when
+            // build 2's had claimed it first), and commits
+            assertThat(claimKey(other, "deploy-r12b")).isEqualTo(1);
+            other.commit();
+
+            AcceptResult accepted = delivery.get(2, TimeUnit.MINUTES);
+            List<String> ids = accepted.jobIds();
+            assertThat(ids.get(0)).isLessThan(ids.get(1));
+            assertThat(store.job(ids.get(0)).orElseThrow().job().ruleName()).isEqualTo("deploy-r12b");
+            assertThat(store.job(ids.get(1)).orElseThrow().job().ruleName()).isEqualTo("deploy-r12a");
+            for (String id : ids) {
+                assertThat(store.job(id).orElseThrow().job().state()).isEqualTo(JobState.QUEUED);
+            }
+            // build 2 is the newest of both keys
+            try (Connection c = store.dataSource().getConnection(); Statement s = c.createStatement();
+                    ResultSet r = s.executeQuery("SELECT rule_name, build_id, job_id FROM supersede_keys WHERE"
+                            + " rule_name LIKE 'deploy-r12%' ORDER BY rule_name")) {
+                assertThat(r.next()).isTrue();
+                assertThat(List.of(r.getString(1), r.getLong(2), r.getString(3)))
+                        .containsExactly("deploy-r12a", 2L, ids.get(1));
+                assertThat(r.next()).isTrue();
+                assertThat(List.of(r.getString(1), r.getLong(2), r.getString(3)))
+                        .containsExactly("deploy-r12b", 2L, ids.get(0));
+            }
+        }
+    }
+
+    /** Whether a session waits for a lock session {@code holder} holds (not any session: other tests share the database). */
+    private static boolean blockedBy(Connection watch, int holder) throws SQLException {
+        try (PreparedStatement p = watch.prepareStatement("SELECT count(*) FROM pg_stat_activity WHERE"
+                + " ? = ANY(pg_blocking_pids(pid))")) {
+            p.setInt(1, holder);
+            try (ResultSet r = p.executeQuery()) {
+                r.next();
+                return r.getInt(1) > 0;
+            }
+        }
+    }
+
+    /** A delivery of build 1's claim of {@code rule}'s key {@code k} as {@code Supersede.claim} inserts it. */
+    private static int claimKey(Connection c, String rule) throws SQLException {
+        try (PreparedStatement p = c.prepareStatement("INSERT INTO supersede_keys (rule_name, supersede_key, build_id,"
+                + " job_id) VALUES (?, 'k', 1, ?) ON CONFLICT DO NOTHING")) {
+            p.setString(1, rule);
+            p.setString(2, "build-1-" + rule);
+            return p.executeUpdate();
         }
     }
 
