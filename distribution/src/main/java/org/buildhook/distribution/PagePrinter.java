@@ -94,6 +94,18 @@ final class PagePrinter {
      */
     int print(AdminOptions admin, Map<String, Object> filters, PrintWriter out, PrintWriter err,
             Function<JsonNode, String> whyEmpty) {
+        return print(admin, filters, out, err, whyEmpty, page -> "");
+    }
+
+    /**
+     * As {@link #print(AdminOptions, Map, PrintWriter, PrintWriter, Function)}; then says on {@code err}, in
+     * brackets, what {@code note} makes of the API's answer, whether the table is empty or not ({@code ""} for
+     * nothing): what the table is of, e.g. one node's list of a cluster's (tryout51 F1).
+     *
+     * @param note from the API's answer, a line for {@code err} after the table ({@code ""} for none)
+     */
+    int print(AdminOptions admin, Map<String, Object> filters, PrintWriter out, PrintWriter err,
+            Function<JsonNode, String> whyEmpty, Function<JsonNode, String> note) {
         JsonNode page = admin.client().get(AdminClient.withQuery(path, filters));
         if (admin.json) {
             out.println(AdminClient.pretty(page));
@@ -114,6 +126,11 @@ final class PagePrinter {
         JsonNode next = page.path("next");
         if (next.isTextual()) {
             err.println("(more: add --before " + next.asText() + " for the next page)");
+            err.flush();
+        }
+        String said = note.apply(page);
+        if (!said.isEmpty()) {
+            err.println("(" + said + ")");
             err.flush();
         }
         return ExitCodes.OK;

@@ -22,7 +22,8 @@ import picocli.CommandLine.Spec;
         mixinStandardHelpOptions = true,
         description = "List the builds the server answered 503 (its store could not take them) and no later delivery"
                 + " stored: the ones to send again from JobServ (the admin API's GET /api/refused-builds). Kept in the"
-                + " server's memory: a restart forgets them (its log names every one).",
+                + " server's memory: a restart forgets them (its log names every one). In a cluster each node keeps"
+                + " its own list: ask each node (--url).",
         footer = {
             "",
             "Examples:",
@@ -59,7 +60,19 @@ final class RefusedBuildsCommand implements Callable<Integer> {
             out.flush();
             return ExitCodes.OK;
         }
-        int code = PRINTER.print(admin, Map.of(), out, spec.commandLine().getErr());
-        return code;
+        return PRINTER.print(admin, Map.of(), out, spec.commandLine().getErr(), page -> "",
+                RefusedBuildsCommand::whoseList);
+    }
+
+    /**
+     * tryout51 F1: behind a load balancer the list is one node's of a cluster's; said with the node's id, so the
+     * other nodes' refused builds are asked for too. Nothing on SQLite (one node) or from a server that does not say.
+     */
+    static String whoseList(JsonNode page) {
+        if (!"POSTGRESQL".equals(page.path("store").asText())) {
+            return "";
+        }
+        return "the builds node " + page.path("node").asText() + " refused: each node of a cluster keeps its own"
+                + " list, in its memory; ask every node for its own (buildhook nodes lists them; --url names one)";
     }
 }

@@ -81,6 +81,11 @@ class NodesListTest {
         out = new StringWriter();
         assertThat(cli(server, out, "nodes", "--json")).isEqualTo(ExitCodes.OK);
         assertThat(AdminServer.json(out.toString()).path("items").path(0).path("id").asText()).isEqualTo(id);
+        // tryout51 F1: one node's list of refused builds is said so only where there are other nodes.
+        assertThat(server.getJson("refused-builds").path("store").asText()).isEqualTo("SQLITE");
+        StringWriter refusedErr = new StringWriter();
+        assertThat(cli(server, new StringWriter(), refusedErr, "refused-builds")).isEqualTo(ExitCodes.OK);
+        assertThat(refusedErr.toString()).doesNotContain("each node");
 
         // nodes29: the gauge, and forgetting: never this node; an id no node claims is not found; the same door.
         assertThat(server.page("metrics", null).body()).contains("buildhook_cluster_nodes{state=\"running\"} 1.0",
@@ -148,6 +153,12 @@ class NodesListTest {
         StringWriter out = new StringWriter();
         assertThat(cli(a, out, "nodes")).isEqualTo(ExitCodes.OK);
         assertThat(out.toString()).contains("node-a *", "node-b ", "(not known here)", "running", " ago");
+        // tryout51 F1: behind a load balancer, refused-builds is one node's list: said, with which node and what to do.
+        assertThat(b.getJson("refused-builds").path("store").asText()).isEqualTo("POSTGRESQL");
+        StringWriter refusedErr = new StringWriter();
+        assertThat(cli(b, new StringWriter(), refusedErr, "refused-builds")).isEqualTo(ExitCodes.OK);
+        assertThat(refusedErr.toString()).contains("(the builds node node-b refused: each node of a cluster keeps its"
+                + " own list, in its memory; ask every node for its own (buildhook nodes lists them; --url names one))");
         assertThat(a.page("", a.signIn()).body()).contains("data-node=\"node-a\" data-state=\"running\"",
                 "data-node=\"node-b\" data-state=\"running\"", "heard from by the database's clock");
 

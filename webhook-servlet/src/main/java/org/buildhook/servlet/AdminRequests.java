@@ -69,14 +69,16 @@ final class AdminRequests {
 
     /**
      * {@code GET /api/refused-builds}: the builds this node answered 503 (store unavailable) and stored by no
-     * later delivery, oldest first, with {@code dropped} (beyond the list's 1,000) and {@code node}; in memory,
-     * so it answers while the store is out.
+     * later delivery, oldest first, with {@code dropped} (beyond the list's 1,000), {@code node} and {@code store}
+     * ({@code SQLITE}: this node alone; {@code POSTGRESQL}: each node of the cluster keeps a list of its own); in
+     * memory, so it answers while the store is out.
      */
     JsonAnswer refusedBuilds() {
         app.deliveries().settleRefusedBuilds(); // a 503 of unknown outcome since stored: off the list (tryout50 F8)
         RefusedBuilds.View view = app.deliveries().refusedBuilds().view();
         return new JsonAnswer().with("items", view.builds().stream().map(AdminRequests::refusedBuild).toList())
-                .with("dropped", view.dropped()).with("node", nodeId());
+                .with("dropped", view.dropped()).with("node", nodeId())
+                .with("store", app.store().dialect().name());
     }
 
     private static Map<String, Object> refusedBuild(RefusedBuilds.Build b) {
