@@ -86,7 +86,7 @@ class PostgresSupersedeLockOrderTest {
             PlannedJob newest = Plans.job("deploy-lock", List.of("/bin/true")).withWorkflow(key.withBuildId(992L));
             Future<AcceptResult> delivery = pool.submit(
                     () -> store.accept(Plans.delivery("{\"build_id\": 992}"), List.of(newest)));
-            await().atMost(Duration.ofMinutes(2)).until(() -> delivery.isDone() || waitsForALock(watch, nodePid));
+            await().atMost(Duration.ofMinutes(2)).until(() -> delivery.isDone() || blockedBy(watch, nodePid));
             // ... and the node wakes the job that superseded it (as wakeSuperseding), then commits
             try (PreparedStatement p = node.prepareStatement("UPDATE scheduled_tasks SET execution_time = now()"
                     + " WHERE task_instance = ? AND picked = false")) {
@@ -134,7 +134,7 @@ class PostgresSupersedeLockOrderTest {
             }
             // ... meanwhile an operator cancels the queued job ...
             Future<Boolean> cancel = pool.submit(() -> store.cancel(queuedId));
-            await().atMost(Duration.ofMinutes(2)).until(() -> cancel.isDone() || waitsForALock(watch, deliveryPid));
+            await().atMost(Duration.ofMinutes(2)).until(() -> cancel.isDone() || blockedBy(watch, deliveryPid));
             // ... and the delivery takes its queue entry (JobQueue.cancel), ends it superseded, and commits
             try (PreparedStatement p = delivery.prepareStatement("DELETE FROM scheduled_tasks WHERE task_name = ?"
                     + " AND task_instance = ? AND picked = false")) {
@@ -203,7 +203,7 @@ class PostgresSupersedeLockOrderTest {
             }
             // meanwhile someone approves build 2's job
             Future<Boolean> approval = pool.submit(() -> store.approve(secondId, "bob"));
-            await().atMost(Duration.ofMinutes(2)).until(() -> approval.isDone() || waitsForALock(watch, deliveryPid));
+            await().atMost(Duration.ofMinutes(2)).until(() -> approval.isDone() || blockedBy(watch, deliveryPid));
             // the delivery's ordered lock goes on to build 2's row, supersedes both jobs and commits
             try (PreparedStatement p = delivery.prepareStatement("SELECT id FROM jobs WHERE id = ? FOR UPDATE")) {
                 p.setString(1, secondId);
@@ -277,7 +277,7 @@ class PostgresSupersedeLockOrderTest {
             // ... meanwhile build 3's job looks whether the jobs it superseded still run ...
             Future<ExecutionLedger.Take> look = pool.submit(() -> store.ledger().putBackWhileSupersededRuns(thirdId,
                     "deploy-look", "k", -1, java.time.Instant.now()));
-            await().atMost(Duration.ofMinutes(2)).until(() -> look.isDone() || waitsForALock(watch, deliveryPid));
+            await().atMost(Duration.ofMinutes(2)).until(() -> look.isDone() || blockedBy(watch, deliveryPid));
             // ... and the delivery goes on to the second (deadlock detected here when the look held it) and commits
             try (PreparedStatement p = delivery.prepareStatement("SELECT id FROM jobs WHERE id = ? FOR UPDATE")) {
                 p.setString(1, secondId);
@@ -342,7 +342,10 @@ class PostgresSupersedeLockOrderTest {
         }
     }
 
-    /** Whether a session waits for a lock session {@code holder} holds (not any session: other tests share the database). */
+    /**
+     * Whether a session waits for a lock session {@code holder} holds: not any session waiting for a lock, as other
+     * tests' sessions in other schemas of the same database may (then a wait was taken for the race's before it came).
+     */
     private static boolean blockedBy(Connection watch, int holder) throws SQLException {
         try (PreparedStatement p = watch.prepareStatement("SELECT count(*) FROM pg_stat_activity WHERE"
                 + " ? = ANY(pg_blocking_pids(pid))")) {
@@ -384,18 +387,6 @@ class PostgresSupersedeLockOrderTest {
         try (Statement s = c.createStatement(); ResultSet r = s.executeQuery("SELECT pg_backend_pid()")) {
             r.next();
             return r.getInt(1);
-        }
-    }
-
-    /** A session of the database other than {@code except} waits for a row lock (the delivery's transaction). */
-    private static boolean waitsForALock(Connection watch, int except) throws SQLException {
-        try (PreparedStatement p = watch.prepareStatement("SELECT count(*) FROM pg_stat_activity WHERE"
-                + " datname = current_database() AND wait_event_type = 'Lock' AND pid <> ?")) {
-            p.setInt(1, except);
-            try (ResultSet r = p.executeQuery()) {
-                r.next();
-                return r.getInt(1) > 0;
-            }
         }
     }
 }
