@@ -93,8 +93,9 @@ final class JobCommand {
                 out.println("superseded by " + job.path("supersededBy").asText());
             }
             if (job.path("expiresAt").isTextual()) {
-                out.println("approval  " + Job.approvalExpiry(job.path("expiresAt").asText())
-                        + " (buildhook approve " + job.path("id").asText() + ")");
+                boolean passed = JobsCommand.approvalExpired(job);
+                out.println("approval  " + Job.approvalExpiry(job.path("expiresAt").asText(), passed)
+                        + (passed ? "" : " (buildhook approve " + job.path("id").asText() + ")"));
             }
             // A message buildhook wrote shows its payload values escaped already: not doubled (tryout50 F3); none as
             // the tables show it, not as Java's null (tryout50 F2).

@@ -84,7 +84,22 @@ final class JobsCommand implements Callable<Integer> {
         } catch (DateTimeParseException e) {
             when = expires.asText();
         }
-        return Job.approvalExpiry(when);
+        return Job.approvalExpiry(when, approvalExpired(job));
+    }
+
+    /**
+     * Whether {@code job} (an item of {@code GET /api/jobs}) awaits an approval whose expiry has passed by this
+     * machine's clock, no node having marked it {@code EXPIRED} yet (tryout51 F2).
+     */
+    static boolean approvalExpired(JsonNode job) {
+        if (!job.path("state").asText().equals("AWAITING_APPROVAL") || !job.path("expiresAt").isTextual()) {
+            return false;
+        }
+        try {
+            return !Instant.now().isBefore(Instant.parse(job.path("expiresAt").asText()));
+        } catch (DateTimeParseException e) {
+            return false;
+        }
     }
 
     /**

@@ -43,4 +43,22 @@ class JobsCommandTest {
         assertThat(JobsCommand.message(JSON.readTree("{\"state\": \"RUNNING\", \"message\": null}"))).isNull();
         assertThat(JobsCommand.message(JSON.readTree("{\"state\": \"RUNNING\"}"))).as("an older server").isNull();
     }
+
+    /**
+     * tryout51 F2: a job awaiting an approval past its expiry, not yet marked EXPIRED by a node (every node was down at
+     * the expiry, or none has looked since), said "expires … unless approved or rejected" though approve and reject
+     * are refused then; now it says it expired. One not yet due keeps the words.
+     */
+    @Test
+    void anApprovalPastItsExpiryNotYetMarkedSaysItExpired() throws Exception {
+        String past = java.time.Instant.now().minusSeconds(10).truncatedTo(java.time.temporal.ChronoUnit.SECONDS)
+                .toString();
+        String later = java.time.Instant.now().plusSeconds(3600).truncatedTo(java.time.temporal.ChronoUnit.SECONDS)
+                .toString();
+        assertThat(JobsCommand.message(JSON.readTree("{\"state\": \"AWAITING_APPROVAL\", \"expiresAt\": \"" + past
+                + "\"}"))).isEqualTo("expired " + past + "; approve and reject are refused, a node marks it EXPIRED when"
+                        + " it next looks");
+        assertThat(JobsCommand.message(JSON.readTree("{\"state\": \"AWAITING_APPROVAL\", \"expiresAt\": \"" + later
+                + "\"}"))).isEqualTo("expires " + later + " unless approved or rejected");
+    }
 }

@@ -228,7 +228,8 @@ final class StatusJobView {
             field(h, "Superseded by", StatusPageView.jobLink(job.supersededBy(), job.supersededBy()));
         }
         if (job.expiresAt() != null) {
-            field(h, "Approval", Job.approvalExpiry(time(job.expiresAt())));
+            field(h, "Approval", Job.approvalExpiry(time(job.expiresAt()), job.state() == org.buildhook.runner.store.JobState.AWAITING_APPROVAL
+                    && !java.time.Instant.now().isBefore(job.expiresAt())));
         }
         List<AdminAction> actions = chain.actions();
         if (!actions.isEmpty()) {

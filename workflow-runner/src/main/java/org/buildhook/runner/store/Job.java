@@ -87,7 +87,21 @@ public record Job(
      * @param when the expiry as the surface writes times ({@link #expiresAt()} formatted)
      */
     public static String approvalExpiry(String when) {
-        return "expires " + when + " unless approved or rejected";
+        return approvalExpiry(when, false);
+    }
+
+    /**
+     * As {@link #approvalExpiry(String)}, and once that time has passed while no node has marked the job {@code
+     * EXPIRED} yet (a node looks every polling interval, and not while every node is down): {@code expired <when>;
+     * approve and reject are refused, a node marks it EXPIRED when it next looks} (tryout51 F2: the words promised a
+     * decision that can no longer be made).
+     *
+     * @param when   the expiry as the surface writes times
+     * @param passed whether that time has passed by the surface's clock
+     */
+    public static String approvalExpiry(String when, boolean passed) {
+        return passed ? "expired " + when + "; approve and reject are refused, a node marks it EXPIRED when it next"
+                + " looks" : "expires " + when + " unless approved or rejected";
     }
 
     /** How the wait for a retry begins in a job's message ({@link #retryWait}). */
