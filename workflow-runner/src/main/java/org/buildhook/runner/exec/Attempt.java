@@ -59,6 +59,8 @@ final class Attempt implements RunningJob, ProcessDestroyer, PooledStreamHandler
     private volatile ProcessIdentity program;
     /** When the program's exit was first seen ({@link #programExited}); null before. */
     private volatile Instant exitSeen;
+    /** The attempt's cgroup ({@link AttemptCgroups}), made just before its program's creation; null when none. */
+    private volatile Path cgroup;
 
     Attempt(Clock clock, Instant started, Path logFile, CappedLog log, Duration grace, boolean ownSession,
             AttemptMarker marker, ScheduledExecutorService scheduler, Consumer<Attempt> onDone) {
@@ -75,6 +77,18 @@ final class Attempt implements RunningJob, ProcessDestroyer, PooledStreamHandler
 
     CappedLog log() {
         return log;
+    }
+
+    /**
+     * Makes the attempt's cgroup ({@link AttemptCgroups#create}), just before its program is created; its tree and its
+     * end take it from then on.
+     *
+     * @return the cgroup the program is to be moved into; null when the attempt has none
+     */
+    Path cgroupForStart() {
+        Path made = AttemptCgroups.create(marker);
+        cgroup = made;
+        return made;
     }
 
     /** The job's id (as an orphan's note names the jobs that ran when it started, {@link Orphans}). */
@@ -397,6 +411,8 @@ final class Attempt implements RunningJob, ProcessDestroyer, PooledStreamHandler
         }).join();
         // Its orphans were ended with it, when it was the last attempt that could own them (Orphans).
         Orphans.ended(this);
+        // Its cgroup, empty by now unless its tree was never handed over (then what is in it is ended here), removed.
+        AttemptCgroups.end(cgroup);
         ProcessTree.notRunning(program);
         JobOutcome.Result result;
         String message;
@@ -454,7 +470,8 @@ final class Attempt implements RunningJob, ProcessDestroyer, PooledStreamHandler
 
     @Override
     public boolean add(Process started) {
-        ProcessTree startedTree = new ProcessTree(started.toHandle(), ownSession, marker, pipesOf(started), this);
+        ProcessTree startedTree = new ProcessTree(started.toHandle(), ownSession, marker, pipesOf(started), this,
+                cgroup);
         ProcessIdentity id = ProcessIdentity.of(started.pid());
         if (id != null && ownSession) {
             // Through setsid the pid is the session's id, though setsid may not have run yet.

@@ -17,7 +17,8 @@ import java.util.Objects;
  * one that left the session and wrote over its environment, which {@code /proc/<pid>/environ} reads from the
  * process's own memory (a program that sets its title over its arguments and the environment after them:
  * {@code nginx}, PostgreSQL, Perl's {@code $0}); or one of another user, whose environment this server may not
- * read.
+ * read. Where the node makes cgroups, such a process is still found by the attempt's cgroup, which it cannot
+ * leave ({@link AttemptCgroups}); elsewhere by nothing once its node is gone (escape50 F1).
  *
  * <p>Whose store: two stores can share a history (a restored backup of a SQLite database, a copied file),
  * and then the same job ids and attempt numbers. Each attempt's processes therefore also carry

@@ -106,6 +106,7 @@ public final class CommonsExecLauncher implements JobLauncher, AutoCloseable {
                 config.baseEnvironment()));
         NativeSpawn.launcherOpened();
         Orphans.decide();
+        AttemptCgroups.decide();
         // Orphans that exit by themselves, with no attempt ending to reap them, are zombies until reaped here.
         this.reaper = Orphans.active() ? scheduler.scheduleWithFixedDelay(Orphans::reapAllNow, REAP_EVERY.toMillis(),
                 REAP_EVERY.toMillis(), TimeUnit.MILLISECONDS) : null;

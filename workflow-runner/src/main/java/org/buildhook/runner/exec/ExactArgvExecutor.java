@@ -99,7 +99,7 @@ final class ExactArgvExecutor extends DefaultExecutor {
                 return; // the job thread gave the attempt up already (abandon): nothing to create
             }
             try {
-                spawned.complete(gate.pass(() -> Orphans.spawn(owner, () -> spawn(environment))));
+                spawned.complete(gate.pass(() -> Orphans.spawn(owner, () -> spawnInCgroup(environment))));
             } catch (IOException | RuntimeException | Error e) {
                 // Thrown where execute would have thrown it before: its caller says what it came to.
                 spawned.completeExceptionally(e);
@@ -153,6 +153,17 @@ final class ExactArgvExecutor extends DefaultExecutor {
             }
             throw e;
         }
+    }
+
+    /**
+     * The process, created in its attempt's cgroup where the node makes them ({@link AttemptCgroups}): made just
+     * before, the process moved into it right after its creation (with whatever it forked meanwhile).
+     */
+    private Process spawnInCgroup(Map<String, String> environment) throws IOException {
+        java.nio.file.Path cgroup = owner instanceof Attempt attempt ? attempt.cgroupForStart() : null;
+        Process process = spawn(environment);
+        AttemptCgroups.adopt(cgroup, process.pid());
+        return process;
     }
 
     private Process spawn(Map<String, String> environment) throws IOException {

@@ -10,7 +10,10 @@ import java.util.Set;
  * that carries the attempt's {@link AttemptMarker}, and every member of the attempt's session
  * when that session is surely the attempt's (its leader still runs with the recorded start time;
  * or it has no leader left — Linux does not hand out a session's id again while a member lives —
- * and the member started no earlier than the attempt). Never this JVM or its session.
+ * and the member started no earlier than the attempt), and every process in the attempt's cgroups
+ * ({@link AttemptCgroups#cgroupsOf}: found by name anywhere in the cgroup v2 hierarchy, whichever node of this host
+ * made them), which are removed once emptied. Never this JVM, nor another process of its session unless it is in the
+ * attempt's cgroup.
  *
  * <p>Another store's processes ({@code BUILDHOOK_STORE}, {@link AttemptMarker#ofAnotherStore}) are left alone: a
  * process found by the marker alone that carries another store's identity, and the whole recorded session when its
@@ -63,6 +66,7 @@ public final class Leftovers {
             throws InterruptedException {
         Set<Long> found = find(marker, process);
         if (found.isEmpty()) {
+            AttemptCgroups.endAll(marker); // an empty cgroup of the attempt's is removed
             return List.of();
         }
         List<String> named = new ArrayList<>();
@@ -83,6 +87,12 @@ public final class Leftovers {
                 }
                 signal(left, false);
                 waitGone(left, AFTER_KILL_MILLIS, pipes);
+            }
+            // Its cgroups: whatever is still in them (born since the last look) killed, then each removed.
+            for (String more : AttemptCgroups.endAll(marker)) {
+                if (!named.contains(more)) {
+                    named.add(more);
+                }
             }
         }
         return named;
@@ -135,6 +145,13 @@ public final class Leftovers {
                 sayLeftAlone(stat.pid(), marker);
             } else if (match == AttemptMarker.Match.THIS_STORE) {
                 found.add(stat.pid());
+            }
+        }
+        // In one of the attempt's cgroups (AttemptCgroups): the attempt's, however it left its session and whatever it
+        // wrote over its environment (escape50 F1); a cgroup of another store's has another name.
+        for (long pid : AttemptCgroups.membersOf(marker)) {
+            if (pid != SELF && !ProcessTree.isGone(pid)) {
+                found.add(pid);
             }
         }
         return found;

@@ -83,6 +83,8 @@ final class ProcessTree {
     private final Set<String> pipes;
     /** The attempt, for {@link Orphans}; null for none. */
     private final Object owner;
+    /** The attempt's cgroup ({@link AttemptCgroups}): every process in it is the attempt's; null for none. */
+    private final java.nio.file.Path cgroup;
     /**
      * Of the escaped, the orphans: re-parented to this JVM, found by {@link Orphans#isOrphanOf}; each with the other
      * attempts that ran when it started ({@link Orphans#othersRunningWhenStarted}), any of which may have made it.
@@ -134,6 +136,18 @@ final class ProcessTree {
      * @param owner the attempt whose program {@code root} is, as {@link Orphans#spawn} was told; null for none
      */
     ProcessTree(ProcessHandle root, boolean ownSession, AttemptMarker marker, Set<String> pipes, Object owner) {
+        this(root, ownSession, marker, pipes, owner, null);
+    }
+
+    /**
+     * As {@link #ProcessTree(ProcessHandle, boolean, AttemptMarker, Set, Object)}, also finding every process in the
+     * attempt's cgroup, however it detached ({@link AttemptCgroups}).
+     *
+     * @param cgroup the attempt's cgroup, into which root was moved right after its creation; null for none
+     */
+    ProcessTree(ProcessHandle root, boolean ownSession, AttemptMarker marker, Set<String> pipes, Object owner,
+            java.nio.file.Path cgroup) {
+        this.cgroup = cgroup;
         this.owner = owner;
         this.pipes = Set.copyOf(pipes);
         this.root = root;
@@ -252,7 +266,7 @@ final class ProcessTree {
         if (!PROC) {
             return rootAlive ? withoutProc() : Set.of();
         }
-        if (!rootAlive && sessions.isEmpty() && marker == null && pipes.isEmpty()) {
+        if (!rootAlive && sessions.isEmpty() && marker == null && pipes.isEmpty() && cgroup == null) {
             return Set.of();
         }
         // Once the root is gone only its sessions are looked for, and their members were all forked
@@ -344,6 +358,19 @@ final class ProcessTree {
                 }
             }
         }
+        // In the attempt's cgroup: the attempt's, whatever it left (its session, its environment, its descriptors),
+        // and never another's. Read after the other looks, which say more of how a process detached (an orphan's
+        // note); one found by them is not named twice. An orphan another running attempt could have started is this
+        // one's all the same when it is in this one's cgroup: ended with it, not left to the other.
+        Set<Long> inCgroup = new LinkedHashSet<>();
+        for (long pid : AttemptCgroups.members(cgroup)) {
+            if (pid != SELF && !pids.contains(pid)) {
+                pids.add(pid);
+                escaped.add(pid);
+                inCgroup.add(pid);
+                leftToOthers.remove(pid);
+            }
+        }
         Set<ProcessHandle> found = new LinkedHashSet<>();
         for (ProcStat process : all) {
             if (pids.contains(process.pid()) && !process.gone()) {
@@ -352,6 +379,13 @@ final class ProcessTree {
                 } else {
                     ProcessHandle.of(process.pid()).ifPresent(found::add);
                 }
+                inCgroup.remove(process.pid());
+            }
+        }
+        for (long pid : inCgroup) {
+            // Not among those read (the pids since the root): a member all the same.
+            if (!isGone(pid)) {
+                ProcessHandle.of(pid).ifPresent(found::add);
             }
         }
         return found;

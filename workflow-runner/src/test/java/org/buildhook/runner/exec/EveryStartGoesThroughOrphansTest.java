@@ -35,7 +35,7 @@ class EveryStartGoesThroughOrphansTest {
      */
     private static final Map<String, String> ALLOWED = Map.of(
             "workflow-runner/src/main/java/org/buildhook/runner/exec/ExactArgvExecutor.java",
-            "Orphans.spawn(owner, () -> spawn(environment))",
+            "Orphans.spawn(owner, () -> spawnInCgroup(environment))",
             "workflow-runner/src/main/java/org/buildhook/runner/exec/Watchdog.java",
             "Orphans.spawn(null, () -> starter.start(builder))",
             "workflow-runner/src/main/java/org/buildhook/runner/exec/NativeSpawn.java",

@@ -67,6 +67,9 @@ class WatchdogTest {
         for (AttemptMarker marker : markers) {
             Leftovers.kill(marker, null, 0);
         }
+        for (TitledDaemon daemon : daemons) {
+            daemon.end();
+        }
     }
 
     @Test
@@ -147,6 +150,44 @@ class WatchdogTest {
         await().during(Duration.ofSeconds(12)).atMost(Duration.ofMinutes(1))
                 .until(() -> !Leftovers.find(marker, first).isEmpty());
         assertThat(watchdog.ended(marker)).isNull();
+    }
+
+    /**
+     * escape50 F1: a daemon of the attempt that left its session, closed its descriptors and wrote its title over its
+     * environment carries neither the session nor the marker: the watchdog kills it by the attempt's cgroup
+     * ({@link AttemptCgroups}), and removes the cgroup; the like daemon of another attempt's cgroup stays. Failed
+     * before: the daemon ran on.
+     */
+    @Test
+    void killsADaemonThatWroteItsTitleOverTheMarkerByTheAttemptsCgroup(@org.junit.jupiter.api.io.TempDir
+            java.nio.file.Path dir) throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(java.nio.file.Files.isExecutable(
+                java.nio.file.Path.of(TitledDaemon.PERL)), "needs perl");
+        CgroupsRequired.require();
+        watchdog = upAfterStart(Duration.ofMinutes(10));
+        AttemptMarker marker = AttemptMarker.of(job("J1"), 1);
+        AttemptMarker other = AttemptMarker.of(job("J2"), 1);
+        TitledDaemon mine = daemon(TitledDaemon.start(marker, "watchdog-mine-" + jobs, dir,
+                AttemptCgroups.create(marker)));
+        TitledDaemon theirs = daemon(TitledDaemon.start(other, "watchdog-other-" + jobs, dir,
+                AttemptCgroups.create(other)));
+        assertThat(marker.isCarriedBy(mine.daemon())).isFalse();
+        watchdog.running(marker);
+        watchdog.process(marker, ProcessIdentity.of(mine.shell().pid()));
+
+        watchdog.abandon(); // its input ends, as when this JVM is killed
+
+        await().atMost(Duration.ofMinutes(2)).until(mine::daemonGone);
+        await().atMost(Duration.ofMinutes(1)).until(() -> !java.nio.file.Files.exists(mine.cgroup()));
+        assertThat(theirs.daemonGone()).as("another attempt's cgroup is left alone").isFalse();
+        assertThat(theirs.shell().isAlive()).isTrue();
+    }
+
+    private final List<TitledDaemon> daemons = new ArrayList<>();
+
+    private TitledDaemon daemon(TitledDaemon started) {
+        daemons.add(started);
+        return started;
     }
 
     @Test

@@ -1,0 +1,600 @@
+package org.buildhook.runner.exec;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * Each attempt's processes in a cgroup (v2) of their own, the way systemd tracks a service: the membership is
+ * inherited on {@code fork} and no process can leave it by itself — not by {@code setsid}, {@code env -i}, closing
+ * the job's descriptors or writing its title over its environment (escape50 F1: {@code nginx}, {@code pg_ctl start},
+ * Perl's {@code $0}). So what an attempt left is found by its cgroup as well as by its session and its
+ * {@link AttemptMarker}: at its end ({@link ProcessTree}), by a node that starts again after a {@code kill -9}, and
+ * by the node's watchdog ({@link Leftovers}).
+ *
+ * <p>Where: the node finds the cgroup v2 hierarchy ({@code /proc/self/mountinfo}, file system {@code cgroup2}:
+ * {@code /sys/fs/cgroup}, or {@code /sys/fs/cgroup/unified} in the hybrid layout) and its own cgroup
+ * ({@code /proc/self/cgroup}, the {@code 0::} line), and makes each attempt's cgroup in its own:
+ * {@code buildhook-<job id>-<attempt>-<store>} ({@link #nameOf}; the job id with every character but a letter or a
+ * digit written as {@code _<hex>}, the store as the first 12 hex digits of the SHA-256 of its identity,
+ * {@link AttemptMarker#servedStore}; {@code 0} when none is set). It is made just before the program starts; the
+ * program is moved into it right after its creation, and with it whatever it forked before that (its session's and
+ * its descendants' processes still in the node's cgroup: {@link #adopt}). A process the program started and that
+ * left both its session and its descendants in the microseconds before the move stays in the node's cgroup (found
+ * by the session and the marker only, as before). The cgroup is removed ({@code rmdir}) at the attempt's end, once
+ * its members are gone.
+ *
+ * <p>Found again by its name, anywhere in the hierarchy ({@link #cgroupsOf}): a node that starts again may be in
+ * another cgroup than its predecessor (a new login scope), and the watchdog, or another node of the host, looks for
+ * the cgroups of a dead node's attempts. Nothing needs to be written for that, so a full disk cannot lose it.
+ *
+ * <p>When: only where this node can make a folder in its own cgroup and move processes into it (it runs as root, or
+ * its service manager delegated its cgroup to it: systemd's {@code Delegate=yes} without
+ * {@code ProtectControlGroups=yes}), unless the system property {@value #PROPERTY} is {@code off}. Decided once per
+ * class loader at the launcher's start, and said once in the log (INFO); elsewhere (a read-only cgroup file system, as
+ * in a container; no cgroup v2; another user without delegation) the attempts run as before, found by their session,
+ * marker, pipes and, as orphans, by this JVM.
+ */
+public final class AttemptCgroups {
+
+    /** The system property that turns attempts' cgroups off: {@code off}; else they are on where possible. */
+    public static final String PROPERTY = "buildhook.cgroups";
+
+    /** How the name of every attempt's cgroup begins. */
+    static final String PREFIX = "buildhook-";
+
+    private static final long SELF = ProcessHandle.current().pid();
+    private static final long POLL_MILLIS = 20;
+    private static final long END_WITHIN_MILLIS = 10_000;
+    /** How deep the hierarchy is looked into for an attempt's cgroup. */
+    private static final int MAX_DEPTH = 16;
+    /** Names of a cgroup folder's files, not its child cgroups: not looked into. */
+    private static final List<String> CONTROL_PREFIXES = List.of("cgroup.", "cpu.", "cpuset.", "io.", "memory.",
+            "pids.", "hugetlb.", "rdma.", "misc.", "irq.", "dmem.");
+
+    private static boolean decided;          // guarded by AttemptCgroups.class
+    private static boolean located;          // guarded by AttemptCgroups.class
+    private static volatile Path hierarchy;  // the cgroup2 mount point, null when none
+    private static volatile Path own;        // this JVM's cgroup folder, null when not known
+    private static volatile Path base;       // where attempts' cgroups are made; null when they are not
+    private static volatile String why;      // why not, when base is null
+    private static final AtomicBoolean WARNED = new AtomicBoolean();
+
+    private AttemptCgroups() {
+    }
+
+    /** Finds the hierarchy and decides whether attempts get cgroups here; the first call decides and logs. */
+    static synchronized void decide() {
+        if (decided) {
+            return;
+        }
+        decided = true;
+        try {
+            decideNow();
+        } catch (RuntimeException e) {
+            base = null;
+            why = "looking for the cgroup v2 hierarchy failed: " + e;
+        }
+        if (base != null) {
+            info("each job's processes are put in a cgroup of their own in {} (cgroup v2): one that leaves the"
+                    + " job's session, closes its descriptors and writes over its environment is still ended with"
+                    + " the job, and by a node that starts again after a kill -9; -D{}=off turns it off", base,
+                    PROPERTY);
+        } else {
+            info("jobs' processes are not put in cgroups of their own: {}; what a job leaves is found by its"
+                    + " session, its BUILDHOOK_ATTEMPT and its pipes only (docs/running-jobs.md, \"What is contained,"
+                    + " and what is not\"). Run as root, or under a service manager that delegates this server's"
+                    + " cgroup to it (systemd: Delegate=yes, without ProtectControlGroups=yes), to have it", why);
+        }
+    }
+
+    /**
+     * Finds the hierarchy and this JVM's cgroup, once, saying nothing: the watchdog's JVM ({@link NodeWatchdog}), which
+     * has no logging library, looks for attempts' cgroups too.
+     */
+    private static synchronized void locate() {
+        if (located) {
+            return;
+        }
+        located = true;
+        try {
+            Path[] found = hierarchyAndOwn();
+            hierarchy = found == null ? null : found[0];
+            own = found == null ? null : found[1];
+        } catch (RuntimeException e) {
+            hierarchy = null;
+            own = null;
+        }
+    }
+
+    private static void decideNow() {
+        locate();
+        if ("off".equals(System.getProperty(PROPERTY, "").trim().toLowerCase(Locale.ROOT))) {
+            why = "-D" + PROPERTY + "=off asks for it";
+            return;
+        }
+        if (hierarchy == null) {
+            why = "no cgroup v2 hierarchy is mounted here (/proc/self/mountinfo)";
+            return;
+        }
+        if (own == null) {
+            why = "this server's cgroup v2 cannot be told (/proc/self/cgroup has no 0:: line in " + hierarchy + ")";
+            return;
+        }
+        Path procs = own.resolve("cgroup.procs");
+        if (!Files.isWritable(procs)) {
+            why = "this user may not move processes in its own cgroup " + own + " (" + procs + " is not writable)";
+            return;
+        }
+        Path probe = own.resolve(PREFIX + "probe-" + SELF + "-" + Long.toHexString(ThreadLocalRandom.current()
+                .nextLong()));
+        try {
+            Files.createDirectory(probe);
+            Files.delete(probe);
+        } catch (IOException | UnsupportedOperationException e) {
+            why = "it cannot make a cgroup in its own, " + own + " (" + e + ")";
+            return;
+        }
+        base = own;
+        removeAbandoned(own);
+    }
+
+    /**
+     * Removes the empty attempts' cgroups (and probes) in {@code folder} made more than a minute ago: left by a node
+     * killed after its attempt's processes had all ended, whose attempt no sweep of this host ended (another host's
+     * node recorded it, or none did).
+     * A cgroup is empty only in the microseconds between its making and its program's move, or once the attempt's
+     * processes are all gone: an empty one a minute old is never filled again, and its attempt's own end finds it gone.
+     */
+    private static void removeAbandoned(Path folder) {
+        long before = System.currentTimeMillis() - 60_000;
+        try (DirectoryStream<Path> entries = Files.newDirectoryStream(folder, PREFIX + "*")) {
+            for (Path entry : entries) {
+                try {
+                    if (Files.getLastModifiedTime(entry, LinkOption.NOFOLLOW_LINKS).toMillis() < before
+                            && members(entry).isEmpty() && children(entry).isEmpty()) {
+                        Files.delete(entry);
+                    }
+                } catch (IOException | RuntimeException e) {
+                    // In use, or gone meanwhile: left as it is.
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // Not listed: nothing removed.
+        }
+    }
+
+    /** The cgroup2 mount point and this JVM's cgroup folder in it (null when not known); null when none is mounted. */
+    private static Path[] hierarchyAndOwn() {
+        List<String> mounts;
+        List<String> cgroups;
+        try {
+            mounts = Files.readAllLines(Path.of("/proc/self/mountinfo"), StandardCharsets.UTF_8);
+            cgroups = Files.readAllLines(Path.of("/proc/self/cgroup"), StandardCharsets.UTF_8);
+        } catch (IOException | RuntimeException e) {
+            return null;
+        }
+        for (String line : mounts) {
+            // <id> <parent> <major:minor> <root> <mount point> <options> [optional fields…] - <type> <source> <super>
+            String[] fields = line.split(" ");
+            int dash = java.util.Arrays.asList(fields).indexOf("-");
+            if (dash < 5 || dash + 1 >= fields.length || !fields[dash + 1].equals("cgroup2")) {
+                continue;
+            }
+            String root = unescape(fields[3]);
+            Path mount = Path.of(unescape(fields[4]));
+            Path own = null;
+            for (String cgroup : cgroups) {
+                if (cgroup.startsWith("0::/")) {
+                    String path = cgroup.substring(3);
+                    String relative = root.equals("/") ? path
+                            : path.equals(root) ? "/" : path.startsWith(root + "/") ? path.substring(root.length())
+                            : null;
+                    if (relative != null && !relative.contains("/..") && !path.endsWith(" (deleted)")) {
+                        own = relative.equals("/") ? mount : mount.resolve(relative.substring(1));
+                    }
+                }
+            }
+            return new Path[] {mount, own};
+        }
+        return null;
+    }
+
+    /** mountinfo's octal escapes ({@code \040} for a space) read back. */
+    private static String unescape(String field) {
+        StringBuilder out = new StringBuilder(field.length());
+        for (int i = 0; i < field.length(); i++) {
+            char c = field.charAt(i);
+            if (c == '\\' && i + 3 < field.length()
+                    && field.substring(i + 1, i + 4).chars().allMatch(d -> d >= '0' && d <= '7')) {
+                out.append((char) Integer.parseInt(field.substring(i + 1, i + 4), 8));
+                i += 3;
+            } else {
+                out.append(c);
+            }
+        }
+        return out.toString();
+    }
+
+    /** Whether attempts get cgroups of their own on this node ({@link #decide}s first). */
+    public static boolean active() {
+        decide();
+        return base != null;
+    }
+
+    /** Why attempts get no cgroups of their own here, or null when they do. */
+    public static String whyNot() {
+        decide();
+        return base == null ? why : null;
+    }
+
+    /** Where attempts' cgroups are made (this node's own cgroup), or null when they are not. */
+    public static Path base() {
+        decide();
+        return base;
+    }
+
+    /**
+     * The name of attempt {@code marker}'s cgroup: {@code buildhook-<job id>-<attempt>-<store>} (see the class
+     * comment), for the store {@link AttemptMarker#servedStore} names now.
+     */
+    static String nameOf(AttemptMarker marker) {
+        return prefixOf(marker) + storeTag(AttemptMarker.servedStore());
+    }
+
+    /** {@code buildhook-<job id>-<attempt>-}: the name without its store. */
+    private static String prefixOf(AttemptMarker marker) {
+        String value = marker.value();
+        int slash = value.lastIndexOf('/');
+        String job = value.substring(0, slash);
+        StringBuilder encoded = new StringBuilder(job.length());
+        for (byte b : job.getBytes(StandardCharsets.UTF_8)) {
+            if (b >= '0' && b <= '9' || b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z') {
+                encoded.append((char) b);
+            } else {
+                encoded.append('_').append(String.format("%02x", b & 0xff));
+            }
+        }
+        // A folder's name has at most 255 bytes: a long job id is named by its hash.
+        String jobPart = encoded.length() <= 120 ? encoded.toString() : "h" + sha256(job).substring(0, 32);
+        return PREFIX + jobPart + "-" + value.substring(slash + 1) + "-";
+    }
+
+    private static String storeTag(String store) {
+        return store == null ? "0" : sha256(store).substring(0, 12);
+    }
+
+    private static String sha256(String text) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256")
+                    .digest(text.getBytes(StandardCharsets.UTF_8)));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /**
+     * Makes attempt {@code marker}'s cgroup, just before its program starts: taken as it is when it exists already.
+     *
+     * @return its folder; null when attempts get none here ({@link #active}), for a null marker, or when it could not
+     *         be made (said once at WARN: the attempt then runs as without)
+     */
+    static Path create(AttemptMarker marker) {
+        if (marker == null || !active()) {
+            return null;
+        }
+        Path cgroup = base.resolve(nameOf(marker));
+        try {
+            Files.createDirectory(cgroup);
+        } catch (FileAlreadyExistsException e) {
+            // An earlier start of the same attempt that left it: what is in it is this attempt's all the same.
+        } catch (IOException | RuntimeException e) {
+            warnOnce("could not make the cgroup " + cgroup + " of job " + marker.value().replace("/", " attempt ")
+                    + " (" + e + "): its processes are found by their session and marker only");
+            return null;
+        }
+        return cgroup;
+    }
+
+    /**
+     * Moves the program just created ({@code pid}) into its attempt's cgroup, then whatever it forked before that:
+     * the processes in its session (it leads one of its own) or descended from it, started no earlier than it and
+     * still in this node's cgroup. Never throws; a failure is said once at WARN.
+     *
+     * @param cgroup the attempt's cgroup ({@link #create}); null does nothing
+     * @param pid    the program's pid
+     */
+    static void adopt(Path cgroup, long pid) {
+        if (cgroup == null || pid <= 1) {
+            return;
+        }
+        try {
+            move(cgroup, pid);
+        } catch (IOException | RuntimeException e) {
+            warnOnce("could not move a job's process (pid " + pid + ") into its cgroup " + cgroup + " (" + e
+                    + "): its processes are found by their session and marker only");
+            return;
+        }
+        try {
+            long started = ProcStat.startTime(pid);
+            List<ProcStat> candidates = ProcStat.since(pid + 1, 4096);
+            if (candidates == null) {
+                candidates = ProcStat.all();
+            }
+            Set<Long> ours = new LinkedHashSet<>();
+            ours.add(pid);
+            boolean grew = true;
+            while (grew) {
+                grew = false;
+                for (ProcStat p : candidates) {
+                    if (!ours.contains(p.pid()) && !p.gone() && p.pid() != SELF
+                            && (ours.contains(p.parent()) || p.session() == pid)
+                            && ProcStat.startTime(p.pid()) >= started && started >= 0) {
+                        ours.add(p.pid());
+                        grew = true;
+                    }
+                }
+            }
+            ours.remove(pid);
+            String node = own == null ? null : cgroupPathOf(SELF);
+            for (long forked : ours) {
+                if (node != null && node.equals(cgroupPathOf(forked))) {
+                    try {
+                        move(cgroup, forked);
+                    } catch (IOException e) {
+                        // Gone meanwhile.
+                    }
+                }
+            }
+        } catch (RuntimeException e) {
+            // The program is in it: what it forked before is still found by its session and marker.
+        }
+    }
+
+    /** The {@code 0::} line's path of {@code /proc/<pid>/cgroup}, or null. */
+    private static String cgroupPathOf(long pid) {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/cgroup"), StandardCharsets.UTF_8)) {
+                if (line.startsWith("0::")) {
+                    return line.substring(3);
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            return null;
+        }
+        return null;
+    }
+
+    private static void move(Path cgroup, long pid) throws IOException {
+        Files.write(cgroup.resolve("cgroup.procs"), (pid + "\n").getBytes(StandardCharsets.US_ASCII),
+                StandardOpenOption.WRITE);
+    }
+
+    /** The processes in {@code cgroup} now ({@code cgroup.procs}); empty when it is gone or null. */
+    static List<Long> members(Path cgroup) {
+        List<Long> pids = new ArrayList<>();
+        if (cgroup == null) {
+            return pids;
+        }
+        try {
+            for (String line : Files.readAllLines(cgroup.resolve("cgroup.procs"), StandardCharsets.US_ASCII)) {
+                if (!line.isBlank()) {
+                    long pid = Long.parseLong(line.trim());
+                    if (pid > 0 && pid != SELF) { // 0: a process of a PID namespace this one cannot see
+                        pids.add(pid);
+                    }
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // Gone, or not readable: no members.
+        }
+        return pids;
+    }
+
+    /**
+     * The cgroups of attempt {@code marker} anywhere in the hierarchy, made by whichever node of this host: those of
+     * this store ({@link AttemptMarker#servedStore}), or made by a node that had no store set; any store's when none
+     * is set here. Empty where there is no cgroup v2.
+     */
+    static List<Path> cgroupsOf(AttemptMarker marker) {
+        locate();
+        List<Path> found = new ArrayList<>();
+        Path root = hierarchy;
+        if (marker == null || root == null) {
+            return found;
+        }
+        String prefix = prefixOf(marker);
+        String store = AttemptMarker.servedStore();
+        String mine = store == null ? null : storeTag(store);
+        look(root, prefix, mine, 0, found);
+        return found;
+    }
+
+    private static void look(Path folder, String prefix, String store, int depth, List<Path> found) {
+        if (depth > MAX_DEPTH) {
+            return;
+        }
+        try (DirectoryStream<Path> entries = Files.newDirectoryStream(folder)) {
+            for (Path entry : entries) {
+                String name = entry.getFileName().toString();
+                if (CONTROL_PREFIXES.stream().anyMatch(name::startsWith)) {
+                    continue;
+                }
+                if (name.startsWith(PREFIX)) {
+                    // An attempt's cgroup: its own children are the job's business, not looked into.
+                    if (name.startsWith(prefix)) {
+                        String tag = name.substring(prefix.length());
+                        if (!tag.contains("-") && (store == null || tag.equals(store) || tag.equals("0"))
+                                && Files.isDirectory(entry, LinkOption.NOFOLLOW_LINKS)) {
+                            found.add(entry);
+                        }
+                    }
+                } else if (Files.isDirectory(entry, LinkOption.NOFOLLOW_LINKS)) {
+                    look(entry, prefix, store, depth + 1, found);
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // Not readable for this user: nothing of this node's there.
+        }
+    }
+
+    /** The processes in the cgroups of attempt {@code marker} now ({@link #cgroupsOf}). */
+    static Set<Long> membersOf(AttemptMarker marker) {
+        Set<Long> pids = new LinkedHashSet<>();
+        for (Path cgroup : cgroupsOf(marker)) {
+            pids.addAll(members(cgroup));
+        }
+        return pids;
+    }
+
+    /**
+     * Kills whatever is still in {@code cgroup} ({@code cgroup.kill} where the kernel has it, Linux 5.14; else SIGKILL
+     * to each process {@code cgroup.procs} lists, until it lists none) and removes it. Nothing outside it is
+     * signalled. Blocks up to ten seconds.
+     *
+     * @param cgroup an attempt's cgroup; null does nothing
+     * @return {@code "<pid> <name>"} of the processes that were still in it; an interrupt meanwhile is kept (the
+     *         thread's flag set again), the end carried out all the same
+     */
+    static List<String> end(Path cgroup) {
+        List<String> named = new ArrayList<>();
+        if (cgroup == null) {
+            return named;
+        }
+        Set<Long> seen = new java.util.HashSet<>();
+        long deadline = System.nanoTime() + END_WITHIN_MILLIS * 1_000_000L;
+        boolean interrupted = false;
+        while (!endedNow(cgroup, named, seen, deadline)) {
+            try {
+                Thread.sleep(POLL_MILLIS);
+            } catch (InterruptedException e) {
+                interrupted = true; // carried out all the same: the cgroup would be left with what is in it
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+        return named;
+    }
+
+    /** One round of {@link #end}: true once the cgroup is removed (or gone, or given up at the deadline). */
+    private static boolean endedNow(Path cgroup, List<String> named, Set<Long> seen, long deadline) {
+        boolean late = System.nanoTime() - deadline > 0;
+        List<Long> members = members(cgroup);
+        if (members.isEmpty()) {
+            try {
+                Files.delete(cgroup);
+                return true;
+            } catch (NoSuchFileException e) {
+                return true;
+            } catch (IOException e) {
+                // Busy a moment after its last member's end, or it holds cgroups the job made: those are ended too.
+                for (Path child : children(cgroup)) {
+                    named.addAll(end(child));
+                }
+                if (late) {
+                    warnOnce("could not remove the cgroup " + cgroup + " (" + e + ")");
+                    return true;
+                }
+                return false;
+            }
+        }
+        for (long pid : members) {
+            if (seen.add(pid)) {
+                named.add(pid + " " + ProcStat.name(pid));
+            }
+        }
+        kill(cgroup, members);
+        if (late) {
+            warnOnce("processes " + members + " of the cgroup " + cgroup + " did not end after SIGKILL");
+            return true;
+        }
+        return false;
+    }
+
+    /** The cgroups in {@code cgroup} (folders, not its files). */
+    private static List<Path> children(Path cgroup) {
+        List<Path> children = new ArrayList<>();
+        try (DirectoryStream<Path> entries = Files.newDirectoryStream(cgroup)) {
+            for (Path entry : entries) {
+                if (Files.isDirectory(entry, LinkOption.NOFOLLOW_LINKS)) {
+                    children.add(entry);
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // Gone meanwhile.
+        }
+        return children;
+    }
+
+    private static void kill(Path cgroup, List<Long> members) {
+        Path kill = cgroup.resolve("cgroup.kill");
+        if (Files.exists(kill)) {
+            try {
+                Files.write(kill, "1\n".getBytes(StandardCharsets.US_ASCII), StandardOpenOption.WRITE);
+                return;
+            } catch (IOException e) {
+                // Each process then.
+            }
+        }
+        for (long pid : members) {
+            ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
+        }
+    }
+
+    /** {@link #end} of every cgroup of attempt {@code marker} ({@link #cgroupsOf}). */
+    static List<String> endAll(AttemptMarker marker) {
+        List<String> named = new ArrayList<>();
+        for (Path cgroup : cgroupsOf(marker)) {
+            named.addAll(end(cgroup));
+        }
+        return named;
+    }
+
+    private static void warnOnce(String message) {
+        if (WARNED.compareAndSet(false, true)) {
+            try {
+                Log.LOG.warn("{} (said once)", message);
+            } catch (LinkageError e) {
+                System.err.println("buildhook: " + message); // the watchdog's JVM: no logging library
+            }
+        }
+    }
+
+    private static void info(String format, Object... arguments) {
+        try {
+            Log.LOG.info(format, arguments);
+        } catch (LinkageError e) {
+            // The watchdog's JVM decides nothing to say.
+        }
+    }
+
+    /** The logger, loaded only when something is said: the watchdog's JVM has no logging library. */
+    private static final class Log {
+        static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(AttemptCgroups.class);
+    }
+
+    /** Tests only: decides again at the next use (after a change of {@value #PROPERTY}). */
+    static synchronized void reset() {
+        decided = false;
+        located = false;
+        base = null;
+        why = null;
+    }
+}

@@ -1,0 +1,89 @@
+package org.buildhook.runner.exec;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.EnabledOnOs;
+import org.junit.jupiter.api.condition.OS;
+
+/**
+ * escape50 F1, the running node: each attempt's program is moved into a cgroup of its own right after its creation
+ * ({@link AttemptCgroups}), with the native launch and with {@code setsid} (this class runs in both surefire
+ * executions). A daemon that left the job's session, closed its descriptors and wrote its title over its environment is
+ * ended with the job by its cgroup and named in the outcome, without this JVM being a subreaper (the WAR's case, and
+ * a server started without {@code bin/buildhook}); the cgroup is removed at the attempt's end. Real processes, real
+ * cgroups (root; {@link CgroupsRequired}).
+ */
+@EnabledOnOs(OS.LINUX)
+class AttemptCgroupTest extends LauncherTest {
+
+    private static final Pattern ONE_LEFTOVER = Pattern.compile(
+            "exited with 0; 1 leftover process\\(es\\) terminated \\(1 had left the job's session: (\\d+) [^)]*\\)");
+
+    @Test
+    void aDaemonThatLeftEverythingOfItsJobIsEndedWithItByItsCgroup() throws Exception {
+        assumeTrue(Files.isExecutable(Path.of(TitledDaemon.PERL)), "needs perl");
+        CgroupsRequired.require();
+        assumeTrue(!Orphans.active(), "this JVM is no subreaper here (as in the WAR): only the cgroup finds it");
+        Path flag = dir.resolve("up");
+        String title = "cgroup51-" + UUID.randomUUID();
+        String jobId = Fixtures.jobId("cgroup");
+        RunningJob job = launcher.start(new JobRequest(jobId, 1, List.of("/bin/sh", "-c", "setsid "
+                + TitledDaemon.PERL + " -e '$0 = $ENV{T} . (\".\" x 4000); open(my $f, \">\", $ENV{F}); close($f);"
+                + " sleep 900' </dev/null >/dev/null 2>&1 & while [ ! -f \"$F\" ]; do sleep 0.05; done; exit 0"),
+                Map.of("T", title, "F", flag.toString()), null, null, Duration.ofMinutes(10)));
+        AttemptMarker marker = AttemptMarker.of(jobId, 1);
+
+        JobOutcome outcome = job.outcome().get(5, TimeUnit.MINUTES);
+
+        assertThat(outcome.result()).isEqualTo(JobOutcome.Result.SUCCEEDED);
+        Matcher named = ONE_LEFTOVER.matcher(outcome.message());
+        assertThat(named.matches()).as("the daemon named as ended: %s", outcome.message()).isTrue();
+        long daemon = Long.parseLong(named.group(1));
+        await().atMost(Duration.ofMinutes(1)).until(() -> ProcessTree.isGone(daemon));
+        assertThat(AttemptCgroups.cgroupsOf(marker)).as("its cgroup removed at its end").isEmpty();
+    }
+
+    @Test
+    void anAttemptRefusedBeforeItsStartLeavesNoCgroup() throws Exception {
+        CgroupsRequired.require();
+        String jobId = Fixtures.jobId("refused");
+        RunningJob job = launcher.start(new JobRequest(jobId, 1, List.of("/bin/true"), Map.of(), null, null,
+                Duration.ofMinutes(10)), new StartGate() {
+                    @Override
+                    public <T> T pass(Spawn<T> spawn) throws java.io.IOException {
+                        throw new Refused("not started: refused by the test");
+                    }
+                });
+
+        assertThat(job.outcome().get(5, TimeUnit.MINUTES).result()).isEqualTo(JobOutcome.Result.FAILED_TO_START);
+        assertThat(AttemptCgroups.cgroupsOf(AttemptMarker.of(jobId, 1))).isEmpty();
+    }
+
+    @Test
+    void eachAttemptsCgroupIsNamedByItsJobAttemptAndStore() {
+        String store = AttemptMarker.servedStore();
+        try {
+            AttemptMarker.serveStore(null);
+            assertThat(AttemptCgroups.nameOf(AttemptMarker.of("01HZX4", 2))).isEqualTo("buildhook-01HZX4-2-0");
+            assertThat(AttemptCgroups.nameOf(AttemptMarker.of("a-1/b", 3))).isEqualTo("buildhook-a_2d1_2fb-3-0");
+            AttemptMarker.serveStore("installation ino:2049:1234");
+            assertThat(AttemptCgroups.nameOf(AttemptMarker.of("01HZX4", 2))).matches("buildhook-01HZX4-2-[0-9a-f]{12}");
+            assertThat(AttemptCgroups.nameOf(AttemptMarker.of("x".repeat(300), 1)))
+                    .matches("buildhook-h[0-9a-f]{32}-1-[0-9a-f]{12}");
+        } finally {
+            AttemptMarker.serveStore(store);
+        }
+    }
+}
