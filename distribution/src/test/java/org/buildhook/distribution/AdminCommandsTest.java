@@ -174,7 +174,8 @@ class AdminCommandsTest {
         assertThat(cli.err()).isEmpty();
 
         // A rule no longer in force whose jobs are stored is a name the operator may well mean.
-        server.replaceRules("rules:\n  - name: other\n    when: {status: PASSED}\n    run:\n      command: [/bin/true]\n");
+        server.replaceRules("rules:\n  - name: other\n    when: {status: PASSED}\n    run:\n      command: [/bin/true]\n"
+                + "    on-success:\n      command: [/bin/true]\n");
         await().atMost(Duration.ofSeconds(30)).until(() -> server.app().rules().current().ruleNames().equals(
                 List.of("other")));
         assertThat(cli.run("jobs", "--state", "failed", "--rule", "echo")).isZero();
@@ -182,6 +183,12 @@ class AdminCommandsTest {
         assertThat(cli.run("jobs", "--rule", "wiat")).isZero();
         assertThat(cli.err()).contains("no rule in force and no stored job has the name 'wiat' (rules in force:"
                 + " other)").doesNotContain("did you mean");
+        // tryout51 F3: a follow-up's name is one its jobs have (no job yet is no mistake), and one to suggest.
+        assertThat(cli.run("jobs", "--rule", "other/on-success")).isZero();
+        assertThat(cli.err()).isEqualToIgnoringNewLines("(no jobs match --rule other/on-success)");
+        assertThat(cli.run("jobs", "--rule", "other/on-succes")).isZero();
+        assertThat(cli.err()).contains("no rule in force and no stored job has the name 'other/on-succes'")
+                .contains("did you mean 'other/on-success'?");
 
         // Rules take patterns; these filters do not, and say so.
         assertThat(cli.run("deliveries", "--project", "andy-corp/*")).isZero();

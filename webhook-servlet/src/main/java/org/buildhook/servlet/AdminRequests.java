@@ -230,13 +230,18 @@ final class AdminRequests {
         RuleSet rules = currentRules();
         List<String> inForce = new java.util.ArrayList<>(rules.ruleNames());
         inForce.addAll(rules.disabledRuleNames());
-        if (inForce.contains(name) || !store().jobs(new JobQuery(null, name, null, null, 1)).items().isEmpty()) {
+        // tryout51 F3: a follow-up's name (deploy/on-success) is a name its jobs have, and one to suggest.
+        List<String> followUps = rules.followUpNames();
+        if (inForce.contains(name) || followUps.contains(name)
+                || !store().jobs(new JobQuery(null, name, null, null, 1)).items().isEmpty()) {
             return java.util.Optional.empty();
         }
+        List<String> candidates = new java.util.ArrayList<>(inForce);
+        candidates.addAll(followUps);
         Map<String, Object> unknown = new java.util.LinkedHashMap<>();
         unknown.put("rule", name);
         unknown.put("rulesInForce", inForce);
-        unknown.put("nearest", org.buildhook.runner.rules.Suggestions.nearest(name, inForce).orElse(null));
+        unknown.put("nearest", org.buildhook.runner.rules.Suggestions.nearest(name, candidates).orElse(null));
         return java.util.Optional.of(unknown);
     }
 

@@ -171,6 +171,35 @@ public final class FollowUps {
     }
 
     /**
+     * The names the jobs of follow-up specification {@code spec} (null for none) get, nested ones too: {@code
+     * deploy/on-success}, {@code deploy/on-success/on-failure}, as {@link #plan} names them ({@code ruleName} then each
+     * key); none for an unreadable one.
+     *
+     * @param ruleName the name of the rule (or follow-up) {@code spec} belongs to
+     */
+    static List<String> names(String ruleName, String spec) {
+        List<String> names = new java.util.ArrayList<>();
+        if (spec != null) {
+            try {
+                names(ruleName, JSON.readTree(spec), names);
+            } catch (JsonProcessingException e) {
+                return List.of();
+            }
+        }
+        return names;
+    }
+
+    private static void names(String prefix, JsonNode node, List<String> names) {
+        for (String key : new java.util.TreeSet<>(FollowUpReader.RULE_KEYS)) {
+            JsonNode action = node.get(key);
+            if (action != null) {
+                names.add(prefix + "/" + key);
+                names(prefix + "/" + key, action, names);
+            }
+        }
+    }
+
+    /**
      * For a dry run: one line per follow-up of {@code spec}, nested ones indented, each with its key,
      * its command as written (placeholders are rendered only when the job ends) and the shared
      * resources it would wait for.

@@ -161,6 +161,16 @@ public final class RuleSet {
     }
 
     /**
+     * The names the follow-up jobs of the enabled rules get ({@code deploy/on-success}, nested ones too), in file
+     * order: names a job list may be asked for as a rule's (tryout51 F3).
+     */
+    public List<String> followUpNames() {
+        List<String> names = new ArrayList<>();
+        rules.forEach(r -> names.addAll(FollowUps.names(r.name(), r.action().followUps())));
+        return List.copyOf(names);
+    }
+
+    /**
      * The names of the rules this file writes with {@code enabled: false}, in file order: an operator's
      * explicit word that their stored jobs still to run must not run (rulesknown23). Empty for a set
      * not read from a file.
