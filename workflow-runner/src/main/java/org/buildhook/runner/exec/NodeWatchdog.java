@@ -60,8 +60,11 @@ public final class NodeWatchdog {
     private final Map<String, ProcessIdentity> attempts = new LinkedHashMap<>();
     private long lastBeat = System.nanoTime(); // guarded by this
     private boolean gone;                      // guarded by this
-    /** CPU time of each attempt's first process (clock ticks) at the last look, by marker value; guarded by this. */
-    private final Map<String, Long> cpuAtLook = new java.util.HashMap<>();
+    /**
+     * Each attempt's first process's CPU time at the last look and its recent use per step, by marker value; guarded
+     * by this.
+     */
+    private final Map<String, CpuLook> cpuAtLook = new java.util.HashMap<>();
     /**
      * The attempts whose first process used CPU time while this watchdog itself did not run for {@link #silenceMillis}
      * or more (its last such gap: {@link #asleepFrom} to {@link #asleepUntil}, nanoTime), with their CPU time then;
@@ -221,9 +224,12 @@ public final class NodeWatchdog {
      * <p>Not when both JVMs were stopped and the commands were not (asleep50: {@code kill -STOP} of the node's and
      * the watchdog's {@code java}, a debugger stopping every JVM): then nothing guarded the commands, and after the
      * dead-node limit a node on another host may have run the job beside them. So after a gap of its own of its
-     * silence bound or more, the watchdog looks whether each attempt's first process used CPU time meanwhile (its
-     * {@code utime}, {@code stime}, {@code cutime} and {@code cstime} in {@code /proc/<pid>/stat} moved by 20 ms or
-     * more: it, or a child it waited for, ran; a frozen process does not), and once the node says it was stopped
+     * silence bound or more, the watchdog looks whether each attempt's first process used CPU time meanwhile that the
+     * awake time around the gap does not explain (its {@code utime} and {@code stime} in {@code /proc/<pid>/stat}
+     * moved by 20 ms more than {@link #AWAKE_STEPS} steps at the most it used in one of its last steps, {@link
+     * CpuLook#explains}: a command frozen with the watchdog — a frozen container or VM — used CPU time only in the
+     * rest of the step before the freeze and from the thaw to the look, one that ran through a gap of at least
+     * {@code silence} ≥ 8 steps used it all along), and once the node says it was stopped
      * through that gap too ({@code S}, its first line on waking), kills those attempts at once, reports each
      * ({@code Z}) and says it at {@code ERROR}. A node that beat on through the gap (only the watchdog was stopped)
      * sends no {@code S}; the suspicion lapses after a silence bound.
@@ -232,6 +238,7 @@ public final class NodeWatchdog {
         long step = Math.max(10, Math.min(250, silenceMillis / 8));
         long stepNanos = step * 1_000_000L;
         long silenceNanos = silenceMillis * 1_000_000L;
+        long stepTicks = Math.max(1, (step * TICKS_PER_SECOND + 999) / 1000);
         long lastLook = System.nanoTime();
         while (true) {
             Map<String, ProcessIdentity> toKill;
@@ -251,18 +258,42 @@ public final class NodeWatchdog {
                     asleepFrom = lastLook;
                     asleepUntil = now;
                     ranWhileAsleep.clear();
+                    StringBuilder seen = debug ? new StringBuilder() : null;
                     for (Map.Entry<String, ProcessIdentity> e : attempts.entrySet()) {
-                        Long before = cpuAtLook.get(e.getKey());
+                        CpuLook before = cpuAtLook.get(e.getKey());
                         long cpu = e.getValue() == null ? -1 : cpuTicks(e.getValue());
-                        if (before != null && before >= 0 && cpu - before >= RAN_TICKS) {
-                            ranWhileAsleep.put(e.getKey(), cpu - before);
+                        if (before != null && before.cpu >= 0 && cpu >= 0) {
+                            long explained = before.explains(stepTicks, threads);
+                            if (cpu - before.cpu - explained >= RAN_TICKS) {
+                                ranWhileAsleep.put(e.getKey(), cpu - before.cpu);
+                            }
+                            if (seen != null) {
+                                seen.append(seen.length() == 0 ? "" : ", ").append(e.getKey()).append(' ')
+                                        .append(cpu - before.cpu).append(" tick(s), ").append(explained)
+                                        .append(" explained by the awake time around it");
+                            }
                         }
                     }
+                    if (seen != null) {
+                        err.println(String.format(Locale.ROOT, "buildhook watchdog of node %s: did not run for %.1f s;"
+                                + " CPU time of the attempts' first processes meanwhile: %s; ran on: %s", node,
+                                (now - lastLook) / 1e9, seen.length() == 0 ? "none measured" : seen,
+                                ranWhileAsleep.isEmpty() ? "none" : String.join(", ", ranWhileAsleep.keySet())));
+                    }
                 }
+                boolean gap = now - lastLook >= silenceNanos;
                 lastLook = now;
                 for (Map.Entry<String, ProcessIdentity> e : attempts.entrySet()) {
                     if (e.getValue() != null) {
-                        cpuAtLook.put(e.getKey(), cpuTicks(e.getValue()));
+                        CpuLook look = cpuAtLook.get(e.getKey());
+                        if (look == null) {
+                            look = new CpuLook();
+                            cpuAtLook.put(e.getKey(), look);
+                        }
+                        if (look.next(cpuTicks(e.getValue()), now, gap, stepNanos) && debug) {
+                            err.println("buildhook watchdog of node " + node + ": measures attempt " + e.getKey()
+                                    + "'s first process's CPU time (" + look.peakPerStep() + " tick(s) in a step)");
+                        }
                     }
                 }
                 toKill = null;
@@ -322,21 +353,39 @@ public final class NodeWatchdog {
         }
     }
 
-    /** CPU time that shows an attempt ran while the watchdog was stopped: 2 clock ticks (20 ms). */
+    /**
+     * CPU time beyond what the awake time around a gap explains that shows an attempt ran while the watchdog was
+     * stopped: 2 clock ticks (20 ms).
+     */
     static final long RAN_TICKS = 2;
 
+    /** Clock ticks per second of {@code /proc/<pid>/stat}'s CPU times (Linux's {@code USER_HZ}, 100 on every arch). */
+    static final long TICKS_PER_SECOND = 100;
+
     /**
-     * The CPU time process {@code p} and the children it waited for have used ({@code utime + stime + cutime +
-     * cstime} of {@code /proc/<pid>/stat}, clock ticks), or -1 when it is gone, is another process now, or cannot
-     * be read.
+     * The steps of awake time around a gap whose CPU use is not counted as "ran while asleep": the rest of the step
+     * before the freeze, the time from the thaw to the first look, and two for a look late on a loaded machine.
+     */
+    static final int AWAKE_STEPS = 4;
+
+    /** The threads of the process {@link #cpuTicks} read last (its {@code num_threads}); the watch thread's only. */
+    private long threads = 1;
+
+    /**
+     * The CPU time process {@code p} has used itself ({@code utime + stime} of {@code /proc/<pid>/stat}, clock
+     * ticks, all its threads), or -1 when it is gone, is another process now, or cannot be read. Not its children's
+     * ({@code cutime}, {@code cstime}): a child's whole CPU time is added there when it ends, whenever it was used,
+     * so a child of a frozen command that ended just after the thaw would look like a command that ran through it.
+     * Sets {@link #threads}.
      */
     private long cpuTicks(ProcessIdentity p) {
         int length = ProcStat.readInto("/proc/" + p.pid() + "/stat", statBuffer);
         if (length <= 0 || ProcStat.field(statBuffer, length, 22) != p.startTicks()) {
             return -1;
         }
+        threads = Math.max(1, ProcStat.field(statBuffer, length, 20));
         long sum = 0;
-        for (int field = 14; field <= 17; field++) {
+        for (int field = 14; field <= 15; field++) {
             long ticks = ProcStat.field(statBuffer, length, field);
             if (ticks < 0) {
                 return -1;
@@ -344,6 +393,70 @@ public final class NodeWatchdog {
             sum += ticks;
         }
         return sum;
+    }
+
+    /**
+     * One attempt's first process as the watch saw it: its CPU time at the last look (clock ticks, -1 when unread)
+     * and when (nanoTime), and the CPU time it used in each of its last {@link #KEPT} steps between looks, scaled
+     * to one step (a look late on a loaded machine counts its longer interval as one step's share), gaps of the
+     * watchdog's own of its silence bound or more left out.
+     */
+    static final class CpuLook {
+        static final int KEPT = 8;
+        /** The steps measured before its use per step is trusted (one step at a loaded moment may show little). */
+        static final int MEASURED = 4;
+        long cpu = -1;
+        private long at;
+        private final long[] perStep = new long[KEPT];
+        private int steps;
+
+        /**
+         * Takes the look at {@code now}: {@code cpu} ticks, after a gap of the watchdog's own ({@code gap}) or not.
+         *
+         * @return whether this look measured the {@link #MEASURED}th step of this process (its use per step is known
+         *         since)
+         */
+        boolean next(long cpuNow, long now, boolean gap, long stepNanos) {
+            boolean first = false;
+            if (!gap && cpu >= 0 && cpuNow >= cpu && now - at > 0) {
+                perStep[steps % KEPT] = ((cpuNow - cpu) * stepNanos + (now - at) - 1) / (now - at);
+                first = steps == MEASURED - 1;
+                steps++;
+            }
+            cpu = cpuNow;
+            at = now;
+            return first;
+        }
+
+        /**
+         * The most CPU time (ticks) it used in one step among its last {@link #KEPT}; -1 before {@link #MEASURED}
+         * steps are measured.
+         */
+        long peakPerStep() {
+            if (steps < MEASURED) {
+                return -1;
+            }
+            long peak = -1;
+            for (int i = 0; i < Math.min(steps, KEPT); i++) {
+                peak = Math.max(peak, perStep[i]);
+            }
+            return peak;
+        }
+
+        /**
+         * The CPU time (ticks) the awake time around a gap explains: {@link #AWAKE_STEPS} steps at the most it used
+         * per step lately; for a process not yet measured over {@link #MEASURED} steps, all its threads busy on
+         * every CPU.
+         *
+         * @param stepTicks the ticks of one step of the watch (at least 1)
+         * @param threads   the process's threads now (at least 1)
+         */
+        long explains(long stepTicks, long threads) {
+            long peak = peakPerStep();
+            long perStepNow = peak >= 0 ? peak
+                    : Math.min(threads, Runtime.getRuntime().availableProcessors()) * stepTicks;
+            return AWAKE_STEPS * perStepNow;
+        }
     }
 
     /** Tells the node, then SIGKILLs every process of each attempt, and says what was killed. */
