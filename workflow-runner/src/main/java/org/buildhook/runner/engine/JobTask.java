@@ -71,6 +71,13 @@ final class JobTask implements ExecutionHandler<Void> {
      * for a job whose delivery came in a burst.
      */
     static final Duration ACCEPTS_FIRST = Duration.ofMillis(100);
+    /** When a job whose outcome was kept with its attempt ({@link #keptForTheNextPick}) is picked again: db-scheduler's. */
+    static final Duration RECORD_AGAIN = Duration.ofSeconds(10);
+    /**
+     * {@code <job id>/<attempt>} of the attempts whose outcome this node kept with them after the store refused its
+     * record ({@link #keptForTheNextPick}), until its next pick here records it: for the words of that record.
+     */
+    private final Set<String> keptAfterARefusal = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     private final Store store;
     private final ExecutionLedger ledger;
@@ -80,6 +87,12 @@ final class JobTask implements ExecutionHandler<Void> {
     private final Clock clock;
     private final JobEvents events;
     private final StoreOutageWait waits;
+    /**
+     * The waits of the steps after an attempt's command, and of the records that end a job: besides an outage, a
+     * deadlock, a serialization failure or a {@code statement_timeout} is waited out too ({@link
+     * StoreOutages#passes}), never handed to db-scheduler's retry, which ran the command again (review51 E1).
+     */
+    private final StoreOutageWait records;
     private final LeftoverSweep leftovers;
     private final Runnable followUpsDue;
     private final java.util.concurrent.Executor decisions;
@@ -143,6 +156,7 @@ final class JobTask implements ExecutionHandler<Void> {
         this.running = running;
         this.clock = clock;
         this.waits = new StoreOutageWait(StoreOutageWait.THREAD_SLEEP, clock);
+        this.records = new StoreOutageWait(StoreOutageWait.THREAD_SLEEP, clock, StoreOutages::passes);
     }
 
     @Override
@@ -613,12 +627,12 @@ final class JobTask implements ExecutionHandler<Void> {
      */
     private CompletionHandler<Void> endedInARow(Job job, long version, boolean stops) {
         int row = stops ? config.stopsInARow() : config.deathsInARow();
-        List<JobAttempt> attempts = waits.call(job.id(), "read its attempts",
+        List<JobAttempt> attempts = records.call(job.id(), "read its attempts",
                 () -> store.job(job.id()).map(JobDetail::attempts).orElse(List.of()), this::untilGraceOver);
         List<JobAttempt> last = attempts.subList(Math.max(0, attempts.size() - row), attempts.size());
         String nodes = last.stream().map(JobAttempt::node).distinct().collect(java.util.stream.Collectors.joining(", "));
         JobAttempt latest = last.isEmpty() ? null : last.get(last.size() - 1);
-        String message = stops ? stoppedInARowMessage(job.id(), row, nodes, waits.call(job.id(),
+        String message = stops ? stoppedInARowMessage(job.id(), row, nodes, records.call(job.id(),
                 "count the deaths among its attempts", () -> ledger.deathsAmongLast(job.id(), row), this::untilGraceOver))
                 : diedInARowMessage(job.id(), row, nodes);
         JobOutcome outcome = new JobOutcome(JobOutcome.Result.FAILED, null, latest == null ? null : latest.startedAt(),
@@ -826,7 +840,7 @@ final class JobTask implements ExecutionHandler<Void> {
             try {
                 // A stop (not a fencing): maybe the last of a row that ends the job at its next pick (tryout22 F1).
                 boolean byStop = fenced == null;
-                fate = waits.call(jobId, "read whether it runs again", () -> ledger.afterCutShort(jobId, attempt,
+                fate = records.call(jobId, "read whether it runs again", () -> ledger.afterCutShort(jobId, attempt,
                         byStop ? NodeEnd.STOPPED : NodeEnd.NONE, config.inARow()), this::untilGraceOver);
                 String why = (fenced != null ? fenced : ExecutionLedger.stoppedByShutdownOf(config.nodeId())) + "; "
                         + fate;
@@ -838,7 +852,7 @@ final class JobTask implements ExecutionHandler<Void> {
                         ? ledger.interruptByStop(jobId, attempt, outcome, why)
                         : ledger.interruptAttempt(jobId, attempt, outcome, why, byWatchdog));
             } catch (RuntimeException e) {
-                if (!running.isStopping() || !StoreOutages.isOutage(e)) {
+                if (!running.isStopping() || !StoreOutages.passes(e)) {
                     throw e;
                 }
                 // A stop whose store could not be reached (a partition, a hung server, SQLite's lock held by another
@@ -880,7 +894,57 @@ final class JobTask implements ExecutionHandler<Void> {
             return current ? new AfterTheCommand(tolerant(jobId, backInItsPlace()), false)
                     : supersededBy(jobId, attempt);
         }
-        return afterAttempt(job, attempt, version, outcome);
+        try {
+            return afterAttempt(job, attempt, version, outcome);
+        } catch (RuntimeException e) {
+            return keptForTheNextPick(job, attempt, outcome, e);
+        }
+    }
+
+    /**
+     * The record of what attempt {@code attempt}, whose command ran, came to ({@code outcome}) failed with {@code
+     * failure}, which no wait outlasts: a failure of PostgreSQL's or of the store the steps after the command do not
+     * wait out ({@link StoreOutages#passes}: a constraint, a trigger, a fault of buildhook's own). Handed to
+     * db-scheduler's retry as it was, the job's next pick found its attempt still running with nothing to conclude
+     * from, recorded it {@code INTERRUPTED} ("the store lost that record") and ran the command again (review51 E1). So
+     * what it came to is kept with the attempt ({@link ExecutionLedger#recordKnownOutcome}, as the next start after a
+     * stop that could not record it keeps it), said in one WARN with the failure's stack trace, and the job is picked
+     * again in {@link #RECORD_AGAIN}: that pick records the outcome from what was kept ({@link #concluded}), and never
+     * runs the command again. A failure that passes (the stop's grace over, an interrupt: kept in the data folder
+     * already by {@link #finish}), an attempt that never ran its command, or one that cannot be kept either: thrown on,
+     * as before.
+     */
+    private CompletionHandler<Void> keptForTheNextPick(Job job, int attempt, JobOutcome outcome,
+            RuntimeException failure) {
+        if (StoreOutages.passes(failure) || outcome.result() == JobOutcome.Result.FAILED_TO_START
+                || outcome.commandNotStarted()) {
+            throw failure;
+        }
+        String jobId = job.id();
+        org.buildhook.runner.exec.Decision decision = new org.buildhook.runner.exec.Decision(outcome.result(),
+                outcome.exitCode(), outcome.logFile());
+        boolean kept;
+        try {
+            kept = records.call(jobId, "keep what its attempt came to", () -> ledger.recordKnownOutcome(jobId, attempt,
+                    config.nodeId(), decision, outcome.ended()), this::untilGraceOver);
+        } catch (RuntimeException again) {
+            failure.addSuppressed(again);
+            LOG.error("job {} of rule '{}' attempt {}: {}; the store refused to record it ({}), and to keep it with"
+                    + " the attempt ({}): its next pick may run the command again", jobId, job.ruleName(), attempt,
+                    describe(outcome.result(), outcome.exitCode(), job), failure.getMessage(), again.getMessage());
+            throw failure;
+        }
+        if (!kept) {
+            LOG.warn("job {} of rule '{}' attempt {}: {}; the store refused to record it: {}", jobId, job.ruleName(),
+                    attempt, describe(outcome.result(), outcome.exitCode(), job), failure.toString());
+            return supersededBy(jobId, attempt);
+        }
+        keptAfterARefusal.add(jobId + "/" + attempt);
+        LOG.warn("job {} of rule '{}' attempt {}: {}; the store refused to record it, so it is kept with the attempt:"
+                + " the job's next pick, in {}, records it from there, and the command is not run again", jobId,
+                job.ruleName(), attempt, describe(outcome.result(), outcome.exitCode(), job),
+                Durations.describe(RECORD_AGAIN), failure);
+        return new AfterTheCommand(rescheduleIn(RECORD_AGAIN), false);
     }
 
     /**
@@ -994,8 +1058,10 @@ final class JobTask implements ExecutionHandler<Void> {
      */
     private CompletionHandler<Void> concluded(Job job, long version, ExecutionLedger.Decided decided) {
         int attempt = job.attempts();
+        boolean refused = keptAfterARefusal.remove(job.id() + "/" + attempt);
         String after = decided.interrupted() != null ? decided.interrupted()
                 .replaceFirst("; (run again|not run again.*|" + ExecutionLedger.RETRIED + ".*)$", "")
+                : refused ? "the store refused to record that as it ended, and it was kept with the attempt"
                 : "its node " + decided.node() + " stopped before the attempt ended";
         // The attempt is not resumed; a failure its rule has a retry left for is retried (afterAttempt), and
         // saying "not run again" of it was untrue (wording15).
@@ -1004,11 +1070,11 @@ final class JobTask implements ExecutionHandler<Void> {
         // and a start that found this exit recorded meanwhile, DECIDED_MEANWHILE) wins all the same; as read before
         // it, a failure was "retried as its rule says", and the store recorded it as its own node's end after the
         // cancel (review50b R8).
-        boolean stopAsked = job.cancelRequested() || waits.call(job.id(), "read whether its cancel was asked",
+        boolean stopAsked = job.cancelRequested() || records.call(job.id(), "read whether its cancel was asked",
                 () -> ledger.cancelRequested(job.id()), this::untilGraceOver);
         boolean retried = !stopAsked && decided.result() != JobOutcome.Result.SUCCEEDED
                 && decided.result() != JobOutcome.Result.CANCELLED
-                && waits.call(job.id(), "count its failed attempts", () -> ledger.failedAttempts(job.id()),
+                && records.call(job.id(), "count its failed attempts", () -> ledger.failedAttempts(job.id()),
                         this::untilGraceOver) + 1 <= job.retries();
         String message = describe(decided.result(), decided.exitCode(), job) + "; then " + after
                 + (stopAsked ? "" : retried ? "; retried as its rule says" : "; not run again");
@@ -1057,7 +1123,7 @@ final class JobTask implements ExecutionHandler<Void> {
             return finish(job, attempt, version, outcome, JobState.CANCELLED, JobEvents.Ending.CANCELLED, remove(),
                     how, null);
         }
-        int failures = !mayRetry ? Integer.MAX_VALUE : waits.call(jobId, "count its failed attempts",
+        int failures = !mayRetry ? Integer.MAX_VALUE : records.call(jobId, "count its failed attempts",
                 () -> ledger.failedAttempts(jobId), this::untilGraceOver) + 1;
         if (failures <= job.retries()) {
             Duration delay = job.backoff().multipliedBy(1L << Math.min(failures - 1, 30));
@@ -1193,7 +1259,7 @@ final class JobTask implements ExecutionHandler<Void> {
         // connection cut after the commit, an answer not come within Store.lookBound): see answerLost.
         boolean[] triedBefore = new boolean[1];
         try {
-            finished = waits.call(job.id(), "record its attempt", () -> {
+            finished = records.call(job.id(), "record its attempt", () -> {
                 try {
                     return retryWait != null
                             ? ledger.finishForRetry(job.id(), attempt, outcome, version, slotRule, retryWait)
@@ -1208,7 +1274,7 @@ final class JobTask implements ExecutionHandler<Void> {
                 }
             }, this::untilGraceOver);
         } catch (RuntimeException e) {
-            if (attemptToo && running.isStopping() && StoreOutages.isOutage(e)) {
+            if (attemptToo && running.isStopping() && StoreOutages.passes(e)) {
                 outcomeNotRecorded(job, attempt, outcome);
             }
             throw e;
@@ -1256,7 +1322,7 @@ final class JobTask implements ExecutionHandler<Void> {
     private boolean answerLost(String jobId, String ended) {
         Optional<ExecutionLedger.QueueEntry> entry;
         try {
-            entry = waits.call(jobId, "read its queue entry", () -> ledger.queueEntry(jobId), this::untilGraceOver);
+            entry = records.call(jobId, "read its queue entry", () -> ledger.queueEntry(jobId), this::untilGraceOver);
         } catch (RuntimeException e) {
             LOG.debug("job {}: its queue entry could not be read after its outcome was recorded again", jobId, e);
             return false;
@@ -1305,7 +1371,7 @@ final class JobTask implements ExecutionHandler<Void> {
      * period is over gives up.
      */
     private boolean record(String jobId, String what, java.util.function.Supplier<Boolean> step) {
-        return waits.call(jobId, what, step, this::untilGraceOver);
+        return records.call(jobId, what, step, this::untilGraceOver);
     }
 
     /**
@@ -1454,7 +1520,9 @@ final class JobTask implements ExecutionHandler<Void> {
         try {
             waits.run(jobId, "free its concurrency slot",
                     () -> ledger.releaseSlot(jobId, job.ruleName(), config.nodeId()), until);
-        } catch (StoreUnavailableException e) {
+        } catch (RuntimeException e) {
+            // Any failure (also PostgreSQL's deadlock or statement_timeout, no outage): thrown from the finally that
+            // frees it, it replaced the attempt's completion and ran the command again (review51 E1).
             LOG.warn("job {}: its concurrency slot is freed later, by the next job of its rule: {}", jobId,
                     e.getMessage());
         }
@@ -1472,13 +1540,15 @@ final class JobTask implements ExecutionHandler<Void> {
         StoreOutageWait.Until until = next instanceof AfterTheCommand ? this::untilGraceOver : this::untilStopping;
         return (complete, operations) -> {
             try {
-                waits.run(jobId, "update its queue entry", () -> next.complete(complete, operations), until);
+                (next instanceof AfterTheCommand ? records : waits).run(jobId, "update its queue entry",
+                        () -> next.complete(complete, operations), until);
             } catch (com.github.kagkarlsson.scheduler.exceptions.ExecutionException e) {
                 if (!takenOver(jobId, complete, until)) {
                     throw e;
                 }
             } catch (RuntimeException e) {
-                if (!StoreOutages.isOutage(e) || !running.isStopping()) {
+                if (!(next instanceof AfterTheCommand ? StoreOutages.passes(e) : StoreOutages.isOutage(e))
+                        || !running.isStopping()) {
                     throw e;
                 }
                 // The wait said in one line that it gave up; thrown on, db-scheduler logged an ERROR "Failed while

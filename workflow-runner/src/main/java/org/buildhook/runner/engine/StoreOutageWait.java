@@ -43,10 +43,22 @@ final class StoreOutageWait {
 
     private final Sleeper sleeper;
     private final Clock clock;
+    /** Which failures are waited out; any other is thrown at once. */
+    private final java.util.function.Predicate<Throwable> waitedOut;
 
+    /** Waits out store outages ({@link StoreOutages#isOutage}). */
     StoreOutageWait(Sleeper sleeper, Clock clock) {
+        this(sleeper, clock, StoreOutages::isOutage);
+    }
+
+    /**
+     * Waits out the failures {@code waitedOut} says (at least every outage: {@link StoreOutages#passes} for the steps
+     * after a job's command); a failure that is no outage is said in the same one WARN, as what PostgreSQL said.
+     */
+    StoreOutageWait(Sleeper sleeper, Clock clock, java.util.function.Predicate<Throwable> waitedOut) {
         this.sleeper = Objects.requireNonNull(sleeper, "sleeper");
         this.clock = Objects.requireNonNull(clock, "clock");
+        this.waitedOut = Objects.requireNonNull(waitedOut, "waitedOut");
     }
 
     /** {@code step}'s result, once the store answers; {@code what} completes "trying to …" in the log. */
@@ -62,13 +74,21 @@ final class StoreOutageWait {
                 }
                 return result;
             } catch (RuntimeException e) {
-                if (!StoreOutages.isOutage(e)) {
+                if (!waitedOut.test(e)) {
                     throw e;
                 }
                 if (since == null) {
                     since = clock.instant();
-                    LOG.warn("job {}: the store is unavailable while trying to {}; the job waits for it, trying again"
-                            + " every {} ms at most: {}", jobId, what, LONGEST_PAUSE.toMillis(), e.getMessage());
+                    if (StoreOutages.isOutage(e)) {
+                        LOG.warn("job {}: the store is unavailable while trying to {}; the job waits for it, trying"
+                                + " again every {} ms at most: {}", jobId, what, LONGEST_PAUSE.toMillis(),
+                                e.getMessage());
+                    } else {
+                        // A deadlock, a serialization failure, a statement_timeout: rolled back whole (review51 E1).
+                        LOG.warn("job {}: PostgreSQL ended the statement while trying to {} (rolled back whole: a"
+                                + " deadlock, a serialization failure or a statement_timeout); the job tries again"
+                                + " every {} ms at most: {}", jobId, what, LONGEST_PAUSE.toMillis(), e.getMessage());
+                    }
                 }
                 String stop = Thread.currentThread().isInterrupted() ? "interrupted" : until.stopReason();
                 if (stop == null) {

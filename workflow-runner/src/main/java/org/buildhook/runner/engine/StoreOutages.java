@@ -28,4 +28,17 @@ final class StoreOutages {
         }
         return false;
     }
+
+    /**
+     * Whether {@code failure} is one the steps after a job's command wait out and try again ({@link
+     * StoreOutageWait}): an outage ({@link #isOutage}), or PostgreSQL ending the statement's transaction whole so that
+     * the same step made again may go through: a deadlock or a serialization failure ({@link
+     * StoreUnavailableException#isTransactionRollback}: {@code 40P01}, {@code 40001}), a {@code statement_timeout}
+     * ({@link StoreUnavailableException#isStatementCancelled}: {@code 57014}). Handed to db-scheduler's retry instead,
+     * such a failure of the record of an attempt's outcome ran its command again 10 s later (review51 E1).
+     */
+    static boolean passes(Throwable failure) {
+        return isOutage(failure) || StoreUnavailableException.isTransactionRollback(failure)
+                || StoreUnavailableException.isStatementCancelled(failure);
+    }
 }

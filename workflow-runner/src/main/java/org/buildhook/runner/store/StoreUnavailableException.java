@@ -129,6 +129,19 @@ public class StoreUnavailableException extends RunnerException {
     }
 
     /**
+     * Whether {@code e} (or a cause, or a chained next exception) is PostgreSQL cancelling a statement: {@code 57014}
+     * {@code query_canceled}, what a {@code statement_timeout} (set in {@code store.url}, or on the role or database)
+     * ends a statement with, as does {@code pg_cancel_backend}. The statement's transaction was rolled back whole, so
+     * nothing of it was written, and the same request made again may go through.
+     *
+     * @param e any failure, or null (false)
+     * @return true when a statement of it was cancelled so
+     */
+    public static boolean isStatementCancelled(Throwable e) {
+        return firstInChain(e, s -> "57014".equals(s.getSQLState()) ? Boolean.TRUE : null) != null;
+    }
+
+    /**
      * The first non-null answer of {@code found} for an {@link SQLException} in {@code e}'s chain (its
      * causes, and the next exceptions of each SQLException), or {@code null}. Bounded to 10 links: a
      * chain that loops must not hang a request thread.

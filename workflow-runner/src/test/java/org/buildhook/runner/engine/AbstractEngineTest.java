@@ -138,6 +138,44 @@ abstract class AbstractEngineTest {
         return store.job(jobId).orElseThrow();
     }
 
+    /**
+     * The statements that make the store refuse, with an error that is no outage (a trigger's), every record that ends
+     * a job {@code SUCCEEDED} while its latest attempt has no outcome kept with it ({@code job_attempts.decided}).
+     */
+    abstract List<String> refuseASuccessNotKept();
+
+    /**
+     * review51 E1: the store refused the record of an attempt's outcome after its command ran, with a failure no wait
+     * outlasts (a trigger's error, a constraint). Before, the failure went to db-scheduler's retry; 10 s later the
+     * job's next pick found the attempt still running with nothing to conclude from, recorded it INTERRUPTED ("the
+     * store lost that record") and ran the command again. Now the outcome is kept with the attempt, and the next pick
+     * records it from there: the command ran once.
+     */
+    @Test
+    void anOutcomeTheStoreRefusesToRecordIsKeptAndRecordedByTheNextPickWithoutRunningTheCommandAgain()
+            throws Exception {
+        try (java.sql.Connection c = java.sql.DriverManager.getConnection(storeConfig.url());
+                java.sql.Statement s = c.createStatement()) {
+            for (String sql : refuseASuccessNotKept()) {
+                s.execute(sql);
+            }
+        }
+        Path runs = dir.resolve("runs");
+        Path s = script("count.sh", "echo ran >> " + runs);
+        String jobId = store.accept(Plans.delivery(Plans.fixture()), List.of(Plans.job("deploy",
+                List.of("/bin/sh", s.toString()), Map.of(), 0, Duration.ofMillis(100), 0))).jobIds().get(0);
+
+        // Picked again after JobTask.RECORD_AGAIN (10 s): beside a busy machine's time.
+        await().atMost(Duration.ofSeconds(60)).until(() -> store.job(jobId).orElseThrow().job().state().isFinal());
+        JobDetail done = store.job(jobId).orElseThrow();
+
+        assertThat(Files.readAllLines(runs)).as("the command ran once").containsExactly("ran");
+        assertThat(done.job().state()).isEqualTo(JobState.SUCCEEDED);
+        assertThat(done.attempts()).extracting(JobAttempt::outcome).containsExactly(AttemptOutcome.SUCCEEDED);
+        assertThat(done.attempts().get(0).message()).startsWith("exited with 0; then the store refused to record"
+                + " that as it ended, and it was kept with the attempt; not run again");
+    }
+
     @Test
     void runsAJobWithItsEnvironmentThePayloadFileAndTheBodyOnStdin() throws IOException {
         Path out = dir.resolve("out");

@@ -27,6 +27,48 @@ class PostgresEngineTest extends AbstractEngineTest {
         return TestStores.postgres(dir);
     }
 
+    @Override
+    List<String> refuseASuccessNotKept() {
+        return List.of("CREATE FUNCTION refuse_a_success() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+                + " IF NEW.state = 'SUCCEEDED' AND (SELECT decided FROM job_attempts WHERE job_id = NEW.id AND attempt"
+                + " = NEW.attempts) IS NULL THEN RAISE EXCEPTION 'refused by a trigger of the test'; END IF;"
+                + " RETURN NEW; END $$",
+                "CREATE TRIGGER refuse_a_success BEFORE UPDATE ON jobs FOR EACH ROW EXECUTE FUNCTION"
+                        + " refuse_a_success()");
+    }
+
+    /**
+     * review51 E1: PostgreSQL ends the record of an attempt's outcome, after its command ran, with an error that is no
+     * outage: a {@code statement_timeout} (57014, which store.url may set), a deadlock (40P01) or a serialization
+     * failure (40001), each rolled back whole. Before, the failure went to db-scheduler's retry and the command ran
+     * again 10 s later (attempt 1 recorded INTERRUPTED "the store lost that record"); now the record is tried again
+     * as after an outage, and the command ran once.
+     */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"query_canceled", "deadlock_detected",
+            "serialization_failure"})
+    void anOutcomesRecordPostgresEndsIsTriedAgainAndTheCommandRunsOnce(String errcode) throws Exception {
+        try (java.sql.Connection c = java.sql.DriverManager.getConnection(storeConfig.url());
+                java.sql.Statement s = c.createStatement()) {
+            s.execute("CREATE SEQUENCE end_once");
+            s.execute("CREATE FUNCTION end_once() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+                    + " IF NEW.state = 'SUCCEEDED' AND nextval('end_once') = 1 THEN"
+                    + " RAISE EXCEPTION 'ended by the test as PostgreSQL ends it' USING ERRCODE = '" + errcode
+                    + "'; END IF; RETURN NEW; END $$");
+            s.execute("CREATE TRIGGER end_once BEFORE UPDATE ON jobs FOR EACH ROW EXECUTE FUNCTION end_once()");
+        }
+        Path runs = dir.resolve("runs");
+        Path s = script("count.sh", "echo ran >> " + runs);
+        String jobId = store.accept(Plans.delivery(Plans.fixture()), List.of(Plans.job("deploy",
+                List.of("/bin/sh", s.toString()), Map.of(), 0, Duration.ofMillis(100), 0))).jobIds().get(0);
+
+        JobDetail done = awaitFinal(jobId);
+
+        assertThat(Files.readAllLines(runs)).as("the command ran once").containsExactly("ran");
+        assertThat(done.job().state()).isEqualTo(JobState.SUCCEEDED);
+        assertThat(done.attempts()).extracting(JobAttempt::outcome).containsExactly(AttemptOutcome.SUCCEEDED);
+    }
+
     /**
      * A queued job starts as soon as one of the node's threads is free, not once half of them are
      * (db-scheduler's default lower limit): here the poll interval is an hour and nothing else wakes
