@@ -217,9 +217,17 @@ final class JobTask implements ExecutionHandler<Void> {
         }
         // When the statement that may start the job (and renew its heartbeat) was sent: its lease runs from then.
         long[] sent = new long[1];
+        // Whether a try of the read that may start the job failed with an outage: it may have started it all the same,
+        // its answer lost (review51 S1).
+        boolean[] unanswered = new boolean[1];
         Optional<ExecutionLedger.JobToRun> found = waits.call(jobId, "read the job", () -> {
             sent[0] = System.nanoTime();
-            return startAtRead ? ledger.jobToStart(jobId, config.nodeId(), version) : ledger.jobToRun(jobId);
+            try {
+                return startAtRead ? ledger.jobToStart(jobId, config.nodeId(), version) : ledger.jobToRun(jobId);
+            } catch (RuntimeException e) {
+                unanswered[0] |= startAtRead && StoreOutages.isOutage(e);
+                throw e;
+            }
         }, before);
         if (found.isEmpty()) {
             return notRunHere(remove());
@@ -360,7 +368,9 @@ final class JobTask implements ExecutionHandler<Void> {
                 next = failedUnstarted(job, values.get(), before);
                 return next;
             }
-            next = runAttempt(job, body, version, units, before);
+            // A first attempt the read's lost answer may have started is looked for by the start (review51 S1).
+            int mayHaveStarted = unanswered[0] && job.state() == JobState.RUNNING && job.attempts() == 1 ? 1 : 0;
+            next = runAttempt(job, body, version, units, before, mayHaveStarted);
             return next;
         } finally {
             if (shares) {
@@ -559,8 +569,15 @@ final class JobTask implements ExecutionHandler<Void> {
         return notRunHere(remove());
     }
 
+    /**
+     * Starts the job's next attempt and runs it ({@link #launch}). {@code mayHaveStarted}: the number of an attempt a
+     * try of this pick may have started though its answer was lost (0 for none); a try of the start that fails with an
+     * outage counts so too. The start tried again then goes on with that attempt when the store has it as this
+     * process's, not launched ({@link ExecutionLedger#ownStartNotLaunched}), instead of recording it cut short, "the
+     * store lost that record", and starting the next (review51 S1).
+     */
     private CompletionHandler<Void> runAttempt(Job job, byte[] read, long version, Map<String, List<Integer>> units,
-            StoreOutageWait.Until before) {
+            StoreOutageWait.Until before, int mayHaveStarted) {
         String jobId = job.id();
         letAcceptsGoFirst();
         // An earlier attempt still marked running on this host is ended first: never two at once.
@@ -571,9 +588,27 @@ final class JobTask implements ExecutionHandler<Void> {
         // The start renews the execution's heartbeat in its transaction: the lease its command is created under runs from
         // the moment the statement was sent (chaos33 F2), on the monotonic clock.
         long[] sent = new long[1];
+        int[] unanswered = {mayHaveStarted};
         int attempt = waits.call(jobId, "start an attempt", () -> {
             sent[0] = System.nanoTime();
-            return ledger.startAttempt(jobId, config.nodeId(), version, config.inARow(), units);
+            if (unanswered[0] > 0) {
+                int own = ledger.ownStartNotLaunched(jobId, config.nodeId(), version, unanswered[0]);
+                if (own > 0) {
+                    LOG.info("job {}: attempt {} was started by a try of its start whose answer was lost; its command"
+                            + " runs as that attempt", jobId, own);
+                }
+                if (own != 0) {
+                    return own;
+                }
+            }
+            try {
+                return ledger.startAttempt(jobId, config.nodeId(), version, config.inARow(), units);
+            } catch (RuntimeException e) {
+                if (StoreOutages.isOutage(e)) {
+                    unanswered[0] = job.attempts() + 1;
+                }
+                throw e;
+            }
         }, before);
         if (attempt == ExecutionLedger.LOST_PICK) {
             return pickLost(jobId);

@@ -1954,6 +1954,50 @@ public final class ExecutionLedger {
     }
 
     /**
+     * Attempt {@code attempt} of {@code jobId} when a try of this node's start under its pick at {@code version} made it
+     * and the store's answer to that try was lost (a connection cut after PostgreSQL committed it: storage.md's server
+     * crash; an answer not come within {@link Store#lookBound}), so that the start tried again goes on with it: it is
+     * the job's latest, still running, of this very process ({@code node}, boot, pid and start), with no process and no
+     * outcome recorded, and the job running; the execution still picked at {@code version}, whose heartbeat this renews
+     * as a start does. Tried again, {@link #startAttempt} recorded that attempt cut short, "the store lost that record
+     * (a database server that crashed and lost commits it had acknowledged …)", and started the next (review51 S1).
+     * The caller has not launched it: this process handles a job on one thread at a time, and only asks this after its
+     * own try of the start failed with an outage.
+     *
+     * @param version the version of the execution as this node picked it; negative for no check
+     * @return {@code attempt}, {@link #LOST_PICK} when the execution is no longer picked at {@code version}, or 0 when
+     *         there is no such attempt (the lost try did not go through: start one)
+     * @throws StoreUnavailableException when the store cannot be reached
+     */
+    public int ownStartNotLaunched(String jobId, String node, long version, int attempt) {
+        NodeIdentity owner = NodeIdentity.current();
+        String lock = db.dialect() == Dialect.POSTGRESQL ? " FOR UPDATE" : "";
+        return db.inTransaction("look for an attempt this node started", Durability.DEFERRED, c -> {
+            // The job's row first, then the lease: startAttempt's order.
+            try (PreparedStatement p = c.prepareStatement("SELECT attempts FROM jobs WHERE id = ?" + lock)) {
+                p.setString(1, jobId);
+                p.executeQuery().close();
+            }
+            if (version >= 0 && !renewLease(c, jobId, version)) {
+                return LOST_PICK;
+            }
+            try (PreparedStatement p = c.prepareStatement("SELECT 1 FROM job_attempts WHERE job_id = ? AND attempt = ?"
+                    + " AND outcome = ? AND pid IS NULL AND decided IS NULL AND " + THIS_PROCESS + " AND attempt ="
+                    + " (SELECT j.attempts FROM jobs j WHERE j.id = ? AND j.state = ?)")) {
+                p.setString(1, jobId);
+                p.setInt(2, attempt);
+                p.setString(3, AttemptOutcome.RUNNING.name());
+                bindThisProcess(p, 4, node, owner);
+                p.setString(8, jobId);
+                p.setString(9, JobState.RUNNING.name());
+                try (ResultSet rs = p.executeQuery()) {
+                    return rs.next() ? attempt : 0;
+                }
+            }
+        });
+    }
+
+    /**
      * The job's queue entry (its db-scheduler execution) as it is now: its version and the node that has it
      * picked, or empty when there is none (the job's execution was removed: it ended, or was never queued).
      * Read after a node's completion of its pick failed, to tell a pick another node took over (a new version,

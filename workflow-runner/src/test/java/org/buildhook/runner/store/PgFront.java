@@ -172,12 +172,12 @@ public final class PgFront implements AutoCloseable {
      * ways as it comes: the database did the statement (committed it, in autocommit), its client saw the connection
      * break before the answer, as at a crash or a network cut just after the commit (tryout50 F8).
      */
-    void cutAnswerAt(String text) {
+    public void cutAnswerAt(String text) {
         cutAnswerAt = text.getBytes(StandardCharsets.UTF_8);
     }
 
     /** How many answers {@link #cutAnswerAt} dropped so far. */
-    int cutAnswers() {
+    public int cutAnswers() {
         return cutAnswers.get();
     }
 
