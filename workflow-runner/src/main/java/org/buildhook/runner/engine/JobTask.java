@@ -564,7 +564,14 @@ final class JobTask implements ExecutionHandler<Void> {
                 ? Job.cancelledBeforeItsNextAttempt(job.attempts(), job.message())
                 : "cancelled while attempt " + job.attempts() + " ran; its node stopped before the attempt ended,"
                         + " and it is not run again";
-        waits.run(jobId, "mark it cancelled", () -> ledger.markCancelled(jobId, message), before);
+        ExecutionLedger.UnstartedEnd end = waits.call(jobId, "mark it cancelled",
+                () -> ledger.markCancelled(jobId, message), before);
+        if (end == ExecutionLedger.UnstartedEnd.ENDED) {
+            // Its paused node woke and recorded its command's own end after this pick read it (review51 C1).
+            LOG.info("job {} of rule '{}' (build {}): its cancel was asked, and it ended meanwhile; it stays as it"
+                    + " ended", jobId, job.ruleName(), job.workflow().buildId());
+            return notRunHere(remove());
+        }
         told(job, JobEvents.Ending.CANCELLED);
         return notRunHere(remove());
     }

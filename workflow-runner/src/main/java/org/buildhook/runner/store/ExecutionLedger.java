@@ -3507,10 +3507,15 @@ public final class ExecutionLedger {
      * rule with a concurrency limit passes its turn on ({@link SlotLine#wakeTurn}): it may be the job a
      * freed slot woke, cancelled after it was picked, and the next in line would otherwise wait for
      * {@code runner.slot-retry} (slots13). A slot the job still held from an attempt its dead node left is
-     * freed first, and passed on the same way (review14 F1).
+     * freed first, and passed on the same way (review14 F1). A job that ended meanwhile is left as it ended (review51
+     * C1: the late record of its command's own end by a node paused past the dead-node limit, which kept its exit, was
+     * written over with "cancelled while attempt 1 ran; its node stopped before the attempt ended").
+     *
+     * @return {@link UnstartedEnd#CANCELLED}, or {@link UnstartedEnd#ENDED} when it had already ended (left as it is)
+     * @throws StoreUnavailableException when the store cannot be reached
      */
-    public void markCancelled(String jobId, String message) {
-        markEndedUnstarted(jobId, JobState.CANCELLED, message);
+    public UnstartedEnd markCancelled(String jobId, String message) {
+        return markEndedUnstarted(jobId, JobState.CANCELLED, message);
     }
 
     /**
@@ -3558,11 +3563,15 @@ public final class ExecutionLedger {
                     }
                 }
             }
-            // A FAILED mark leaves a job that ended meanwhile as it ended, and one whose cancel was asked meanwhile
-            // to that cancel; a cancel marks it as before.
+            // A mark leaves a job that ended meanwhile as it ended; a FAILED one leaves one whose cancel was asked
+            // meanwhile to that cancel.
             boolean failing = state == JobState.FAILED;
-            if (setEnded(c, jobId, state, message, failing ? " AND state NOT IN (" + finalStates() + ")"
-                    + " AND cancel_requested = 0" : "") == 0 && failing) {
+            int set = setEnded(c, jobId, state, message, " AND state NOT IN (" + finalStates() + ")"
+                    + (failing ? " AND cancel_requested = 0" : ""));
+            if (set == 0 && !failing) {
+                return false;
+            }
+            if (set == 0) {
                 String cancelled = cancelledMeanwhile(c, jobId);
                 if (cancelled == null) {
                     return false;
@@ -3571,7 +3580,7 @@ public final class ExecutionLedger {
                 marked[0] = UnstartedEnd.CANCELLED;
             }
             if (marked[0] == UnstartedEnd.ENDED) {
-                marked[0] = UnstartedEnd.FAILED;
+                marked[0] = failing ? UnstartedEnd.FAILED : UnstartedEnd.CANCELLED;
             }
             Supersede.settle(c, jobId);
             int newer = wakeSuperseding(c, jobId);
