@@ -278,7 +278,8 @@ final class Supersede {
         // row, then wakes the job that superseded it). Taking a queued job's entry first and then a running job's row
         // deadlocked with that node (chaos33 F1). A row that ended while this waited for it is no longer selected.
         // One statement for the rule and its old names: their rows too in id order.
-        try (PreparedStatement p = c.prepareStatement("SELECT id, state, concurrency, rule_name FROM jobs WHERE"
+        try (PreparedStatement p = c.prepareStatement("SELECT id, state, concurrency, rule_name, attempts, message"
+                + " FROM jobs WHERE"
                 + " rule_name IN (" + String.join(", ", java.util.Collections.nCopies(rules.size(), "?")) + ")"
                 + " AND supersede_key = ? AND build_id < ? AND state IN (?, ?, ?, ?)"
                 + (dialect == Dialect.POSTGRESQL ? " ORDER BY id FOR UPDATE" : ""))) {
@@ -294,8 +295,11 @@ final class Supersede {
             p.setString(++i, (onlyAwaiting ? JobState.AWAITING_APPROVAL : JobState.RUNNING).name());
             try (ResultSet rs = p.executeQuery()) {
                 while (rs.next()) {
+                    // A queued job after an attempt, waiting for its retry (review51 L1), as DeliveryWriter.cancelRead.
+                    boolean waitsForRetry = JobState.QUEUED.name().equals(rs.getString(2)) && rs.getInt(5) > 0
+                            && Job.retryDueIn(rs.getString(6)).isPresent();
                     older.add(new String[] {rs.getString(1), rs.getString(2), rs.getInt(3) > 0 ? "line" : null,
-                            rs.getString(4)});
+                            rs.getString(4), waitsForRetry ? "retry" : null});
                 }
             }
         }
@@ -303,7 +307,12 @@ final class Supersede {
         java.util.SortedMap<String, String> leftLines = new java.util.TreeMap<>();
         for (String[] job : older) {
             JobState state = JobState.valueOf(job[1]);
-            if (state == JobState.AWAITING_APPROVAL || (state != JobState.RUNNING && queue.cancel(c, job[0]))) {
+            // One waiting for its retry ends at once even while its execution is still picked: its node is putting it
+            // back for the retry (its record commits before db-scheduler's reschedule), or picks the retry, whose start
+            // finds it final. Only flagged, it stayed queued for the whole backoff, and held a newer job of
+            // `running: cancel` back all that time (review51 L1); the cancel ends it so already (flakes35).
+            if (state == JobState.AWAITING_APPROVAL || (state != JobState.RUNNING && queue.cancel(c, job[0]))
+                    || job[4] != null) {
                 end(c, job[0], by, buildId);
                 if (state != JobState.AWAITING_APPROVAL && job[2] != null) {
                     leftLines.put(job[3], job[0]);

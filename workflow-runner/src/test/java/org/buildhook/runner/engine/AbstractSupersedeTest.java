@@ -349,4 +349,50 @@ abstract class AbstractSupersedeTest extends AbstractWorkflowTest {
         assertState(job(a68b68.get(0)), JobState.QUEUED);
         assertState(job(a68b68.get(1)), JobState.QUEUED);
     }
+
+    /**
+     * review51 L1: an older build's job whose attempt failed and that waits for its retry, its node still putting it
+     * back (the job's record commits before db-scheduler's reschedule: its execution still picked), met by a newer
+     * build of its key. It was only flagged: it stayed queued for the whole backoff (here an hour), and under {@code
+     * running: cancel} held the newer build's job back all that time. Now it ends superseded at once, as a cancel ends
+     * it (flakes35). Held picked here, as in that moment.
+     */
+    @Test
+    void aJobWaitingForItsRetryWhileItsNodeStillPutsItBackIsSupersededAtOnce() throws Exception {
+        RuleSet rules = rules("rules:\n"
+                + "  - name: deploy\n"
+                + "    supersede: {key: \"${build.project}/${build.trigger}\", running: cancel}\n"
+                + "    run: {command: [/bin/sh, -c, 'exit 3'], retries: 2, backoff: 1h}\n");
+        openStore();
+        startEngine();
+        String job67 = deliver(rules, 67).jobIds().get(0);
+        await().atMost(Duration.ofSeconds(60)).until(() -> job(job67).retryDueAt().isPresent() && !picked(job67));
+        try (java.sql.Connection c = store.dataSource().getConnection(); java.sql.PreparedStatement p = c
+                .prepareStatement("UPDATE scheduled_tasks SET picked = ? WHERE task_name = ? AND task_instance = ?")) {
+            p.setBoolean(1, true);
+            p.setString(2, org.buildhook.runner.store.JobQueue.TASK_NAME);
+            p.setString(3, job67);
+            assertThat(p.executeUpdate()).isEqualTo(1);
+        }
+
+        String job68 = deliver(rules, 68).jobIds().get(0);
+
+        Job old = job(job67);
+        assertState(old, JobState.SUPERSEDED);
+        assertThat(old.supersededBy()).isEqualTo(job68);
+        assertThat(old.message()).isEqualTo("superseded by job " + job68 + " of build 68");
+        assertThat(old.attempts()).isEqualTo(1);
+    }
+
+    /** Whether {@code id}'s execution is picked now. */
+    private boolean picked(String id) throws java.sql.SQLException {
+        try (java.sql.Connection c = store.dataSource().getConnection(); java.sql.PreparedStatement p = c
+                .prepareStatement("SELECT picked FROM scheduled_tasks WHERE task_name = ? AND task_instance = ?")) {
+            p.setString(1, org.buildhook.runner.store.JobQueue.TASK_NAME);
+            p.setString(2, id);
+            try (java.sql.ResultSet rs = p.executeQuery()) {
+                return rs.next() && rs.getBoolean(1);
+            }
+        }
+    }
 }
