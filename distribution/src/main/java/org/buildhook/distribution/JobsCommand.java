@@ -143,6 +143,16 @@ final class JobsCommand implements Callable<Integer> {
                         + "'?" : "");
     }
 
+    /**
+     * What the API's {@code parentIsDelivery} of an empty list says: the {@code --parent} given is a delivery's id, not
+     * a job's (tryout51 F3); {@code ""} when it is not (or an older server).
+     */
+    static String parentIsDelivery(JsonNode page, String parent) {
+        return page.path("parentIsDelivery").asBoolean(false) && parent != null ? "; " + parent + " is a delivery's id,"
+                + " not a job's: its jobs are listed with --delivery " + parent + "; --parent takes the id of the job"
+                + " whose follow-ups to list" : "";
+    }
+
     @Spec
     CommandSpec spec;
 
@@ -185,7 +195,7 @@ final class JobsCommand implements Callable<Integer> {
         params.put("run", run);
         page.addTo(params);
         int status = PRINTER.print(admin, params, spec.commandLine().getOut(), spec.commandLine().getErr(),
-                JobsCommand::unknownRule);
+                answer -> unknownRule(answer) + parentIsDelivery(answer, parent));
         // A job waiting on a node that starts none shows a bare QUEUED, with no attempt or message to say
         // why when the node was so from its start (tryout19 F1): the server's /healthz says it.
         AdminClient client = admin.client();

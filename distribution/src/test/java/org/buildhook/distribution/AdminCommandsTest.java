@@ -165,6 +165,12 @@ class AdminCommandsTest {
         assertThat(json.path("unknownRule").path("rulesInForce").toString()).isEqualTo("[\"echo\",\"wait\"]");
         assertThat(cli.err()).as("--json prints the answer alone").isEmpty();
 
+        // tryout51 F3: a delivery's id given as --parent is said to be one, with the filter meant.
+        assertThat(cli.run("jobs", "--parent", delivery)).isZero();
+        assertThat(cli.err()).isEqualToIgnoringNewLines("(no jobs match --parent " + delivery + "; " + delivery + " is a"
+                + " delivery's id, not a job's: its jobs are listed with --delivery " + delivery + "; --parent takes"
+                + " the id of the job whose follow-ups to list)");
+
         // A rule in force with no job of these filters is no mistake: only that nothing matched.
         assertThat(cli.run("jobs", "--rule", "wait")).isZero();
         assertThat(cli.err()).isEqualToIgnoringNewLines("(no jobs match --rule wait)");

@@ -208,6 +208,11 @@ final class AdminRequests {
         if (page.items().isEmpty() && query.ruleName() != null) {
             unknownRule(query.ruleName()).ifPresent(unknown -> answer.with("unknownRule", unknown));
         }
+        // tryout51 F3: parent=<a delivery's id> (both are ULIDs) matches nothing: said, as logs and replay say it.
+        if (page.items().isEmpty() && query.parentId() != null
+                && store().deliveryRow(query.parentId()).isPresent()) {
+            answer.with("parentIsDelivery", true);
+        }
         return answer;
     }
 
