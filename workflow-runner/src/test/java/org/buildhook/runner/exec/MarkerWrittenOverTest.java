@@ -61,30 +61,6 @@ class MarkerWrittenOverTest {
         return p;
     }
 
-    /** The pid of the perl process titled {@code title…}, once it has set its title. */
-    private static long titled(String title) {
-        long[] pid = {-1};
-        Awaitility.await().atMost(Duration.ofMinutes(1)).until(() -> {
-            for (ProcStat stat : ProcStat.all()) {
-                String cmdline = cmdline(stat.pid());
-                if (!stat.gone() && cmdline != null && cmdline.startsWith(title)) {
-                    pid[0] = stat.pid();
-                    return true;
-                }
-            }
-            return false;
-        });
-        return pid[0];
-    }
-
-    private static String cmdline(long pid) {
-        try {
-            return new String(Files.readAllBytes(Path.of("/proc/" + pid + "/cmdline")));
-        } catch (Exception e) {
-            return null;
-        }
-    }
-
     /**
      * escape50 F1 fixed: the attempt's program moved into its cgroup right after its creation, as the launcher does,
      * before it started the daemon. After its node's death (the program still runs here, as a dead node's leaves
@@ -138,7 +114,7 @@ class MarkerWrittenOverTest {
         // The daemon leaves the attempt's session (setsid) and keeps its environment, then sets its title.
         Process job = session(marker, "setsid " + PERL + " -e '$0 = \"" + title
                 + "\" . (\".\" x 4000); sleep 300' </dev/null >/dev/null 2>&1 & read x");
-        long daemon = titled(title);
+        long daemon = TitledDaemon.titled(title);
         try {
             ProcessIdentity recorded = new ProcessIdentity(job.pid(), job.pid(), ProcStat.startTime(job.pid()));
             assertThat(ProcStat.of(daemon).session()).isNotEqualTo(job.pid());
@@ -156,7 +132,7 @@ class MarkerWrittenOverTest {
         AttemptMarker marker = AttemptMarker.of("escape50-" + UUID.randomUUID(), 1);
         Process job = session(marker, PERL + " -e '$0 = \"" + title
                 + "\" . (\".\" x 4000); sleep 300' </dev/null >/dev/null 2>&1 & read x");
-        long worker = titled(title);
+        long worker = TitledDaemon.titled(title);
         try {
             ProcessIdentity recorded = new ProcessIdentity(job.pid(), job.pid(), ProcStat.startTime(job.pid()));
             assertThat(marker.isCarriedBy(worker)).isFalse();
