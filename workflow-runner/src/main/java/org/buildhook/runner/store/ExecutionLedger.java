@@ -1962,21 +1962,31 @@ public final class ExecutionLedger {
      * as a start does. Tried again, {@link #startAttempt} recorded that attempt cut short, "the store lost that record
      * (a database server that crashed and lost commits it had acknowledged …)", and started the next (review51 S1).
      * The caller has not launched it: this process handles a job on one thread at a time, and only asks this after its
-     * own try of the start failed with an outage.
+     * own try of the start failed with an outage. A cancel (or a newer build's supersede) asked since that try, only
+     * flagged ({@code cancel_requested}) as the execution was picked, is answered as {@link #startAttempt} answers it,
+     * {@link #CANCEL_ASKED}: the attempt is recorded {@code CANCELLED}, never launched, in the same transaction, and
+     * the caller ends the job as for a start that found the flag (review52 F1: the command ran until the node's next
+     * cancel check, after the operator was told it would not start).
      *
      * @param version the version of the execution as this node picked it; negative for no check
-     * @return {@code attempt}, {@link #LOST_PICK} when the execution is no longer picked at {@code version}, or 0 when
-     *         there is no such attempt (the lost try did not go through: start one)
+     * @return {@code attempt}, {@link #LOST_PICK} when the execution is no longer picked at {@code version},
+     *         {@link #CANCEL_ASKED} when the attempt is there but a cancel or supersede of the job was asked (the attempt
+     *         then recorded ended, not launched), or 0 when there is no such attempt (the lost try did not go through:
+     *         start one)
      * @throws StoreUnavailableException when the store cannot be reached
      */
     public int ownStartNotLaunched(String jobId, String node, long version, int attempt) {
         NodeIdentity owner = NodeIdentity.current();
         String lock = db.dialect() == Dialect.POSTGRESQL ? " FOR UPDATE" : "";
         return db.inTransaction("look for an attempt this node started", Durability.DEFERRED, c -> {
-            // The job's row first, then the lease: startAttempt's order.
-            try (PreparedStatement p = c.prepareStatement("SELECT attempts FROM jobs WHERE id = ?" + lock)) {
+            // The job's row first, then the lease: startAttempt's order. Its cancel flag read under that lock, as
+            // startAttempt reads it.
+            boolean cancelAsked = false;
+            try (PreparedStatement p = c.prepareStatement("SELECT cancel_requested FROM jobs WHERE id = ?" + lock)) {
                 p.setString(1, jobId);
-                p.executeQuery().close();
+                try (ResultSet rs = p.executeQuery()) {
+                    cancelAsked = rs.next() && rs.getInt(1) != 0;
+                }
             }
             if (version >= 0 && !renewLease(c, jobId, version)) {
                 return LOST_PICK;
@@ -1991,11 +2001,28 @@ public final class ExecutionLedger {
                 p.setString(8, jobId);
                 p.setString(9, JobState.RUNNING.name());
                 try (ResultSet rs = p.executeQuery()) {
-                    return rs.next() ? attempt : 0;
+                    if (!rs.next()) {
+                        return 0;
+                    }
                 }
             }
+            if (cancelAsked) {
+                // Not launched, and never now: ended here, else it stayed RUNNING under the job its caller ends
+                // CANCELLED (the sweep leaves this very process's attempts alone).
+                updateAttempt(c, jobId, attempt, AttemptOutcome.CANCELLED, null, clock.instant(), null,
+                        NOT_LAUNCHED_CANCELLED);
+                return CANCEL_ASKED;
+            }
+            return attempt;
         });
     }
+
+    /**
+     * The message of an attempt recorded started, whose start's answer was lost, ended by the start tried again
+     * because a cancel or supersede of its job was asked meanwhile ({@link #ownStartNotLaunched}).
+     */
+    static final String NOT_LAUNCHED_CANCELLED = "not launched: its cancel (or a newer build's supersede) was asked"
+            + " while the answer to its start was lost";
 
     /**
      * The job's queue entry (its db-scheduler execution) as it is now: its version and the node that has it
