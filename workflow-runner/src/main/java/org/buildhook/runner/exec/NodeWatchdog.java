@@ -226,10 +226,11 @@ public final class NodeWatchdog {
      * dead-node limit a node on another host may have run the job beside them. So after a gap of its own of its
      * silence bound or more, the watchdog looks whether each attempt's first process used CPU time meanwhile that the
      * awake time around the gap does not explain (its {@code utime} and {@code stime} in {@code /proc/<pid>/stat}
-     * moved by 20 ms more than {@link #AWAKE_STEPS} steps at the most it used in one of its last steps, {@link
-     * CpuLook#explains}: a command frozen with the watchdog — a frozen container or VM — used CPU time only in the
-     * rest of the step before the freeze and from the thaw to the look, one that ran through a gap of at least
-     * {@code silence} ≥ 8 steps used it all along), and once the node says it was stopped
+     * moved by 20 ms more than {@link #AWAKE_STEPS} steps at the most it used in one of its last steps, and than
+     * {@link #BUSY_STEPS} steps of all its threads busy on every CPU, {@link CpuLook#explains}: a command frozen
+     * with the watchdog — a frozen container or VM — used CPU time only in the rest of the step before the freeze
+     * and from the thaw to the look, one that ran through a gap of at least {@code silence} ≥ 8 steps used it all
+     * along), and once the node says it was stopped
      * through that gap too ({@code S}, its first line on waking), kills those attempts at once, reports each
      * ({@code Z}) and says it at {@code ERROR}. A node that beat on through the gap (only the watchdog was stopped)
      * sends no {@code S}; the suspicion lapses after a silence bound.
@@ -368,6 +369,12 @@ public final class NodeWatchdog {
      */
     static final int AWAKE_STEPS = 4;
 
+    /**
+     * The steps of awake time around a gap in which any process may have used all its threads on every CPU, whatever
+     * it used before: the rest of the step before the freeze and the time from the thaw to the first look.
+     */
+    static final int BUSY_STEPS = 2;
+
     /** The threads of the process {@link #cpuTicks} read last (its {@code num_threads}); the watch thread's only. */
     private long threads = 1;
 
@@ -446,16 +453,17 @@ public final class NodeWatchdog {
         /**
          * The CPU time (ticks) the awake time around a gap explains: {@link #AWAKE_STEPS} steps at the most it used
          * per step lately; for a process not yet measured over {@link #MEASURED} steps, all its threads busy on
-         * every CPU.
+         * every CPU. Never less than {@link #BUSY_STEPS} steps of all its threads busy on every CPU: a first process
+         * idle lately (a shell script or {@code make} waiting for its children) may begin a burst right before the
+         * freeze or at the thaw, which its history does not foretell (review52 F2).
          *
          * @param stepTicks the ticks of one step of the watch (at least 1)
          * @param threads   the process's threads now (at least 1)
          */
         long explains(long stepTicks, long threads) {
+            long allBusy = Math.min(threads, Runtime.getRuntime().availableProcessors()) * stepTicks;
             long peak = peakPerStep();
-            long perStepNow = peak >= 0 ? peak
-                    : Math.min(threads, Runtime.getRuntime().availableProcessors()) * stepTicks;
-            return AWAKE_STEPS * perStepNow;
+            return Math.max(AWAKE_STEPS * (peak >= 0 ? peak : allBusy), BUSY_STEPS * allBusy);
         }
     }
 
