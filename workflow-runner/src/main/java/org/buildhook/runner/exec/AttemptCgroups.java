@@ -18,7 +18,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * Each attempt's processes in a cgroup (v2) of their own, the way systemd tracks a service: the membership is
@@ -74,7 +73,8 @@ public final class AttemptCgroups {
     private static volatile Path own;        // this JVM's cgroup folder, null when not known
     private static volatile Path base;       // where attempts' cgroups are made; null when they are not
     private static volatile String why;      // why not, when base is null
-    private static final AtomicBoolean WARNED = new AtomicBoolean();
+    /** The kinds of WARN said already ({@link #warnOnce}): one each, so a harmless one hides no other. */
+    private static final Set<String> WARNED = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     private AttemptCgroups() {
     }
@@ -305,8 +305,9 @@ public final class AttemptCgroups {
         } catch (FileAlreadyExistsException e) {
             // An earlier start of the same attempt that left it: what is in it is this attempt's all the same.
         } catch (IOException | RuntimeException e) {
-            warnOnce("could not make the cgroup " + cgroup + " of job " + marker.value().replace("/", " attempt ")
-                    + " (" + e + "): its processes are found by their session and marker only");
+            warnOnce("make", "could not make the cgroup " + cgroup + " of job "
+                    + marker.value().replace("/", " attempt ") + " (" + e + "): its processes are found by their"
+                    + " session and marker only");
             return null;
         }
         return cgroup;
@@ -327,7 +328,12 @@ public final class AttemptCgroups {
         try {
             move(cgroup, pid);
         } catch (IOException | RuntimeException e) {
-            warnOnce("could not move a job's process (pid " + pid + ") into its cgroup " + cgroup + " (" + e
+            if (endedAlready(pid, e)) {
+                // A command that ended at once, reaped before its move (the JDK's launch reaps it at its exit): it
+                // left nothing in this node's cgroup that the move would have taken (review52 F4).
+                return;
+            }
+            warnOnce("move", "could not move a job's process (pid " + pid + ") into its cgroup " + cgroup + " (" + e
                     + "): its processes are found by their session and marker only");
             return;
         }
@@ -513,7 +519,7 @@ public final class AttemptCgroups {
                     named.addAll(end(child));
                 }
                 if (late) {
-                    warnOnce("could not remove the cgroup " + cgroup + " (" + e + ")");
+                    warnOnce("remove", "could not remove the cgroup " + cgroup + " (" + e + ")");
                     return true;
                 }
                 return false;
@@ -526,7 +532,7 @@ public final class AttemptCgroups {
         }
         kill(cgroup, members);
         if (late) {
-            warnOnce("processes " + members + " of the cgroup " + cgroup + " did not end after SIGKILL");
+            warnOnce("kill", "processes " + members + " of the cgroup " + cgroup + " did not end after SIGKILL");
             return true;
         }
         return false;
@@ -571,8 +577,19 @@ public final class AttemptCgroups {
         return named;
     }
 
-    private static void warnOnce(String message) {
-        if (WARNED.compareAndSet(false, true)) {
+    /**
+     * Whether the move of {@code pid} failed because it has ended and was reaped: the write answered {@code ESRCH}
+     * ("No such process"), or its {@code /proc} entry is gone.
+     */
+    private static boolean endedAlready(long pid, Exception e) {
+        String said = e instanceof java.nio.file.FileSystemException f && f.getReason() != null ? f.getReason()
+                : e.getMessage();
+        return (said != null && said.contains("No such process")) || ProcStat.startTime(pid) < 0;
+    }
+
+    /** Says {@code message} at WARN unless a message of this {@code kind} was said already in this JVM. */
+    static void warnOnce(String kind, String message) {
+        if (WARNED.add(kind)) {
             try {
                 Log.LOG.warn("{} (said once)", message);
             } catch (LinkageError e) {
@@ -600,5 +617,6 @@ public final class AttemptCgroups {
         located = false;
         base = null;
         why = null;
+        WARNED.clear();
     }
 }

@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -16,6 +18,7 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledOnOs;
 import org.junit.jupiter.api.condition.OS;
+import org.slf4j.LoggerFactory;
 
 /**
  * escape50 F1, the running node: each attempt's program is moved into a cgroup of its own right after its creation
@@ -84,6 +87,60 @@ class AttemptCgroupTest extends LauncherTest {
                     .matches("buildhook-h[0-9a-f]{32}-1-[0-9a-f]{12}");
         } finally {
             AttemptMarker.serveStore(store);
+        }
+    }
+
+    /**
+     * review52 F4: with the JDK's launch (no native posix_spawn: glibc before 2.34, musl, -Dbuildhook.launch=setsid)
+     * a command that exits at once is reaped by the JDK before its move, which the kernel refuses ("No such process"):
+     * no WARN for it, as nothing of it is left to move. It WARNed that the job's processes are found by their session
+     * and marker only, and, with one said-once flag for every message, hid every later WARN of the class.
+     */
+    @Test
+    void aCommandReapedBeforeItsMoveIsNoWarning() throws Exception {
+        CgroupsRequired.require();
+        ListAppender<ILoggingEvent> log = new ListAppender<>();
+        ch.qos.logback.classic.Logger logger =
+                (ch.qos.logback.classic.Logger) LoggerFactory.getLogger(AttemptCgroups.class);
+        log.start();
+        logger.addAppender(log);
+        try {
+            Path cgroup = AttemptCgroups.create(AttemptMarker.of(Fixtures.jobId("reaped"), 1));
+            assertThat(cgroup).isNotNull();
+            Process quick = new ProcessBuilder("/bin/true").start();
+            assertThat(quick.waitFor(1, TimeUnit.MINUTES)).isTrue(); // reaped by the JDK, as its launch does at once
+            AttemptCgroups.adopt(cgroup, quick.pid());
+            assertThat(AttemptCgroups.end(cgroup)).isEmpty();
+            assertThat(Files.exists(cgroup)).isFalse();
+            synchronized (log) {
+                assertThat(log.list).extracting(ILoggingEvent::getFormattedMessage)
+                        .noneMatch(m -> m.contains("could not move a job's process"));
+            }
+        } finally {
+            logger.detachAppender(log);
+        }
+    }
+
+    /** review52 F4: a WARN said once hides only later ones of its own kind. */
+    @Test
+    void eachKindOfWarningIsSaidOnceOfItsOwn() {
+        ListAppender<ILoggingEvent> log = new ListAppender<>();
+        ch.qos.logback.classic.Logger logger =
+                (ch.qos.logback.classic.Logger) LoggerFactory.getLogger(AttemptCgroups.class);
+        log.start();
+        logger.addAppender(log);
+        String kind = "test-" + UUID.randomUUID();
+        try {
+            AttemptCgroups.warnOnce(kind + "-a", "first of a");
+            AttemptCgroups.warnOnce(kind + "-a", "second of a");
+            AttemptCgroups.warnOnce(kind + "-b", "first of b");
+            synchronized (log) {
+                assertThat(log.list).extracting(ILoggingEvent::getFormattedMessage)
+                        .filteredOn(m -> m.contains(" of a") || m.contains(" of b"))
+                        .containsExactly("first of a (said once)", "first of b (said once)");
+            }
+        } finally {
+            logger.detachAppender(log);
         }
     }
 }
