@@ -146,13 +146,55 @@ public final class AttemptCgroups {
                 .nextLong()));
         try {
             Files.createDirectory(probe);
-            Files.delete(probe);
         } catch (IOException | UnsupportedOperationException e) {
             why = "it cannot make a cgroup in its own, " + own + " (" + e + ")";
             return;
         }
+        String refused = moveRefused(probe);
+        try {
+            Files.delete(probe);
+        } catch (IOException | RuntimeException e) {
+            // Busy a moment after the probe's process left: removed by a later start (removeAbandoned).
+        }
+        if (refused != null) {
+            why = "it cannot move a process into a cgroup it made in its own, " + own + " (" + refused + ")";
+            return;
+        }
         base = own;
         removeAbandoned(own);
+    }
+
+    /**
+     * Moves a short-lived child of this JVM into {@code probe} and back (review52 F9): where a cgroup can be made but
+     * no process moved into it (a cgroup or user namespace whose root is below the cgroups' common ancestor, a
+     * threaded cgroup) every attempt's move would fail. Blocks until the child is reaped (milliseconds).
+     *
+     * @return what refused the move, or null when it worked or no child could be started to try it (then each
+     *         attempt's move says it)
+     */
+    private static String moveRefused(Path probe) {
+        Process child;
+        try {
+            child = new ProcessBuilder("sleep", "60").redirectInput(ProcessBuilder.Redirect.from(new java.io.File(
+                    "/dev/null"))).redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                    .redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        } catch (IOException | RuntimeException e) {
+            return null;
+        }
+        try {
+            move(probe, child.pid());
+            move(own, child.pid()); // back: the probe is empty at once, and removed
+            return null;
+        } catch (IOException | RuntimeException e) {
+            return e.toString();
+        } finally {
+            child.destroyForcibly();
+            try {
+                child.waitFor(10, java.util.concurrent.TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
     }
 
     /**
