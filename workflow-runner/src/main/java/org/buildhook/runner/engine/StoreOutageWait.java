@@ -17,7 +17,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Gives up, throwing the last failure, when {@link Until#stopReason()} gives a reason or the
  * thread is interrupted (db-scheduler's shutdown); the interrupt flag is kept. One WARN when the
- * wait starts, one INFO when the store answers again, none per retry.
+ * wait starts, one INFO when the store answers again, none per retry; a wait on statements PostgreSQL ends (no
+ * outage: a {@code statement_timeout}, a deadlock, a serialization failure) says so again every {@link #SAID_AGAIN},
+ * with how many tries and what to look at: the same statement ended every time is no passing fault (review52 F3).
  */
 final class StoreOutageWait {
 
@@ -25,6 +27,8 @@ final class StoreOutageWait {
 
     static final Duration FIRST_PAUSE = Duration.ofMillis(100);
     static final Duration LONGEST_PAUSE = Duration.ofSeconds(2);
+    /** How often a wait on statements PostgreSQL ends, not on an outage, is said again. */
+    static final Duration SAID_AGAIN = Duration.ofMinutes(1);
 
     /** When to stop waiting for the store. */
     @FunctionalInterface
@@ -64,6 +68,8 @@ final class StoreOutageWait {
     /** {@code step}'s result, once the store answers; {@code what} completes "trying to …" in the log. */
     <T> T call(String jobId, String what, Supplier<T> step, Until until) {
         Instant since = null;
+        Instant said = null;
+        int tries = 0;
         Duration pause = FIRST_PAUSE;
         while (true) {
             try {
@@ -77,8 +83,10 @@ final class StoreOutageWait {
                 if (!waitedOut.test(e)) {
                     throw e;
                 }
+                tries++;
                 if (since == null) {
                     since = clock.instant();
+                    said = since;
                     if (StoreOutages.isOutage(e)) {
                         LOG.warn("job {}: the store is unavailable while trying to {}; the job waits for it, trying"
                                 + " again every {} ms at most: {}", jobId, what, LONGEST_PAUSE.toMillis(),
@@ -89,6 +97,16 @@ final class StoreOutageWait {
                                 + " deadlock, a serialization failure or a statement_timeout); the job tries again"
                                 + " every {} ms at most: {}", jobId, what, LONGEST_PAUSE.toMillis(), e.getMessage());
                     }
+                } else if (!StoreOutages.isOutage(e) && !clock.instant().isBefore(said.plus(SAID_AGAIN))) {
+                    // Ended every time (review52 F3: a statement_timeout of a few ms on a slow disk, a lock held by a
+                    // session idle in transaction): the job stays RUNNING meanwhile, its heartbeats going on.
+                    said = clock.instant();
+                    LOG.warn("job {}: PostgreSQL has ended the statement {} times in {} s while trying to {}; the job"
+                            + " stays running and tries again every {} ms at most. If it is the same every time, look"
+                            + " at the statement_timeout of store.url's options, of the role or of the database (SHOW"
+                            + " statement_timeout), and at sessions that hold locks while idle in transaction"
+                            + " (pg_stat_activity): {}", jobId, tries, Duration.between(since, said).toSeconds(), what,
+                            LONGEST_PAUSE.toMillis(), e.getMessage());
                 }
                 String stop = Thread.currentThread().isInterrupted() ? "interrupted" : until.stopReason();
                 if (stop == null) {

@@ -114,4 +114,68 @@ class StoreOutageWaitTest {
                 new SQLException("syntax error", "42601")))).isFalse();
         assertThat(waits.call("job-1", "update its queue entry", failing(2, cut, calls), () -> null)).isEqualTo(3);
     }
+
+    /**
+     * review52 F3: a statement PostgreSQL ends every time (57014, a small statement_timeout) was waited on for ever with
+     * one WARN at its start and nothing after: it is said again each minute, with the count and what to look at.
+     */
+    @Test
+    void aStatementEndedEveryTimeIsSaidAgainEachMinuteWithWhatToLookAt() {
+        RunnerException cancelled = new RunnerException("store failed to record an attempt",
+                new SQLException("ERROR: canceling statement due to statement timeout", "57014"));
+
+        // 100 tries: 2 s apart after the first few, 191 s of waiting.
+        List<String> warned = warnedWaiting(100, cancelled);
+
+        assertThat(warned).hasSize(4);
+        assertThat(warned.get(0)).contains("PostgreSQL ended the statement while trying to record its attempt");
+        assertThat(warned.subList(1, 4)).allSatisfy(m -> assertThat(m).contains("PostgreSQL has ended the statement")
+                .contains("while trying to record its attempt").contains("statement_timeout")
+                .contains("idle in transaction"));
+        assertThat(warned.get(1)).contains(" 35 times in 61 s");
+        assertThat(warned.get(3)).contains(" 95 times in 181 s");
+    }
+
+    @Test
+    void anOutageIsSaidOnceHoweverLongItLasts() {
+        assertThat(warnedWaiting(100, outage())).hasSize(1);
+    }
+
+    /** The WARNs of a wait of the steps after a command on {@code failures} failures, its clock moved by its pauses. */
+    private static List<String> warnedWaiting(int failures, RuntimeException failure) {
+        java.util.concurrent.atomic.AtomicReference<java.time.Instant> now =
+                new java.util.concurrent.atomic.AtomicReference<>(java.time.Instant.parse("2026-12-06T23:00:00Z"));
+        Clock clock = new Clock() {
+            @Override
+            public java.time.ZoneId getZone() {
+                return java.time.ZoneOffset.UTC;
+            }
+
+            @Override
+            public Clock withZone(java.time.ZoneId zone) {
+                return this;
+            }
+
+            @Override
+            public java.time.Instant instant() {
+                return now.get();
+            }
+        };
+        StoreOutageWait records = new StoreOutageWait(pause -> now.updateAndGet(t -> t.plus(pause)), clock,
+                StoreOutages::passes);
+        ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> log =
+                new ch.qos.logback.core.read.ListAppender<>();
+        log.start();
+        ch.qos.logback.classic.Logger logger =
+                (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(StoreOutageWait.class);
+        logger.addAppender(log);
+        try {
+            assertThat(records.call("job-1", "record its attempt", failing(failures, failure, new AtomicInteger()),
+                    () -> null)).isEqualTo(failures + 1);
+        } finally {
+            logger.detachAppender(log);
+        }
+        return log.list.stream().filter(e -> e.getLevel() == ch.qos.logback.classic.Level.WARN)
+                .map(ch.qos.logback.classic.spi.ILoggingEvent::getFormattedMessage).toList();
+    }
 }
