@@ -1322,25 +1322,36 @@ final class JobTask implements ExecutionHandler<Void> {
             throw e;
         }
         boolean current = finished != ExecutionLedger.Finished.SUPERSEDED;
-        if (current) {
-            // A rule renamed from this one counted it as holding one of its slots: its line is woken (rename35).
-            ledger.wakeRenamedLines(job.id(), job.ruleName(), job.ruleSnapshot());
-        }
         // A cancel or a supersede asked for before the end was recorded won (the store decided it with the
         // record): the attempt keeps its own end, the job ended cancelled or superseded (tryout21 F5).
         boolean stopped = finished.stoppedAsAsked();
-        if (attemptToo) {
-            tell(job, ending, outcome);
-        } else {
-            followUpsDue(job);
-        }
-        if (current && (state.isFinal() || stopped)) {
-            if (stopped) {
-                FinalOutcomeLog.ended(job, JobEvents.Ending.CANCELLED, attempt, asRecorded(job.id(), outcome));
-            } else if (state != JobState.SUCCEEDED) {
-                FinalOutcomeLog.ended(job, ending, attempt, outcome);
+        try {
+            if (current) {
+                // A rule renamed from this one counted it as holding one of its slots: its line is woken (rename35).
+                ledger.wakeRenamedLines(job.id(), job.ruleName(), job.ruleSnapshot());
             }
-            told(job, stopped ? JobEvents.Ending.CANCELLED : ending);
+            if (attemptToo) {
+                tell(job, ending, outcome);
+            } else {
+                followUpsDue(job);
+            }
+            if (current && (state.isFinal() || stopped)) {
+                if (stopped) {
+                    FinalOutcomeLog.ended(job, JobEvents.Ending.CANCELLED, attempt, asRecorded(job.id(), outcome));
+                } else if (state != JobState.SUCCEEDED) {
+                    FinalOutcomeLog.ended(job, ending, attempt, outcome);
+                }
+                told(job, stopped ? JobEvents.Ending.CANCELLED : ending);
+            }
+        } catch (RuntimeException e) {
+            // The record is in: a failure after it is no refusal of it. Taken for one (keptForTheNextPick), it was
+            // said "the store refused to record it" and "another node ended the job", both untrue, and the queue
+            // entry was left picked until the dead-node handling (review52 F5). Said as what it is; the job goes on
+            // as recorded.
+            LOG.warn("job {} of rule '{}' attempt {}: its outcome is recorded ({}), but a step after that record"
+                    + " failed (the jobs it frees start at their next try at the latest): {}", job.id(),
+                    job.ruleName(), attempt, stopped ? "cancelled or superseded, as asked" : state.name(),
+                    e.toString(), e);
         }
         if (finished.dequeued() || (current && (state.isFinal() || stopped) && triedBefore[0]
                 && answerLost(job.id(), stopped ? "cancelled or superseded, as asked" : state.name()))) {

@@ -325,6 +325,39 @@ abstract class AbstractStoreOutageTest {
         assertThat(Files.readAllLines(runs)).containsExactly("run");
     }
 
+    /**
+     * review52 F5: a failure after the outcome's record committed (here the wake of a renamed rule's line, which runs
+     * after it) is no refusal of that record: it was said "the store refused to record it" and "another node ended
+     * the job", both untrue, and the job's queue entry was left picked, by a node alive, until dead-node handling.
+     */
+    @Test
+    void aFailureAfterTheOutcomesRecordIsNotTakenForARefusal() throws Exception {
+        ListAppender<ILoggingEvent> log = new ListAppender<>();
+        log.start();
+        ((ch.qos.logback.classic.Logger) LoggerFactory.getLogger(JobTask.class)).addAppender(log);
+        try {
+            doThrow(new org.buildhook.runner.RunnerException("injected after the record")).doCallRealMethod()
+                    .when(ledger).wakeRenamedLines(anyString(), anyString(), any());
+            engine.start();
+            Path runs = dir.resolve("runs");
+            String jobId = acceptCountingJob(runs);
+            JobDetail done = awaitFinal(jobId);
+
+            assertThat(done.job().state()).isEqualTo(JobState.SUCCEEDED);
+            assertThat(done.attempts()).extracting(JobAttempt::outcome).containsExactly(AttemptOutcome.SUCCEEDED);
+            await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> assertThat(copied(log))
+                    .extracting(ILoggingEvent::getFormattedMessage).as("said as what it is")
+                    .anyMatch(m -> m.contains("its outcome is recorded (SUCCEEDED), but a step after that record"
+                            + " failed")));
+            assertThat(copied(log)).extracting(ILoggingEvent::getFormattedMessage).as("no untrue words")
+                    .noneMatch(m -> m.contains("refused to record") || m.contains("another node ended"));
+            await().atMost(Duration.ofSeconds(20)).until(() -> executions() == 0);
+            assertThat(Files.readAllLines(runs)).containsExactly("run");
+        } finally {
+            ((ch.qos.logback.classic.Logger) LoggerFactory.getLogger(JobTask.class)).detachAppender(log);
+        }
+    }
+
     /** What {@code log} holds so far: copied under its lock, which logback appends under (no CME while threads log). */
     private static List<ILoggingEvent> copied(ListAppender<ILoggingEvent> log) {
         synchronized (log) {
