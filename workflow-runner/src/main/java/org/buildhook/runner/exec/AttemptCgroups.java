@@ -35,7 +35,8 @@ import java.util.concurrent.ThreadLocalRandom;
  * {@link AttemptMarker#servedStore}; {@code 0} when none is set). It is made just before the program starts; the
  * program is moved into it right after its creation, and with it whatever it forked before that (its session's and
  * its descendants' processes still in the node's cgroup: {@link #adopt}). A process the program started and that
- * left both its session and its descendants in the microseconds before the move stays in the node's cgroup (found
+ * left both its session and its descendants before the move (its first milliseconds: the move waits for an RCU
+ * grace period, and the job's thread for a CPU) stays in the node's cgroup (found
  * by the session and the marker only, as before). The cgroup is removed ({@code rmdir}) at the attempt's end, once
  * its members are gone.
  *

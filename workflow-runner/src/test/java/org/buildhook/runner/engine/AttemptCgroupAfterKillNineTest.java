@@ -49,7 +49,10 @@ class AttemptCgroupAfterKillNineTest {
         String title = "cgroup51-" + UUID.randomUUID();
         // The daemon: its own session, the job's descriptors closed, its title over its environment; it says so once
         // its title is written (its %ENV is Perl's copy, whatever its environment's memory now shows).
-        Path script = Files.writeString(dir.resolve("daemon.sh"), "T=\"" + title + "-$$\" E=\"" + events + "\" setsid "
+        // Started once the script is in its cgroup: what detaches before the move is outside it (running-jobs.md).
+        Path script = Files.writeString(dir.resolve("daemon.sh"), "until grep -q '^0::.*/buildhook-' /proc/$$/cgroup;"
+                + " do sleep 0.01; done\n"
+                + "T=\"" + title + "-$$\" E=\"" + events + "\" setsid "
                 + PERL + " -e '$0 = $ENV{T} . (\".\" x 4000); open(my $f, \">>\", $ENV{E}); print $f \"daemon $$\\n\";"
                 + " close($f); sleep 900' </dev/null >/dev/null 2>&1 &\n"
                 + "echo \"start $$\" >> " + events + "\n"

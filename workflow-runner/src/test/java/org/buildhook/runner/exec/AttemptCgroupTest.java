@@ -42,7 +42,10 @@ class AttemptCgroupTest extends LauncherTest {
         Path flag = dir.resolve("up");
         String title = "cgroup51-" + UUID.randomUUID();
         String jobId = Fixtures.jobId("cgroup");
-        RunningJob job = launcher.start(new JobRequest(jobId, 1, List.of("/bin/sh", "-c", "setsid "
+        // The daemon starts once the program is in its cgroup: one that detaches before the move is outside it, as
+        // running-jobs.md says (on a loaded host the move can come tens of milliseconds after the start).
+        RunningJob job = launcher.start(new JobRequest(jobId, 1, List.of("/bin/sh", "-c", "until grep -q"
+                + " '^0::.*/buildhook-' /proc/$$/cgroup; do sleep 0.01; done; setsid "
                 + TitledDaemon.PERL + " -e '$0 = $ENV{T} . (\".\" x 4000); open(my $f, \">\", $ENV{F}); close($f);"
                 + " sleep 900' </dev/null >/dev/null 2>&1 & while [ ! -f \"$F\" ]; do sleep 0.05; done; exit 0"),
                 Map.of("T", title, "F", flag.toString()), null, null, Duration.ofMinutes(10)));
