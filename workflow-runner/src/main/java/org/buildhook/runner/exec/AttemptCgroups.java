@@ -176,9 +176,11 @@ public final class AttemptCgroups {
     private static String moveRefused(Path probe) {
         Process child;
         try {
-            child = new ProcessBuilder("sleep", "60").redirectInput(ProcessBuilder.Redirect.from(new java.io.File(
-                    "/dev/null"))).redirectOutput(ProcessBuilder.Redirect.DISCARD)
-                    .redirectError(ProcessBuilder.Redirect.DISCARD).start();
+            // Through Orphans.spawn: while this JVM is a subreaper, a child started otherwise is taken for an orphan.
+            child = Orphans.spawn(null, () -> new ProcessBuilder("sleep", "60").redirectInput(
+                    ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+                    .redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(ProcessBuilder.Redirect.DISCARD)
+                    .start());
         } catch (IOException | RuntimeException e) {
             return null;
         }

@@ -38,6 +38,8 @@ class EveryStartGoesThroughOrphansTest {
             "Orphans.spawn(owner, () -> spawnInCgroup(environment))",
             "workflow-runner/src/main/java/org/buildhook/runner/exec/Watchdog.java",
             "Orphans.spawn(null, () -> starter.start(builder))",
+            "workflow-runner/src/main/java/org/buildhook/runner/exec/AttemptCgroups.java",
+            "child = Orphans.spawn(null, () -> new ProcessBuilder(\"sleep\", \"60\")",
             "workflow-runner/src/main/java/org/buildhook/runner/exec/NativeSpawn.java",
             "static Process start(",
             "workflow-runner/src/main/java/org/buildhook/runner/exec/LibC.java",
