@@ -1121,6 +1121,8 @@ public final class JobEngine implements AutoCloseable {
     }
 
     private void sweepLeftovers() {
+        // Whatever the store says: the cgroups this node's attempts left behind, their processes gone since.
+        org.buildhook.runner.exec.Leftovers.endCgroupsLeftBehind();
         if (nodeIdLost) {
             return;
         }

@@ -213,8 +213,8 @@ public final class AttemptCgroups {
             for (Path entry : entries) {
                 try {
                     if (Files.getLastModifiedTime(entry, LinkOption.NOFOLLOW_LINKS).toMillis() < before
-                            && members(entry).isEmpty() && children(entry).isEmpty()) {
-                        Files.delete(entry);
+                            && members(entry).isEmpty()) {
+                        removed(entry); // with the empty cgroups its job made in it
                     }
                 } catch (IOException | RuntimeException e) {
                     // In use, or gone meanwhile: left as it is.
@@ -441,12 +441,20 @@ public final class AttemptCgroups {
                 StandardOpenOption.WRITE);
     }
 
-    /** The processes in {@code cgroup} now ({@code cgroup.procs}); empty when it is gone or null. */
+    /**
+     * The processes in {@code cgroup} now ({@code cgroup.procs}), and in the cgroups its job made in it (review53 F6:
+     * they are the attempt's as well); empty when it is gone or null. The cgroups in it are listed only when
+     * {@code cgroup.stat} counts some: one more small read per look where the job made none.
+     */
     static List<Long> members(Path cgroup) {
         List<Long> pids = new ArrayList<>();
-        if (cgroup == null) {
-            return pids;
+        if (cgroup != null) {
+            membersInto(cgroup, pids, 0);
         }
+        return pids;
+    }
+
+    private static void membersInto(Path cgroup, List<Long> pids, int depth) {
         try {
             for (String line : Files.readAllLines(cgroup.resolve("cgroup.procs"), StandardCharsets.US_ASCII)) {
                 if (!line.isBlank()) {
@@ -457,9 +465,27 @@ public final class AttemptCgroups {
                 }
             }
         } catch (IOException | RuntimeException e) {
-            // Gone, or not readable: no members.
+            return; // Gone, or not readable: no members.
         }
-        return pids;
+        if (depth < MAX_DEPTH && hasDescendants(cgroup)) {
+            for (Path child : children(cgroup)) {
+                membersInto(child, pids, depth + 1);
+            }
+        }
+    }
+
+    /** Whether {@code cgroup.stat} counts cgroups in {@code cgroup} ({@code nr_descendants}); true when unread. */
+    private static boolean hasDescendants(Path cgroup) {
+        try {
+            for (String line : Files.readAllLines(cgroup.resolve("cgroup.stat"), StandardCharsets.US_ASCII)) {
+                if (line.startsWith("nr_descendants ")) {
+                    return !line.substring("nr_descendants ".length()).trim().equals("0");
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // Not there (gone meanwhile): listed all the same, which finds nothing.
+        }
+        return true;
     }
 
     /**
@@ -519,9 +545,13 @@ public final class AttemptCgroups {
     }
 
     /**
-     * Kills whatever is still in {@code cgroup} ({@code cgroup.kill} where the kernel has it, Linux 5.14; else SIGKILL
-     * to each process {@code cgroup.procs} lists, until it lists none) and removes it. Nothing outside it is
-     * signalled. Blocks up to ten seconds.
+     * Kills whatever is still in {@code cgroup} or in the cgroups the job made in it ({@code cgroup.kill}, which kills
+     * the whole subtree, where the kernel has it, Linux 5.14; else SIGKILL to each process their {@code cgroup.procs}
+     * list) and removes them, deepest first. Nothing outside it is signalled. Returns within ten seconds in every case
+     * (review53 F6: a process stuck where SIGKILL does not end it, in uninterruptible sleep or frozen by the cgroup v1
+     * freezer, in a cgroup the job made inside its own, held the job's thread ten seconds per cgroup of that subtree,
+     * and twice as long at each level): what is still there then is left, said once at WARN with its path and what to
+     * do, killed again and removed by this node's sweep once its processes are gone ({@link #endLeftBehind}).
      *
      * @param cgroup an attempt's cgroup; null does nothing
      * @return {@code "<pid> <name>"} of the processes that were still in it; an interrupt meanwhile is kept (the
@@ -535,7 +565,11 @@ public final class AttemptCgroups {
         Set<Long> seen = new java.util.HashSet<>();
         long deadline = System.nanoTime() + END_WITHIN_MILLIS * 1_000_000L;
         boolean interrupted = false;
-        while (!endedNow(cgroup, named, seen, deadline)) {
+        while (!endedNow(cgroup, named, seen)) {
+            if (System.nanoTime() - deadline >= 0) {
+                leftBehind(cgroup);
+                break;
+            }
             try {
                 Thread.sleep(POLL_MILLIS);
             } catch (InterruptedException e) {
@@ -548,27 +582,14 @@ public final class AttemptCgroups {
         return named;
     }
 
-    /** One round of {@link #end}: true once the cgroup is removed (or gone, or given up at the deadline). */
-    private static boolean endedNow(Path cgroup, List<String> named, Set<Long> seen, long deadline) {
-        boolean late = System.nanoTime() - deadline > 0;
+    /**
+     * One round of {@link #end}: true once the cgroup and those the job made in it are removed (or gone). Never waits:
+     * kills what is in them, or removes them when they are empty.
+     */
+    private static boolean endedNow(Path cgroup, List<String> named, Set<Long> seen) {
         List<Long> members = members(cgroup);
         if (members.isEmpty()) {
-            try {
-                Files.delete(cgroup);
-                return true;
-            } catch (NoSuchFileException e) {
-                return true;
-            } catch (IOException e) {
-                // Busy a moment after its last member's end, or it holds cgroups the job made: those are ended too.
-                for (Path child : children(cgroup)) {
-                    named.addAll(end(child));
-                }
-                if (late) {
-                    warnOnce("remove", "could not remove the cgroup " + cgroup + " (" + e + ")");
-                    return true;
-                }
-                return false;
-            }
+            return removed(cgroup);
         }
         for (long pid : members) {
             if (seen.add(pid)) {
@@ -576,11 +597,82 @@ public final class AttemptCgroups {
             }
         }
         kill(cgroup, members);
-        if (late) {
-            warnOnce("kill", "processes " + members + " of the cgroup " + cgroup + " did not end after SIGKILL");
+        return false;
+    }
+
+    /**
+     * Removes {@code cgroup} and the cgroups in it, deepest first; true when it is gone. False while one is busy (a
+     * moment after its last member's end) or was filled again.
+     */
+    private static boolean removed(Path cgroup) {
+        if (deleted(cgroup)) {
             return true;
         }
-        return false;
+        // It holds cgroups its job made (or is busy a moment after its last member's end): those first.
+        List<Path> children = children(cgroup);
+        for (Path child : children) {
+            removed(child);
+        }
+        return !children.isEmpty() && deleted(cgroup);
+    }
+
+    private static boolean deleted(Path cgroup) {
+        try {
+            Files.delete(cgroup);
+            return true;
+        } catch (NoSuchFileException e) {
+            return true;
+        } catch (IOException | RuntimeException e) {
+            return !Files.exists(cgroup, LinkOption.NOFOLLOW_LINKS);
+        }
+    }
+
+    /**
+     * The cgroups {@link #end} left with processes in them or not removed, to be ended by {@link #endLeftBehind}:
+     * few (one per attempt that left a process SIGKILL does not end), each taken off once removed.
+     */
+    private static final Set<Path> LEFT_BEHIND = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+    /** {@link #end}'s bound passed: says so once for this cgroup, and leaves it to {@link #endLeftBehind}. */
+    private static void leftBehind(Path cgroup) {
+        List<Long> members = members(cgroup);
+        List<String> named = new ArrayList<>();
+        for (long pid : members) {
+            ProcStat stat = ProcStat.of(pid);
+            named.add(pid + " " + ProcStat.name(pid) + " (state " + (stat == null ? "?" : stat.state()) + ")");
+        }
+        LEFT_BEHIND.add(cgroup);
+        warnOnce("left " + cgroup, "the cgroup " + cgroup + " of an attempt that ended is left behind: " + (members
+                .isEmpty() ? "it could not be removed within " + END_WITHIN_MILLIS / 1000 + " s"
+                : "processes [" + String.join(", ", named) + "] in it, or in a cgroup its job made in it, did not end"
+                + " within " + END_WITHIN_MILLIS / 1000 + " s of SIGKILL (state D: uninterruptible sleep, waiting for"
+                + " a device or a network file system; frozen by the cgroup v1 freezer)") + ". The job's thread went"
+                + " on; this node kills them again and removes the cgroup at its sweeps, once they are gone. To end"
+                + " them now: see what they wait for (cat /proc/<pid>/stack, /proc/<pid>/wchan), thaw them"
+                + " (echo THAWED > freezer.state of their v1 freezer cgroup, cat /proc/<pid>/cgroup) or end the I/O"
+                + " they wait for; then rmdir its folders, deepest first (docs/troubleshooting.md)");
+    }
+
+    /**
+     * Kills again what is left in each cgroup {@link #end} left behind, and removes those whose processes are gone.
+     * Never waits (a few reads and writes per such cgroup); called by this node's leftover sweep, every heartbeat.
+     *
+     * @return the cgroups removed now
+     */
+    static List<Path> endLeftBehind() {
+        List<Path> removedNow = new ArrayList<>();
+        for (Path cgroup : LEFT_BEHIND) {
+            List<Long> members = members(cgroup);
+            if (!members.isEmpty()) {
+                kill(cgroup, members);
+            } else if (removed(cgroup)) {
+                LEFT_BEHIND.remove(cgroup);
+                WARNED.remove("left " + cgroup);
+                removedNow.add(cgroup);
+                info("the cgroup {} left behind at its attempt's end is removed: its processes are gone", cgroup);
+            }
+        }
+        return removedNow;
     }
 
     /** The cgroups in {@code cgroup} (folders, not its files). */

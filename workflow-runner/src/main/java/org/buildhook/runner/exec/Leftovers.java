@@ -99,6 +99,15 @@ public final class Leftovers {
     }
 
     /**
+     * Kills again what is left in the cgroups of this node's attempts that their end left behind (a process SIGKILL
+     * did not end within its bound: uninterruptible sleep, a v1 freezer), and removes those whose processes are gone
+     * (said at INFO). Never waits; call it at every sweep.
+     */
+    public static void endCgroupsLeftBehind() {
+        AttemptCgroups.endLeftBehind();
+    }
+
+    /**
      * Reads the host's pid counter, so that its going round while an attempt runs is seen: a process the attempt
      * starts after that has a lower pid than its program, and the look for its leftovers must then read every
      * process, not only the pids handed out since the program (escape50 F2). Call it every few seconds while an

@@ -146,4 +146,71 @@ class AttemptCgroupTest extends LauncherTest {
             logger.detachAppender(log);
         }
     }
+
+    /**
+     * review53 F6: a process its job left in a cgroup the job made inside its attempt's, which SIGKILL does not end (here
+     * frozen by the cgroup v1 freezer; as in uninterruptible sleep), held the attempt's end, on its job's thread, ten
+     * seconds per cgroup of that subtree and twice that at each level (40 s here, two levels deep). Now the end returns
+     * within its bound, says at WARN once which cgroup it leaves and what to do; the node's sweep removes it once its
+     * process is gone.
+     */
+    @Test
+    void anAttemptsEndIsBoundedWhenItsJobLeftAnUnkillableProcessInACgroupItMade() throws Exception {
+        CgroupsRequired.require();
+        Path freezer = Path.of("/sys/fs/cgroup/freezer");
+        assumeTrue(Files.isWritable(freezer) && Files.isRegularFile(freezer.resolve("cgroup.procs")),
+                "needs the cgroup v1 freezer (hybrid layout) to hold a process SIGKILL does not end");
+        ListAppender<ILoggingEvent> log = new ListAppender<>();
+        ch.qos.logback.classic.Logger logger =
+                (ch.qos.logback.classic.Logger) LoggerFactory.getLogger(AttemptCgroups.class);
+        log.start();
+        logger.addAppender(log);
+        Path cgroup = AttemptCgroups.create(AttemptMarker.of(Fixtures.jobId("stuck"), 1));
+        assertThat(cgroup).isNotNull();
+        Path frozen = freezer.resolve("buildhook53-test-" + UUID.randomUUID());
+        Files.createDirectory(frozen);
+        Process stuck = new ProcessBuilder("sleep", "600").start();
+        try {
+            Path made = Files.createDirectories(cgroup.resolve("made-by-the-job").resolve("deeper"));
+            Files.writeString(made.resolve("cgroup.procs"), stuck.pid() + "\n");
+            Files.writeString(frozen.resolve("cgroup.procs"), stuck.pid() + "\n");
+            Files.writeString(frozen.resolve("freezer.state"), "FROZEN\n");
+            await().atMost(Duration.ofMinutes(1)).until(() -> Files.readString(frozen.resolve("freezer.state"))
+                    .trim().equals("FROZEN"));
+
+            long before = System.nanoTime();
+            List<String> named = AttemptCgroups.end(cgroup);
+            Duration took = Duration.ofNanos(System.nanoTime() - before);
+
+            // Its bound is 10 s; before, 40 s. The margin is for a loaded host, not a measure of speed.
+            assertThat(took).as("the end's bound held").isLessThan(Duration.ofSeconds(25));
+            assertThat(named).contains(stuck.pid() + " sleep");
+            assertThat(stuck.isAlive()).as("frozen: SIGKILL pending").isTrue();
+            assertThat(Files.isDirectory(cgroup)).as("left behind").isTrue();
+            synchronized (log) {
+                assertThat(log.list).extracting(ILoggingEvent::getFormattedMessage)
+                        .filteredOn(m -> m.contains(cgroup.toString()) && m.contains("left behind"))
+                        .singleElement().asString().contains(stuck.pid() + " sleep (state ")
+                        .contains("rmdir").contains("THAWED");
+            }
+            AttemptCgroups.endLeftBehind(); // still there: killed again, not removed
+            assertThat(Files.isDirectory(cgroup)).isTrue();
+
+            Files.writeString(frozen.resolve("freezer.state"), "THAWED\n");
+            assertThat(stuck.waitFor(1, TimeUnit.MINUTES)).as("ended by its pending SIGKILL once thawed").isTrue();
+            await().atMost(Duration.ofMinutes(1)).until(() -> {
+                AttemptCgroups.endLeftBehind();
+                return !Files.exists(cgroup);
+            });
+        } finally {
+            logger.detachAppender(log);
+            Files.writeString(frozen.resolve("freezer.state"), "THAWED\n");
+            stuck.destroyForcibly().waitFor(1, TimeUnit.MINUTES);
+            AttemptCgroups.end(cgroup);
+            await().atMost(Duration.ofMinutes(1)).ignoreExceptions().until(() -> {
+                Files.deleteIfExists(frozen);
+                return true;
+            });
+        }
+    }
 }
