@@ -42,7 +42,8 @@ import java.util.concurrent.ThreadLocalRandom;
  *
  * <p>Found again by its name, anywhere in the hierarchy ({@link #cgroupsOf}): a node that starts again may be in
  * another cgroup than its predecessor (a new login scope), and the watchdog, or another node of the host, looks for
- * the cgroups of a dead node's attempts. Nothing needs to be written for that, so a full disk cannot lose it.
+ * the cgroups of a dead node's attempts. Nothing needs to be written for that, so a full disk cannot lose it. A node
+ * that runs inside another buildhook's attempt looks in that attempt's cgroup only ({@link #cgroupsOf}).
  *
  * <p>When: only where this node can make a folder in its own cgroup and move processes into it (it runs as root, or
  * its service manager delegated its cgroup to it: systemd's {@code Delegate=yes} without
@@ -492,6 +493,13 @@ public final class AttemptCgroups {
      * The cgroups of attempt {@code marker} anywhere in the hierarchy, made by whichever node of this host: those of
      * this store ({@link AttemptMarker#servedStore}), or made by a node that had no store set; any store's when none
      * is set here. Empty where there is no cgroup v2.
+     *
+     * <p>Where this node runs inside another buildhook's attempt (a test or staging buildhook that a job of another
+     * started), only in that attempt's cgroup ({@link #enclosingAttempt}): its own attempts' cgroups are made there,
+     * in an attempt's cgroup, whose children the look over the whole hierarchy does not go into; and the other
+     * buildhook's attempts, that one among them, are not this node's, whatever their names (review53 F7: it never
+     * found its own, and took those of the other of the same job id and attempt for its own, its own attempt's
+     * among them: killed with this node in it).
      */
     static List<Path> cgroupsOf(AttemptMarker marker) {
         locate();
@@ -503,8 +511,25 @@ public final class AttemptCgroups {
         String prefix = prefixOf(marker);
         String store = AttemptMarker.servedStore();
         String mine = store == null ? null : storeTag(store);
-        look(root, prefix, mine, 0, found);
+        Path within = enclosingAttempt();
+        look(within == null ? root : within, prefix, mine, 0, found);
         return found;
+    }
+
+    /**
+     * The attempt's cgroup this node runs in, made by another buildhook (its own cgroup or the nearest ancestor of it
+     * named {@code buildhook-…}); null when it runs in none, or its own cgroup is not known.
+     */
+    static Path enclosingAttempt() {
+        locate();
+        Path root = hierarchy;
+        for (Path folder = own; folder != null && root != null && folder.startsWith(root) && !folder.equals(root);
+                folder = folder.getParent()) {
+            if (folder.getFileName().toString().startsWith(PREFIX)) {
+                return folder;
+            }
+        }
+        return null;
     }
 
     private static void look(Path folder, String prefix, String store, int depth, List<Path> found) {

@@ -213,4 +213,57 @@ class AttemptCgroupTest extends LauncherTest {
             });
         }
     }
+
+    /**
+     * review53 F7: a node that runs inside another buildhook's attempt (a test or staging buildhook a job started)
+     * makes its attempts' cgroups in its own, that attempt's cgroup, whose children the look over the hierarchy did
+     * not go into: it never found them again; and it took the other buildhook's attempts of the same job id and attempt
+     * for its own, its own attempt's among them (killed with this node in it). Each node finds exactly its own.
+     */
+    @Test
+    void aNodeInAnotherBuildhooksAttemptFindsItsOwnAttemptsCgroupsAndNoneOfTheOthers() throws Exception {
+        CgroupsRequired.require();
+        Path home = AttemptCgroups.base();
+        AttemptMarker outer = AttemptMarker.of(Fixtures.jobId("outer"), 1);
+        AttemptMarker inner = AttemptMarker.of(Fixtures.jobId("inner"), 1);
+        // The other buildhook, here in this JVM's cgroup: the attempt that started this node, and one of its attempts
+        // with the job id and attempt of this node's.
+        Path outerAttempt = Files.createDirectory(home.resolve(AttemptCgroups.nameOf(outer)));
+        Path outerSameName = Files.createDirectory(home.resolve(AttemptCgroups.nameOf(inner)));
+        Path made = null;
+        try {
+            moveThisJvm(outerAttempt);
+            assertThat(AttemptCgroups.whyNot()).isNull();
+            made = AttemptCgroups.create(inner);
+            assertThat(made).isEqualTo(outerAttempt.resolve(AttemptCgroups.nameOf(inner)));
+
+            assertThat(AttemptCgroups.cgroupsOf(inner)).as("its own, not the other's").containsExactly(made);
+            assertThat(AttemptCgroups.cgroupsOf(outer)).as("never the cgroup it runs in").isEmpty();
+
+            moveThisJvm(home); // the other buildhook's view
+            assertThat(AttemptCgroups.cgroupsOf(inner)).containsExactly(outerSameName);
+            assertThat(AttemptCgroups.cgroupsOf(outer)).containsExactly(outerAttempt);
+        } finally {
+            moveThisJvm(home);
+            for (Path cgroup : java.util.Arrays.asList(made, outerAttempt, outerSameName)) {
+                removeEmpty(cgroup);
+            }
+        }
+    }
+
+    /** Moves this JVM into {@code cgroup} (root) and has attempts' cgroups decided again there. */
+    private static void moveThisJvm(Path cgroup) throws java.io.IOException {
+        Files.writeString(cgroup.resolve("cgroup.procs"), ProcessHandle.current().pid() + "\n");
+        AttemptCgroups.reset();
+    }
+
+    /** Removes a test's cgroup (empty: this JVM moved out of it); never cgroup.kill, which could end this JVM. */
+    private static void removeEmpty(Path cgroup) {
+        if (cgroup != null) {
+            await().atMost(Duration.ofMinutes(1)).ignoreExceptions().until(() -> {
+                Files.deleteIfExists(cgroup);
+                return true;
+            });
+        }
+    }
 }
