@@ -93,6 +93,8 @@ final class JobTask implements ExecutionHandler<Void> {
      * StoreOutages#passes}), never handed to db-scheduler's retry, which ran the command again (review51 E1).
      */
     private final StoreOutageWait records;
+    /** The wait of an outcome whose record and keeping the store both refuse ({@link #keptForTheNextPick}). */
+    private final RefusedRecordWait refusals;
     private final LeftoverSweep leftovers;
     private final Runnable followUpsDue;
     private final java.util.concurrent.Executor decisions;
@@ -157,6 +159,7 @@ final class JobTask implements ExecutionHandler<Void> {
         this.clock = clock;
         this.waits = new StoreOutageWait(StoreOutageWait.THREAD_SLEEP, clock);
         this.records = new StoreOutageWait(StoreOutageWait.THREAD_SLEEP, clock, StoreOutages::passes);
+        this.refusals = new RefusedRecordWait(StoreOutageWait.THREAD_SLEEP, clock);
     }
 
     @Override
@@ -939,7 +942,7 @@ final class JobTask implements ExecutionHandler<Void> {
         try {
             return afterAttempt(job, attempt, version, outcome);
         } catch (RuntimeException e) {
-            return keptForTheNextPick(job, attempt, outcome, e);
+            return keptForTheNextPick(job, attempt, version, outcome, e);
         }
     }
 
@@ -949,44 +952,91 @@ final class JobTask implements ExecutionHandler<Void> {
      * wait out ({@link StoreOutages#passes}: a constraint, a trigger, a fault of buildhook's own). Handed to
      * db-scheduler's retry as it was, the job's next pick found its attempt still running with nothing to conclude
      * from, recorded it {@code INTERRUPTED} ("the store lost that record") and ran the command again (review51 E1). So
-     * what it came to is kept with the attempt ({@link ExecutionLedger#recordKnownOutcome}, as the next start after a
-     * stop that could not record it keeps it), said in one WARN with the failure's stack trace, and the job is picked
-     * again in {@link #RECORD_AGAIN}: that pick records the outcome from what was kept ({@link #concluded}), and never
-     * runs the command again. A failure that passes (the stop's grace over, an interrupt: kept in the data folder
-     * already by {@link #finish}), an attempt that never ran its command, or one that cannot be kept either: thrown on,
-     * as before.
+     * what it came to is kept with the attempt ({@link #keep}), and the job's next pick records it from there. When the
+     * store refuses that too, the job is not handed to that retry either (record53 A: it ran the command again): the
+     * job's thread keeps it and tries both again until one goes through ({@link RefusedRecordWait}), said in one WARN
+     * now and again each minute, the job {@code RUNNING} meanwhile, as for an outage. A failure that passes (the stop's
+     * grace over, an interrupt: kept in the data folder already by {@link #finish}), or an attempt that never ran its
+     * command: thrown on, as before.
      */
-    private CompletionHandler<Void> keptForTheNextPick(Job job, int attempt, JobOutcome outcome,
+    private CompletionHandler<Void> keptForTheNextPick(Job job, int attempt, long version, JobOutcome outcome,
             RuntimeException failure) {
         if (StoreOutages.passes(failure) || outcome.result() == JobOutcome.Result.FAILED_TO_START
                 || outcome.commandNotStarted()) {
             throw failure;
         }
         String jobId = job.id();
-        org.buildhook.runner.exec.Decision decision = new org.buildhook.runner.exec.Decision(outcome.result(),
-                outcome.exitCode(), outcome.logFile());
-        boolean kept;
         try {
-            kept = records.call(jobId, "keep what its attempt came to", () -> ledger.recordKnownOutcome(jobId, attempt,
-                    config.nodeId(), decision, outcome.ended()), this::untilGraceOver);
+            return keep(job, attempt, outcome, failure);
         } catch (RuntimeException again) {
             failure.addSuppressed(again);
-            LOG.error("job {} of rule '{}' attempt {}: {}; the store refused to record it ({}), and to keep it with"
-                    + " the attempt ({}): its next pick may run the command again", jobId, job.ruleName(), attempt,
-                    describe(outcome.result(), outcome.exitCode(), job), failure.getMessage(), again.getMessage());
-            throw failure;
+            if (StoreOutages.passes(again)) {
+                // The keeping's wait for the store gave up: the stop's grace is over (or an interrupt).
+                return notRecordedAtTheStop(job, attempt, outcome, failure);
+            }
+            String what = describe(outcome.result(), outcome.exitCode(), job);
+            LOG.warn("job {} of rule '{}' attempt {}: {}; the store refused to record it ({}), and to keep it with the"
+                    + " attempt ({}): the job stays running on this node and its command is not run again; both are"
+                    + " tried again every {} ms at most until the store takes one, and this is said again every {}"
+                    + " meanwhile. Look at what the store says: a trigger, a constraint, the role's privileges", jobId, job.ruleName(), attempt, what, failure.getMessage(),
+                    again.getMessage(), StoreOutageWait.LONGEST_PAUSE.toMillis(),
+                    Durations.describe(StoreOutageWait.SAID_AGAIN), failure);
+            try {
+                return refusals.call(jobId, attempt, what, () -> afterAttempt(job, attempt, version, outcome),
+                        refused -> keep(job, attempt, outcome, refused), failure, this::untilGraceOver);
+            } catch (RuntimeException e) {
+                if (StoreOutages.passes(e)) {
+                    // A wait of the record or the keeping gave up at the stop; finish kept the outcome in the data
+                    // folder when it was the record's.
+                    throw e;
+                }
+                return notRecordedAtTheStop(job, attempt, outcome, e);
+            }
         }
+    }
+
+    /**
+     * Keeps what attempt {@code attempt} came to ({@code outcome}) with the attempt ({@link
+     * ExecutionLedger#recordKnownOutcome}, as the next start after a stop that could not record it keeps it), after the
+     * store refused its record with {@code refused}, said in one WARN with that refusal's stack trace: the job is
+     * picked again in {@link #RECORD_AGAIN}, and that pick records the outcome from what was kept ({@link #concluded})
+     * and never runs the command again.
+     *
+     * @throws RuntimeException when the store refuses that too, or its wait for the store gave up
+     */
+    private CompletionHandler<Void> keep(Job job, int attempt, JobOutcome outcome, RuntimeException refused) {
+        String jobId = job.id();
+        org.buildhook.runner.exec.Decision decision = new org.buildhook.runner.exec.Decision(outcome.result(),
+                outcome.exitCode(), outcome.logFile());
+        boolean kept = records.call(jobId, "keep what its attempt came to", () -> ledger.recordKnownOutcome(jobId,
+                attempt, config.nodeId(), decision, outcome.ended()), this::untilGraceOver);
         if (!kept) {
             LOG.warn("job {} of rule '{}' attempt {}: {}; the store refused to record it: {}", jobId, job.ruleName(),
-                    attempt, describe(outcome.result(), outcome.exitCode(), job), failure.toString());
+                    attempt, describe(outcome.result(), outcome.exitCode(), job), refused.toString());
             return supersededBy(jobId, attempt);
         }
         keptAfterARefusal.add(jobId + "/" + attempt);
         LOG.warn("job {} of rule '{}' attempt {}: {}; the store refused to record it, so it is kept with the attempt:"
                 + " the job's next pick, in {}, records it from there, and the command is not run again", jobId,
                 job.ruleName(), attempt, describe(outcome.result(), outcome.exitCode(), job),
-                Durations.describe(RECORD_AGAIN), failure);
+                Durations.describe(RECORD_AGAIN), refused);
         return new AfterTheCommand(rescheduleIn(RECORD_AGAIN), false);
+    }
+
+    /**
+     * The stop's grace ended (or an interrupt came) while the store refused to record, or to keep, what attempt {@code
+     * attempt} came to ({@code failure}): it is kept in the data folder for the node's next start to record ({@link
+     * #outcomeNotRecorded}, as after an outage at a stop), and the job's execution is left picked by this node, as after
+     * a crash: put back in the queue now, it could be run again by another node at once. An interrupt without a stop
+     * (none is made but db-scheduler's, at the stop) throws {@code failure} on, as before.
+     */
+    private CompletionHandler<Void> notRecordedAtTheStop(Job job, int attempt, JobOutcome outcome,
+            RuntimeException failure) {
+        if (!running.isStopping()) {
+            throw failure;
+        }
+        outcomeNotRecorded(job, attempt, outcome);
+        return new AfterTheCommand(LEFT_ALONE, false);
     }
 
     /**
@@ -1175,9 +1225,12 @@ final class JobTask implements ExecutionHandler<Void> {
             Instant due = delay.compareTo(Duration.ofSeconds(1)) < 0 ? exact
                     : exact.plusNanos(999_999_999).truncatedTo(ChronoUnit.SECONDS);
             String wait = Job.retryWait(failures, job.retries(), attempt + 1, due, delay);
+            CompletionHandler<Void> next = finish(job, attempt, version, outcome, JobState.QUEUED, ending(outcome),
+                    rescheduleAt(due), how, wait);
+            // Said once it is recorded: a record the store refuses is tried again (RefusedRecordWait), which said it at
+            // every try.
             LOG.info("job {} attempt {} {}; {}", jobId, attempt, outcome.message(), wait);
-            return finish(job, attempt, version, outcome, JobState.QUEUED, ending(outcome), rescheduleAt(due), how,
-                    wait);
+            return next;
         }
         JobState last = outcome.result() == JobOutcome.Result.TIMED_OUT ? JobState.TIMED_OUT : JobState.FAILED;
         return finish(job, attempt, version, outcome, last, ending(outcome), remove(), how, null);

@@ -176,6 +176,59 @@ abstract class AbstractEngineTest {
                 + " that as it ended, and it was kept with the attempt; not run again");
     }
 
+    /**
+     * The statements that make the store refuse, with an error that is no outage (a trigger's), both the record that
+     * ends a job {@code SUCCEEDED} and the keeping of an attempt's outcome with it ({@code job_attempts.decided}), while
+     * the table {@code test_refusing} (which they make, with one row) has a row.
+     */
+    abstract List<String> refuseTheRecordAndTheKeepWhileRefusing();
+
+    /**
+     * record53 A: the store refused the record of an attempt's outcome after its command ran, and refused to keep it
+     * with the attempt too (two failures no wait outlasts: a trigger, a constraint, a privilege taken away). Before,
+     * that went to db-scheduler's retry (an ERROR "its next pick may run the command again"): 10 s later the job's next
+     * pick found its attempt still running with nothing kept, and ran the command again. Now the job's thread keeps the
+     * job and tries both again, as it waits out an outage, until the store takes one: the command ran once.
+     */
+    @Test
+    void anOutcomeWhoseRecordAndKeepingTheStoreBothRefuseWaitsForTheStoreAndTheCommandRunsOnce() throws Exception {
+        try (java.sql.Connection c = java.sql.DriverManager.getConnection(storeConfig.url());
+                java.sql.Statement s = c.createStatement()) {
+            for (String sql : refuseTheRecordAndTheKeepWhileRefusing()) {
+                s.execute(sql);
+            }
+        }
+        Path runs = dir.resolve("runs");
+        Path s = script("count.sh", "echo ran >> " + runs);
+        try (LogCapture log = new LogCapture(JobTask.class)) {
+            String jobId = store.accept(Plans.delivery(Plans.fixture()), List.of(Plans.job("deploy",
+                    List.of("/bin/sh", s.toString()), Map.of(), 0, Duration.ofMillis(100), 0))).jobIds().get(0);
+            await().atMost(Duration.ofSeconds(60)).until(() -> log.events().stream().anyMatch(e -> e
+                    .getFormattedMessage().contains("the store refused to record it (")
+                    && e.getFormattedMessage().contains("), and to keep it with the attempt (")));
+            assertThat(store.job(jobId).orElseThrow().job().state()).as("waiting").isEqualTo(JobState.RUNNING);
+
+            // The store takes writes again (the trigger dropped, the constraint fixed, the privilege given back).
+            try (java.sql.Connection c = java.sql.DriverManager.getConnection(storeConfig.url());
+                    java.sql.Statement d = c.createStatement()) {
+                d.execute("DELETE FROM test_refusing");
+            }
+            // Before, the retry's pick ran the command again after db-scheduler's 10 s: beside a busy machine's time.
+            await().atMost(Duration.ofSeconds(60)).until(() -> store.job(jobId).orElseThrow().job().state().isFinal());
+            JobDetail done = store.job(jobId).orElseThrow();
+
+            assertThat(Files.readAllLines(runs)).as("the command ran once").containsExactly("ran");
+            assertThat(done.job().state()).isEqualTo(JobState.SUCCEEDED);
+            // Recorded by the wait's next try, or kept with the attempt (the record refused just before the trigger
+            // let it through, the keeping taken after) and recorded by the job's next pick from there.
+            assertThat(done.attempts()).singleElement().satisfies(a -> {
+                assertThat(a.outcome()).isEqualTo(AttemptOutcome.SUCCEEDED);
+                assertThat(a.message()).isIn("exited with 0", "exited with 0; then the store refused to record that as"
+                        + " it ended, and it was kept with the attempt; not run again");
+            });
+        }
+    }
+
     @Test
     void runsAJobWithItsEnvironmentThePayloadFileAndTheBodyOnStdin() throws IOException {
         Path out = dir.resolve("out");

@@ -37,6 +37,21 @@ class PostgresEngineTest extends AbstractEngineTest {
                         + " refuse_a_success()");
     }
 
+    @Override
+    List<String> refuseTheRecordAndTheKeepWhileRefusing() {
+        return List.of("CREATE TABLE test_refusing (refusing int)", "INSERT INTO test_refusing VALUES (1)",
+                "CREATE FUNCTION refuse_the_record() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+                        + " IF NEW.state = 'SUCCEEDED' AND EXISTS (SELECT 1 FROM test_refusing) THEN"
+                        + " RAISE EXCEPTION 'the record refused by a trigger of the test'; END IF; RETURN NEW; END $$",
+                "CREATE TRIGGER refuse_the_record BEFORE UPDATE ON jobs FOR EACH ROW EXECUTE FUNCTION"
+                        + " refuse_the_record()",
+                "CREATE FUNCTION refuse_the_keep() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+                        + " IF NEW.decided IS NOT NULL AND OLD.decided IS NULL AND EXISTS (SELECT 1 FROM test_refusing)"
+                        + " THEN RAISE EXCEPTION 'the keep refused by a trigger of the test'; END IF; RETURN NEW; END $$",
+                "CREATE TRIGGER refuse_the_keep BEFORE UPDATE ON job_attempts FOR EACH ROW EXECUTE FUNCTION"
+                        + " refuse_the_keep()");
+    }
+
     /**
      * review51 E1: PostgreSQL ends the record of an attempt's outcome, after its command ran, with an error that is no
      * outage: a {@code statement_timeout} (57014, which store.url may set), a deadlock (40P01) or a serialization
