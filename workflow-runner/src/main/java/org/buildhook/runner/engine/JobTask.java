@@ -285,8 +285,25 @@ final class JobTask implements ExecutionHandler<Void> {
                 return concluded(job, version, decided.get());
             }
         }
+        // A first attempt the read's lost answer may have started (review51 S1), looked for by the start (runAttempt).
+        boolean mayHaveStarted = unanswered[0] && job.state() == JobState.RUNNING && job.attempts() == 1;
         if (job.cancelRequested()) {
-            return cancelledBeforeItsStart(job, before);
+            if (mayHaveStarted) {
+                // Cancelled (or superseded) while the answer to the read that started its attempt was lost: that
+                // attempt, this process's and never launched, is ended CANCELLED by the look (record53 B: the job
+                // was marked "cancelled while attempt 1 ran; its node stopped …", the attempt left RUNNING under it).
+                int own = waits.call(jobId, "look for the attempt its read started",
+                        () -> ledger.ownStartNotLaunched(jobId, config.nodeId(), version, 1), before);
+                if (own == ExecutionLedger.LOST_PICK) {
+                    return pickLost(jobId);
+                }
+                if (own == ExecutionLedger.CANCEL_ASKED) {
+                    LOG.info("job {}: cancelled while the answer to the read that started its attempt 1 was lost;"
+                            + " not launched", jobId);
+                    return cancelledBeforeItsStart(job, before, true);
+                }
+            }
+            return cancelledBeforeItsStart(job, before, false);
         }
         if (running.isStopping()) {
             return backInItsPlace();
@@ -371,9 +388,7 @@ final class JobTask implements ExecutionHandler<Void> {
                 next = failedUnstarted(job, values.get(), before);
                 return next;
             }
-            // A first attempt the read's lost answer may have started is looked for by the start (review51 S1).
-            int mayHaveStarted = unanswered[0] && job.state() == JobState.RUNNING && job.attempts() == 1 ? 1 : 0;
-            next = runAttempt(job, body, version, units, before, mayHaveStarted);
+            next = runAttempt(job, body, version, units, before, mayHaveStarted ? 1 : 0);
             return next;
         } finally {
             if (shares) {
@@ -550,11 +565,15 @@ final class JobTask implements ExecutionHandler<Void> {
      * A job whose cancel (or a newer build's supersede) was asked, seen as its pick read it, or by its start
      * ({@link ExecutionLedger#CANCEL_ASKED}: asked after that read, its execution picked, so only flagged): its
      * command is not run; it ends {@code CANCELLED} ({@code SUPERSEDED} for a supersede's flag) as a cancel of a job
-     * no node had picked ends it. What the caller took for it (a slot, units) the caller frees.
+     * no node had picked ends it. What the caller took for it (a slot, units) the caller frees. {@code neverLaunched}:
+     * its job, read {@code RUNNING} with one attempt, has that attempt made by a start at its read whose answer was
+     * lost, found not launched and ended {@code CANCELLED} by {@link ExecutionLedger#ownStartNotLaunched}: it never
+     * ran, and nothing of it is left to end.
      */
-    private CompletionHandler<Void> cancelledBeforeItsStart(Job job, StoreOutageWait.Until before) {
+    private CompletionHandler<Void> cancelledBeforeItsStart(Job job, StoreOutageWait.Until before,
+            boolean neverLaunched) {
         String jobId = job.id();
-        if (job.state() == JobState.RUNNING) {
+        if (job.state() == JobState.RUNNING && !neverLaunched) {
             // Its attempt still marked running, its node silent past the dead-node limit (frozen, paused, cut
             // off): what it left on this host is ended before the job ends, as before a re-run. Its end frees
             // its concurrency slot and lets the newer build's job (supersede, running: cancel) and its on-cancel
@@ -563,7 +582,10 @@ final class JobTask implements ExecutionHandler<Void> {
         }
         // A job whose node died while its cancel was ending the attempt did run (tryout9, F2); one cancelled in
         // its retry's backoff as the retry was picked had run, and did not run again (retry21).
-        String message = job.attempts() == 0 || job.retryDueAt().isPresent()
+        // Its first attempt made by a start whose answer was lost, not launched, and ended by the look that found its
+        // cancel (ExecutionLedger.ownStartNotLaunched): it never ran (record53 B).
+        String message = neverLaunched ? Job.cancelledBeforeItsNextAttempt(0, null)
+                : job.attempts() == 0 || job.retryDueAt().isPresent()
                 ? Job.cancelledBeforeItsNextAttempt(job.attempts(), job.message())
                 : "cancelled while attempt " + job.attempts() + " ran; its node stopped before the attempt ended,"
                         + " and it is not run again";
@@ -599,6 +621,9 @@ final class JobTask implements ExecutionHandler<Void> {
         // the moment the statement was sent (chaos33 F2), on the monotonic clock.
         long[] sent = new long[1];
         int[] unanswered = {mayHaveStarted};
+        // Whether the attempt the read saw (the one a start at the read made, its answer lost) was found not launched
+        // and ended by its cancel: the job then never ran (record53 B).
+        boolean[] readsAttemptEnded = new boolean[1];
         int attempt = waits.call(jobId, "start an attempt", () -> {
             sent[0] = System.nanoTime();
             if (unanswered[0] > 0) {
@@ -607,6 +632,7 @@ final class JobTask implements ExecutionHandler<Void> {
                     LOG.info("job {}: attempt {} was started by a try of its start whose answer was lost; its command"
                             + " runs as that attempt", jobId, own);
                 }
+                readsAttemptEnded[0] = own == ExecutionLedger.CANCEL_ASKED && unanswered[0] == job.attempts();
                 if (own != 0) {
                     return own;
                 }
@@ -631,7 +657,7 @@ final class JobTask implements ExecutionHandler<Void> {
             // Cancelled after its pick read it (the cancel found its execution picked, and only flagged it): its
             // command never starts, as the operator was told (delcancel50).
             LOG.info("job {}: cancelled after this node picked it; not started", jobId);
-            return cancelledBeforeItsStart(job, before);
+            return cancelledBeforeItsStart(job, before, readsAttemptEnded[0]);
         }
         if (attempt == ExecutionLedger.GATED) {
             // Its rule asks for an approval since a reload that came while this node had it picked (tryout33 F11).

@@ -82,4 +82,52 @@ class PostgresStartAnswerLostTest {
         assertThat(done.attempts()).as("no attempt that never ran, no 'the store lost that record'")
                 .extracting(JobAttempt::outcome).containsExactly(AttemptOutcome.SUCCEEDED);
     }
+
+    /**
+     * record53 B: the answer to the read that started the job's first attempt (a job that waits for nothing starts
+     * with its read) was lost, and the operator cancelled the job meanwhile (its execution picked: only flagged). The
+     * read tried again found the job running with attempt 1 and its cancel asked, and ended it "cancelled while attempt
+     * 1 ran; its node stopped before the attempt ended", its attempt 1 left RUNNING under it, though no command was
+     * launched. Now that attempt, never launched, is ended by its cancel, and the job says it never ran.
+     */
+    @org.junit.jupiter.api.Test
+    void aCancelAskedWhileTheAnswerToTheReadThatStartedTheJobWasLostEndsItsAttemptNeverLaunched() throws Exception {
+        String url = TestStores.postgresUrl();
+        PgFront front = PgFront.to(url);
+        closing.add(front);
+        Store store = Store.open(StoreConfig.of(front.url(url), dir.resolve("data")));
+        closing.add(store);
+        CommonsExecLauncher launcher = CommonsExecLauncher.create(LauncherConfig.defaults(dir.resolve("logs")));
+        closing.add(launcher);
+        Path runs = dir.resolve("runs");
+        Path script = Files.writeString(dir.resolve("count.sh"), "#!/bin/sh\necho ran >> " + runs + "\n");
+        String jobId = store.accept(Plans.delivery(Plans.fixture()), List.of(Plans.job("deploy",
+                List.of("/bin/sh", script.toString()), Map.of(), 0, Duration.ofMillis(100), 0))).jobIds().get(0);
+        java.util.concurrent.atomic.AtomicReference<Object> cancelled = new java.util.concurrent.atomic.AtomicReference<>();
+        // The cancel is committed before the job's thread can see its read's connection broken.
+        front.cutAnswerAt(", attempt AS (INSERT INTO job_attempts", () -> {
+            try {
+                cancelled.set(store.cancel(jobId));
+            } catch (RuntimeException e) {
+                cancelled.set(e);
+            }
+        });
+        JobEngine engine = JobEngine.create(store, launcher, AbstractEngineTest.steady("node-a"));
+        closing.add(engine::stop);
+        engine.start();
+
+        await().atMost(Duration.ofSeconds(60)).until(() -> store.job(jobId).orElseThrow().job().state().isFinal());
+        JobDetail done = store.job(jobId).orElseThrow();
+
+        assertThat(front.cutAnswers()).as("the read that started it was sent, and its answer dropped").isEqualTo(1);
+        assertThat(cancelled.get()).as("the cancel, flagged while that answer was lost").isEqualTo(Boolean.TRUE);
+        assertThat(runs).as("no command launched").doesNotExist();
+        assertThat(done.job().state()).isEqualTo(JobState.CANCELLED);
+        assertThat(done.job().message()).isEqualTo("cancelled before it ran");
+        assertThat(done.attempts()).as("its attempt ended as what it is: never launched, ended by the cancel")
+                .extracting(JobAttempt::outcome, JobAttempt::message)
+                .containsExactly(org.assertj.core.api.Assertions.tuple(AttemptOutcome.CANCELLED,
+                        "not launched: its cancel (or a newer build's supersede) was asked while the answer to its"
+                                + " start was lost"));
+    }
 }

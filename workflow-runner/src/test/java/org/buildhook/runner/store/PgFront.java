@@ -173,6 +173,16 @@ public final class PgFront implements AutoCloseable {
      * break before the answer, as at a crash or a network cut just after the commit (tryout50 F8).
      */
     public void cutAnswerAt(String text) {
+        cutAnswerAt(text, () -> { });
+    }
+
+    /**
+     * As {@link #cutAnswerAt(String)}, running {@code meanwhile} once the database's answer came and before the
+     * connection is closed: what happens while the client waits for an answer that never comes (another session's
+     * cancel of the job the statement started), done before the client can see its connection broken.
+     */
+    public void cutAnswerAt(String text, Runnable meanwhile) {
+        whileCut = meanwhile;
         cutAnswerAt = text.getBytes(StandardCharsets.UTF_8);
     }
 
@@ -182,6 +192,7 @@ public final class PgFront implements AutoCloseable {
     }
 
     private volatile byte[] cutAnswerAt;
+    private volatile Runnable whileCut = () -> { };
     private final java.util.concurrent.atomic.AtomicInteger cutAnswers = new java.util.concurrent.atomic.AtomicInteger();
 
     /** Forwards again what {@link #freeze()} or {@link #freezeAt} held, and from now on. */
@@ -357,6 +368,7 @@ public final class PgFront implements AutoCloseable {
                     }
                     if (!fromClient && cutAnswer.get()) {
                         cutAnswers.incrementAndGet();
+                        whileCut.run();
                         break; // the answer is dropped, both sockets closed below
                     }
                     while (frozen && !server.isClosed()) {
