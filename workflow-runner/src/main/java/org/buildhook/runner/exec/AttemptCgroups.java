@@ -423,6 +423,36 @@ public final class AttemptCgroups {
         }
     }
 
+    /**
+     * Whether {@code pid} is in the cgroup of another attempt of this node than {@code mine}, or in a cgroup below it
+     * (one that attempt's job made): a folder of this node's own cgroup whose name begins with {@value #PREFIX}. Then
+     * the process is that attempt's, found and ended by it ({@link ProcessTree}), never this one's however it
+     * detached (tryout53 F1: an orphan of the subreaper, given to attempts by time). One read of
+     * {@code /proc/<pid>/cgroup}.
+     *
+     * @param pid  a process of the host
+     * @param mine this attempt's cgroup ({@link #create}); null when it has none
+     * @return false when attempts get no cgroups here, when {@code pid} is gone, or when it is in this node's own
+     *         cgroup, in {@code mine} or below it, or anywhere else
+     */
+    static boolean inAnotherAttempts(long pid, Path mine) {
+        if (base == null || pid <= 1) {
+            return false;
+        }
+        String node = cgroupPathOf(SELF);
+        String path = cgroupPathOf(pid);
+        if (node == null || path == null) {
+            return false;
+        }
+        String under = node.equals("/") ? path : path.startsWith(node + "/") ? path.substring(node.length()) : null;
+        if (under == null || under.length() < 2) {
+            return false;
+        }
+        int slash = under.indexOf('/', 1);
+        String child = slash < 0 ? under.substring(1) : under.substring(1, slash);
+        return child.startsWith(PREFIX) && (mine == null || !child.equals(mine.getFileName().toString()));
+    }
+
     /** The {@code 0::} line's path of {@code /proc/<pid>/cgroup}, or null. */
     private static String cgroupPathOf(long pid) {
         try {

@@ -335,11 +335,25 @@ final class ProcessTree {
         if (owner != null && Orphans.active()) {
             // Re-parented to this JVM, the subreaper: found however it detached (Orphans). Its pid is above the
             // root's like every process of the attempt, so the pids handed out since the root hold it as well.
+            // Where attempts have cgroups, an orphan's cgroup says whose it is: no longer given to attempts by time.
+            Set<Long> mine = cgroup == null ? Set.of() : new HashSet<>(AttemptCgroups.members(cgroup));
             for (ProcStat process : all) {
                 if (pids.contains(process.pid()) || process.parent() != SELF
-                        || inAnotherAttemptsSession(process.session(), checked)) {
-                    // In another running attempt's session: that one's (its looks find it there), never this one's,
-                    // nor one this one may have started (review48 F4: it was named as left to that job).
+                        || inAnotherAttemptsSession(process.session(), checked)
+                        || !mine.contains(process.pid()) && AttemptCgroups.inAnotherAttempts(process.pid(), cgroup)) {
+                    // In another running attempt's session or cgroup: that one's (its looks find it there), never
+                    // this one's, nor one this one may have started (review48 F4, tryout53 F1: it was named as left
+                    // to that job, and as perhaps that job's by this one's outcome).
+                    continue;
+                }
+                if (mine.contains(process.pid())) {
+                    // In this attempt's cgroup: this one's, whichever other attempts ran when it started.
+                    if (since == null || ProcStat.isProcess(process.pid())) {
+                        pids.add(process.pid());
+                        escaped.add(process.pid());
+                        orphans.put(process.pid(), List.of());
+                        leftToOthers.remove(process.pid());
+                    }
                     continue;
                 }
                 List<String> keepers = Orphans.keepersOf(owner, process);

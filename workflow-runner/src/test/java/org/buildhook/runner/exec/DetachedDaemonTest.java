@@ -21,10 +21,14 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * running job started is not ended by the end of the first, only by its own job's; the first's outcome names it as
  * left running for the second. A {@code java} re-parented to
  * this JVM that holds the job's pipe is found by it (it used to be taken for a child being spawned). Orphans that
- * exit, by a kill or by themselves, are reaped: no zombie stays.
+ * exit, by a kill or by themselves, are reaped: no zombie stays. With attempts' cgroups off, as under the shipped
+ * systemd unit: where they are on, an orphan's cgroup says whose it is ({@link CgroupOrphanTest}).
  */
 @EnabledOnOs(OS.LINUX)
 class DetachedDaemonTest extends LauncherTest {
+
+    @RegisterExtension
+    static final CgroupsOff CGROUPS_OFF = new CgroupsOff();
 
     @RegisterExtension
     static final SubreaperOn SUBREAPER = new SubreaperOn();
