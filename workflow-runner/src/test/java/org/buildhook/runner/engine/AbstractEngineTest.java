@@ -229,6 +229,52 @@ abstract class AbstractEngineTest {
         }
     }
 
+    /**
+     * record53 A, at a stop: the store refuses the record of an outcome and its keeping with the attempt until the
+     * node's stop's grace is over. The outcome is kept in the data folder ({@code stops-not-recorded}), as after an
+     * outage at a stop, and the execution left picked by the node: its next start records the outcome once the store
+     * takes it, and the command is not run again. Before, it went to db-scheduler's retry, and the next pick ran it
+     * again.
+     */
+    @Test
+    void anOutcomeWhoseRecordAndKeepingAreRefusedUntilTheStopIsKeptForTheNextStartAndNotRunAgain() throws Exception {
+        try (java.sql.Connection c = java.sql.DriverManager.getConnection(storeConfig.url());
+                java.sql.Statement s = c.createStatement()) {
+            for (String sql : refuseTheRecordAndTheKeepWhileRefusing()) {
+                s.execute(sql);
+            }
+        }
+        engine.stop();
+        engine = JobEngine.create(store, launcher(), steady("node-a").withShutdownGrace(Duration.ofSeconds(1)));
+        engine.start();
+        Path runs = dir.resolve("runs");
+        Path s = script("count.sh", "echo ran >> " + runs);
+        String jobId;
+        try (LogCapture log = new LogCapture(JobTask.class)) {
+            jobId = store.accept(Plans.delivery(Plans.fixture()), List.of(Plans.job("deploy",
+                    List.of("/bin/sh", s.toString()), Map.of(), 0, Duration.ofMillis(100), 0))).jobIds().get(0);
+            await().atMost(Duration.ofSeconds(60)).until(() -> log.events().stream().anyMatch(e -> e
+                    .getFormattedMessage().contains("), and to keep it with the attempt (")));
+        }
+
+        engine.stop();
+        assertThat(store.job(jobId).orElseThrow().job().state()).isEqualTo(JobState.RUNNING);
+        assertThat(Files.readString(store.config().dataDir().resolve(StopsNotRecorded.FILE_NAME)))
+                .as("kept for the next start").contains(jobId);
+        try (java.sql.Connection c = java.sql.DriverManager.getConnection(storeConfig.url());
+                java.sql.Statement d = c.createStatement()) {
+            d.execute("DELETE FROM test_refusing");
+        }
+        engine = JobEngine.create(store, launcher(), steady("node-a"));
+        engine.start();
+        await().atMost(Duration.ofSeconds(60)).until(() -> store.job(jobId).orElseThrow().job().state().isFinal());
+        JobDetail done = store.job(jobId).orElseThrow();
+
+        assertThat(Files.readAllLines(runs)).as("the command ran once").containsExactly("ran");
+        assertThat(done.job().state()).isEqualTo(JobState.SUCCEEDED);
+        assertThat(done.attempts()).extracting(JobAttempt::outcome).containsExactly(AttemptOutcome.SUCCEEDED);
+    }
+
     @Test
     void runsAJobWithItsEnvironmentThePayloadFileAndTheBodyOnStdin() throws IOException {
         Path out = dir.resolve("out");
