@@ -186,9 +186,22 @@ final class SecretReader {
         boolean start = Character.isWhitespace(secret.charAt(0));
         if (end || start) {
             warnings.add(node.location(), path, what + (end ? " ends" : " starts") + " with a space or tab, which is"
-                    + " kept as part of the secret: JobServ's signatures will not match unless the factory's secret"
-                    + " has it too; remove it if it is an accident");
+                    + " kept as part of the secret: " + whatItBreaks(path) + "; remove it if it is an accident");
         }
+    }
+
+    /** What a secret padded by accident breaks, by what it is for (tryout53 F5: every one spoke of JobServ). */
+    private static String whatItBreaks(String path) {
+        if (path.startsWith("admin.token")) {
+            return "the admin API, the admin commands and the status page refuse (401) a token given without it";
+        }
+        if (path.startsWith("store.password")) {
+            return "PostgreSQL refuses the login unless the role's password has it too";
+        }
+        if (path.startsWith("server.tls.password")) {
+            return "the keystore does not open unless its password has it too";
+        }
+        return "JobServ's signatures will not match unless the factory's secret has it too";
     }
 
     /** Editors and {@code echo} end files with a newline that is not part of the secret. */

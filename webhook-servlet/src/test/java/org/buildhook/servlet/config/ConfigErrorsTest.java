@@ -234,6 +234,30 @@ class ConfigErrorsTest {
     }
 
     @Test
+    void aPaddedSecretsWarningSaysWhatItBreaksForWhatTheSecretIsFor() throws IOException {
+        // tryout53 F5: the admin token's and the database password's warnings spoke of JobServ's signatures.
+        Files.writeString(dir.resolve("padded-token"), "sometokenvalue1234567890abcdef\t\n");
+        Files.writeString(dir.resolve("padded-secret"), "s3cr3t-value \n");
+        Path file = Files.writeString(dir.resolve("buildhook.yaml"), "endpoints:\n  a:\n    secrets: [{file: padded-secret}]\n"
+                + "admin:\n  token: {file: padded-token}\n"
+                + "store:\n  url: jdbc:postgresql://db/buildhook\n  user: buildhook\n  password: {env: PADDED}\n");
+
+        BuildhookConfig config = new ConfigLoader(Map.of("PADDED", "hunter2 "), dir).load(file);
+
+        assertThat(config.warnings())
+                .anySatisfy(w -> assertThat(w).contains("endpoints.a.secrets[0].file: the secret in")
+                        .endsWith("JobServ's signatures will not match unless the factory's secret has it too; remove"
+                                + " it if it is an accident"))
+                .anySatisfy(w -> assertThat(w).contains("admin.token.file: the secret in").endsWith("the admin API,"
+                        + " the admin commands and the status page refuse (401) a token given without it; remove it if"
+                        + " it is an accident"))
+                .anySatisfy(w -> assertThat(w).contains("store.password.env: the secret in environment variable PADDED"
+                        + " ends with a space or tab").endsWith("PostgreSQL refuses the login unless the role's password"
+                        + " has it too; remove it if it is an accident"));
+        assertThat(String.join("\n", config.warnings())).doesNotContain("hunter2");
+    }
+
+    @Test
     void saysWhyASecretFileCannotBeReadInWords() throws IOException {
         Files.createDirectories(dir.resolve("a-folder"));
         Path file = Files.writeString(dir.resolve("buildhook.yaml"), "endpoints:\n  a:\n    secrets: [{file: a-folder}]\n");
