@@ -144,6 +144,14 @@ public final class BuildhookApplication implements AutoCloseable {
     static BuildhookApplication start(BuildhookConfig config,
             java.util.function.Function<org.buildhook.runner.store.StoreConfig, StoreLock> lock,
             RefusedBuilds refusedBuilds) {
+        // What the start writes before the node serves waits for a lock another program holds on a SQLite store as the
+        // store's open does, not as a delivery's accept (migrate53).
+        return Store.duringStart(() -> startNow(config, lock, refusedBuilds));
+    }
+
+    private static BuildhookApplication startNow(BuildhookConfig config,
+            java.util.function.Function<org.buildhook.runner.store.StoreConfig, StoreLock> lock,
+            RefusedBuilds refusedBuilds) {
         Deque<AutoCloseable> started = new ArrayDeque<>();
         try {
             Clock clock = Clock.systemUTC();

@@ -89,7 +89,7 @@ final class Database implements AutoCloseable {
         this.file = file;
         this.stopWaits = new StopWaits(connectionWait(config), dialect == Dialect.POSTGRESQL);
         this.writer = dialect == Dialect.SQLITE ? new SqliteWriter(pool, this::translate, this::lostFile,
-                writerDatabase(), this::schedulerMayHoldTheLock) : null;
+                writerDatabase(), this::schedulerMayHoldTheLock, SqliteFirstConnection.lockWait(config)) : null;
         this.readers = dialect == Dialect.SQLITE ? new ReaderStatements() : null;
         if (writer != null) {
             // Only a commit that changed rows shows that writes work (SqliteWriter#reportChangesTo).

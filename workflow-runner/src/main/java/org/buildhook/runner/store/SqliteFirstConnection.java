@@ -39,14 +39,25 @@ final class SqliteFirstConnection {
     static final String THREAD = "buildhook-sqlite-first-connection";
 
     /**
-     * How long the first connection waits for a lock another program holds on the file (SQLite's busy timeout, as
-     * sqlite-jdbc's default): a lock held longer ends the start with SQLite's "database is locked" ({@link #refused}),
-     * within the default {@code store.connect-timeout}; with a shorter key, the key's turn ends first ({@link
-     * #timedOut}, which names a lock too).
+     * The least time the start waits for a lock another program holds on the file: as long as the runner's bookkeeping
+     * waits for one ({@link Database#SQLITE_BUSY_TIMEOUT}), so that a start is never the first to give up: {@link
+     * #lockWait}. The first connection waited 3 s (sqlite-jdbc's default) until migrate53.
      */
-    static final Duration LOCK_WAIT = Duration.ofSeconds(3);
+    static final Duration LOCK_WAIT = Database.SQLITE_BUSY_TIMEOUT;
 
     private SqliteFirstConnection() {
+    }
+
+    /**
+     * How long the start waits for a lock another program (or another store on the same file) holds on the SQLite file
+     * of {@code config}: {@link #LOCK_WAIT}, or {@code store.connect-timeout} when longer. The first connection's busy
+     * timeout, and the wait of every transaction the start writes through {@link SqliteWriter} (the migrations, what
+     * the application writes before it serves: {@link SqliteWriter#duringStart}); a lock held longer ends the start
+     * with {@link #refused}, which says this figure. The migrations waited {@link SqliteWriter#ACCEPT_WAIT} (2 s) until
+     * migrate53, and the start then said "for over 3s".
+     */
+    static Duration lockWait(StoreConfig config) {
+        return config.connectTimeout().compareTo(LOCK_WAIT) > 0 ? config.connectTimeout() : LOCK_WAIT;
     }
 
     /**
@@ -61,7 +72,7 @@ final class SqliteFirstConnection {
      */
     static void make(StoreConfig config, SQLiteDataSource source, Predicate<CpuShare.Window> heldBack) {
         Duration turn = Duration.ofMillis(Math.max(250, config.connectTimeout().toMillis()));
-        source.setBusyTimeout((int) LOCK_WAIT.toMillis());
+        source.setBusyTimeout((int) Math.min(Integer.MAX_VALUE, lockWait(config).toMillis()));
         CompletableFuture<Void> made = new CompletableFuture<>();
         long start = System.nanoTime();
         CpuShare all = CpuShare.of(THREAD, "connection");
@@ -148,7 +159,7 @@ final class SqliteFirstConnection {
      */
     static RunnerException refused(StoreConfig config, Throwable failure) {
         if (failure instanceof SQLException e) {
-            return refused(config, e);
+            return refused(config, e, lockWait(config));
         }
         // The driver's native library could not be loaded (no build for this system), or the driver failed.
         return new RunnerException("cannot open the SQLite store " + where(config) + ": the SQLite driver failed: "
@@ -157,18 +168,26 @@ final class SqliteFirstConnection {
                 failure);
     }
 
-    /** As {@link #refused(StoreConfig, Throwable)}, for SQLite's (or the driver's) refusal {@code e}. */
-    static StoreUnavailableException refused(StoreConfig config, SQLException e) {
+    /**
+     * As {@link #refused(StoreConfig, Throwable)}, for SQLite's (or the driver's) refusal {@code e}.
+     *
+     * @param waited how long the refused statement waited for a lock another program holds (its busy timeout, or the
+     *               limit {@link SqliteWriter}'s wait ran to: {@link SqliteLockNotGiven}); {@code null} when not known
+     */
+    static StoreUnavailableException refused(StoreConfig config, SQLException e, Duration waited) {
         String file = where(config);
         String reason = e.getMessage() == null ? e.toString() : e.getMessage().strip();
         String said = "cannot open the SQLite store " + file + ": " + reason + "; ";
         int code = e.getErrorCode() & 0xff;
         if (code == SQLiteErrorCode.SQLITE_BUSY.code || code == SQLiteErrorCode.SQLITE_LOCKED.code) {
-            return new StoreUnavailableException(said + "another program has held a lock on the file for over "
-                    + Durations.format(LOCK_WAIT) + ": an sqlite3 shell or another program with a transaction open, a"
-                    + " backup tool. Let it end (fuser " + file + " names it), then start buildhook again (a longer"
-                    + " store.connect-timeout, " + Durations.format(config.connectTimeout()) + " now, does not wait"
-                    + " longer for such a lock)", e);
+            String held = waited == null ? "holds a lock on the file"
+                    : "has held a lock on the file for over " + Durations.format(waited);
+            return new StoreUnavailableException(said + "another program " + held + " (the start waits for one "
+                    + Durations.format(LOCK_WAIT) + ", or store.connect-timeout when longer: "
+                    + Durations.format(config.connectTimeout()) + " now): an sqlite3 shell or another program with a"
+                    + " transaction open, a backup tool. Let it end"
+                    + " (fuser " + file + " names it), then start buildhook again; if it holds the lock only for a"
+                    + " while (a backup on a slow disk), raise store.connect-timeout", e);
         }
         if (code == SQLiteErrorCode.SQLITE_NOTADB.code || code == SQLiteErrorCode.SQLITE_CORRUPT.code) {
             return new StoreUnavailableException(said + "the file is not an SQLite database, or it is damaged: check"

@@ -56,6 +56,14 @@ import org.sqlite.SQLiteConnection;
  * operator's action: someone waits for its answer), the wait gives up after {@link #ACCEPT_WAIT} (a
  * sender hears {@code 503} and retries) instead of the whole {@link Database#SQLITE_BUSY_TIMEOUT} the
  * runner's bookkeeping may wait.
+ *
+ * <p>A transaction handed in by the start ({@link #duringStart}: the store's migrations, and what the application's
+ * start writes before the node serves) is no accept, though durable: nobody is answered {@code 503} for it, and a
+ * start that gives up on the lock fails for nothing. It waits for the lock as long as the start waits for the store
+ * ({@code startWait}: {@link SqliteFirstConnection#lockWait}). It waited {@link #ACCEPT_WAIT} until migrate53: four
+ * stores opening one new file at once (or a start beside a backup tool's transaction on a slow disk) failed after
+ * 2 s, saying a lock had been held "for over 3s". A wait given up is said with the limit it ran to ({@link
+ * SqliteLockNotGiven}).
  */
 final class SqliteWriter implements AutoCloseable {
 
@@ -76,6 +84,9 @@ final class SqliteWriter implements AutoCloseable {
     static final Duration OWN_CLEAR = SqliteBusyWait.RECENT.multipliedBy(2);
 
     private static final Logger LOG = LoggerFactory.getLogger(SqliteWriter.class);
+
+    /** Set on a thread while it runs the start ({@link #duringStart}); before {@link #STOP}, whose task reads it. */
+    private static final ThreadLocal<Boolean> AT_START = new ThreadLocal<>();
 
     private static final Task<Void> STOP = new Task<>("stop", Durability.DEFERRED, false, c -> null);
 
@@ -101,10 +112,40 @@ final class SqliteWriter implements AutoCloseable {
     private final String database;
     /** Durable transactions (accepts, operators' actions) handed in and not answered yet. */
     private final AtomicInteger acceptsWaiting = new AtomicInteger();
+    /** Transactions the start handed in ({@link #duringStart}) and not answered yet. */
+    private final AtomicInteger startsWaiting = new AtomicInteger();
+    /** How long a transaction of the start waits for the lock (while no accept waits). */
+    private final Duration startWait;
     /** The writer connection's wait for the lock: short while an accept waits, and telling when long. */
-    private final SqliteBusyWait busyWait = new SqliteBusyWait(
-            () -> (acceptsWaiting.get() > 0 ? ACCEPT_WAIT : Database.SQLITE_BUSY_TIMEOUT).toNanos(), LOCKED_WARNING,
+    private final SqliteBusyWait busyWait = new SqliteBusyWait(this::lockWaitNanos, LOCKED_WARNING,
             this::lockedByAnother);
+
+
+    /**
+     * Runs {@code work}, the start of a store or of the node serving it, on this thread: the transactions it hands in
+     * wait for SQLite's write lock as the start waits for the store, not as an accept ({@link #ACCEPT_WAIT}). Other
+     * threads' transactions (accepts a waiting copy of the web application hands over, db-scheduler's) wait as ever;
+     * a batch with an accept in it gives up after {@link #ACCEPT_WAIT}. Nests.
+     */
+    static <T> T duringStart(java.util.function.Supplier<T> work) {
+        boolean outer = AT_START.get() != null;
+        AT_START.set(Boolean.TRUE);
+        try {
+            return work.get();
+        } finally {
+            if (!outer) {
+                AT_START.remove();
+            }
+        }
+    }
+
+    /** How long the wait for the lock may last now: asked by the busy handler at every try. */
+    private long lockWaitNanos() {
+        if (acceptsWaiting.get() > 0) {
+            return ACCEPT_WAIT.toNanos();
+        }
+        return (startsWaiting.get() > 0 ? startWait : Database.SQLITE_BUSY_TIMEOUT).toNanos();
+    }
     /** {@link System#nanoTime()} when the wait that was said to be long began; 0 when none was. Writer thread only. */
     private long lockedSince;
     /** {@link #lockedSince} on the wall clock, for other threads ({@code /healthz}, the status page); {@code null}: none. */
@@ -138,6 +179,16 @@ final class SqliteWriter implements AutoCloseable {
      */
     SqliteWriter(DataSource pool, BiFunction<String, SQLException, RunnerException> translate,
             Supplier<String> lostFile, String database, java.util.function.BooleanSupplier ownMayHold) {
+        this(pool, translate, lostFile, database, ownMayHold, Database.SQLITE_BUSY_TIMEOUT);
+    }
+
+    /**
+     * @param startWait how long a transaction handed in by the start ({@link #duringStart}) waits for the write lock
+     */
+    SqliteWriter(DataSource pool, BiFunction<String, SQLException, RunnerException> translate,
+            Supplier<String> lostFile, String database, java.util.function.BooleanSupplier ownMayHold,
+            Duration startWait) {
+        this.startWait = startWait;
         this.ownMayHold = ownMayHold;
         this.database = database;
         this.pool = pool;
@@ -172,9 +223,11 @@ final class SqliteWriter implements AutoCloseable {
      * that needs room on a full disk: {@code SQLITE_FULL}), so that it never fails the others with it.
      */
     <T> T submit(String what, Durability durability, boolean alone, Database.Work<T> work) {
-        boolean accept = durability == Durability.DURABLE;
-        if (accept) {
-            acceptsWaiting.incrementAndGet(); // before it is queued: the writer's lock wait shortens at once
+        boolean start = AT_START.get() != null;
+        boolean accept = !start && durability == Durability.DURABLE;
+        AtomicInteger waiting = start ? startsWaiting : accept ? acceptsWaiting : null;
+        if (waiting != null) {
+            waiting.incrementAndGet(); // before it is queued: the writer's lock wait changes at once
         }
         try {
             return submitLater(what, durability, alone, work).get();
@@ -192,8 +245,8 @@ final class SqliteWriter implements AutoCloseable {
             }
             throw new RunnerException("store failed to " + what + ": " + cause, cause);
         } finally {
-            if (accept) {
-                acceptsWaiting.decrementAndGet();
+            if (waiting != null) {
+                waiting.decrementAndGet();
             }
         }
     }
@@ -363,15 +416,18 @@ final class SqliteWriter implements AutoCloseable {
             for (int i = 0; i < batch.size(); i++) {
                 batch.get(i).finish(results.get(i));
             }
-        } catch (SQLException e) {
+        } catch (SQLException failed) {
             Duration gaveUpAt = busyWait.takeGaveUpAt();
+            // With the limit the wait ran to, for a start's error to say (Store#saidAtStart); the message is SQLite's.
+            SQLException e = gaveUpAt == null ? failed : new SqliteLockNotGiven(failed, gaveUpAt);
             if (gaveUpAt != null && LOG.isDebugEnabled()) {
                 // Which limit ended the wait: an accept's batch must give up after ACCEPT_WAIT, never the whole
                 // busy timeout (SqliteLockedDatabaseTest reads it here rather than timing a loaded machine).
-                boolean accept = batch.stream().anyMatch(t -> t.durability == Durability.DURABLE);
+                boolean accept = batch.stream().anyMatch(t -> t.durability == Durability.DURABLE && !t.start);
+                boolean start = batch.stream().anyMatch(t -> t.start);
                 LOG.debug("SQLite database {}: the write lock was not taken within {}, the limit of a batch {}: {}"
                         + " transaction(s) refused", database, org.buildhook.runner.rules.Durations.describe(gaveUpAt),
-                        accept ? "with an accept" : "of bookkeeping only", batch.size());
+                        accept ? "with an accept" : start ? "of the start" : "of bookkeeping only", batch.size());
             }
             // Each caller hears it about its own transaction, also in a batch of several: an accept's
             // 503 line must say "accept a delivery", not "4 transactions" (nor "expire approvals").
@@ -582,6 +638,8 @@ final class SqliteWriter implements AutoCloseable {
         /** Whether it commits in a batch of its own. */
         private final boolean alone;
         private final Database.Work<T> work;
+        /** Whether the start handed it in ({@link #duringStart}). */
+        private final boolean start = AT_START.get() != null;
         private final CompletableFuture<T> result = new CompletableFuture<>();
 
         Task(String what, Durability durability, boolean alone, Database.Work<T> work) {

@@ -145,7 +145,20 @@ public final class Store implements AutoCloseable {
      */
     static Store open(StoreConfig config, ScheduledExecutorService executor, boolean owns,
             java.util.function.Predicate<CpuShare.Window> heldBack) {
-        return PoolStarvation.<Store, RuntimeException>duringStart(() -> openNow(config, executor, owns, heldBack));
+        // The migrations' transactions are the start's: on SQLite they wait for another program's lock (another store
+        // migrating the same new file) as long as the start waits for the store, not an accept's 2 s (migrate53).
+        return PoolStarvation.<Store, RuntimeException>duringStart(() -> SqliteWriter.duringStart(
+                () -> openNow(config, executor, owns, heldBack)));
+    }
+
+    /**
+     * Runs {@code start}, an application's start on a store it opened, on this thread: on SQLite, what it writes (its
+     * rules' limits, the engine's record of this server, its sweeps) waits for a lock another program holds on the
+     * file as long as {@link #open} does (10 s, or store.connect-timeout when longer), not as a delivery's accept
+     * (2 s), which nobody waits for yet. Deliveries and other threads' writes wait as ever. Nests.
+     */
+    public static <T> T duringStart(java.util.function.Supplier<T> start) {
+        return SqliteWriter.duringStart(start);
     }
 
     private static Store openNow(StoreConfig config, ScheduledExecutorService executor, boolean owns,
@@ -420,7 +433,8 @@ public final class Store implements AutoCloseable {
         }
         boolean sqlite = config.dialect() != Dialect.POSTGRESQL;
         if (last != null && !timedOut(last)) {
-            return sqlite ? SqliteFirstConnection.refused(config, last)
+            // A wait for SQLite's write lock is said with the limit it ran to (migrate53: "for over 3s" after 2 s).
+            return sqlite ? SqliteFirstConnection.refused(config, last, SqliteLockNotGiven.waitedIn(e))
                     : new StoreUnavailableException(cannotConnect(config, last.getMessage().strip()
                             .replaceFirst("\\.$", "") + notPostgres(last), last), e);
         }
