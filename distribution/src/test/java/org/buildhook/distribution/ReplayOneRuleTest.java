@@ -91,6 +91,41 @@ class ReplayOneRuleTest {
     }
 
     /**
+     * migrate53: {@code replay D --rule chain/on-success}, a follow-up's name ({@code jobs --rule} takes it since
+     * tryout51 F3), was refused as a rule not in force, listing the rules only: the operator was not told it is a
+     * follow-up of {@code chain}, nor what to replay or re-run instead. A misspelt one gets the nearest name, as {@code
+     * jobs --rule} gives it. Nothing is replayed either way.
+     */
+    @Test
+    void aFollowUpsNameGivenToReplayIsSaidAsAFollowUpOfItsRuleWithWhatToReplayInstead() throws Exception {
+        String delivery = server.deliver("build-67-passed.json");
+        server.awaitJob(delivery, "SUCCEEDED");
+        List<String> before = rulesOfJobs(delivery);
+        server.replaceRules("rules:\n  - name: chain\n    when: {status: PASSED}\n    run:\n      command: [/bin/true]\n"
+                + "    on-success:\n      command: [/bin/true]\n");
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30))
+                .until(() -> server.app().rules().current().ruleNames().equals(List.of("chain")));
+
+        assertThat(cli.run("replay", delivery, "--rule", "chain/on-success")).isEqualTo(ExitCodes.USAGE);
+        assertThat(cli.err()).contains("no rule 'chain/on-success' is in force in ")
+                .contains("; the rules in force: chain. 'chain/on-success' is a follow-up of rule 'chain', not a rule:"
+                        + " its jobs are made by that rule's jobs, and a replay plans rules. Replay the rule (buildhook"
+                        + " replay " + delivery + " --rule chain: its command runs again, then its follow-ups as it"
+                        + " ends), or run a job of the follow-up again alone (buildhook jobs --rule chain/on-success"
+                        + " lists them; buildhook rerun JOB). Nothing was replayed (400)");
+        assertThat(cli.out()).isEmpty();
+
+        assertThat(cli.run("replay", delivery, "--rule", "chain/on-succes")).isEqualTo(ExitCodes.USAGE);
+        assertThat(cli.err()).contains("no rule 'chain/on-succes' is in force in ")
+                .contains("Did you mean 'chain/on-success'? 'chain/on-success' is a follow-up of rule 'chain'");
+        assertThat(cli.run("replay", delivery, "--rule", "chian")).isEqualTo(ExitCodes.USAGE);
+        assertThat(cli.err()).contains("; the rules in force: chain. Did you mean 'chain'? Nothing was replayed");
+
+        assertThat(rulesOfJobs(delivery)).isEqualTo(before);
+        assertThat(server.getJson("actions?delivery=" + delivery).path("items")).isEmpty();
+    }
+
+    /**
      * tryout50 F10: a replay of a delivery no rule in force fires for makes no job and exits 0 (the API's {@code 202}
      * with {@code "jobs":[]}; a 2xx is 0 for every command, and scripts rely on that), while the exit codes listed
      * "nothing to replay" under 1: a script's {@code buildhook replay D && notify} read that as "a job was made". The

@@ -9,6 +9,7 @@ import org.buildhook.core.LogSafe;
 import org.buildhook.runner.PlannedJob;
 import org.buildhook.runner.rules.DryRun;
 import org.buildhook.runner.rules.RuleSet;
+import org.buildhook.runner.rules.Suggestions;
 
 /**
  * The jobs a replay plans: every firing rule's, or, with {@code ?rule=NAME} (repeatable), only the named rules'
@@ -32,16 +33,28 @@ final class ReplayedRules {
         }
         Set<String> asked = new LinkedHashSet<>(List.of(names));
         List<String> unknown = new ArrayList<>();
+        List<String> followUps = rules.followUpNames();
+        List<String> instead = new ArrayList<>();
         for (String name : asked) {
             if (!rules.ruleNames().contains(name)) {
                 unknown.add("'" + LogSafe.escape(name) + "'" + (rules.disabledRuleNames().contains(name)
                         ? " (it has enabled: false)" : ""));
+                if (followUps.contains(name)) {
+                    instead.add(followUpInstead(name, deliveryId));
+                } else if (!rules.disabledRuleNames().contains(name)) {
+                    // As jobs --rule (tryout51 F3): a misspelt name, of a rule or of a follow-up, gets the nearest.
+                    List<String> candidates = new ArrayList<>(rules.ruleNames());
+                    candidates.addAll(followUps);
+                    Suggestions.nearest(name, candidates).ifPresent(near -> instead.add("Did you mean '" + near + "'?"
+                            + (followUps.contains(near) ? " " + followUpInstead(near, deliveryId) : "")));
+                }
             }
         }
         if (!unknown.isEmpty()) {
             throw ApiError.badRequest("no rule " + String.join(", ", unknown) + " is in force in " + rules.source()
                     + "; the rules in force: " + (rules.ruleNames().isEmpty() ? "none"
-                            : String.join(", ", rules.ruleNames())) + ". Nothing was replayed");
+                            : String.join(", ", rules.ruleNames())) + ". " + (instead.isEmpty() ? ""
+                                    : String.join(" ", instead) + " ") + "Nothing was replayed");
         }
         DryRun dryRun = rules.explain(endpoint, event);
         List<String> notFiring = new ArrayList<>();
@@ -62,5 +75,22 @@ final class ReplayedRules {
                     + " for a body)");
         }
         return List.copyOf(planned);
+    }
+
+    /**
+     * What to do instead of replaying {@code followUp}, the name the jobs of a follow-up get ({@code chain/on-success},
+     * {@link RuleSet#followUpNames}): a replay plans rules, and a follow-up's job is made only by its rule's job.
+     * Names its rule, the replay of that rule (which runs the rule's command again too) and the re-run of a follow-up's
+     * job alone (migrate53; {@code jobs --rule} knew such names since tryout51 F3, replay refused them with the rules
+     * in force only).
+     */
+    static String followUpInstead(String followUp, String deliveryId) {
+        String rule = followUp.substring(0, followUp.indexOf('/'));
+        String safe = LogSafe.escape(followUp);
+        return "'" + safe + "' is a follow-up of rule '" + LogSafe.escape(rule) + "', not a rule: its jobs are made by"
+                + " that rule's jobs, and a replay plans rules. Replay the rule (buildhook replay " + deliveryId
+                + " --rule " + LogSafe.escape(rule) + ": its command runs again, then its follow-ups as it ends), or run"
+                + " a job of the follow-up again alone (buildhook jobs --rule " + safe + " lists them; buildhook rerun"
+                + " JOB).";
     }
 }
