@@ -982,13 +982,23 @@ final class JobTask implements ExecutionHandler<Void> {
      * store refuses that too, the job is not handed to that retry either (record53 A: it ran the command again): the
      * job's thread keeps it and tries both again until one goes through ({@link RefusedRecordWait}), said in one WARN
      * now and again each minute, the job {@code RUNNING} meanwhile, as for an outage. A failure that passes (the stop's
-     * grace over, an interrupt: kept in the data folder already by {@link #finish}), or an attempt that never ran its
-     * command: thrown on, as before.
+     * grace over, an interrupt), whether of the record or of a read before it (the count of its failed attempts): kept
+     * in the data folder when the node stops ({@link #outcomeNotRecorded}, review53 F0: only the record's was), and
+     * thrown on; an attempt that never ran its command: thrown on, as before.
      */
     private CompletionHandler<Void> keptForTheNextPick(Job job, int attempt, long version, JobOutcome outcome,
             RuntimeException failure) {
-        if (StoreOutages.passes(failure) || outcome.result() == JobOutcome.Result.FAILED_TO_START
-                || outcome.commandNotStarted()) {
+        if (outcome.result() == JobOutcome.Result.FAILED_TO_START || outcome.commandNotStarted()) {
+            throw failure;
+        }
+        if (StoreOutages.passes(failure)) {
+            // A wait for the store gave up at the stop's grace end: in the record itself (finish kept the outcome in
+            // the data folder then) or in any read before it (the count of its failed attempts, made for every exit
+            // other than 0 and every timeout: review53 F0, nothing was kept, and the next start ran the command
+            // again). Kept here whichever it was, once.
+            if (running.isStopping()) {
+                outcomeNotRecorded(job, attempt, outcome);
+            }
             throw failure;
         }
         String jobId = job.id();
@@ -1012,8 +1022,11 @@ final class JobTask implements ExecutionHandler<Void> {
                         refused -> keep(job, attempt, outcome, refused), failure, this::untilGraceOver);
             } catch (RuntimeException e) {
                 if (StoreOutages.passes(e)) {
-                    // A wait of the record or the keeping gave up at the stop; finish kept the outcome in the data
-                    // folder when it was the record's.
+                    // A wait of the record, of a read before it, or of the keeping gave up at the stop: kept in the
+                    // data folder (once: finish kept it when it was the record's), as above.
+                    if (running.isStopping()) {
+                        outcomeNotRecorded(job, attempt, outcome);
+                    }
                     throw e;
                 }
                 return notRecordedAtTheStop(job, attempt, outcome, e);
@@ -1110,8 +1123,9 @@ final class JobTask implements ExecutionHandler<Void> {
      */
     private void outcomeNotRecorded(Job job, int attempt, JobOutcome outcome) {
         JobOutcome.Result result = outcome.result();
-        if (result == JobOutcome.Result.FAILED_TO_START) {
-            return;
+        if (result == JobOutcome.Result.FAILED_TO_START
+                || running.notRecorded(job.id()).filter(end -> end.attempt() == attempt).isPresent()) {
+            return; // nothing ran; or kept already (finish's record, then keptForTheNextPick)
         }
         StopsNotRecorded.Note note = leftovers.stops().add(job.id(), attempt,
                 new StopsNotRecorded.Known(result, outcome.exitCode(), outcome.ended(), outcome.logFile()));
