@@ -471,8 +471,10 @@ final class JobTask implements ExecutionHandler<Void> {
      */
     private CompletionHandler<Void> failedUnstarted(Job job, String why, StoreOutageWait.Until before) {
         String message = notStarted(job, why);
+        // Whether a try failed with an outage: it may have gone through, its answer lost (review53 F2).
+        boolean[] again = new boolean[1];
         ExecutionLedger.UnstartedEnd end = waits.call(job.id(), "mark it failed",
-                () -> ledger.markFailedUnstarted(job.id(), message), before);
+                () -> tried(again, () -> ledger.markFailedUnstarted(job.id(), message, again[0])), before);
         if (end == ExecutionLedger.UnstartedEnd.CANCELLED) {
             // Its cancel (or supersede) was asked after the pick read it, only flagged as for any job picked: it wins,
             // as it does at the start (review44: it was marked FAILED, and its on-failure started).
@@ -589,8 +591,10 @@ final class JobTask implements ExecutionHandler<Void> {
                 ? Job.cancelledBeforeItsNextAttempt(job.attempts(), job.message())
                 : "cancelled while attempt " + job.attempts() + " ran; its node stopped before the attempt ended,"
                         + " and it is not run again";
+        // Whether a try failed with an outage: it may have gone through, its answer lost (review53 F2).
+        boolean[] again = new boolean[1];
         ExecutionLedger.UnstartedEnd end = waits.call(jobId, "mark it cancelled",
-                () -> ledger.markCancelled(jobId, message), before);
+                () -> tried(again, () -> ledger.markCancelled(jobId, message, again[0])), before);
         if (end == ExecutionLedger.UnstartedEnd.ENDED) {
             // Its paused node woke and recorded its command's own end after this pick read it (review51 C1).
             LOG.info("job {} of rule '{}' (build {}): its cancel was asked, and it ended meanwhile; it stays as it"
@@ -1221,6 +1225,19 @@ final class JobTask implements ExecutionHandler<Void> {
         JobOutcome outcome = new JobOutcome(decided.result(), decided.exitCode(), decided.startedAt(),
                 decided.endedAt(), message, decided.logPath() == null ? null : Path.of(decided.logPath()), false);
         return afterAttempt(job, attempt, version, outcome, Recorded.CONCLUDED, !stopAsked);
+    }
+
+    /**
+     * {@code step}'s answer; a failure of it that is an outage sets {@code again[0]}, so that the next try knows an
+     * earlier one may have gone through, its answer lost.
+     */
+    private static <T> T tried(boolean[] again, java.util.function.Supplier<T> step) {
+        try {
+            return step.get();
+        } catch (RuntimeException e) {
+            again[0] |= StoreOutages.isOutage(e);
+            throw e;
+        }
     }
 
     /** Whether the command's leader exited with its own status (succeeded, or failed with an exit code). */

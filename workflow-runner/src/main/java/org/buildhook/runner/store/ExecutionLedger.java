@@ -3542,7 +3542,16 @@ public final class ExecutionLedger {
      * @throws StoreUnavailableException when the store cannot be reached
      */
     public UnstartedEnd markCancelled(String jobId, String message) {
-        return markEndedUnstarted(jobId, JobState.CANCELLED, message);
+        return markCancelled(jobId, message, false);
+    }
+
+    /**
+     * As {@link #markCancelled(String, String)}; {@code again}: an earlier try of this same mark failed with an outage,
+     * and may have committed all the same (its answer lost): a job it ended so is answered {@link
+     * UnstartedEnd#CANCELLED}, as that try would have been (review53 F2), not {@link UnstartedEnd#ENDED}.
+     */
+    public UnstartedEnd markCancelled(String jobId, String message, boolean again) {
+        return markEndedUnstarted(jobId, JobState.CANCELLED, message, again);
     }
 
     /**
@@ -3560,7 +3569,15 @@ public final class ExecutionLedger {
      * @throws StoreUnavailableException when the store cannot be reached
      */
     public UnstartedEnd markFailedUnstarted(String jobId, String message) {
-        return markEndedUnstarted(jobId, JobState.FAILED, message);
+        return markFailedUnstarted(jobId, message, false);
+    }
+
+    /**
+     * As {@link #markFailedUnstarted(String, String)}; {@code again}: as {@link #markCancelled(String, String,
+     * boolean)}'s, a job an earlier try whose answer was lost ended is answered as that try would have been.
+     */
+    public UnstartedEnd markFailedUnstarted(String jobId, String message, boolean again) {
+        return markEndedUnstarted(jobId, JobState.FAILED, message, again);
     }
 
     /** What {@link #markFailedUnstarted} came to. */
@@ -3573,7 +3590,7 @@ public final class ExecutionLedger {
         ENDED
     }
 
-    private UnstartedEnd markEndedUnstarted(String jobId, JobState state, String message) {
+    private UnstartedEnd markEndedUnstarted(String jobId, JobState state, String message, boolean again) {
         UnstartedEnd[] marked = {UnstartedEnd.ENDED};
         boolean woken = db.inTransaction(state == JobState.FAILED ? "mark a job failed" : "cancel a job",
                 Durability.DEFERRED, c -> {
@@ -3595,6 +3612,15 @@ public final class ExecutionLedger {
             boolean failing = state == JobState.FAILED;
             int set = setEnded(c, jobId, state, message, " AND state NOT IN (" + finalStates() + ")"
                     + (failing ? " AND cancel_requested = 0" : ""));
+            UnstartedEnd own = set == 0 && again ? ownEnd(c, jobId, state, message) : null;
+            if (own != null) {
+                // This very mark, tried again: an earlier try committed and its answer was lost (a connection cut
+                // after the commit, an answer not come in time). It ended the job, freed what it held and woke the
+                // jobs waiting for it in the database; it is answered as its own end (review53 F2: it was taken for an
+                // end of another's, "it ended meanwhile", its end not told), and this node's poll is poked for them.
+                marked[0] = own;
+                return true;
+            }
             if (set == 0 && !failing) {
                 return false;
             }
@@ -3628,6 +3654,36 @@ public final class ExecutionLedger {
             jobsDue.run();
         }
         return marked[0];
+    }
+
+    /**
+     * What an earlier try of {@link #markEndedUnstarted} ({@code state}, {@code message}) whose answer was lost made of
+     * job {@code jobId}, ended now: {@code state} with {@code message} word for word; {@code SUPERSEDED} as {@link
+     * Supersede#settle} ends a cancel of a superseded job; or, for a {@code FAILED} mark, the cancel asked meanwhile
+     * ({@code CANCELLED} or {@code SUPERSEDED} with its cancel flagged). Null when it ended otherwise. Only asked after
+     * a try failed with an outage: a picked job's cancel or supersede only flags it, so such an end is this node's own
+     * (but for a late record of its command's end by a node paused past the dead-node limit, with its supersede asked,
+     * in the same moments as an outage before the commit: then the mark says the job's end as its own).
+     */
+    private static UnstartedEnd ownEnd(Connection c, String jobId, JobState state, String message)
+            throws SQLException {
+        try (PreparedStatement p = c.prepareStatement("SELECT state, message, superseded_by, cancel_requested"
+                + " FROM jobs WHERE id = ?")) {
+            p.setString(1, jobId);
+            try (ResultSet rs = p.executeQuery()) {
+                if (!rs.next()) {
+                    return null;
+                }
+                String now = rs.getString(1);
+                boolean flagged = rs.getInt(4) != 0;
+                if (state.name().equals(now) && message.equals(rs.getString(2))) {
+                    return state == JobState.FAILED ? UnstartedEnd.FAILED : UnstartedEnd.CANCELLED;
+                }
+                boolean cancelled = JobState.SUPERSEDED.name().equals(now) && rs.getString(3) != null
+                        || state == JobState.FAILED && JobState.CANCELLED.name().equals(now);
+                return cancelled && (flagged || state == JobState.CANCELLED) ? UnstartedEnd.CANCELLED : null;
+            }
+        }
     }
 
     /** Ends job {@code jobId} {@code state} now with {@code message}, where {@code guard} (SQL of constants) holds. */
