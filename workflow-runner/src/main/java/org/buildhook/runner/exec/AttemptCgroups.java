@@ -47,7 +47,8 @@ import java.util.concurrent.ThreadLocalRandom;
  *
  * <p>When: only where this node can make a folder in its own cgroup and move processes into it (it runs as root, or
  * its service manager delegated its cgroup to it: systemd's {@code Delegate=yes} without
- * {@code ProtectControlGroups=yes}), unless the system property {@value #PROPERTY} is {@code off}. Decided once per
+ * {@code ProtectControlGroups=yes}), and not in a systemd unit's cgroup that systemd did not delegate to it
+ * ({@link #systemdUnitNotDelegated}), unless the system property {@value #PROPERTY} is {@code off}. Decided once per
  * class loader at the launcher's start, and said once in the log (INFO); elsewhere (a read-only cgroup file system, as
  * in a container; no cgroup v2; another user without delegation) the attempts run as before, found by their session,
  * marker, pipes and, as orphans, by this JVM.
@@ -101,7 +102,8 @@ public final class AttemptCgroups {
         } else {
             info("jobs' processes are not put in cgroups of their own: {}; what a job leaves is found by its"
                     + " session, its BUILDHOOK_ATTEMPT and its pipes only (docs/running-jobs.md, \"What is contained,"
-                    + " and what is not\"). Run as root, or under a service manager that delegates this server's"
+                    + " and what is not\"). Run as root outside a systemd unit, or under a service manager that"
+                    + " delegates this server's"
                     + " cgroup to it (systemd: Delegate=yes, without ProtectControlGroups=yes), to have it", why);
         }
     }
@@ -144,6 +146,11 @@ public final class AttemptCgroups {
             why = "this user may not move processes in its own cgroup " + own + " (" + procs + " is not writable)";
             return;
         }
+        String systemd = systemdUnitNotDelegated(hierarchy, own, System.getenv("INVOCATION_ID") != null);
+        if (systemd != null) {
+            why = systemd;
+            return;
+        }
         Path probe = own.resolve(PREFIX + "probe-" + SELF + "-" + Long.toHexString(ThreadLocalRandom.current()
                 .nextLong()));
         try {
@@ -164,6 +171,69 @@ public final class AttemptCgroups {
         }
         base = own;
         removeAbandoned(own);
+    }
+
+    /**
+     * Why this node must not make cgroups in its own: it runs in the cgroup of a systemd unit ({@code *.service} or
+     * {@code *.scope}: its own cgroup or the nearest ancestor so named; or, with {@code INVOCATION_ID} set, as systemd
+     * sets it in its units, the root of the hierarchy it sees when that is its own: the unit's cgroup seen from a
+     * cgroup namespace) that systemd did not delegate to it. systemd owns such a subtree and may move or kill the
+     * processes of cgroups it did not make (systemd.io/CGROUP_DELEGATION: no sub-cgroups without {@code Delegate=});
+     * as root the cgroup file system is writable all the same (review53 F8). systemd 251 and later mark a unit with
+     * {@code Delegate=yes} by the extended attribute {@code trusted.delegate} (and {@code user.delegate}) set to
+     * {@code 1} on its cgroup: looked for there and on every cgroup between it and this node's.
+     *
+     * @return why not, or null where the delegation is seen, or no systemd unit's cgroup is
+     */
+    static String systemdUnitNotDelegated(Path hierarchy, Path own, boolean invocationId) {
+        Path unit = null;
+        for (Path folder = own; folder != null && folder.startsWith(hierarchy) && !folder.equals(hierarchy);
+                folder = folder.getParent()) {
+            String name = folder.getFileName().toString();
+            if (name.endsWith(".service") || name.endsWith(".scope")) {
+                unit = folder;
+                break;
+            }
+        }
+        if (unit == null) {
+            if (!invocationId || !own.equals(hierarchy)) {
+                return null;
+            }
+            unit = hierarchy;
+        }
+        for (Path folder = own; folder != null && folder.startsWith(unit); folder = folder.getParent()) {
+            if (delegated(folder)) {
+                return null;
+            }
+        }
+        return "it runs in the cgroup " + unit + " of a systemd unit" + (invocationId ? " (INVOCATION_ID is set)" : "")
+                + ", which systemd did not delegate to it (no trusted.delegate or user.delegate attribute on it):"
+                + " systemd may move or kill the processes of cgroups it did not make there (systemd.io/"
+                + "CGROUP_DELEGATION). Delegate=yes in the unit (systemd 251 or later, which marks it so), without"
+                + " ProtectControlGroups=yes, turns it on";
+    }
+
+    /** Whether systemd marked {@code cgroup} as delegated: {@code trusted.delegate} or {@code user.delegate} is 1. */
+    private static boolean delegated(Path cgroup) {
+        return "1".equals(userAttribute(cgroup, "delegate"))
+                || "1".equals(TrustedAttribute.of(cgroup, "delegate")); // through JNA: not named here (NodeWatchdog)
+    }
+
+    /** The extended attribute {@code user.<name>} of {@code path}; null when it has none or it cannot be read. */
+    private static String userAttribute(Path path, String name) {
+        try {
+            java.nio.file.attribute.UserDefinedFileAttributeView view = Files.getFileAttributeView(path,
+                    java.nio.file.attribute.UserDefinedFileAttributeView.class, LinkOption.NOFOLLOW_LINKS);
+            if (view == null) {
+                return null;
+            }
+            java.nio.ByteBuffer value = java.nio.ByteBuffer.allocate(64);
+            view.read(name, value);
+            value.flip();
+            return StandardCharsets.UTF_8.decode(value).toString();
+        } catch (IOException | RuntimeException e) {
+            return null; // none (ENODATA), or none readable
+        }
     }
 
     /**
@@ -288,6 +358,12 @@ public final class AttemptCgroups {
     public static String whyNot() {
         decide();
         return base == null ? why : null;
+    }
+
+    /** The cgroup v2 hierarchy's mount point, or null where there is none. */
+    static Path hierarchy() {
+        locate();
+        return hierarchy;
     }
 
     /** Where attempts' cgroups are made (this node's own cgroup), or null when they are not. */

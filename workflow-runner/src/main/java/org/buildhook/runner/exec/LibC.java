@@ -173,6 +173,12 @@ final class LibC {
      */
     static native int prctl(int option, long arg2, long arg3, long arg4, long arg5) throws LastErrorException;
 
+    /**
+     * {@code getxattr(2)} of a NUL-terminated path and attribute name; not in {@link #FUNCTIONS}: every C library has
+     * it. Asked by {@link TrustedAttribute} alone, for systemd's {@code trusted.delegate}, which Java cannot read.
+     */
+    static native long getxattr(byte[] path, byte[] name, byte[] value, long size) throws LastErrorException;
+
     // The posix_spawn functions return the error number instead of setting errno.
     static native int posix_spawn(int[] pid, byte[] path, Pointer fileActions, Pointer attributes, Pointer argv,
             Pointer envp);

@@ -251,6 +251,67 @@ class AttemptCgroupTest extends LauncherTest {
         }
     }
 
+    /**
+     * review53 F8: a node that runs in a systemd unit's cgroup ({@code *.service}, {@code *.scope}) that systemd did not
+     * delegate to it makes no cgroups there, as root with a writable cgroup file system all the same: systemd owns that
+     * subtree. Delegation is seen by the attribute systemd 251 and later set for {@code Delegate=yes},
+     * {@code trusted.delegate} or {@code user.delegate}, on the unit's cgroup. Real cgroups, real attributes
+     * ({@code setfattr}, Debian's {@code attr}).
+     */
+    @Test
+    void aNodeInASystemdUnitsCgroupMakesNoneUnlessTheUnitIsDelegated() throws Exception {
+        CgroupsRequired.require();
+        boolean setfattr = Files.isExecutable(Path.of("/usr/bin/setfattr"));
+        if (!setfattr && "true".equals(System.getenv("CI"))) {
+            org.assertj.core.api.Assertions.fail("CI=true without setfattr: apt-get install attr");
+        }
+        assumeTrue(setfattr, "needs setfattr (attr)");
+        Path home = AttemptCgroups.base();
+        Path slice = Files.createDirectory(home.resolve("bh53test-" + UUID.randomUUID() + ".slice"));
+        Path unit = Files.createDirectory(slice.resolve("buildhook.service"));
+        Path payload = Files.createDirectory(unit.resolve("payload"));
+        ListAppender<ILoggingEvent> log = new ListAppender<>();
+        ch.qos.logback.classic.Logger logger =
+                (ch.qos.logback.classic.Logger) LoggerFactory.getLogger(AttemptCgroups.class);
+        log.start();
+        logger.addAppender(log);
+        try {
+            moveThisJvm(unit);
+            assertThat(AttemptCgroups.whyNot()).as("not delegated").isNotNull().contains(unit.toString())
+                    .contains("Delegate=yes");
+            synchronized (log) {
+                assertThat(log.list).extracting(ILoggingEvent::getFormattedMessage)
+                        .anyMatch(m -> m.startsWith("jobs' processes are not put in cgroups of their own: it runs in"
+                                + " the cgroup " + unit) && m.contains("Delegate=yes"));
+            }
+            setfattr(unit, "trusted.delegate", "1");
+            moveThisJvm(unit);
+            assertThat(AttemptCgroups.whyNot()).as("trusted.delegate").isNull();
+            setfattr(unit, "trusted.delegate", "0");
+            moveThisJvm(unit);
+            assertThat(AttemptCgroups.whyNot()).as("trusted.delegate 0").isNotNull();
+            setfattr(unit, "user.delegate", "1");
+            moveThisJvm(payload);
+            assertThat(AttemptCgroups.whyNot()).as("user.delegate, from a cgroup below the unit's").isNull();
+            setfattr(unit, "user.delegate", "0");
+            moveThisJvm(payload);
+            assertThat(AttemptCgroups.whyNot()).as("below the unit's, not delegated").isNotNull()
+                    .contains(unit.toString());
+
+            Path plain = AttemptCgroups.hierarchy();
+            assertThat(AttemptCgroups.systemdUnitNotDelegated(plain, slice, false)).as("a slice is no unit").isNull();
+            assertThat(AttemptCgroups.systemdUnitNotDelegated(unit, unit, true))
+                    .as("a unit's cgroup seen from a cgroup namespace: INVOCATION_ID").contains("INVOCATION_ID");
+            assertThat(AttemptCgroups.systemdUnitNotDelegated(unit, unit, false)).isNull();
+        } finally {
+            logger.detachAppender(log);
+            moveThisJvm(home);
+            for (Path cgroup : List.of(payload, unit, slice)) {
+                removeEmpty(cgroup);
+            }
+        }
+    }
+
     /** Moves this JVM into {@code cgroup} (root) and has attempts' cgroups decided again there. */
     private static void moveThisJvm(Path cgroup) throws java.io.IOException {
         Files.writeString(cgroup.resolve("cgroup.procs"), ProcessHandle.current().pid() + "\n");
@@ -265,5 +326,12 @@ class AttemptCgroupTest extends LauncherTest {
                 return true;
             });
         }
+    }
+
+    private static void setfattr(Path path, String name, String value) throws Exception {
+        Process set = new ProcessBuilder("setfattr", "-n", name, "-v", value, path.toString()).redirectErrorStream(true)
+                .start();
+        String said = new String(set.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertThat(set.waitFor()).as("setfattr %s: %s", name, said).isZero();
     }
 }
