@@ -205,7 +205,7 @@ final class AdminOptions {
      */
     java.util.Optional<Path> logDirectory() {
         try {
-            return java.util.Optional.of(Configs.readForAdmin(config).launcher().logDirectory().toAbsolutePath());
+            return java.util.Optional.of(Configs.readForAdmin(config, "runner.log-dir").launcher().logDirectory().toAbsolutePath());
         } catch (RuntimeException e) {
             return java.util.Optional.empty();
         }

@@ -50,10 +50,13 @@ final class Configs {
 
     /**
      * For the admin commands: their defaults (data folder, server address) and the admin token
-     * only; writes nothing and reads no other secret, see {@link ConfigLoader#forClientCommands()}.
+     * only; writes nothing, reads no other secret, and refuses only for a problem at a key they use
+     * (not for a missing rules file: tryout53 F3), see {@link ConfigLoader#forClientCommands(String...)}.
+     *
+     * @param also further keys the command uses, as {@code runner.log-dir}
      */
-    static BuildhookConfig readForAdmin(Path flag) {
-        return load(flag, loader(Path.of("")).forClientCommands(), ExitCodes.UNAVAILABLE);
+    static BuildhookConfig readForAdmin(Path flag, String... also) {
+        return load(flag, loader(Path.of("")).forClientCommands(also), ExitCodes.UNAVAILABLE);
     }
 
     static ConfigLoader loader(Path workingDirectory) {
@@ -73,8 +76,11 @@ final class Configs {
             return locate(flag).map(loader::load).orElseGet(loader::defaults);
         } catch (ConfigException e) {
             // tryout31 F4: a read-only data folder was headed "the configuration has mistakes"; the file was right.
+            // tryout53 F3: a missing file it names is no mistake of its text either.
             throw new CommandFailure((e.ofTheMachineOnly() ? "cannot start: the configuration is right, but buildhook"
                     + " cannot write in " + (e.problems().size() == 1 ? "a folder" : "folders") + " it names:\n"
+                    : e.notReadOnly() ? "the configuration names " + (e.problems().size() == 1 ? "a file that is"
+                            : "files that are") + " not there or cannot be read:\n"
                     : "the configuration has mistakes:\n") + e.getMessage(),
                     e.restartMayMend() ? ExitCodes.UNAVAILABLE : mistakes);
         } catch (RuleException e) {

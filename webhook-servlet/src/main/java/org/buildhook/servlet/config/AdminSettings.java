@@ -7,7 +7,7 @@ import org.buildhook.core.Secret;
  *
  * @param token       the bearer token of the admin API and the status page, or {@code null} when they are off
  * @param generated   whether the token is {@code generate}: kept in {@code <data-dir>/admin-token}
- * @param clientToken the same token as text, only when read by {@link ConfigLoader#forClientCommands()}
+ * @param clientToken the same token as text, only when read by {@link ConfigLoader#forClientCommands(String...)}
  *                    for an admin command to send, from {@code {file:}}, {@code {env:}} or
  *                    {@code {value:}}; {@code null} otherwise (a server never keeps it as text)
  */

@@ -80,6 +80,14 @@ public class ConfigException extends RuntimeException {
         return problems.stream().allMatch(p -> ofTheMachine.contains(p) || notRead.contains(p));
     }
 
+    /**
+     * Whether every problem is a file the configuration names (or the configuration file itself) that is not there or
+     * cannot be read: no mistake of the file's text, nor of a folder's mount or owner.
+     */
+    public boolean notReadOnly() {
+        return problems.stream().allMatch(notRead::contains);
+    }
+
     /** Every problem, in file order; never empty. */
     public List<Problem> problems() {
         return problems;

@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import org.buildhook.core.Secret;
 import java.time.Clock;
 import org.buildhook.runner.rules.Problem;
@@ -47,8 +48,11 @@ public final class ConfigLoader {
     private final Map<String, String> environment;
     private final Path workingDirectory;
     private final boolean writes;
-    /** Reads only the admin token of the secrets, and gives it as text (see {@link #forClientCommands()}). */
-    private final boolean forClients;
+    /**
+     * Reads only the admin token of the secrets, gives it as text, and refuses only for a problem at these keys (see
+     * {@link #forClientCommands(String...)}); {@code null} for the other loaders.
+     */
+    private final Set<String> clientKeys;
     /** A secret whose file or variable is missing stands in at random (see {@link #forDryRun()}). */
     private final boolean absentSecretsStandIn;
     /** Whether server.host is looked up, as serve will at start (see {@link #resolvingServerHost()}). */
@@ -59,15 +63,15 @@ public final class ConfigLoader {
      * @param workingDirectory what relative defaults such as {@code ./data} resolve against
      */
     public ConfigLoader(Map<String, String> environment, Path workingDirectory) {
-        this(environment, workingDirectory, true, false, false, false);
+        this(environment, workingDirectory, true, null, false, false);
     }
 
-    private ConfigLoader(Map<String, String> environment, Path workingDirectory, boolean writes, boolean forClients,
+    private ConfigLoader(Map<String, String> environment, Path workingDirectory, boolean writes, Set<String> clientKeys,
             boolean absentSecretsStandIn, boolean resolvesHost) {
         this.environment = Map.copyOf(environment);
         this.workingDirectory = workingDirectory.toAbsolutePath().normalize();
         this.writes = writes;
-        this.forClients = forClients;
+        this.clientKeys = clientKeys;
         this.absentSecretsStandIn = absentSecretsStandIn;
         this.resolvesHost = resolvesHost;
     }
@@ -82,7 +86,7 @@ public final class ConfigLoader {
      * binds, and a WAR does not use the key.
      */
     public ConfigLoader resolvingServerHost() {
-        return new ConfigLoader(environment, workingDirectory, writes, forClients, absentSecretsStandIn, true);
+        return new ConfigLoader(environment, workingDirectory, writes, clientKeys, absentSecretsStandIn, true);
     }
 
     /**
@@ -93,7 +97,7 @@ public final class ConfigLoader {
      * and reading, not for serving (no sender could know that secret).
      */
     public ConfigLoader withoutWriting() {
-        return new ConfigLoader(environment, workingDirectory, false, forClients, absentSecretsStandIn, resolvesHost);
+        return new ConfigLoader(environment, workingDirectory, false, clientKeys, absentSecretsStandIn, resolvesHost);
     }
 
     /**
@@ -106,7 +110,7 @@ public final class ConfigLoader {
      * about). What it returns is for looking at, never for serving.
      */
     public ConfigLoader forDryRun() {
-        return new ConfigLoader(environment, workingDirectory, false, forClients, true, resolvesHost);
+        return new ConfigLoader(environment, workingDirectory, false, clientKeys, true, resolvesHost);
     }
 
     /**
@@ -114,11 +118,25 @@ public final class ConfigLoader {
      * commands, {@code test}): it writes nothing, as {@link #withoutWriting()}, and reads no secret
      * but {@code admin.token} — an endpoint secret, the database or keystore password stand in as
      * random values, their files and variables (which only the server's environment may have) not
-     * looked at. The admin token, from {@code {file:}}, {@code {env:}} or {@code {value:}}, is then
-     * also given as text in {@link AdminSettings#clientToken()}, for the command to send.
+     * looked at; a generated {@code webhook-secret} or {@code admin-token} of the data folder is not read either (a
+     * command reads the token file itself). The admin token, from {@code {file:}}, {@code {env:}} or {@code {value:}},
+     * is then also given as text in {@link AdminSettings#clientToken()}, for the command to send.
+     *
+     * <p>Only a problem at a key the commands use refuses the file ({@link ClientKeys#USED}: {@code data-dir},
+     * {@code admin.token}, {@code server.host}, {@code server.port}, {@code server.context-path},
+     * {@code server.tls.keystore}, their sections, and an unknown key that looks like one of them), and {@code
+     * also}: the rules file may be missing or have mistakes, an endpoint's secret file be gone, {@code runner.threads}
+     * be out of range (tryout53 F3). {@code server.tls.keystore} says only that the server speaks HTTPS: the keystore
+     * need not exist where the command runs. What is returned of the other keys is defaults or partial, never to be
+     * used.
+     *
+     * @param also further keys this command uses (as {@code runner.log-dir})
      */
-    public ConfigLoader forClientCommands() {
-        return new ConfigLoader(environment, workingDirectory, false, true, absentSecretsStandIn, resolvesHost);
+    public ConfigLoader forClientCommands(String... also) {
+        Set<String> keys = new java.util.HashSet<>(ClientKeys.USED);
+        keys.addAll(List.of(also));
+        return new ConfigLoader(environment, workingDirectory, false, Set.copyOf(keys), absentSecretsStandIn,
+                resolvesHost);
     }
 
     /**
@@ -179,11 +197,13 @@ public final class ConfigLoader {
         ProblemCollector problems = new ProblemCollector(name);
         Warnings warnings = new Warnings(name);
         Nodes nodes = new Nodes(problems);
+        boolean forClients = clientKeys != null;
         ConfigReader.Draft draft = new ConfigReader(nodes, environment, baseDir, workingDirectory, warnings,
                 forClients ? "admin.token"::equals : path -> true, absentSecretsStandIn).resolvingServerHost(resolvesHost)
-                .checkingFolders(!forClients && !absentSecretsStandIn).read(root);
-        if (!problems.isEmpty()) {
-            throw new ConfigException(problems.sorted(), nodes.ofTheMachine(), nodes.notRead());
+                .checkingFolders(!forClients && !absentSecretsStandIn).checkingKeystore(!forClients).read(root);
+        List<Problem> refusing = forClients ? nodes.about(ClientKeys.within(clientKeys)) : problems.sorted();
+        if (!refusing.isEmpty()) {
+            throw new ConfigException(refusing, nodes.ofTheMachine(), nodes.notRead());
         }
         if (writes && draft.rulesFile != null) {
             // Everything is validated before anything is created: a start refused for a mistake in
@@ -193,15 +213,17 @@ public final class ConfigLoader {
         Map<String, EndpointConfig> endpoints = new LinkedHashMap<>(draft.endpoints);
         List<PendingSecret> pending = new java.util.ArrayList<>();
         boolean shared = draft.store.dialect() == Dialect.POSTGRESQL;
-        if (endpoints.isEmpty()) {
+        if (endpoints.isEmpty() && forClients) {
+            endpoints.put("default", new EndpointConfig("default", List.of(Secret.of(GeneratedSecret.fresh()))));
+        } else if (endpoints.isEmpty()) {
             Secret secret = generated(name, draft.dataDirAt, draft.dataDir.resolve("webhook-secret"), "endpoint 'default'",
                     "give it to JobServ: it is the secret the factory signs its webhooks with", warnings, pending,
                     shared ? perNode("endpoints.default.secrets: [{file: …}]",
                             "behind a load balancer the factory's deliveries would be refused (401) by the others") : "");
             endpoints.put("default", new EndpointConfig("default", List.of(secret)));
         }
-        Secret adminToken = draft.generateAdminToken
-                ? generated(name, draft.dataDirAt, draft.dataDir.resolve("admin-token"), "the admin API",
+        Secret adminToken = draft.generateAdminToken && forClients ? Secret.of(GeneratedSecret.fresh())
+                : draft.generateAdminToken ? generated(name, draft.dataDirAt, draft.dataDir.resolve("admin-token"), "the admin API",
                         "it is the bearer token of the admin API, the status page and the admin commands"
                                 + " (bin/buildhook jobs, logs, ...); never give it to JobServ", warnings, pending,
                         shared ? perNode("admin.token: {file: …}", "each node would refuse the others' token") : "")

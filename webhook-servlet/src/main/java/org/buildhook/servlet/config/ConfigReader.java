@@ -41,6 +41,7 @@ final class ConfigReader {
     private YamlNode.Location adminTokenAt;
     private boolean resolvesHost;
     private boolean checksFolders;
+    private boolean checksKeystore = true;
 
     ConfigReader(Nodes nodes, Map<String, String> environment, Path baseDir, Path workingDirectory, Warnings warnings) {
         this(nodes, environment, baseDir, workingDirectory, warnings, path -> true, false);
@@ -67,6 +68,15 @@ final class ConfigReader {
      */
     ConfigReader checkingFolders(boolean checks) {
         this.checksFolders = checks;
+        return this;
+    }
+
+    /**
+     * Whether {@code server.tls.keystore} must name a file that is there ({@code serve}, {@code check}); not for the
+     * admin commands, which take from it only that the server speaks HTTPS (tryout53 F3).
+     */
+    ConfigReader checkingKeystore(boolean checks) {
+        this.checksKeystore = checks;
         return this;
     }
 
@@ -113,7 +123,7 @@ final class ConfigReader {
         draft.http = http(section(top, "http", ConfigKeys.HTTP));
         admin(section(top, "admin", ConfigKeys.ADMIN), draft);
         adminTokenIsNoEndpointSecret(draft);
-        draft.server = new ServerReader(nodes, secrets, baseDir, resolvesHost ? warnings : null)
+        draft.server = new ServerReader(nodes, secrets, baseDir, resolvesHost ? warnings : null, checksKeystore)
                 .read(section(top, "server", ConfigKeys.SERVER));
         draft.metrics = metrics(section(top, "metrics", ConfigKeys.METRICS));
         // Last: only now is every variable a secret was read from known.

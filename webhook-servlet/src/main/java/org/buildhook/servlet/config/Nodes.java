@@ -18,13 +18,32 @@ final class Nodes {
     private final ProblemCollector problems;
     private final java.util.List<Problem> ofTheMachine = new java.util.ArrayList<>(0);
     private final java.util.List<Problem> notRead = new java.util.ArrayList<>(0);
+    /**
+     * The key each problem is about, as a dotted path ({@code server.port}, {@code admin.token.file}); for an unknown
+     * key, the known key it looks like when there is one ({@code server.prot}: {@code server.port}).
+     */
+    private final java.util.Map<Problem, String> keys = new java.util.HashMap<>();
 
     Nodes(ProblemCollector problems) {
         this.problems = problems;
     }
 
     void problem(YamlNode.Location at, String path, String message) {
-        problems.add(at, path + ": " + message);
+        add(at, path, path, message);
+    }
+
+    private Problem add(YamlNode.Location at, String path, String key, String message) {
+        Problem problem = problems.add(at, path + ": " + message);
+        keys.put(problem, key);
+        return problem;
+    }
+
+    /**
+     * The problems about the keys {@code used} accepts (given each problem's key path, see {@link #keys}), sorted by
+     * position: for a command that reads only some keys ({@link ClientKeys}).
+     */
+    java.util.List<Problem> about(java.util.function.Predicate<String> used) {
+        return problems.sorted().stream().filter(p -> used.test(keys.getOrDefault(p, ClientKeys.WHOLE_FILE))).toList();
     }
 
     /**
@@ -33,7 +52,7 @@ final class Nodes {
      * "the configuration has mistakes"). See {@link ConfigException#ofTheMachineOnly()}.
      */
     void machineProblem(YamlNode.Location at, String path, String message) {
-        ofTheMachine.add(problems.add(at, path + ": " + message));
+        ofTheMachine.add(add(at, path, path, message));
     }
 
     /**
@@ -42,7 +61,7 @@ final class Nodes {
      * after boot, a mount that comes later). See {@link ConfigException#restartMayMend()}.
      */
     void notReadProblem(YamlNode.Location at, String path, String message) {
-        notRead.add(problems.add(at, path + ": " + message));
+        notRead.add(add(at, path, path, message));
     }
 
     /** The problems recorded by {@link #notReadProblem}, in the order recorded. */
@@ -88,10 +107,11 @@ final class Nodes {
     void onlyKeys(YamlNode.Mapping mapping, Set<String> allowed, String path) {
         for (YamlNode.Entry entry : mapping.entries().values()) {
             if (!allowed.contains(entry.key())) {
-                String hint = Suggestions.closest(entry.key(), allowed)
-                        .map(c -> "; did you mean '" + c + "'?")
+                Optional<String> closest = Suggestions.closest(entry.key(), allowed);
+                String hint = closest.map(c -> "; did you mean '" + c + "'?")
                         .orElse("; known keys: " + String.join(", ", allowed));
-                problem(entry.keyLocation(), join(path, entry.key()), "unknown key" + hint);
+                add(entry.keyLocation(), join(path, entry.key()), join(path, closest.orElse(entry.key())),
+                        "unknown key" + hint);
             }
         }
     }

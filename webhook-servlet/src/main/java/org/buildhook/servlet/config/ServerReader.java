@@ -15,12 +15,16 @@ final class ServerReader {
     private final Path baseDir;
     /** Where a server.host this machine cannot resolve now is warned about; {@code null}: it is not looked up. */
     private final Warnings hostWarnings;
+    private final boolean checksKeystore;
 
     /**
      * @param hostWarnings {@code null}, or where to warn about a {@code server.host} this machine cannot
      *                     resolve now; then a value that cannot be an address at all is a mistake too
+     * @param checksKeystore whether {@code server.tls.keystore} must be a file that is there (not for the admin
+     *                     commands, which only need to know the server speaks HTTPS)
      */
-    ServerReader(Nodes nodes, SecretReader secrets, Path baseDir, Warnings hostWarnings) {
+    ServerReader(Nodes nodes, SecretReader secrets, Path baseDir, Warnings hostWarnings, boolean checksKeystore) {
+        this.checksKeystore = checksKeystore;
         this.nodes = nodes;
         this.secrets = secrets;
         this.baseDir = baseDir;
@@ -136,7 +140,7 @@ final class ServerReader {
             nodes.problem(entry.value().location(), "server.tls.keystore", "not a usable path: " + e.getReason());
             return null;
         }
-        if (!Files.isRegularFile(file)) {
+        if (checksKeystore && !Files.isRegularFile(file)) {
             nodes.problem(entry.value().location(), "server.tls.keystore", "keystore " + file + " " + Nodes.notAFile(file));
             return null;
         }
