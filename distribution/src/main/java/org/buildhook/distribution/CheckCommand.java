@@ -192,7 +192,8 @@ final class CheckCommand implements Callable<Integer> {
             err.println(mistakes == 0 ? "'serve' would not start: the configuration has no mistake, but " + folders
                     : mistakes + " mistake(s) found" + (ofTheMachine == 0 ? "" : ", and " + folders));
             err.flush();
-            return unreadable ? ExitCodes.UNAVAILABLE : ExitCodes.FAILED;
+            // tryout53 F2: folders it cannot write in and no mistake is the machine's fault, as serve's exit 3 says.
+            return unreadable || mistakes == 0 ? ExitCodes.UNAVAILABLE : ExitCodes.FAILED;
         }
         if (refused) {
             // A store a newer build migrated: the start refuses it wherever it runs (exit 3), with or without --strict.
