@@ -78,6 +78,15 @@ final class JobTask implements ExecutionHandler<Void> {
      * record ({@link #keptForTheNextPick}), until its next pick here records it: for the words of that record.
      */
     private final Set<String> keptAfterARefusal = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    /**
+     * By job id, the attempt a try of this process's start may have made though its answer was lost (a connection cut
+     * after PostgreSQL committed it), never launched, until a start or a look of a later pick here finds out: a pick
+     * that gave up waiting for the store after such a try (handed back past half the dead-node limit, a failure its
+     * wait does not outlast, a stop) left it {@code RUNNING}, and the next pick recorded it {@code INTERRUPTED} "the
+     * store lost that record" and started the next (review53 F1). That pick goes on with it instead ({@link
+     * ExecutionLedger#ownStartNotLaunched}), as the pick whose try it was would have.
+     */
+    private final java.util.Map<String, Integer> startsUnanswered = new java.util.concurrent.ConcurrentHashMap<>();
 
     private final Store store;
     private final ExecutionLedger ledger;
@@ -228,11 +237,15 @@ final class JobTask implements ExecutionHandler<Void> {
             try {
                 return startAtRead ? ledger.jobToStart(jobId, config.nodeId(), version) : ledger.jobToRun(jobId);
             } catch (RuntimeException e) {
-                unanswered[0] |= startAtRead && StoreOutages.isOutage(e);
+                if (startAtRead && StoreOutages.isOutage(e)) {
+                    unanswered[0] = true;
+                    startsUnanswered.put(jobId, 1); // until found out, whatever becomes of this pick (review53 F1)
+                }
                 throw e;
             }
         }, before);
         if (found.isEmpty()) {
+            startsUnanswered.remove(jobId);
             return notRunHere(remove());
         }
         if (startAtRead && found.get().started() == 0 && couldStartAtRead(found.get())) {
@@ -245,6 +258,9 @@ final class JobTask implements ExecutionHandler<Void> {
             }
         }
         Job job = found.get().job();
+        if (found.get().started() > 0 || job.state().isFinal()) {
+            startsUnanswered.remove(jobId); // started by this read's answer, or ended: nothing left to find out
+        }
         if (found.get().started() > 0) {
             // Started with the read (PostgreSQL): its rule as stored is looked at before its command runs (tryout42 F7).
             Optional<String> refused = StoredJobCheck.refusal(job);
@@ -285,21 +301,25 @@ final class JobTask implements ExecutionHandler<Void> {
                 return concluded(job, version, decided.get());
             }
         }
-        // A first attempt the read's lost answer may have started (review51 S1), looked for by the start (runAttempt).
-        boolean mayHaveStarted = unanswered[0] && job.state() == JobState.RUNNING && job.attempts() == 1;
+        // A first attempt the read's lost answer may have started (review51 S1), or the attempt a try of an earlier
+        // pick here may have (review53 F1): looked for by the start (runAttempt).
+        Integer earlier = startsUnanswered.get(jobId);
+        int mayHaveStarted = job.state() != JobState.RUNNING ? 0 : unanswered[0] && job.attempts() == 1 ? 1
+                : earlier != null && earlier == job.attempts() ? earlier : 0;
         if (job.cancelRequested()) {
-            if (mayHaveStarted) {
+            if (mayHaveStarted > 0) {
                 // Cancelled (or superseded) while the answer to the read that started its attempt was lost: that
                 // attempt, this process's and never launched, is ended CANCELLED by the look (record53 B: the job
                 // was marked "cancelled while attempt 1 ran; its node stopped …", the attempt left RUNNING under it).
                 int own = waits.call(jobId, "look for the attempt its read started",
-                        () -> ledger.ownStartNotLaunched(jobId, config.nodeId(), version, 1), before);
+                        () -> ledger.ownStartNotLaunched(jobId, config.nodeId(), version, mayHaveStarted), before);
+                startsUnanswered.remove(jobId);
                 if (own == ExecutionLedger.LOST_PICK) {
                     return pickLost(jobId);
                 }
                 if (own == ExecutionLedger.CANCEL_ASKED) {
-                    LOG.info("job {}: cancelled while the answer to the read that started its attempt 1 was lost;"
-                            + " not launched", jobId);
+                    LOG.info("job {}: cancelled while the answer to the start of its attempt {} was lost; not launched",
+                            jobId, mayHaveStarted);
                     return cancelledBeforeItsStart(job, before, true);
                 }
             }
@@ -388,7 +408,7 @@ final class JobTask implements ExecutionHandler<Void> {
                 next = failedUnstarted(job, values.get(), before);
                 return next;
             }
-            next = runAttempt(job, body, version, units, before, mayHaveStarted ? 1 : 0);
+            next = runAttempt(job, body, version, units, before, mayHaveStarted);
             return next;
         } finally {
             if (shares) {
@@ -584,9 +604,10 @@ final class JobTask implements ExecutionHandler<Void> {
         }
         // A job whose node died while its cancel was ending the attempt did run (tryout9, F2); one cancelled in
         // its retry's backoff as the retry was picked had run, and did not run again (retry21).
-        // Its first attempt made by a start whose answer was lost, not launched, and ended by the look that found its
-        // cancel (ExecutionLedger.ownStartNotLaunched): it never ran (record53 B).
-        String message = neverLaunched ? Job.cancelledBeforeItsNextAttempt(0, null)
+        // Its latest attempt made by a start whose answer was lost (the read's, or an earlier pick's: review53 F1), not
+        // launched, and ended by the look that found its cancel (ExecutionLedger.ownStartNotLaunched): it never ran
+        // (record53 B); the ones before it did.
+        String message = neverLaunched ? Job.cancelledBeforeItsNextAttempt(job.attempts() - 1, null)
                 : job.attempts() == 0 || job.retryDueAt().isPresent()
                 ? Job.cancelledBeforeItsNextAttempt(job.attempts(), job.message())
                 : "cancelled while attempt " + job.attempts() + " ran; its node stopped before the attempt ended,"
@@ -646,10 +667,12 @@ final class JobTask implements ExecutionHandler<Void> {
             } catch (RuntimeException e) {
                 if (StoreOutages.isOutage(e)) {
                     unanswered[0] = job.attempts() + 1;
+                    startsUnanswered.put(jobId, unanswered[0]); // until found out (review53 F1)
                 }
                 throw e;
             }
         }, before);
+        startsUnanswered.remove(jobId);
         if (attempt == ExecutionLedger.LOST_PICK) {
             return pickLost(jobId);
         }

@@ -210,7 +210,7 @@ public final class PgFront implements AutoCloseable {
      * Cuts the connections forwarded so far, and keeps listening: the sessions a database server ends when it
      * restarts (as one that ran out of disk space does), while its new sessions are answered as set.
      */
-    void cutForwarded() {
+    public void cutForwarded() {
         sockets.forEach(PgFront::closeQuietly);
         sockets.clear();
     }
