@@ -1010,8 +1010,9 @@ final class JobTask implements ExecutionHandler<Void> {
      * job's thread keeps it and tries both again until one goes through ({@link RefusedRecordWait}), said in one WARN
      * now and again each minute, the job {@code RUNNING} meanwhile, as for an outage. A failure that passes (the stop's
      * grace over, an interrupt), whether of the record or of a read before it (the count of its failed attempts): kept
-     * in the data folder when the node stops ({@link #outcomeNotRecorded}, review53 F0: only the record's was), and
-     * thrown on; an attempt that never ran its command: thrown on, as before.
+     * in the data folder when the node stops ({@link #outcomeNotRecorded}, review53 F0: only the record's was), and the
+     * job left picked by this node ({@link #notRecordedAtTheStop}); an interrupt without a stop, and an attempt that
+     * never ran its command: thrown on, as before.
      */
     private CompletionHandler<Void> keptForTheNextPick(Job job, int attempt, long version, JobOutcome outcome,
             RuntimeException failure) {
@@ -1022,11 +1023,8 @@ final class JobTask implements ExecutionHandler<Void> {
             // A wait for the store gave up at the stop's grace end: in the record itself (finish kept the outcome in
             // the data folder then) or in any read before it (the count of its failed attempts, made for every exit
             // other than 0 and every timeout: review53 F0, nothing was kept, and the next start ran the command
-            // again). Kept here whichever it was, once.
-            if (running.isStopping()) {
-                outcomeNotRecorded(job, attempt, outcome);
-            }
-            throw failure;
+            // again). Kept here whichever it was, once, and the job left picked (review54 F5, below).
+            return notRecordedAtTheStop(job, attempt, outcome, failure);
         }
         String jobId = job.id();
         try {
@@ -1048,14 +1046,9 @@ final class JobTask implements ExecutionHandler<Void> {
                 return refusals.call(jobId, attempt, what, () -> afterAttempt(job, attempt, version, outcome),
                         refused -> keep(job, attempt, outcome, refused), failure, this::untilGraceOver);
             } catch (RuntimeException e) {
-                if (StoreOutages.passes(e)) {
-                    // A wait of the record, of a read before it, or of the keeping gave up at the stop: kept in the
-                    // data folder (once: finish kept it when it was the record's), as above.
-                    if (running.isStopping()) {
-                        outcomeNotRecorded(job, attempt, outcome);
-                    }
-                    throw e;
-                }
+                // A wait of the record, of a read before it, or of the keeping gave up at the stop (or the refusals
+                // outlasted its grace): kept in the data folder (once: finish kept it when it was the record's), as
+                // above.
                 return notRecordedAtTheStop(job, attempt, outcome, e);
             }
         }
@@ -1090,11 +1083,14 @@ final class JobTask implements ExecutionHandler<Void> {
     }
 
     /**
-     * The stop's grace ended (or an interrupt came) while the store refused to record, or to keep, what attempt {@code
-     * attempt} came to ({@code failure}): it is kept in the data folder for the node's next start to record ({@link
-     * #outcomeNotRecorded}, as after an outage at a stop), and the job's execution is left picked by this node, as after
-     * a crash: put back in the queue now, it could be run again by another node at once. An interrupt without a stop
-     * (none is made but db-scheduler's, at the stop) throws {@code failure} on, as before.
+     * The stop's grace ended (or an interrupt came) before the store recorded, or kept, what attempt {@code attempt}
+     * came to ({@code failure}: an outage, a deadlock or a {@code statement_timeout} waited out until then, or a
+     * refusal): it is kept in the data folder for the node's next start to record ({@link #outcomeNotRecorded}), and
+     * the job's execution is left picked by this node, as after a crash, until that start records it (or another node
+     * concludes it from the note after the dead-node limit). Put back in the queue now, or thrown to db-scheduler,
+     * whose retry puts it back 10 s later whenever the store answers then (always for a deadlock or a {@code
+     * statement_timeout}), it was run again by a node of another host, which cannot read the note (review54 F5). An
+     * interrupt without a stop (none is made but db-scheduler's, at the stop) throws {@code failure} on, as before.
      */
     private CompletionHandler<Void> notRecordedAtTheStop(Job job, int attempt, JobOutcome outcome,
             RuntimeException failure) {
