@@ -720,7 +720,13 @@ public final class AttemptCgroups {
     private static boolean endedNow(Path cgroup, List<String> named, Set<Long> seen) {
         List<Long> members = members(cgroup);
         if (members.isEmpty()) {
-            return removed(cgroup);
+            if (removed(cgroup)) {
+                return true;
+            }
+            // Not removed: busy a moment after its last member's end, or a member deeper than the list looks
+            // (review54 F4: a process more than 16 cgroups down ran on). cgroup.kill ends the whole subtree.
+            kill(cgroup, members);
+            return false;
         }
         for (long pid : members) {
             if (seen.add(pid)) {
@@ -794,9 +800,9 @@ public final class AttemptCgroups {
         List<Path> removedNow = new ArrayList<>();
         for (Path cgroup : LEFT_BEHIND) {
             List<Long> members = members(cgroup);
-            if (!members.isEmpty()) {
-                kill(cgroup, members);
-            } else if (removed(cgroup)) {
+            if (!members.isEmpty() || !removed(cgroup)) {
+                kill(cgroup, members); // also one deeper than the list looks: cgroup.kill ends the whole subtree
+            } else {
                 LEFT_BEHIND.remove(cgroup);
                 WARNED.remove("left " + cgroup);
                 removedNow.add(cgroup);

@@ -221,6 +221,31 @@ class AttemptCgroupTest extends LauncherTest {
      * for its own, its own attempt's among them (killed with this node in it). Each node finds exactly its own.
      */
     @Test
+    void aProcessSeventeenCgroupsBelowItsAttemptsIsEndedWithIt() throws Exception {
+        // review54 F4: the member list looks 16 cgroups deep; one deeper was never killed, its cgroup left for ever.
+        CgroupsRequired.require();
+        Path cgroup = AttemptCgroups.create(AttemptMarker.of(Fixtures.jobId("deep"), 1));
+        assertThat(cgroup).isNotNull();
+        Path deep = cgroup;
+        for (int i = 0; i < 17; i++) {
+            deep = deep.resolve("d" + i);
+        }
+        Files.createDirectories(deep);
+        Process sleeper = new ProcessBuilder("sleep", "600").start();
+        try {
+            Files.writeString(deep.resolve("cgroup.procs"), sleeper.pid() + "\n");
+
+            AttemptCgroups.end(cgroup);
+
+            assertThat(sleeper.waitFor(1, TimeUnit.MINUTES)).as("the job's process ended with its attempt").isTrue();
+            assertThat(cgroup).as("its cgroups removed").doesNotExist();
+        } finally {
+            sleeper.destroyForcibly().waitFor(1, TimeUnit.MINUTES);
+            AttemptCgroups.end(cgroup);
+        }
+    }
+
+    @Test
     void aNodeInAnotherBuildhooksAttemptFindsItsOwnAttemptsCgroupsAndNoneOfTheOthers() throws Exception {
         CgroupsRequired.require();
         Path home = AttemptCgroups.base();
