@@ -283,8 +283,15 @@ final class JobTask implements ExecutionHandler<Void> {
             // store full at the start, the job revived after the dead-node limit), its command ran again (stopnote43).
             // So is what the stop of the attempt's node, gone from this host, kept in its own data folder, once the
             // dead-node limit passed without its start (review48 F5).
-            waits.run(jobId, "record what its last attempt came to before its node's last stop",
-                    () -> leftovers.beforePick(jobId, job.state() == JobState.RUNNING), before);
+            try {
+                waits.run(jobId, "record what its last attempt came to before its node's last stop",
+                        () -> leftovers.beforePick(jobId, job.state() == JobState.RUNNING), before);
+            } catch (LeftoverSweep.KeptOutcomeRefused e) {
+                // The store refuses that record (said once, by the sweep's words): back in the queue for the next try,
+                // as db-scheduler's retry put it, without its WARN and stack trace at every one (review54 F3).
+                LOG.debug("job {}: back in the queue: {}", jobId, e.getMessage());
+                return rescheduleIn(RECORD_AGAIN);
+            }
             // Its last attempt had timed out, or its program had exited, when its node stopped
             // before the attempt's processes were gone: that is its outcome; the command is not run again.
             // Looked at before its cancel, which then wins all the same, but keeps that exit (supersede21).
@@ -1239,7 +1246,7 @@ final class JobTask implements ExecutionHandler<Void> {
             LOG.warn("job {} attempt {}: {}", job.id(), attempt, message);
         }
         // Its times as recorded: its start, and its end when its interruption was recorded (the stop's or
-        // the sweep's account). Not now: a start hours after a graceful stop made the attempt and the job
+        // the sweep's account), or when its outcome was kept with it (its command's own end: review54 F2). Not now: a start hours after a graceful stop made the attempt and the job
         // seem to have run through the downtime, and the log said "last attempt took 0ms" (tryout14 F9).
         JobOutcome outcome = new JobOutcome(decided.result(), decided.exitCode(), decided.startedAt(),
                 decided.endedAt(), message, decided.logPath() == null ? null : Path.of(decided.logPath()), false);

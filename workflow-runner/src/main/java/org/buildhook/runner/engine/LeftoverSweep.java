@@ -52,6 +52,8 @@ final class LeftoverSweep {
      * for a job that ended as designed).
      */
     private final Set<String> saidRecorded = ConcurrentHashMap.newKeySet();
+    /** The keys of kept outcomes whose record the store refuses, said once each ({@link #recordKnownOutcome}). */
+    private final Set<String> saidRefused = ConcurrentHashMap.newKeySet();
 
     /** What this node's last stop cut short without recording it (tryout20 F2). */
     private final StopsNotRecorded stops;
@@ -184,7 +186,26 @@ final class LeftoverSweep {
      */
     private void recordKnownOutcomes() {
         for (String key : stops.outcomesToRecord().keySet()) {
-            recordKnownOutcome(key);
+            try {
+                recordKnownOutcome(key);
+            } catch (KeptOutcomeRefused e) {
+                // Said once (recordKnownOutcome); the others, and the sweep of dead nodes' leftovers, go on.
+                LOG.debug("{}", e.getMessage());
+            }
+        }
+    }
+
+    /**
+     * The store refuses, with an error that is no outage (a trigger, a constraint, the role's privileges), the record of
+     * an outcome the last stop kept ({@link #recordKnownOutcome}): said once per attempt in buildhook's words, tried
+     * again by every sweep and every pick of the job, which hands the job back to the queue quietly meanwhile (review54
+     * F3: db-scheduler's WARN and stack trace at every retry, and nothing saying what the job waited for).
+     */
+    static final class KeptOutcomeRefused extends org.buildhook.runner.RunnerException {
+        private static final long serialVersionUID = 1L;
+
+        KeptOutcomeRefused(String message, Throwable cause) {
+            super(message, cause);
         }
     }
 
@@ -214,6 +235,7 @@ final class LeftoverSweep {
      * read for such a job only, and only where other nodes' folders are read ({@link #readsFoldersOf}, PostgreSQL).
      *
      * @throws org.buildhook.runner.store.StoreUnavailableException when the store cannot be reached
+     * @throws KeptOutcomeRefused when the store refuses the record of what the last stop kept of the job
      */
     void beforePick(String jobId, boolean running) {
         if (running && readsFolders) {
@@ -266,8 +288,28 @@ final class LeftoverSweep {
             StopsNotRecorded.Known known = toRecord.get();
             org.buildhook.runner.exec.Decision decision = new org.buildhook.runner.exec.Decision(known.result(),
                     known.exitCode(), known.logFile());
-            if (ledger.recordKnownOutcome(jobId, attempt, by, decision, known.ended())) {
+            boolean recorded;
+            try {
+                recorded = ledger.recordKnownOutcome(jobId, attempt, by, decision, known.ended());
+            } catch (RuntimeException e) {
+                if (StoreOutages.passes(e)) {
+                    throw e; // waited out, or tried again by the next sweep, as ever
+                }
+                String what = "job " + jobId + " attempt " + attempt + ": " + describe(known) + " before node " + by
+                        + " stopped, which could not record it then; the store refuses to record it now ("
+                        + e.getMessage() + ")";
+                if (saidRefused.add(key)) {
+                    LOG.warn("{}: its command is not run again meanwhile; the record is tried again"
+                            + " every heartbeat interval and at each pick of the job, said once it goes through. Look"
+                            + " at what the store says: a trigger, a constraint, the role's privileges", what, e);
+                }
+                throw new KeptOutcomeRefused(what, e);
+            }
+            if (recorded) {
                 saidRecorded.add(jobId + "/" + attempt);
+                if (saidRefused.remove(key)) {
+                    LOG.info("job {} attempt {}: the store took the record it had refused", jobId, attempt);
+                }
                 LOG.info("job {} attempt {}: {} before node {} stopped, which could not record it then; recorded now:"
                         + " the job goes on from that outcome, and its command is not run again", jobId, attempt,
                         describe(known), by);

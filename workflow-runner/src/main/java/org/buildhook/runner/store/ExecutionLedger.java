@@ -2071,7 +2071,9 @@ public final class ExecutionLedger {
      * @param interrupted the message a node that killed what it left recorded, or null when none did
      * @param startedAt   when the attempt started
      * @param endedAt     when its processes were gone, as the record of its interruption says (its node's
-     *                    graceful stop, or the sweep that killed what it left); null when none was recorded
+     *                    graceful stop, or the sweep that killed what it left), or, for an attempt still marked
+     *                    running, when its command ended as kept with it ({@link #recordKnownOutcome}: dropped, the
+     *                    job's record from it wrote "unknown" over that end: review54 F2); null when none was recorded
      */
     public record Decided(org.buildhook.runner.exec.JobOutcome.Result result, Integer exitCode, String logPath,
             String node, String interrupted, Instant startedAt, Instant endedAt) {
@@ -2102,7 +2104,7 @@ public final class ExecutionLedger {
                     Integer exitCode = rs.wasNull() ? null : exit;
                     return Optional.of(new Decided(org.buildhook.runner.exec.JobOutcome.Result.valueOf(rs.getString(1)),
                             exitCode, rs.getString(3), rs.getString(4), interrupted ? rs.getString(6) : null,
-                            Rows.instant(rs, "started_at"), interrupted ? Rows.instant(rs, "ended_at") : null));
+                            Rows.instant(rs, "started_at"), Rows.instant(rs, "ended_at")));
                 }
             }
         });

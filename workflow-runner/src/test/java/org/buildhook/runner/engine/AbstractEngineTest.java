@@ -174,6 +174,18 @@ abstract class AbstractEngineTest {
         assertThat(done.attempts()).extracting(JobAttempt::outcome).containsExactly(AttemptOutcome.SUCCEEDED);
         assertThat(done.attempts().get(0).message()).startsWith("exited with 0; then the store refused to record"
                 + " that as it ended, and it was kept with the attempt; not run again");
+        endKeptWithTheOutcome(done);
+    }
+
+    /**
+     * review54 F2: an outcome recorded from its keeping (with the attempt, or in stops-not-recorded) keeps its command's
+     * end, known to the millisecond: the attempt's and the job's ended "unknown" before.
+     */
+    private static void endKeptWithTheOutcome(JobDetail done) {
+        JobAttempt attempt = done.attempts().get(done.attempts().size() - 1);
+        assertThat(attempt.endedAt()).as("the attempt's end, kept with its outcome").isNotNull()
+                .isAfterOrEqualTo(attempt.startedAt());
+        assertThat(done.job().endedAt()).as("the job's end").isEqualTo(attempt.endedAt());
     }
 
     /**
@@ -273,6 +285,7 @@ abstract class AbstractEngineTest {
         assertThat(Files.readAllLines(runs)).as("the command ran once").containsExactly("ran");
         assertThat(done.job().state()).isEqualTo(JobState.SUCCEEDED);
         assertThat(done.attempts()).extracting(JobAttempt::outcome).containsExactly(AttemptOutcome.SUCCEEDED);
+        endKeptWithTheOutcome(done);
     }
 
     @Test
