@@ -53,15 +53,7 @@ final class RefusedRecordWait {
         RuntimeException last = refused;
         Duration pause = StoreOutageWait.FIRST_PAUSE;
         while (true) {
-            String stop = Thread.currentThread().isInterrupted() ? "interrupted" : until.stopReason();
-            if (stop == null) {
-                try {
-                    sleeper.sleep(pause);
-                } catch (InterruptedException interrupted) {
-                    Thread.currentThread().interrupt();
-                    stop = "interrupted";
-                }
-            }
+            String stop = StoreOutageWait.pauseUnlessStopped(sleeper, pause, until);
             if (stop != null) {
                 LOG.warn("job {} attempt {}: stopped trying to record what it came to ({}) after the store refused it"
                         + " {} times in {} s ({})", jobId, attempt, what, tries, seconds(since), stop);

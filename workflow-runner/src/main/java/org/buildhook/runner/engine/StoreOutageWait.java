@@ -108,15 +108,7 @@ final class StoreOutageWait {
                             + " (pg_stat_activity): {}", jobId, tries, Duration.between(since, said).toSeconds(), what,
                             LONGEST_PAUSE.toMillis(), e.getMessage());
                 }
-                String stop = Thread.currentThread().isInterrupted() ? "interrupted" : until.stopReason();
-                if (stop == null) {
-                    try {
-                        sleeper.sleep(pause);
-                    } catch (InterruptedException interrupted) {
-                        Thread.currentThread().interrupt();
-                        stop = "interrupted";
-                    }
-                }
+                String stop = pauseUnlessStopped(sleeper, pause, until);
                 if (stop != null) {
                     LOG.warn("job {}: stopped waiting for the store to {} after {} ms ({})", jobId, what,
                             Duration.between(since, clock.instant()).toMillis(), stop);
@@ -125,6 +117,25 @@ final class StoreOutageWait {
                 pause = pause.multipliedBy(2).compareTo(LONGEST_PAUSE) > 0 ? LONGEST_PAUSE : pause.multipliedBy(2);
             }
         }
+    }
+
+    /**
+     * One pause of a wait: {@code pause} slept unless the wait must stop first.
+     *
+     * @return why the wait must stop ({@link Until#stopReason}, or {@code "interrupted"}: the thread's flag is kept),
+     *         null to try again
+     */
+    static String pauseUnlessStopped(Sleeper sleeper, Duration pause, Until until) {
+        String stop = Thread.currentThread().isInterrupted() ? "interrupted" : until.stopReason();
+        if (stop == null) {
+            try {
+                sleeper.sleep(pause);
+            } catch (InterruptedException interrupted) {
+                Thread.currentThread().interrupt();
+                stop = "interrupted";
+            }
+        }
+        return stop;
     }
 
     /** As {@link #call}, for a step without a result. */
