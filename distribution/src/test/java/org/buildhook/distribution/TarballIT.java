@@ -105,6 +105,32 @@ class TarballIT {
     }
 
     /**
+     * docs/operations.md ("Logs"): an operator replaces the standalone server's logging with {@code
+     * -Dlogback.configurationFile=…} in {@code JAVA_OPTS}. The launcher passed its own {@code conf/logback.xml}
+     * after {@code JAVA_OPTS}, and the JVM keeps the last {@code -D} of a name: the operator's file was ignored, and
+     * nothing said so (review55b F1).
+     */
+    @Test
+    void aLoggingConfigurationNamedInJavaOptsReplacesTheShippedOne() throws Exception {
+        Path logback = Files.writeString(dir.resolve("operator-logback.xml"), """
+                <configuration>
+                  <appender name="OUT" class="ch.qos.logback.core.ConsoleAppender">
+                    <encoder><pattern>operator-logback %level %logger - %msg%n</pattern></encoder>
+                  </appender>
+                  <root level="INFO"><appender-ref ref="OUT"/></root>
+                </configuration>
+                """);
+        ProcessBuilder pb = buildhook("serve", "--port", "0", "--host", "127.0.0.1");
+        pb.environment().put("JAVA_OPTS", "-Dlogback.configurationFile=" + logback);
+        server = pb.start();
+        ServeOutput.awaitListening(server, serverOutput, "tarball-it-logback-output");
+
+        // Every log line of the start is the operator's pattern; none is the shipped one's ("<time> INFO  [thread]").
+        assertThat(serverOutput).anyMatch(l -> l.startsWith("operator-logback INFO org.buildhook."))
+                .noneMatch(l -> l.matches("^\\d{4}-\\d\\d-\\d\\dT.* (INFO|WARN|ERROR) +\\[.*"));
+    }
+
+    /**
      * The README shipped in the tarball, for someone who has only the tarball: every command of its
      * walk-through runs as written from the unpacked folder (no {@code distribution/target/}, no
      * {@code fixtures/}), and every page it links to is in it.
