@@ -454,6 +454,9 @@ public final class JobEngine implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        // An outcome its last stop kept that the store has not recorded yet stays noted for the next start, however
+        // many starts the store refuses it (review55a F1).
+        leftovers.stops().keepPending();
         LIVE.remove(this);
         if (watchdog != null) {
             // After every attempt has ended: the watchdog kills what it is still told runs when its input ends.

@@ -68,6 +68,8 @@ final class StopsNotRecorded {
     static final String FILE_NAME = "stops-not-recorded";
     /** The name, in the data folder, of the file whose blocks are kept for the notes ({@link #keepRoom}). */
     static final String RESERVE_NAME = FILE_NAME + ".reserve";
+    /** The name, in the data folder, of the file written whole before it replaces the notes ({@link #rewrite}). */
+    static final String NEXT_NAME = FILE_NAME + ".next";
     /** The least room kept for the notes, in bytes: 512 KiB. */
     static final long LEAST_ROOM = 512 * 1024;
     /**
@@ -223,15 +225,7 @@ final class StopsNotRecorded {
         if (line.startsWith("#")) {
             return;
         }
-        if (!rawNode.equals(node) && line.startsWith(rawNode + " ")) {
-            // Written before the id was encoded, by this very id: its words are after the id.
-            line = node + line.substring(rawNode.length());
-        } else {
-            int space = line.indexOf(' ');
-            if (space > 0) {
-                line = word(decoded(line.substring(0, space))) + line.substring(space);
-            }
-        }
+        line = encoded(line);
         String[] parts = line.split(" ", 7);
         if (line.startsWith("#") || parts.length < 3) {
             return;
@@ -260,6 +254,26 @@ final class StopsNotRecorded {
             }
         }
         known.add(key);
+    }
+
+    /** {@code line} (stripped, no comment) with its node id as this class's keys hold it ({@link #word(String)}). */
+    private String encoded(String line) {
+        if (!rawNode.equals(node) && line.startsWith(rawNode + " ")) {
+            // Written before the id was encoded, by this very id: its words are after the id.
+            return node + line.substring(rawNode.length());
+        }
+        int space = line.indexOf(' ');
+        return space > 0 ? word(decoded(line.substring(0, space))) + line.substring(space) : line;
+    }
+
+    /** {@code <node id> <job id> <attempt>} of a line of the file, as {@link #read} keys it; empty for none. */
+    private String keyOf(String line) {
+        String stripped = line.strip();
+        if (stripped.isEmpty() || stripped.startsWith("#")) {
+            return "";
+        }
+        String[] parts = encoded(stripped).split(" ", 4);
+        return parts.length < 3 ? "" : parts[0] + " " + parts[1] + " " + parts[2];
     }
 
     /**
@@ -412,11 +426,9 @@ final class StopsNotRecorded {
      * @return the note, and whether it is on disk
      */
     Note add(String jobId, int attempt, Known outcome) {
-        known.add(node + " " + jobId + " " + attempt);
-        String line = node + " " + jobId + " " + attempt + (outcome == null ? ""
-                : " " + outcome.result().name() + " " + (outcome.exitCode() == null ? "-" : outcome.exitCode()) + " "
-                        + word(outcome.ended())
-                        + (outcome.logFile() == null ? "" : " " + outcome.logFile()));
+        String key = node + " " + jobId + " " + attempt;
+        known.add(key);
+        String line = outcome == null ? key : line(key, outcome);
         return append(line.replace('\n', ' ') + "\n", "job " + jobId + " attempt " + attempt
                 + " was cut short by this stop" + (outcome == null ? "" : " or had ended unrecorded"));
     }
@@ -776,9 +788,64 @@ final class StopsNotRecorded {
         return pending.contains(key) ? java.util.Optional.ofNullable(outcomes.get(key)) : java.util.Optional.empty();
     }
 
-    /** The outcome of {@code key} ({@code <node id> <job id> <attempt>}) was recorded, or found too late: not again. */
+    /**
+     * The outcome of {@code key} ({@code <node id> <job id> <attempt>}) was recorded, or found too late: not again. Its
+     * lines leave the file when the start's sweep had kept them there ({@link #swept}), and the file goes once nothing
+     * else is in it; a line this engine's own stop wrote since stays.
+     */
     void taken(String key) {
-        pending.remove(key);
+        if (pending.remove(key) && file != null && swept.get()) {
+            rewrite(k -> !k.equals(key), "the outcome of " + key + " is recorded");
+        }
+    }
+
+    /**
+     * As this node stops: every outcome read at the start and not yet recorded is in the file for the next start, as
+     * the start's sweep left it ({@link #swept}); one missing (the file deleted by hand since, or replaced) is noted
+     * again, with its own node id. A stop never drops an outcome the store has not taken (review55a F1).
+     */
+    void keepPending() {
+        if (file == null || pending.isEmpty()) {
+            return;
+        }
+        synchronized (WRITES) {
+            Set<String> there = new java.util.HashSet<>();
+            try {
+                if (Files.exists(file)) {
+                    for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
+                        String[] parts = encoded(line.strip()).split(" ", 5);
+                        if (parts.length == 5 && !parts[0].startsWith("#") && !parts[3].equals(STOPPED)
+                                && !parts[3].equals(FENCED)) {
+                            there.add(parts[0] + " " + parts[1] + " " + parts[2]); // an outcome's line
+                        }
+                    }
+                }
+            } catch (IOException | RuntimeException e) {
+                LOG.debug("cannot read {}: {}", file, e.toString());
+            }
+            StringBuilder lines = new StringBuilder();
+            for (String key : pending) {
+                Known outcome = outcomes.get(key);
+                if (outcome != null && !there.contains(key)) {
+                    lines.append(line(key, outcome)).append('\n');
+                }
+            }
+            if (lines.length() == 0) {
+                return;
+            }
+            Note note = append(lines.toString(), "outcomes read at the start are still to be recorded");
+            if (!note.kept()) {
+                LOG.warn("cannot note again in {} the outcomes this node read there at its start and the store has"
+                        + " not recorded yet ({}): the next start runs their commands again", file, note.problem());
+            }
+        }
+    }
+
+    /** The line of an outcome: {@code <key> <result> <exit code or -> <end, epoch milliseconds, or -> [<log file>]}. */
+    private static String line(String key, Known outcome) {
+        return (key + " " + outcome.result().name() + " " + (outcome.exitCode() == null ? "-" : outcome.exitCode())
+                + " " + word(outcome.ended()) + (outcome.logFile() == null ? "" : " " + outcome.logFile()))
+                .replace('\n', ' ');
     }
 
     /**
@@ -799,18 +866,76 @@ final class StopsNotRecorded {
     }
 
     /**
-     * Once the start's sweep has recorded every attempt of this host's dead nodes: the file is no longer needed
-     * (what it said stays known to this engine, for a job run again later). Only after the first sweep: a line this
-     * engine's own stop writes later is for the next start.
+     * Once the start's sweep has recorded what it could of the file: the lines of the outcomes it could not record (the
+     * store refused them: a trigger, a constraint, the role's privileges) stay, with the other lines of their attempts,
+     * until the store records them ({@link #taken}), through any number of restarts; the rest of the file goes, and
+     * the file with it when nothing is left (what it said stays known to this engine, for a job run again later).
+     * Deleted whole, it left such an outcome in this engine's memory only: a second start before the store took it
+     * ran the command again (review55a F1). Only after the first sweep: a line this engine's own stop writes later is
+     * for the next start.
      */
     void swept() {
         if (file == null || !swept.compareAndSet(false, true)) {
             return;
         }
-        try {
-            Files.deleteIfExists(file);
-        } catch (IOException | RuntimeException e) {
-            LOG.debug("cannot delete {}: {}", file, e.toString());
+        rewrite(pending::contains, "the start's sweep is done");
+    }
+
+    /**
+     * Writes the file again with the lines whose key {@code keep} accepts (and its header), through a file beside it
+     * ({@value #NEXT_NAME}) moved over it, so that a crash leaves the old file or the new one, whole; deletes it when
+     * none is left. Under {@link #WRITES}, as every note: none written meanwhile is lost. Written through an interrupt
+     * of the calling thread (the stop interrupts the sweep's), as a note is ({@link #append}). One that cannot be written
+     * (a full disk) leaves the file as it was: read again at the next start, whose records then find what is recorded.
+     */
+    private void rewrite(java.util.function.Predicate<String> keep, String why) {
+        synchronized (WRITES) {
+            boolean interrupted = Thread.interrupted();
+            Path next = file.resolveSibling(NEXT_NAME);
+            try {
+                if (!Files.exists(file)) {
+                    return;
+                }
+                StringBuilder kept = new StringBuilder();
+                for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
+                    String key = keyOf(line);
+                    if (!key.isEmpty() && keep.test(key)) {
+                        kept.append(line.strip()).append('\n');
+                    }
+                }
+                if (kept.length() == 0) {
+                    Files.deleteIfExists(file);
+                    return;
+                }
+                byte[] bytes = (HEADER + "\n" + kept).getBytes(StandardCharsets.UTF_8);
+                for (int interrupts = 0;; interrupts++) {
+                    try (java.nio.channels.FileChannel channel = DataFiles.open(next, StandardOpenOption.CREATE,
+                            StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
+                        disk.write(channel, java.nio.ByteBuffer.wrap(bytes), 0);
+                        channel.force(true);
+                        break;
+                    } catch (java.nio.channels.ClosedByInterruptException e) {
+                        interrupted |= Thread.interrupted();
+                        if (interrupts >= INTERRUPTS_WRITTEN_THROUGH) {
+                            throw new IOException(interruptedTooOften(next), e);
+                        }
+                    }
+                }
+                Files.move(next, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+                        java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+                forceFolder();
+            } catch (IOException | RuntimeException e) {
+                LOG.debug("cannot write {} again ({}); it stays as it was: {}", file, why, e.toString());
+                try {
+                    Files.deleteIfExists(next);
+                } catch (IOException | RuntimeException gone) {
+                    LOG.debug("cannot delete {}: {}", next, gone.toString());
+                }
+            } finally {
+                if (interrupted || Thread.interrupted()) {
+                    Thread.currentThread().interrupt();
+                }
+            }
         }
     }
 }

@@ -65,6 +65,51 @@ class StopsNotRecordedTest {
     }
 
     /**
+     * review55a F1 (M): the start's sweep deleted the file whatever its records came to, and an outcome the store
+     * refused then was known only in that engine's memory: a second start before the store took it ran the command
+     * again. Its lines (its begun line too) now stay, as they were written (a build before reads them as ever), until it
+     * is taken; a line the engine's own stop writes meanwhile stays; the file goes once nothing is left.
+     */
+    @Test
+    void theLinesOfAnOutcomeNotYetRecordedStayAfterTheSweepUntilItIsTaken() throws Exception {
+        Path file = dir.resolve(StopsNotRecorded.FILE_NAME);
+        Instant ended = Instant.parse("2026-12-07T06:01:20.123Z");
+        StopsNotRecorded stop = new StopsNotRecorded(file, "node 1"); // a space: its lines hold node%201
+        stop.begun(java.util.Map.of("job-a", 1));
+        stop.add("job-a", 1, new StopsNotRecorded.Known(JobOutcome.Result.SUCCEEDED, 0, ended,
+                dir.resolve("logs with space/attempt-1.log")));
+        stop.add("job-b", 2, new StopsNotRecorded.Known(JobOutcome.Result.FAILED, 3, ended, null));
+        stop.add("job-c", 4, new StopsNotRecorded.Cut(ended, null));
+        // Lines of the format before the id was encoded, as the build before wrote them: read, and kept, as they are.
+        Files.writeString(file, "node 1 job-d 1 SUCCEEDED 0 5\n", java.nio.file.StandardOpenOption.APPEND);
+        java.util.List<String> written = Files.readAllLines(file);
+
+        StopsNotRecorded start = new StopsNotRecorded(file, "node 1");
+        start.taken("node%201 job-b 2"); // recorded by the start's sweep
+        start.swept(); // the store refused the others
+        assertThat(Files.readAllLines(file)).as("the lines of the outcomes not recorded, as written").containsExactly(
+                written.get(0), written.get(1), written.get(2), "node 1 job-d 1 SUCCEEDED 0 5");
+        start.add("job-e", 2); // this engine's own stop, later
+        start.taken("node%201 job-a 1");
+        assertThat(Files.readAllLines(file)).containsExactly(written.get(0), "node 1 job-d 1 SUCCEEDED 0 5",
+                "node%201 job-e 2");
+
+        StopsNotRecorded next = new StopsNotRecorded(file, "node 1");
+        assertThat(next.outcomesToRecord()).containsOnlyKeys("node%201 job-d 1");
+        assertThat(next.contains("node 1", "job-e", 2)).isTrue();
+        Files.delete(file); // by hand: the stop notes again what is still to be recorded
+        next.keepPending();
+        assertThat(new StopsNotRecorded(file, "node 1").outcome("node 1", "job-d", 1))
+                .contains(new StopsNotRecorded.Known(JobOutcome.Result.SUCCEEDED, 0, Instant.ofEpochMilli(5), null));
+        next.keepPending();
+        assertThat(Files.readAllLines(file)).as("not twice").hasSize(2);
+        next.swept();
+        next.taken("node%201 job-d 1");
+        assertThat(file).as("nothing left").doesNotExist();
+        assertThat(dir.resolve(StopsNotRecorded.NEXT_NAME)).doesNotExist();
+    }
+
+    /**
      * review37 F3: a node id holding a space (deprecated, accepted) and a '%': a stop's lines written now, and lines the
      * version before wrote with the raw id, are read by the next start under that id, as begun, cut short and with
      * their outcome; a line of another node's encoded id is read under that id.
