@@ -83,7 +83,7 @@ final class CheckCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         int problems = 0;
         int ofTheMachine = 0; // of problems: folders it cannot write in, no mistake of the file (tryout31 F4)
-        boolean unreadable = false;
+        int notRead = 0; // of problems: files named that are not there or cannot be read, no mistake either (fix55b)
         boolean wouldNotStart = false;
         boolean refused = false;
         Path rulesFile = rules;
@@ -163,6 +163,7 @@ final class CheckCommand implements Callable<Integer> {
                 err.println(e.getMessage());
                 problems += e.problems().size();
                 ofTheMachine += e.ofTheMachineCount();
+                notRead += e.notReadCount();
             }
         }
         if (rulesFile != null) {
@@ -180,20 +181,30 @@ final class CheckCommand implements Callable<Integer> {
             } catch (RuleException e) {
                 err.println(e.getMessage());
                 problems += e.problems().size();
-                unreadable = e instanceof UnreadableRulesException;
+                notRead += e instanceof UnreadableRulesException ? e.problems().size() : 0;
             }
         }
         out.flush();
         err.flush();
         if (problems > 0) {
-            int mistakes = problems - ofTheMachine;
-            String folders = "buildhook cannot write in " + ofTheMachine + " folder(s) the configuration names (their"
-                    + " mount or owner is wrong, not the file: see above)";
-            err.println(mistakes == 0 ? "'serve' would not start: the configuration has no mistake, but " + folders
-                    : mistakes + " mistake(s) found" + (ofTheMachine == 0 ? "" : ", and " + folders));
+            int mistakes = problems - ofTheMachine - notRead;
+            List<String> notMistakes = new java.util.ArrayList<>(2);
+            if (ofTheMachine > 0) {
+                notMistakes.add("buildhook cannot write in " + ofTheMachine + " folder(s) the configuration names (their"
+                        + " mount or owner is wrong, not the file: see above)");
+            }
+            if (notRead > 0) {
+                notMistakes.add(notRead + " file(s) named are not there or cannot be read (see above)");
+            }
+            String besides = String.join(", and ", notMistakes);
+            boolean rulesAlone = rules != null && config == null;
+            err.println(mistakes == 0 ? (rulesAlone ? "no mistake found, but " + besides
+                    : "'serve' would not start: the configuration has no mistake, but " + besides)
+                    : mistakes + " mistake(s) found" + (besides.isEmpty() ? "" : ", and " + besides));
             err.flush();
-            // tryout53 F2: folders it cannot write in and no mistake is the machine's fault, as serve's exit 3 says.
-            return unreadable || mistakes == 0 ? ExitCodes.UNAVAILABLE : ExitCodes.FAILED;
+            // tryout53 F2, fix55b: folders it cannot write in and files not there or unreadable, with no mistake
+            // besides, are the machine's fault, which a restart of serve may find mended (its exit 3 too).
+            return mistakes == 0 ? ExitCodes.UNAVAILABLE : ExitCodes.FAILED;
         }
         if (refused) {
             // A store a newer build migrated: the start refuses it wherever it runs (exit 3), with or without --strict.

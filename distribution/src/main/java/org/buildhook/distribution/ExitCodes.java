@@ -38,9 +38,9 @@ public final class ExitCodes {
             + " restart on it).";
 
     static final String CHECK = "Exit codes: 0 valid (warnings do not change it), 1 mistakes found, 2 usage error, "
-            + "3 a file cannot be read, a folder the configuration names cannot be written in (its mount or owner; "
-            + "with no mistake besides), or the store is one 'serve' would refuse (with --strict also one it cannot "
-            + "use now).";
+            + "3 a file it reads (the configuration, its rules, secret or keystore file) is not there or cannot be "
+            + "read, or a folder the configuration names cannot be written in (its mount or owner), each with no "
+            + "mistake besides, or the store is one 'serve' would refuse (with --strict also one it cannot use now).";
 
     static final String TEST = "Exit codes: 0 dry run done (whether or not a rule fires), 1 the rules file has "
             + "mistakes or the payload is not a JobServ event, 2 usage error (also an endpoint the configuration "

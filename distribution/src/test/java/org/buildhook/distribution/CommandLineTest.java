@@ -1433,6 +1433,48 @@ class CommandLineTest {
                 .contains("configuration file not found").doesNotContain("Exception");
     }
 
+    /**
+     * fix55b (fix53b's left): {@code check} exited 1 ("mistakes found") for a configuration whose only problem is a file
+     * it names that is not there (an endpoint's secret file, the configuration file itself, a keystore), while its
+     * {@code --help} says 3 for a file that cannot be read and {@code serve} exits 3 for it. Now 3 for each, 1 as soon as
+     * a real mistake is there besides; a keystore that is not there stops {@code serve} with 3 too (was 78).
+     */
+    @Test
+    void checkExits3ForAFileNotThereAnd1WithAMistakeBesides() throws IOException {
+        Path noSecret = Files.writeString(dir.resolve("no-secret.yaml"), "data-dir: data\nendpoints:\n  fleet:\n"
+                + "    secrets: [{file: " + dir.resolve("not-yet/secret") + "}]\n");
+        Path noRules = Files.writeString(dir.resolve("no-rules.yaml"), "data-dir: data\nrules: not-yet-rules.yaml\n");
+        Path secret = Files.writeString(dir.resolve("secret"), "s3cret\n");
+        Path noKeystore = Files.writeString(dir.resolve("no-keystore.yaml"), "data-dir: data\nserver:\n  tls:\n"
+                + "    keystore: not-yet.p12\n    password: {file: secret}\n");
+        Path withAMistake = Files.writeString(dir.resolve("mistake-too.yaml"), "data-dir: data\nendpoints:\n  fleet:\n"
+                + "    secrets: [{file: " + dir.resolve("not-yet/secret") + "}]\nrunner: {threads: many}\n");
+
+        for (Path config : List.of(noSecret, noRules, noKeystore, dir.resolve("no-such.yaml"))) {
+            err.getBuffer().setLength(0);
+            assertThat(run("check", "--config", config.toString())).as(config + ": " + err).isEqualTo(ExitCodes.UNAVAILABLE);
+            assertThat(err.toString()).as(config.toString()).contains("'serve' would not start: the configuration has no"
+                    + " mistake, but 1 file(s) named are not there or cannot be read (see above)")
+                    .doesNotContain("mistake(s) found");
+        }
+        assertThat(run("check", "--strict", "--config", noSecret.toString())).isEqualTo(ExitCodes.UNAVAILABLE);
+        err.getBuffer().setLength(0);
+        assertThat(run("check", "--config", withAMistake.toString())).as(err.toString()).isEqualTo(ExitCodes.FAILED);
+        assertThat(err.toString()).contains("not-yet/secret not found").contains("1 mistake(s) found, and 1 file(s)"
+                + " named are not there or cannot be read (see above)");
+        err.getBuffer().setLength(0);
+        assertThat(run("check", "--rules", dir.resolve("no-such-rules.yaml").toString()))
+                .isEqualTo(ExitCodes.UNAVAILABLE);
+        assertThat(err.toString()).contains("no mistake found, but 1 file(s) named are not there or cannot be read")
+                .doesNotContain("'serve'");
+        // serve agrees, also for the keystore.
+        err.getBuffer().setLength(0);
+        assertThat(run("serve", "--config", noKeystore.toString(), "--host", "127.0.0.1", "--port", "0"))
+                .as(err.toString()).isEqualTo(ExitCodes.UNAVAILABLE);
+        assertThat(err.toString()).contains("keystore " + dir.resolve("not-yet.p12") + " not found");
+        assertThat(secret).exists();
+    }
+
     @Test
     void serveRefusedForAMistakeInItsRulesFileWritesNothing() throws IOException {
         Path rules = rulesWithATypo();

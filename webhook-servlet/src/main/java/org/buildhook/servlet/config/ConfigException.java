@@ -106,4 +106,12 @@ public class ConfigException extends RuntimeException {
     public int ofTheMachineCount() {
         return (int) problems.stream().filter(ofTheMachine::contains).count();
     }
+
+    /**
+     * How many of {@link #problems()} are a file the configuration names (or the configuration file itself) that is
+     * not there or cannot be read: 0 to {@code problems().size()}, none of them counted in {@link #ofTheMachineCount()}.
+     */
+    public int notReadCount() {
+        return (int) problems.stream().filter(p -> notRead.contains(p) && !ofTheMachine.contains(p)).count();
+    }
 }

@@ -274,9 +274,9 @@ public final class ConfigLoader {
         if (dangling.isPresent() && !absentSecretsStandIn) {
             // Read as absent, a new secret would be refused at its write as "created by another start"
             // (review15): say what the file is, for check and serve alike.
-            throw new ConfigException(List.of(dataDirProblem(name, dataDirAt, "data-dir: the secret file " + file
+            throw notRead(dataDirProblem(name, dataDirAt, "data-dir: the secret file " + file
                     + " of " + user + " is a symbolic link to " + dangling.get() + ", which does not exist: restore"
-                    + " the file it points to, or remove the link to have a new secret generated")));
+                    + " the file it points to, or remove the link to have a new secret generated"));
         }
         if (!writes && !Files.exists(file)) {
             warnings.add("the secret of " + user + " will be generated at first start in " + file
@@ -293,7 +293,7 @@ public final class ConfigLoader {
             // The folder is data-dir's: said at that key, as every other mistake of the file.
             String message = "data-dir: cannot read the secret file " + file + " of " + user + ": "
                     + IoProblems.describe(e.getCause()) + "; give data-dir a folder this user can read and write in";
-            throw new ConfigException(List.of(dataDirProblem(name, dataDirAt, message)));
+            throw notRead(dataDirProblem(name, dataDirAt, message));
         }
         if (kept.isPresent()) {
             if (kept.get().isEmpty()) {
@@ -309,6 +309,11 @@ public final class ConfigLoader {
         pending.add(new PendingSecret(file, secret, user, dataDirProblem(name, dataDirAt, "")));
         warnings.add(GENERATED + user + " in " + file + " (readable by its owner only); " + purpose + cluster);
         return Secret.of(secret);
+    }
+
+    /** A file that is not there or cannot be read: no mistake of the text, a restart may find it mended (fix55b). */
+    private static ConfigException notRead(Problem problem) {
+        return new ConfigException(List.of(problem), List.of(), List.of(problem));
     }
 
     private static Problem dataDirProblem(String name, YamlNode.Location dataDirAt, String message) {

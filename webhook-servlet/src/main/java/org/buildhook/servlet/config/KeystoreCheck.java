@@ -18,8 +18,15 @@ import java.util.Optional;
  */
 final class KeystoreCheck {
 
-    /** What is wrong; {@code password} says whether it is the password's key that is to blame. */
-    record Problem(boolean password, String message) {
+    /**
+     * What is wrong; {@code password} says whether it is the password's key that is to blame, {@code notRead} that the
+     * file could not be read at all (its mode, owner, a mount), which is no mistake of the configuration.
+     */
+    record Problem(boolean password, String message, boolean notRead) {
+
+        Problem(boolean password, String message) {
+            this(password, message, false);
+        }
     }
 
     private KeystoreCheck() {
@@ -27,6 +34,12 @@ final class KeystoreCheck {
 
     /** The problem with {@code file} opened with {@code password}, if any; never the password. */
     static Optional<Problem> problem(Path file, char[] password) {
+        try {
+            java.nio.file.Files.newInputStream(file).close();
+        } catch (IOException e) {
+            return Optional.of(new Problem(false, "cannot read keystore " + file + " ("
+                    + org.buildhook.core.IoProblems.describe(e) + ")", true));
+        }
         KeyStore store;
         try {
             store = KeyStore.getInstance(file.toFile(), password);

@@ -59,9 +59,15 @@ final class ServerReader {
                             + " opens it and its private key; add password: {file: PATH} (or {env: NAME})");
                 }
                 if (keystore != null && password != null && secrets.readsTheRealSecret("server.tls.password")) {
-                    KeystoreCheck.problem(keystore, password).ifPresent(p -> nodes.problem(
-                            (p.password() ? t.get("password") : t.get("keystore")).value().location(),
-                            p.password() ? "server.tls.password" : "server.tls.keystore", p.message()));
+                    KeystoreCheck.problem(keystore, password).ifPresent(p -> {
+                        YamlNode.Location at = (p.password() ? t.get("password") : t.get("keystore")).value().location();
+                        String key = p.password() ? "server.tls.password" : "server.tls.keystore";
+                        if (p.notRead()) {
+                            nodes.notReadProblem(at, key, p.message());
+                        } else {
+                            nodes.problem(at, key, p.message());
+                        }
+                    });
                 }
             }
         }
@@ -141,7 +147,13 @@ final class ServerReader {
             return null;
         }
         if (checksKeystore && !Files.isRegularFile(file)) {
-            nodes.problem(entry.value().location(), "server.tls.keystore", "keystore " + file + " " + Nodes.notAFile(file));
+            // Not there: a file a restart may find (a mount that comes later, fix55b); something else there: a mistake.
+            String message = "keystore " + file + " " + Nodes.notAFile(file);
+            if (Files.exists(file)) {
+                nodes.problem(entry.value().location(), "server.tls.keystore", message);
+            } else {
+                nodes.notReadProblem(entry.value().location(), "server.tls.keystore", message);
+            }
             return null;
         }
         return file;
