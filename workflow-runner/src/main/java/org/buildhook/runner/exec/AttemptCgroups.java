@@ -16,6 +16,7 @@ import java.util.HexFormat;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
 
@@ -74,6 +75,7 @@ public final class AttemptCgroups {
     private static boolean located;          // guarded by AttemptCgroups.class
     private static volatile Path hierarchy;  // the cgroup2 mount point, null when none
     private static volatile Path own;        // this JVM's cgroup folder, null when not known
+    private static volatile String ownPath;  // this JVM's 0:: path in /proc/self/cgroup, null when none
     private static volatile Path base;       // where attempts' cgroups are made; null when they are not
     private static volatile String why;      // why not, when base is null
     /** The kinds of WARN said already ({@link #warnOnce}): one each, so a harmless one hides no other. */
@@ -117,6 +119,7 @@ public final class AttemptCgroups {
             return;
         }
         located = true;
+        ownPath = null;
         try {
             Path[] found = hierarchyAndOwn();
             hierarchy = found == null ? null : found[0];
@@ -296,29 +299,27 @@ public final class AttemptCgroups {
         }
     }
 
-    /** The cgroup2 mount point and this JVM's cgroup folder in it (null when not known); null when none is mounted. */
+    /**
+     * The cgroup2 mount point and this JVM's cgroup folder in it (null when not known); null when none is mounted.
+     * Keeps this JVM's path as {@code /proc/self/cgroup} says it in {@link #ownPath}.
+     */
     private static Path[] hierarchyAndOwn() {
-        List<String> mounts;
-        List<String> cgroups;
-        try {
-            mounts = Files.readAllLines(Path.of("/proc/self/mountinfo"), StandardCharsets.UTF_8);
-            cgroups = Files.readAllLines(Path.of("/proc/self/cgroup"), StandardCharsets.UTF_8);
-        } catch (IOException | RuntimeException e) {
+        Optional<List<ProcCgroups.Mount>> mounts = ProcCgroups.mounts();
+        Optional<List<ProcCgroups.Membership>> cgroups = ProcCgroups.ofSelf();
+        if (mounts.isEmpty() || cgroups.isEmpty()) {
             return null;
         }
-        for (String line : mounts) {
-            // <id> <parent> <major:minor> <root> <mount point> <options> [optional fields…] - <type> <source> <super>
-            String[] fields = line.split(" ");
-            int dash = java.util.Arrays.asList(fields).indexOf("-");
-            if (dash < 5 || dash + 1 >= fields.length || !fields[dash + 1].equals("cgroup2")) {
+        ownPath = ProcCgroups.unifiedPath(cgroups.get());
+        for (ProcCgroups.Mount found : mounts.get()) {
+            if (!found.type().equals("cgroup2")) {
                 continue;
             }
-            String root = unescape(fields[3]);
-            Path mount = Path.of(unescape(fields[4]));
+            String root = found.root();
+            Path mount = Path.of(found.point());
             Path own = null;
-            for (String cgroup : cgroups) {
-                if (cgroup.startsWith("0::/")) {
-                    String path = cgroup.substring(3);
+            for (ProcCgroups.Membership cgroup : cgroups.get()) {
+                if (cgroup.unified() && cgroup.path().startsWith("/")) {
+                    String path = cgroup.path();
                     String relative = root.equals("/") ? path
                             : path.equals(root) ? "/" : path.startsWith(root + "/") ? path.substring(root.length())
                             : null;
@@ -330,22 +331,6 @@ public final class AttemptCgroups {
             return new Path[] {mount, own};
         }
         return null;
-    }
-
-    /** mountinfo's octal escapes ({@code \040} for a space) read back. */
-    private static String unescape(String field) {
-        StringBuilder out = new StringBuilder(field.length());
-        for (int i = 0; i < field.length(); i++) {
-            char c = field.charAt(i);
-            if (c == '\\' && i + 3 < field.length()
-                    && field.substring(i + 1, i + 4).chars().allMatch(d -> d >= '0' && d <= '7')) {
-                out.append((char) Integer.parseInt(field.substring(i + 1, i + 4), 8));
-                i += 3;
-            } else {
-                out.append(c);
-            }
-        }
-        return out.toString();
     }
 
     /** Whether attempts get cgroups of their own on this node ({@link #decide}s first). */
@@ -484,7 +469,7 @@ public final class AttemptCgroups {
                 }
             }
             ours.remove(pid);
-            String node = own == null ? null : cgroupPathOf(SELF);
+            String node = own == null ? null : ownPath;
             for (long forked : ours) {
                 if (node != null && node.equals(cgroupPathOf(forked))) {
                     try {
@@ -515,7 +500,7 @@ public final class AttemptCgroups {
         if (base == null || pid <= 1) {
             return false;
         }
-        String node = cgroupPathOf(SELF);
+        String node = ownPath; // as located: read once, not at each process looked at
         String path = cgroupPathOf(pid);
         if (node == null || path == null) {
             return false;
@@ -531,16 +516,7 @@ public final class AttemptCgroups {
 
     /** The {@code 0::} line's path of {@code /proc/<pid>/cgroup}, or null. */
     private static String cgroupPathOf(long pid) {
-        try {
-            for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/cgroup"), StandardCharsets.UTF_8)) {
-                if (line.startsWith("0::")) {
-                    return line.substring(3);
-                }
-            }
-        } catch (IOException | RuntimeException e) {
-            return null;
-        }
-        return null;
+        return ProcCgroups.of(pid).map(ProcCgroups::unifiedPath).orElse(null);
     }
 
     private static void move(Path cgroup, long pid) throws IOException {

@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import org.buildhook.runner.exec.ProcCgroups;
 
 /**
  * How much CPU this process got over a stretch of wall time, and whether the host held it back: the load average
@@ -231,32 +232,26 @@ final class CpuShare {
      * far, in ns; -1 where that cannot be read (not Linux, no cpu controller, no {@code cpu.stat} there).
      */
     static long throttledNanos() {
-        List<String> lines;
-        try {
-            lines = Files.readAllLines(Path.of("/proc/self/cgroup"));
-        } catch (IOException | RuntimeException e) {
+        java.util.Optional<List<ProcCgroups.Membership>> read = ProcCgroups.ofSelf();
+        if (read.isEmpty()) {
             return -1;
         }
         long most = -1;
-        for (String line : lines) {
-            String[] parts = line.split(":", 3);
-            if (parts.length < 3) {
-                continue;
-            }
-            boolean v2 = parts[0].equals("0") && parts[1].isEmpty();
-            boolean v1 = List.of(parts[1].split(",")).contains("cpu");
+        for (ProcCgroups.Membership cgroup : read.get()) {
+            boolean v2 = cgroup.unified();
+            boolean v1 = cgroup.controls("cpu");
             if (!v1 && !v2) {
                 continue;
             }
             List<Path> mounts = v2 ? List.of(Path.of("/sys/fs/cgroup"), Path.of("/sys/fs/cgroup/unified"))
-                    : List.of(Path.of("/sys/fs/cgroup", parts[1]), Path.of("/sys/fs/cgroup/cpu"),
+                    : List.of(Path.of("/sys/fs/cgroup", cgroup.controllers()), Path.of("/sys/fs/cgroup/cpu"),
                             Path.of("/sys/fs/cgroup/cpu,cpuacct"));
             String key = v2 ? "throttled_usec " : "throttled_time ";
             long scale = v2 ? 1000 : 1;
             for (Path mount : mounts) {
                 // The cgroup and its parents up to the mount: a quota on a parent (a container's, a pod's) holds back
                 // its children without showing in their own cpu.stat.
-                for (Path group = mount.resolve(parts[2].replaceFirst("^/+", "")).normalize(); group != null
+                for (Path group = mount.resolve(cgroup.path().replaceFirst("^/+", "")).normalize(); group != null
                         && group.startsWith(mount); group = group.getParent()) {
                     most = Math.max(most, throttled(group.resolve("cpu.stat"), key, scale));
                 }
