@@ -662,6 +662,8 @@ final class AdminRequests {
         // delivery: approved, it runs the rule for the delivery once more.
         SameRuleJobsWarning.of(store(), job, inForce.orElse(null), other -> inForceFor(rules, other))
                 .ifPresent(warnings::add);
+        // tryout55 F1: and that it supersedes older builds' jobs of its key, stopping a running one under running: cancel.
+        SupersedeWarning.of(store(), job).ifPresent(warnings::add);
         return warnings;
     }
 

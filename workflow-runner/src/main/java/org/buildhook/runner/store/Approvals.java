@@ -39,6 +39,11 @@ final class Approvals {
         this.supersede = new Supersede(db.dialect(), queue, clock, renames);
     }
 
+    /** What approving job {@code jobId} would supersede now ({@link Supersede#wouldApprove}); changes nothing. */
+    java.util.Optional<ApprovalSupersedes> wouldSupersede(String jobId) {
+        return db.read("read what an approval would supersede", c -> supersede.wouldApprove(c, jobId));
+    }
+
     /** Approves or rejects; returns false (and changes nothing) when the job is not awaiting an approval. */
     boolean decide(String jobId, String actor, boolean approve) {
         boolean[] inTurn = new boolean[1];

@@ -1270,6 +1270,19 @@ public final class Store implements AutoCloseable {
     }
 
     /**
+     * What approving job {@code jobId} would supersede if it were approved now: the older builds' jobs of its rule's
+     * {@code supersede} key that the approval ends, and a running one it stops when its rule says {@code running:
+     * cancel} (the approval's transaction reads the same rows, locked). Read only; changes nothing.
+     *
+     * @return empty when the job has no supersede key, no build number or is a re-run (an approval of it supersedes
+     *         nothing), or when there is no such job
+     * @throws StoreUnavailableException when the store cannot be reached
+     */
+    public Optional<ApprovalSupersedes> approvalSupersedes(String jobId) {
+        return approvals.wouldSupersede(jobId);
+    }
+
+    /**
      * Rejects a job that awaits an approval: it ends {@link JobState#REJECTED} without running,
      * recorded in the audit trail with {@code actor} and the time.
      *

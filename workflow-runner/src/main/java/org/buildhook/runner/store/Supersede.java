@@ -271,38 +271,17 @@ final class Supersede {
     private void supersedeOlder(Connection c, String rule, String key, long buildId, String by, boolean cancelRunning,
             boolean onlyAwaiting, boolean inTurn) throws SQLException {
         List<String[]> older = new ArrayList<>();
-        // The old names' jobs of the key too (renamed-from: the same rule before its rename; renames37).
-        java.util.SortedSet<String> rules = supersedes(rule);
         // PostgreSQL: the older jobs' rows locked first, in id order, before any queue entry (JobQueue.cancel): every
         // other transaction takes a job's row before its queue entry (a node recording a running job's end locks its
         // row, then wakes the job that superseded it). Taking a queued job's entry first and then a running job's row
         // deadlocked with that node (chaos33 F1). A row that ended while this waited for it is no longer selected.
-        // One statement for the rule and its old names: their rows too in id order.
-        try (PreparedStatement p = c.prepareStatement("SELECT id, state, concurrency, rule_name, attempts, message"
-                + " FROM jobs WHERE"
-                + " rule_name IN (" + String.join(", ", java.util.Collections.nCopies(rules.size(), "?")) + ")"
-                + " AND supersede_key = ? AND build_id < ? AND state IN (?, ?, ?, ?)"
-                + (dialect == Dialect.POSTGRESQL ? " ORDER BY id FOR UPDATE" : ""))) {
-            int i = 0;
-            for (String name : rules) {
-                p.setString(++i, name);
-            }
-            p.setString(++i, key);
-            p.setLong(++i, buildId);
-            p.setString(++i, (onlyAwaiting ? JobState.AWAITING_APPROVAL : JobState.QUEUED).name());
-            p.setString(++i, (onlyAwaiting ? JobState.AWAITING_APPROVAL : JobState.WAITING).name());
-            p.setString(++i, JobState.AWAITING_APPROVAL.name());
-            p.setString(++i, (onlyAwaiting ? JobState.AWAITING_APPROVAL : JobState.RUNNING).name());
-            try (ResultSet rs = p.executeQuery()) {
-                while (rs.next()) {
-                    // A queued job after an attempt, waiting for its retry (review51 L1), as DeliveryWriter.cancelRead.
-                    boolean waitsForRetry = JobState.QUEUED.name().equals(rs.getString(2)) && rs.getInt(5) > 0
-                            && Job.retryDueIn(rs.getString(6)).isPresent();
-                    older.add(new String[] {rs.getString(1), rs.getString(2), rs.getInt(3) > 0 ? "line" : null,
-                            rs.getString(4), waitsForRetry ? "retry" : null});
-                }
-            }
-        }
+        selectOlder(c, rule, key, buildId, onlyAwaiting, dialect == Dialect.POSTGRESQL, rs -> {
+            // A queued job after an attempt, waiting for its retry (review51 L1), as DeliveryWriter.cancelRead.
+            boolean waitsForRetry = JobState.QUEUED.name().equals(rs.getString(2)) && rs.getInt(5) > 0
+                    && Job.retryDueIn(rs.getString(6)).isPresent();
+            older.add(new String[] {rs.getString(1), rs.getString(2), rs.getInt(3) > 0 ? "line" : null,
+                    rs.getString(4), waitsForRetry ? "retry" : null});
+        });
         // Each line a queued job left, with that job (the rule's own, or an old name's).
         java.util.SortedMap<String, String> leftLines = new java.util.TreeMap<>();
         for (String[] job : older) {
@@ -334,6 +313,69 @@ final class Supersede {
             // the old names' too): without it (inTurn false) the wake is left to applyLimits.
             for (java.util.Map.Entry<String, String> left : leftLines.entrySet()) {
                 line.wakeTurn(c, left.getKey(), left.getValue());
+            }
+        }
+    }
+
+    /**
+     * The older builds' jobs of {@code key} that a job of {@code rule} for build {@code buildId} supersedes, one row
+     * each to {@code row} (columns: id, state, concurrency, rule_name, attempts, message, build_id): the rule's and its
+     * old names' (renamed-from: the same rule before its rename; renames37), in one statement, in id order; their rows
+     * locked when {@code lock} (PostgreSQL).
+     */
+    private void selectOlder(Connection c, String rule, String key, long buildId, boolean onlyAwaiting, boolean lock,
+            OlderRow row) throws SQLException {
+        java.util.SortedSet<String> rules = supersedes(rule);
+        try (PreparedStatement p = c.prepareStatement("SELECT id, state, concurrency, rule_name, attempts, message,"
+                + " build_id FROM jobs WHERE"
+                + " rule_name IN (" + String.join(", ", java.util.Collections.nCopies(rules.size(), "?")) + ")"
+                + " AND supersede_key = ? AND build_id < ? AND state IN (?, ?, ?, ?)"
+                + (lock ? " ORDER BY id FOR UPDATE" : " ORDER BY build_id, id"))) {
+            int i = 0;
+            for (String name : rules) {
+                p.setString(++i, name);
+            }
+            p.setString(++i, key);
+            p.setLong(++i, buildId);
+            p.setString(++i, (onlyAwaiting ? JobState.AWAITING_APPROVAL : JobState.QUEUED).name());
+            p.setString(++i, (onlyAwaiting ? JobState.AWAITING_APPROVAL : JobState.WAITING).name());
+            p.setString(++i, JobState.AWAITING_APPROVAL.name());
+            p.setString(++i, (onlyAwaiting ? JobState.AWAITING_APPROVAL : JobState.RUNNING).name());
+            try (ResultSet rs = p.executeQuery()) {
+                while (rs.next()) {
+                    row.accept(rs);
+                }
+            }
+        }
+    }
+
+    /** One row of {@link #selectOlder}. */
+    @FunctionalInterface
+    private interface OlderRow {
+        void accept(ResultSet rs) throws SQLException;
+    }
+
+    /**
+     * What {@link #approved} would supersede if job {@code jobId} were approved now, read without locking or
+     * changing anything: empty when the job has no supersede key, no build or is a re-run (as {@link #approved}).
+     */
+    java.util.Optional<ApprovalSupersedes> wouldApprove(Connection c, String jobId) throws SQLException {
+        try (PreparedStatement p = c.prepareStatement("SELECT rule_name, supersede_key, build_id, supersede_running"
+                + " FROM jobs WHERE id = ? AND supersede_key IS NOT NULL AND build_id IS NOT NULL AND rerun_of IS NULL")) {
+            p.setString(1, jobId);
+            try (ResultSet rs = p.executeQuery()) {
+                if (!rs.next()) {
+                    return java.util.Optional.empty();
+                }
+                boolean stopsRunning = rs.getInt(4) != 0;
+                List<ApprovalSupersedes.Older> older = new ArrayList<>();
+                selectOlder(c, rs.getString(1), rs.getString(2), rs.getLong(3), false, false, row -> {
+                    JobState state = JobState.valueOf(row.getString(2));
+                    if (state != JobState.RUNNING || stopsRunning) {
+                        older.add(new ApprovalSupersedes.Older(row.getString(1), state, row.getLong(7)));
+                    }
+                });
+                return java.util.Optional.of(new ApprovalSupersedes(rs.getString(2), stopsRunning, older));
             }
         }
     }
