@@ -1,6 +1,7 @@
 package org.buildhook.runner.exec;
 
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
@@ -21,7 +22,9 @@ import java.util.Set;
  * a session that is this store's is taken whatever its own environment says: what a command sets for its children
  * does not take them out of its session's sweep.
  *
- * <p>SIGTERM first, SIGKILL to whatever is left after the grace period (or at once with none). Meanwhile this JVM
+ * <p>SIGTERM first, SIGKILL to whatever is left after the grace period (or at once with none), then to what a fresh
+ * look finds new, until a look finds none ({@link KillRounds}: a parent that ignores SIGTERM forks between the look
+ * and its SIGKILL). Meanwhile this JVM
  * reads, and drops, what they write into pipes nobody else reads any more (their dead node's output): such a write
  * would kill its writer before its SIGTERM handler ends ({@link LeftoverPipes}).
  * Used by a node that starts again, and by any node of the same host before it runs such a job
@@ -80,13 +83,24 @@ public final class Leftovers {
             waitGone(found, graceMillis, pipes);
             Set<Long> left = find(marker, process);
             if (!left.isEmpty()) {
-                for (long pid : left) {
-                    if (!found.contains(pid)) {
+                // SIGKILL, then a fresh look and SIGKILL to what is new, until a look finds none: a parent that
+                // ignores SIGTERM forks between the look and its SIGKILL, and that child ran on (review55b F3).
+                KillRounds.Result rounds = KillRounds.kill(handles(left), () -> handles(find(marker, process)));
+                Set<Long> killed = new LinkedHashSet<>();
+                rounds.killed().forEach(p -> killed.add(p.pid()));
+                Set<Long> stillFound = new HashSet<>();
+                rounds.stillFound().forEach(p -> stillFound.add(p.pid()));
+                for (long pid : killed) {
+                    if (!found.contains(pid) && !stillFound.contains(pid)) {
                         named.add(pid + " " + ProcStat.name(pid));
                     }
                 }
-                signal(left, false);
-                waitGone(left, AFTER_KILL_MILLIS, pipes);
+                for (ProcessHandle p : rounds.stillFound()) {
+                    // Said by the caller, with the rest: what those forked meanwhile may still run.
+                    named.add(p.pid() + " " + ProcStat.name(p.pid()) + " (still forking after "
+                            + KillRounds.MAX_ROUNDS + " rounds of SIGKILL: what it forked may run on)");
+                }
+                waitGone(killed, AFTER_KILL_MILLIS, pipes);
             }
             // Its cgroups: whatever is still in them (born since the last look) killed, then each removed.
             for (String more : AttemptCgroups.endAll(marker)) {
@@ -197,6 +211,15 @@ public final class Leftovers {
         }
         // The leader runs: it must be the recorded process itself, not a later one with its pid.
         return ProcStat.startTime(process.pid()) == process.startTicks() ? process.session() : -1;
+    }
+
+    /** The processes of {@code pids} still there, with their start times (a pid used again is another process). */
+    private static List<ProcessHandle> handles(Set<Long> pids) {
+        List<ProcessHandle> handles = new ArrayList<>(pids.size());
+        for (long pid : pids) {
+            ProcessHandle.of(pid).ifPresent(handles::add);
+        }
+        return handles;
     }
 
     private static void signal(Set<Long> pids, boolean gently) {

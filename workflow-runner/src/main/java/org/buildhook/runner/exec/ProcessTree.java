@@ -485,8 +485,9 @@ final class ProcessTree {
     /**
      * SIGTERM to every member; as soon as they are all gone, a fresh look for members (whatever
      * forked meanwhile), which get SIGTERM too and what is left of the grace period, and so on; once
-     * the grace period is over, a fresh look and SIGKILL to those; completes once all are gone, or
-     * gives up ten seconds after the SIGKILL (a process stuck in the kernel). When the first look
+     * the grace period is over, a fresh look and SIGKILL to those, then to what each fresh look finds
+     * new, until a look finds none ({@link KillRounds}); completes once all are gone, or gives up ten
+     * seconds after the SIGKILL (a process stuck in the kernel). When the first look
      * finds no member there is no second one: a process that is not alive cannot fork.
      */
     CompletableFuture<Termination> terminate(Duration grace, ScheduledExecutorService scheduler) {
@@ -535,18 +536,39 @@ final class ProcessTree {
                 return CompletableFuture.completedFuture(new Termination(signalled.size(), grace.isZero(), named,
                         rootSignalled, leftToOthers()));
             }
+            // SIGKILL, then a fresh look and SIGKILL to what is new, until a look finds none: a parent that ignores
+            // SIGTERM forks between the look and its SIGKILL, and that child ran on (review55b F3).
+            KillRounds.Result rounds = KillRounds.kill(left, this::members);
+            Set<ProcessHandle> killed = rounds.killed();
             List<String> more = new ArrayList<>(named);
-            more.addAll(names(left));
-            left.forEach(ProcessHandle::destroyForcibly);
-            return whenGone(left, AFTER_KILL, scheduler).thenApply(gone -> {
+            more.addAll(names(killed));
+            if (!rounds.stillFound().isEmpty()) {
+                warnStillForking(rounds);
+            }
+            return whenGone(killed, AFTER_KILL, scheduler).thenApply(gone -> {
                 // What was re-parented to this JVM, the subreaper, is a zombie until reaped here.
                 Set<Long> ended = new HashSet<>(signalled);
-                left.forEach(p -> ended.add(p.pid()));
+                killed.forEach(p -> ended.add(p.pid()));
                 Orphans.reap(ended);
                 return new Termination(signalled.size(), true, more.stream().distinct().toList(), rootSignalled,
                         leftToOthers());
             });
         });
+    }
+
+    /**
+     * The SIGKILL rounds did not converge (a fork bomb): said at WARN with what the last look still found. The logger
+     * is named here only, never in a static field: {@link Leftovers}, which the watchdog's JVM runs without slf4j on
+     * its class path, uses this class.
+     */
+    private void warnStillForking(KillRounds.Result rounds) {
+        List<String> found = new ArrayList<>();
+        rounds.stillFound().forEach(p -> found.add(p.pid() + " " + ProcStat.name(p.pid())));
+        org.slf4j.LoggerFactory.getLogger(ProcessTree.class).warn("the processes of {} kept forking through {} rounds"
+                + " of SIGKILL ({} killed); the last look still found new ones [{}], killed as well, but what they"
+                + " forked meanwhile may still run. Attempts' cgroups (docs/running-jobs.md) end such a tree at once",
+                marker == null ? "the job started as pid " + root.pid() : marker, rounds.rounds(),
+                rounds.killed().size(), Leftovers.describe(found));
     }
 
     /**
