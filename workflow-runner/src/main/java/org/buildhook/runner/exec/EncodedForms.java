@@ -25,7 +25,12 @@ import java.util.Set;
  * {@code !*'()} as they are: JavaScript's {@code encodeURIComponent}, jq 1.6's {@code @uri}) and as a form value
  * ({@code +} for a blank: Java's {@code URLEncoder}, HTML forms);</li>
  * <li>the value inside double quotes with {@code "} escaped ({@code \"}), and inside single quotes as a shell prints
- * it ({@code set -x}: {@code 'it'\''s'}).</li>
+ * it ({@code set -x}, {@code ${S@Q}}: {@code 'it'\''s'});</li>
+ * <li>the forms bash itself writes, as its source has them ({@code lib/sh/shquote.c}, {@code lib/sh/strtrans.c}):
+ * for a value without a control character, inside double quotes with {@code \} before each of {@code $ ` " \}
+ * ({@code declare -p}, {@code export -p}), and with {@code \} before each character special to the shell
+ * ({@code printf %q}); for one with a control character (the line ends of a key), inside {@code $'…'}
+ * ({@code declare -p}, {@code export -p}, {@code printf %q}, {@code ${S@Q}}).</li>
  * </ul>
  A secret written as a JSON string is not among them: each of its characters may be escaped or not, too many ways to
  * list as strings (Jackson's four writers were listed until mask46, and missed Go's and Gson's), so
@@ -74,9 +79,78 @@ final class EncodedForms {
         }
         forms.add(value.replace("\"", "\\\""));
         forms.add(value.replace("'", "'\\''"));
+        bash(value, forms);
         forms.remove(value);
         forms.removeIf(f -> f.length() < SecretNames.SHORTEST_MASKED_VALUE);
         return forms;
+    }
+
+    /**
+     * The forms bash writes {@code value} in besides single quotes (review55b F2): at most two, none when bash writes
+     * the value as it is. {@code declare -p}, {@code export -p} and {@code printf %q} write a value with a control
+     * character (or DEL) as ANSI-C quoting, {@code $'…'} (also {@code ${S@Q}}, which otherwise uses single quotes);
+     * otherwise {@code declare -p} and {@code export -p} write it inside double quotes, {@code printf %q} with
+     * backslashes.
+     */
+    private static void bash(String value, Set<String> forms) {
+        if (value.chars().anyMatch(Character::isISOControl)) {
+            forms.add(ansiC(value));
+            return;
+        }
+        StringBuilder doubleQuoted = new StringBuilder(value.length() + 8);
+        StringBuilder backslashed = new StringBuilder(value.length() + 8);
+        for (int i = 0; i < value.length(); i++) {
+            char c = value.charAt(i);
+            if (c == '$' || c == '`' || c == '"' || c == '\\') {
+                doubleQuoted.append('\\'); // sh_double_quote: the characters a backslash escapes inside "…"
+            }
+            doubleQuoted.append(c);
+            if (SHELL_SPECIAL.indexOf(c) >= 0 || c == '~' && (i == 0 || value.charAt(i - 1) == '='
+                    || value.charAt(i - 1) == ':') || c == '#' && i == 0) {
+                backslashed.append('\\'); // sh_backslash_quote, as printf %q calls it
+            }
+            backslashed.append(c);
+        }
+        forms.add(doubleQuoted.toString());
+        forms.add(backslashed.toString());
+    }
+
+    /** What {@code printf %q} writes with a backslash before it anywhere (bash's {@code sh_backslash_quote}). */
+    private static final String SHELL_SPECIAL = " '\"\\|&;()<>!{}*[?]^$`,";
+
+    /**
+     * The inside of bash's {@code $'…'} for {@code value} ({@code ansic_quote}): {@code \\} and {@code \'}, the C
+     * escapes of the control characters that have one ({@code \n \t \r \a \b \f \v}, {@code \E} for ESC), every
+     * other control character as three octal digits per UTF-8 byte; the rest as it is (a UTF-8 locale's printable
+     * characters).
+     */
+    private static String ansiC(String value) {
+        StringBuilder b = new StringBuilder(value.length() + 16);
+        for (int i = 0; i < value.length(); i++) {
+            char c = value.charAt(i);
+            switch (c) {
+                case '\\', '\'' -> b.append('\\').append(c);
+                case '\n' -> b.append("\\n");
+                case '\t' -> b.append("\\t");
+                case '\r' -> b.append("\\r");
+                case '\007' -> b.append("\\a");
+                case '\b' -> b.append("\\b");
+                case '\f' -> b.append("\\f");
+                case '\013' -> b.append("\\v");
+                case '\033' -> b.append("\\E");
+                default -> {
+                    if (Character.isISOControl(c)) {
+                        for (byte octet : String.valueOf(c).getBytes(StandardCharsets.UTF_8)) {
+                            int u = octet & 0xff;
+                            b.append('\\').append(u >> 6).append((u >> 3) & 7).append(u & 7);
+                        }
+                    } else {
+                        b.append(c);
+                    }
+                }
+            }
+        }
+        return b.toString();
     }
 
     /**

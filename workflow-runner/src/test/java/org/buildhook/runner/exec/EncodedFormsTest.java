@@ -2,9 +2,11 @@ package org.buildhook.runner.exec;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.Test;
 
@@ -45,6 +47,88 @@ class EncodedFormsTest {
                 "a/b \"c\u00e4'\\''"); // inside single quotes as set -x prints it
     }
 
+    /** A secret with each of the characters bash escapes inside double quotes: {@code $ ` " \}. */
+    private static final String DOUBLE_QUOTE_SPECIALS = "pa$s\"w\\or`d-55x";
+
+    /**
+     * What {@code /bin/bash -c script} prints, its last line end taken off, with {@code S} set to {@code value} in its
+     * environment and a UTF-8 locale: the forms are checked against a real bash's output, not against our idea of it.
+     */
+    private static String bash(String script, String value) throws Exception {
+        ProcessBuilder builder = new ProcessBuilder("/bin/bash", "-c", script).redirectErrorStream(true);
+        builder.environment().put("S", value);
+        builder.environment().put("LC_ALL", "C.UTF-8");
+        Process bash = builder.start();
+        String out = new String(bash.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(bash.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(bash.exitValue()).as("bash's exit status").isZero();
+        return out.endsWith("\n") ? out.substring(0, out.length() - 1) : out;
+    }
+
+    /**
+     * {@code printed}, bash's output, is {@code before}, a form of {@code value} other than the value itself, and
+     * {@code after}; that form is among {@link EncodedForms#of}, and the log shows {@code before***after}.
+     */
+    private static void assertMasked(String value, String printed, String before, String after) throws Exception {
+        assertThat(printed).startsWith(before).endsWith(after);
+        String form = printed.substring(before.length(), printed.length() - after.length());
+        assertThat(form).as("bash wrote the value in a form of its own").isNotEqualTo(value);
+        assertThat(EncodedForms.of(value)).as("the forms of a %d-character value", value.length()).contains(form);
+        ByteArrayOutputStream log = new ByteArrayOutputStream();
+        LogMask mask = (LogMask) LogMask.over(log, Set.of(value));
+        mask.write((printed + "\n").getBytes(StandardCharsets.UTF_8));
+        mask.end();
+        assertThat(log.toString(StandardCharsets.UTF_8)).isEqualTo(before + "***" + after + "\n");
+    }
+
+    /** review55b F2: {@code declare -p} and {@code export -p} write {@code \} before each of {@code $ ` " \}. */
+    @Test
+    void aSecretAsDeclareAndExportPrintItInDoubleQuotesIsMasked() throws Exception {
+        assertMasked(DOUBLE_QUOTE_SPECIALS, bash("declare -p S", DOUBLE_QUOTE_SPECIALS), "declare -x S=\"", "\"");
+        assertMasked(DOUBLE_QUOTE_SPECIALS, bash("export -p | grep '^declare -x S='", DOUBLE_QUOTE_SPECIALS),
+                "declare -x S=\"", "\"");
+        assertMasked(DOUBLE_QUOTE_SPECIALS, bash("set -o posix; export -p | grep '^export S='",
+                DOUBLE_QUOTE_SPECIALS), "export S=\"", "\"");
+    }
+
+    /**
+     * review55b F2: {@code printf %q} writes {@code \} before each character special to the shell; {@code ~} only at
+     * the start or after {@code =} or {@code :}, {@code #} only at the start.
+     */
+    @Test
+    void aSecretAsPrintfQPrintsItWithBackslashesIsMasked() throws Exception {
+        assertMasked(DOUBLE_QUOTE_SPECIALS, bash("printf 'q:%q.' \"$S\"", DOUBLE_QUOTE_SPECIALS), "q:", ".");
+        String shellSpecials = "#p w!d{x}*;'~a=~b:~c,d^e|f&g<h>i(j)k[l]m?n#o~\u00e4";
+        assertMasked(shellSpecials, bash("printf 'q:%q.' \"$S\"", shellSpecials), "q:", ".");
+    }
+
+    /**
+     * review55b F2: a secret with a control character (a key's line ends, a tab, ESC, DEL, U+0085) is written as
+     * {@code $'…'} by {@code declare -p}, {@code export -p}, {@code printf %q} and {@code ${S@Q}}: C escapes, octal
+     * for the others, {@code \\} and {@code \'}.
+     */
+    @Test
+    void aSecretWithLineEndsAsBashQuotesItInDollarQuotesIsMasked() throws Exception {
+        String key = "-----BEGIN KEY-----\nMIIE+a/b\tc\u001b[0m\u007f'q\\\u00e4\u0085\r\n-----END KEY-----";
+        assertMasked(key, bash("declare -p S", key), "declare -x S=$'", "'");
+        assertMasked(key, bash("export -p | grep '^declare -x S='", key), "declare -x S=$'", "'");
+        assertMasked(key, bash("printf 'q:%q.' \"$S\"", key), "q:$'", "'.");
+        assertMasked(key, bash("echo \"at:${S@Q}.\"", key), "at:$'", "'.");
+    }
+
+    /** {@code ${S@Q}} and {@code set -x} write a value without a control character inside single quotes. */
+    @Test
+    void aSecretAsBashQuotesItInSingleQuotesIsMasked() throws Exception {
+        String value = "it's $x \"y\" \\z";
+        assertMasked(value, bash("echo \"at:${S@Q}.\"", value), "at:'", "'.");
+        assertMasked(value, bash("set -x; : \"$S\"", value), "+ : '", "'");
+    }
+
+    @Test
+    void aValueBashWritesAsItIsAddsNoBashForm() {
+        assertThat(EncodedForms.of("s3cr3t-Pa55word_x.y@z/+=%")).noneMatch(f -> f.contains("\\"));
+    }
+
     /** Whether {@code form} is a proper piece of the base64 of {@code value} at some alignment (not its whole encoding). */
     private static boolean isBase64Fragment(String form, String value) {
         byte[] bytes = value.getBytes(StandardCharsets.UTF_8);
@@ -70,6 +154,9 @@ class EncodedFormsTest {
     @Test
     void aJsonStringIsNotListedAsForms() {
         assertThat(EncodedForms.of("abc/\u00e4\u20acdef-123")).noneMatch(f -> f.contains("\\/") || f.contains("\\u"));
-        assertThat(EncodedForms.of("a\\b\"c-1")).contains("a\\b\\\"c-1").noneMatch(f -> f.contains("\\\\"));
+        // The one form with an escaped backslash is bash's (declare -p and printf %q write this value alike), which
+        // for this value reads as its JSON string too; JSON's own escapes are not listed.
+        assertThat(EncodedForms.of("a\\b\"c-1")).contains("a\\b\\\"c-1").filteredOn(f -> f.contains("\\\\"))
+                .containsExactly("a\\\\b\\\"c-1");
     }
 }
