@@ -160,12 +160,14 @@ class CommandLineTest {
 
     /**
      * A URL typed without its scheme ({@code localhost:8080}), with another one ({@code ftp://}) or none
-     * at all was handed to the HTTP client, which threw: a stack trace. Now a usage error naming it.
+     * at all was handed to the HTTP client, which threw: a stack trace. Now a usage error naming it. So was a port
+     * outside 1-65535 (review55b F6).
      */
     @Test
     void sendAndTheAdminCommandsRefuseAServerUrlThatIsNotHttpSayingSo() throws IOException {
         Path secret = Files.writeString(dir.resolve("secret"), "s3cret\n");
-        for (String notHttp : List.of("localhost:8080", "notaurl", "ftp://example.org/webhook", "http://a b/", "http://")) {
+        for (String notHttp : List.of("localhost:8080", "notaurl", "ftp://example.org/webhook", "http://a b/", "http://",
+                "http://127.0.0.1:99999/", "http://127.0.0.1:0/")) {
             assertThat(run("send", notHttp, "--sample", "--secret-file", secret.toString(), "--no-retry"))
                     .as("send " + notHttp + ": " + err).isEqualTo(ExitCodes.USAGE);
             assertThat(run("jobs", "--url", notHttp, "--token-file", secret.toString()))
