@@ -128,6 +128,23 @@ class ConfigErrorsTest {
         throw new AssertionError("loaded without a mistake");
     }
 
+    /** review55b F5: nested past Jackson's depth, the configuration was answered without a line or plain words. */
+    @Test
+    void saysWhereTheConfigurationIsNestedTooDeep() throws IOException {
+        StringBuilder deep = new StringBuilder();
+        for (int i = 0; i < 1100; i++) {
+            deep.append(" ".repeat(i)).append("k").append(i).append(":\n");
+        }
+        Path file = Files.writeString(dir.resolve("deep.yaml"), deep);
+
+        // Where the mapping of level 1001 starts: k999's value, on line 1001.
+
+        assertThatThrownBy(() -> loader.load(file)).isInstanceOf(ConfigException.class)
+                .hasMessage(file + ":1001:1001: lists and mappings are nested more than 1000 levels deep here, more"
+                        + " than buildhook reads (its files need a few levels): check for a '[' or '{' written by"
+                        + " mistake, or a generator that went wrong");
+    }
+
     @Test
     void refusesAnEmptySecretFile() throws IOException {
         Path file = fixture("config-empty-secret.yaml");

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import com.fasterxml.jackson.dataformat.yaml.YAMLParser;
 import java.io.IOException;
@@ -31,6 +32,7 @@ public final class YamlTreeReader {
 
     /** SnakeYAML's default cap (3 MiB) is too small for generated files of 10,000 rules. */
     static final int MAX_CODE_POINTS = 64 * 1024 * 1024;
+
 
     private static final YAMLFactory FACTORY = YAMLFactory.builder().loaderOptions(loaderOptions()).build();
 
@@ -62,9 +64,15 @@ public final class YamlTreeReader {
             if (first == null) {
                 return Optional.empty();
             }
-            YamlNode root = readValue(parser);
-            if (parser.nextToken() != null) {
-                problems.add(location(parser.currentTokenLocation()), secondDocumentHint);
+            YamlNode root;
+            try {
+                root = readValue(parser);
+                if (parser.nextToken() != null) {
+                    problems.add(location(parser.currentTokenLocation()), secondDocumentHint);
+                }
+            } catch (StreamConstraintsException e) {
+                beyondLimits(e, parser);
+                return Optional.empty();
             }
             return Optional.of(root);
         } catch (JsonProcessingException e) {
@@ -122,6 +130,25 @@ public final class YamlTreeReader {
         JsonLocation at = e.getLocation();
         String reason = e.getOriginalMessage().lines().findFirst().orElse("").trim();
         problems.add(at == null ? null : location(at), "YAML syntax error: " + reason + whatToCheck(reason));
+    }
+
+    /**
+     * A document past one of Jackson's {@link com.fasterxml.jackson.core.StreamReadConstraints}, said where the parser
+     * is: its exception has no location, and its words name Jackson's API (review55b F5: "Document nesting depth (1001)
+     * exceeds the maximum allowed (1000, from `StreamReadConstraints.getMaxNestingDepth()`)", then "check the
+     * indentation … of this line" of no line).
+     */
+    private void beyondLimits(StreamConstraintsException e, JsonParser parser) {
+        YamlNode.Location at = location(parser.currentTokenLocation());
+        int maxDepth = parser.streamReadConstraints().getMaxNestingDepth();
+        if (parser.getParsingContext() != null && parser.getParsingContext().getNestingDepth() > maxDepth) {
+            problems.add(at, "lists and mappings are nested more than " + maxDepth + " levels deep here, more than"
+                    + " buildhook reads (its files need a few levels): check for a '[' or '{' written by mistake, or a"
+                    + " generator that went wrong");
+            return;
+        }
+        String reason = e.getOriginalMessage().lines().findFirst().orElse("").trim();
+        problems.add(at, "YAML too large to read here: " + reason.replaceAll(", from `[^`]*`", ""));
     }
 
     /**

@@ -4,8 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
+import java.io.IOException;
+import java.io.RandomAccessFile;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -198,6 +201,24 @@ class RuleFileErrorsTest {
         assertThatThrownBy(() -> TestRules.LOADER.load(folder))
                 .isInstanceOf(UnreadableRulesException.class)
                 .hasMessageContaining("cannot read the rules file").hasMessageNotContaining("Exception");
+    }
+
+    /**
+     * review55b F5: a document nested deeper than Jackson's limit was answered with Jackson's own words ("Document
+     * nesting depth (1001) exceeds the maximum allowed (1000, from `StreamReadConstraints.getMaxNestingDepth()`)")
+     * and "check the indentation … of this line" without a line.
+     */
+    @Test
+    void saysWhereADocumentNestedTooDeepGoesPastTheLimitInPlainWords() {
+        String deep = "rules:\n  - name: a\n    run:\n      command: " + "[".repeat(2000) + "]".repeat(2000) + "\n";
+
+        RuleException e = catchThrowableOfType(RuleException.class, () -> TestRules.parse(deep));
+
+        assertThat(e.problems()).hasSize(1);
+        // At the '[' that opens level 1001: four levels (the file, rules:, the rule, run:), then the 997th '['.
+        assertThat(e.getMessage()).isEqualTo("rules.yaml:4:" + (16 + 996) + ": lists and mappings are nested more than"
+                + " 1000 levels deep here, more than buildhook reads (its files need a few levels): check for a '[' or"
+                + " '{' written by mistake, or a generator that went wrong");
     }
 
     @Test
