@@ -1,9 +1,10 @@
 package org.buildhook.distribution;
 
+import org.buildhook.core.BoundedFile;
+import org.buildhook.core.FileTooLargeException;
 import org.buildhook.core.IoProblems;
 import java.io.IOException;
 import java.net.URI;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
@@ -265,7 +266,11 @@ final class AdminOptions {
                     + " admin.token)", ExitCodes.UNAVAILABLE);
         }
         try {
-            return Files.readString(file, StandardCharsets.UTF_8).strip();
+            return BoundedFile.readString(file, BoundedFile.SECRET_FILE_BYTES).strip();
+        } catch (FileTooLargeException e) {
+            throw new CommandFailure("cannot read the admin token file " + file + ": " + e.getMessage() + "; check that "
+                    + (tokenFile != null ? "--token-file names" : "it is") + " the file that holds the server's admin"
+                    + " token", ExitCodes.UNAVAILABLE);
         } catch (IOException e) {
             throw new CommandFailure("cannot read the admin token file " + file + ": " + IoProblems.describe(e)
                     + "; check the path and that this user may read it", ExitCodes.UNAVAILABLE);

@@ -84,7 +84,8 @@ final class Configs {
                     : "the configuration has mistakes:\n") + e.getMessage(),
                     e.restartMayMend() ? ExitCodes.UNAVAILABLE : mistakes);
         } catch (RuleException e) {
-            throw new CommandFailure("cannot start: the rules file has mistakes:\n" + e.getMessage(),
+            throw new CommandFailure("cannot start: the rules file " + (e instanceof UnreadableRulesException
+                    ? "cannot be read" : "has mistakes") + ":\n" + e.getMessage(),
                     e instanceof UnreadableRulesException ? ExitCodes.UNAVAILABLE : mistakes);
         }
     }

@@ -1,9 +1,10 @@
 package org.buildhook.distribution;
 
+import org.buildhook.core.BoundedFile;
+import org.buildhook.core.FileTooLargeException;
 import org.buildhook.core.IoProblems;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import picocli.CommandLine.Option;
@@ -31,7 +32,11 @@ final class SecretSource {
     byte[] read(Map<String, String> environment) {
         if (file != null) {
             try {
-                return stripNewline(Files.readString(file, StandardCharsets.UTF_8)).getBytes(StandardCharsets.UTF_8);
+                return stripNewline(BoundedFile.readString(file, BoundedFile.SECRET_FILE_BYTES))
+                        .getBytes(StandardCharsets.UTF_8);
+            } catch (FileTooLargeException e) {
+                throw new CommandFailure("cannot read the secret file " + file + ": " + e.getMessage() + "; check that"
+                        + " --secret-file names the file that holds the endpoint's secret", ExitCodes.UNAVAILABLE);
             } catch (IOException e) {
                 throw new CommandFailure("cannot read the secret file " + file + ": " + IoProblems.describe(e)
                         + "; check the path and that this user may read it", ExitCodes.UNAVAILABLE);

@@ -1,6 +1,5 @@
 package org.buildhook.distribution;
 
-import org.buildhook.core.IoProblems;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintWriter;
@@ -8,12 +7,15 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.Callable;
+import org.buildhook.core.BoundedFile;
+import org.buildhook.core.FileTooLargeException;
+import org.buildhook.core.IoProblems;
 import org.buildhook.core.Signer;
+import org.buildhook.servlet.config.HttpSettings;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -162,7 +164,11 @@ final class SendCommand implements Callable<Integer> {
             }
         }
         try {
-            return Files.readAllBytes(payload);
+            return BoundedFile.read(payload, HttpSettings.DEFAULT_MAX_BODY);
+        } catch (FileTooLargeException e) {
+            throw new CommandFailure("cannot read " + payload + ": " + e.getMessage() + ", the largest body a server"
+                    + " takes by default (http.max-body): a larger one is answered 413; check that this names the"
+                    + " payload file (a JobServ build event is a few KiB)", ExitCodes.UNAVAILABLE);
         } catch (IOException e) {
             throw new CommandFailure("cannot read " + payload + ": " + IoProblems.describe(e), ExitCodes.UNAVAILABLE);
         }

@@ -1,21 +1,23 @@
 package org.buildhook.distribution;
 
-import org.buildhook.core.IoProblems;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.concurrent.Callable;
+import org.buildhook.core.BoundedFile;
 import org.buildhook.core.BuildEvent;
 import org.buildhook.core.BuildEventParser;
+import org.buildhook.core.FileTooLargeException;
 import org.buildhook.core.InvalidEventException;
+import org.buildhook.core.IoProblems;
 import org.buildhook.runner.rules.DryRunRenderer;
 import org.buildhook.runner.rules.RuleException;
 import org.buildhook.runner.rules.RuleSet;
 import org.buildhook.runner.rules.RuleSetLoader;
 import org.buildhook.runner.rules.UnreadableRulesException;
 import org.buildhook.servlet.config.BuildhookConfig;
+import org.buildhook.servlet.config.HttpSettings;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -118,8 +120,16 @@ final class TestCommand implements Callable<Integer> {
 
     private BuildEvent parse() {
         byte[] body;
+        // What a server takes: the configuration's http.max-body where the command reads one, else its default.
+        boolean configured = rules == null || config != null;
+        long limit = configured ? Configs.read(config).http().maxBodyBytes() : HttpSettings.DEFAULT_MAX_BODY;
         try {
-            body = Files.readAllBytes(payload);
+            body = BoundedFile.read(payload, limit);
+        } catch (FileTooLargeException e) {
+            throw new CommandFailure("cannot read " + payload + ": " + e.getMessage() + ", the largest body "
+                    + (configured ? "this configuration's server takes (http.max-body)" : "a server takes by default"
+                    + " (http.max-body)") + ": a larger one is answered 413; check that this names the payload file"
+                    + " (a JobServ build event is a few KiB)", ExitCodes.UNAVAILABLE);
         } catch (IOException e) {
             throw new CommandFailure("cannot read " + payload + ": " + IoProblems.describe(e), ExitCodes.UNAVAILABLE);
         }

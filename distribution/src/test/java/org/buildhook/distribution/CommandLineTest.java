@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.io.RandomAccessFile;
 import java.io.StringWriter;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -270,6 +271,100 @@ class CommandLineTest {
         assertThat(run("check", "--rules", missingRules.toString())).isEqualTo(ExitCodes.UNAVAILABLE);
         assertThat(err.toString()).contains(missingRules + " does not exist")
                 .contains(dir.resolve("no-such.json") + " does not exist").doesNotContain("Exception");
+    }
+
+    /** A sparse file of {@code length} bytes: nothing of it is written to the disk. */
+    Path sparse(String name, long length) throws IOException {
+        Path file = dir.resolve(name);
+        try (RandomAccessFile raf = new RandomAccessFile(file.toFile(), "rw")) {
+            raf.setLength(length);
+        }
+        return file;
+    }
+
+    /**
+     * review55b F5: every file a user names was read with {@code Files.readAllBytes}: {@code /dev/zero}, or a file
+     * larger than the heap, ended in an OutOfMemoryError and its stack trace. Each is refused in words, past a
+     * limit that fits what it holds, with the exit code of a file that cannot be read.
+     */
+    @Test
+    void aPayloadRulesOrSecretFileOverItsLimitOrADeviceIsRefusedInWordsAsAFileThatCannotBeRead() throws IOException {
+        Path rules = Files.writeString(dir.resolve("rules.yaml"), "rules:\n  - name: a\n    run: {command: [/bin/true]}\n");
+        Path payload = sparse("big.json", (5L << 20) + 1);
+        Path hugeRules = sparse("huge-rules.yaml", 8L << 30);
+        Path hugeSecret = sparse("secret", 1L << 30);
+
+        assertThat(run("test", payload.toString(), "--rules", rules.toString())).isEqualTo(ExitCodes.UNAVAILABLE);
+        assertThat(run("test", "/dev/zero", "--rules", rules.toString())).isEqualTo(ExitCodes.UNAVAILABLE);
+        assertThat(run("test", PAYLOAD, "--rules", "/dev/zero")).isEqualTo(ExitCodes.UNAVAILABLE);
+        assertThat(run("check", "--rules", hugeRules.toString())).isEqualTo(ExitCodes.UNAVAILABLE);
+        assertThat(run("send", "http://127.0.0.1:9/webhook", payload.toString(), "--secret-env", "HOME"))
+                .isEqualTo(ExitCodes.UNAVAILABLE);
+        assertThat(run("send", "http://127.0.0.1:9/webhook", "/dev/zero", "--secret-env", "HOME"))
+                .isEqualTo(ExitCodes.UNAVAILABLE);
+        assertThat(run("send", "http://127.0.0.1:9/webhook", "--sample", "--secret-file", "/dev/zero"))
+                .isEqualTo(ExitCodes.UNAVAILABLE);
+        assertThat(run("send", "http://127.0.0.1:9/webhook", "--sample", "--secret-file", hugeSecret.toString()))
+                .isEqualTo(ExitCodes.UNAVAILABLE);
+        assertThat(run("jobs", "--url", "http://127.0.0.1:9/", "--token-file", "/dev/zero"))
+                .isEqualTo(ExitCodes.UNAVAILABLE);
+
+        String said = err.toString();
+        assertThat(said).doesNotContain("Exception").doesNotContain("OutOfMemory")
+                .contains("cannot read " + payload + ": " + payload + " is 5.0 MiB (5242881 bytes), over the limit of 5"
+                        + " MiB, the largest body a server takes by default (http.max-body): a larger one is answered"
+                        + " 413; check that this names the payload file (a JobServ build event is a few KiB)")
+                .contains("cannot read /dev/zero: /dev/zero is not a regular file (a device, a pipe or a socket) and"
+                        + " gave more than the limit of 5 MiB, the largest body a server takes by default")
+                .contains("/dev/zero: cannot read the rules file: /dev/zero is not a regular file (a device, a pipe or"
+                        + " a socket) and gave more than the limit of 16 MiB; check that this names the rules file")
+                .contains(hugeRules + ": cannot read the rules file: " + hugeRules + " is 8 GiB, over the limit of 16"
+                        + " MiB; check that this names the rules file")
+                .contains("cannot read the secret file /dev/zero: /dev/zero is not a regular file (a device, a pipe or"
+                        + " a socket) and gave more than the limit of 64 KiB; check that --secret-file names the file"
+                        + " that holds the endpoint's secret")
+                .contains("cannot read the secret file " + hugeSecret + ": " + hugeSecret + " is 1 GiB, over the limit"
+                        + " of 64 KiB")
+                .contains("cannot read the admin token file /dev/zero: /dev/zero is not a regular file (a device, a"
+                        + " pipe or a socket) and gave more than the limit of 64 KiB; check that --token-file names the"
+                        + " file that holds the server's admin token");
+    }
+
+    /** The payload's limit for {@code test} with a configuration is that configuration's {@code http.max-body}. */
+    @Test
+    void testRefusesAPayloadOverTheConfigurationsMaxBodyAsItsServerWould() throws IOException {
+        Path rules = Files.writeString(dir.resolve("rules.yaml"), "rules:\n  - name: a\n    run: {command: [/bin/true]}\n");
+        Path config = Files.writeString(dir.resolve("buildhook.yaml"), "data-dir: data\nrules: " + rules
+                + "\nhttp:\n  max-body: 1KiB\n");
+
+        assertThat(run("test", PAYLOAD, "--config", config.toString())).isEqualTo(ExitCodes.UNAVAILABLE);
+
+        assertThat(err.toString()).contains("cannot read " + PAYLOAD + ": " + PAYLOAD + " is 2.3 KiB (2366 bytes), over"
+                + " the limit of 1 KiB, the largest body this configuration's server takes (http.max-body): a larger one"
+                + " is answered 413");
+    }
+
+    /** For {@code check} and {@code serve}, a configuration file or its rules file over the limit, in the same words. */
+    @Test
+    void checkAndServeRefuseAConfigurationOrRulesFileOverTheLimitAsAFileThatCannotBeRead() throws IOException {
+        Path hugeConfig = sparse("huge.yaml", 8L << 30);
+        Path hugeRules = sparse("huge-rules.yaml", 8L << 30);
+        Path config = Files.writeString(dir.resolve("buildhook.yaml"), "data-dir: data\nrules: " + hugeRules + "\n");
+
+        assertThat(run("check", "--config", hugeConfig.toString())).isEqualTo(ExitCodes.UNAVAILABLE);
+        assertThat(run("check", "--config", "/dev/zero")).isEqualTo(ExitCodes.UNAVAILABLE);
+        assertThat(run("serve", "--config", hugeConfig.toString(), "--host", "127.0.0.1", "--port", "0"))
+                .isEqualTo(ExitCodes.UNAVAILABLE);
+        assertThat(run("serve", "--config", config.toString(), "--host", "127.0.0.1", "--port", "0"))
+                .isEqualTo(ExitCodes.UNAVAILABLE);
+
+        assertThat(err.toString()).doesNotContain("Exception").doesNotContain("OutOfMemory")
+                .contains(hugeConfig + ": cannot read the configuration file: " + hugeConfig + " is 8 GiB, over the"
+                        + " limit of 16 MiB; check that this names the configuration file (buildhook.yaml)")
+                .contains("/dev/zero: cannot read the configuration file: /dev/zero is not a regular file")
+                .contains("cannot start: the rules file cannot be read:\n" + hugeRules + ": cannot read the rules file: "
+                        + hugeRules + " is 8 GiB, over the limit of 16 MiB");
+        assertThat(dir.resolve("data/webhook-secret")).doesNotExist();
     }
 
     @Test

@@ -1,5 +1,7 @@
 package org.buildhook.servlet.config;
 
+import org.buildhook.core.BoundedFile;
+import org.buildhook.core.FileTooLargeException;
 import org.buildhook.core.IoProblems;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -163,9 +165,13 @@ public final class ConfigLoader {
         Path absolute = workingDirectory.resolve(file).normalize();
         byte[] bytes;
         try {
-            bytes = Files.readAllBytes(absolute);
+            bytes = BoundedFile.read(absolute, YamlTreeReader.MAX_FILE_BYTES);
         } catch (NoSuchFileException e) {
             throw ConfigException.notRead(name, "configuration file not found (looked for " + absolute + ")");
+        } catch (FileTooLargeException e) {
+            throw ConfigException.notRead(name, "cannot read the configuration file: " + e.getMessage() + "; check"
+                    + " that this names the configuration file (buildhook.yaml): it is read whole, and a few KiB hold every"
+                    + " setting");
         } catch (IOException e) {
             throw ConfigException.notRead(name, "cannot read the configuration file: " + IoProblems.describe(e));
         }
@@ -292,7 +298,9 @@ public final class ConfigLoader {
             }
             // The folder is data-dir's: said at that key, as every other mistake of the file.
             String message = "data-dir: cannot read the secret file " + file + " of " + user + ": "
-                    + IoProblems.describe(e.getCause()) + "; give data-dir a folder this user can read and write in";
+                    + IoProblems.describe(e.getCause()) + (e.getCause() instanceof FileTooLargeException
+                    ? "; it is no secret buildhook wrote: move it away to have a new secret generated"
+                    : "; give data-dir a folder this user can read and write in");
             throw notRead(dataDirProblem(name, dataDirAt, message));
         }
         if (kept.isPresent()) {

@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
+import org.buildhook.core.BoundedFile;
 import org.buildhook.core.DataFiles;
 import org.buildhook.core.IoProblems;
 import java.util.HexFormat;
@@ -31,14 +32,16 @@ final class GeneratedSecret {
      * The secret in {@code file}, without its trailing newlines; empty when the file does not exist.
      * A file that exists but holds nothing gives the empty string (the caller reports it).
      *
-     * @throws UncheckedIOException when the file cannot be read
+     * @throws UncheckedIOException when the file cannot be read, or holds more than
+     *         {@link BoundedFile#SECRET_FILE_BYTES} (a {@link org.buildhook.core.FileTooLargeException})
      */
     static Optional<String> read(Path file) {
         try {
             if (!Files.exists(file)) {
                 return Optional.empty();
             }
-            return Optional.of(SecretReader.stripTrailingNewlines(Files.readString(file, StandardCharsets.UTF_8)));
+            return Optional.of(SecretReader.stripTrailingNewlines(BoundedFile.readString(file,
+                    BoundedFile.SECRET_FILE_BYTES)));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

@@ -1,9 +1,9 @@
 package org.buildhook.servlet.config;
 
+import org.buildhook.core.BoundedFile;
+import org.buildhook.core.FileTooLargeException;
 import org.buildhook.core.IoProblems;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.LinkedHashSet;
@@ -121,7 +121,8 @@ final class SecretReader {
             return Optional.of(GeneratedSecret.fresh());
         }
         nodes.notReadProblem(node.location(), path, "cannot read secret file " + file + " (" + IoProblems.describe(e)
-                + "); check that it is a readable file");
+                + (e instanceof FileTooLargeException ? "); check that this names the file that holds the secret itself"
+                : "); check that it is a readable file"));
         return Optional.empty();
     }
 
@@ -129,7 +130,7 @@ final class SecretReader {
         Path file = baseDir.resolve(name).normalize();
         String content;
         try {
-            content = Files.readString(file, StandardCharsets.UTF_8);
+            content = BoundedFile.readString(file, BoundedFile.SECRET_FILE_BYTES);
         } catch (NoSuchFileException e) {
             if (absentStandsIn) {
                 return Optional.of(GeneratedSecret.fresh());

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.RandomAccessFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
@@ -126,6 +127,55 @@ class ConfigErrorsTest {
             return e.getMessage().substring((file + ":").length());
         }
         throw new AssertionError("loaded without a mistake");
+    }
+
+    /** A sparse file of {@code length} bytes: nothing of it is written to the disk. */
+    private Path sparse(String name, long length) throws IOException {
+        Path file = dir.resolve(name);
+        try (RandomAccessFile raf = new RandomAccessFile(file.toFile(), "rw")) {
+            raf.setLength(length);
+        }
+        return file;
+    }
+
+    /**
+     * review55b F5: a configuration file, a secret file or a generated secret read with {@code Files.readAllBytes}:
+     * {@code /dev/zero} or a file larger than the heap ended in an OutOfMemoryError and its stack trace. Each is
+     * refused in words, as a file that cannot be read (which a restart may find mended, as the others).
+     */
+    @Test
+    void refusesAConfigurationOrSecretFileLargerThanItsLimitOrADeviceInWords() throws IOException {
+        Path huge = sparse("huge.yaml", 8L << 30);
+        assertThatThrownBy(() -> loader.load(huge)).isInstanceOf(ConfigException.class)
+                .hasMessage(huge + ": cannot read the configuration file: " + huge + " is 8 GiB, over the limit of"
+                        + " 16 MiB; check that this names the configuration file (buildhook.yaml): it is read whole, and"
+                        + " a few KiB hold every setting")
+                .satisfies(e -> assertThat(((ConfigException) e).restartMayMend()).isTrue());
+        assertThatThrownBy(() -> loader.load(Path.of("/dev/zero"))).isInstanceOf(ConfigException.class)
+                .hasMessageStartingWith("/dev/zero: cannot read the configuration file: /dev/zero is not a regular file"
+                        + " (a device, a pipe or a socket) and gave more than the limit of 16 MiB; check that");
+
+        Path secret = sparse("secret", 1L << 30);
+        Path secrets = Files.writeString(dir.resolve("secrets.yaml"), "data-dir: data\nendpoints:\n  lmp:\n"
+                + "    secrets: [{file: " + secret + "}, {file: /dev/zero}]\n");
+        assertThatThrownBy(() -> loader.load(secrets)).isInstanceOf(ConfigException.class)
+                .hasMessage(String.join("\n",
+                        secrets + ":4:22: endpoints.lmp.secrets[0].file: cannot read secret file " + secret + " ("
+                                + secret + " is 1 GiB, over the limit of 64 KiB); check that this names the file that"
+                                + " holds the secret itself",
+                        secrets + ":4:" + (22 + secret.toString().length() + 10) + ": endpoints.lmp.secrets[1].file:"
+                                + " cannot read secret file /dev/zero (/dev/zero is not a regular file (a device, a pipe"
+                                + " or a socket) and gave more than the limit of 64 KiB); check that this names the file"
+                                + " that holds the secret itself"))
+                .satisfies(e -> assertThat(((ConfigException) e).restartMayMend()).isTrue());
+
+        Files.createDirectories(dir.resolve("data"));
+        Path generated = sparse("data/webhook-secret", 1L << 20);
+        Path defaults = Files.writeString(dir.resolve("defaults.yaml"), "data-dir: " + dir.resolve("data") + "\n");
+        assertThatThrownBy(() -> loader.load(defaults)).isInstanceOf(ConfigException.class)
+                .hasMessage(defaults + ":1:11: data-dir: cannot read the secret file " + generated + " of endpoint"
+                        + " 'default': " + generated + " is 1 MiB, over the limit of 64 KiB; it is no secret buildhook"
+                        + " wrote: move it away to have a new secret generated");
     }
 
     /** review55b F5: nested past Jackson's depth, the configuration was answered without a line or plain words. */

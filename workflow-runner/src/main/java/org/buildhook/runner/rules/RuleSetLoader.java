@@ -2,12 +2,13 @@ package org.buildhook.runner.rules;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.List;
 import java.util.Optional;
 import java.util.Objects;
+import org.buildhook.core.BoundedFile;
+import org.buildhook.core.FileTooLargeException;
 import org.buildhook.core.IoProblems;
 
 /**
@@ -24,13 +25,19 @@ public final class RuleSetLoader {
     }
 
     /**
-     * @throws UnreadableRulesException when the file cannot be read (missing, unreadable, a folder)
+     * @throws UnreadableRulesException when the file cannot be read (missing, unreadable, a folder, over
+     *                                  {@link YamlTreeReader#MAX_FILE_BYTES})
      * @throws RuleException            when it has any mistake
      */
     public RuleSet load(Path file) {
         byte[] bytes;
         try {
-            bytes = Files.readAllBytes(file);
+            bytes = BoundedFile.read(file, YamlTreeReader.MAX_FILE_BYTES);
+        } catch (FileTooLargeException e) {
+            throw new UnreadableRulesException(new Problem(file.toString(), 0, 0,
+                    "cannot read the rules file: " + e.getMessage() + "; check that this names the rules file: one is"
+                    + " read whole, and " + BoundedFile.size(YamlTreeReader.MAX_FILE_BYTES) + " holds tens of"
+                    + " thousands of rules"));
         } catch (IOException e) {
             throw new UnreadableRulesException(new Problem(file.toString(), 0, 0,
                     "cannot read the rules file: " + IoProblems.describe(e)));

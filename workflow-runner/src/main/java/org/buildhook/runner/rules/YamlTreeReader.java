@@ -33,6 +33,13 @@ public final class YamlTreeReader {
     /** SnakeYAML's default cap (3 MiB) is too small for generated files of 10,000 rules. */
     static final int MAX_CODE_POINTS = 64 * 1024 * 1024;
 
+    /**
+     * The most bytes a rules or configuration file is read with ({@link org.buildhook.core.BoundedFile}): a generated
+     * file of 10,000 rules is about 3 MiB. Below {@link #MAX_CODE_POINTS}, so that {@code /dev/zero} or a large file
+     * named by mistake is refused in words also by a JVM with a small heap ({@code -Xmx64m}), not with an
+     * {@code OutOfMemoryError} (review55b F5).
+     */
+    public static final int MAX_FILE_BYTES = 16 * 1024 * 1024;
 
     private static final YAMLFactory FACTORY = YAMLFactory.builder().loaderOptions(loaderOptions()).build();
 

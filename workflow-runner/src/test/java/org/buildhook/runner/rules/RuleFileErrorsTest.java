@@ -204,6 +204,28 @@ class RuleFileErrorsTest {
     }
 
     /**
+     * review55b F5: {@code Files.readAllBytes} of {@code /dev/zero}, or of a file larger than the heap, ended in an
+     * OutOfMemoryError and its stack trace; a file over {@link YamlTreeReader#MAX_FILE_BYTES} is refused by its size
+     * (a sparse file: nothing of it is read), a device after that many bytes, each in words.
+     */
+    @Test
+    void refusesARulesFileLargerThanItsLimitAndADeviceInWordsInsteadOfRunningOutOfMemory(@TempDir Path dir)
+            throws IOException {
+        Path huge = dir.resolve("rules.yaml");
+        try (RandomAccessFile file = new RandomAccessFile(huge.toFile(), "rw")) {
+            file.setLength(8L << 30);
+        }
+
+        assertThatThrownBy(() -> TestRules.LOADER.load(huge)).isInstanceOf(UnreadableRulesException.class)
+                .hasMessage(huge + ": cannot read the rules file: " + huge + " is 8 GiB, over the limit of 16 MiB;"
+                        + " check that this names the rules file: one is read whole, and 16 MiB holds tens of thousands"
+                        + " of rules");
+        assertThatThrownBy(() -> TestRules.LOADER.load(Path.of("/dev/zero"))).isInstanceOf(UnreadableRulesException.class)
+                .hasMessageStartingWith("/dev/zero: cannot read the rules file: /dev/zero is not a regular file (a"
+                        + " device, a pipe or a socket) and gave more than the limit of 16 MiB; check that this names");
+    }
+
+    /**
      * review55b F5: a document nested deeper than Jackson's limit was answered with Jackson's own words ("Document
      * nesting depth (1001) exceeds the maximum allowed (1000, from `StreamReadConstraints.getMaxNestingDepth()`)")
      * and "check the indentation … of this line" without a line.
