@@ -308,6 +308,29 @@ class ClassDataArchiveIT {
         assertThat(stopGracefully()).isEqualTo(143);
     }
 
+    /**
+     * A server killed before its stop (kill -9, the OOM killer) leaves the 128 MB its start set aside for the archive,
+     * with no archive in it; each later start set aside 128 MB more beside it, so a service restarted after every crash
+     * filled the folder's disk until 256 MB were left (tryout55). The next start removes a dead server's.
+     */
+    @Test
+    void whatAServerKilledBeforeItsStopSetAsideIsRemovedByTheNextStart() throws Exception {
+        serve(cache);
+        long killed = server.pid();
+        server.destroyForcibly();
+        assertThat(server.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(files(cache)).as("left by the kill").anyMatch(name -> name.endsWith("." + killed + ".tmp"));
+
+        serve(cache);
+        long running = server.pid();
+        assertThat(files(cache)).noneMatch(name -> name.contains("." + killed + ".tmp"))
+                .anyMatch(name -> name.endsWith("." + running + ".tmp"));
+        assertThat(stopGracefully()).isEqualTo(143);
+        serve(cache);
+        assertThat(mappedArchives()).as("the archive of the graceful stop").hasSize(1);
+        assertThat(stopGracefully()).isEqualTo(143);
+    }
+
     @Test
     void cliCommandsPrintExactlyWhatTheyPrintWithoutTheArchiveAndWriteNoArchive() throws Exception {
         Files.writeString(work.resolve("rules.yaml"), "rules:\n  - name: a\n    run:\n      comand: [/bin/true]\n");
