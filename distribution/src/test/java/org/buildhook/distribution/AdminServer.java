@@ -37,6 +37,8 @@ final class AdminServer implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     final Path dir;
+    /** This server's admin token: {@link #TOKEN} unless started {@link #withAdminToken}. */
+    final String token;
     final BuildhookServer server;
     final HttpClient http = HttpClient.newHttpClient();
     private final AtomicReference<ServletContextHandler> context = new AtomicReference<>();
@@ -60,9 +62,15 @@ final class AdminServer implements AutoCloseable {
 
     /** @param endpoint the name of a second endpoint, with the same secret as {@code default}, or null */
     private AdminServer(Path dir, boolean adminOn, String cluster, String rules, String endpoint) throws Exception {
+        this(dir, adminOn, cluster, rules, endpoint, TOKEN);
+    }
+
+    private AdminServer(Path dir, boolean adminOn, String cluster, String rules, String endpoint, String token)
+            throws Exception {
         this.dir = dir;
+        this.token = token;
         Files.writeString(dir.resolve("webhook-secret"), SECRET);
-        Files.writeString(dir.resolve("admin-token"), TOKEN + "\n");
+        Files.writeString(dir.resolve("admin-token"), token + "\n");
         Files.writeString(dir.resolve("echo.sh"), "printf 'line one\\nline two %s\\n' \"$1\"\n");
         Files.writeString(dir.resolve("wait.sh"), "echo started\nwhile [ ! -f '" + dir.resolve("go")
                 + "' ]; do [ -d '" + dir + "' ] || exit 1; sleep 0.1; done\necho finished\n");
@@ -136,6 +144,11 @@ final class AdminServer implements AutoCloseable {
     /** With the rules file {@code rules}, on the store at {@code storeUrl} (its data folder {@code dir/data}). */
     static AdminServer withRulesOn(Path dir, String rules, String storeUrl) throws Exception {
         return new AdminServer(dir, true, "store:\n  url: '" + storeUrl + "'", rules);
+    }
+
+    /** With the admin token {@code token} instead of {@link #TOKEN}. */
+    static AdminServer withAdminToken(Path dir, String token) throws Exception {
+        return new AdminServer(dir, true, "", null, null, token);
     }
 
     static AdminServer withoutAdminToken(Path dir) throws Exception {
@@ -245,7 +258,7 @@ final class AdminServer implements AutoCloseable {
 
     /** Signs in to the status page with {@code GET /?token=…}; returns the cookie as a {@code Cookie} value. */
     String signIn() throws Exception {
-        HttpResponse<String> r = page("?token=" + TOKEN, null);
+        HttpResponse<String> r = page("?token=" + token, null);
         String setCookie = r.headers().firstValue("Set-Cookie").orElse(null);
         if (r.statusCode() != 303 || setCookie == null) {
             throw new AssertionError("sign-in answered " + r.statusCode() + " " + r.headers().map());
@@ -262,7 +275,7 @@ final class AdminServer implements AutoCloseable {
     }
 
     HttpRequest.Builder api(String path) {
-        return HttpRequest.newBuilder(uri().resolve("api/" + path)).header("Authorization", "Bearer " + TOKEN);
+        return HttpRequest.newBuilder(uri().resolve("api/" + path)).header("Authorization", "Bearer " + token);
     }
 
     static JsonNode json(String text) throws IOException {

@@ -35,6 +35,14 @@ public final class Secret {
         return key;
     }
 
+    /**
+     * The HMAC-SHA256 of {@code message} keyed with this secret's bytes: a value that proves knowing the secret without
+     * holding it (the status page's sign-in cookie is one).
+     */
+    public byte[] hmacSha256(byte[] message) {
+        return Hmac.keyedWith(this).doFinal(Objects.requireNonNull(message, "message"));
+    }
+
     /** Two secrets are equal when their bytes are; compared in constant time. */
     @Override
     public boolean equals(Object other) {

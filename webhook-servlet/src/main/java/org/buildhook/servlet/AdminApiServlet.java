@@ -49,7 +49,8 @@ public final class AdminApiServlet extends HttpServlet {
             return;
         }
         String remote = app.remoteAddress().resolve(request.getRemoteAddr(), request.getHeader("X-Forwarded-For"));
-        String refusal = new AdminAuth(app.config().admin().token()).refusal(request);
+        AdminAuth auth = new AdminAuth(app.config().admin().token());
+        String refusal = auth.refusal(request);
         if (refusal != null) {
             LOG.warn("admin API request {} {} from {} refused: {}", request.getMethod(),
                     LogSafe.of(String.valueOf(request.getPathInfo())), remote, refusal);
@@ -57,6 +58,7 @@ public final class AdminApiServlet extends HttpServlet {
             JsonAnswer.error(AdminAuth.answer(refusal)).send(response, HttpServletResponse.SC_UNAUTHORIZED);
             return;
         }
+        auth.renewCookie(request, response);
         try {
             request.getParameterMap();
         } catch (RuntimeException e) {

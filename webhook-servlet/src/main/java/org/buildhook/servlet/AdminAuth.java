@@ -2,29 +2,40 @@ package org.buildhook.servlet;
 
 import jakarta.servlet.http.Cookie;
 import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.Optional;
 import org.buildhook.core.Secret;
 
 /**
  * Checks a request's admin token against the configured one, in constant time
  * ({@link Secret#equals}): either {@code Authorization: Bearer <token>} or the status page's
- * cookie {@value #COOKIE}. A request made with the cookie that changes something (anything but
+ * cookie {@value #COOKIE}, which holds a value derived from the token ({@link AdminSession}), not the token, and
+ * which the Bearer header does not accept. A request made with the cookie that changes something (anything but
  * GET and HEAD) must also carry {@value #CSRF_HEADER}{@code : 1}, which the page's own
  * JavaScript sets and another site's form cannot. The token itself is never logged.
  */
 final class AdminAuth {
 
-    /** The HttpOnly cookie holding the admin token for the status page. */
+    /** The HttpOnly cookie of the status page, holding an {@link AdminSession} value. */
     static final String COOKIE = "buildhook_admin";
     /** The header a cookie-authenticated POST needs, against cross-site request forgery. */
     static final String CSRF_HEADER = "X-Buildhook-Request";
     private static final String BEARER = "bearer ";
 
     private final Secret token;
+    private final AdminSession session;
 
     AdminAuth(Secret token) {
+        this(token, Clock.systemUTC());
+    }
+
+    AdminAuth(Secret token, Clock clock) {
         this.token = token;
+        this.session = new AdminSession(token, clock);
     }
 
     /** Why the request is refused, or null when it carries the right token. */
@@ -49,8 +60,9 @@ final class AdminAuth {
         if (cookie == null) {
             return "no Authorization header and no admin cookie";
         }
-        if (!accepts(cookie)) {
-            return "wrong token in the admin cookie";
+        if (session.issued(cookie).isEmpty() && !accepts(cookie)) {
+            return "the admin cookie is not valid (signed in with another admin token, more than "
+                    + AdminSession.LIFETIME.toDays() + " days ago, or altered)";
         }
         boolean reading = request.getMethod().equals("GET") || request.getMethod().equals("HEAD");
         if (!reading && !"1".equals(request.getHeader(CSRF_HEADER))) {
@@ -63,7 +75,7 @@ final class AdminAuth {
             + ": 1";
 
     /**
-     * What the client of a refused request is told: for a change whose cookie holds the token but that lacks
+     * What the client of a refused request is told: for a change whose cookie is valid but that lacks
      * {@value #CSRF_HEADER}, that header (tryout36 F12: it was told to send a Bearer header, which it need not);
      * for anything else the one generic line, which says nothing of why the token was not accepted.
      */
@@ -75,7 +87,36 @@ final class AdminAuth {
         return "a valid 'Authorization: Bearer <admin token>' header is required";
     }
 
-    /** The token in the admin cookie (stored URL-encoded, as cookie values allow few characters), or null. */
+    /**
+     * Signs the browser in: sets the cookie to a new value, for the application's context path, {@code Secure} when
+     * the request came over HTTPS. A session cookie: the browser drops it when it closes.
+     */
+    void setCookie(HttpServletRequest request, HttpServletResponse response) {
+        String path = request.getContextPath().isEmpty() ? "/" : request.getContextPath();
+        response.addHeader("Set-Cookie", COOKIE + "=" + session.issue() + "; Path=" + path + "; HttpOnly;"
+                + " SameSite=Strict" + (request.isSecure() ? "; Secure" : ""));
+    }
+
+    /**
+     * For a request {@link #refusal} accepted by its cookie: sets a new cookie when its cookie is valid and was issued more than
+     * {@link AdminSession#RENEW_AFTER} ago, or holds the token itself, as builds before 2026-12-07 set it (deprecated:
+     * accepted still, so the upgrade signs nobody out, and replaced in this answer).
+     */
+    void renewCookie(HttpServletRequest request, HttpServletResponse response) {
+        String cookie = cookie(request);
+        if (cookie == null || request.getHeader("Authorization") != null) {
+            return;
+        }
+        Optional<Instant> issued = session.issued(cookie);
+        if (issued.isPresent() ? session.due(issued.get()) : accepts(cookie)) {
+            setCookie(request, response);
+        }
+    }
+
+    /**
+     * The value of the admin cookie, URL-decoded (older builds stored the token itself URL-encoded, as cookie values
+     * allow few characters; an {@link AdminSession} value decodes to itself), or null.
+     */
     static String cookie(HttpServletRequest request) {
         Cookie[] cookies = request.getCookies();
         if (cookies == null) {

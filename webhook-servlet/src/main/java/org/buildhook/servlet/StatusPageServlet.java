@@ -55,8 +55,8 @@ import org.slf4j.LoggerFactory;
  * {@code part=live} added, which answers only the parts that change (plain requests, so it works
  * the same behind any container or proxy and holds no thread between polls).
  *
- * <p>Authenticated like the admin API; {@code GET /?token=…} (or the page's form) puts the token in
- * an HttpOnly, SameSite=Strict cookie and redirects to the same page without the token (its other
+ * <p>Authenticated like the admin API; {@code GET /?token=…} (or the page's form) checks the token, puts a value
+ * derived from it ({@link AdminSession}, not the token) in an HttpOnly, SameSite=Strict cookie and redirects to the same page without the token (its other
  * parameters kept). Without a configured admin token it answers 404, as if absent.
  */
 public final class StatusPageServlet extends HttpServlet {
@@ -115,6 +115,8 @@ public final class StatusPageServlet extends HttpServlet {
             send(response, 200, StatusPageView.login(nonce(response), false));
             return;
         }
+        // Also on the open page's polls: a console left open stays signed in, past the cookie's lifetime.
+        auth.renewCookie(request, response);
         String job = request.getParameter("job");
         String unknown = unknownParameter(request, job != null ? JOB_PARAMETERS : LIST_PARAMETERS);
         if (unknown != null) {
@@ -191,16 +193,14 @@ public final class StatusPageServlet extends HttpServlet {
     private static void login(BuildhookApplication app, String presented, HttpServletRequest request,
             HttpServletResponse response)
             throws IOException {
-        if (presented == null || !new AdminAuth(app.config().admin().token()).accepts(presented.strip())) {
+        AdminAuth auth = new AdminAuth(app.config().admin().token());
+        if (presented == null || !auth.accepts(presented.strip())) {
             LOG.warn("status page sign-in from {} refused: wrong token", app.remoteAddress()
                     .resolve(request.getRemoteAddr(), request.getHeader("X-Forwarded-For")));
             send(response, HttpServletResponse.SC_UNAUTHORIZED, StatusPageView.login(nonce(response), true));
             return;
         }
-        String path = request.getContextPath().isEmpty() ? "/" : request.getContextPath();
-        response.addHeader("Set-Cookie", AdminAuth.COOKIE + "=" + URLEncoder.encode(presented.strip(),
-                StandardCharsets.UTF_8) + "; Path=" + path + "; HttpOnly; SameSite=Strict"
-                + (request.isSecure() ? "; Secure" : ""));
+        auth.setCookie(request, response);
         response.setHeader("Cache-Control", "no-store");
         response.setStatus(HttpServletResponse.SC_SEE_OTHER);
         String kept = withoutToken(request.getQueryString());

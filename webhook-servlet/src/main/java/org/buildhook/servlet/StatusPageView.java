@@ -231,7 +231,9 @@ final class StatusPageView {
                 + "<p>The token is the <code>admin.token</code> of buildhook's configuration. With "
                 + "<code>token: generate</code> (the shipped configuration) it is the file <code>admin-token</code> in "
                 + "buildhook's data folder (<code>data-dir</code>): on the server, <code>cat DATA-DIR/admin-token</code>. "
-                + "It is kept in an HttpOnly cookie for this site until the browser closes.</p>");
+                + "Signing in keeps, instead of the token, a value derived from it in an HttpOnly cookie, until the "
+                + "browser closes and for " + AdminSession.LIFETIME.toDays() + " days at most (renewed while the page"
+                + " is in use); the browser sends it to every port of this host name.</p>");
         return end(h.append("</main>"));
     }
 

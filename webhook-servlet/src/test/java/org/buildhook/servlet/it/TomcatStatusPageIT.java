@@ -17,7 +17,7 @@ import org.junit.jupiter.api.io.TempDir;
  * The status page of the WAR in a real Tomcat, under its context path: a {@code ?token=} link
  * lands on the page it names (its other parameters kept, the context path in front), and the
  * live part the open page polls answers with the cookie, shows a new delivery, and answers 401
- * without it.
+ * without it. The cookie is not the token (tryout55 F2), and opens the API as a cookie only.
  */
 class TomcatStatusPageIT {
 
@@ -53,7 +53,14 @@ class TomcatStatusPageIT {
 
             assertThat(login.statusCode()).isEqualTo(303);
             assertThat(login.headers().firstValue("Location")).hasValue("/buildhook/?state=SUCCEEDED");
-            assertThat(setCookie).contains("Path=/buildhook").contains("HttpOnly");
+            assertThat(setCookie).contains("Path=/buildhook").contains("HttpOnly").doesNotContain(TOKEN)
+                    .startsWith("buildhook_admin=v1.");
+            // tryout55 F2: the cookie opens the API under the context path, but is no bearer token.
+            assertThat(get(base.resolve("api/jobs"), cookie).statusCode()).isEqualTo(200);
+            assertThat(Deliveries.HTTP.send(HttpRequest.newBuilder(base.resolve("api/jobs"))
+                    .timeout(Deliveries.REQUEST_TIMEOUT).header("Authorization", "Bearer "
+                            + cookie.substring(cookie.indexOf('=') + 1)).GET().build(),
+                    HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(401);
             assertThat(page.statusCode()).isEqualTo(200);
             assertThat(page.body()).contains("data-poll=").contains("id=\"summary\"");
             assertThat(page.headers().firstValue("Content-Security-Policy")).hasValueSatisfying(csp ->
