@@ -65,4 +65,36 @@ class ApprovalThatSupersedesARunningJobTest {
                 .isEqualTo(newJob);
         server.awaitJobState(newJob, "RUNNING");
     }
+
+    private static byte[] build(int id) throws Exception {
+        return AdminServer.fixture("build-67-passed.json").replace("\"build_id\": 67", "\"build_id\": " + id)
+                .replace("/builds/67/", "/builds/" + id + "/").getBytes(StandardCharsets.UTF_8);
+    }
+
+    /**
+     * review56 F3: the approval's answer (and its WARN) was read after the approval's transaction had ended the older
+     * queued job SUPERSEDED, so it named nothing, though the preview named it. A client of the API that approves
+     * without asking the preview first (a script, curl) is told too. Build 66 runs (no running: cancel: it goes on and
+     * is not named), 67 is approved and queued behind it (concurrency 1), 69's approval supersedes 67.
+     */
+    @Test
+    void theApprovalsAnswerNamesTheQueuedJobItSupersededAndLeavesARunningOneAlone() throws Exception {
+        server = AdminServer.withRules(dir, "rules:\n  - name: deploy\n    when: {status: PASSED}\n"
+                + "    supersede: {key: '${build.project}'}\n    approval: {}\n"
+                + "    run:\n      command: [/bin/sleep, '600']\n      timeout: 15m\n      concurrency: 1\n");
+        String running = server.awaitJob(server.deliverBody(build(66)), "AWAITING_APPROVAL").path("id").asText();
+        assertThat(server.post("jobs/" + running + "/approve").statusCode()).isEqualTo(200);
+        server.awaitJobState(running, "RUNNING");
+        String queued = server.awaitJob(server.deliverBody(build(67)), "AWAITING_APPROVAL").path("id").asText();
+        assertThat(server.post("jobs/" + queued + "/approve").body()).doesNotContain("warnings");
+        String newJob = server.awaitJob(server.deliverBody(build(69)), "AWAITING_APPROVAL").path("id").asText();
+
+        String answer = server.post("jobs/" + newJob + "/approve").body();
+
+        assertThat(answer).contains("approved, it supersedes an older build's job of its rule's supersede key"
+                + " \\\"andy-corp/lmp\\\": job " + queued + " (build 67) is queued, and ends SUPERSEDED without running."
+                + " To let it finish first").doesNotContain(running);
+        assertThat(server.awaitJobState(queued, "SUPERSEDED").path("job").path("supersededBy").asText()).isEqualTo(newJob);
+        assertThat(server.getJson("jobs/" + running).path("job").path("state").asText()).isEqualTo("RUNNING");
+    }
 }

@@ -594,6 +594,9 @@ final class AdminRequests {
                         + " reject " + jobId);
             });
         }
+        // What it supersedes, read before the approval's transaction ends the queued and awaiting ones (review56 F3).
+        java.util.Optional<String> supersedes = approve && job.state() == JobState.AWAITING_APPROVAL
+                ? SupersedeWarning.of(store(), job) : java.util.Optional.empty();
         boolean done = approve ? store().approve(jobId, actor) : store().reject(jobId, actor);
         if (!done) {
             Job read = store().job(jobId).map(d -> d.job()).orElse(job);
@@ -603,7 +606,7 @@ final class AdminRequests {
         }
         LOG.info("admin {} {} job {}", actor, approve ? "approved" : "rejected", jobId);
         JsonAnswer answer = new JsonAnswer().with(approve ? "approved" : "rejected", true).with("job", jobId);
-        List<String> warnings = approve ? approvalWarnings(rules, job) : List.of();
+        List<String> warnings = approve ? approvalWarnings(rules, job, supersedes) : List.of();
         if (!warnings.isEmpty()) {
             warnings.forEach(w -> LOG.warn("admin {} approved job {}: {}", actor, jobId, w));
             answer.with("warnings", warnings);
@@ -627,7 +630,8 @@ final class AdminRequests {
                     .with("warnings", List.of("an approval is refused: " + refused.get()));
         }
         return new JsonAnswer().with("job", jobId).with("rule", job.ruleName()).with("warnings",
-                job.state() == JobState.AWAITING_APPROVAL ? approvalWarnings(rules, job) : List.of());
+                job.state() == JobState.AWAITING_APPROVAL
+                        ? approvalWarnings(rules, job, SupersedeWarning.of(store(), job)) : List.of());
     }
 
     /**
@@ -649,7 +653,8 @@ final class AdminRequests {
      * {@link StoredCommandWarning}); and another job of its rule ran, runs or awaits an approval for its delivery
      * ({@link SameRuleJobsWarning}). Empty when none.
      */
-    private List<String> approvalWarnings(RuleSet rules, Job job) {
+    /** @param supersedes {@link SupersedeWarning#of} read before the approval, if any: it ends what it names */
+    private List<String> approvalWarnings(RuleSet rules, Job job, java.util.Optional<String> supersedes) {
         java.util.Optional<String> inForce = inForceFor(rules, job);
         List<String> warnings = new java.util.ArrayList<>();
         if (inForce.isEmpty()) {
@@ -663,7 +668,7 @@ final class AdminRequests {
         SameRuleJobsWarning.of(store(), job, inForce.orElse(null), other -> inForceFor(rules, other))
                 .ifPresent(warnings::add);
         // tryout55 F1: and that it supersedes older builds' jobs of its key, stopping a running one under running: cancel.
-        SupersedeWarning.of(store(), job).ifPresent(warnings::add);
+        supersedes.ifPresent(warnings::add);
         return warnings;
     }
 
