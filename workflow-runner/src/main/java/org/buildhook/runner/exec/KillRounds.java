@@ -4,6 +4,7 @@ import java.util.Collection;
 import java.util.Collections;
 import java.util.LinkedHashSet;
 import java.util.Set;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 
 /**
@@ -51,14 +52,19 @@ final class KillRounds {
      * pid and start time ({@link ProcessHandle#equals}): a pid a killed process freed and a new process of the
      * attempt took is new.
      *
-     * @param first the processes found so far, none signalled by this yet (a SIGTERM before is fine)
-     * @param look  the live processes of the attempt now (a pass over {@code /proc})
+     * @param first      the processes found so far, none signalled by this yet (a SIGTERM before is fine)
+     * @param look       the live processes of the attempt now (a pass over {@code /proc})
+     * @param beforeKill told each round's processes, the first's too, just before their SIGKILL: what the caller reads
+     *                   of them (their names) is read there, as a process killed may be reaped at once and then
+     *                   reads as {@code ?} (review56 F4)
      */
-    static Result kill(Collection<ProcessHandle> first, Supplier<? extends Collection<ProcessHandle>> look) {
+    static Result kill(Collection<ProcessHandle> first, Supplier<? extends Collection<ProcessHandle>> look,
+            Consumer<Set<ProcessHandle>> beforeKill) {
         Set<ProcessHandle> killed = new LinkedHashSet<>();
         Set<ProcessHandle> round = new LinkedHashSet<>(first);
         int rounds = 0;
         while (!round.isEmpty()) {
+            beforeKill.accept(Collections.unmodifiableSet(round));
             round.forEach(ProcessHandle::destroyForcibly);
             killed.addAll(round);
             if (rounds == MAX_ROUNDS) {

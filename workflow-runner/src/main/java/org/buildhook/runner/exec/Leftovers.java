@@ -1,9 +1,11 @@
 package org.buildhook.runner.exec;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -85,19 +87,22 @@ public final class Leftovers {
             if (!left.isEmpty()) {
                 // SIGKILL, then a fresh look and SIGKILL to what is new, until a look finds none: a parent that
                 // ignores SIGTERM forks between the look and its SIGKILL, and that child ran on (review55b F3).
-                KillRounds.Result rounds = KillRounds.kill(handles(left), () -> handles(find(marker, process)));
+                // Each named before its SIGKILL: one reaped at once reads as "?" after it (review56 F4).
+                Map<Long, String> called = new HashMap<>();
+                KillRounds.Result rounds = KillRounds.kill(handles(left), () -> handles(find(marker, process)),
+                        round -> round.forEach(p -> called.put(p.pid(), ProcStat.name(p.pid()))));
                 Set<Long> killed = new LinkedHashSet<>();
                 rounds.killed().forEach(p -> killed.add(p.pid()));
                 Set<Long> stillFound = new HashSet<>();
                 rounds.stillFound().forEach(p -> stillFound.add(p.pid()));
                 for (long pid : killed) {
                     if (!found.contains(pid) && !stillFound.contains(pid)) {
-                        named.add(pid + " " + ProcStat.name(pid));
+                        named.add(pid + " " + called.get(pid));
                     }
                 }
                 for (ProcessHandle p : rounds.stillFound()) {
                     // Said by the caller, with the rest: what those forked meanwhile may still run.
-                    named.add(p.pid() + " " + ProcStat.name(p.pid()) + " (still forking after "
+                    named.add(p.pid() + " " + called.get(p.pid()) + " (still forking after "
                             + KillRounds.MAX_ROUNDS + " rounds of SIGKILL: what it forked may run on)");
                 }
                 waitGone(killed, AFTER_KILL_MILLIS, pipes);

@@ -13,6 +13,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import java.util.function.Function;
 
 /**
  * The processes one job started, and how to end them all.
@@ -62,6 +63,12 @@ final class ProcessTree {
      * program may exit by itself; null otherwise.
      */
     static volatile Consumer<ProcessHandle> afterFirstLook;
+
+    /**
+     * Tests only: run with the processes the SIGKILL rounds of a stop killed, before their names are put into its
+     * outcome; null otherwise.
+     */
+    static volatile Consumer<Set<ProcessHandle>> afterKillRounds;
 
     private final ProcessHandle root;
     private final AttemptMarker marker;
@@ -538,12 +545,26 @@ final class ProcessTree {
             }
             // SIGKILL, then a fresh look and SIGKILL to what is new, until a look finds none: a parent that ignores
             // SIGTERM forks between the look and its SIGKILL, and that child ran on (review55b F3).
-            KillRounds.Result rounds = KillRounds.kill(left, this::members);
+            // Each named before its SIGKILL: one reaped at once (by a parent of its own) was named "<pid> ?" after
+            // it, a second time as the one SIGTERM named (review56 F4).
+            Map<Long, String> called = new HashMap<>();
+            KillRounds.Result rounds = KillRounds.kill(left, this::members,
+                    round -> round.forEach(p -> called.put(p.pid(), ProcStat.name(p.pid()))));
             Set<ProcessHandle> killed = rounds.killed();
+            Consumer<Set<ProcessHandle>> killSeam = afterKillRounds;
+            if (killSeam != null) {
+                killSeam.accept(killed);
+            }
             List<String> more = new ArrayList<>(named);
-            more.addAll(names(killed));
+            Set<String> pids = new HashSet<>();
+            named.forEach(name -> pids.add(name.substring(0, name.indexOf(' '))));
+            for (String name : names(killed, called::get)) {
+                if (pids.add(name.substring(0, name.indexOf(' ')))) { // else named with its SIGTERM
+                    more.add(name);
+                }
+            }
             if (!rounds.stillFound().isEmpty()) {
-                warnStillForking(rounds);
+                warnStillForking(rounds, called);
             }
             return whenGone(killed, AFTER_KILL, scheduler).thenApply(gone -> {
                 // What was re-parented to this JVM, the subreaper, is a zombie until reaped here.
@@ -561,9 +582,9 @@ final class ProcessTree {
      * is named here only, never in a static field: {@link Leftovers}, which the watchdog's JVM runs without slf4j on
      * its class path, uses this class.
      */
-    private void warnStillForking(KillRounds.Result rounds) {
+    private void warnStillForking(KillRounds.Result rounds, Map<Long, String> called) {
         List<String> found = new ArrayList<>();
-        rounds.stillFound().forEach(p -> found.add(p.pid() + " " + ProcStat.name(p.pid())));
+        rounds.stillFound().forEach(p -> found.add(p.pid() + " " + called.get(p.pid())));
         org.slf4j.LoggerFactory.getLogger(ProcessTree.class).warn("the processes of {} kept forking through {} rounds"
                 + " of SIGKILL ({} killed); the last look still found new ones [{}], killed as well, but what they"
                 + " forked meanwhile may still run. Attempts' cgroups (docs/running-jobs.md) end such a tree at once",
@@ -620,11 +641,16 @@ final class ProcessTree {
      * {@code "<pid> <name>"} of the given processes that were found only by the marker, with
      * {@code " (holding the job's pipe)"} for those found only by a pipe.
      */
-    private synchronized List<String> names(Set<ProcessHandle> processes) {
+    private List<String> names(Set<ProcessHandle> processes) {
+        return names(processes, ProcStat::name);
+    }
+
+    /** As {@link #names(Set)}, with each name read by {@code name} (from its pid). */
+    private synchronized List<String> names(Set<ProcessHandle> processes, Function<Long, String> name) {
         List<String> named = new ArrayList<>();
         for (ProcessHandle process : processes) {
             if (escaped.contains(process.pid())) {
-                named.add(process.pid() + " " + ProcStat.name(process.pid())
+                named.add(process.pid() + " " + name.apply(process.pid())
                         + (byPipe.contains(process.pid()) ? " (holding the job's pipe)"
                                 : orphans.containsKey(process.pid()) ? detached(orphans.get(process.pid())) : ""));
             }
