@@ -89,7 +89,7 @@ public final class Leftovers {
                 // ignores SIGTERM forks between the look and its SIGKILL, and that child ran on (review55b F3).
                 // Each named before its SIGKILL: one reaped at once reads as "?" after it (review56 F4).
                 Map<Long, String> called = new HashMap<>();
-                KillRounds.Result rounds = KillRounds.kill(handles(left), () -> handles(find(marker, process)),
+                KillRounds.Result<ProcessHandle> rounds = KillRounds.kill(handles(left), () -> handles(find(marker, process)),
                         round -> round.forEach(p -> called.put(p.pid(), ProcStat.name(p.pid()))));
                 Set<Long> killed = new LinkedHashSet<>();
                 rounds.killed().forEach(p -> killed.add(p.pid()));
@@ -103,7 +103,7 @@ public final class Leftovers {
                 for (ProcessHandle p : rounds.stillFound()) {
                     // Said by the caller, with the rest: what those forked meanwhile may still run.
                     named.add(p.pid() + " " + called.get(p.pid()) + " (still forking after "
-                            + KillRounds.MAX_ROUNDS + " rounds of SIGKILL: what it forked may run on)");
+                            + rounds.rounds() + " rounds of SIGKILL: what it forked may run on)");
                 }
                 waitGone(killed, AFTER_KILL_MILLIS, pipes);
             }

@@ -548,7 +548,7 @@ final class ProcessTree {
             // Each named before its SIGKILL: one reaped at once (by a parent of its own) was named "<pid> ?" after
             // it, a second time as the one SIGTERM named (review56 F4).
             Map<Long, String> called = new HashMap<>();
-            KillRounds.Result rounds = KillRounds.kill(left, this::members,
+            KillRounds.Result<ProcessHandle> rounds = KillRounds.kill(left, this::members,
                     round -> round.forEach(p -> called.put(p.pid(), ProcStat.name(p.pid()))));
             Set<ProcessHandle> killed = rounds.killed();
             Consumer<Set<ProcessHandle>> killSeam = afterKillRounds;
@@ -582,7 +582,7 @@ final class ProcessTree {
      * is named here only, never in a static field: {@link Leftovers}, which the watchdog's JVM runs without slf4j on
      * its class path, uses this class.
      */
-    private void warnStillForking(KillRounds.Result rounds, Map<Long, String> called) {
+    private void warnStillForking(KillRounds.Result<ProcessHandle> rounds, Map<Long, String> called) {
         List<String> found = new ArrayList<>();
         rounds.stillFound().forEach(p -> found.add(p.pid() + " " + called.get(p.pid())));
         org.slf4j.LoggerFactory.getLogger(ProcessTree.class).warn("the processes of {} kept forking through {} rounds"
