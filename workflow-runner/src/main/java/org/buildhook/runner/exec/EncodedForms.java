@@ -30,7 +30,9 @@ import java.util.Set;
  * for a value without a control character, inside double quotes with {@code \} before each of {@code $ ` " \}
  * ({@code declare -p}, {@code export -p}), and with {@code \} before each character special to the shell
  * ({@code printf %q}); for one with a control character (the line ends of a key), inside {@code $'…'}
- * ({@code declare -p}, {@code export -p}, {@code printf %q}, {@code ${S@Q}}).</li>
+ * ({@code declare -p}, {@code export -p}, {@code printf %q}, {@code ${S@Q}}); and for one with a character outside
+ * ASCII, inside {@code $'…'} with each of its UTF-8 bytes as {@code \ooo}, as all four write it in the C locale (a
+ * job's {@code export LC_ALL=C}, a host without a UTF-8 locale).</li>
  * </ul>
  A secret written as a JSON string is not among them: each of its characters may be escaped or not, too many ways to
  * list as strings (Jackson's four writers were listed until mask46, and missed Go's and Gson's), so
@@ -86,15 +88,20 @@ final class EncodedForms {
     }
 
     /**
-     * The forms bash writes {@code value} in besides single quotes (review55b F2): at most two, none when bash writes
-     * the value as it is. {@code declare -p}, {@code export -p} and {@code printf %q} write a value with a control
-     * character (or DEL) as ANSI-C quoting, {@code $'…'} (also {@code ${S@Q}}, which otherwise uses single quotes);
-     * otherwise {@code declare -p} and {@code export -p} write it inside double quotes, {@code printf %q} with
-     * backslashes.
+     * The forms bash writes {@code value} in besides single quotes (review55b F2): at most three, none when bash writes
+     * the value as it is. {@code declare -p}, {@code export -p} and {@code printf %q} write a value with a character
+     * the locale does not print as ANSI-C quoting, {@code $'…'} (also {@code ${S@Q}}, which otherwise uses single
+     * quotes); otherwise {@code declare -p} and {@code export -p} write it inside double quotes, {@code printf %q}
+     * with backslashes. In a UTF-8 locale those characters are the control characters (and DEL); in the C locale
+     * every byte from 0x80 on as well, each written {@code \ooo} (bash's {@code ansic_shouldquote}: {@code isprint} per
+     * byte), so a value with a character outside ASCII has that form too (review56 F1).
      */
     private static void bash(String value, Set<String> forms) {
+        if (value.chars().anyMatch(c -> c >= 0x80)) {
+            forms.add(ansiC(value, true));
+        }
         if (value.chars().anyMatch(Character::isISOControl)) {
-            forms.add(ansiC(value));
+            forms.add(ansiC(value, false));
             return;
         }
         StringBuilder doubleQuoted = new StringBuilder(value.length() + 8);
@@ -122,14 +129,14 @@ final class EncodedForms {
      * The inside of bash's {@code $'…'} for {@code value} ({@code ansic_quote}): {@code \\} and {@code \'}, the C
      * escapes of the control characters that have one ({@code \n \t \r \a \b \f \v}, {@code \E} for ESC), every
      * other control character as three octal digits per UTF-8 byte; the rest as it is (a UTF-8 locale's printable
-     * characters).
+     * characters), or, with {@code cLocale}, every character outside ASCII as three octal digits per UTF-8 byte too.
      */
-    private static String ansiC(String value) {
+    private static String ansiC(String value, boolean cLocale) {
         StringBuilder b = new StringBuilder(value.length() + 16);
-        for (int i = 0; i < value.length(); i++) {
-            char c = value.charAt(i);
+        for (int i = 0; i < value.length(); i += Character.charCount(value.codePointAt(i))) {
+            int c = value.codePointAt(i);
             switch (c) {
-                case '\\', '\'' -> b.append('\\').append(c);
+                case '\\', '\'' -> b.append('\\').append((char) c);
                 case '\n' -> b.append("\\n");
                 case '\t' -> b.append("\\t");
                 case '\r' -> b.append("\\r");
@@ -139,13 +146,13 @@ final class EncodedForms {
                 case '\013' -> b.append("\\v");
                 case '\033' -> b.append("\\E");
                 default -> {
-                    if (Character.isISOControl(c)) {
-                        for (byte octet : String.valueOf(c).getBytes(StandardCharsets.UTF_8)) {
+                    if (Character.isISOControl(c) || cLocale && c >= 0x80) {
+                        for (byte octet : Character.toString(c).getBytes(StandardCharsets.UTF_8)) {
                             int u = octet & 0xff;
                             b.append('\\').append(u >> 6).append((u >> 3) & 7).append(u & 7);
                         }
                     } else {
-                        b.append(c);
+                        b.appendCodePoint(c);
                     }
                 }
             }

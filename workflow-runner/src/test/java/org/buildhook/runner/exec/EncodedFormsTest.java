@@ -55,9 +55,14 @@ class EncodedFormsTest {
      * environment and a UTF-8 locale: the forms are checked against a real bash's output, not against our idea of it.
      */
     private static String bash(String script, String value) throws Exception {
+        return bash(script, value, "C.UTF-8");
+    }
+
+    /** As {@link #bash(String, String)}, in the locale {@code locale} ({@code LC_ALL}). */
+    private static String bash(String script, String value, String locale) throws Exception {
         ProcessBuilder builder = new ProcessBuilder("/bin/bash", "-c", script).redirectErrorStream(true);
         builder.environment().put("S", value);
-        builder.environment().put("LC_ALL", "C.UTF-8");
+        builder.environment().put("LC_ALL", locale);
         Process bash = builder.start();
         String out = new String(bash.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(bash.waitFor(60, TimeUnit.SECONDS)).isTrue();
@@ -114,6 +119,26 @@ class EncodedFormsTest {
         assertMasked(key, bash("export -p | grep '^declare -x S='", key), "declare -x S=$'", "'");
         assertMasked(key, bash("printf 'q:%q.' \"$S\"", key), "q:$'", "'.");
         assertMasked(key, bash("echo \"at:${S@Q}.\"", key), "at:$'", "'.");
+    }
+
+    /**
+     * review56 F1: in the C locale (a job's {@code export LC_ALL=C}, a host without a UTF-8 locale) bash prints no byte
+     * from 0x80 on: {@code declare -p}, {@code export -p}, {@code printf %q} and {@code ${S@Q}} write a value with a
+     * character outside ASCII as {@code $'…'} with each such byte as {@code \ooo} ({@code $'p\303\244ss…'}), which
+     * went to the log unmasked. Also with a control character, and with a character outside the BMP (four bytes).
+     */
+    @Test
+    void aNonAsciiSecretAsBashQuotesItInTheCLocaleIsMasked() throws Exception {
+        String value = "p\u00e4ssw\u00f6rd-secret-'123\\\ud83d\ude00";
+        assertMasked(value, bash("declare -p S", value, "C"), "declare -x S=$'", "'");
+        assertMasked(value, bash("export -p | grep '^declare -x S='", value, "C"), "declare -x S=$'", "'");
+        assertMasked(value, bash("printf 'q:%q.' \"$S\"", value, "C"), "q:$'", "'.");
+        assertMasked(value, bash("echo \"at:${S@Q}.\"", value, "C"), "at:$'", "'.");
+        // The same value in a UTF-8 locale: inside double quotes as it is, as before.
+        assertMasked(value, bash("declare -p S", value), "declare -x S=\"", "\"");
+        String key = "-----BEGIN KEY-----\nMIIE+a/b\tc\u00e4\u0085\r\n-----END KEY-----";
+        assertMasked(key, bash("declare -p S", key, "C"), "declare -x S=$'", "'");
+        assertMasked(key, bash("declare -p S", key), "declare -x S=$'", "'");
     }
 
     /** {@code ${S@Q}} and {@code set -x} write a value without a control character inside single quotes. */
