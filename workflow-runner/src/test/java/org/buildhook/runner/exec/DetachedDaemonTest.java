@@ -162,12 +162,13 @@ class DetachedDaemonTest extends LauncherTest {
 
         JobOutcome outcome = job.outcome().get(5, TimeUnit.MINUTES);
         long child = daemon(pidFile);
-        // Its parent, killed in the last round (a leftover's SIGKILL is not named in the outcome), not itself.
-        assertThat(outcome.message()).startsWith("exited with 0; 1 leftover process(es) terminated (1 had left the"
-                + " job's session: ").endsWith(" sh (detached from the job))");
-        assertThat(outcome.message()).doesNotContain(child + " sleep");
+        // Its parent, killed in the last round. The child is handed to this JVM once its parent is gone: the job's
+        // end kills it in a later SIGKILL round when it is handed over before that round's look (named then, since
+        // review55b F3's rounds: "2 had left the job's session: … sh …, … sleep …"), else the next look does.
+        assertThat(outcome.message()).startsWith("exited with 0; 1 leftover process(es) terminated (")
+                .contains(" sh (detached from the job)");
 
-        // Ended and reaped by the launcher's periodic look (every 10 s), with no job running.
+        // Ended and reaped by the job's end or by the launcher's periodic look (every 10 s), with no job running.
         await().atMost(Duration.ofMinutes(2)).until(() -> reaped(child));
     }
 
