@@ -58,7 +58,7 @@ public final class AdminApiServlet extends HttpServlet {
             JsonAnswer.error(AdminAuth.answer(refusal)).send(response, HttpServletResponse.SC_UNAUTHORIZED);
             return;
         }
-        auth.renewCookie(request, response);
+        auth.replaceTokenCookie(request, response);
         try {
             request.getParameterMap();
         } catch (RuntimeException e) {

@@ -6,8 +6,6 @@ import jakarta.servlet.http.HttpServletResponse;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
-import java.time.Instant;
-import java.util.Optional;
 import org.buildhook.core.Secret;
 
 /**
@@ -92,25 +90,26 @@ final class AdminAuth {
      * the request came over HTTPS. A session cookie: the browser drops it when it closes.
      */
     void setCookie(HttpServletRequest request, HttpServletResponse response) {
+        setCookie(request, response, session.issue());
+    }
+
+    private static void setCookie(HttpServletRequest request, HttpServletResponse response, String value) {
         String path = request.getContextPath().isEmpty() ? "/" : request.getContextPath();
-        response.addHeader("Set-Cookie", COOKIE + "=" + session.issue() + "; Path=" + path + "; HttpOnly;"
+        response.addHeader("Set-Cookie", COOKIE + "=" + value + "; Path=" + path + "; HttpOnly;"
                 + " SameSite=Strict" + (request.isSecure() ? "; Secure" : ""));
     }
 
     /**
-     * For a request {@link #refusal} accepted by its cookie: sets a new cookie when its cookie is valid and was issued more than
-     * {@link AdminSession#RENEW_AFTER} ago, or holds the token itself, as builds before 2026-12-07 set it (deprecated:
-     * accepted still, so the upgrade signs nobody out, and replaced in this answer).
+     * For a request {@link #refusal} accepted by its cookie: when the cookie holds the token itself (older builds),
+     * sets a signed value instead ({@link AdminSession#replacement}). A signed value is not renewed: it expires
+     * {@link AdminSession#LIFETIME} after the sign-in, also on a page in use, which then asks for the token again.
      */
-    void renewCookie(HttpServletRequest request, HttpServletResponse response) {
+    void replaceTokenCookie(HttpServletRequest request, HttpServletResponse response) {
         String cookie = cookie(request);
         if (cookie == null || request.getHeader("Authorization") != null) {
             return;
         }
-        Optional<Instant> issued = session.issued(cookie);
-        if (issued.isPresent() ? session.due(issued.get()) : accepts(cookie)) {
-            setCookie(request, response);
-        }
+        session.replacement(cookie).ifPresent(value -> setCookie(request, response, value));
     }
 
     /**

@@ -17,16 +17,16 @@ import org.buildhook.core.Secret;
  * cookie to every port of its host name, so Grafana or Jenkins beside buildhook received the bearer token of the whole
  * admin API, and could log it (tryout55 F2). The value is
  * {@code v1.<issued, epoch seconds>.<base64url HMAC-SHA256 keyed with the token of "buildhook admin cookie v1 " +
- * issued>}: only the cookie path accepts it (never a Bearer header), for {@link #LIFETIME} after its issue. Derived
- * from the token alone, it is accepted by every node with the same token (a cluster's, behind one load balancer) and
- * by none once {@code admin.token} changes; nothing is kept on the server.
+ * issued>}: only the cookie path accepts it (never a Bearer header), for {@link #LIFETIME} after its issue, which is
+ * the sign-in, and no longer: a value is never renewed, so one that leaked (a service on another port of the host name
+ * logged it) cannot be kept alive by whoever holds it (review56 F6). Derived from the token alone, it is accepted by
+ * every node with the same token (a cluster's, behind one load balancer) and by none once {@code admin.token}
+ * changes; nothing is kept on the server.
  */
 final class AdminSession {
 
-    /** How long a value is accepted after its issue; fixed, not configured. */
+    /** How long a value is accepted after its issue (the sign-in); fixed, not configured, never extended. */
     static final Duration LIFETIME = Duration.ofDays(7);
-    /** A page loaded with a value older than this gets a new one, so a console in use does not expire. */
-    static final Duration RENEW_AFTER = Duration.ofDays(1);
     /** How far ahead of this node's clock an issue may be: another node of the cluster issued it by its own clock. */
     private static final Duration CLOCK_SKEW = Duration.ofMinutes(5);
     private static final String LABEL = "buildhook admin cookie v1 ";
@@ -70,9 +70,14 @@ final class AdminSession {
         return Optional.of(issued);
     }
 
-    /** Whether a value issued at {@code issued} is old enough to be replaced by a new one. */
-    boolean due(Instant issued) {
-        return !issued.plus(RENEW_AFTER).isAfter(clock.instant());
+    /**
+     * The value to set instead of an accepted cookie {@code value}: a new one when it is the token itself, as builds
+     * before 2026-12-07 set it (deprecated: accepted still, so the upgrade signs nobody out, and replaced at once);
+     * none for a value of this class, whatever its age: renewing it would let whoever holds a leaked one keep it
+     * valid for ever, by presenting it before each expiry (review56 F6).
+     */
+    Optional<String> replacement(String value) {
+        return !value.isEmpty() && token.equals(Secret.of(value)) ? Optional.of(issue()) : Optional.empty();
     }
 
     private String mac(long issued) {

@@ -115,8 +115,8 @@ public final class StatusPageServlet extends HttpServlet {
             send(response, 200, StatusPageView.login(nonce(response), false));
             return;
         }
-        // Also on the open page's polls: a console left open stays signed in, past the cookie's lifetime.
-        auth.renewCookie(request, response);
+        // A cookie of an older build (the token itself) is replaced; a signed one is not renewed (review56 F6).
+        auth.replaceTokenCookie(request, response);
         String job = request.getParameter("job");
         String unknown = unknownParameter(request, job != null ? JOB_PARAMETERS : LIST_PARAMETERS);
         if (unknown != null) {

@@ -232,8 +232,9 @@ final class StatusPageView {
                 + "<code>token: generate</code> (the shipped configuration) it is the file <code>admin-token</code> in "
                 + "buildhook's data folder (<code>data-dir</code>): on the server, <code>cat DATA-DIR/admin-token</code>. "
                 + "Signing in keeps, instead of the token, a value derived from it in an HttpOnly cookie, until the "
-                + "browser closes and for " + AdminSession.LIFETIME.toDays() + " days at most (renewed while the page"
-                + " is in use); the browser sends it to every port of this host name.</p>");
+                + "browser closes and for " + AdminSession.LIFETIME.toDays() + " days after signing in at most, also"
+                + " while the page is in use: then it asks for the token again. The browser sends the cookie to every"
+                + " port of this host name.</p>");
         return end(h.append("</main>"));
     }
 
