@@ -15,7 +15,7 @@ import org.buildhook.core.BoundedFile;
 import org.buildhook.core.FileTooLargeException;
 import org.buildhook.core.IoProblems;
 import org.buildhook.core.Signer;
-import org.buildhook.servlet.config.HttpSettings;
+import org.buildhook.servlet.config.Ranges;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -42,6 +42,9 @@ import picocli.CommandLine.Model.CommandSpec;
             ExitCodes.SEND
         })
 final class SendCommand implements Callable<Integer> {
+
+    /** The top of {@code http.max-body}'s range (1 GiB): the largest payload {@code send} reads. */
+    static final long LARGEST_BODY = Ranges.ALL.get("http.max-body").maxValue();
 
     /** JobServ's cadence: wait 1, 2, then 4 seconds between its four attempts. */
     static final List<Duration> JOBSERV_RETRY_DELAYS = List.of(Duration.ofSeconds(1), Duration.ofSeconds(2),
@@ -164,11 +167,14 @@ final class SendCommand implements Callable<Integer> {
             }
         }
         try {
-            return BoundedFile.read(payload, HttpSettings.DEFAULT_MAX_BODY);
+            // send reads no configuration: the largest body a server can be configured to take, so that the server
+            // decides (its default's 5 MiB here refused a big build re-sent to a server whose http.max-body was
+            // raised for it: review56 F5); one over the server's own http.max-body is answered 413.
+            return BoundedFile.read(payload, LARGEST_BODY);
         } catch (FileTooLargeException e) {
             throw new CommandFailure("cannot read " + payload + ": " + e.getMessage() + ", the largest body a server"
-                    + " takes by default (http.max-body): a larger one is answered 413; check that this names the"
-                    + " payload file (a JobServ build event is a few KiB)", ExitCodes.UNAVAILABLE);
+                    + " can take (http.max-body at most): check that this names the payload file (a JobServ build"
+                    + " event is a few KiB)", ExitCodes.UNAVAILABLE);
         } catch (IOException e) {
             throw new CommandFailure("cannot read " + payload + ": " + IoProblems.describe(e), ExitCodes.UNAVAILABLE);
         }

@@ -128,8 +128,10 @@ final class TestCommand implements Callable<Integer> {
         } catch (FileTooLargeException e) {
             throw new CommandFailure("cannot read " + payload + ": " + e.getMessage() + ", the largest body "
                     + (configured ? "this configuration's server takes (http.max-body)" : "a server takes by default"
-                    + " (http.max-body)") + ": a larger one is answered 413; check that this names the payload file"
-                    + " (a JobServ build event is a few KiB)", ExitCodes.UNAVAILABLE);
+                    + " (http.max-body)") + ": a larger one is answered 413; "
+                    + (configured ? "" : "for a server with a larger http.max-body, give its configuration with"
+                    + " --config; ") + "check that this names the payload file (a JobServ build event is a few KiB)",
+                    ExitCodes.UNAVAILABLE);
         } catch (IOException e) {
             throw new CommandFailure("cannot read " + payload + ": " + IoProblems.describe(e), ExitCodes.UNAVAILABLE);
         }

@@ -1,0 +1,75 @@
+package org.buildhook.distribution;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.RandomAccessFile;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import org.buildhook.servlet.config.BuildhookConfig;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/**
+ * review56 F5: {@code send}, which reads no configuration, refused any payload over the 5 MiB a server takes by
+ * default, so a big build could not be sent again to a server whose {@code http.max-body} was raised for it (as
+ * troubleshooting.md tells operators with big builds to do). It reads up to the largest {@code http.max-body} a
+ * server can have (1 GiB), and the server decides.
+ */
+class SendPayloadLimitTest {
+
+    @TempDir
+    Path dir;
+    final StringWriter out = new StringWriter();
+    final StringWriter err = new StringWriter();
+
+    int run(String... args) {
+        CommandLine cl = BuildhookCommand.commandLine();
+        cl.setOut(new PrintWriter(out, true));
+        cl.setErr(new PrintWriter(err, true));
+        return cl.execute(args);
+    }
+
+    @Test
+    void aBuildEventOverFiveMiBIsSentAndTakenByAServerWhoseMaxBodyIsLarger() throws Exception {
+        byte[] event = Files.readAllBytes(CommandLineTest.FIXTURES.resolve("build-67-passed.json"));
+        // The fixture with JSON white space after its opening brace: a build event of 5 MiB and one byte.
+        byte[] body = new byte[(5 << 20) + 1];
+        Arrays.fill(body, (byte) ' ');
+        body[0] = '{';
+        System.arraycopy(event, 1, body, body.length - (event.length - 1), event.length - 1);
+        Path payload = Files.write(dir.resolve("big-build.json"), body);
+        BuildhookConfig loaded = TestConfig.load(TestConfig.write(dir, TestConfig.LOCAL_SERVER,
+                "http: {max-body: 8MiB}"));
+
+        try (BuildhookServer server = TestConfig.server(loaded)) {
+            server.start();
+            int code = run("send", server.uri().resolve("/webhook").toString(), payload.toString(), "--secret-file",
+                    dir.resolve("secret").toString(), "--no-retry");
+
+            assertThat(code).as(out + "" + err).isEqualTo(ExitCodes.OK);
+            assertThat(out.toString()).startsWith("HTTP 202");
+        }
+    }
+
+    @Test
+    void aPayloadOverTheLargestMaxBodyIsRefusedInWordsBeforeAnyServerIsAsked() throws IOException {
+        Path huge = dir.resolve("huge.json");
+        try (RandomAccessFile raf = new RandomAccessFile(huge.toFile(), "rw")) {
+            raf.setLength((1L << 30) + 1);
+        }
+        Path secret = Files.writeString(dir.resolve("secret"), TestConfig.SECRET);
+
+        assertThat(run("send", "http://127.0.0.1:9/webhook", huge.toString(), "--secret-file", secret.toString()))
+                .isEqualTo(ExitCodes.UNAVAILABLE);
+
+        assertThat(err.toString()).doesNotContain("Exception").contains("cannot read " + huge + ": " + huge
+                + " is 1.0 GiB (1073741825 bytes), over the limit of 1 GiB, the largest body a server can take"
+                + " (http.max-body at most): check that this names the payload file (a JobServ build event is a few"
+                + " KiB)");
+    }
+}
