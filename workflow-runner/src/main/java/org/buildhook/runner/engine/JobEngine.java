@@ -151,6 +151,8 @@ public final class JobEngine implements AutoCloseable {
             // Another node of this host may keep its own data folder, where its stop noted what it could not record.
             this.leftovers.readsFoldersOf(id -> store.nodeLeases().dataFolder(id));
         }
+        // A job it holds while the store refuses a kept outcome is put back once recorded, never under a thread of it.
+        this.leftovers.executing(running::isExecuting);
         this.nodeLock = store.nodeLeases().lock(config.nodeId());
         this.files = new NodeFilesWatch(config.nodeId(), clock, config.pollingInterval(), this::pausePicking,
                 this::resumePicking);
@@ -988,6 +990,8 @@ public final class JobEngine implements AutoCloseable {
         try {
             Set<String> running = new HashSet<>();
             scheduler.getCurrentlyExecuting().forEach(e -> running.add(e.getTaskInstance().getId()));
+            // Held by this node while the store refuses what its last stop kept of them (review54 N1): not stale.
+            running.addAll(leftovers.heldJobs());
             Instant before = clock.instant().minus(config.heartbeatInterval().multipliedBy(2));
             List<String> released = stalePicks(running, before);
             if (!released.isEmpty()) {

@@ -287,8 +287,15 @@ final class JobTask implements ExecutionHandler<Void> {
                 waits.run(jobId, "record what its last attempt came to before its node's last stop",
                         () -> leftovers.beforePick(jobId, job.state() == JobState.RUNNING), before);
             } catch (LeftoverSweep.KeptOutcomeRefused e) {
-                // The store refuses that record (said once, by the sweep's words): back in the queue for the next try,
-                // as db-scheduler's retry put it, without its WARN and stack trace at every one (review54 F3).
+                // The store refuses that record (said by the sweep's words), without db-scheduler's WARN and stack
+                // trace at every try (review54 F3). The job stays picked by this node, whose sweep keeps its heartbeat
+                // and tries the record again: handed back to the queue, a node of another host picked it, found its
+                // attempt running with nothing recorded and ran the command again (review54 N1). Not held (the store
+                // would not take that either): back in the queue for the next try.
+                if (leftovers.holds(jobId)) {
+                    LOG.debug("job {}: left picked by this node: {}", jobId, e.getMessage());
+                    return LEFT_ALONE;
+                }
                 LOG.debug("job {}: back in the queue: {}", jobId, e.getMessage());
                 return rescheduleIn(RECORD_AGAIN);
             }

@@ -52,8 +52,25 @@ final class LeftoverSweep {
      * for a job that ended as designed).
      */
     private final Set<String> saidRecorded = ConcurrentHashMap.newKeySet();
-    /** The keys of kept outcomes whose record the store refuses, said once each ({@link #recordKnownOutcome}). */
-    private final Set<String> saidRefused = ConcurrentHashMap.newKeySet();
+    /**
+     * The keys of kept outcomes whose record the store refuses now ({@link #recordKnownOutcome}), with the refusal's
+     * count and times, for its words: said at WARN when it begins, and again every {@link StoreOutageWait#SAID_AGAIN}.
+     */
+    private final Map<String, Refusal> refused = new ConcurrentHashMap<>();
+    /**
+     * By key, the version at which this node holds the execution of a job whose kept outcome the store refuses ({@link
+     * ExecutionLedger#holdKeptOutcomesPick}): put back in the queue once the record goes through.
+     */
+    private final Map<String, Long> held = new ConcurrentHashMap<>();
+    /** Whether a thread of this node runs a job now (its engine's), by job id. */
+    private volatile java.util.function.Predicate<String> executing = jobId -> false;
+
+    /** How long the store has refused the record of a kept outcome, and when that was said last. */
+    private static final class Refusal {
+        final java.time.Instant since = java.time.Instant.now();
+        java.time.Instant said = since;
+        int tries;
+    }
 
     /** What this node's last stop cut short without recording it (tryout20 F2). */
     private final StopsNotRecorded stops;
@@ -197,9 +214,11 @@ final class LeftoverSweep {
 
     /**
      * The store refuses, with an error that is no outage (a trigger, a constraint, the role's privileges), the record of
-     * an outcome the last stop kept ({@link #recordKnownOutcome}): said once per attempt in buildhook's words, tried
-     * again by every sweep and every pick of the job, which hands the job back to the queue quietly meanwhile (review54
-     * F3: db-scheduler's WARN and stack trace at every retry, and nothing saying what the job waited for).
+     * an outcome the last stop kept ({@link #recordKnownOutcome}): said in buildhook's words as it begins and every
+     * minute while it lasts (review54 F3: db-scheduler's WARN and stack trace at every retry, and nothing saying what
+     * the job waited for), tried again by every sweep and every pick of the job; the job's execution stays picked by
+     * this node meanwhile, its heartbeat renewed by the sweep ({@link ExecutionLedger#holdKeptOutcomesPick}), so that
+     * no other node takes the job over and runs its command again while this one runs (review54 N1).
      */
     static final class KeptOutcomeRefused extends org.buildhook.runner.RunnerException {
         private static final long serialVersionUID = 1L;
@@ -298,16 +317,41 @@ final class LeftoverSweep {
                 String what = "job " + jobId + " attempt " + attempt + ": " + describe(known) + " before node " + by
                         + " stopped, which could not record it then; the store refuses to record it now ("
                         + e.getMessage() + ")";
-                if (saidRefused.add(key)) {
-                    LOG.warn("{}: its command is not run again meanwhile; the record is tried again"
-                            + " every heartbeat interval and at each pick of the job, said once it goes through. Look"
-                            + " at what the store says: a trigger, a constraint, the role's privileges", what, e);
+                // While this node holds the outcome, the job stays picked by it: handed back to the queue, a node of
+                // another host picked it and ran the command again (review54 N1). Tried again by every sweep.
+                boolean holds = hold(key, jobId, attempt, by);
+                Refusal refusal = refused.computeIfAbsent(key, k -> new Refusal());
+                refusal.tries++;
+                java.time.Instant now = java.time.Instant.now();
+                if (refusal.tries == 1) {
+                    LOG.warn("{}: its command is not run again meanwhile{}; the record is tried again every heartbeat"
+                            + " interval, said every minute while the store refuses it and once it goes through. Look"
+                            + " at what the store says: a trigger, a constraint, the role's privileges", what,
+                            holds ? ", and the job stays with this node (no other node takes it over while this one"
+                                    + " runs)" : "", e);
+                } else if (!now.isBefore(refusal.said.plus(StoreOutageWait.SAID_AGAIN))) {
+                    refusal.said = now;
+                    LOG.warn("{}: refused {} times in {} s; the job {}, its command is not run again, and the record"
+                            + " is tried again every heartbeat interval", what, refusal.tries,
+                            java.time.Duration.between(refusal.since, now).toSeconds(), holds
+                                    ? "stays with node " + node + " (no other node takes it over while this one runs)"
+                                    : "waits");
                 }
                 throw new KeptOutcomeRefused(what, e);
             }
+            Long heldAt = held.remove(key);
+            if (heldAt != null && !executing.test(jobId)) {
+                // Held while refused: back in the queue now, for a pick that concludes the job from what is recorded.
+                try {
+                    ledger.releaseKeptOutcomesPick(jobId, node, heldAt);
+                } catch (RuntimeException e) {
+                    LOG.debug("job {}: could not put it back in the queue now (then after the dead-node limit): {}", jobId,
+                            e.toString());
+                }
+            }
             if (recorded) {
                 saidRecorded.add(jobId + "/" + attempt);
-                if (saidRefused.remove(key)) {
+                if (refused.remove(key) != null) {
                     LOG.info("job {} attempt {}: the store took the record it had refused", jobId, attempt);
                 }
                 LOG.info("job {} attempt {}: {} before node {} stopped, which could not record it then; recorded now:"
@@ -332,9 +376,58 @@ final class LeftoverSweep {
                             + " recorded now{}", jobId, attempt, describe(known), by, later.isPresent() ? since
                             : "; the store already had the attempt's end, or the job is gone");
                 }
+                refused.remove(key);
             }
             stops.taken(key);
         }
+    }
+
+    /**
+     * Keeps the execution of attempt {@code attempt}'s job picked by this node, its heartbeat renewed, while the store
+     * refuses the record of what its stop kept ({@link ExecutionLedger#holdKeptOutcomesPick}); never throws.
+     *
+     * @return whether this node holds it
+     */
+    private boolean hold(String key, String jobId, int attempt, String by) {
+        long version;
+        try {
+            version = ledger.holdKeptOutcomesPick(jobId, attempt, by, node);
+        } catch (RuntimeException e) {
+            LOG.debug("job {}: could not keep it picked by this node: {}", jobId, e.toString());
+            return held.containsKey(key);
+        }
+        if (version < 0) {
+            held.remove(key);
+            return false;
+        }
+        held.put(key, version);
+        return true;
+    }
+
+    /**
+     * Whether this node holds the execution of job {@code jobId} because the store refuses the record of what its last
+     * stop kept of the job's attempt ({@link #recordKnownOutcome}): its pick then leaves it picked here.
+     */
+    boolean holds(String jobId) {
+        return held.keySet().stream().anyMatch(key -> jobOf(key).equals(jobId));
+    }
+
+    /** The jobs whose execution this node holds while the store refuses a kept outcome of theirs ({@link #holds}). */
+    Set<String> heldJobs() {
+        Set<String> jobs = new java.util.HashSet<>();
+        held.keySet().forEach(key -> jobs.add(jobOf(key)));
+        return jobs;
+    }
+
+    /** Whether the store refuses now the record of what this node's last stop kept of {@code attempt}. */
+    private boolean refusedNow(RunningAttempt attempt) {
+        return refused.keySet().stream().anyMatch(key -> jobOf(key).equals(attempt.jobId())
+                && key.endsWith(" " + attempt.attempt()));
+    }
+
+    /** Tells this sweep which jobs a thread of its engine runs now (not put back in the queue under it). */
+    void executing(java.util.function.Predicate<String> executing) {
+        this.executing = executing;
     }
 
     /**
@@ -367,7 +460,9 @@ final class LeftoverSweep {
         java.time.Instant back = reach == null || !started ? null : reach.answered(now);
         for (RunningAttempt attempt : running) {
             if (attempt.nodeProcess() != null && !attempt.nodeProcess().isAlive()) {
-                if (waitsForItsNode(attempt, back, now) || leftToItsStop(attempt)) {
+                if (refusedNow(attempt) || waitsForItsNode(attempt, back, now) || leftToItsStop(attempt)) {
+                    // refusedNow: this node holds what the attempt came to, which the store refuses to record; ended
+                    // here with nothing of it recorded, the job ran again (review54 N1).
                     continue;
                 }
                 // Its JVM is gone (node_died counts it), but whether the attempt had ended is not known here: only that
@@ -555,6 +650,9 @@ final class LeftoverSweep {
     List<RunningAttempt> sweepEarlierRuns() throws InterruptedException {
         List<RunningAttempt> ended = new ArrayList<>();
         for (RunningAttempt attempt : ledger.runningAttemptsOfEarlierRuns(self, node)) {
+            if (refusedNow(attempt)) {
+                continue; // what it came to is this node's, refused by the store: not ended as a death (review54 N1)
+            }
             String namespace = NodeIdentity.pidNamespace(attempt.bootId());
             if (namespace.equals(NodeIdentity.INITIAL_PID_NAMESPACE) || NodeIdentity.anyProcessIn(namespace)) {
                 LOG.warn("job {} attempt {}: its node {} is gone, but PID namespace {}, where its processes ran, {}:"

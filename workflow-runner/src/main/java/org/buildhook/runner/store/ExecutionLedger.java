@@ -1772,6 +1772,96 @@ public final class ExecutionLedger {
     }
 
     /**
+     * Keeps the execution of {@code jobId} picked by {@code node}, its heartbeat renewed now, while {@code node} holds
+     * what attempt {@code attempt} came to (kept by the last stop of node {@code by} in its data folder) and the store
+     * refuses to record it with an error that is no outage (a trigger, a constraint, the role's privileges). Handed
+     * back to the queue, as each pick of the job did, a node of another host picked it, found the attempt running with
+     * nothing recorded of its end, recorded it cut short and ran the command again, though this node was alive and
+     * heart-beating (fix55a, review54 N1). Held, no other node picks it, and no dead-execution look takes it for dead.
+     * Taken as it is: this node's own pick (its heartbeat renewed, its version kept: a thread of this node may run it),
+     * an execution not picked (back in the queue), or the pick of node {@code by}, whose stop kept the outcome (an
+     * earlier run of this data folder under another id). Only while the store still shows that attempt as the job's
+     * latest, running on {@code by}, with nothing of its end recorded: never over a node that took the job over.
+     *
+     * @return the execution's version as held by {@code node}, or -1 when it is not held (another node's pick, the
+     *         execution gone, the attempt ended or the job gone on)
+     * @throws StoreUnavailableException when the store cannot be reached
+     */
+    public long holdKeptOutcomesPick(String jobId, int attempt, String by, String node) {
+        Instant now = clock.instant();
+        return db.inTransaction("keep a job whose kept outcome the store refuses picked by its node",
+                Durability.DEFERRED, c -> {
+                    try (PreparedStatement p = c.prepareStatement("UPDATE scheduled_tasks SET picked = ?, picked_by = ?,"
+                            + " last_heartbeat = ?, version = CASE WHEN picked = ? AND picked_by = ? THEN version"
+                            + " ELSE version + 1 END WHERE task_name = ? AND task_instance = ?"
+                            + " AND (picked = ? OR picked_by = ? OR picked_by = ?)"
+                            + " AND EXISTS (SELECT 1 FROM job_attempts a JOIN jobs j ON j.id = a.job_id"
+                            + " WHERE a.job_id = ? AND a.attempt = ? AND a.node = ? AND a.outcome = ?"
+                            + " AND a.decided IS NULL AND j.attempts = a.attempt AND j.state = ?)")) {
+                        p.setBoolean(1, true);
+                        p.setString(2, node);
+                        jdbc.setInstant(p, 3, now);
+                        p.setBoolean(4, true);
+                        p.setString(5, node);
+                        p.setString(6, JobQueue.TASK_NAME);
+                        p.setString(7, jobId);
+                        p.setBoolean(8, false);
+                        p.setString(9, node);
+                        p.setString(10, by);
+                        p.setString(11, jobId);
+                        p.setInt(12, attempt);
+                        p.setString(13, by);
+                        p.setString(14, AttemptOutcome.RUNNING.name());
+                        p.setString(15, JobState.RUNNING.name());
+                        if (p.executeUpdate() != 1) {
+                            return -1L;
+                        }
+                    }
+                    try (PreparedStatement p = c.prepareStatement("SELECT version FROM scheduled_tasks"
+                            + " WHERE task_name = ? AND task_instance = ?")) {
+                        p.setString(1, JobQueue.TASK_NAME);
+                        p.setString(2, jobId);
+                        try (ResultSet rs = p.executeQuery()) {
+                            return rs.next() ? rs.getLong(1) : -1L;
+                        }
+                    }
+                });
+    }
+
+    /**
+     * Puts back in the queue, due now at the latest, the execution of {@code jobId} that {@code node} held at {@code
+     * version} ({@link #holdKeptOutcomesPick}) once the outcome it kept is recorded: the next pick concludes the job
+     * from it ({@link #decided}). Left as it is when it changed since (a pick, an end).
+     *
+     * @return whether it was put back
+     * @throws StoreUnavailableException when the store cannot be reached
+     */
+    public boolean releaseKeptOutcomesPick(String jobId, String node, long version) {
+        Instant now = clock.instant();
+        boolean released = db.inTransaction("put back a job whose kept outcome is recorded now", Durability.DEFERRED,
+                c -> {
+                    try (PreparedStatement p = c.prepareStatement("UPDATE scheduled_tasks SET picked = ?,"
+                            + " picked_by = NULL, last_heartbeat = NULL, version = version + 1, execution_time = CASE"
+                            + " WHEN execution_time > ? THEN ? ELSE execution_time END WHERE task_name = ?"
+                            + " AND task_instance = ? AND picked = ? AND picked_by = ? AND version = ?")) {
+                        p.setBoolean(1, false);
+                        jdbc.setInstant(p, 2, now);
+                        jdbc.setInstant(p, 3, now);
+                        p.setString(4, JobQueue.TASK_NAME);
+                        p.setString(5, jobId);
+                        p.setBoolean(6, true);
+                        p.setString(7, node);
+                        p.setLong(8, version);
+                        return p.executeUpdate() == 1;
+                    }
+                });
+        if (released) {
+            madeDue();
+        }
+        return released;
+    }
+
+    /**
      * Records what attempt {@code attempt} of {@code jobId} had come to before node {@code node} stopped without
      * recording it (its store could not be reached; the node kept it in its data folder): as
      * {@link #recordDecidedLater}, with the command's end, so that the next pick records that outcome

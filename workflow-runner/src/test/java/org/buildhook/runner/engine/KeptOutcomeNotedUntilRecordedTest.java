@@ -91,9 +91,18 @@ class KeptOutcomeNotedUntilRecordedTest extends AbstractStoreOutageTest {
 
         // The first start again: the store still refuses the record, at the start's sweep and after.
         int keepsBefore = keeps.get();
-        engine = JobEngine.create(storeWithOutages, launcher, AbstractEngineTest.steady("node-a"));
-        engine.start();
-        await().atMost(Duration.ofSeconds(60)).until(() -> keeps.get() > keepsBefore);
+        try (AbstractEngineTest.LogCapture sweep = new AbstractEngineTest.LogCapture(LeftoverSweep.class);
+                AbstractEngineTest.LogCapture start = new AbstractEngineTest.LogCapture(JobEngine.class)) {
+            engine = JobEngine.create(storeWithOutages, launcher, AbstractEngineTest.steady("node-a"));
+            engine.start();
+            await().atMost(Duration.ofSeconds(60)).until(() -> keeps.get() > keepsBefore);
+            // review55a (c): the sweep said "its command is not run again meanwhile", then recorded attempt 1
+            // cut short "…; run again" and put the job back in the queue "to run again".
+            assertThat(java.util.stream.Stream.concat(sweep.events().stream(), start.events().stream())
+                    .map(e -> e.getFormattedMessage()).filter(m -> m.contains(jobId)))
+                    .as("what the start says of the job agrees with what it does: the command is not run again")
+                    .noneMatch(m -> m.replace("not run again", "").contains("run again"));
+        }
         assertThat(notes).as("still noted after the start's sweep").exists();
         assertThat(Files.readString(notes)).contains(jobId + " 1 SUCCEEDED 0 ");
         engine.stop();

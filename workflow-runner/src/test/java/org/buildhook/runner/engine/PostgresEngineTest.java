@@ -171,4 +171,103 @@ class PostgresEngineTest extends AbstractEngineTest {
             }
         }
     }
+    /**
+     * review54 N1 (M): a node's stop kept an outcome the store refuses to record (a trigger, no outage), and the node
+     * starts again while the store still refuses it. Each pick of the job by that node handed it back to the queue; a
+     * node of another host picked it, found attempt 1 running with nothing recorded of its end, recorded it cut short
+     * and ran the command again, though the first node was alive and heart-beating. Started again in a new JVM on its
+     * own host, the first node's own sweep ended the attempt as its stop's (with nothing of its end), and the other
+     * node ran the job again. Now the job stays picked by the node that holds the outcome, the attempt stays running,
+     * and once the store takes the record the job ends from it: the command ran once.
+     */
+    @org.junit.jupiter.params.ParameterizedTest(name = "the other node on another host: {0}")
+    @org.junit.jupiter.params.provider.ValueSource(booleans = {true, false})
+    void anOutcomeTheStoreStillRefusesAtTheNextStartIsNotRunAgainByAnotherNode(boolean anotherHost) throws Exception {
+        try (java.sql.Connection c = java.sql.DriverManager.getConnection(storeConfig.url());
+                java.sql.Statement s = c.createStatement()) {
+            for (String sql : refuseTheRecordAndTheKeepWhileRefusing()) {
+                s.execute(sql);
+            }
+        }
+        engine.stop();
+        engine = JobEngine.create(store, launcher(), steady("node-a").withShutdownGrace(Duration.ofSeconds(1)));
+        engine.start();
+        Path runs = dir.resolve("runs");
+        Path script = script("count.sh", "echo ran >> " + runs);
+        String jobId;
+        try (LogCapture log = new LogCapture(JobTask.class)) {
+            jobId = store.accept(Plans.delivery(Plans.fixture()), List.of(Plans.job("deploy",
+                    List.of("/bin/sh", script.toString()), Map.of(), 0, Duration.ofMillis(100), 0))).jobIds().get(0);
+            await().atMost(Duration.ofSeconds(60)).until(() -> log.events().stream().anyMatch(e -> e
+                    .getFormattedMessage().contains("), and to keep it with the attempt (")));
+        }
+        engine.stop();
+        assertThat(Files.readString(store.config().dataDir().resolve(StopsNotRecorded.FILE_NAME))).contains(jobId);
+        if (anotherHost) {
+            // node-b cannot read node-a's data folder, nor sweep its attempt.
+            update(jobId, "UPDATE job_attempts SET host = 'other-host', boot_id = 'other-boot' WHERE job_id = ?");
+        } else {
+            // node-a starts again in a new JVM of this host: the attempt's JVM is gone.
+            Process gone = new ProcessBuilder("/bin/true").start();
+            org.buildhook.runner.exec.ProcessIdentity jvm = org.buildhook.runner.exec.ProcessIdentity.of(gone.pid());
+            assertThat(gone.waitFor()).isZero();
+            update(jobId, "UPDATE job_attempts SET node_pid = " + gone.pid() + ", node_started = "
+                    + (jvm == null ? 7 : jvm.startTicks()) + " WHERE job_id = ?");
+        }
+
+        Store storeB = Store.open(StoreConfig.of(storeConfig.url(), dir.resolve("data-b")));
+        JobEngine b = null;
+        try (LogCapture sweep = new LogCapture(LeftoverSweep.class)) {
+            // node-a looks for due jobs every 30 s only: node-b, every 200 ms, was the one to pick the job.
+            engine = JobEngine.create(store, launcher(), new EngineConfig("node-a", 4, Duration.ofSeconds(30),
+                    Duration.ofMillis(200), 50, Duration.ofSeconds(5), Duration.ofMillis(100), Duration.ofMillis(100)));
+            engine.start();
+            // A dead-node limit of 5 s (node-a's: 10 s).
+            b = JobEngine.create(storeB, launcher(), new EngineConfig("node-b", 4, Duration.ofMillis(200),
+                    Duration.ofMillis(200), 25, Duration.ofSeconds(5), Duration.ofMillis(100), Duration.ofMillis(100)));
+            b.start();
+            await().during(Duration.ofSeconds(15)).atMost(Duration.ofSeconds(40)).until(() -> Files.readAllLines(runs)
+                    .size() == 1 && store.job(jobId).orElseThrow().attempts().stream().map(JobAttempt::outcome)
+                            .toList().equals(List.of(AttemptOutcome.RUNNING)));
+            assertThat(execution(jobId)).as("held by node-a").isEqualTo("picked by node-a");
+            assertThat(sweep.events()).extracting(e -> e.getFormattedMessage()).anySatisfy(m -> assertThat(m)
+                    .contains("job " + jobId + " attempt 1: its command exited 0 at ")
+                    .contains("the store refuses to record it now (")
+                    .contains("the job stays with this node (no other node takes it over while this one runs)"));
+
+            // The store takes the record again.
+            try (java.sql.Connection c = java.sql.DriverManager.getConnection(storeConfig.url());
+                    java.sql.Statement d = c.createStatement()) {
+                d.execute("DELETE FROM test_refusing");
+            }
+            await().atMost(Duration.ofSeconds(60)).until(() -> store.job(jobId).orElseThrow().job().state().isFinal());
+        } finally {
+            if (b != null) {
+                b.stop();
+            }
+            storeB.close();
+        }
+        JobDetail done = store.job(jobId).orElseThrow();
+        assertThat(Files.readAllLines(runs)).as("the command ran once").containsExactly("ran");
+        assertThat(done.job().state()).isEqualTo(JobState.SUCCEEDED);
+        assertThat(done.attempts()).extracting(JobAttempt::exitCode).containsExactly(0);
+    }
+
+    private void update(String jobId, String sql) throws java.sql.SQLException {
+        try (java.sql.Connection c = store.dataSource().getConnection();
+                java.sql.PreparedStatement p = c.prepareStatement(sql)) {
+            p.setString(1, jobId);
+            assertThat(p.executeUpdate()).isEqualTo(1);
+        }
+    }
+
+    private String execution(String jobId) throws java.sql.SQLException {
+        try (java.sql.Connection c = store.dataSource().getConnection(); java.sql.PreparedStatement p = c
+                .prepareStatement("SELECT picked, picked_by FROM scheduled_tasks WHERE task_instance = ?")) {
+            p.setString(1, jobId);
+            try (java.sql.ResultSet rs = p.executeQuery()) {
+                return !rs.next() ? "none" : rs.getBoolean(1) ? "picked by " + rs.getString(2) : "not picked";
+            }
+        }
+    }
 }
