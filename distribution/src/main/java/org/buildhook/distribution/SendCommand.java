@@ -46,6 +46,13 @@ final class SendCommand implements Callable<Integer> {
     /** The top of {@code http.max-body}'s range (1 GiB): the largest payload {@code send} reads. */
     static final long LARGEST_BODY = Ranges.ALL.get("http.max-body").maxValue();
 
+    /**
+     * The JVM's heap, in bytes ({@link Runtime#maxMemory}): {@code send} holds at most a quarter of it, so that a device
+     * ({@code /dev/zero}) or a file too large for a small heap is refused in words, not by an OutOfMemoryError (fix56b's
+     * left). Tests replace it.
+     */
+    static java.util.function.LongSupplier heap = () -> Runtime.getRuntime().maxMemory();
+
     /** JobServ's cadence: wait 1, 2, then 4 seconds between its four attempts. */
     static final List<Duration> JOBSERV_RETRY_DELAYS = List.of(Duration.ofSeconds(1), Duration.ofSeconds(2),
             Duration.ofSeconds(4));
@@ -170,11 +177,12 @@ final class SendCommand implements Callable<Integer> {
             // send reads no configuration: the largest body a server can be configured to take, so that the server
             // decides (its default's 5 MiB here refused a big build re-sent to a server whose http.max-body was
             // raised for it: review56 F5); one over the server's own http.max-body is answered 413.
-            return BoundedFile.read(payload, LARGEST_BODY);
+            return BoundedFile.read(payload, Math.min(LARGEST_BODY, heap.getAsLong() / 4));
         } catch (FileTooLargeException e) {
-            throw new CommandFailure("cannot read " + payload + ": " + e.getMessage() + ", the largest body a server"
-                    + " can take (http.max-body at most): check that this names the payload file (a JobServ build"
-                    + " event is a few KiB)", ExitCodes.UNAVAILABLE);
+            throw new CommandFailure("cannot read " + payload + ": " + e.getMessage() + (e.limit() < LARGEST_BODY
+                    ? ", the most this command holds (a quarter of its heap; JAVA_OPTS=-Xmx… gives it more)"
+                    : ", the largest body a server can take (http.max-body at most)") + ": check that this names the"
+                    + " payload file (a JobServ build event is a few KiB)", ExitCodes.UNAVAILABLE);
         } catch (IOException e) {
             throw new CommandFailure("cannot read " + payload + ": " + IoProblems.describe(e), ExitCodes.UNAVAILABLE);
         }

@@ -72,4 +72,25 @@ class SendPayloadLimitTest {
                 + " (http.max-body at most): check that this names the payload file (a JobServ build event is a few"
                 + " KiB)");
     }
+
+    /**
+     * fix56b's left: with the 1 GiB bound alone, {@code send /dev/zero} (or a file larger than a small heap) read until
+     * the JVM ran out of memory: a stack trace for something typed. It holds a quarter of its heap at most; here a
+     * 64 MiB heap, the real /dev/zero.
+     */
+    @Test
+    void aDeviceIsRefusedInWordsWithinAQuarterOfTheHeap() throws IOException {
+        java.util.function.LongSupplier real = SendCommand.heap;
+        SendCommand.heap = () -> 64L << 20;
+        try {
+            Path secret = Files.writeString(dir.resolve("secret"), TestConfig.SECRET);
+            assertThat(run("send", "http://127.0.0.1:9/webhook", "/dev/zero", "--secret-file", secret.toString()))
+                    .isEqualTo(ExitCodes.UNAVAILABLE);
+        } finally {
+            SendCommand.heap = real;
+        }
+        assertThat(err.toString()).doesNotContain("Exception").contains("cannot read /dev/zero: /dev/zero is not a"
+                + " regular file (a device, a pipe or a socket) and gave more than the limit of 16 MiB, the most this"
+                + " command holds (a quarter of its heap; JAVA_OPTS=-Xmx… gives it more)");
+    }
 }
