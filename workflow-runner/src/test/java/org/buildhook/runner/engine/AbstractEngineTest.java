@@ -242,14 +242,11 @@ abstract class AbstractEngineTest {
     }
 
     /**
-     * record53 A, at a stop: the store refuses the record of an outcome and its keeping with the attempt until the
-     * node's stop's grace is over. The outcome is kept in the data folder ({@code stops-not-recorded}), as after an
-     * outage at a stop, and the execution left picked by the node: its next start records the outcome once the store
-     * takes it, and the command is not run again. Before, it went to db-scheduler's retry, and the next pick ran it
-     * again.
+     * With the store refusing both the record of an outcome and its keeping with the attempt (real triggers, {@link
+     * #refuseTheRecordAndTheKeepWhileRefusing}), node-a (a 1 s stop grace) runs a job whose command appends a line to
+     * {@code runs}, until the record and the keeping were both refused. Returns the job's id; node-a still runs.
      */
-    @Test
-    void anOutcomeWhoseRecordAndKeepingAreRefusedUntilTheStopIsKeptForTheNextStartAndNotRunAgain() throws Exception {
+    String aRefusedOutcomeOnNodeA(Path runs) throws Exception {
         try (java.sql.Connection c = java.sql.DriverManager.getConnection(storeConfig.url());
                 java.sql.Statement s = c.createStatement()) {
             for (String sql : refuseTheRecordAndTheKeepWhileRefusing()) {
@@ -259,15 +256,27 @@ abstract class AbstractEngineTest {
         engine.stop();
         engine = JobEngine.create(store, launcher(), steady("node-a").withShutdownGrace(Duration.ofSeconds(1)));
         engine.start();
-        Path runs = dir.resolve("runs");
         Path s = script("count.sh", "echo ran >> " + runs);
-        String jobId;
         try (LogCapture log = new LogCapture(JobTask.class)) {
-            jobId = store.accept(Plans.delivery(Plans.fixture()), List.of(Plans.job("deploy",
+            String jobId = store.accept(Plans.delivery(Plans.fixture()), List.of(Plans.job("deploy",
                     List.of("/bin/sh", s.toString()), Map.of(), 0, Duration.ofMillis(100), 0))).jobIds().get(0);
             await().atMost(Duration.ofSeconds(60)).until(() -> log.events().stream().anyMatch(e -> e
                     .getFormattedMessage().contains("), and to keep it with the attempt (")));
+            return jobId;
         }
+    }
+
+    /**
+     * record53 A, at a stop: the store refuses the record of an outcome and its keeping with the attempt until the
+     * node's stop's grace is over. The outcome is kept in the data folder ({@code stops-not-recorded}), as after an
+     * outage at a stop, and the execution left picked by the node: its next start records the outcome once the store
+     * takes it, and the command is not run again. Before, it went to db-scheduler's retry, and the next pick ran it
+     * again.
+     */
+    @Test
+    void anOutcomeWhoseRecordAndKeepingAreRefusedUntilTheStopIsKeptForTheNextStartAndNotRunAgain() throws Exception {
+        Path runs = dir.resolve("runs");
+        String jobId = aRefusedOutcomeOnNodeA(runs);
 
         engine.stop();
         assertThat(store.job(jobId).orElseThrow().job().state()).isEqualTo(JobState.RUNNING);

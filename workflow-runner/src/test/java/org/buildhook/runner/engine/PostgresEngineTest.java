@@ -183,24 +183,8 @@ class PostgresEngineTest extends AbstractEngineTest {
     @org.junit.jupiter.params.ParameterizedTest(name = "the other node on another host: {0}")
     @org.junit.jupiter.params.provider.ValueSource(booleans = {true, false})
     void anOutcomeTheStoreStillRefusesAtTheNextStartIsNotRunAgainByAnotherNode(boolean anotherHost) throws Exception {
-        try (java.sql.Connection c = java.sql.DriverManager.getConnection(storeConfig.url());
-                java.sql.Statement s = c.createStatement()) {
-            for (String sql : refuseTheRecordAndTheKeepWhileRefusing()) {
-                s.execute(sql);
-            }
-        }
-        engine.stop();
-        engine = JobEngine.create(store, launcher(), steady("node-a").withShutdownGrace(Duration.ofSeconds(1)));
-        engine.start();
         Path runs = dir.resolve("runs");
-        Path script = script("count.sh", "echo ran >> " + runs);
-        String jobId;
-        try (LogCapture log = new LogCapture(JobTask.class)) {
-            jobId = store.accept(Plans.delivery(Plans.fixture()), List.of(Plans.job("deploy",
-                    List.of("/bin/sh", script.toString()), Map.of(), 0, Duration.ofMillis(100), 0))).jobIds().get(0);
-            await().atMost(Duration.ofSeconds(60)).until(() -> log.events().stream().anyMatch(e -> e
-                    .getFormattedMessage().contains("), and to keep it with the attempt (")));
-        }
+        String jobId = aRefusedOutcomeOnNodeA(runs);
         engine.stop();
         assertThat(Files.readString(store.config().dataDir().resolve(StopsNotRecorded.FILE_NAME))).contains(jobId);
         if (anotherHost) {
