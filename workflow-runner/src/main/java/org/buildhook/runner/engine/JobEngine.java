@@ -146,7 +146,7 @@ public final class JobEngine implements AutoCloseable {
                 ? new StoreReach(config.heartbeatInterval().multipliedBy(2)) : null;
         this.leftovers = new LeftoverSweep(store.ledger(), config.nodeId(), new StopsNotRecorded(
                 store.config().dataDir().resolve(StopsNotRecorded.FILE_NAME), config.nodeId(), config.threads()),
-                config.inARow(), reach, config.deadNodeLimit());
+                config.inARow(), reach, config.deadNodeLimit(), clock);
         if (store.dialect() == Dialect.POSTGRESQL) {
             // Another node of this host may keep its own data folder, where its stop noted what it could not record.
             this.leftovers.readsFoldersOf(id -> store.nodeLeases().dataFolder(id));

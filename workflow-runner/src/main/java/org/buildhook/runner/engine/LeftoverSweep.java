@@ -67,10 +67,18 @@ final class LeftoverSweep {
 
     /** How long the store has refused the record of a kept outcome, and when that was said last. */
     private static final class Refusal {
-        final java.time.Instant since = java.time.Instant.now();
-        java.time.Instant said = since;
+        final java.time.Instant since;
+        java.time.Instant said;
         int tries;
+
+        Refusal(java.time.Instant since) {
+            this.since = since;
+            this.said = since;
+        }
     }
+
+    /** The time of the refusals' words ({@link #refused}): the engine's clock. */
+    private final java.time.Clock clock;
 
     /** What this node's last stop cut short without recording it (tryout20 F2). */
     private final StopsNotRecorded stops;
@@ -120,6 +128,13 @@ final class LeftoverSweep {
      */
     LeftoverSweep(ExecutionLedger ledger, String node, StopsNotRecorded stops, ExecutionLedger.InARow inARow,
             StoreReach reach, java.time.Duration deadNodeLimit) {
+        this(ledger, node, stops, inARow, reach, deadNodeLimit, java.time.Clock.systemUTC());
+    }
+
+    /** @param clock the time of what it says every minute while the store refuses a kept outcome (its engine's) */
+    LeftoverSweep(ExecutionLedger ledger, String node, StopsNotRecorded stops, ExecutionLedger.InARow inARow,
+            StoreReach reach, java.time.Duration deadNodeLimit, java.time.Clock clock) {
+        this.clock = clock;
         this.ledger = ledger;
         this.node = node;
         this.stops = stops;
@@ -320,9 +335,9 @@ final class LeftoverSweep {
                 // While this node holds the outcome, the job stays picked by it: handed back to the queue, a node of
                 // another host picked it and ran the command again (review54 N1). Tried again by every sweep.
                 boolean holds = hold(key, jobId, attempt, by);
-                Refusal refusal = refused.computeIfAbsent(key, k -> new Refusal());
+                java.time.Instant now = clock.instant();
+                Refusal refusal = refused.computeIfAbsent(key, k -> new Refusal(now));
                 refusal.tries++;
-                java.time.Instant now = java.time.Instant.now();
                 if (refusal.tries == 1) {
                     LOG.warn("{}: its command is not run again meanwhile{}; the record is tried again every heartbeat"
                             + " interval, said every minute while the store refuses it and once it goes through. Look"

@@ -247,6 +247,11 @@ abstract class AbstractEngineTest {
      * {@code runs}, until the record and the keeping were both refused. Returns the job's id; node-a still runs.
      */
     String aRefusedOutcomeOnNodeA(Path runs) throws Exception {
+        return aRefusedOutcomeOnNodeA("echo ran >> " + runs);
+    }
+
+    /** As {@link #aRefusedOutcomeOnNodeA(Path)}, the command a script of {@code body}. */
+    String aRefusedOutcomeOnNodeA(String body) throws Exception {
         try (java.sql.Connection c = java.sql.DriverManager.getConnection(storeConfig.url());
                 java.sql.Statement s = c.createStatement()) {
             for (String sql : refuseTheRecordAndTheKeepWhileRefusing()) {
@@ -256,7 +261,7 @@ abstract class AbstractEngineTest {
         engine.stop();
         engine = JobEngine.create(store, launcher(), steady("node-a").withShutdownGrace(Duration.ofSeconds(1)));
         engine.start();
-        Path s = script("count.sh", "echo ran >> " + runs);
+        Path s = script("count.sh", body);
         try (LogCapture log = new LogCapture(JobTask.class)) {
             String jobId = store.accept(Plans.delivery(Plans.fixture()), List.of(Plans.job("deploy",
                     List.of("/bin/sh", s.toString()), Map.of(), 0, Duration.ofMillis(100), 0))).jobIds().get(0);
@@ -264,6 +269,97 @@ abstract class AbstractEngineTest {
                     .getFormattedMessage().contains("), and to keep it with the attempt (")));
             return jobId;
         }
+    }
+
+    /**
+     * fix55a's left (fix57a): a node that starts again while the store refuses the record of an outcome its stop kept
+     * holds the job (review54 N1), and its sweep leaves the attempt running meanwhile. What the attempt's command left
+     * running on this host (a daemon that left its session with {@code setsid}, a background child in its session)
+     * must not run on while held: it is ended with the attempt, when the command exits, before its outcome is known
+     * (and so before the stop keeps it), as for an outcome recorded at once. Node-a starts again in a new JVM of this
+     * host (the attempt's JVM gone, as the sweep of a held attempt sees it), and the record goes through in the end:
+     * the command ran once.
+     */
+    @Test
+    void whatTheCommandOfARefusedOutcomeLeftRunningIsEndedWithItsAttemptNotLeftRunningWhileItsJobIsHeld()
+            throws Exception {
+        Path runs = dir.resolve("runs");
+        Path daemonPid = dir.resolve("daemon.pid");
+        Path memberPid = dir.resolve("member.pid");
+        // Each writes its pid and start time (field 22 of /proc/<pid>/stat), which stay the same through its exec.
+        String jobId = aRefusedOutcomeOnNodeA("echo ran >> " + runs + "\n"
+                + "setsid sh -c 'echo $$ $(cut -d\" \" -f22 /proc/$$/stat) > " + daemonPid + ".new; mv " + daemonPid
+                + ".new " + daemonPid + "; exec sleep 1000' </dev/null >/dev/null 2>&1 &\n"
+                + "( sleep 1000 </dev/null >/dev/null 2>&1 & echo $! $(cut -d\" \" -f22 /proc/$!/stat) > " + memberPid
+                + " )\n"
+                + "while [ ! -s " + daemonPid + " ]; do sleep 0.05; done");
+        String daemon = Files.readString(daemonPid).strip();
+        String member = Files.readString(memberPid).strip();
+        try {
+            assertThat(alive(daemon)).as("the setsid daemon, when the outcome is refused").isFalse();
+            assertThat(alive(member)).as("the session's background child, when the outcome is refused").isFalse();
+
+            engine.stop();
+            assertThat(Files.readString(store.config().dataDir().resolve(StopsNotRecorded.FILE_NAME)))
+                    .contains(jobId);
+            // node-a starts again in a new JVM of this host: the attempt's JVM is gone.
+            Process gone = new ProcessBuilder("/bin/true").start();
+            org.buildhook.runner.exec.ProcessIdentity jvm = org.buildhook.runner.exec.ProcessIdentity.of(gone.pid());
+            assertThat(gone.waitFor()).isZero();
+            try (java.sql.Connection c = store.dataSource().getConnection();
+                    java.sql.PreparedStatement p = c.prepareStatement("UPDATE job_attempts SET node_pid = ?,"
+                            + " node_started = ? WHERE job_id = ?")) {
+                p.setLong(1, gone.pid());
+                p.setLong(2, jvm == null ? 7 : jvm.startTicks());
+                p.setString(3, jobId);
+                assertThat(p.executeUpdate()).isEqualTo(1);
+            }
+            try (LogCapture sweep = new LogCapture(LeftoverSweep.class)) {
+                engine = JobEngine.create(store, launcher(), steady("node-a"));
+                engine.start();
+                await().atMost(Duration.ofSeconds(60)).until(() -> sweep.events().stream().anyMatch(e -> e
+                        .getFormattedMessage().contains("job " + jobId + " attempt 1: its command exited 0 at ")
+                        && e.getFormattedMessage().contains("the store refuses to record it now (")));
+                assertThat(store.job(jobId).orElseThrow().attempts()).extracting(JobAttempt::outcome)
+                        .as("held: the attempt stays running").containsExactly(AttemptOutcome.RUNNING);
+                assertThat(alive(daemon)).as("the setsid daemon, while held").isFalse();
+                assertThat(alive(member)).as("the session's background child, while held").isFalse();
+
+                try (java.sql.Connection c = java.sql.DriverManager.getConnection(storeConfig.url());
+                        java.sql.Statement d = c.createStatement()) {
+                    d.execute("DELETE FROM test_refusing");
+                }
+                await().atMost(Duration.ofSeconds(60)).until(() -> store.job(jobId).orElseThrow().job().state()
+                        .isFinal());
+            }
+            JobDetail done = store.job(jobId).orElseThrow();
+            assertThat(Files.readAllLines(runs)).as("the command ran once").containsExactly("ran");
+            assertThat(done.job().state()).isEqualTo(JobState.SUCCEEDED);
+            assertThat(done.attempts()).extracting(JobAttempt::exitCode).containsExactly(0);
+        } finally {
+            for (String process : List.of(daemon, member)) {
+                if (alive(process)) {
+                    ProcessHandle.of(Long.parseLong(process.split(" ")[0])).ifPresent(ProcessHandle::destroyForcibly);
+                }
+            }
+        }
+    }
+
+    /**
+     * Whether process {@code process} ({@code "<pid> <start time>"}) runs: that pid, started then (not a later process
+     * given the same pid), and not a zombie (ended, not yet reaped by its parent).
+     */
+    static boolean alive(String process) throws IOException {
+        String[] words = process.split(" ");
+        String line;
+        try {
+            line = Files.readString(Path.of("/proc/" + words[0] + "/stat"));
+        } catch (java.nio.file.NoSuchFileException e) {
+            return false;
+        }
+        // After the name, in parentheses: the state (field 3), … the start time (field 22).
+        String[] fields = line.substring(line.lastIndexOf(')') + 2).split(" ");
+        return !fields[0].equals("Z") && fields[19].equals(words[1]);
     }
 
     /**
