@@ -290,6 +290,11 @@ final class SqliteWriter implements AutoCloseable {
         return thread.isAlive();
     }
 
+    /** The writer's thread (for tests: what it waits for). */
+    Thread thread() {
+        return thread;
+    }
+
     /** Batches committed so far (for tests and metrics). */
     long batches() {
         return batches;
@@ -344,7 +349,10 @@ final class SqliteWriter implements AutoCloseable {
                 break;
             }
         }
-        failAll(drain(new ArrayList<>()), closedError("write"));
+        List<Task<?>> rest = new ArrayList<>();
+        queue.drainTo(rest);
+        rest.removeIf(task -> task == STOP); // a second close()'s
+        failAll(rest, closedError("write"));
         dropConnection();
     }
 
@@ -583,9 +591,19 @@ final class SqliteWriter implements AutoCloseable {
         }
     }
 
+    /**
+     * Takes every transaction waiting into {@code into}, to be failed, and leaves the stop {@link #close()} queued, if
+     * any, in the queue: only the loop may take it. Taken here, by a batch that could not begin (failing those queued
+     * behind it) or by a caller that handed a transaction in as the store closed, the stop was gone: the writer then
+     * waited for a transaction that could no longer come, and close() waited out its whole join, 30 s, before it
+     * interrupted that wait. A failed {@link Store#open} (the start given no write lock: its close came while its
+     * batch's answer was being given) so returned 30 s after its failure was known (migrate53 O1, fix57b).
+     */
     private List<Task<?>> drain(List<Task<?>> into) {
         queue.drainTo(into);
-        into.remove(STOP);
+        if (into.removeIf(task -> task == STOP)) {
+            queue.add(STOP);
+        }
         return into;
     }
 

@@ -102,9 +102,10 @@ class SqliteStartLockWaitTest {
     }
 
     @Test
-    void aStartGivenNoWriteLockWithinItsWaitSaysTheFigureItWaited() {
+    void aStartGivenNoWriteLockWithinItsWaitSaysTheFigureItWaited() throws Exception {
         // Longer than the 10 s floor: the key lengthens the start's wait, and the error says so.
         StoreConfig config = StoreConfig.sqlite(db.getParent()).withConnectTimeout(Duration.ofSeconds(11));
+        java.util.Set<Thread> before = Thread.getAllStackTraces().keySet();
         long began = System.nanoTime();
 
         // Before: after 2 s, "another program has held a lock on the file for over 3s: … (a longer
@@ -121,6 +122,37 @@ class SqliteStartLockWaitTest {
             assertThat(log.list).extracting(ILoggingEvent::getFormattedMessage)
                     .noneMatch(m -> m.contains("the limit of a batch with an accept"));
         }
+        assertNothingOfTheOpenLeft(before);
+    }
+
+    /**
+     * A failed open leaves nothing running (fix57b): no thread of the store (its writer, its checkpoint, its pool's) and,
+     * once the other program's connection is closed too, no file of the database open in this process. SQLite keeps a
+     * closed connection's file open while another connection of the process holds a lock on the file, so the files are
+     * looked at after that one is closed.
+     */
+    private void assertNothingOfTheOpenLeft(java.util.Set<Thread> before) throws Exception {
+        assertThat(Thread.getAllStackTraces().keySet()).as("the writer's thread, joined by the failed open's close")
+                .filteredOn(t -> !before.contains(t)).extracting(Thread::getName)
+                .doesNotContain("buildhook-store-writer", "buildhook-store-checkpoint");
+        await().atMost(Duration.ofMinutes(1)).untilAsserted(() -> assertThat(Thread.getAllStackTraces().keySet())
+                .filteredOn(t -> !before.contains(t) && t.isAlive()).extracting(Thread::getName)
+                .noneMatch(name -> name.startsWith("buildhook-")));
+        other.close();
+        java.util.List<String> open = new java.util.ArrayList<>();
+        try (java.util.stream.Stream<Path> fds = Files.list(Path.of("/proc/self/fd"))) {
+            for (Path fd : (Iterable<Path>) fds::iterator) {
+                try {
+                    String target = Files.readSymbolicLink(fd).toString();
+                    if (target.startsWith(db.toString())) {
+                        open.add(target);
+                    }
+                } catch (java.io.IOException gone) {
+                    // the listing's own descriptor, or one closed meanwhile
+                }
+            }
+        }
+        assertThat(open).as("files of the database this process keeps open").isEmpty();
     }
 
     /**
