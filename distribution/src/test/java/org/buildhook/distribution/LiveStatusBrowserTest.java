@@ -42,8 +42,8 @@ class LiveStatusBrowserTest extends AdminServerInChromium {
 
         browser.manage().deleteCookieNamed("buildhook_admin");
 
-        staleSince(Pattern.compile("not updating since (" + TIME + "): signed out, reload to sign in; retrying"),
-                before);
+        staleSince(Pattern.compile("not updating since (" + TIME + "): signed out \\(a sign-in lasts 7 days and ends"
+                + " when admin\\.token changes\\), reload to sign in; retrying"), before);
     }
 
     /**

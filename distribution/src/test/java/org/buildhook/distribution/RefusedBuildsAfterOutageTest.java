@@ -99,7 +99,11 @@ class RefusedBuildsAfterOutageTest extends ServeInChromium {
             assertThat(send(base, 1313)).as("refused").isNotZero();
         }
         await().atMost(Duration.ofMinutes(2)).until(() -> get(base.resolve("healthz")).statusCode() == 200);
-        String cookie = "buildhook_admin=" + java.net.URLEncoder.encode(ServeProcesses.FOLLOW_TOKEN, StandardCharsets.UTF_8);
+        // The cookie a sign-in sets (a raw-token cookie of older builds would take the deprecated path).
+        String setCookie = get(base.resolve("?token=" + ServeProcesses.FOLLOW_TOKEN)).headers().firstValue("Set-Cookie")
+                .orElseThrow();
+        String cookie = setCookie.substring(0, setCookie.indexOf(';'));
+        assertThat(cookie).startsWith("buildhook_admin=v1.");
         HttpResponse<String> forged = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest
                 .newBuilder(base.resolve("api/refused-builds")).timeout(Duration.ofSeconds(120)).header("Cookie", cookie)
                 .DELETE().build(), HttpResponse.BodyHandlers.ofString());

@@ -34,6 +34,9 @@ class StatusPageCookieTest {
                 mac.doFinal(("buildhook admin cookie v1 " + issued).getBytes(StandardCharsets.US_ASCII)));
     }
 
+    private static final String SIGN_IN_ENDED =
+            "Your sign-in has ended: a sign-in lasts 7 days, and ends at once when admin.token changes.";
+
     private static String cookie(String value) {
         return "buildhook_admin=" + value;
     }
@@ -87,11 +90,16 @@ class StatusPageCookieTest {
 
         for (String refused : new String[] {expired, eightDaysOld, alteredMac, alteredTime, future,
                 "buildhook_admin=v1.x.y"}) {
+            // The console that asks again says why (a sign-in is never renewed), on the form and to its live polls.
             assertThat(server.page("", refused).body()).as(refused).contains("name=\"token\"")
-                    .doesNotContain("Recent deliveries");
-            assertThat(server.page("?part=live", refused).statusCode()).as(refused).isEqualTo(401);
+                    .contains(SIGN_IN_ENDED).doesNotContain("Recent deliveries");
+            HttpResponse<String> live = server.page("?part=live", refused);
+            assertThat(live.statusCode()).as(refused).isEqualTo(401);
+            assertThat(live.body()).as(refused).contains(SIGN_IN_ENDED);
             assertThat(server.page("api/jobs", refused).statusCode()).as(refused).isEqualTo(401);
         }
+        // A browser that never signed in sees the form only.
+        assertThat(server.page("", null).body()).contains("name=\"token\"").doesNotContain("sign-in has ended");
 
         // review56 F6: a renewal made the cookie's 7 days count from its last use, not from the sign-in, so whoever
         // holds a leaked value (another service on the host name logged it) kept it valid for ever by presenting it
@@ -137,7 +145,8 @@ class StatusPageCookieTest {
         }
         try (AdminServer changed = AdminServer.withAdminToken(Files.createDirectories(dir.resolve("changed")),
                 "the-admin-token-after-a-change-0123")) {
-            assertThat(changed.page("", cookie).body()).contains("name=\"token\"").doesNotContain("Recent deliveries");
+            assertThat(changed.page("", cookie).body()).contains("name=\"token\"").contains(SIGN_IN_ENDED)
+                    .doesNotContain("Recent deliveries");
             assertThat(changed.page("api/jobs", cookie).statusCode()).isEqualTo(401);
             assertThat(changed.page("", changed.signIn()).body()).contains("Recent deliveries");
         }

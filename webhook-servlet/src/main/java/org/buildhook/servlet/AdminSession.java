@@ -25,8 +25,10 @@ import org.buildhook.core.Secret;
  */
 final class AdminSession {
 
+    /** {@link #LIFETIME} in days. */
+    static final int LIFETIME_DAYS = 7;
     /** How long a value is accepted after its issue (the sign-in); fixed, not configured, never extended. */
-    static final Duration LIFETIME = Duration.ofDays(7);
+    static final Duration LIFETIME = Duration.ofDays(LIFETIME_DAYS);
     /** How far ahead of this node's clock an issue may be: another node of the cluster issued it by its own clock. */
     private static final Duration CLOCK_SKEW = Duration.ofMinutes(5);
     private static final String LABEL = "buildhook admin cookie v1 ";

@@ -172,6 +172,8 @@ final class StatusPageAssets {
               // When the page last had its status from the server (UTC, as the page's times), said again in
               // "not updating since …" when it no longer does (tryout41 F9: the time went just when it mattered).
               var updated = null;
+              // Why a page that was signed in is refused (AdminSession: a sign-in is never renewed).
+              var SIGNED_OUT = 'signed out (a sign-in lasts LIFETIME_DAYS days and ends when admin.token changes)';
               function utcNow() { return new Date().toISOString().substring(0, 19).replace('T', ' ') + ' UTC'; }
               // An answer's own words why it is not the status (thrown so, and said as they are).
               function answered(text) { var e = new Error(text); e.answered = true; return e; }
@@ -262,7 +264,7 @@ final class StatusPageAssets {
                 fetch(u.toString(), {credentials: 'same-origin', cache: 'no-store', signal: abort.signal,
                     headers: {'X-Buildhook-Request': '1'}})
                   .then(function (r) {
-                    if (r.status === 401) { throw answered('signed out, reload to sign in'); }
+                    if (r.status === 401) { throw answered(SIGNED_OUT + ', reload to sign in'); }
                     if (!r.ok) {
                       // A plain-text answer says why; an HTML one (the store does not answer) in its body's
                       // data-unavailable, and its live parts are swapped as usual: the outage's page shows the
@@ -320,7 +322,7 @@ final class StatusPageAssets {
               }
               // A button's answer in words (the admin API's JSON is for scripts; docs/operations.md).
               function said(post, label, status, a) {
-                if (status === 401) { return label + ': signed out; reload the page to sign in again.'; }
+                if (status === 401) { return label + ': ' + SIGNED_OUT + '; reload the page to sign in again.'; }
                 if (status >= 300) {
                   return label + ' refused: ' + (a.error || 'the server answered ' + status) + '.';
                 }
@@ -422,5 +424,5 @@ final class StatusPageAssets {
                 schedule();
               });
             })();
-            """;
+            """.replace("LIFETIME_DAYS", Integer.toString(AdminSession.LIFETIME_DAYS));
 }

@@ -106,13 +106,16 @@ public final class StatusPageServlet extends HttpServlet {
         boolean livePart = "live".equals(request.getParameter("part"))
                 || StatusJobView.FINAL_PART.equals(request.getParameter("part"));
         if (auth.refusal(request) != null) {
+            // A cookie this node refuses (its days are over, admin.token changed) says why; none, only the form.
+            boolean signInEnded = request.getHeader("Authorization") == null && AdminAuth.cookie(request) != null;
             if (livePart) {
                 response.setStatus(HttpServletResponse.SC_UNAUTHORIZED);
                 response.setContentType("text/plain;charset=utf-8");
-                response.getWriter().write("sign in again\n");
+                response.getWriter().write(signInEnded ? StatusPageView.SIGN_IN_ENDED + " Sign in again.\n"
+                        : "sign in again\n");
                 return;
             }
-            send(response, 200, StatusPageView.login(nonce(response), false));
+            send(response, 200, StatusPageView.login(nonce(response), false, signInEnded));
             return;
         }
         // A cookie of an older build (the token itself) is replaced; a signed one is not renewed (review56 F6).

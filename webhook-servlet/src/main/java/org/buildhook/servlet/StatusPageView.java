@@ -218,12 +218,27 @@ final class StatusPageView {
     private StatusPageView() {
     }
 
+    /** Why a console that was signed in asks for the token again: said on the sign-in form and by the live page. */
+    static final String SIGN_IN_ENDED = "Your sign-in has ended: a sign-in lasts " + AdminSession.LIFETIME_DAYS
+            + " days, and ends at once when admin.token changes.";
+
     /** The form asking for the admin token; never shows a presented token. */
     static String login(String nonce, boolean refused) {
+        return login(nonce, refused, false);
+    }
+
+    /**
+     * The form asking for the admin token, saying why when the browser presented a cookie this node no longer accepts
+     * ({@code signInEnded}: its {@value AdminSession#LIFETIME_DAYS} days are over, {@code admin.token} changed, or it
+     * was altered), so a console that asks again is not taken for a fault; never shows a presented token or cookie.
+     */
+    static String login(String nonce, boolean refused, boolean signInEnded) {
         StringBuilder h = head(nonce, "buildhook: sign in", 0);
         h.append("<main>");
         if (refused) {
             h.append("<p class=\"banner\">That token was not accepted.</p>");
+        } else if (signInEnded) {
+            h.append("<p class=\"banner\">").append(escape(SIGN_IN_ENDED)).append(" Enter the token again.</p>");
         }
         h.append("<form method=\"post\" action=\"\"><label>Admin token "
                 + "<input type=\"password\" name=\"token\" autocomplete=\"current-password\" required></label> "

@@ -25,6 +25,8 @@ public final class NodeFolders {
 
     /** The least a probe writes: more than a delivery's payload usually takes, so that a nearly full disk fails it. */
     public static final int PROBE_BYTES = 64 * 1024;
+    /** How {@link #whyNotWritable} begins for a folder whose disk has less than {@link #PROBE_BYTES} free. */
+    public static final String DISK_FULL = "its disk is full";
     /**
      * How a probe file's name begins; a random suffix follows. Never {@code .buildhook-store-} (retention's
      * marks), never a job id or {@code attempt-<n>.log}: no sweep or log reader takes it for one of its own.
@@ -159,7 +161,7 @@ public final class NodeFolders {
                 return Optional.of("this user may not write it" + where + " (check its owner and mode)");
             }
             if (store.getUsableSpace() < PROBE_BYTES) {
-                return Optional.of("its disk is full (" + store.getUsableSpace() + " bytes free)" + where);
+                return Optional.of(DISK_FULL + " (" + store.getUsableSpace() + " bytes free)" + where);
             }
         } catch (IOException e) {
             return Optional.of(IoProblems.describe(e));

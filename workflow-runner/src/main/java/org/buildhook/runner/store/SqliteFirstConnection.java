@@ -11,6 +11,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Predicate;
 import org.buildhook.runner.RunnerException;
+import org.buildhook.runner.exec.NodeFolders;
 import org.buildhook.runner.rules.Durations;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -194,9 +195,19 @@ final class SqliteFirstConnection {
                     + " that store.url (or data-dir) names buildhook's database, or restore the database from a backup",
                     e);
         }
-        if (code == SQLiteErrorCode.SQLITE_FULL.code) {
-            return new StoreUnavailableException(said + "the disk of " + folder(file) + " is full: free space there"
-                    + " (df " + folder(file) + ")", e);
+        // What the folder shows now: SQLite names a full disk SQLITE_FULL only where a write ran out of room; the
+        // shared-memory file's growth says SQLITE_IOERR_SHMSIZE ("I/O error within xShmMap"), a read-only mount
+        // SQLITE_READONLY or SQLITE_CANTOPEN (tryout57 F2: a start on a full disk was sent to permissions first).
+        String seen = NodeFolders.whyNotWritable(Path.of(folder(file))).orElse(null);
+        if (code == SQLiteErrorCode.SQLITE_FULL.code || seen != null && seen.startsWith(NodeFolders.DISK_FULL)) {
+            String free = seen == null || !seen.startsWith(NodeFolders.DISK_FULL) ? ""
+                    : seen.substring(NodeFolders.DISK_FULL.length()); // " (N bytes free)"
+            return new StoreUnavailableException(said + "the disk of " + folder(file) + " is full" + free
+                    + ": free space there (df " + folder(file) + ")", e);
+        }
+        if (seen != null) {
+            return new StoreUnavailableException(said + "its folder " + folder(file) + ": " + seen + "; make it"
+                    + " writable for the user buildhook runs as, or set data-dir (or store.url) to a folder that is", e);
         }
         return new StoreUnavailableException(said + "check that the file and its folder " + folder(file) + " exist,"
                 + " that the user buildhook runs as may read and write both (ls -l), and the disk (df, dmesg)", e);

@@ -7,23 +7,29 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Assumptions;
 
 /**
- * A real 64 KiB tmpfs for a test whose log's disk must fill up (FullLogDiskTest, FullLogDiskNotesTest). Needs root:
- * fails, not skips, under {@code CI=true} when it cannot be mounted.
+ * A real small tmpfs for a test whose disk must fill up (FullLogDiskTest, FullLogDiskNotesTest, the SQLite store's
+ * start on a full disk). Needs root: fails, not skips, under {@code CI=true} when it cannot be mounted.
  */
-final class SmallTmpfs {
+public final class SmallTmpfs {
 
     private SmallTmpfs() {
     }
 
+    /** Mounts a 64 KiB tmpfs on {@code at}; see {@link #mount(Path, String)}. */
+    static Path mount(Path at) throws IOException, InterruptedException {
+        return mount(at, "64k");
+    }
+
     /**
-     * Mounts a 64 KiB tmpfs on {@code at} (made if missing).
+     * Mounts a tmpfs of {@code size} ({@code mount}'s {@code size=} option: {@code 64k}, {@code 8m}) on {@code at}
+     * (made if missing).
      *
      * @return {@code at}, mounted; unmount it with {@link #unmount}
      * @throws AssertionError under {@code CI=true} when it cannot be mounted (elsewhere the test is skipped)
      */
-    static Path mount(Path at) throws IOException, InterruptedException {
+    public static Path mount(Path at, String size) throws IOException, InterruptedException {
         Path folder = Files.createDirectories(at);
-        Process mount = new ProcessBuilder("mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", folder.toString())
+        Process mount = new ProcessBuilder("mount", "-t", "tmpfs", "-o", "size=" + size, "tmpfs", folder.toString())
                 .inheritIO().start();
         boolean ok = mount.waitFor(60, TimeUnit.SECONDS) && mount.exitValue() == 0;
         if (!ok && "true".equals(System.getenv("CI"))) {
@@ -34,7 +40,7 @@ final class SmallTmpfs {
     }
 
     /** Unmounts what {@link #mount} mounted; null does nothing. */
-    static void unmount(Path mounted) throws IOException, InterruptedException {
+    public static void unmount(Path mounted) throws IOException, InterruptedException {
         if (mounted != null) {
             new ProcessBuilder("umount", mounted.toString()).inheritIO().start().waitFor(60, TimeUnit.SECONDS);
         }

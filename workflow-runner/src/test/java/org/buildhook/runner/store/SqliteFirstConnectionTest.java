@@ -3,6 +3,8 @@ package org.buildhook.runner.store;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.io.IOException;
+import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -12,6 +14,8 @@ import java.time.Duration;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.buildhook.runner.RunnerException;
+import org.buildhook.runner.exec.SmallTmpfs;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -133,5 +137,42 @@ class SqliteFirstConnectionTest {
 
         assertThat(turns).as("turns of store.connect-timeout waited").hasPositiveValue();
         assertThat(store.schemaVersion()).isPositive();
+    }
+
+    /**
+     * tryout57 F2: a start on a data folder whose disk is full (the server stopped, its store closed, the disk filled
+     * meanwhile) is refused by SQLite as {@code SQLITE_IOERR_SHMSIZE} ("I/O error within xShmMap"), not
+     * {@code SQLITE_FULL}, and the start sent the operator to the file's existence and permissions first. A real full
+     * tmpfs; the start must say the disk is full and to free space there.
+     */
+    @Test
+    void aStartOnAFullDiskSaysTheDiskIsFull() throws Exception {
+        Path disk = null;
+        try {
+            disk = SmallTmpfs.mount(dir.resolve("disk"), "4m");
+            Path data = disk.resolve("data");
+            Store.open(TestStores.sqlite(data)).close();
+            try (OutputStream filler = Files.newOutputStream(disk.resolve("filler"))) {
+                byte[] block = new byte[64 * 1024];
+                while (true) {
+                    filler.write(block);
+                }
+            } catch (IOException full) {
+                assertThat(full).hasMessageContaining("No space left on device");
+            }
+
+            assertThatThrownBy(() -> store = Store.open(TestStores.sqlite(data)))
+                    .isInstanceOf(RunnerException.class)
+                    .hasMessageContaining("cannot open the SQLite store " + data.resolve("buildhook.db"))
+                    .hasMessageContaining("the disk of " + data + " is full (")
+                    .hasMessageContaining("free space there (df " + data + ")")
+                    .hasMessageNotContaining("that the user buildhook runs as may read and write");
+        } finally {
+            if (store != null) {
+                store.close();
+                store = null;
+            }
+            SmallTmpfs.unmount(disk);
+        }
     }
 }
