@@ -23,7 +23,10 @@ import org.slf4j.LoggerFactory;
  * any other node may revive the job: 82.5 s before, with the defaults (30 s × 6). A heartbeat that
  * neither succeeds nor fails (a connection hung on a silent network) fences at
  * {@value #FENCE_AT_WHEN_LATE} of the limit: a heartbeat that is only late (a CPU-starved node)
- * should not kill jobs that early. Only where other nodes may take over
+ * should not kill jobs that early. The silence is measured on the monotonic clock ({@link System#nanoTime()}), not
+ * the wall clock db-scheduler's heartbeat state reads: a step of the wall clock (chrony's makestep, a VM resumed, an
+ * operator's {@code date -s}) fenced a healthy node's every job, blaming the store (review57b F1). Only where other
+ * nodes may take over
  * (PostgreSQL); on SQLite no other node does, and a node that starts again kills what its
  * predecessor left ({@link LeftoverSweep}) first.
  */
@@ -60,6 +63,21 @@ final class Fencing {
     private final java.util.Map<String, java.time.Instant> fenced = new java.util.concurrent.ConcurrentHashMap<>();
     /** When {@link #check()} last ran ({@link System#nanoTime()}), 0 before the first; on the fencing thread only. */
     private long lastCheck;
+    /** When the check before this one began ({@link System#nanoTime()}), 0 before; on the fencing thread only. */
+    private long lastCheckBegan;
+    /** The clock db-scheduler's heartbeat states read (the host's wall clock). */
+    private final Supplier<java.time.Instant> wall;
+    /** What the checks saw of each execution's last successful heartbeat; on the fencing thread only. */
+    private final java.util.Map<CurrentlyExecuting, Heartbeat> heartbeats = new java.util.IdentityHashMap<>();
+
+    /**
+     * An execution's last successful heartbeat as the checks saw it: when it was, on the monotonic clock ({@code
+     * nanos}), and the earliest and latest wall-clock time it can have had by the reading that found it ({@code from},
+     * {@code to}, epoch milliseconds). db-scheduler keeps only the wall-clock time, and says only how old it is by the
+     * wall clock now: a later reading whose earliest time is past this one's latest is a new heartbeat.
+     */
+    private record Heartbeat(long nanos, long from, long to) {
+    }
     /**
      * The last {@value #STALLS_KEPT} times this JVM itself did not run (a gap between two checks over a quarter of the
      * dead-node limit), each {@code {from, to}} in {@link System#nanoTime()}; on the fencing thread only. Kept, not
@@ -71,13 +89,16 @@ final class Fencing {
     static final int STALLS_KEPT = 8;
 
     Fencing(Supplier<List<CurrentlyExecuting>> executing, RunningJobs running, EngineConfig config) {
-        this(executing, running, config, System::nanoTime);
+        this(executing, running, config, java.time.Instant::now, System::nanoTime);
     }
 
-    /** As above, with {@code nanos} for {@link System#nanoTime()} (tests). */
+    /**
+     * As above, with {@code wall} for the clock db-scheduler's heartbeat states read and {@code nanos} for {@link
+     * System#nanoTime()} (tests).
+     */
     Fencing(Supplier<List<CurrentlyExecuting>> executing, RunningJobs running, EngineConfig config,
-            java.util.function.LongSupplier nanos) {
-        this(executing, running, config, nanos, () -> null);
+            Supplier<java.time.Instant> wall, java.util.function.LongSupplier nanos) {
+        this(executing, running, config, wall, nanos, () -> null);
     }
 
     /**
@@ -85,7 +106,8 @@ final class Fencing {
      * already killed is not said to be killed now (cluster27 F6).
      */
     Fencing(Supplier<List<CurrentlyExecuting>> executing, RunningJobs running, EngineConfig config,
-            java.util.function.LongSupplier nanos, Supplier<Watchdog> watchdog) {
+            Supplier<java.time.Instant> wall, java.util.function.LongSupplier nanos, Supplier<Watchdog> watchdog) {
+        this.wall = wall;
         this.watchdog = watchdog;
         this.executing = executing;
         this.running = running;
@@ -113,11 +135,14 @@ final class Fencing {
             }
         }
         lastCheck = now;
+        long began = lastCheckBegan;
+        lastCheckBegan = now;
         List<CurrentlyExecuting> executingNow = executing.get();
         saidEnded.retainAll(executingNow.stream().map(c -> c.getTaskInstance().getId()).toList());
+        heartbeats.keySet().removeIf(c -> executingNow.stream().noneMatch(e -> e == c));
         List<Said> said = new java.util.ArrayList<>();
         for (CurrentlyExecuting current : executingNow) {
-            double dead = current.getHeartbeatState().getFractionDead();
+            double dead = silence(current, now, began) / (double) limit.toNanos();
             boolean failing = current.getHeartbeatState().getFailedHeartbeats() > 0;
             if (dead < (failing ? FENCE_AT : FENCE_AT_WHEN_LATE)) {
                 continue;
@@ -170,6 +195,40 @@ final class Fencing {
         }
         // This check's own work (its kills) is no pause of this JVM.
         lastCheck = nanos.getAsLong();
+    }
+
+    /**
+     * How long {@code current} has been without a successful heartbeat, in nanoseconds of the monotonic clock: since the
+     * heartbeat the checks last saw succeed. A new one is seen when the wall-clock time db-scheduler keeps of it moved
+     * past the one seen before; it is placed on the monotonic clock by its age on the wall clock now, within the time
+     * since the check before ({@code began}, after which it happened): a step of the wall clock in between moves it by
+     * at most that much, and a step at any other time not at all. A step forward while the wall clock is read here (a
+     * few microseconds) could pass for a heartbeat, delaying the fence by one check.
+     */
+    private long silence(CurrentlyExecuting current, long now, long began) {
+        long before = wall.get().toEpochMilli();
+        double fraction = current.getHeartbeatState().getFractionDead();
+        long after = wall.get().toEpochMilli();
+        long ageMillis = Math.round(fraction * limit.toMillis());
+        // The heartbeat's wall-clock time lies between these (1 ms for the rounding of db-scheduler's fraction).
+        long from = before - ageMillis - 1;
+        long to = after - ageMillis + 1;
+        Heartbeat seen = heartbeats.get(current);
+        if (after < before) {
+            // The wall clock went back while it was read: nothing is learnt from this reading.
+            return seen == null ? 0 : now - seen.nanos();
+        }
+        if (seen == null || from > seen.to()) {
+            // After the check before this one began: it had not seen this heartbeat (nor, if it is the pick's, the
+            // execution); the very first check has no such bound.
+            long at = now - Math.max(0, ageMillis) * 1_000_000;
+            if (began != 0) {
+                at = Math.max(at, began);
+            }
+            seen = new Heartbeat(Math.min(at, now), from, to);
+            heartbeats.put(current, seen);
+        }
+        return now - seen.nanos();
     }
 
     /**

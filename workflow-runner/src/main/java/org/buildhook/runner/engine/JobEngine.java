@@ -52,6 +52,13 @@ public final class JobEngine implements AutoCloseable {
     private final EngineConfig config;
     private final Store store;
     private final Clock clock;
+    /**
+     * This host's clock: what db-scheduler stamps this node's picks and heartbeats with and finds dead ones by (the
+     * system clock; another only in tests).
+     */
+    private final Clock hostClock;
+    /** Says this host's clock when it is off the database's (PostgreSQL). */
+    private final ClockSkew clockSkew;
     private final Scheduler scheduler;
     private ScheduledExecutorService stalePicks;
     private ScheduledExecutorService fencer;
@@ -120,8 +127,11 @@ public final class JobEngine implements AutoCloseable {
     /** How long a stop waits for its jobs' threads itself after the grace period: {@link #jobsStopWait}. */
     private final Duration jobsStopWait;
 
-    private JobEngine(Store store, JobLauncher launcher, EngineConfig config, Clock clock, JobEvents events) {
+    private JobEngine(Store store, JobLauncher launcher, EngineConfig config, Clock clock, JobEvents events,
+            Clock hostClock) {
         this.config = config;
+        this.hostClock = hostClock;
+        this.clockSkew = new ClockSkew(config.nodeId(), config.deadNodeLimit());
         this.store = store;
         this.clock = clock;
         this.followUps = new FollowUpDispatcher(store, config::jobPage);
@@ -153,6 +163,7 @@ public final class JobEngine implements AutoCloseable {
         }
         // A job it holds while the store refuses a kept outcome is put back once recorded, never under a thread of it.
         this.leftovers.executing(running::isExecuting);
+        this.leftovers.hostClock(hostClock);
         this.nodeLock = store.nodeLeases().lock(config.nodeId());
         this.files = new NodeFilesWatch(config.nodeId(), clock, config.pollingInterval(), this::pausePicking,
                 this::resumePicking);
@@ -163,7 +174,9 @@ public final class JobEngine implements AutoCloseable {
         // Each answer of PostgreSQL a job's bookkeeping waits for bounded, on its thread (JobThreads.execute).
         JobThreads threads = new JobThreads(config.threads(), this::pickAgain, store::look);
         CustomTask<Void> task = Tasks.custom(JobQueue.TASK_NAME, Void.class)
-                .onDeadExecution(new OwnExecutionsKept(config.nodeId(), running, reach, config.deadNodeLimit()))
+                .onDeadExecution(new OwnExecutionsKept(config.nodeId(), running, reach, config.deadNodeLimit(),
+                        reach == null ? id -> Optional.empty()
+                                : id -> store.nodeLeases().alive(id, config.deadNodeLimit(), hostClock), hostClock))
                 // The handler itself records failures of commands; this is for a store that failed mid-way.
                 .onFailure(new FailureHandler.OnFailureRetryLater<>(Duration.ofSeconds(10)))
                 .execute(new JobTask(store, launcher, config, running, clock, events, leftovers, followUps::poke, command -> {
@@ -184,6 +197,8 @@ public final class JobEngine implements AutoCloseable {
                 .heartbeatInterval(config.heartbeatInterval())
                 .missedHeartbeatsLimit(config.missedHeartbeats())
                 .jdbcCustomization(store.schedulerCustomization())
+                // This host's clock (the system clock; another only in tests, for a host whose clock is off).
+                .clock(hostClock::instant)
                 .alwaysPersistTimestampInUTC()
                 .enableImmediateExecution()
                 // The stop waits for the jobs' threads itself before scheduler.stop() (stop(), jobsStopWait): this
@@ -195,7 +210,8 @@ public final class JobEngine implements AutoCloseable {
         this.scheduler = builder.build();
         // Only where other nodes may take a job over; on SQLite no other node does.
         this.fencing = store.dialect() == Dialect.POSTGRESQL
-                ? new Fencing(scheduler::getCurrentlyExecuting, running, config, System::nanoTime, () -> watchdog)
+                ? new Fencing(scheduler::getCurrentlyExecuting, running, config, hostClock::instant, System::nanoTime,
+                        () -> watchdog)
                 : null;
         store.onJobsQueued(() -> {
             if (started && !stopped) {
@@ -265,17 +281,26 @@ public final class JobEngine implements AutoCloseable {
 
     /** Makes an engine over {@code store} that runs commands with {@code launcher}. Not started. */
     public static JobEngine create(Store store, JobLauncher launcher, EngineConfig config) {
-        return new JobEngine(store, launcher, config, Clock.systemUTC(), JobEvents.NONE);
+        return new JobEngine(store, launcher, config, Clock.systemUTC(), JobEvents.NONE, Clock.systemUTC());
     }
 
     public static JobEngine create(Store store, JobLauncher launcher, EngineConfig config, Clock clock) {
-        return new JobEngine(store, launcher, config, clock, JobEvents.NONE);
+        return new JobEngine(store, launcher, config, clock, JobEvents.NONE, Clock.systemUTC());
+    }
+
+    /**
+     * As {@link #create(Store, JobLauncher, EngineConfig)} on a host whose clock is {@code hostClock} (tests: hosts whose
+     * clocks differ): what db-scheduler stamps this node's picks and heartbeats with and looks for dead ones by.
+     */
+    static JobEngine onHostClock(Store store, JobLauncher launcher, EngineConfig config, Clock hostClock) {
+        return new JobEngine(store, launcher, config, Clock.systemUTC(), JobEvents.NONE, hostClock);
     }
 
     /** As {@link #create(Store, JobLauncher, EngineConfig, Clock)}, telling {@code events} how every attempt ends. */
     public static JobEngine create(Store store, JobLauncher launcher, EngineConfig config, Clock clock,
             JobEvents events) {
-        return new JobEngine(store, launcher, config, clock, java.util.Objects.requireNonNull(events, "events"));
+        return new JobEngine(store, launcher, config, clock, java.util.Objects.requireNonNull(events, "events"),
+                Clock.systemUTC());
     }
 
     /** Starts picking and running jobs. */
@@ -300,8 +325,9 @@ public final class JobEngine implements AutoCloseable {
             // Before anything is swept or picked: a second node with this id would take the first's
             // picked jobs for lost picks of its own and run them again at once.
             claimNodeId();
-            reach.answered(java.time.Instant.now());
+            reach.answered(hostClock.instant());
             warnOfOlderNodes();
+            lookAtClock(true);
         }
         try {
             if (store.dialect() == Dialect.SQLITE) {
@@ -334,7 +360,7 @@ public final class JobEngine implements AutoCloseable {
         // and then what it held is put back in the queue at once, not after the dead-node limit.
         // Every pick under this node id from now on is this JVM's (the scheduler starts below): never
         // released as its dead predecessor's (chaos31 F1).
-        ownPicksSince = Instant.now(); // db-scheduler stamps its picks with the system clock, not this.clock
+        ownPicksSince = hostClock.instant(); // db-scheduler stamps its picks with the host's clock, not this.clock
         // Room for what a stop must note when the store cannot record it (tryout43 F1), kept from now on.
         leftovers.stops().keepRoom();
         sweepLeftovers();
@@ -823,7 +849,7 @@ public final class JobEngine implements AutoCloseable {
     private void resumeReach() {
         try {
             store.nodeLeases().renew(config.nodeId(), instance);
-            reach.resumed(java.time.Instant.now());
+            reach.resumed(hostClock.instant());
         } catch (RuntimeException e) {
             LOG.debug("node id {}: not renewed at the start's end; the next renewal tells: {}", config.nodeId(),
                     e.toString());
@@ -876,7 +902,7 @@ public final class JobEngine implements AutoCloseable {
                     resumePicking();
                 }
             }
-            reach.answered(java.time.Instant.now());
+            reach.answered(hostClock.instant());
             if (fencing != null) {
                 fencing.storeAnswered();
             }
@@ -912,10 +938,24 @@ public final class JobEngine implements AutoCloseable {
                         + " this one takes no more jobs and looks for no stale picks or leftovers; of the jobs it was"
                         + " running or starting, {}; give each node its own runner.node-id and restart this one",
                         config.nodeId(), by, whatBecameOf(fenced, attempts));
+            } else {
+                lookAtClock(false);
             }
         } catch (RuntimeException e) {
             // The store is away: fencing and the stale-pick looks say so; the next renewal tries again.
             LOG.debug("could not renew node id {}: {}", config.nodeId(), e.toString());
+        }
+    }
+
+    /**
+     * Reads this host's clock less the database's and says it when beyond a quarter of the dead-node limit ({@link
+     * ClockSkew}); a store that does not answer is said by the renewals and fencing, not here.
+     */
+    private void lookAtClock(boolean atStart) {
+        try {
+            store.nodeLeases().hostAhead(hostClock).ifPresent(offset -> clockSkew.seen(offset, atStart));
+        } catch (RuntimeException e) {
+            LOG.debug("node {}: the database's clock could not be read now: {}", config.nodeId(), e.toString());
         }
     }
 

@@ -64,6 +64,8 @@ final class LeftoverSweep {
     private final Map<String, Long> held = new ConcurrentHashMap<>();
     /** Whether a thread of this node runs a job now (its engine's), by job id. */
     private volatile java.util.function.Predicate<String> executing = jobId -> false;
+    /** This host's clock, the one its engine's reach of the store ({@link StoreReach}) is kept by. */
+    private volatile java.time.Clock hostClock = java.time.Clock.systemUTC();
 
     /** How long the store has refused the record of a kept outcome, and when that was said last. */
     private static final class Refusal {
@@ -445,6 +447,11 @@ final class LeftoverSweep {
         this.executing = executing;
     }
 
+    /** Tells this sweep its host's clock (the system clock; another only in tests, for a host whose clock is off). */
+    void hostClock(java.time.Clock clock) {
+        this.hostClock = clock;
+    }
+
     /**
      * The message of an attempt whose end its node {@code by} knew but could not record before it stopped, recorded
      * at its next start after another node had taken the job over ({@code later}: its later attempt, if any) or
@@ -471,7 +478,7 @@ final class LeftoverSweep {
         recordKnownOutcomes();
         List<RunningAttempt> running = ledger.runningAttempts(self.bootId());
         // The store has just answered this node: since when without a break (cluster27 F8's evidence rule).
-        java.time.Instant now = java.time.Instant.now();
+        java.time.Instant now = hostClock.instant();
         java.time.Instant back = reach == null || !started ? null : reach.answered(now);
         for (RunningAttempt attempt : running) {
             if (attempt.nodeProcess() != null && !attempt.nodeProcess().isAlive()) {

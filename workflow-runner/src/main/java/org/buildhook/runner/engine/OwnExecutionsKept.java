@@ -5,8 +5,16 @@ import com.github.kagkarlsson.scheduler.task.DeadExecutionHandler;
 import com.github.kagkarlsson.scheduler.task.Execution;
 import com.github.kagkarlsson.scheduler.task.ExecutionComplete;
 import com.github.kagkarlsson.scheduler.task.ExecutionOperations;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
+import org.buildhook.runner.rules.Durations;
+import org.buildhook.runner.store.NodeLeases;
+import org.buildhook.runner.store.StoreUnavailableException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -28,6 +36,12 @@ import org.slf4j.LoggerFactory;
  * command had ended during the outage (cluster27 F8). A node truly gone has its jobs revived once the limit
  * has passed since the store answered again.
  *
+ * <p>And another node's execution is not taken over while that node is alive by the database's clock ({@link
+ * NodeLeases#alive}: its claim renewed within the dead-node limit, its id's lock held). db-scheduler stamps heartbeats
+ * with the clock of the host that writes them and finds them dead by the clock of the host that looks: with clocks
+ * more than the limit less one heartbeat interval apart, the host ahead took every job of a live node over at once and
+ * ran it beside it (review57b F1). The node's claim is renewed by the database's clock, which every node shares.
+ *
  * <p>db-scheduler hands over the dead executions it read at its look; one whose row changed since (its own node's
  * thread handed it back or ended it, another node revived or took it first) is left as it is now, in one
  * {@code INFO} line, not db-scheduler's {@code ERROR} "Indicates a bug" with a stack trace.
@@ -41,10 +55,16 @@ final class OwnExecutionsKept implements DeadExecutionHandler<Void> {
     /** Since when this node reaches the store; {@code null} where no other node takes jobs over (SQLite). */
     private final StoreReach reach;
     private final Duration limit;
+    /** Whether another node is alive by the database's clock; never, where no other node takes jobs over. */
+    private final Function<String, Optional<NodeLeases.Alive>> alive;
+    /** This host's clock, the one db-scheduler reads here. */
+    private final Clock clock;
+    /** The executions (job@version) said to be kept with their live node, each said once. */
+    private final Set<String> saidAlive = ConcurrentHashMap.newKeySet();
 
     /** Where no other node takes jobs over (SQLite): db-scheduler's limit alone. */
     OwnExecutionsKept(String node, RunningJobs running) {
-        this(node, running, null, Duration.ZERO);
+        this(node, running, null, Duration.ZERO, id -> Optional.empty(), Clock.systemUTC());
     }
 
     /**
@@ -52,10 +72,23 @@ final class OwnExecutionsKept implements DeadExecutionHandler<Void> {
      * @param limit the dead-node limit (heartbeat interval × missed heartbeats)
      */
     OwnExecutionsKept(String node, RunningJobs running, StoreReach reach, Duration limit) {
+        this(node, running, reach, limit, id -> Optional.empty(), Clock.systemUTC());
+    }
+
+    /**
+     * As above, where another node's execution is not taken over while {@code alive} says that node is alive.
+     *
+     * @param alive whether a node is alive by the database's clock ({@link NodeLeases#alive})
+     * @param clock this host's clock, the one db-scheduler reads (the system clock)
+     */
+    OwnExecutionsKept(String node, RunningJobs running, StoreReach reach, Duration limit,
+            Function<String, Optional<NodeLeases.Alive>> alive, Clock clock) {
         this.node = node;
         this.running = running;
         this.reach = reach;
         this.limit = limit;
+        this.alive = alive;
+        this.clock = clock;
     }
 
     @Override
@@ -66,7 +99,7 @@ final class OwnExecutionsKept implements DeadExecutionHandler<Void> {
                     + " not revived", execution.taskInstance.getId());
             return;
         }
-        Instant now = Instant.now();
+        Instant now = clock.instant();
         if (reach != null && !node.equals(execution.pickedBy)) {
             // db-scheduler's look has just been answered: the store answers this node now.
             Instant back = reach.answered(now);
@@ -79,6 +112,9 @@ final class OwnExecutionsKept implements DeadExecutionHandler<Void> {
                             org.buildhook.runner.rules.Durations.describe(limit)))) {
                 return;
             }
+        }
+        if (reach != null && !node.equals(execution.pickedBy) && keptWithItsLiveNode(execution, now)) {
+            return;
         }
         Instant due = dueInItsPlace(execution, now);
         try {
@@ -109,6 +145,43 @@ final class OwnExecutionsKept implements DeadExecutionHandler<Void> {
             LOG.info("job {}: its node {} is taken for dead (no heartbeat); put back in the queue in its place",
                     execution.taskInstance.getId(), execution.pickedBy);
         }
+    }
+
+    /**
+     * Whether {@code execution}, picked by another node, stays with it: that node is alive by the database's clock. Said
+     * once per execution at WARN, with the clocks' difference: a heartbeat that looks older than the limit here while
+     * its node renews its claim means the hosts' clocks differ (or that node's heartbeats of this job fail while its
+     * claim is renewed: then its own fencing ends the job there). When the store cannot tell, not taken over now either:
+     * the next look asks again.
+     */
+    private boolean keptWithItsLiveNode(Execution execution, Instant now) {
+        String jobId = execution.taskInstance.getId();
+        Optional<NodeLeases.Alive> live;
+        try {
+            live = alive.apply(execution.pickedBy);
+        } catch (StoreUnavailableException e) {
+            LOG.info("job {}: no heartbeat of its node {} since {}, but whether that node is alive could not be read"
+                    + " ({}); not taken over now, looked at again at the next look", jobId, execution.pickedBy,
+                    execution.lastHeartbeat, e.getMessage());
+            return true;
+        }
+        if (live.isEmpty()) {
+            return false;
+        }
+        if (saidAlive.size() > 10_000) {
+            saidAlive.clear();
+        }
+        if (saidAlive.add(jobId + "@" + execution.version)) {
+            Duration old = execution.lastHeartbeat == null ? null : Duration.between(execution.lastHeartbeat, now);
+            LOG.warn("job {}: its last heartbeat, written by its node {} with that host's clock, looks {} old by this"
+                    + " host's clock (the dead-node limit is {}), but {} renewed its claim {} ago by the database's"
+                    + " clock and holds its id: it is alive, and the job is left with it, not run here. The hosts'"
+                    + " clocks likely differ (this host's is {} the database's): keep every node's clock synchronised"
+                    + " (NTP: chronyd or systemd-timesyncd), docs/deploying.md \"Clocks\"", jobId, execution.pickedBy,
+                    old == null ? "unknown" : Durations.describe(old), Durations.describe(limit), execution.pickedBy,
+                    Durations.describe(live.get().silent()), ClockSkew.describe(live.get().hostAhead()));
+        }
+        return true;
     }
 
     /**

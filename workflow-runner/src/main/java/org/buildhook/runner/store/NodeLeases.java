@@ -794,6 +794,78 @@ public final class NodeLeases {
         return db.read("count the cluster's nodes", c -> ClusterNodes.counts(c, now(c), deadLimit, selfId, self));
     }
 
+    /**
+     * PostgreSQL: whether the node {@code nodeId} shows it is alive by the database's clock, whatever this host's clock
+     * or its own say: it claims its id, renewed that claim within {@code deadLimit} by the database's clock, and a
+     * session holds its id's advisory lock ({@link Lock}). A node that heart-beats its jobs with a clock ahead of or
+     * behind this host's has its jobs' heartbeats look older (or younger) here than they are; its claim, renewed every
+     * heartbeat interval by the database's clock, tells whether it runs (review57b F1).
+     *
+     * @param nodeId    the node's {@code runner.node-id}
+     * @param deadLimit the dead-node limit
+     * @param host      this host's clock (the one db-scheduler stamps this JVM's heartbeats with), for {@link
+     *                  Alive#hostAhead}
+     * @return its last renewal's age and this host's clock less the database's, when alive; empty otherwise (no claim,
+     *         a claim silent past the limit, or no session holds its lock: killed, stopped, cut off)
+     * @throws StoreUnavailableException when the store cannot be reached
+     */
+    public Optional<Alive> alive(String nodeId, Duration deadLimit, Clock host) {
+        if (db.dialect() != Dialect.POSTGRESQL) {
+            return Optional.empty();
+        }
+        return db.read("read whether a node is alive", c -> {
+            Optional<Holder> holder = holder(c, nodeId);
+            Instant before = host.instant();
+            Instant now = databaseNow(c);
+            Instant after = host.instant();
+            if (holder.isEmpty() || holder.get().renewedAt().plus(deadLimit).isBefore(now)
+                    || lockFree(c, nodeId)) {
+                return Optional.<Alive>empty();
+            }
+            Duration silent = Duration.between(holder.get().renewedAt(), now);
+            return Optional.of(new Alive(silent.isNegative() ? Duration.ZERO : silent,
+                    Duration.between(now, before.plus(Duration.between(before, after).dividedBy(2)))));
+        });
+    }
+
+    /**
+     * A node alive by the database's clock ({@link #alive}).
+     *
+     * @param silent    how long ago it last renewed its claim, by the database's clock
+     * @param hostAhead this host's clock less the database's (negative: behind), as read with that renewal's age
+     */
+    public record Alive(Duration silent, Duration hostAhead) {
+    }
+
+    /**
+     * PostgreSQL: this host's clock ({@code host}) less the database's (negative: behind), read on one connection:
+     * the midpoint of the host's clock around the database's answer, so off by at most half the round trip, which is
+     * returned too. Empty on SQLite (every time there is this host's).
+     *
+     * @throws StoreUnavailableException when the store cannot be reached
+     */
+    public Optional<ClockOffset> hostAhead(Clock host) {
+        if (db.dialect() != Dialect.POSTGRESQL) {
+            return Optional.empty();
+        }
+        return Optional.of(db.read("read the database's clock", c -> {
+            long before = System.nanoTime();
+            Instant hostBefore = host.instant();
+            Instant now = databaseNow(c);
+            Duration trip = Duration.ofNanos(System.nanoTime() - before);
+            return new ClockOffset(Duration.between(now, hostBefore.plus(trip.dividedBy(2))), trip.dividedBy(2));
+        }));
+    }
+
+    /**
+     * This host's clock less the database's ({@link #hostAhead}).
+     *
+     * @param ahead  the difference (negative: this host's clock is behind)
+     * @param within how far off that figure may be (half the round trip it was read in)
+     */
+    public record ClockOffset(Duration ahead, Duration within) {
+    }
+
     /** Now by the database's clock on PostgreSQL, for a caller's own connection. */
     static Instant databaseNow(Connection c) throws SQLException {
         try (PreparedStatement p = c.prepareStatement("SELECT CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000"

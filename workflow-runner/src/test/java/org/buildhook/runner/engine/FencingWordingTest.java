@@ -88,7 +88,7 @@ class FencingWordingTest {
         RunningJobs running = new RunningJobs();
         running.add("J1", job(outcome));
         running.add("J2", job(second));
-        Fencing fencing = new Fencing(() -> List.of(one, two), running, CONFIG, nanos::get);
+        Fencing fencing = new Fencing(() -> List.of(one, two), running, CONFIG, now::get, nanos::get);
         try {
             fencing.check(); // every quarter second, as the node runs
             nanos.addAndGet(Duration.ofSeconds(25).toNanos()); // stopped for 25 s
@@ -147,7 +147,7 @@ class FencingWordingTest {
             RunningJobs running = new RunningJobs();
             running.add(jobId, 1, job(outcome));
             CurrentlyExecuting current = executing(jobId);
-            fencing = new Fencing(() -> List.of(current), running, CONFIG, nanos::get, () -> watchdog);
+            fencing = new Fencing(() -> List.of(current), running, CONFIG, now::get, nanos::get, () -> watchdog);
             fencing.check(); // every quarter second, as the node runs
             logger.addAppender(log);
 
@@ -227,7 +227,7 @@ class FencingWordingTest {
                 executing.add(executing(job));
                 now.set(now.get().plusSeconds(5)); // J2's last heartbeat 5 s after J1's
             }
-            Fencing fencing = new Fencing(() -> List.copyOf(executing), running, CONFIG, nanos::get, () -> watchdog);
+            Fencing fencing = new Fencing(() -> List.copyOf(executing), running, CONFIG, now::get, nanos::get, () -> watchdog);
             logger.addAppender(log);
             // A check every 250 ms, as the node runs: J1 crosses 0.75 of the 20 s limit at 15 s, J2 at 20 s.
             while (killed.isEmpty()) {
@@ -335,7 +335,7 @@ class FencingWordingTest {
             command.destroyForcibly(); // reaches nothing: it has exited
         }));
         CurrentlyExecuting current = executing("J1");
-        Fencing fencing = new Fencing(() -> List.of(current), running, CONFIG, nanos::get);
+        Fencing fencing = new Fencing(() -> List.of(current), running, CONFIG, now::get, nanos::get);
         ch.qos.logback.classic.Logger logger = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(
                 Fencing.class);
         ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> log =
@@ -394,7 +394,7 @@ class FencingWordingTest {
         RunningJobs running = new RunningJobs();
         running.add("J1", job(new CompletableFuture<>()));
         CurrentlyExecuting current = executing("J1");
-        Fencing fencing = new Fencing(() -> List.of(current), running, CONFIG, nanos::get);
+        Fencing fencing = new Fencing(() -> List.of(current), running, CONFIG, now::get, nanos::get);
         try {
             fencing.check();
             nanos.addAndGet(Duration.ofSeconds(25).toNanos()); // stopped for 25 s
@@ -468,7 +468,7 @@ class FencingWordingTest {
                     false));
         }));
         before.accept(running);
-        Fencing fencing = new Fencing(() -> List.of(current), running, CONFIG, nanos::get);
+        Fencing fencing = new Fencing(() -> List.of(current), running, CONFIG, now::get, nanos::get);
         try {
             for (int i = 0; i < checks; i++) {
                 nanos.addAndGet(Duration.ofMillis(250).toNanos());
@@ -525,6 +525,6 @@ class FencingWordingTest {
             outcome.complete(new JobOutcome(JobOutcome.Result.CANCELLED, null, now.get(), now.get(), why, null,
                     false));
         }));
-        return new Fencing(() -> List.of(current), running, CONFIG, nanos::get);
+        return new Fencing(() -> List.of(current), running, CONFIG, now::get, nanos::get);
     }
 }
