@@ -944,9 +944,11 @@ public final class BuildhookApplication implements AutoCloseable {
                                 + " reloaded with another puts its own limits back for the whole cluster" : "");
             }
         } catch (RuntimeException e) {
-            LOG.warn("the concurrency limits of {} could not be given to the jobs already stored ({}): until a"
-                    + " new delivery stores a job of a rule whose limit changed, its jobs go by the limit they were"
-                    + " stored with", rules.source(), e.getMessage());
+            // Safe all the same (review57b F2): a rule's limit is its newest job's, a job stored without one is read
+            // with it, and the jobs running without a slot count against it.
+            LOG.warn("the concurrency limits of {} could not be given to the jobs already stored ({}): a rule whose"
+                    + " limit changed goes by the one its newest job still to run was stored with until a new delivery"
+                    + " stores a job of it, or the next start or reload", rules.source(), e.getMessage());
         }
         try {
             for (org.buildhook.runner.store.ResourceLedger.CapacityChange change
@@ -955,8 +957,9 @@ public final class BuildhookApplication implements AutoCloseable {
                         change.resource(), change.jobs(), change.to(), rules.source(), change.from());
             }
         } catch (RuntimeException e) {
-            LOG.warn("the resource capacities of {} could not be given to the jobs already stored ({}): they go by"
-                    + " the capacities they were stored with until the next start or reload", rules.source(),
+            // Given in one transaction (review57b F3): a failure changed none of them.
+            LOG.warn("the resource capacities of {} could not be given to the jobs already stored ({}): none was; they"
+                    + " go by the capacities they were stored with until the next start or reload", rules.source(),
                     e.getMessage());
         }
     }

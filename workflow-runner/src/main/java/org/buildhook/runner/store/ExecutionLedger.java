@@ -114,7 +114,7 @@ public final class ExecutionLedger {
                     if (!rs.next()) {
                         return Optional.<JobToRun>empty();
                     }
-                    return Optional.of(StoreReader.jobToRun(rs, rs.getInt(Rows.JOB_COLUMN_COUNT + 3)));
+                    return Optional.of(StoreReader.jobToRun(rs, rs.getInt(StoreReader.JOB_TO_RUN_COLUMNS + 1)));
                 }
             }
         });
@@ -299,7 +299,8 @@ public final class ExecutionLedger {
                 // the rest of the line, in the units' order (waitingForUnitsAhead).
                 Long unitsPlace = unitsPlace(c, jobId);
                 try (PreparedStatement p = c.prepareStatement("WITH in_force AS (SELECT " + currentLimit("?")
-                        + " AS n) SELECT (SELECT n FROM in_force), (SELECT COUNT(*) FROM rule_slots WHERE rule_name = ?),"
+                        + " AS n) SELECT (SELECT n FROM in_force), (SELECT COUNT(*) FROM rule_slots WHERE rule_name = ?)"
+                        + " + " + runningWithoutASlot(db.dialect()) + ","
                         + (unitsPlace != null ? " 0" : " (SELECT COUNT(*) FROM (SELECT 1 FROM jobs j WHERE "
                                 + inLine(db.dialect()) + " AND j.id < ? LIMIT (SELECT n FROM in_force)) ahead)")
                         + ", (SELECT COUNT(*) FROM (SELECT 1 FROM jobs j WHERE " + waitingForUnits(db.dialect())
@@ -311,6 +312,9 @@ public final class ExecutionLedger {
                     p.setString(++i, ruleName);
                     p.setInt(++i, asked);
                     p.setString(++i, ruleName);
+                    p.setString(++i, ruleName);
+                    p.setString(++i, jobId);
+                    p.setString(++i, JobQueue.TASK_NAME);
                     if (unitsPlace == null) {
                         p.setString(++i, ruleName);
                         p.setString(++i, JobQueue.TASK_NAME);
@@ -426,6 +430,22 @@ public final class ExecutionLedger {
             jobsDue.run();
         }
         return result;
+    }
+
+    /**
+     * SQL, in {@link #tryAcquireSlot}'s statement, added to the slots held: how many jobs of the rule (parameter 1) other
+     * than the asking one (parameter 2) run without a limit and hold no slot, their execution in the queue (parameter 3,
+     * the task name). Such a job started while its rule had no limit, and a limit set since ({@link #changeLimits}, or a
+     * job planned under the new rules stored before that change, or after it failed) counts it: rules.md promises that
+     * no job starts until fewer than the new limit run. Before, only the slot {@link SlotLine#holdForPicked} gives it
+     * counted, and a take between the limit's coming into force and that slot (the change's loop over the rule's jobs,
+     * or for good when that loop failed) started a newer job beside it (review57b F2). Read by {@code jobs_state_idx}
+     * (the jobs running, a few), within the statement that counts the slots: no statement more per start.
+     */
+    static String runningWithoutASlot(Dialect dialect) {
+        return "(SELECT COUNT(*) FROM jobs j WHERE j.state = 'RUNNING' AND j.concurrency = 0 AND j.rule_name = ?"
+                + " AND j.id <> ? AND NOT EXISTS (SELECT 1 FROM rule_slots r WHERE r.job_id = j.id) AND "
+                + executionExists("j.id", "", dialect) + ")";
     }
 
     /**
@@ -677,7 +697,11 @@ public final class ExecutionLedger {
      * job picked at the moment keeps the limit it was read with for that attempt.
      *
      * <p>Jobs are written one by one, newest first (the newest is the one that decides), each in a
-     * statement of its own, so no transaction holds more than one job's row. Re-runs keep their plan
+     * statement of its own, so no transaction holds more than one job's row. A limit set on a rule that had
+     * none is in force from its newest job's (a job stored without one is read with it, and a take counts the jobs
+     * running without a slot), and the picked jobs are given their slots in that job's transaction: whatever the
+     * loop has reached, or left when it failed, no job starts until fewer than the limit run (review57b F2). Re-runs
+     * keep their plan
      * (they go by the limit of the rule's other jobs). A rule whose jobs were given a new limit, above 0,
      * then passes its turn on ({@link SlotLine#wakeTurn}): a raised limit frees slots at once, and the
      * jobs it lets in waited for their next try, {@code runner.slot-retry}, with the slots free (crash15).
@@ -747,16 +771,36 @@ public final class ExecutionLedger {
                     return found;
                 });
         Map<String, LimitChange> changes = new java.util.LinkedHashMap<>();
+        // The rules given a limit they did not have whose running jobs have not been given their slots yet.
+        Set<String> toHold = new java.util.HashSet<>(limitSet);
         for (Map.Entry<String, Integer> job : toChange) {
+            String rule = ruleOf.get(job.getKey());
+            boolean hold = job.getValue() > 0 && toHold.contains(rule);
             int changed = db.inTransaction("give a job its rule's new limit", Durability.DEFERRED, c -> {
+                if (hold) {
+                    // The limit comes into force with the rule's newest job (currentLimit; a job read without one reads
+                    // it then, StoreReader.JOB_TO_RUN): in the same transaction, under the rule's turn, each job of the
+                    // rule picked at the moment and holding no slot is given one (crash16), whatever limit its row
+                    // still says. Given after the loop, a take in between started a newer job beside the one running
+                    // without a slot, and nothing gave that one its slot when the loop failed midway (review57b F2).
+                    line.inTurn(c, rule);
+                }
+                int n;
                 try (PreparedStatement p = c.prepareStatement("UPDATE jobs SET concurrency = ? WHERE id = ?"
                         + " AND concurrency <> ? AND rerun_of IS NULL AND state IN " + STILL_TO_RUN)) {
                     p.setInt(1, job.getValue());
                     p.setString(2, job.getKey());
                     p.setInt(3, job.getValue());
-                    return p.executeUpdate();
+                    n = p.executeUpdate();
                 }
+                if (hold && n > 0) {
+                    line.holdForPicked(c, rule);
+                }
+                return n;
             });
+            if (hold && changed > 0) {
+                toHold.remove(rule);
+            }
             if (changed > 0) {
                 // Newest first: the first job of a rule is its newest, whose limit was the one in force.
                 changes.merge(ruleOf.get(job.getKey()), new LimitChange(ruleOf.get(job.getKey()),
@@ -776,11 +820,6 @@ public final class ExecutionLedger {
         for (Map.Entry<String, String> rule : newest.entrySet()) {
             woken += db.inTransaction("wake the jobs a new limit lets in", Durability.DEFERRED, c -> {
                 line.inTurn(c, rule.getKey());
-                if (limitSet.contains(rule.getKey())) {
-                    // After the jobs were given the limit: a job picked before, read without one, starts
-                    // without asking for a slot, so it is given one here (crash16).
-                    line.holdForPicked(c, rule.getKey());
-                }
                 return line.wakeTurn(c, rule.getKey(), rule.getValue());
             });
         }

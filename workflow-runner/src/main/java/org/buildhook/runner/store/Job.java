@@ -183,6 +183,16 @@ public record Job(
                 cancelRequested, rerunOf, workflow, supersededBy, expiresAt);
     }
 
+    /**
+     * This job with the concurrency limit {@code limit} it runs under: that of its rule in force when it was stored
+     * without one (StoreReader.JOB_TO_RUN), for the attempt about to start only, never stored.
+     */
+    public Job withConcurrency(int limit) {
+        return new Job(id, deliveryId, ruleName, ruleSnapshot, argv, env, workdir, stdin, timeout, retries, backoff,
+                limit, runName, state, attempts, exitCode, createdAt, startedAt, endedAt, node, logPath, message,
+                cancelRequested, rerunOf, workflow, supersededBy, expiresAt);
+    }
+
     /** How what a queued job waits for begins in its message, after what its last attempt came to. */
     private static final String WAITING = "waiting for ";
 

@@ -430,8 +430,13 @@ public final class ResourceLedger {
      * than the new capacity are in use. A job picked at the moment reads its row's capacity when it takes
      * its units ({@link #tryAcquire}), so it goes by the new one too.
      *
-     * <p>Jobs are written one by one, each in a statement of its own that writes it only if it is still as
-     * read (a job that ended or changed meanwhile is left as it is).
+     * <p>The jobs of every resource whose capacity changes are written in one transaction that holds those
+     * resources' locks (taken first by every take, in the same order), each job only if it is still
+     * as read: a take sees all of them with the old capacity or all with the new one. Written one by one, each in a
+     * transaction of its own outside the locks, a job not written yet took a unit beyond a capacity just lowered
+     * beside the jobs holding the rest (review57b F3), and for good when the loop failed midway. A change that fails
+     * (a job's row locked beyond the store's lock timeout) changes nothing: the jobs go by the capacities they were
+     * stored with, each of them by a whole capacity (those planned under the new rules by the new one).
      *
      * @param declared the capacities the rules now loaded declare, by resource name (the {@code resources}
      *                 section; units, at least 1)
@@ -439,47 +444,74 @@ public final class ResourceLedger {
      * @throws StoreUnavailableException when the store cannot be reached
      */
     public List<CapacityChange> applyCapacities(Map<String, Integer> declared) {
-        record Stored(String id, String resources, String followUps) {
-        }
-        List<Stored> stored = db.read("read the jobs whose resources' capacity changed", c -> {
-            List<Stored> out = new ArrayList<>();
-            try (PreparedStatement p = c.prepareStatement("SELECT id, resources, follow_ups FROM jobs WHERE state IN"
-                    + " ('QUEUED', 'WAITING', 'RUNNING', 'AWAITING_APPROVAL') AND (resources IS NOT NULL"
-                    + " OR follow_ups IS NOT NULL) ORDER BY id"); ResultSet rs = p.executeQuery()) {
-                while (rs.next()) {
-                    out.add(new Stored(rs.getString(1), rs.getString(2), rs.getString(3)));
-                }
+        // Which resources change, read without their locks; read again under them.
+        java.util.Set<String> names = new java.util.TreeSet<>();
+        for (StoredNeeds job : db.read("read the jobs whose resources' capacity changed", ResourceLedger::storedNeeds)) {
+            if (job.resources() != null) {
+                Map<String, Integer> from = new TreeMap<>();
+                withCapacities(job.resources(), declared, from);
+                names.addAll(from.keySet());
             }
-            return out;
-        });
-        Map<String, CapacityChange> changes = new TreeMap<>();
-        for (Stored job : stored) {
-            Map<String, Integer> from = new TreeMap<>();
-            String resources = job.resources() == null ? null : withCapacities(job.resources(), declared, from);
-            String followUps = job.followUps() == null ? null : followUpsWithCapacities(job.followUps(), declared);
-            if (java.util.Objects.equals(resources, job.resources())
-                    && java.util.Objects.equals(followUps, job.followUps())) {
-                continue;
-            }
-            int changed = db.inTransaction("give a job the capacities in force", Durability.DEFERRED, c -> {
-                try (PreparedStatement p = c.prepareStatement("UPDATE jobs SET resources = ?, follow_ups = ?"
-                        + " WHERE id = ? AND state IN ('QUEUED', 'WAITING', 'RUNNING', 'AWAITING_APPROVAL')"
-                        + " AND COALESCE(resources, '') = ? AND COALESCE(follow_ups, '') = ?")) {
-                    p.setString(1, resources);
-                    p.setString(2, followUps);
-                    p.setString(3, job.id());
-                    p.setString(4, job.resources() == null ? "" : job.resources());
-                    p.setString(5, job.followUps() == null ? "" : job.followUps());
-                    return p.executeUpdate();
-                }
-            });
-            if (changed > 0) {
-                from.forEach((name, was) -> changes.merge(name, new CapacityChange(name, was, declared.get(name), 1),
-                        (a, b) -> new CapacityChange(name, a.from(), a.to(), a.jobs() + 1)));
+            if (job.followUps() != null) {
+                names.addAll(followUpCapacitiesChanged(job.followUps(), declared));
             }
         }
+        if (names.isEmpty()) {
+            return List.of();
+        }
+        Map<String, Integer> changing = new TreeMap<>(declared);
+        changing.keySet().retainAll(names);
+        Map<String, CapacityChange> changes = db.inTransaction("give the jobs the capacities in force",
+                Durability.DEFERRED, c -> {
+                    lock(c, names);
+                    Map<String, CapacityChange> changed = new TreeMap<>();
+                    for (StoredNeeds job : storedNeeds(c)) {
+                        Map<String, Integer> from = new TreeMap<>();
+                        String resources = job.resources() == null ? null
+                                : withCapacities(job.resources(), changing, from);
+                        String followUps = job.followUps() == null ? null
+                                : followUpsWithCapacities(job.followUps(), changing);
+                        if (java.util.Objects.equals(resources, job.resources())
+                                && java.util.Objects.equals(followUps, job.followUps())) {
+                            continue;
+                        }
+                        try (PreparedStatement p = c.prepareStatement("UPDATE jobs SET resources = ?, follow_ups = ?"
+                                + " WHERE id = ? AND state IN ('QUEUED', 'WAITING', 'RUNNING', 'AWAITING_APPROVAL')"
+                                + " AND COALESCE(resources, '') = ? AND COALESCE(follow_ups, '') = ?")) {
+                            p.setString(1, resources);
+                            p.setString(2, followUps);
+                            p.setString(3, job.id());
+                            p.setString(4, job.resources() == null ? "" : job.resources());
+                            p.setString(5, job.followUps() == null ? "" : job.followUps());
+                            if (p.executeUpdate() == 0) {
+                                continue;
+                            }
+                        }
+                        from.forEach((name, was) -> changed.merge(name, new CapacityChange(name, was,
+                                declared.get(name), 1), (a, b) -> new CapacityChange(name, a.from(), a.to(),
+                                        a.jobs() + 1)));
+                    }
+                    return changed;
+                });
         wakeAfterNewCapacities(changes.keySet());
         return List.copyOf(changes.values());
+    }
+
+    /** A job still to run with resources or follow-ups, as stored. */
+    private record StoredNeeds(String id, String resources, String followUps) {
+    }
+
+    /** The jobs still to run that need resources or may plan follow-ups, oldest first (so their rows in id order). */
+    private static List<StoredNeeds> storedNeeds(Connection c) throws SQLException {
+        List<StoredNeeds> out = new ArrayList<>();
+        try (PreparedStatement p = c.prepareStatement("SELECT id, resources, follow_ups FROM jobs WHERE state IN"
+                + " ('QUEUED', 'WAITING', 'RUNNING', 'AWAITING_APPROVAL') AND (resources IS NOT NULL"
+                + " OR follow_ups IS NOT NULL) ORDER BY id"); ResultSet rs = p.executeQuery()) {
+            while (rs.next()) {
+                out.add(new StoredNeeds(rs.getString(1), rs.getString(2), rs.getString(3)));
+            }
+        }
+        return out;
     }
 
     /**
@@ -541,6 +573,17 @@ public final class ResourceLedger {
             }
         }
         return changed ? object.toString() : json;
+    }
+
+    /** The resources whose capacity a job's follow-up specification says otherwise than {@code declared}. */
+    private static java.util.Set<String> followUpCapacitiesChanged(String json, Map<String, Integer> declared) {
+        java.util.Set<String> out = new java.util.TreeSet<>();
+        for (String name : declared.keySet()) {
+            if (!followUpsWithCapacities(json, Map.of(name, declared.get(name))).equals(json)) {
+                out.add(name);
+            }
+        }
+        return out;
     }
 
     private static final com.fasterxml.jackson.databind.ObjectMapper FOLLOW_UPS_JSON =

@@ -110,11 +110,11 @@ final class SlotLine {
     }
 
     /**
-     * In a transaction that took its turn ({@link #inTurn}), after the rule's jobs were given a limit they
-     * did not have ({@link ExecutionLedger#applyLimits}): gives a slot to each job of the rule picked by a
-     * node at the moment that holds none, as held by that node. Such a job was read without a limit, so it
-     * runs (or starts) without asking for a slot, and the limit just set would let as many more start beside
-     * it (review15). Its slot is freed when its attempt is recorded ({@link ExecutionLedger#finishAttempt}),
+     * In a transaction that took its turn ({@link #inTurn}) and gave the rule's newest job a limit the rule did
+     * not have ({@link ExecutionLedger#applyLimits}): gives a slot to each job of the rule picked by a node at the
+     * moment that holds none, as held by that node, whatever limit its row says (the older jobs are given theirs
+     * after this, review57b F2). Such a job was read without a limit, so it runs (or starts) without asking for a
+     * slot, and the limit just set would let as many more start beside it (review15). Its slot is freed when its attempt is recorded ({@link ExecutionLedger#finishAttempt}),
      * as a limited job's is; one that asks for a slot after all (read after the change) frees it first
      * ({@link ExecutionLedger#tryAcquireSlot}). There may be more of them than the limit: the slots beyond it
      * count as held too, so that nothing starts until fewer run than the limit.
@@ -125,7 +125,7 @@ final class SlotLine {
         List<String[]> running = new ArrayList<>();
         try (PreparedStatement p = c.prepareStatement("SELECT j.id, s.picked_by FROM scheduled_tasks s JOIN jobs j"
                 + " ON j.id = s.task_instance WHERE s.task_name = ? AND s.picked = ? AND j.rule_name = ?"
-                + " AND j.concurrency > 0 AND j.state IN ('QUEUED', 'WAITING', 'RUNNING')"
+                + " AND j.state IN ('QUEUED', 'WAITING', 'RUNNING')"
                 + " AND NOT EXISTS (SELECT 1 FROM rule_slots r WHERE r.job_id = j.id) ORDER BY j.id")) {
             p.setString(1, JobQueue.TASK_NAME);
             p.setBoolean(2, true);

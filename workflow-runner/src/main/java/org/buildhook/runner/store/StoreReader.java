@@ -410,27 +410,47 @@ final class StoreReader {
     }
 
     /**
+     * SQL: the limit of the rule of {@code jobs} in force, as {@code ExecutionLedger.currentLimit} has it (its newest
+     * job still to run that has one; {@code jobs_slot_line_idx}), or none.
+     */
+    private static final String LIMIT_IN_FORCE = "SELECT k.concurrency FROM jobs k WHERE k.rule_name = jobs.rule_name"
+            + " AND k.concurrency > 0 AND k.state IN ('QUEUED', 'WAITING', 'RUNNING') AND k.rerun_of IS NULL";
+
+    /**
      * A job that takes neither a concurrency slot nor a shared resource, nor waits for the older jobs it
-     * superseded under {@code running: cancel} to be stopped (JobTask's three waits).
+     * superseded under {@code running: cancel} to be stopped (JobTask's three waits). A job stored without a
+     * limit takes a slot when its rule has one in force ({@link #JOB_TO_RUN}).
      */
     static final String RUNS_WITHOUT_WAITING_CONDITION = "jobs.concurrency <= 0 AND jobs.resources IS NULL"
-            + " AND jobs.supersede_running = 0";
+            + " AND jobs.supersede_running = 0 AND (jobs.rerun_of IS NOT NULL OR NOT EXISTS (" + LIMIT_IN_FORCE + "))";
     private static final String RUNS_WITHOUT_WAITING = "CASE WHEN " + RUNS_WITHOUT_WAITING_CONDITION
             + " THEN 1 ELSE 0 END";
 
     /**
      * The select list of {@link #jobToRun}'s query from {@code jobs} ({@code FROM} and {@code WHERE}
-     * left to the caller): the job's columns, whether it runs without waiting, then its delivery's body.
+     * left to the caller): the job's columns, whether it runs without waiting, its delivery's body, then the
+     * limit it runs under. That is its own, or, for a job stored without one (not a re-run, which keeps its
+     * plan), the one its rule has in force: a reload or a start that set a limit on the rule gives it to the
+     * jobs still to run one by one ({@code ExecutionLedger#changeLimits}), and a job not given it yet, or one
+     * left without it by a change that failed midway, started without a slot beside those holding the new
+     * limit's slots (review57b F2). An index probe that finds nothing for a rule without a limit.
      */
     static final String JOB_TO_RUN = "SELECT " + Rows.JOB_COLUMNS + ", " + RUNS_WITHOUT_WAITING
             + ", CASE WHEN " + RUNS_WITHOUT_WAITING_CONDITION
-            + " THEN (SELECT body FROM deliveries WHERE id = jobs.delivery_id) END";
+            + " THEN (SELECT body FROM deliveries WHERE id = jobs.delivery_id) END"
+            + ", CASE WHEN jobs.concurrency <= 0 AND jobs.rerun_of IS NULL THEN COALESCE((" + LIMIT_IN_FORCE
+            + " ORDER BY k.id DESC LIMIT 1), 0) ELSE jobs.concurrency END";
+
+    /** The number of columns of {@link #JOB_TO_RUN}: a column after them is at this index plus one. */
+    static final int JOB_TO_RUN_COLUMNS = Rows.JOB_COLUMN_COUNT + 3;
 
     /** A row of {@link #JOB_TO_RUN}, with the attempt already started for it (0 for none). */
     static ExecutionLedger.JobToRun jobToRun(ResultSet rs, int started) throws SQLException {
         boolean bodyRead = rs.getInt(Rows.JOB_COLUMN_COUNT + 1) == 1;
-        return new ExecutionLedger.JobToRun(Rows.job(rs), bodyRead ? rs.getBytes(Rows.JOB_COLUMN_COUNT + 2) : null,
-                bodyRead, started);
+        Job job = Rows.job(rs);
+        int limit = rs.getInt(Rows.JOB_COLUMN_COUNT + 3);
+        return new ExecutionLedger.JobToRun(limit == job.concurrency() ? job : job.withConcurrency(limit),
+                bodyRead ? rs.getBytes(Rows.JOB_COLUMN_COUNT + 2) : null, bodyRead, started);
     }
 
     /**
