@@ -143,7 +143,9 @@ class ReloadSaysWhatStoredJobsDoNotFollowTest {
                     .endsWith("; approve one with buildhook approve JOB; each starts the rule's on-approval-request"
                             + " once, as this file writes it, to tell the approvers (buildhook jobs --parent JOB shows"
                             + " it)");
-            await().atMost(Duration.ofMinutes(1)).until(() -> Files.exists(asked));
+            // The file's line, not the file: the shell's >> creates it before echo writes (flaky57: read empty).
+            await().atMost(Duration.ofMinutes(1))
+                    .until(() -> Files.exists(asked) && !Files.readAllLines(asked).isEmpty());
             assertThat(Files.readAllLines(asked)).containsExactly(queued);
             assertThat(app.store().job(queued).orElseThrow().job().message())
                     .startsWith("awaiting the approval its rule 'long' asks for in the rules in force on node ")
