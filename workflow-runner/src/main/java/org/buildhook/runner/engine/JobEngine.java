@@ -611,10 +611,22 @@ public final class JobEngine implements AutoCloseable {
         }
     }
 
-    /** Gives this node's id back ({@link #claimNodeId}): a node started with it next takes it at once. */
+    /**
+     * Gives this node's id back ({@link #claimNodeId}): a node started with it next takes it at once (its lock is given
+     * back whatever happens). The claim itself stays while this node's data folder keeps what the store has not recorded
+     * ({@link #giveBackNodeId}).
+     */
     private void releaseNodeId() {
         try {
-            store.nodeLeases().release(config.nodeId(), instance);
+            if (giveBackNodeId(store.nodeLeases(), leftovers.stops(), config.nodeId(), instance) == GiveBack.KEPT) {
+                LOG.info("node id {}: its claim stays in the store, naming its data folder, while {} there holds what"
+                        + " the store has not recorded: a node of this host then leaves those attempts to this node's"
+                        + " next start, or to the dead-node limit, instead of taking them for a death and running them"
+                        + " again at once. A node started with this id takes the claim over as soon as the id's lock"
+                        + " is free (at once after a stop that reached the store); until then this node is listed"
+                        + " gone on this host (silent elsewhere after the dead-node limit)", config.nodeId(),
+                        StopsNotRecorded.FILE_NAME);
+            }
         } catch (RuntimeException e) {
             LOG.warn("node id {} was not given back: {}. A node started with this id takes it over once"
                     + " PostgreSQL has seen this node's connections close (at the latest after the dead-node"
@@ -623,6 +635,40 @@ public final class JobEngine implements AutoCloseable {
         } finally {
             nodeLock.release();
         }
+    }
+
+    /** What {@link #giveBackNodeId} did with a node's claim of its id. */
+    enum GiveBack {
+        /** Deleted: a node started with the id claims it as a new one. */
+        GIVEN_BACK,
+        /** Kept, naming the node's data folder, which holds what the store has not recorded. */
+        KEPT,
+        /** Not this node's claim any more (a node started with the id took it over): nothing done. */
+        NOT_HELD
+    }
+
+    /**
+     * Gives {@code instance}'s claim of {@code nodeId} back at a stop ({@link NodeLeases#release}), unless {@code stops},
+     * the node's data folder's stops-not-recorded, keeps what the store has not recorded ({@link
+     * StopsNotRecorded#holdsUnrecorded}: an outcome the store refused or could not take, an attempt cut short unrecorded):
+     * then the claim stays, as a stop that cannot reach the store leaves it. The claim is where a node of this host reads
+     * that folder from ({@link NodeLeases#dataFolder}); deleted, that node found no note, took the attempt for a death
+     * and ran its command again at once, where the stopped node has the dead-node limit to start and record it
+     * (review57a F1: the store refusing the record, or an outage over before the stop's end). A node started with the
+     * id takes the claim over as it does one a crash left ({@link NodeLeases#claim}: at once when its lock is free).
+     * A kept claim is read, to say so only of one still this node's: a store that cannot be reached fails this step as
+     * the release would.
+     *
+     * @return what was done
+     * @throws org.buildhook.runner.store.StoreUnavailableException when the store cannot be reached
+     */
+    static GiveBack giveBackNodeId(NodeLeases leases, StopsNotRecorded stops, String nodeId, String instance) {
+        if (!stops.holdsUnrecorded()) {
+            leases.release(nodeId, instance);
+            return GiveBack.GIVEN_BACK;
+        }
+        return leases.holder(nodeId).filter(h -> h.instance().equals(instance)).isPresent() ? GiveBack.KEPT
+                : GiveBack.NOT_HELD;
     }
 
     /**

@@ -187,6 +187,8 @@ final class StopsNotRecorded {
     private final Set<String> begunKept = ConcurrentHashMap.newKeySet();
     /** Whether the file was deleted after the start's sweep: only once, never what this engine's own stop writes. */
     private final java.util.concurrent.atomic.AtomicBoolean swept = new java.util.concurrent.atomic.AtomicBoolean();
+    /** Whether this engine noted an attempt its stop could not record ({@link #add}), on disk or not: {@link #holdsUnrecorded}. */
+    private volatile boolean notedHere;
 
     /**
      * @param file where the record is kept ({@code <data-dir>/stops-not-recorded}), or {@code null} for none
@@ -410,6 +412,7 @@ final class StopsNotRecorded {
      * @return the note, and whether it is on disk
      */
     Note add(String jobId, int attempt, Cut cut) {
+        notedHere = true;
         String key = node + " " + jobId + " " + attempt;
         known.add(key);
         cuts.put(key, cut);
@@ -426,6 +429,7 @@ final class StopsNotRecorded {
      * @return the note, and whether it is on disk
      */
     Note add(String jobId, int attempt, Known outcome) {
+        notedHere = true;
         String key = node + " " + jobId + " " + attempt;
         known.add(key);
         String line = outcome == null ? key : line(key, outcome);
@@ -837,6 +841,45 @@ final class StopsNotRecorded {
             if (!note.kept()) {
                 LOG.warn("cannot note again in {} the outcomes this node read there at its start and the store has"
                         + " not recorded yet ({}): the next start runs their commands again", file, note.problem());
+            }
+        }
+    }
+
+    /**
+     * Whether this data folder keeps what the store has not recorded of an attempt, for the next start of its node and
+     * for a node of this host that reads it there ({@link LeftoverSweep}'s {@code leftToItsStop}): a line of the file
+     * other than a {@code begun} one (an outcome, a cut short, a fencing; a stop whose records went through leaves only
+     * its {@code begun} lines), an outcome read at the start and not recorded since, or a note this engine's stop made,
+     * even one it could not write (the attempt's {@code begun} line then speaks for it). The node's claim of its id,
+     * which names this folder, is kept past its stop while this holds (review57a F1); a file that cannot be read
+     * counts as holding something.
+     */
+    boolean holdsUnrecorded() {
+        if (file == null) {
+            return false;
+        }
+        if (notedHere || !pending.isEmpty()) {
+            return true;
+        }
+        synchronized (WRITES) {
+            try {
+                if (!Files.exists(file)) {
+                    return false;
+                }
+                for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
+                    String stripped = line.strip();
+                    if (keyOf(stripped).isEmpty()) {
+                        continue;
+                    }
+                    String[] parts = encoded(stripped).split(" ", 5);
+                    if (parts.length != 4 || !parts[3].equals(BEGUN)) {
+                        return true;
+                    }
+                }
+                return false;
+            } catch (IOException | RuntimeException e) {
+                LOG.debug("cannot read {}: {}", file, e.toString());
+                return true;
             }
         }
     }

@@ -237,6 +237,83 @@ class PostgresEngineTest extends AbstractEngineTest {
         assertThat(done.attempts()).extracting(JobAttempt::exitCode).containsExactly(0);
     }
 
+    /**
+     * review57a F1 (M): node-a's stop keeps in its data folder an outcome the store refuses to record (a trigger, no
+     * outage), and node-b, a node of the same host with a data folder of its own, runs. node-a's graceful stop gave its
+     * claim of its id back, and with it the only place node-b reads node-a's data folder from: node-b's sweep found no
+     * note there, took the attempt for node-a's death and ran the command again within a second of the stop, though
+     * node-a's WARN and the docs leave it to node-a's next start, or the dead-node limit. The claim now stays while the
+     * folder holds what the store has not recorded: node-b leaves the attempt, and node-a's next start records it once
+     * the store takes it; the command ran once. Both ways: node-b starts after node-a's stop; or node-a, started again,
+     * holds the job (review54 N1) with node-b beside it, and is stopped again.
+     */
+    @org.junit.jupiter.params.ParameterizedTest(name = "node-a started again, holding the job, and stopped again: {0}")
+    @org.junit.jupiter.params.provider.ValueSource(booleans = {false, true})
+    void aStoppedNodesRefusedOutcomeIsLeftToItsNextStartByANodeOfTheSameHost(boolean stoppedAgain) throws Exception {
+        Path runs = dir.resolve("runs");
+        String jobId = aRefusedOutcomeOnNodeA(runs);
+        Path folderA = store.config().dataDir().toAbsolutePath().normalize();
+        Path folderB = dir.resolve("data-b");
+        Store storeB = Store.open(StoreConfig.of(storeConfig.url(), folderB));
+        JobEngine b = null;
+        try (LogCapture sweep = new LogCapture(LeftoverSweep.class); LogCapture stop = new LogCapture(JobEngine.class)) {
+            engine.stop();
+            // The attempt's JVM is gone from this host (node-a runs in this test's JVM).
+            Process gone = new ProcessBuilder("/bin/true").start();
+            org.buildhook.runner.exec.ProcessIdentity jvm = org.buildhook.runner.exec.ProcessIdentity.of(gone.pid());
+            assertThat(gone.waitFor()).isZero();
+            update(jobId, "UPDATE job_attempts SET node_pid = " + gone.pid() + ", node_started = "
+                    + (jvm == null ? 7 : jvm.startTicks()) + " WHERE job_id = ?");
+            String left = "job " + jobId + " attempt 1: its node node-a (pid " + gone.pid() + " on this host) is gone,"
+                    + " and its stop noted the attempt in " + folderA.resolve(StopsNotRecorded.FILE_NAME);
+            if (stoppedAgain) {
+                engine = JobEngine.create(store, launcher(), steady("node-a"));
+                engine.start();
+                await().atMost(Duration.ofSeconds(60)).until(() -> execution(jobId).equals("picked by node-a"));
+            }
+            // A dead-node limit of 60 s: node-b takes nothing of node-a's over at the limit within this test.
+            b = JobEngine.create(storeB, launcher(), new EngineConfig("node-b", 4, Duration.ofMillis(200),
+                    Duration.ofMillis(200), 300, Duration.ofSeconds(5), Duration.ofMillis(100), Duration.ofMillis(100)));
+            b.start();
+            // node-b's sweep looked at the attempt (or ran it again).
+            await().atMost(Duration.ofSeconds(30)).until(() -> Files.readAllLines(runs).size() > 1 || sweep.events()
+                    .stream().anyMatch(e -> e.getFormattedMessage().startsWith(left)));
+            if (stoppedAgain) {
+                engine.stop();
+            }
+            // node-b's sweeps, each heartbeat interval, leave the attempt to node-a; one more here, to be sure of one.
+            LeftoverSweep look = new LeftoverSweep(storeB.ledger(), "node-b",
+                    new StopsNotRecorded(folderB.resolve(StopsNotRecorded.FILE_NAME), "node-b"));
+            look.readsFoldersOf(id -> storeB.nodeLeases().dataFolder(id));
+            look.sweepDeadNodes();
+            await().during(Duration.ofSeconds(3)).atMost(Duration.ofSeconds(20)).until(() -> Files.readAllLines(runs)
+                    .size() == 1 && store.job(jobId).orElseThrow().attempts().stream().map(JobAttempt::outcome)
+                            .toList().equals(List.of(AttemptOutcome.RUNNING)));
+            assertThat(storeB.nodeLeases().dataFolder("node-a")).contains(folderA);
+            assertThat(stop.events()).extracting(e -> e.getFormattedMessage()).anySatisfy(m -> assertThat(m)
+                    .startsWith("node id node-a: its claim stays in the store, naming its data folder, while"
+                            + " stops-not-recorded there holds what the store has not recorded"));
+
+            // The store takes the record again, and node-a starts again: it records what its stop kept.
+            try (java.sql.Connection c = java.sql.DriverManager.getConnection(storeConfig.url());
+                    java.sql.Statement d = c.createStatement()) {
+                d.execute("DELETE FROM test_refusing");
+            }
+            engine = JobEngine.create(store, launcher(), steady("node-a"));
+            engine.start();
+            await().atMost(Duration.ofSeconds(60)).until(() -> store.job(jobId).orElseThrow().job().state().isFinal());
+        } finally {
+            if (b != null) {
+                b.stop();
+            }
+            storeB.close();
+        }
+        JobDetail done = store.job(jobId).orElseThrow();
+        assertThat(Files.readAllLines(runs)).as("the command ran once").containsExactly("ran");
+        assertThat(done.job().state()).isEqualTo(JobState.SUCCEEDED);
+        assertThat(done.attempts()).extracting(JobAttempt::exitCode).containsExactly(0);
+    }
+
     private void update(String jobId, String sql) throws java.sql.SQLException {
         try (java.sql.Connection c = store.dataSource().getConnection();
                 java.sql.PreparedStatement p = c.prepareStatement(sql)) {

@@ -124,6 +124,64 @@ class PostgresStopNotedInItsOwnFolderTest {
         });
     }
 
+    /**
+     * review57a F1 (M): as above, but node-1's stop gave its claim of its id back, as every graceful stop whose store
+     * answers did (the store refusing the record of the outcome it kept, or an outage over before the stop's end): the
+     * claim, deleted, no longer named node-1's data folder, and node-2 took the attempt for a death at once and ran it
+     * again. The stop now keeps its claim while its folder holds what the store has not recorded; a node started again
+     * with the id takes the claim over at once, and records what its stop kept.
+     */
+    @Test
+    void aStopWhoseFolderKeepsAnUnrecordedAttemptKeepsItsClaimSoTheAttemptIsLeftForThatNodesStart() throws Exception {
+        String jobId = startedByAGoneJvm("node-1");
+        Instant exited = Instant.now().minusSeconds(20).truncatedTo(java.time.temporal.ChronoUnit.MILLIS);
+        StopsNotRecorded stop = new StopsNotRecorded(data1.resolve(StopsNotRecorded.FILE_NAME), "node-1");
+        stop.add(jobId, 1, new StopsNotRecorded.Known(JobOutcome.Result.SUCCEEDED, 0, exited, null));
+
+        assertThat(JobEngine.giveBackNodeId(node1.nodeLeases(), stop, "node-1", "instance-1"))
+                .isEqualTo(JobEngine.GiveBack.KEPT);
+        node2Sweeps();
+
+        assertThat(node2.nodeLeases().dataFolder("node-1")).contains(data1.toAbsolutePath().normalize());
+        assertThat(firstAttempt(jobId)).as("left to node-1's start, not taken over at once").isEqualTo(
+                AttemptOutcome.RUNNING);
+
+        // Node-1 starts again (its lock free, as once its stop's connections closed): it takes its claim over at once.
+        assertThat(node1.nodeLeases().claim("node-1", "instance-2", NodeIdentity.current(), Duration.ofMinutes(3),
+                true)).isEmpty();
+        assertThat(node2.nodeLeases().holder("node-1")).hasValueSatisfying(h -> assertThat(h.instance())
+                .isEqualTo("instance-2"));
+        StopsNotRecorded start = new StopsNotRecorded(data1.resolve(StopsNotRecorded.FILE_NAME), "node-1");
+        new LeftoverSweep(node1.ledger(), "node-1", start).sweepDeadNodes();
+        assertThat(node2.ledger().decided(jobId, 1)).hasValueSatisfying(decided -> assertThat(decided.exitCode())
+                .isZero());
+
+        // A claim taken over is left to its new holder by a late stop of the earlier one.
+        assertThat(JobEngine.giveBackNodeId(node1.nodeLeases(), stop, "node-1", "instance-1"))
+                .isEqualTo(JobEngine.GiveBack.NOT_HELD);
+        // Recorded: its next stop gives the claim back as before, and the node leaves the list.
+        assertThat(start.holdsUnrecorded()).isFalse();
+        assertThat(JobEngine.giveBackNodeId(node1.nodeLeases(), start, "node-1", "instance-2"))
+                .isEqualTo(JobEngine.GiveBack.GIVEN_BACK);
+        assertThat(node2.nodeLeases().holder("node-1")).isEmpty();
+    }
+
+    /**
+     * A stop that recorded every attempt it cut short leaves only its begun lines in its folder: it gives its claim back
+     * as before: the node leaves the list (page30), and a node started with the id claims it as a new one.
+     */
+    @Test
+    void aStopThatRecordedEveryAttemptGivesItsClaimBackAsBefore() throws Exception {
+        StopsNotRecorded stop = new StopsNotRecorded(data1.resolve(StopsNotRecorded.FILE_NAME), "node-1");
+        stop.begun(Map.of("01JOTHER", 1));
+
+        assertThat(JobEngine.giveBackNodeId(node1.nodeLeases(), stop, "node-1", "instance-1"))
+                .isEqualTo(JobEngine.GiveBack.GIVEN_BACK);
+
+        assertThat(node2.nodeLeases().holder("node-1")).isEmpty();
+        assertThat(node2.nodeLeases().dataFolder("node-1")).isEmpty();
+    }
+
     @Test
     void anAttemptNotNotedIsACrashAndTakenOverAtOnceAsBefore() throws Exception {
         String jobId = startedByAGoneJvm("node-1");

@@ -290,6 +290,45 @@ class StopsNotRecordedTest {
     }
 
     /**
+     * review57a F1: a stop keeps its node's claim of its id, which names this data folder for a node of the same host,
+     * while the folder keeps what the store has not recorded: an outcome, a cut short (of either format), a fencing, an
+     * outcome read at the start and not taken since, or a note this engine's stop made though it could not write it
+     * (its begun line speaks for it then). The begun lines a stop whose records went through leaves behind are not.
+     */
+    @Test
+    void theFolderHoldsWhatTheStoreHasNotRecordedButNotTheBegunLinesOfAStopThatRecordedAll() throws Exception {
+        Path file = dir.resolve(StopsNotRecorded.FILE_NAME);
+        assertThat(new StopsNotRecorded(file, "node-1").holdsUnrecorded()).as("no file").isFalse();
+        assertThat(StopsNotRecorded.none("node-1").holdsUnrecorded()).as("no data folder").isFalse();
+
+        StopsNotRecorded stop = new StopsNotRecorded(file, "node 1");
+        stop.begun(java.util.Map.of("job-a", 1, "job-b", 2));
+        assertThat(stop.holdsUnrecorded()).as("a stop whose records went through").isFalse();
+        assertThat(new StopsNotRecorded(file, "node-2").holdsUnrecorded()).as("as the next start reads it").isFalse();
+
+        for (String line : java.util.List.of("node%201 job-a 1", "node%201 job-a 1 STOPPED - 5",
+                "node%201 job-a 1 FENCED - 5 killed by its own node: begun", "node%201 job-a 1 SUCCEEDED 0 5")) {
+            Files.writeString(file, StopsNotRecorded.HEADER + "\nnode%201 job-b 2 begun\n" + line + "\n");
+            assertThat(new StopsNotRecorded(file, "node-2").holdsUnrecorded()).as(line).isTrue();
+        }
+
+        // An outcome read at the start and not recorded yet, though its lines are gone from the file (deleted by hand).
+        StopsNotRecorded start = new StopsNotRecorded(file, "node-2");
+        Files.delete(file);
+        assertThat(start.holdsUnrecorded()).isTrue();
+        start.taken("node%201 job-a 1");
+        assertThat(start.holdsUnrecorded()).isFalse();
+
+        // A note this engine's stop could not write.
+        StopsNotRecorded full = new StopsNotRecorded(file, "node-1");
+        full.writingWith((channel, bytes, at) -> {
+            throw new java.nio.file.FileSystemException(file.toString(), null, "Read-only file system");
+        });
+        assertThat(full.add("job-c", 1, new StopsNotRecorded.Cut(Instant.now(), null)).kept()).isFalse();
+        assertThat(full.holdsUnrecorded()).isTrue();
+    }
+
+    /**
      * The room kept grows with runner.threads (the notes of that many attempts at their longest), and is made again
      * when deleted. tryout43 F2: the note and the room are 0640 whatever the umask (run under umask 0002, Ubuntu's
      * default for users, they were 0664).
