@@ -11,8 +11,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.Callable;
-import org.buildhook.core.BoundedFile;
-import org.buildhook.core.FileTooLargeException;
 import org.buildhook.core.IoProblems;
 import org.buildhook.core.Signer;
 import org.buildhook.servlet.config.Ranges;
@@ -45,13 +43,6 @@ final class SendCommand implements Callable<Integer> {
 
     /** The top of {@code http.max-body}'s range (1 GiB): the largest payload {@code send} reads. */
     static final long LARGEST_BODY = Ranges.ALL.get("http.max-body").maxValue();
-
-    /**
-     * The JVM's heap, in bytes ({@link Runtime#maxMemory}): {@code send} holds at most a quarter of it, so that a device
-     * ({@code /dev/zero}) or a file too large for a small heap is refused in words, not by an OutOfMemoryError (fix56b's
-     * left). Tests replace it.
-     */
-    static java.util.function.LongSupplier heap = () -> Runtime.getRuntime().maxMemory();
 
     /** JobServ's cadence: wait 1, 2, then 4 seconds between its four attempts. */
     static final List<Duration> JOBSERV_RETRY_DELAYS = List.of(Duration.ofSeconds(1), Duration.ofSeconds(2),
@@ -173,19 +164,10 @@ final class SendCommand implements Callable<Integer> {
                 throw new CommandFailure("the built-in sample is missing from this installation: " + IoProblems.describe(e), ExitCodes.UNAVAILABLE);
             }
         }
-        try {
-            // send reads no configuration: the largest body a server can be configured to take, so that the server
-            // decides (its default's 5 MiB here refused a big build re-sent to a server whose http.max-body was
-            // raised for it: review56 F5); one over the server's own http.max-body is answered 413.
-            return BoundedFile.read(payload, Math.min(LARGEST_BODY, heap.getAsLong() / 4));
-        } catch (FileTooLargeException e) {
-            throw new CommandFailure("cannot read " + payload + ": " + e.getMessage() + (e.limit() < LARGEST_BODY
-                    ? ", the most this command holds (a quarter of its heap; JAVA_OPTS=-Xmx… gives it more)"
-                    : ", the largest body a server can take (http.max-body at most)") + ": check that this names the"
-                    + " payload file (a JobServ build event is a few KiB)", ExitCodes.UNAVAILABLE);
-        } catch (IOException e) {
-            throw new CommandFailure("cannot read " + payload + ": " + IoProblems.describe(e), ExitCodes.UNAVAILABLE);
-        }
+        // send reads no configuration: the largest body a server can be configured to take, so that the server decides
+        // (its default's 5 MiB here refused a big build re-sent to a server whose http.max-body was raised for it:
+        // review56 F5); one over the server's own http.max-body is answered 413. And no more than a quarter of its heap.
+        return PayloadFile.read(payload, LARGEST_BODY, "the largest body a server can take (http.max-body at most): ");
     }
 
     /** Waiting between attempts; tests replace it. */

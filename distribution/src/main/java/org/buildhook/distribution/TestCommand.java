@@ -1,16 +1,12 @@
 package org.buildhook.distribution;
 
-import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.concurrent.Callable;
-import org.buildhook.core.BoundedFile;
 import org.buildhook.core.BuildEvent;
 import org.buildhook.core.BuildEventParser;
-import org.buildhook.core.FileTooLargeException;
 import org.buildhook.core.InvalidEventException;
-import org.buildhook.core.IoProblems;
 import org.buildhook.runner.rules.DryRunRenderer;
 import org.buildhook.runner.rules.RuleException;
 import org.buildhook.runner.rules.RuleSet;
@@ -119,22 +115,14 @@ final class TestCommand implements Callable<Integer> {
     }
 
     private BuildEvent parse() {
-        byte[] body;
-        // What a server takes: the configuration's http.max-body where the command reads one, else its default.
+        // What a server takes: the configuration's http.max-body where the command reads one, else its default; and no
+        // more than a quarter of this command's heap (http.max-body may be 1 GiB: review57a F2).
         boolean configured = rules == null || config != null;
         long limit = configured ? Configs.read(config).http().maxBodyBytes() : HttpSettings.DEFAULT_MAX_BODY;
-        try {
-            body = BoundedFile.read(payload, limit);
-        } catch (FileTooLargeException e) {
-            throw new CommandFailure("cannot read " + payload + ": " + e.getMessage() + ", the largest body "
-                    + (configured ? "this configuration's server takes (http.max-body)" : "a server takes by default"
-                    + " (http.max-body)") + ": a larger one is answered 413; "
-                    + (configured ? "" : "for a server with a larger http.max-body, give its configuration with"
-                    + " --config; ") + "check that this names the payload file (a JobServ build event is a few KiB)",
-                    ExitCodes.UNAVAILABLE);
-        } catch (IOException e) {
-            throw new CommandFailure("cannot read " + payload + ": " + IoProblems.describe(e), ExitCodes.UNAVAILABLE);
-        }
+        byte[] body = PayloadFile.read(payload, limit, "the largest body " + (configured
+                ? "this configuration's server takes (http.max-body)" : "a server takes by default (http.max-body)")
+                + ": a larger one is answered 413; " + (configured ? "" : "for a server with a larger http.max-body,"
+                + " give its configuration with --config; "));
         try {
             return new BuildEventParser().parse(body);
         } catch (InvalidEventException e) {

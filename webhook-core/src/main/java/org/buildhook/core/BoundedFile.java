@@ -17,7 +17,10 @@ import java.util.Arrays;
  * ended in an {@code OutOfMemoryError} and its stack trace (review55b F5). A regular file larger than the limit is
  * refused by its size before a byte is read; anything else (a device, a pipe, a file that grows meanwhile) is read
  * up to one byte past the limit and refused there, so a pipe or {@code /dev/stdin} still works and an endless
- * device is not read for ever.
+ * device is not read for ever. The limit is also never more than a quarter of the JVM's heap: a limit an operator may
+ * raise to 1 GiB ({@code http.max-body}, for {@code buildhook test} and {@code send}) is more than a small heap holds,
+ * and a command reading {@code /dev/zero} or a file that large ended in an OutOfMemoryError all the same (review57a
+ * F2); {@link FileTooLargeException#heapBound()} tells a caller that this, not its own limit, refused the file.
  */
 public final class BoundedFile {
 
@@ -43,18 +46,29 @@ public final class BoundedFile {
      * @throws IOException as {@code Files.readAllBytes} would, for a file that cannot be opened or read
      */
     public static byte[] read(Path file, long limit) throws IOException {
+        return read(file, limit, Runtime.getRuntime().maxMemory());
+    }
+
+    /**
+     * As {@link #read(Path, long)} in a JVM whose heap is {@code heap} bytes: at most a quarter of it is read (a read
+     * holds up to twice that at once, a grown buffer and its copy; the rest is the program's). Tests give a small
+     * heap.
+     */
+    static byte[] read(Path file, long limit, long heap) throws IOException {
         if (limit < 0 || limit > MAX_LIMIT) {
             throw new IllegalArgumentException("limit must be 0 to " + MAX_LIMIT + ", got " + limit);
         }
+        long held = Math.min(limit, heap / 4);
+        boolean heapBound = held < limit;
         try (InputStream in = Files.newInputStream(file)) {
             BasicFileAttributes attributes = Files.readAttributes(file, BasicFileAttributes.class);
             boolean regular = attributes.isRegularFile();
-            if (regular && attributes.size() > limit) {
-                throw new FileTooLargeException(file, attributes.size(), limit, true);
+            if (regular && attributes.size() > held) {
+                throw new FileTooLargeException(file, attributes.size(), held, true, heapBound);
             }
             // A regular file's own size (plus one, to see it end) is the buffer: no copy for the usual case.
             long expected = regular ? attributes.size() : FIRST_BUFFER;
-            return read(in, file, limit, (int) Math.min(limit, Math.max(expected, 0)), regular);
+            return read(in, file, held, (int) Math.min(held, Math.max(expected, 0)), regular, heapBound);
         }
     }
 
@@ -68,7 +82,8 @@ public final class BoundedFile {
                 .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(bytes)).toString();
     }
 
-    private static byte[] read(InputStream in, Path file, long limit, int first, boolean regular) throws IOException {
+    private static byte[] read(InputStream in, Path file, long limit, int first, boolean regular, boolean heapBound)
+            throws IOException {
         byte[] buffer = new byte[first];
         int n = 0;
         while (true) {
@@ -78,7 +93,7 @@ public final class BoundedFile {
                     return buffer;
                 }
                 if (n >= limit) {
-                    throw new FileTooLargeException(file, -1, limit, regular);
+                    throw new FileTooLargeException(file, -1, limit, regular, heapBound);
                 }
                 buffer = Arrays.copyOf(buffer, (int) Math.min(limit, Math.max(2L * buffer.length, FIRST_BUFFER)));
                 buffer[n++] = (byte) next;

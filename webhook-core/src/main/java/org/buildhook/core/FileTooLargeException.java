@@ -13,11 +13,13 @@ public final class FileTooLargeException extends IOException {
 
     private final transient Path file;
     private final long limit;
+    private final boolean heapBound;
 
-    FileTooLargeException(Path file, long size, long limit, boolean regular) {
+    FileTooLargeException(Path file, long size, long limit, boolean regular, boolean heapBound) {
         super(words(file, size, limit, regular));
         this.file = file;
         this.limit = limit;
+        this.heapBound = heapBound;
     }
 
     public Path file() {
@@ -27,6 +29,14 @@ public final class FileTooLargeException extends IOException {
     /** The most bytes that were allowed. */
     public long limit() {
         return limit;
+    }
+
+    /**
+     * Whether {@link #limit()} was a quarter of the JVM's heap, less than the limit the caller asked for: a larger heap
+     * ({@code -Xmx}) reads more.
+     */
+    public boolean heapBound() {
+        return heapBound;
     }
 
     private static String words(Path file, long size, long limit, boolean regular) {

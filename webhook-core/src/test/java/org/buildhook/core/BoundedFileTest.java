@@ -57,6 +57,27 @@ class BoundedFileTest {
                         + " limit of 5 MiB");
     }
 
+    /**
+     * review57a F2: a limit of 1 GiB (http.max-body's largest, for buildhook test and send) is more than a small heap
+     * holds; every read holds a quarter of the heap at most, and says that this, not the caller's limit, refused it.
+     */
+    @Test
+    void holdsAQuarterOfTheHeapAtMostAndSaysWhenThatIsWhatRefusedTheFile() throws IOException {
+        Path file = Files.write(dir.resolve("payload.json"), new byte[1000]);
+
+        assertThatThrownBy(() -> BoundedFile.read(Path.of("/dev/zero"), 1L << 30, 64L << 20))
+                .isInstanceOf(FileTooLargeException.class)
+                .hasMessage("/dev/zero is not a regular file (a device, a pipe or a socket) and gave more than the"
+                        + " limit of 16 MiB")
+                .satisfies(e -> assertThat(((FileTooLargeException) e).heapBound()).isTrue());
+        assertThatThrownBy(() -> BoundedFile.read(file, 1L << 30, 2000)).isInstanceOf(FileTooLargeException.class)
+                .hasMessage(file + " is 1000 bytes, over the limit of 500 bytes")
+                .satisfies(e -> assertThat(((FileTooLargeException) e).heapBound()).isTrue());
+        assertThat(BoundedFile.read(file, 1000, 4000)).as("a quarter of the heap is the limit itself").hasSize(1000);
+        assertThatThrownBy(() -> BoundedFile.read(file, 999, 1L << 30)).isInstanceOf(FileTooLargeException.class)
+                .satisfies(e -> assertThat(((FileTooLargeException) e).heapBound()).as("the caller's limit").isFalse());
+    }
+
     @Test
     void readsADeviceThatEndsWithinTheLimit() throws IOException {
         assertThat(BoundedFile.read(Path.of("/dev/null"), 10)).isEmpty();
