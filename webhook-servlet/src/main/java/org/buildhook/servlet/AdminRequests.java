@@ -594,10 +594,11 @@ final class AdminRequests {
                         + " reject " + jobId);
             });
         }
-        // What it supersedes, read before the approval's transaction ends the queued and awaiting ones (review56 F3).
-        java.util.Optional<String> supersedes = approve && job.state() == JobState.AWAITING_APPROVAL
-                ? SupersedeWarning.of(store(), job) : java.util.Optional.empty();
-        boolean done = approve ? store().approve(jobId, actor) : store().reject(jobId, actor);
+        // What it superseded, as its transaction found the jobs, locked: ended SUPERSEDED by then, they are read in it
+        // (review56 F3); a read before it named a job that started meanwhile as queued (review57a F3).
+        java.util.Optional<Store.Decision> approved = approve ? store().approveSaying(jobId, actor)
+                : java.util.Optional.empty();
+        boolean done = approve ? approved.isPresent() : store().reject(jobId, actor);
         if (!done) {
             Job read = store().job(jobId).map(d -> d.job()).orElse(job);
             // A cancelled job says why: its rule may be disabled or removed in the rules in force (tryout24 F1).
@@ -606,7 +607,8 @@ final class AdminRequests {
         }
         LOG.info("admin {} {} job {}", actor, approve ? "approved" : "rejected", jobId);
         JsonAnswer answer = new JsonAnswer().with(approve ? "approved" : "rejected", true).with("job", jobId);
-        List<String> warnings = approve ? approvalWarnings(rules, job, supersedes) : List.of();
+        List<String> warnings = approve ? approvalWarnings(rules, job,
+                SupersedeWarning.of(approved.get().superseded(), job)) : List.of();
         if (!warnings.isEmpty()) {
             warnings.forEach(w -> LOG.warn("admin {} approved job {}: {}", actor, jobId, w));
             answer.with("warnings", warnings);
@@ -651,9 +653,11 @@ final class AdminRequests {
      * with: its rule is not in {@code rules} ({@link #ruleNotInForce}); or its rule in force (or the one that took it
      * over) plans another command, environment or working directory for its delivery now, or none (approve41,
      * {@link StoredCommandWarning}); and another job of its rule ran, runs or awaits an approval for its delivery
-     * ({@link SameRuleJobsWarning}). Empty when none.
+     * ({@link SameRuleJobsWarning}); and the approval's {@link SupersedeWarning}. Empty when none.
+     *
+     * @param supersedes the approval's {@link SupersedeWarning}: for the preview, what it would supersede; for the
+     *                   approval's answer, what its transaction superseded
      */
-    /** @param supersedes {@link SupersedeWarning#of} read before the approval, if any: it ends what it names */
     private List<String> approvalWarnings(RuleSet rules, Job job, java.util.Optional<String> supersedes) {
         java.util.Optional<String> inForce = inForceFor(rules, job);
         List<String> warnings = new java.util.ArrayList<>();

@@ -14,8 +14,10 @@ import org.buildhook.runner.store.Store;
  * one when the rule says {@code running: cancel} (tryout55 F1): an operator approving the next release while the
  * current one deployed stopped that deploy half-way, and the console's dialog ("It starts as soon as its rule
  * allows"), {@code buildhook approve} and the preview said nothing of it. Said by the approval's preview ({@code GET
- * /api/jobs/{id}/approve-warnings}, which the console's dialog and {@code buildhook approve} ask first) and its answer,
- * from {@link Store#approvalSupersedes}: the rows the approval's transaction supersedes, read without changing them.
+ * /api/jobs/{id}/approve-warnings}, which the console's dialog and {@code buildhook approve} ask first), from {@link
+ * Store#approvalSupersedes}: the rows the approval's transaction would supersede, read without changing them; and by
+ * the approval's answer and WARN, from what its transaction superseded ({@link Store#approveSaying}): a read before it
+ * named a job that started meanwhile as queued, though the approval stopped it (review57a F3).
  */
 final class SupersedeWarning {
 
@@ -31,7 +33,14 @@ final class SupersedeWarning {
      * @throws org.buildhook.runner.store.StoreUnavailableException when the store cannot be reached
      */
     static Optional<String> of(Store store, Job job) {
-        Optional<ApprovalSupersedes> read = store.approvalSupersedes(job.id());
+        return of(store.approvalSupersedes(job.id()), job);
+    }
+
+    /**
+     * The warning for an approval of {@code job} that supersedes {@code read} (what it would supersede, or what its
+     * transaction superseded), or empty when that is nothing.
+     */
+    static Optional<String> of(Optional<ApprovalSupersedes> read, Job job) {
         if (read.isEmpty() || read.get().jobs().isEmpty()) {
             return Optional.empty();
         }

@@ -44,8 +44,11 @@ final class Approvals {
         return db.read("read what an approval would supersede", c -> supersede.wouldApprove(c, jobId));
     }
 
-    /** Approves or rejects; returns false (and changes nothing) when the job is not awaiting an approval. */
-    boolean decide(String jobId, String actor, boolean approve) {
+    /**
+     * Approves or rejects; empty (and changes nothing) when the job is not awaiting an approval, else what the
+     * decision's transaction did ({@link Store.Decision}).
+     */
+    Optional<Store.Decision> decide(String jobId, String actor, boolean approve) {
         boolean[] inTurn = new boolean[1];
         return db.inTransaction(approve ? "approve a job" : "reject a job", c -> {
             inTurn[0] = false;
@@ -74,16 +77,17 @@ final class Approvals {
                 p.setLong(6, now.toEpochMilli());
                 if (p.executeUpdate() != 1) {
                     expireIfDue(c, now, jobId, deliveryId);
-                    return false;
+                    return Optional.<Store.Decision>empty();
                 }
             }
+            Optional<ApprovalSupersedes> superseded = Optional.empty();
             if (approve) {
                 queue.schedule(c, jobId, now);
                 // Only now does it replace the older builds' approved jobs of its supersede key.
-                supersede.approved(c, jobId, inTurn[0]);
+                superseded = supersede.approved(c, jobId, inTurn[0]);
             }
             audit(c, now, actor, approve ? "approve" : "reject", deliveryId, jobId, message);
-            return true;
+            return Optional.of(new Store.Decision(superseded));
         });
     }
 

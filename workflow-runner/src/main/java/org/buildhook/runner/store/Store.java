@@ -1262,11 +1262,36 @@ public final class Store implements AutoCloseable {
      * @throws RunnerException when there is no such job
      */
     public boolean approve(String jobId, String actor) {
-        boolean approved = approvals.decide(jobId, actor, true);
-        if (approved) {
+        return approveSaying(jobId, actor).isPresent();
+    }
+
+    /**
+     * As {@link #approve}, and what the approval's transaction did: the older builds' jobs of the rule's {@code
+     * supersede} key it ended or asked to stop, in the states it found them in, locked. What the approval's answer and
+     * WARN say; {@link #approvalSupersedes}, read before, named a job that started meanwhile as queued (review57a F3).
+     *
+     * @return empty (nothing changed) when the job is not awaiting an approval
+     * @throws RunnerException when there is no such job
+     */
+    public Optional<Decision> approveSaying(String jobId, String actor) {
+        Optional<Decision> approved = approvals.decide(jobId, actor, true);
+        if (approved.isPresent()) {
             jobsQueued();
         }
         return approved;
+    }
+
+    /**
+     * A decision on a job awaiting an approval, as its transaction made it.
+     *
+     * @param superseded for an approval of a job of a rule with a {@code supersede} key (no re-run), what it superseded
+     *                   ({@link ApprovalSupersedes#jobs()} empty when nothing); empty otherwise
+     */
+    public record Decision(Optional<ApprovalSupersedes> superseded) {
+
+        public Decision {
+            java.util.Objects.requireNonNull(superseded, "superseded");
+        }
     }
 
     /**
@@ -1290,7 +1315,7 @@ public final class Store implements AutoCloseable {
      * @throws RunnerException when there is no such job
      */
     public boolean reject(String jobId, String actor) {
-        return approvals.decide(jobId, actor, false);
+        return approvals.decide(jobId, actor, false).isPresent();
     }
 
     /**

@@ -228,16 +228,23 @@ final class Supersede {
      * approval does when it is stored.
      *
      * @param inTurn what {@link #takeTurnOf} answered for it in this transaction
+     * @return what it superseded, each job in the state this transaction found it in, locked (the approval's answer and
+     *         WARN say it: a read before the transaction named a job that started meanwhile as queued, review57a F3);
+     *         empty when the job has no supersede key, no build or is a re-run
      */
-    void approved(Connection c, String jobId, boolean inTurn) throws SQLException {
+    java.util.Optional<ApprovalSupersedes> approved(Connection c, String jobId, boolean inTurn) throws SQLException {
         try (PreparedStatement p = c.prepareStatement("SELECT rule_name, supersede_key, build_id, supersede_running"
                 + " FROM jobs WHERE id = ? AND supersede_key IS NOT NULL AND build_id IS NOT NULL AND rerun_of IS NULL")) {
             p.setString(1, jobId);
             try (ResultSet rs = p.executeQuery()) {
-                if (rs.next()) {
-                    supersedeOlder(c, rs.getString(1), rs.getString(2), rs.getLong(3), jobId, rs.getInt(4) != 0,
-                            false, inTurn);
+                if (!rs.next()) {
+                    return java.util.Optional.empty();
                 }
+                String key = rs.getString(2);
+                boolean stopsRunning = rs.getInt(4) != 0;
+                List<ApprovalSupersedes.Older> superseded = supersedeOlder(c, rs.getString(1), key, rs.getLong(3), jobId,
+                        stopsRunning, false, inTurn);
+                return java.util.Optional.of(new ApprovalSupersedes(key, stopsRunning, superseded));
             }
         }
     }
@@ -267,9 +274,12 @@ final class Supersede {
      * rewritten the stored jobs yet), so this transaction did not take the turn, and a wake outside it takes queue rows
      * in an order the turn otherwise rules out (review35 F3). Those jobs are woken by that {@code applyLimits}, which
      * takes the turn; SQLite's one writer needs no turn.
+     *
+     * @return the jobs ended or asked to stop, oldest build first, each in the state this transaction read it in (a
+     *         running one left to end, without {@code cancelRunning}, is not among them)
      */
-    private void supersedeOlder(Connection c, String rule, String key, long buildId, String by, boolean cancelRunning,
-            boolean onlyAwaiting, boolean inTurn) throws SQLException {
+    private List<ApprovalSupersedes.Older> supersedeOlder(Connection c, String rule, String key, long buildId, String by,
+            boolean cancelRunning, boolean onlyAwaiting, boolean inTurn) throws SQLException {
         List<String[]> older = new ArrayList<>();
         // PostgreSQL: the older jobs' rows locked first, in id order, before any queue entry (JobQueue.cancel): every
         // other transaction takes a job's row before its queue entry (a node recording a running job's end locks its
@@ -280,8 +290,9 @@ final class Supersede {
             boolean waitsForRetry = JobState.QUEUED.name().equals(rs.getString(2)) && rs.getInt(5) > 0
                     && Job.retryDueIn(rs.getString(6)).isPresent();
             older.add(new String[] {rs.getString(1), rs.getString(2), rs.getInt(3) > 0 ? "line" : null,
-                    rs.getString(4), waitsForRetry ? "retry" : null});
+                    rs.getString(4), waitsForRetry ? "retry" : null, Long.toString(rs.getLong(7))});
         });
+        List<ApprovalSupersedes.Older> superseded = new ArrayList<>();
         // Each line a queued job left, with that job (the rule's own, or an old name's).
         java.util.SortedMap<String, String> leftLines = new java.util.TreeMap<>();
         for (String[] job : older) {
@@ -304,7 +315,10 @@ final class Supersede {
                     p.setString(2, job[0]);
                     p.executeUpdate();
                 }
+            } else {
+                continue; // running, and left to end
             }
+            superseded.add(new ApprovalSupersedes.Older(job[0], state, Long.parseLong(job[5])));
         }
         if (inTurn || dialect != Dialect.POSTGRESQL) {
             // A queued (or waiting) job of the rule's line ended before any node picked it: it may be the one a freed
@@ -315,6 +329,9 @@ final class Supersede {
                 line.wakeTurn(c, left.getKey(), left.getValue());
             }
         }
+        superseded.sort(java.util.Comparator.comparingLong(ApprovalSupersedes.Older::buildId)
+                .thenComparing(ApprovalSupersedes.Older::id));
+        return superseded;
     }
 
     /**
