@@ -593,6 +593,10 @@ final class AdminRequests {
                 throw new ApiError(409, "job " + jobId + " cannot be approved: " + why + "; to drop it: buildhook"
                         + " reject " + jobId);
             });
+            // tryout57 F4: its rule is taken out by the rules in force, and the reload's cancel of its jobs did not get
+            // through (the store refused it): cancelled now, with the same words, so that the approval below is
+            // refused as after that cancel.
+            app.ruleTakenOut(job).ifPresent(why -> store().cancelJobOfRuleNotInForce(jobId, why));
         }
         // What it superseded, as its transaction found the jobs, locked: ended SUPERSEDED by then, they are read in it
         // (review56 F3); a read before it named a job that started meanwhile as queued (review57a F3).
@@ -625,8 +629,8 @@ final class AdminRequests {
     JsonAnswer approvePreview(String jobId) {
         RuleSet rules = currentRules();
         Job job = store().job(jobId).orElseThrow(() -> noJob(store(), jobId)).job();
-        java.util.Optional<String> refused = job.state() == JobState.AWAITING_APPROVAL ? refusal(jobId)
-                : java.util.Optional.empty();
+        java.util.Optional<String> refused = job.state() == JobState.AWAITING_APPROVAL
+                ? refusal(jobId).or(() -> app.ruleTakenOut(job)) : java.util.Optional.empty();
         if (refused.isPresent()) {
             return new JsonAnswer().with("job", jobId).with("rule", job.ruleName()).with("refused", refused.get())
                     .with("warnings", List.of("an approval is refused: " + refused.get()));

@@ -183,10 +183,17 @@ public final class BuildhookApplication implements AutoCloseable {
                     running.reloaded();
                 }
             };
+            // tryout57 F4, F5: what a reload's store-side work left undone, tried again at each look at the file.
+            java.util.function.Consumer<RuleSet> again = set -> {
+                Store open = opened.get();
+                if (open != null) {
+                    storeWorkAgain(open, set, watcher.get(), limitsTurn, config.engine(), takenOut);
+                }
+            };
             RulesWatcher rules = config.rulesFile() == null ? null
-                    : RulesWatcher.start(config.rulesFile(), new RuleSetLoader(clock), RULES_POLL, alsoOnReload(alsoOnReload(
-                            alsoOnReload(metrics.rulesListener(), set -> warnAboutThisMachine(set, config, saidOnce)), limits),
-                            compare));
+                    : RulesWatcher.start(config.rulesFile(), new RuleSetLoader(clock), RULES_POLL, alsoOnLook(alsoOnReload(
+                            alsoOnReload(alsoOnReload(metrics.rulesListener(),
+                                    set -> warnAboutThisMachine(set, config, saidOnce)), limits), compare), again));
             watcher.set(rules);
             if (rules != null) {
                 started.push(rules);
@@ -228,6 +235,8 @@ public final class BuildhookApplication implements AutoCloseable {
             handOver.serve(deliveries);
             // The engine last: it may start jobs at once, and everything they need is ready.
             JobEngine engine = JobEngine.create(store, launcher, config.engine(), clock, metrics.jobEvents());
+            // tryout57 F4: a job of a rule this node's rules take out is not started, whatever their cancel did.
+            engine.refuseJobsOfRulesTakenOut(takenOut::refusal);
             metrics.refusedBuilds(deliveries.refusedBuilds()::size);
             metrics.queueDepth(() -> store.countJobs(JobState.QUEUED));
             metrics.retryWaiting(store::countJobsWaitingForRetry);
@@ -347,7 +356,89 @@ public final class BuildhookApplication implements AutoCloseable {
             public void validAgain(RuleSet rules) {
                 next.validAgain(rules);
             }
+
+            @Override
+            public void looked(RuleSet rules) {
+                next.looked(rules);
+            }
         };
+    }
+
+    /** {@code next} as it is, plus {@code also} run after each look at the rules file ({@link #storeWorkAgain}). */
+    private static RulesWatcher.Listener alsoOnLook(RulesWatcher.Listener next,
+            java.util.function.Consumer<RuleSet> also) {
+        return new RulesWatcher.Listener() {
+            @Override
+            public void reloaded(RuleSet rules) {
+                next.reloaded(rules);
+            }
+
+            @Override
+            public void refused(org.buildhook.runner.rules.RuleException error) {
+                next.refused(error);
+            }
+
+            @Override
+            public void validAgain(RuleSet rules) {
+                next.validAgain(rules);
+            }
+
+            @Override
+            public void looked(RuleSet rules) {
+                next.looked(rules);
+                also.accept(rules);
+            }
+        };
+    }
+
+    /**
+     * What the start or reload of {@code rules} left undone because the store refused it (full, locked, unreachable),
+     * tried again (tryout57 F4, F5: the WARN said the jobs "may still run" and nothing tried again, so a disabled rule's
+     * queued jobs ran once the store answered, and three jobs started together under a new {@code concurrency: 1}):
+     * the concurrency limits, the resource capacities and the cancel of the rules taken out, each until the store takes
+     * it. Run after each look at the rules file (every few seconds), in the limits' turn and only while {@code rules}
+     * is still in force; a newer set does all of it again anyway. A try that fails again is not said again (the first
+     * failure's {@code WARN} said it); one that succeeds says so in one {@code INFO}.
+     */
+    private static void storeWorkAgain(Store store, RuleSet rules, RulesWatcher watcher, Object turn,
+            org.buildhook.runner.engine.EngineConfig engine, RulesTakenOut taken) {
+        if (taken.left != rules) {
+            return;
+        }
+        synchronized (turn) {
+            if (taken.left != rules || (watcher != null && watcher.current() != rules)) {
+                return;
+            }
+            if (taken.limitsLeft && giveLimits(store, rules, true)) {
+                taken.limitsLeft = false;
+                LOG.info("the concurrency limits of {} are given to the jobs already stored now, the store having"
+                        + " refused them at its reload or start", rules.source());
+            }
+            if (taken.capacitiesLeft && giveCapacities(store, rules, true)) {
+                taken.capacitiesLeft = false;
+                LOG.info("the resource capacities of {} are given to the jobs already stored now, the store having"
+                        + " refused them at its reload or start", rules.source());
+            }
+            if (taken.cancelLeft && taken.heldBack == null) {
+                taken.heldBack = cancelJobsOfRulesTakenOut(store, rules, taken, engine, true) ? null : rules;
+                if (!taken.cancelLeft) {
+                    LOG.info("the stored jobs of the rules disabled or removed in {} are cancelled now (the store"
+                            + " having refused it at its reload or start): none of them runs", rules.source());
+                }
+            }
+            if (!taken.limitsLeft && !taken.capacitiesLeft && !taken.cancelLeft) {
+                taken.left = null;
+            }
+        }
+    }
+
+    /**
+     * Why {@code job} may not run, in the words of the cancel of its rule's jobs: its rule is taken out by this node's
+     * rules in force ({@link RulesTakenOut#refusal}); empty otherwise. An approval of it is refused (tryout57 F4).
+     */
+    java.util.Optional<String> ruleTakenOut(org.buildhook.runner.store.Job job) {
+        RulesTakenOut taken = takenOut;
+        return taken == null ? java.util.Optional.empty() : taken.refusal(job);
     }
 
     /**
@@ -397,13 +488,21 @@ public final class BuildhookApplication implements AutoCloseable {
             if (watcher != null && watcher.current() != rules) {
                 return;
             }
-            applyLimits(store, rules);
+            // A newer set does all of it again: what an older one left is no longer tried (storeWorkAgain).
+            takenOut.left = null;
+            store.ledger().renames(org.buildhook.runner.store.RuleRenames.of(rules.renamedFrom(), rules.snapshots()));
+            takenOut.limitsLeft = !giveLimits(store, rules, false);
+            takenOut.capacitiesLeft = !giveCapacities(store, rules, false);
             if (takenOut.lastApplied != null && takenOut.lastApplied != rules) {
                 sayWhatStoredJobsDoNotFollow(store, takenOut.lastApplied, rules, engine);
             }
             takenOut.lastApplied = rules;
             takenOut.nowInForce(rules);
-            takenOut.heldBack = cancelJobsOfRulesTakenOut(store, rules, takenOut, engine) ? null : rules;
+            takenOut.refuseAsIn(rules, where(engine.nodeId(), rules));
+            takenOut.heldBack = cancelJobsOfRulesTakenOut(store, rules, takenOut, engine, false) ? null : rules;
+            if (takenOut.limitsLeft || takenOut.capacitiesLeft || takenOut.cancelLeft) {
+                takenOut.left = rules;
+            }
         }
     }
 
@@ -424,6 +523,28 @@ public final class BuildhookApplication implements AutoCloseable {
         final java.util.Set<String> pending = new java.util.TreeSet<>();
         /** The set whose cancel was held back as another running node had other rules; null when none was. */
         volatile RuleSet heldBack;
+        /**
+         * The set in force whose store-side work (below) the store refused, tried again at each look at the rules file
+         * ({@link #storeWorkAgain}); null when none is left.
+         */
+        volatile RuleSet left;
+        /** Whether the concurrency limits of {@link #left} are still to be given to the jobs stored. */
+        boolean limitsLeft;
+        /** Whether the resource capacities of {@link #left} are still to be given to the jobs stored. */
+        boolean capacitiesLeft;
+        /** Whether the cancel of {@link #pending} failed as the store refused it (not held back). */
+        boolean cancelLeft;
+        /**
+         * The rules taken out as {@link #pending}, but kept once their jobs are cancelled: a job of one is not started
+         * ({@link #refusal}), whatever the cancel did (tryout57 F4).
+         */
+        private final java.util.Set<String> out = new java.util.TreeSet<>();
+        /** What {@link #refusal} reads: {@link #out} with the rule that took each over, and where; published whole. */
+        private volatile Refusing refusing = new Refusing(java.util.Map.of(), "");
+
+        private record Refusing(java.util.Map<String, java.util.Optional<java.util.Map.Entry<String,
+                org.buildhook.runner.store.RuleRenames.Taken>>> rules, String where) {
+        }
         /** The held-back set whose left jobs were looked at for the WARN (said or none), or null. */
         volatile RuleSet said;
         /** The rules that WARN named: once the nodes agree, those with nothing left to cancel are said resolved. */
@@ -452,12 +573,42 @@ public final class BuildhookApplication implements AutoCloseable {
                     alongside.getOrDefault(rule, java.util.Set.of())::contains);
         }
 
+        /** After {@link #nowInForce}: what {@link #refusal} answers from now on, in {@code where}'s words. */
+        void refuseAsIn(RuleSet rules, String where) {
+            org.buildhook.runner.store.RuleRenames renames = org.buildhook.runner.store.RuleRenames.of(
+                    rules.renamedFrom(), rules.snapshots());
+            java.util.Map<String, java.util.Optional<java.util.Map.Entry<String,
+                    org.buildhook.runner.store.RuleRenames.Taken>>> to = new java.util.HashMap<>();
+            out.forEach(rule -> to.put(rule, renamedTo(renames, rule)));
+            refusing = new Refusing(java.util.Map.copyOf(to), where);
+        }
+
+        /**
+         * Why {@code job} is not started, in the words of the cancel of its rule's jobs ({@link #notInForce}): its rule
+         * is taken out by this node's rules in force, and their cancel is not held back because another running node
+         * has other rules (then its jobs run when due, as the held-back cancel's WARN says); empty otherwise. The
+         * engine asks only for jobs that cancel takes (not a follow-up, a re-run or one marked running).
+         */
+        java.util.Optional<String> refusal(org.buildhook.runner.store.Job job) {
+            Refusing now = refusing;
+            java.util.Optional<java.util.Map.Entry<String, org.buildhook.runner.store.RuleRenames.Taken>> to =
+                    now.rules().get(job.ruleName());
+            if (to == null || heldBack != null || job.rerunOf() != null || job.workflow().parentId() != null
+                    || job.state() == org.buildhook.runner.store.JobState.RUNNING) {
+                return java.util.Optional.empty();
+            }
+            return java.util.Optional.of(notInForce(job.ruleName(), now.where(), to, job.deliveryId()));
+        }
+
         /** {@code rules} is now in force: adds what it disabled or removed, drops what it enables. */
         void nowInForce(RuleSet rules) {
             java.util.Set<String> enabled = java.util.Set.copyOf(rules.ruleNames());
             pending.addAll(hadInForce);
             pending.addAll(rules.disabledRuleNames());
             pending.removeAll(enabled);
+            out.addAll(hadInForce);
+            out.addAll(rules.disabledRuleNames());
+            out.removeAll(enabled);
             saidLeft.retainAll(pending); // a rule enabled again: its jobs are no longer left
             hadInForce.clear();
             hadInForce.addAll(enabled);
@@ -478,7 +629,10 @@ public final class BuildhookApplication implements AutoCloseable {
         }
         synchronized (turn) {
             if (takenOut.heldBack == rules && (watcher == null || watcher.current() == rules)) {
-                takenOut.heldBack = cancelJobsOfRulesTakenOut(store, rules, takenOut, engine) ? null : rules;
+                takenOut.heldBack = cancelJobsOfRulesTakenOut(store, rules, takenOut, engine, false) ? null : rules;
+                if (takenOut.cancelLeft) {
+                    takenOut.left = rules; // the store refused the cancel: tried again at each look
+                }
             }
         }
     }
@@ -825,8 +979,9 @@ public final class BuildhookApplication implements AutoCloseable {
      * @return false when the jobs were left because another running node has other rules
      */
     private static boolean cancelJobsOfRulesTakenOut(Store store, RuleSet rules, RulesTakenOut taken,
-            org.buildhook.runner.engine.EngineConfig engine) {
+            org.buildhook.runner.engine.EngineConfig engine, boolean again) {
         java.util.Set<String> takenOut = taken.pending;
+        taken.cancelLeft = false;
         java.util.Map<String, java.time.Duration> approvals = rules.approvalExpiries();
         if (takenOut.isEmpty() && approvals.isEmpty()) {
             return true;
@@ -843,9 +998,17 @@ public final class BuildhookApplication implements AutoCloseable {
                 }
             }
         } catch (RuntimeException e) {
+            taken.cancelLeft = true;
+            if (again) {
+                LOG.debug("the stored jobs of the rules disabled or removed in {} could not be looked at again: {}",
+                        rules.source(), e.toString());
+                return true;
+            }
             LOG.warn("the stored jobs of the rules disabled or removed, or that ask for an approval, in {} could not be"
-                    + " looked at ({}): they may still run as planned; list them with buildhook jobs --rule NAME,"
-                    + " cancel one with buildhook cancel JOB", rules.source(), e.getMessage());
+                    + " looked at ({}): this node tries again every few seconds until the store answers, and"
+                    + " meanwhile starts none of the jobs of those rules (each ends CANCELLED at its pick); jobs that"
+                    + " ask for an approval may run as planned; list them with buildhook jobs --rule NAME, cancel one"
+                    + " with buildhook cancel JOB", rules.source(), e.getMessage());
             return true;
         }
         gateJobsPlannedWithoutApproval(store, approvals, rules.approvalRequests(), where);
@@ -879,10 +1042,19 @@ public final class BuildhookApplication implements AutoCloseable {
             }
             taken.saidLeft.removeAll(names);
             takenOut.removeAll(names);
+            taken.cancelLeft = false;
         } catch (RuntimeException e) {
-            LOG.warn("the stored jobs of the rules disabled or removed in {} could not be cancelled ({}): they may still"
-                    + " run; list them with buildhook jobs --rule NAME and cancel them with buildhook cancel JOB",
-                    rules.source(), e.getMessage());
+            taken.cancelLeft = true;
+            if (again) {
+                LOG.debug("the stored jobs of the rules disabled or removed in {} could not be cancelled again: {}",
+                        rules.source(), e.toString());
+            } else {
+                // tryout57 F4: said "they may still run", and nothing tried again.
+                LOG.warn("the stored jobs of the rules disabled or removed in {} could not be cancelled ({}): this node"
+                        + " tries again every few seconds until the store takes it, and meanwhile starts none of them"
+                        + " (each ends CANCELLED at its pick, with the same words) nor lets one be approved",
+                        rules.source(), e.getMessage());
+            }
         }
         return true;
     }
@@ -929,9 +1101,14 @@ public final class BuildhookApplication implements AutoCloseable {
         }
     }
 
-    private static void applyLimits(Store store, RuleSet rules) {
-        // In memory only: which other rules' running jobs each rule's concurrency counts (rename35).
-        store.ledger().renames(org.buildhook.runner.store.RuleRenames.of(rules.renamedFrom(), rules.snapshots()));
+    /**
+     * Gives the jobs still to run the concurrency limits of {@code rules}
+     * ({@link org.buildhook.runner.store.ExecutionLedger#changeLimits}); a store that refuses leaves them, said in one
+     * {@code WARN} ({@code again}: not said, a try of {@link #storeWorkAgain}).
+     *
+     * @return whether they were given
+     */
+    private static boolean giveLimits(Store store, RuleSet rules, boolean again) {
         try {
             boolean cluster = store.dialect() == org.buildhook.runner.store.Dialect.POSTGRESQL;
             for (org.buildhook.runner.store.ExecutionLedger.LimitChange change
@@ -943,24 +1120,44 @@ public final class BuildhookApplication implements AutoCloseable {
                         cluster ? "; in a cluster every node must run the same rules file: a node started or"
                                 + " reloaded with another puts its own limits back for the whole cluster" : "");
             }
+            return true;
         } catch (RuntimeException e) {
-            // Safe all the same (review57b F2): a rule's limit is its newest job's, a job stored without one is read
-            // with it, and the jobs running without a slot count against it.
-            LOG.warn("the concurrency limits of {} could not be given to the jobs already stored ({}): a rule whose"
-                    + " limit changed goes by the one its newest job still to run was stored with until a new delivery"
-                    + " stores a job of it, or the next start or reload", rules.source(), e.getMessage());
+            if (again) {
+                LOG.debug("the concurrency limits of {} could not be given to the jobs already stored again: {}",
+                        rules.source(), e.toString());
+            } else {
+                // Safe meanwhile (review57b F2): a rule's limit is its newest job's, a job stored without one is read
+                // with it, and the jobs running without a slot count against it. tryout57 F5: tried again now;
+                // before, only a new delivery of the rule or the next start or reload put the new limit in force.
+                LOG.warn("the concurrency limits of {} could not be given to the jobs already stored ({}): this node"
+                        + " tries again every few seconds until the store takes them; until then a rule whose limit"
+                        + " changed goes by the one its newest job still to run was stored with", rules.source(),
+                        e.getMessage());
+            }
+            return false;
         }
+    }
+
+    /** As {@link #giveLimits}, for the resource capacities of {@code rules}. */
+    private static boolean giveCapacities(Store store, RuleSet rules, boolean again) {
         try {
             for (org.buildhook.runner.store.ResourceLedger.CapacityChange change
                     : store.resources().applyCapacities(rules.resources())) {
                 LOG.info("resource '{}': {} job(s) still to run now go by capacity {} in {} (they were stored with {})",
                         change.resource(), change.jobs(), change.to(), rules.source(), change.from());
             }
+            return true;
         } catch (RuntimeException e) {
-            // Given in one transaction (review57b F3): a failure changed none of them.
-            LOG.warn("the resource capacities of {} could not be given to the jobs already stored ({}): none was; they"
-                    + " go by the capacities they were stored with until the next start or reload", rules.source(),
-                    e.getMessage());
+            if (again) {
+                LOG.debug("the resource capacities of {} could not be given to the jobs already stored again: {}",
+                        rules.source(), e.toString());
+            } else {
+                // Given in one transaction (review57b F3): a failure changed none of them.
+                LOG.warn("the resource capacities of {} could not be given to the jobs already stored ({}): none was;"
+                        + " this node tries again every few seconds until the store takes them; until then they go by"
+                        + " the capacities they were stored with", rules.source(), e.getMessage());
+            }
+            return false;
         }
     }
 

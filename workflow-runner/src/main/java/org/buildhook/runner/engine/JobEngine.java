@@ -26,6 +26,7 @@ import org.buildhook.runner.rules.Durations;
 import org.buildhook.runner.store.DeadNodeRelease;
 import org.buildhook.runner.store.Dialect;
 import org.buildhook.runner.store.ExecutionLedger;
+import org.buildhook.runner.store.Job;
 import org.buildhook.runner.store.JobQueue;
 import org.buildhook.runner.store.NodeLeases;
 import org.buildhook.runner.store.RunningAttempt;
@@ -95,6 +96,8 @@ public final class JobEngine implements AutoCloseable {
     /** How the watchdog is started: {@link Watchdog#start(String, Duration)}; tests see what it is told. */
     private java.util.function.BiFunction<String, Duration, Watchdog> watchdogs = Watchdog::start;
     private volatile boolean started;
+    /** {@link #refuseJobsOfRulesTakenOut}: none until the application sets it. */
+    private volatile java.util.function.Function<Job, Optional<String>> rulesTakenOut = job -> Optional.empty();
     private volatile boolean stopped;
     /** This engine's claim of its node id (PostgreSQL: {@link NodeLeases}). */
     private final String instance = java.util.UUID.randomUUID().toString();
@@ -188,7 +191,7 @@ public final class JobEngine implements AutoCloseable {
                     } catch (java.util.concurrent.RejectedExecutionException stopped) {
                         bounded.run(); // after the stop: written here rather than not at all
                     }
-                }, () -> watchdog, files, threads::pickAgainAfterThisJob));
+                }, () -> watchdog, files, threads::pickAgainAfterThisJob).takenOut(job -> rulesTakenOut.apply(job)));
         SchedulerBuilder builder = Scheduler.create(store.schedulerDataSource(), task)
                 .schedulerName(new SchedulerName.Fixed(config.nodeId()))
                 .threads(config.threads())
@@ -277,6 +280,16 @@ public final class JobEngine implements AutoCloseable {
     static double refetchBelow(Dialect dialect, int threads) {
         // (int) (fraction × threads) is db-scheduler's limit: threads - 0.5 rounds down to threads - 1.
         return dialect == Dialect.POSTGRESQL && threads > 1 ? (threads - 0.5) / threads : 0.5;
+    }
+
+    /**
+     * Refuses to start the jobs {@code why} names a reason for: those of a rule the node's rules in force disable or
+     * removed (the application's rules taken out, in the words of the reload's cancel), which end {@code CANCELLED}
+     * so at their pick whatever the store-side cancel did (tryout57 F4). Not for follow-ups, re-runs or jobs marked
+     * running, which that cancel leaves alone too. Called from any thread; {@code why} must answer at once.
+     */
+    public void refuseJobsOfRulesTakenOut(java.util.function.Function<Job, Optional<String>> why) {
+        this.rulesTakenOut = java.util.Objects.requireNonNull(why, "why");
     }
 
     /** Makes an engine over {@code store} that runs commands with {@code launcher}. Not started. */

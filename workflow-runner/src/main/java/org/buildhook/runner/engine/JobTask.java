@@ -117,6 +117,11 @@ final class JobTask implements ExecutionHandler<Void> {
     private final NodeFilesWatch files;
     /** Told on a job's thread when the node should pick again once the thread is free ({@link JobThreads}). */
     private final Runnable pickAgain;
+    /**
+     * Why the node's rules in force take out the rule of a job (disabled, or removed by a reload: the reload's cancel
+     * words), or empty; {@link #takenOut}.
+     */
+    private volatile java.util.function.Function<Job, Optional<String>> takenOut = job -> Optional.empty();
 
     /**
      * @param followUpsDue told after an attempt of a job with follow-ups ended, so that they start
@@ -169,6 +174,19 @@ final class JobTask implements ExecutionHandler<Void> {
         this.waits = new StoreOutageWait(StoreOutageWait.THREAD_SLEEP, clock);
         this.records = new StoreOutageWait(StoreOutageWait.THREAD_SLEEP, clock, StoreOutages::passes);
         this.refusals = new RefusedRecordWait(StoreOutageWait.THREAD_SLEEP, clock);
+    }
+
+    /**
+     * Refuses to start a job whose rule the node's rules in force disable or removed ({@code why} says so, in the
+     * words of the reload's cancel; empty for any other job): it ends {@code CANCELLED} as that cancel ends it, whatever
+     * the cancel itself did (tryout57 F4: the store refused it during an outage, and the disabled rule's queued jobs ran
+     * once the store answered).
+     *
+     * @return this task
+     */
+    JobTask takenOut(java.util.function.Function<Job, Optional<String>> why) {
+        this.takenOut = java.util.Objects.requireNonNull(why, "why");
+        return this;
     }
 
     @Override
@@ -262,6 +280,16 @@ final class JobTask implements ExecutionHandler<Void> {
             startsUnanswered.remove(jobId); // started by this read's answer, or ended: nothing left to find out
         }
         if (found.get().started() > 0) {
+            // Its rule taken out by the node's rules in force (tryout57 F4): not run, whatever the reload's cancel did.
+            Optional<String> out = takenOut(job);
+            if (out.isPresent()) {
+                if (job.attempts() == 0) {
+                    waits.call(job.id(), "drop its follow-ups", () -> store.followUps().start(job, null),
+                            this::untilStopping);
+                }
+                String message = Job.cancelledAsRuleNotInForce(out.get(), job.attempts(), job.message());
+                return notRunAfterItsStart(job, found.get().started(), version, message, message, JobState.CANCELLED);
+            }
             // Started with the read (PostgreSQL): its rule as stored is looked at before its command runs (tryout42 F7).
             Optional<String> refused = StoredJobCheck.refusal(job);
             if (refused.isPresent()) {
@@ -341,6 +369,10 @@ final class JobTask implements ExecutionHandler<Void> {
         }
         if (running.isStopping()) {
             return backInItsPlace();
+        }
+        Optional<String> out = takenOut(job);
+        if (out.isPresent()) {
+            return takenOut(job, out.get(), before);
         }
         // One still marked running (its node crashed) is refused once its next attempt's start has ended that one's
         // record (runAttempt); any other before it takes a slot or units.
@@ -455,6 +487,42 @@ final class JobTask implements ExecutionHandler<Void> {
         }
         waits.run(jobId, "mark it cancelled", () -> ledger.markCancelled(jobId, message), before);
         told(job, JobEvents.Ending.CANCELLED);
+        return notRunHere(remove());
+    }
+
+    /**
+     * Why {@link #takenOut(java.util.function.Function)} refuses {@code job}: one still to run (not marked running: a
+     * reload's cancel leaves those to go on), of a rule, neither a follow-up nor a re-run, as that cancel takes.
+     */
+    private Optional<String> takenOut(Job job) {
+        if (job.state() == JobState.RUNNING || job.rerunOf() != null || job.workflow().parentId() != null) {
+            return Optional.empty();
+        }
+        return takenOut.apply(job);
+    }
+
+    /**
+     * A job of a rule the node's rules in force take out ({@link #takenOut(java.util.function.Function)}) ends {@code
+     * CANCELLED} with the reload's cancel's words, said in one WARN: one that never ran starts no follow-up (nothing of
+     * its rule starts), one that ran (a retry in its backoff) starts its {@code on-cancel}, as after that cancel.
+     */
+    private CompletionHandler<Void> takenOut(Job job, String why, StoreOutageWait.Until before) {
+        String jobId = job.id();
+        String message = Job.cancelledAsRuleNotInForce(why, job.attempts(), job.message());
+        LOG.warn("job {} of rule '{}' (build {}) is not run, and ends CANCELLED: {}", jobId, job.ruleName(),
+                job.workflow().buildId(), message);
+        if (job.attempts() == 0) {
+            waits.call(jobId, "drop its follow-ups", () -> store.followUps().start(job, null), before);
+        }
+        boolean[] again = new boolean[1];
+        ExecutionLedger.UnstartedEnd end = waits.call(jobId, "mark it cancelled",
+                () -> tried(again, () -> ledger.markCancelled(jobId, message, again[0])), before);
+        if (end != ExecutionLedger.UnstartedEnd.ENDED) {
+            if (job.attempts() > 0) {
+                followUpsDue(job);
+            }
+            told(job, JobEvents.Ending.CANCELLED);
+        }
         return notRunHere(remove());
     }
 

@@ -61,6 +61,13 @@ public final class RulesWatcher implements Closeable {
          */
         default void validAgain(RuleSet rules) {
         }
+
+        /**
+         * After each look at the file on the watcher thread (every poll interval at the latest), with the rules in
+         * force: work a reload left undone (the store refused it) is tried again here (tryout57 F4, F5).
+         */
+        default void looked(RuleSet rules) {
+        }
     }
 
     static final String THREAD_NAME = "buildhook-rules-watcher";
@@ -249,9 +256,11 @@ public final class RulesWatcher implements Closeable {
                     Thread.sleep(settle.toMillis());
                     watchTheFolder();
                     check(modifiedLately());
+                    listener.looked(current.get());
                     continue;
                 }
                 check(event);
+                listener.looked(current.get());
             } catch (ClosedWatchServiceException | InterruptedException e) {
                 return;
             } catch (RuntimeException e) {

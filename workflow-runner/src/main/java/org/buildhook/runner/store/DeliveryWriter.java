@@ -643,7 +643,7 @@ final class DeliveryWriter {
         if (!ruleNotInForce || why == null) {
             return why != null ? why : Job.cancelledBeforeItsNextAttempt(attempts, message);
         }
-        return attempts == 0 ? "not started: " + why : Job.cancelledBeforeItsNextAttempt(attempts, message) + "; " + why;
+        return Job.cancelledAsRuleNotInForce(why, attempts, message);
     }
 
     /**

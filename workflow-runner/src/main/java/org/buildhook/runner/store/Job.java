@@ -130,6 +130,16 @@ public record Job(
     }
 
     /**
+     * The message of a job ended {@code CANCELLED} because its rule is disabled or removed in the rules in force
+     * ({@code why}, the reload's words): after {@code not started: } for a job that had no attempt, else after what is
+     * true of it ({@link #cancelledBeforeItsNextAttempt}, tryout33 F2). One text for the reload's cancel and for a
+     * node's pick that refuses such a job (tryout57 F4).
+     */
+    public static String cancelledAsRuleNotInForce(String why, int attempts, String message) {
+        return attempts == 0 ? "not started: " + why : cancelledBeforeItsNextAttempt(attempts, message) + "; " + why;
+    }
+
+    /**
      * The message of a job cancelled while it waited in the queue, before its next attempt started: {@code
      * cancelled before it ran} when it has had none; after an attempt, what is true of it then, not that it never
      * ran (retry21): {@code cancelled while waiting for retry 1 of 2; attempt 1 exited with 3} during a retry's

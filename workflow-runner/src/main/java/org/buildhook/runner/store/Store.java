@@ -1041,6 +1041,23 @@ public final class Store implements AutoCloseable {
     }
 
     /**
+     * Cancels job {@code jobId} as {@link #cancelJobsOfRules} cancels a job of a rule disabled or removed in the rules
+     * in force, with {@code why} (the same words): a node asked to approve such a job whose rule's cancel the store
+     * refused at the reload cancels it first, so that the approval is refused (tryout57 F4). A running job, a
+     * follow-up or a re-run is left alone, as there.
+     *
+     * @return whether the job was cancelled (or flagged for the node that has it picked)
+     * @throws StoreUnavailableException when the store cannot be reached
+     */
+    public boolean cancelJobOfRuleNotInForce(String jobId, String why) {
+        DeliveryWriter.Cancel done = writer.cancel(jobId, why, true);
+        if (done == DeliveryWriter.Cancel.CANCELLED_AND_WOKE) {
+            jobsQueued();
+        }
+        return done != DeliveryWriter.Cancel.ENDED;
+    }
+
+    /**
      * The stored jobs that {@link #cancelJobsOfRules} would cancel now, counted by rule, without changing any
      * (rulesdiff23: a node whose rules differ from another running node's leaves them and says how many).
      *
