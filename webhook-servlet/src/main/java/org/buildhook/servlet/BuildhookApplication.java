@@ -594,7 +594,9 @@ public final class BuildhookApplication implements AutoCloseable {
             java.util.Optional<java.util.Map.Entry<String, org.buildhook.runner.store.RuleRenames.Taken>> to =
                     now.rules().get(job.ruleName());
             if (to == null || heldBack != null || job.rerunOf() != null || job.workflow().parentId() != null
-                    || job.state() == org.buildhook.runner.store.JobState.RUNNING) {
+                    || job.state() == org.buildhook.runner.store.JobState.RUNNING
+                    // A renamed rule's job that already ran (its retry) goes on under the new name's slots (review36).
+                    || to.isPresent() && job.attempts() > 0) {
                 return java.util.Optional.empty();
             }
             return java.util.Optional.of(notInForce(job.ruleName(), now.where(), to, job.deliveryId()));
