@@ -340,37 +340,23 @@ public final class BuildhookApplication implements AutoCloseable {
      */
     private static RulesWatcher.Listener alsoOnReload(RulesWatcher.Listener next,
             java.util.function.Consumer<RuleSet> also) {
-        return new RulesWatcher.Listener() {
-            @Override
-            public void reloaded(RuleSet rules) {
-                next.reloaded(rules);
-                also.accept(rules);
-            }
-
-            @Override
-            public void refused(org.buildhook.runner.rules.RuleException error) {
-                next.refused(error);
-            }
-
-            @Override
-            public void validAgain(RuleSet rules) {
-                next.validAgain(rules);
-            }
-
-            @Override
-            public void looked(RuleSet rules) {
-                next.looked(rules);
-            }
-        };
+        return also(next, also, rules -> { });
     }
 
     /** {@code next} as it is, plus {@code also} run after each look at the rules file ({@link #storeWorkAgain}). */
     private static RulesWatcher.Listener alsoOnLook(RulesWatcher.Listener next,
             java.util.function.Consumer<RuleSet> also) {
+        return also(next, rules -> { }, also);
+    }
+
+    /** {@code next} as it is, plus {@code onReload} after each reload and {@code onLook} after each look. */
+    private static RulesWatcher.Listener also(RulesWatcher.Listener next,
+            java.util.function.Consumer<RuleSet> onReload, java.util.function.Consumer<RuleSet> onLook) {
         return new RulesWatcher.Listener() {
             @Override
             public void reloaded(RuleSet rules) {
                 next.reloaded(rules);
+                onReload.accept(rules);
             }
 
             @Override
@@ -386,7 +372,7 @@ public final class BuildhookApplication implements AutoCloseable {
             @Override
             public void looked(RuleSet rules) {
                 next.looked(rules);
-                also.accept(rules);
+                onLook.accept(rules);
             }
         };
     }
