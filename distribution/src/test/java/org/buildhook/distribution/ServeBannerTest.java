@@ -127,10 +127,11 @@ class ServeBannerTest {
                 ""));
         serve(config);
 
-        org.awaitility.Awaitility.await().atMost(Duration.ofMinutes(1)).until(() -> snapshot().stream()
-                .anyMatch(l -> l.startsWith("  build:     ")));
-        assertThat(snapshot()).anyMatch(l -> l.startsWith("  jobs:      none start now: it cannot write ")
-                && l.endsWith(payloads.getFileName() + " (a file is where the folder goes); they start once it can"));
+        // Awaited itself, not after the build line: serve prints the banner a line at a time (an autoflushed
+        // writer), and the jobs line comes after the build line, so a look between the two saw no jobs line yet.
+        org.awaitility.Awaitility.await().atMost(Duration.ofMinutes(1)).untilAsserted(() -> assertThat(snapshot())
+                .anyMatch(l -> l.startsWith("  jobs:      none start now: it cannot write ") && l.endsWith(
+                        payloads.getFileName() + " (a file is where the folder goes); they start once it can")));
     }
 
     /**

@@ -67,10 +67,14 @@ class LostAttemptRecordWordingTest extends SqliteEngineFixture {
                 + " again");
         // Its execution, picked by this node with no attempt in the store, is put back in the queue: said as either
         // cause; the job runs again (the node can do no better: what the command came to is not in the store).
-        await().atMost(Duration.ofMinutes(2)).until(() -> Files.readAllLines(started).size() == 2);
-        assertThat(lines("were picked by this node")).singleElement().asString().contains(jobId)
-                .endsWith("have no attempt started in the store and do not run here (a pick whose answer was lost, or"
-                        + " an attempt's start the store lost); put back in the queue");
+        // Awaited with the run: the look puts the picks back in the queue, then says so; the next pick can start
+        // the command between the two.
+        await().atMost(Duration.ofMinutes(2)).untilAsserted(() -> {
+            assertThat(Files.readAllLines(started)).hasSize(2);
+            assertThat(lines("were picked by this node")).singleElement().asString().contains(jobId)
+                    .endsWith("have no attempt started in the store and do not run here (a pick whose answer was lost,"
+                            + " or an attempt's start the store lost); put back in the queue");
+        });
         assertThat(lines("another node")).filteredOn(l -> l.startsWith("job ")).isEmpty();
     }
 
