@@ -203,6 +203,7 @@ public final class BuildhookApplication implements AutoCloseable {
             started.push(storeLock);
             Store store = Store.open(config.store());
             started.push(store);
+            takenOut.elsewhere = new OtherRulesRunning(store, config.engine());
             opened.set(store);
             warnOfApprovalsRestored(store, storeLock);
             // Ended right before the store closes, after the engine's stop: deliveries a new copy of the web
@@ -266,8 +267,14 @@ public final class BuildhookApplication implements AutoCloseable {
             // After the engine's start, whose claim of the node id carries the fingerprint; null on SQLite.
             ClusterRules clusterRules = ClusterRules.start(store, config.engine().nodeId(), ruleSet,
                     config.engine().heartbeatInterval(), config.engine().deadNodeLimit(),
-                    set -> cancelLeftJobsOnceAgreed(store, set, rules, limitsTurn, config.engine(), takenOut),
-                    set -> sayJobsLeftWhileRulesDiffer(store, set, rules, limitsTurn, config.engine(), takenOut));
+                    set -> {
+                        takenOut.elsewhere.agreeing(set);
+                        cancelLeftJobsOnceAgreed(store, set, rules, limitsTurn, config.engine(), takenOut);
+                    },
+                    set -> {
+                        takenOut.elsewhere.differing(set);
+                        sayJobsLeftWhileRulesDiffer(store, set, rules, limitsTurn, config.engine(), takenOut);
+                    });
             if (clusterRules != null) {
                 started.push(clusterRules);
                 cluster.set(clusterRules);
@@ -484,6 +491,8 @@ public final class BuildhookApplication implements AutoCloseable {
             }
             takenOut.lastApplied = rules;
             takenOut.nowInForce(rules);
+            // Armed with the new set before its cancel: the refusal compares that set with the running nodes' rules
+            // itself (review58 F1: heldBack, still the older set's until the cancel below, let it refuse meanwhile).
             takenOut.refuseAsIn(rules, where(engine.nodeId(), rules));
             takenOut.heldBack = cancelJobsOfRulesTakenOut(store, rules, takenOut, engine, false) ? null : rules;
             if (takenOut.limitsLeft || takenOut.capacitiesLeft || takenOut.cancelLeft) {
@@ -525,11 +534,16 @@ public final class BuildhookApplication implements AutoCloseable {
          * ({@link #refusal}), whatever the cancel did (tryout57 F4).
          */
         private final java.util.Set<String> out = new java.util.TreeSet<>();
-        /** What {@link #refusal} reads: {@link #out} with the rule that took each over, and where; published whole. */
-        private volatile Refusing refusing = new Refusing(java.util.Map.of(), "");
+        /**
+         * What {@link #refusal} reads: {@link #out} with the rule that took each over, the rules in force that took them
+         * out, and where; published whole.
+         */
+        private volatile Refusing refusing = new Refusing(java.util.Map.of(), null, "");
+        /** Whether other running nodes have other rules ({@link #refusal}); set once the store is open. */
+        volatile OtherRulesRunning elsewhere;
 
         private record Refusing(java.util.Map<String, java.util.Optional<java.util.Map.Entry<String,
-                org.buildhook.runner.store.RuleRenames.Taken>>> rules, String where) {
+                org.buildhook.runner.store.RuleRenames.Taken>>> rules, RuleSet set, String where) {
         }
         /** The held-back set whose left jobs were looked at for the WARN (said or none), or null. */
         volatile RuleSet said;
@@ -566,14 +580,15 @@ public final class BuildhookApplication implements AutoCloseable {
             java.util.Map<String, java.util.Optional<java.util.Map.Entry<String,
                     org.buildhook.runner.store.RuleRenames.Taken>>> to = new java.util.HashMap<>();
             out.forEach(rule -> to.put(rule, renamedTo(renames, rule)));
-            refusing = new Refusing(java.util.Map.copyOf(to), where);
+            refusing = new Refusing(java.util.Map.copyOf(to), rules, where);
         }
 
         /**
          * Why {@code job} is not started, in the words of the cancel of its rule's jobs ({@link #notInForce}): its rule
-         * is taken out by this node's rules in force, and their cancel is not held back because another running node
-         * has other rules (then its jobs run when due, as the held-back cancel's WARN says); empty otherwise. The
-         * engine asks only for jobs that cancel takes (not a follow-up, a re-run or one marked running).
+         * is taken out by this node's rules in force, their cancel is not held back, and no running node has other
+         * rules now ({@link OtherRulesRunning}; else its jobs run when due, as the held-back cancel's WARN says, also
+         * when the difference arose after this node's last start or reload: review58 F1); empty otherwise. The engine
+         * asks only for jobs that cancel takes (not a follow-up, a re-run or one marked running).
          */
         java.util.Optional<String> refusal(org.buildhook.runner.store.Job job) {
             Refusing now = refusing;
@@ -583,6 +598,10 @@ public final class BuildhookApplication implements AutoCloseable {
                     || job.state() == org.buildhook.runner.store.JobState.RUNNING
                     // A renamed rule's job that already ran (its retry) goes on under the new name's slots (review36).
                     || to.isPresent() && job.attempts() > 0) {
+                return java.util.Optional.empty();
+            }
+            OtherRulesRunning others = elsewhere;
+            if (others != null && others.test(now.set())) {
                 return java.util.Optional.empty();
             }
             return java.util.Optional.of(notInForce(job.ruleName(), now.where(), to, job.deliveryId()));
@@ -982,6 +1001,9 @@ public final class BuildhookApplication implements AutoCloseable {
                 org.buildhook.runner.rules.RulesFingerprint own = org.buildhook.runner.rules.RulesFingerprint.of(rules);
                 if (org.buildhook.runner.store.RulesDisagreement.among(node, own,
                         store.nodeLeases().runningNodesRules(engine.deadNodeLimit())).isPresent()) {
+                    if (taken.elsewhere != null) {
+                        taken.elsewhere.differing(rules);
+                    }
                     return false;
                 }
             }
