@@ -315,6 +315,7 @@ public final class ExecutionLedger {
                     p.setString(++i, ruleName);
                     p.setString(++i, jobId);
                     p.setString(++i, JobQueue.TASK_NAME);
+                    p.setBoolean(++i, true);
                     if (unitsPlace == null) {
                         p.setString(++i, ruleName);
                         p.setString(++i, JobQueue.TASK_NAME);
@@ -434,18 +435,24 @@ public final class ExecutionLedger {
 
     /**
      * SQL, in {@link #tryAcquireSlot}'s statement, added to the slots held: how many jobs of the rule (parameter 1) other
-     * than the asking one (parameter 2) run without a limit and hold no slot, their execution in the queue (parameter 3,
-     * the task name). Such a job started while its rule had no limit, and a limit set since ({@link #changeLimits}, or a
-     * job planned under the new rules stored before that change, or after it failed) counts it: rules.md promises that
-     * no job starts until fewer than the new limit run. Before, only the slot {@link SlotLine#holdForPicked} gives it
-     * counted, and a take between the limit's coming into force and that slot (the change's loop over the rule's jobs,
-     * or for good when that loop failed) started a newer job beside it (review57b F2). Read by {@code jobs_state_idx}
-     * (the jobs running, a few), within the statement that counts the slots: no statement more per start.
+     * than the asking one (parameter 2) run without a limit and hold no slot, their execution picked (parameter 3, the
+     * task name; parameter 4, {@code true}). Such a job started while its rule had no limit, and a limit set since
+     * ({@link #changeLimits}, or a job planned under the new rules stored before that change, or after it failed) counts
+     * it: rules.md promises that no job starts until fewer than the new limit run. Before, only the slot
+     * {@link SlotLine#holdForPicked} gives it counted, and a take between the limit's coming into force and that slot
+     * (the change's loop over the rule's jobs, or for good when that loop failed) started a newer job beside it
+     * (review57b F2). Picked only: its node runs it (a live node's pick, heart-beating; a dead node's until the
+     * dead-node look puts it back), or a take of it is under way, which takes a slot or puts it back. One put back in
+     * the queue still marked {@code RUNNING} (revived after its node died) runs nothing and asks its slot itself before
+     * its next attempt (then it counts, picked): counted while it waited, two such jobs counted each other and a newer
+     * job both, every take refused for good, until a start or reload rewrote their rows (review58 F2). Read by {@code
+     * jobs_state_idx} (the jobs running, a few) and the queue's key, within the statement that counts the slots: no
+     * statement more per start.
      */
     static String runningWithoutASlot(Dialect dialect) {
         return "(SELECT COUNT(*) FROM jobs j WHERE j.state = 'RUNNING' AND j.concurrency = 0 AND j.rule_name = ?"
                 + " AND j.id <> ? AND NOT EXISTS (SELECT 1 FROM rule_slots r WHERE r.job_id = j.id) AND "
-                + executionExists("j.id", "", dialect) + ")";
+                + executionExists("j.id", " AND s.picked = ?", dialect) + ")";
     }
 
     /**

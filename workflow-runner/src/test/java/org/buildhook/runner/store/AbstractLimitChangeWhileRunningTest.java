@@ -98,6 +98,45 @@ abstract class AbstractLimitChangeWhileRunningTest {
         assertThat(store.job(older).orElseThrow().job().state()).isEqualTo(JobState.QUEUED);
     }
 
+    /**
+     * review58 F2: two jobs of the rule ran without a limit on a node that died (a rolling change: node-a still had the
+     * rules without {@code concurrency}, node-b those with it), and node-b stored a newer job with the limit. While
+     * the dead node's picks stand their commands may run, and they count. Put back in the queue by the dead-node look,
+     * still marked running until their next attempt starts (which comes after its slot), they counted each other, and
+     * the newer job counted both: every take was refused, for good, until a start or reload rewrote their rows.
+     */
+    @Test
+    void twoJobsRevivedFromADeadNodeWithoutASlotDoNotHoldTheirRuleBack() throws SQLException {
+        ExecutionLedger ledger = store.ledger();
+        String first = job("rolled", 5750, 0);
+        String second = job("rolled", 5751, 0);
+        picked(first, "node-a");
+        assertThat(ledger.startAttempt(first, "node-a")).isEqualTo(1);
+        picked(second, "node-a");
+        assertThat(ledger.startAttempt(second, "node-a")).isEqualTo(1);
+        String newer = job("rolled", 5752, 1);
+        picked(newer, "node-b");
+        assertThat(ledger.tryAcquireSlot("rolled", 1, newer, "node-b", -1))
+                .as("node-a's picks still stand: its commands may run").isEqualTo(ExecutionLedger.Take.NOT_FREE);
+
+        // node-a is found dead: both executions go back in the queue, as db-scheduler's dead-execution look puts them.
+        putBackAsRevived(first);
+        putBackAsRevived(second);
+        picked(first, "node-b");
+        ExecutionLedger.JobToRun read = ledger.jobToStart(first, "node-b", version(first)).orElseThrow();
+        assertThat(read.job().concurrency()).as("read with the limit in force").isEqualTo(1);
+        ExecutionLedger.Take takeFirst = ledger.tryAcquireSlot("rolled", 1, first, "node-b", -1);
+        picked(second, "node-b");
+        ExecutionLedger.Take takeSecond = ledger.tryAcquireSlot("rolled", 1, second, "node-b", -1);
+        ExecutionLedger.Take takeNewer = ledger.tryAcquireSlot("rolled", 1, newer, "node-b", -1);
+        assertThat(List.of(takeFirst, takeSecond, takeNewer))
+                .as("the first revived job picked takes the one slot, the others wait for it; slots: %s",
+                        slots("rolled"))
+                .containsExactly(ExecutionLedger.Take.TAKEN, ExecutionLedger.Take.NOT_FREE,
+                        ExecutionLedger.Take.NOT_FREE);
+        assertThat(slots("rolled")).containsExactly("0:" + first + "@node-b");
+    }
+
     /** A rule without a limit: its jobs are read without one and (PostgreSQL) start at their read, as before. */
     @Test
     void aJobOfARuleWithoutALimitIsReadWithoutOne() throws SQLException {
@@ -123,6 +162,17 @@ abstract class AbstractLimitChangeWhileRunningTest {
             p.setString(2, node);
             JobQueue.customization(store.dialect()).setInstant(p, 3, Instant.now());
             p.setString(4, jobId);
+            assertThat(p.executeUpdate()).isEqualTo(1);
+        }
+    }
+
+    /** Puts the job's execution back in the queue, unpicked, as db-scheduler's reschedule of a dead node's does. */
+    void putBackAsRevived(String jobId) throws SQLException {
+        try (Connection c = store.dataSource().getConnection(); PreparedStatement p = c.prepareStatement(
+                "UPDATE scheduled_tasks SET picked = ?, picked_by = NULL, last_heartbeat = NULL, version = version + 1"
+                        + " WHERE task_instance = ?")) {
+            p.setBoolean(1, false);
+            p.setString(2, jobId);
             assertThat(p.executeUpdate()).isEqualTo(1);
         }
     }
