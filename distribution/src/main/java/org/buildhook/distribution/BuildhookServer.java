@@ -4,6 +4,7 @@ import java.net.InetSocketAddress;
 import java.net.URI;
 import java.time.Duration;
 import java.util.Optional;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 import org.buildhook.servlet.BuildhookApplication;
@@ -49,16 +50,19 @@ public final class BuildhookServer implements AutoCloseable {
     static final Duration IDLE_AFTER_DEADLINE = Duration.ofSeconds(1);
 
     private final ServletContextHandler context;
+    /** Refuses requests once Jetty's stop began; counts the answers of jobs' logs under way. */
+    private final StopRefusingHandler stopping;
     private final boolean tls;
     private final AtomicReference<Thread> shutdownHook = new AtomicReference<>();
     /** The socket the service manager handed over ({@link InheritedSocket}), or empty when Jetty binds its own. */
     private final Optional<InetSocketAddress> inherited;
 
-    private BuildhookServer(Server server, ServerConnector connector, ServletContextHandler context, boolean tls,
-            Optional<InetSocketAddress> inherited) {
+    private BuildhookServer(Server server, ServerConnector connector, ServletContextHandler context,
+            StopRefusingHandler stopping, boolean tls, Optional<InetSocketAddress> inherited) {
         this.server = server;
         this.connector = connector;
         this.context = context;
+        this.stopping = stopping;
         this.tls = tls;
         this.inherited = inherited;
     }
@@ -139,10 +143,11 @@ public final class BuildhookServer implements AutoCloseable {
         // sent slower than MIN_BODY_RATE fails its read (the webhook servlet then ends the request).
         // A request on an open connection after that (Jetty's own stop has begun) is answered 503 "the server
         // is stopping" with Retry-After (tryout38 F5).
-        server.setHandler(new StopRefusingHandler(new MinimumDataRateHandler(context, MIN_BODY_RATE, 0),
-                settings.contextPath(), () -> retryAfter(context)));
+        StopRefusingHandler stopping = new StopRefusingHandler(new MinimumDataRateHandler(context, MIN_BODY_RATE, 0),
+                settings.contextPath(), () -> retryAfter(context));
+        server.setHandler(stopping);
         server.setStopTimeout(settings.stopTimeout().toMillis());
-        return new BuildhookServer(server, connector, context, tls, inherited);
+        return new BuildhookServer(server, connector, context, stopping, tls, inherited);
     }
 
     /** The running application's {@code http.retry-after}, or its default when there is none (any more). */
@@ -205,15 +210,26 @@ public final class BuildhookServer implements AutoCloseable {
     /**
      * The graceful stop. First the application drains while the port stays open: deliveries are
      * still verified, stored and answered, {@code /healthz} answers 503 "stopping", no new job starts
-     * and running jobs get {@code runner.shutdown-grace}. Only then does Jetty stop: the listener
-     * closes, requests in flight get {@code server.stop-timeout}, and the application closes its store.
+     * and running jobs get {@code runner.shutdown-grace}; then the log follows the drain ended send the rest
+     * of their logs and their last lines, within {@code server.stop-timeout}. Only then does Jetty stop: the
+     * listener closes, requests in flight get what is left of {@code server.stop-timeout}, and the
+     * application closes its store.
      * Closing the listener first, as Jetty alone would, refused every delivery for the whole grace
      * period, much longer than JobServ retries (about 7 s).
      */
     public void drainThenStop() {
         Object app = context.getServletContext().getAttribute(BuildhookApplication.ATTRIBUTE);
-        if (app instanceof BuildhookApplication) {
-            ((BuildhookApplication) app).drain();
+        if (app instanceof BuildhookApplication running) {
+            running.drain();
+            // The follows of jobs' logs the drain ended send their last lines first, within server.stop-timeout, and
+            // Jetty's stop gets what is left of it: that stop cuts a connection whose write makes no progress for a
+            // second (Jetty's shutdown idle timeout), and a follow still writing its last lines as it began (a loaded
+            // machine, a slow client) lost the job's state line, or the stop's line too, with the answer's end
+            // (FollowDuringGracefulStopTest under load; flaky57).
+            long began = System.nanoTime();
+            stopping.awaitLogsAnswered(Duration.ofMillis(server.getStopTimeout()));
+            long spent = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - began);
+            server.setStopTimeout(Math.max(1, server.getStopTimeout() - spent));
         }
         try {
             server.stop();

@@ -3,6 +3,8 @@ package org.buildhook.distribution;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 import org.buildhook.core.LogSafe;
 import org.buildhook.servlet.ErrorBody;
@@ -30,6 +32,12 @@ final class StopRefusingHandler extends GracefulHandler {
 
     private final String contextPath;
     private final Supplier<Duration> retryAfter;
+    /**
+     * Answers of jobs' logs ({@code …/api/jobs/{id}/log}, the follows among them) not at their end yet: counted until
+     * Jetty has ended the answer's stream, which is after the servlet's {@code onComplete} and after Jetty gave the
+     * connection back its idle timeout ({@link #awaitLogsAnswered}).
+     */
+    private final AtomicInteger logsInFlight = new AtomicInteger();
 
     /**
      * @param retryAfter {@code http.retry-after} of the running application (its default when there is none)
@@ -38,6 +46,54 @@ final class StopRefusingHandler extends GracefulHandler {
         super(handler);
         this.contextPath = contextPath;
         this.retryAfter = retryAfter;
+    }
+
+    @Override
+    public boolean handle(Request request, Response response, Callback callback) throws Exception {
+        if (isJobLog(request.getHttpURI().getPath())) {
+            logsInFlight.incrementAndGet();
+            Request.addCompletionListener(request, failure -> {
+                synchronized (logsInFlight) {
+                    logsInFlight.decrementAndGet();
+                    logsInFlight.notifyAll();
+                }
+            });
+        }
+        return super.handle(request, response, callback);
+    }
+
+    /**
+     * Waits until no answer of a job's log is under way, or {@code most} passed; whether none is. The graceful stop
+     * calls it after the drain, which ended the follows: Jetty's own stop gives an open connection one second without
+     * progress, then fails the write under way, so a follow still sending its last lines as that stop began (its write
+     * delayed on a loaded machine, a client on a slow link) lost them with the answer's end (FollowDuringGracefulStopTest
+     * under stress-ng; flaky57). Counted to the answer's stream end, not the servlet's onComplete: Jetty gives the
+     * connection back its own idle timeout after onComplete, and a stop begun in between then waited that timeout out
+     * (stop-timeout, "while stopping the HTTP server: TimeoutException").
+     *
+     * @param most the longest wait
+     */
+    boolean awaitLogsAnswered(Duration most) {
+        long deadline = System.nanoTime() + most.toNanos();
+        synchronized (logsInFlight) {
+            long left;
+            while (logsInFlight.get() > 0 && (left = deadline - System.nanoTime()) > 0) {
+                try {
+                    logsInFlight.wait(Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)));
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return false;
+                }
+            }
+            return logsInFlight.get() == 0;
+        }
+    }
+
+    /** Whether {@code path} is a job's log ({@code <context>/api/jobs/<id>/log}). */
+    private boolean isJobLog(String path) {
+        String jobs = (contextPath.endsWith("/") ? contextPath : contextPath + "/") + "api/jobs/";
+        return path != null && path.startsWith(jobs) && path.endsWith("/log")
+                && path.indexOf('/', jobs.length()) == path.length() - "/log".length();
     }
 
     @Override

@@ -124,6 +124,58 @@ class FollowDuringGracefulStopTest {
     }
 
     /**
+     * flaky57: the follow's client reads nothing for a while as the graceful stop ends the follow (a slow link; on a
+     * loaded machine, the follow's own last write not yet done as the stop went on). Jetty's stop cut the connection
+     * after one second without progress, and the server exited: the end of the log, the stop's line and the job's
+     * state line were lost (under stress-ng, the state line, or the stop's line too, with the answer's end). Now a
+     * follow is waited for as a request in flight (server.stop-timeout) before the server's port closes, and its
+     * client gets the whole answer once it reads again. The job's 34 MiB of output (whole lines) fill the
+     * connections' buffers, so that the server's write waits.
+     */
+    @Test
+    void aFollowWhoseClientStallsDuringTheStopGetsItsWholeAnswerOnceItReadsAgain() throws Exception {
+        Ordering run = start(false, "[/bin/sh, -c, 'echo started; while [ ! -e \"$0\" ]; do sleep 0.1; done;"
+                + " yes 0123456789abcdef | head -c 35651584; echo done-at-last', '" + dir.resolve("go") + "']",
+                // The server's waits for a slow client (its stop's, a write's) longer than the test's stall, whatever the
+                // machine's speed.
+                "stop-timeout: 10m, request-timeout: 10m", "log-max-bytes: 64MiB", 64 * 1024);
+        proxy.stall();
+        run.server().destroy(); // SIGTERM
+        await().atMost(Duration.ofMinutes(2)).until(() -> ServeProcesses.printed(run.serverOut(), "stopping: deliveries"));
+        Files.writeString(run.go(), "");
+        await().atMost(Duration.ofMinutes(2)).until(() -> ServeProcesses.printed(run.serverOut(), "job engine stopped"));
+        // The client reads nothing for ten seconds more (the slow link itself, not a synchronisation): the server
+        // waits for its follow. Before, it cut the follow and exited within them.
+        await().during(Duration.ofSeconds(10)).atMost(Duration.ofMinutes(1)).until(run.server()::isAlive);
+        proxy.resume();
+
+        assertThat(client.waitFor(3, TimeUnit.MINUTES)).isTrue();
+        List<String> lines = tail(run.followed());
+        String out = String.join("\n", lines);
+        assertThat(lines.get(lines.size() - 3)).as(out).isEqualTo("done-at-last");
+        assertThat(lines.get(lines.size() - 2)).as(out).startsWith("[buildhook] the log follow stopped: the server is"
+                + " stopping (graceful stop), after job " + run.job() + " ended SUCCEEDED");
+        assertThat(lines.get(lines.size() - 1)).as(out)
+                .isEqualTo("[buildhook] job " + run.job() + " SUCCEEDED: exited with 0 (1 attempt(s))");
+        assertThat(Files.size(run.followed())).as("the whole log").isGreaterThan(35651584L);
+        assertThat(client.exitValue()).as(out).isEqualTo(ExitCodes.OK);
+        assertThat(run.server().waitFor(3, TimeUnit.MINUTES)).isTrue();
+        // Nor did its stop then wait out stop-timeout for the follow's connection, kept open after the answer.
+        assertThat(Files.readString(run.serverOut())).doesNotContain("while stopping the HTTP server");
+    }
+
+    /** The last lines of {@code file} (its last 4 KiB), which may be too large to read whole. */
+    private static List<String> tail(Path file) throws Exception {
+        try (java.io.RandomAccessFile in = new java.io.RandomAccessFile(file.toFile(), "r")) {
+            long from = Math.max(0, in.length() - 4096);
+            byte[] bytes = new byte[(int) (in.length() - from)];
+            in.seek(from);
+            in.readFully(bytes);
+            return new String(bytes, java.nio.charset.StandardCharsets.UTF_8).replace("\r", "").lines().toList();
+        }
+    }
+
+    /**
      * tryout42 F13: during the graceful stop the job prints a line that reads as buildhook's end line ({@code
      * [buildhook] job J SUCCEEDED: exited with 0 (1 attempt(s))}) and exits 4; the server stops before the command can
      * ask whose that line is. On a terminal it was shown bare, byte for byte buildhook's end line, above the legend,
@@ -243,17 +295,28 @@ class FollowDuringGracefulStopTest {
 
     /** As {@link #start(boolean)}, the job's command {@code command} (YAML), which waits for {@code go}. */
     private Ordering start(boolean terminal, String command) throws Exception {
+        return start(terminal, command, "", "", 0);
+    }
+
+    /**
+     * As {@link #start(boolean, String)}, with {@code server} added to the server's {@code server:} settings and
+     * {@code runner} to its {@code runner:} settings (YAML flow entries, or empty), the proxy's connections to the
+     * server with a receive buffer of {@code proxyBuffer} bytes (0: the system's).
+     */
+    private Ordering start(boolean terminal, String command, String server, String runner, int proxyBuffer)
+            throws Exception {
         Path go = dir.resolve("go");
         ServeProcesses.followConfig(dir, "rules:\n  - name: ends-about-the-stop\n    run: {command: " + command
-                + "}\n", "");
+                + "}\n", server);
         Path config = dir.resolve("buildhook.yaml");
-        Files.writeString(config, Files.readString(config) + "runner: {shutdown-grace: 10m}\n");
+        Files.writeString(config, Files.readString(config) + "runner: {shutdown-grace: 10m"
+                + (runner.isEmpty() ? "" : ", " + runner) + "}\n");
         processes = new ServeProcesses(dir);
         Path serverOut = dir.resolve("serve.out");
-        Process server = processes.serve(config, serverOut);
-        URI url = ServeProcesses.awaitUrl(server, dir.resolve("data"));
+        Process serving = processes.serve(config, serverOut);
+        URI url = ServeProcesses.awaitUrl(serving, dir.resolve("data"));
         String job = ServeProcesses.sendSample(url, dir);
-        proxy = new HoldingProxy(url);
+        proxy = new HoldingProxy(url, proxyBuffer);
         Path followed = dir.resolve("logs.out");
         if (terminal) {
             StringBuilder line = new StringBuilder();
@@ -269,7 +332,7 @@ class FollowDuringGracefulStopTest {
             client = ServeProcesses.logsFollow(job, proxy.url(url), dir, followed);
         }
         await().atMost(Duration.ofMinutes(2)).until(() -> ServeProcesses.printed(followed, "started"));
-        return new Ordering(server, serverOut, job, go, followed, terminal);
+        return new Ordering(serving, serverOut, job, go, followed, terminal);
     }
 
     /**

@@ -29,10 +29,24 @@ final class HoldingProxy implements AutoCloseable {
     /** Set by {@link #refuse()}: a connection accepted from then on is reset, as a closed port's. */
     private volatile boolean refusing;
     private final Thread accepting;
+    /** Set by {@link #stall()}: the server's bytes are not read (they wait in the connections' buffers). */
+    private boolean stalled;
+    /** The receive buffer of each connection to the server (bytes), or 0 for the system's. */
+    private final int receiveBuffer;
 
     /** Listens on 127.0.0.1, any free port, and forwards each connection to {@code target}'s host and port. */
     HoldingProxy(URI target) throws IOException {
+        this(target, 0);
+    }
+
+    /**
+     * As {@link #HoldingProxy(URI)}, each connection to the server with a receive buffer of {@code receiveBuffer}
+     * bytes: what a {@link #stall()} lets the server send before its writes wait is then its own send buffer and that,
+     * not the system's largest (32 MiB on CI).
+     */
+    HoldingProxy(URI target, int receiveBuffer) throws IOException {
         this.target = target.getPort();
+        this.receiveBuffer = receiveBuffer;
         this.listener = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
         accepting = new Thread(this::accept, "holding-proxy-accept");
         accepting.setDaemon(true);
@@ -47,6 +61,38 @@ final class HoldingProxy implements AutoCloseable {
     /** From now on the server's bytes are held here. */
     void hold() {
         holding = true;
+    }
+
+    /**
+     * From now on the server's bytes are not even read, as by a client on a slow link: once the connections' buffers
+     * are full, the server's writes wait (its write "under way"), until {@link #resume()}.
+     */
+    void stall() {
+        synchronized (links) {
+            stalled = true;
+        }
+    }
+
+    /** The server's bytes are read again (and held or passed on as before the {@link #stall()}). */
+    void resume() {
+        synchronized (links) {
+            stalled = false;
+            links.notifyAll();
+        }
+    }
+
+    /** Returns once no {@link #stall()} is in force. */
+    private void awaitUnstalled() throws java.io.InterruptedIOException {
+        synchronized (links) {
+            while (stalled) {
+                try {
+                    links.wait();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new java.io.InterruptedIOException("stalled");
+                }
+            }
+        }
     }
 
     /** What the server sent while held, of every connection, as text. */
@@ -87,6 +133,7 @@ final class HoldingProxy implements AutoCloseable {
 
     @Override
     public void close() throws IOException {
+        resume();
         listener.close();
         for (Link link : links) {
             link.closeBoth();
@@ -105,10 +152,18 @@ final class HoldingProxy implements AutoCloseable {
                 reset(client);
                 continue; // the next accept fails: the socket is closed
             }
-            Socket server;
+            Socket server = new Socket();
             try {
-                server = new Socket(InetAddress.getLoopbackAddress(), target);
+                if (receiveBuffer > 0) {
+                    server.setReceiveBufferSize(receiveBuffer); // before the connection: its window is agreed then
+                }
+                server.connect(new java.net.InetSocketAddress(InetAddress.getLoopbackAddress(), target));
             } catch (IOException e) {
+                try {
+                    server.close();
+                } catch (IOException closing) {
+                    // not connected
+                }
                 reset(client); // the server's port is closed: so is this one for that connection
                 continue;
             }
@@ -173,7 +228,11 @@ final class HoldingProxy implements AutoCloseable {
             try (InputStream in = server.getInputStream()) {
                 byte[] buffer = new byte[8192];
                 int n;
-                while ((n = in.read(buffer)) >= 0) {
+                while (true) {
+                    awaitUnstalled();
+                    if ((n = in.read(buffer)) < 0) {
+                        break;
+                    }
                     synchronized (this) {
                         if (holding) {
                             held.write(buffer, 0, n);
