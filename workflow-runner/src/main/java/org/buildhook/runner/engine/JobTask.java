@@ -374,6 +374,14 @@ final class JobTask implements ExecutionHandler<Void> {
         if (out.isPresent()) {
             return takenOut(job, out.get(), before);
         }
+        if (job.state() == JobState.RUNNING && waits.call(jobId, "look for processes of its attempt another server runs",
+                () -> leftovers.heldBesideAnotherServer(jobId), before)) {
+            // Its attempt still runs for another buildhook server on this host (a copy of this store's history): not
+            // run beside it (tryout58 F1); said by the sweep's words, looked at again at its next pick.
+            LOG.debug("job {}: back in the queue for {}: processes of its attempt run for another buildhook server",
+                    jobId, Durations.describe(config.heartbeatInterval()));
+            return rescheduleIn(config.heartbeatInterval());
+        }
         // One still marked running (its node crashed) is refused once its next attempt's start has ended that one's
         // record (runAttempt); any other before it takes a slot or units.
         Optional<String> refused = job.state() == JobState.RUNNING ? Optional.empty() : StoredJobCheck.refusal(job);

@@ -487,6 +487,9 @@ final class LeftoverSweep {
                     // here with nothing of it recorded, the job ran again (review54 N1).
                     continue;
                 }
+                if (heldBesideAnotherServer(attempt)) {
+                    continue; // not ended nor run again while another server's processes of it run (tryout58 F1)
+                }
                 // Its JVM is gone (node_died counts it), but whether the attempt had ended is not known here: only that
                 // its end was not recorded (tryout21 F3: a stop whose store could not be reached, a self-fencing).
                 end(attempt, gone(attempt, itsNode(attempt) + " was gone before the attempt's end was recorded"),
@@ -718,6 +721,59 @@ final class LeftoverSweep {
     /** How many attempts this node killed leftovers of without their record committing yet (for tests). */
     int killedNotRecorded() {
         return killedNotRecorded.size();
+    }
+
+    /** The attempts ({@code job id/attempt}) said held by {@link #heldBesideAnotherServer}, until they are not. */
+    private final Set<String> saidHeld = ConcurrentHashMap.newKeySet();
+
+    /**
+     * Whether job {@code jobId}, whose last attempt is still marked running on this host, must not run again now:
+     * processes of that attempt run for another buildhook server ({@link Leftovers#held}: they carry its marker with
+     * another store's identity, and their server still runs, or cannot be looked for, or is not named). Its pick puts
+     * it back to look again later. This JVM's own attempt, and one of another host, never.
+     *
+     * @throws org.buildhook.runner.store.StoreUnavailableException when the store cannot be reached
+     */
+    boolean heldBesideAnotherServer(String jobId) {
+        Optional<RunningAttempt> previous = ledger.runningAttempt(jobId);
+        return previous.isPresent() && heldBesideAnotherServer(previous.get());
+    }
+
+    /**
+     * Whether processes of {@code attempt} run for another buildhook server on this host ({@link Leftovers#held}): a
+     * copy of this store's history whose server lives, or one this server cannot tell is gone. They are left alone, and
+     * the attempt is neither ended nor its job run again while any lives (tryout58 F1: the job ran beside them). Said
+     * at WARN once while it lasts, with what to do, and at INFO when they are gone.
+     */
+    private boolean heldBesideAnotherServer(RunningAttempt attempt) {
+        if (!self.sameBoot(attempt.bootId()) || self.process().sameProcess(attempt.nodeProcess())) {
+            return false;
+        }
+        AttemptMarker marker = AttemptMarker.of(attempt.jobId(), attempt.attempt());
+        List<Leftovers.Held> held = Leftovers.held(marker, attempt.process());
+        String key = marker.value();
+        if (held.isEmpty()) {
+            if (saidHeld.remove(key)) {
+                LOG.info("job {} attempt {}: the processes another buildhook server ran of it are gone: the job goes"
+                        + " on here", attempt.jobId(), attempt.attempt());
+            }
+            return false;
+        }
+        if (saidHeld.add(key)) {
+            Leftovers.Held first = held.get(0);
+            List<String> named = held.stream().map(Leftovers.Held::toString).toList();
+            StringBuilder pids = new StringBuilder();
+            held.forEach(h -> pids.append(pids.length() == 0 ? "" : " ").append(h.pid()));
+            LOG.warn("job {} attempt {}: not run again while processes of it run for another buildhook server on this"
+                    + " host: {} carry {} but {}={}, not this store's ({}): a copy of this store's history (a restored"
+                    + " backup, a copied database file), and {}. They are left alone, and the job waits until they are"
+                    + " gone (looked at again every heartbeat interval). What to do: stop one of the two servers (both"
+                    + " run the same jobs), or end those processes (kill {}); the job then runs again here"
+                    + " (docs/storage.md, \"Backing up and restoring\")", attempt.jobId(), attempt.attempt(),
+                    Leftovers.describe(named), marker, AttemptMarker.STORE_VARIABLE, first.store(),
+                    AttemptMarker.servedStore(), first.serverSays(), pids);
+        }
+        return true;
     }
 
     /**

@@ -27,6 +27,12 @@ import java.util.Objects;
  * for this store's ({@link #isCarriedBy}, {@link #ofAnotherStore}), so a restored copy started beside its
  * original never ends the original's commands, nor the original the copy's (tryout33 F3). A process
  * without {@code BUILDHOOK_STORE} (started by a buildhook from before it was set) is taken as before.
+ *
+ * <p>Whose server: they also carry {@code BUILDHOOK_SERVER=<pid>:<start ticks>/pid:[<namespace>]}
+ * ({@link #SERVER_VARIABLE}), the JVM that started them, so that a copy can tell a live original from a gone one.
+ * A process of another identity of the same installation (a backup restored, or a data folder made again, after
+ * its server crashed) whose server is gone is a leftover of this store's attempt ({@link Match#COPY_GONE}): nobody
+ * else will end it, and left alone it ran beside the job's next attempt (tryout58 F1).
  */
 public final class AttemptMarker {
 
@@ -35,6 +41,14 @@ public final class AttemptMarker {
 
     /** The name of the variable naming the store whose server started the attempt. */
     public static final String STORE_VARIABLE = "BUILDHOOK_STORE";
+
+    /**
+     * The name of the variable naming the server process that started the attempt:
+     * {@code <pid>:<start ticks>/pid:[<PID namespace inode>]} ({@link #server}).
+     */
+    public static final String SERVER_VARIABLE = "BUILDHOOK_SERVER";
+
+    private static final byte[] SERVER_PREFIX = (SERVER_VARIABLE + "=").getBytes(StandardCharsets.UTF_8);
 
     /** The identity of the store this class loader's server serves, or null before one is set. */
     private static volatile String store;
@@ -85,6 +99,71 @@ public final class AttemptMarker {
         return store;
     }
 
+    /**
+     * This JVM as the server of the attempts it starts, the value of {@link #SERVER_VARIABLE}: {@code <pid>:<start
+     * ticks>/pid:[<inode>]}, its pid, its start time in clock ticks since boot and its PID namespace (a pid means
+     * something only there); null when they cannot be read (no {@code /proc}).
+     */
+    public static String server() {
+        return Server.VALUE;
+    }
+
+    private static final class Server {
+        static final String VALUE = of();
+
+        private static String of() {
+            ProcessIdentity self = NodeIdentity.current().process();
+            String namespace = NodeIdentity.pidNamespace(NodeIdentity.current().bootId());
+            return self.startTicks() < 0 || namespace.isEmpty() ? null
+                    : self.pid() + ":" + self.startTicks() + "/" + namespace;
+        }
+    }
+
+    /**
+     * The installation id of a store identity ({@code <installation id>/<where>}, {@code Store#identity}): what every
+     * copy of one history shares.
+     */
+    static String installationOf(String identity) {
+        int slash = identity.indexOf('/');
+        return slash < 0 ? identity : identity.substring(0, slash);
+    }
+
+    /**
+     * Whether the server a {@link #SERVER_VARIABLE} value names is surely gone: a pid of this JVM's own PID namespace
+     * whose process is gone or a later one (another start time). False when it runs, when the value names none or
+     * cannot be read, or names another PID namespace, whose pids cannot be looked for here.
+     */
+    static boolean serverGone(String server) {
+        if (server == null) {
+            return false;
+        }
+        int colon = server.indexOf(':');
+        int slash = server.indexOf('/');
+        String namespace = NodeIdentity.pidNamespace(NodeIdentity.current().bootId());
+        if (colon <= 0 || slash <= colon || namespace.isEmpty() || !server.substring(slash + 1).equals(namespace)) {
+            return false;
+        }
+        long pid;
+        long ticks;
+        try {
+            pid = Long.parseLong(server.substring(0, colon));
+            ticks = Long.parseLong(server.substring(colon + 1, slash));
+        } catch (NumberFormatException e) {
+            return false;
+        }
+        return pid > 0 && ticks >= 0 && ProcStat.available() && !new ProcessIdentity(pid, -1, ticks).isAlive();
+    }
+
+    /** The pid a {@link #SERVER_VARIABLE} value names, or -1. */
+    static long serverPid(String server) {
+        int colon = server == null ? -1 : server.indexOf(':');
+        try {
+            return colon > 0 ? Long.parseLong(server.substring(0, colon)) : -1;
+        } catch (NumberFormatException e) {
+            return -1;
+        }
+    }
+
     /** {@code <jobId>/<attempt>}: the variable's value. */
     public String value() {
         return value;
@@ -120,12 +199,44 @@ public final class AttemptMarker {
     /** The value of {@link #STORE_VARIABLE} process {@code pid} carries, or null (none, or unreadable). */
     public static String storeOf(long pid) {
         ProcStat.Whole environ = ProcStat.readWhole("/proc/" + pid + "/environ", ENVIRON_BUFFER);
-        if (environ == null) {
-            return null;
+        return environ == null ? null : valueOf(environ.bytes(), environ.length(), STORE_PREFIX);
+    }
+
+    /** The value of {@link #SERVER_VARIABLE} process {@code pid} carries, or null (none, or unreadable). */
+    public static String serverOf(long pid) {
+        ProcStat.Whole environ = ProcStat.readWhole("/proc/" + pid + "/environ", ENVIRON_BUFFER);
+        return environ == null ? null : valueOf(environ.bytes(), environ.length(), SERVER_PREFIX);
+    }
+
+    /** The value of the first entry of {@code environ} beginning with {@code prefix}, or null. */
+    private static String valueOf(byte[] environ, int length, byte[] prefix) {
+        int[] at = find(environ, length, prefix);
+        return at == null ? null : new String(environ, at[0] + prefix.length, at[1] - at[0] - prefix.length,
+                StandardCharsets.UTF_8);
+    }
+
+    /**
+     * Whose process {@code pid} is by its store and server, whatever marker it carries: {@link Match#THIS_STORE}
+     * (this store's identity, none, or no store set here), {@link Match#COPY_GONE} or {@link Match#ANOTHER_STORE};
+     * {@link Match#NONE} when its environment cannot be read.
+     */
+    static Match storeMatch(long pid) {
+        ProcStat.Whole environ = ProcStat.readWhole("/proc/" + pid + "/environ", ENVIRON_BUFFER);
+        return environ == null ? Match.NONE : whose(environ.bytes(), environ.length());
+    }
+
+    /** As {@link #storeMatch}, of an environment read. */
+    private static Match whose(byte[] environ, int length) {
+        String mine = store;
+        byte[] entry = storeEntry;
+        if (!anotherStore(environ, length, entry) || mine == null) {
+            return Match.THIS_STORE;
         }
-        int[] at = find(environ.bytes(), environ.length(), STORE_PREFIX);
-        return at == null ? null : new String(environ.bytes(), at[0] + STORE_PREFIX.length,
-                at[1] - at[0] - STORE_PREFIX.length, StandardCharsets.UTF_8);
+        String theirs = valueOf(environ, length, STORE_PREFIX);
+        if (theirs == null || !installationOf(theirs).equals(installationOf(mine))) {
+            return Match.ANOTHER_STORE;
+        }
+        return serverGone(valueOf(environ, length, SERVER_PREFIX)) ? Match.COPY_GONE : Match.ANOTHER_STORE;
     }
 
     private static final byte[] PREFIX = (VARIABLE + "=").getBytes(StandardCharsets.UTF_8);
@@ -181,8 +292,18 @@ public final class AttemptMarker {
         NONE,
         /** It carries the marker, and this store's identity or none. */
         THIS_STORE,
-        /** It carries the marker with another store's identity: a copy of this store's history runs it. */
-        ANOTHER_STORE
+        /**
+         * It carries the marker with another store's identity, and its server runs, or cannot be looked for (another
+         * PID namespace), or is not named (a buildhook from before {@link #SERVER_VARIABLE}), or the identity is of
+         * another installation: another server may run it, and left alone.
+         */
+        ANOTHER_STORE,
+        /**
+         * It carries the marker with another identity of this store's installation (a copy of its history: a restored
+         * backup, a data folder made again) and names a server of this PID namespace that is gone: nobody else will
+         * end it, and it is this attempt's leftover (tryout58 F1).
+         */
+        COPY_GONE
     }
 
     /** As {@link #isCarriedBy}, telling a process of another store's server apart; one read of its environment. */
@@ -191,7 +312,7 @@ public final class AttemptMarker {
         if (environ == null || !contains(environ.bytes(), environ.length(), entry)) {
             return Match.NONE;
         }
-        return anotherStore(environ.bytes(), environ.length(), storeEntry) ? Match.ANOTHER_STORE : Match.THIS_STORE;
+        return whose(environ.bytes(), environ.length());
     }
 
     /** The first buffer for a process's environment: a job's is about 1 KiB. */

@@ -350,6 +350,10 @@ public final class CommonsExecLauncher implements JobLauncher, AutoCloseable {
         if (store != null) {
             env.put(AttemptMarker.STORE_VARIABLE, store); // whose attempt: a restored copy's shares the number
         }
+        String server = AttemptMarker.server();
+        if (server != null) {
+            env.put(AttemptMarker.SERVER_VARIABLE, server); // which JVM: a copy tells a crashed original (tryout58 F1)
+        }
         return env;
     }
 

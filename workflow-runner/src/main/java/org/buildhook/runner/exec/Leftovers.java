@@ -20,9 +20,12 @@ import java.util.Set;
  *
  * <p>Another store's processes ({@code BUILDHOOK_STORE}, {@link AttemptMarker#ofAnotherStore}) are left alone: a
  * process found by the marker alone that carries another store's identity, and the whole recorded session when its
- * leader, the recorded process, does (a copy of this store's history recorded the original's process). A member of
- * a session that is this store's is taken whatever its own environment says: what a command sets for its children
- * does not take them out of its session's sweep.
+ * leader, the recorded process, does (a copy of this store's history recorded the original's process) — unless that
+ * identity is another copy of this store's installation whose server ({@code BUILDHOOK_SERVER}) is gone
+ * ({@link AttemptMarker.Match#COPY_GONE}: a backup restored after its server crashed), whose processes are this
+ * attempt's leftovers (tryout58 F1). Those left alone are {@link #held}: the job must not run again while they do.
+ * A member of a session that is this store's is taken whatever its own environment says: what a command sets for its
+ * children does not take them out of its session's sweep.
  *
  * <p>SIGTERM first, SIGKILL to whatever is left after the grace period (or at once with none), then to what a fresh
  * look finds new, until a look finds none ({@link KillRounds}: a parent that ignores SIGTERM forks between the look
@@ -69,11 +72,13 @@ public final class Leftovers {
      */
     public static List<String> kill(AttemptMarker marker, ProcessIdentity process, long graceMillis)
             throws InterruptedException {
-        Set<Long> found = find(marker, process);
+        Look look = look(marker, process);
+        Set<Long> found = look.found();
         if (found.isEmpty()) {
             AttemptCgroups.endAll(marker); // an empty cgroup of the attempt's is removed
             return List.of();
         }
+        sayCopyGone(marker, look.copyGone());
         List<String> named = new ArrayList<>();
         for (long pid : found) {
             named.add(pid + " " + ProcStat.name(pid));
@@ -141,18 +146,102 @@ public final class Leftovers {
 
     /** The live processes of the attempt now. */
     static Set<Long> find(AttemptMarker marker, ProcessIdentity process) {
+        Look look = look(marker, process);
+        look.held().forEach(pid -> sayLeftAlone(pid, marker));
+        return look.found();
+    }
+
+    /**
+     * What a look finds of an attempt: its processes ({@code found}), among them those of a copy of this store's
+     * history whose server is gone ({@code copyGone}, {@link AttemptMarker.Match#COPY_GONE}), and the processes that
+     * carry its marker for another server, left alone ({@code held}).
+     */
+    record Look(Set<Long> found, Set<Long> copyGone, Set<Long> held) {
+    }
+
+    /**
+     * A process that carries an attempt's marker for another server than this one, left alone ({@link #held}).
+     *
+     * @param pid    the process
+     * @param name   its name, as {@link #describe} names it
+     * @param store  the {@code BUILDHOOK_STORE} it carries
+     * @param server the {@code BUILDHOOK_SERVER} it carries, or null when none (started by an older buildhook)
+     */
+    public record Held(long pid, String name, String store, String server) {
+
+        /** {@code 4242 sleep}. */
+        @Override
+        public String toString() {
+            return pid + " " + name;
+        }
+
+        /** The pid of the server that started it, or -1 when it names none. */
+        public long serverPid() {
+            return AttemptMarker.serverPid(server);
+        }
+
+        /** What is known of that server, in words: {@code its server (pid 4242) still runs}. */
+        public String serverSays() {
+            long pid = serverPid();
+            if (server == null || pid <= 0) {
+                return "its server is not named (no " + AttemptMarker.SERVER_VARIABLE + ": started by a buildhook from"
+                        + " before 2026-12-07), so this server cannot tell whether it still runs";
+            }
+            if (!server.endsWith("/" + NodeIdentity.pidNamespace(NodeIdentity.current().bootId()))) {
+                return "its server (pid " + pid + ") runs, or ran, in another PID namespace (a container), where this"
+                        + " server cannot look for it";
+            }
+            if (AttemptMarker.serverGone(server)) {
+                return "its server (pid " + pid + ") is gone, but its store is not a copy of this one (another"
+                        + " installation id)";
+            }
+            return "its server (pid " + pid + ") still runs";
+        }
+    }
+
+    /**
+     * The processes that carry the attempt's marker, or lead its recorded session, for another server than this one
+     * (another store's identity whose server runs, or cannot be looked for, or is not named): left alone by {@link
+     * #kill}, and the job must not run again while any lives. Each is said from now on by its caller alone, not again
+     * by {@link #kill}'s look. Empty without {@code /proc}.
+     */
+    public static List<Held> held(AttemptMarker marker, ProcessIdentity process) {
+        List<Held> held = new ArrayList<>();
+        for (long pid : look(marker, process).held()) {
+            String name = ProcStat.name(pid);
+            String store = AttemptMarker.storeOf(pid);
+            if (ProcStat.of(pid) == null || store == null) {
+                continue; // gone meanwhile
+            }
+            SAID_LEFT_ALONE.add(pid + "@" + ProcStat.startTime(pid));
+            held.add(new Held(pid, name, store, AttemptMarker.serverOf(pid)));
+        }
+        return held;
+    }
+
+    /** As {@link #find}, telling apart what it leaves alone, without saying it. */
+    static Look look(AttemptMarker marker, ProcessIdentity process) {
         Set<Long> found = new LinkedHashSet<>();
+        Set<Long> copyGone = new LinkedHashSet<>();
+        Set<Long> held = new LinkedHashSet<>();
         if (!ProcStat.available()) {
-            return found;
+            return new Look(found, copyGone, held);
         }
         long ownSession = ProcStat.of(SELF) == null ? -1 : ProcStat.of(SELF).session();
         long session = sessionToSweep(process, ownSession);
-        if (session > 0 && ProcStat.of(session) != null && AttemptMarker.ofAnotherStore(session)) {
-            // The recorded first process, which leads the session, was started by another store's server: a copy of
-            // this store's history (a restored backup, a copied file) has the same job ids and attempts, and
-            // recorded the original's first process (tryout33 F3). Its whole session is that server's.
-            sayLeftAlone(session, marker);
-            session = -1;
+        boolean sessionOfCopyGone = false;
+        if (session > 0 && ProcStat.of(session) != null) {
+            AttemptMarker.Match leader = AttemptMarker.storeMatch(session);
+            if (leader == AttemptMarker.Match.ANOTHER_STORE) {
+                // The recorded first process, which leads the session, was started by another store's server: a copy
+                // of this store's history (a restored backup, a copied file) has the same job ids and attempts, and
+                // recorded the original's first process (tryout33 F3). Its whole session is that server's.
+                held.add(session);
+                session = -1;
+            } else {
+                // Or by the server of a copy of this store's history that is gone (tryout58 F1): the attempt's.
+                sessionOfCopyGone = leader == AttemptMarker.Match.COPY_GONE;
+            }
         }
         for (ProcStat stat : ProcStat.all()) {
             if (stat.gone() || stat.pid() == SELF || stat.session() == ownSession && ownSession > 0) {
@@ -165,12 +254,21 @@ public final class Leftovers {
                 // BUILDHOOK_STORE for its children (as it may drop BUILDHOOK_ATTEMPT); taken by what they say, they
                 // were left running when its node died (loose34).
                 found.add(stat.pid());
+                if (sessionOfCopyGone) {
+                    copyGone.add(stat.pid());
+                }
                 continue;
             }
             AttemptMarker.Match match = marker.match(stat.pid());
             if (match == AttemptMarker.Match.ANOTHER_STORE) {
-                // Out of the attempt's session, found by its marker alone, with another store's identity.
-                sayLeftAlone(stat.pid(), marker);
+                // Out of the attempt's session, found by its marker alone, with another store's identity whose
+                // server may still run it.
+                held.add(stat.pid());
+            } else if (match == AttemptMarker.Match.COPY_GONE) {
+                // A copy of this store's history whose server is gone (a backup restored after a crash) left it:
+                // nobody else ends it, and the job's next attempt would run beside it (tryout58 F1).
+                found.add(stat.pid());
+                copyGone.add(stat.pid());
             } else if (match == AttemptMarker.Match.THIS_STORE) {
                 found.add(stat.pid());
             }
@@ -182,7 +280,37 @@ public final class Leftovers {
                 found.add(pid);
             }
         }
-        return found;
+        held.removeAll(found);
+        return new Look(found, copyGone, held);
+    }
+
+    /**
+     * Says, once per attempt's end, that processes it ends carry the attempt's marker for a copy of this store's
+     * history whose server is gone (tryout58 F1): the log said "left alone", and then "none of its processes was
+     * found", of processes nobody else would end.
+     */
+    private static void sayCopyGone(AttemptMarker marker, Set<Long> copyGone) {
+        if (copyGone.isEmpty()) {
+            return;
+        }
+        long first = copyGone.iterator().next();
+        String server = AttemptMarker.serverOf(first);
+        List<String> named = new ArrayList<>();
+        copyGone.forEach(pid -> named.add(pid + " " + ProcStat.name(pid)));
+        org.slf4j.LoggerFactory.getLogger(Leftovers.class).warn("job {} attempt {}: processes {} carry {} but {}={},"
+                + " another copy of this store's history (a restored backup, a data folder made again), not this"
+                + " store's ({}); the server that started them (pid {}) is gone, so no other buildhook runs them: they"
+                + " are this attempt's leftovers, and are ended before the job runs again", jobOf(marker),
+                attemptOf(marker), describe(named), marker, AttemptMarker.STORE_VARIABLE, AttemptMarker.storeOf(first),
+                AttemptMarker.servedStore(), server == null ? "?" : String.valueOf(AttemptMarker.serverPid(server)));
+    }
+
+    private static String jobOf(AttemptMarker marker) {
+        return marker.value().substring(0, marker.value().lastIndexOf('/'));
+    }
+
+    private static String attemptOf(AttemptMarker marker) {
+        return marker.value().substring(marker.value().lastIndexOf('/') + 1);
     }
 
     /** The processes said left alone as another store's, by pid and start time: each said once. */
@@ -194,11 +322,14 @@ public final class Leftovers {
             SAID_LEFT_ALONE.clear();
         }
         if (SAID_LEFT_ALONE.add(pid + "@" + ProcStat.startTime(pid))) {
+            String server = AttemptMarker.serverOf(pid);
+            Held held = new Held(pid, ProcStat.name(pid), AttemptMarker.storeOf(pid), server);
             org.slf4j.LoggerFactory.getLogger(Leftovers.class).warn("process {} ({}) carries {} but {}={}, not this"
-                    + " store's ({}): another buildhook serves a copy of this store's history (a restored backup, a"
-                    + " copied database file) on this host; its processes are left alone. Stop one of the two: both"
-                    + " run the same jobs (docs/storage.md, \"Backing up and restoring\")", pid, ProcStat.name(pid),
-                    marker, AttemptMarker.STORE_VARIABLE, AttemptMarker.storeOf(pid), AttemptMarker.servedStore());
+                    + " store's ({}): another buildhook may serve a copy of this store's history (a restored backup, a"
+                    + " copied database file) on this host, and {}; its processes are left alone. Stop one of the two"
+                    + " servers, or end those processes: both run the same jobs (docs/storage.md, \"Backing up and"
+                    + " restoring\")", pid, held.name(), marker, AttemptMarker.STORE_VARIABLE, held.store(),
+                    AttemptMarker.servedStore(), held.serverSays());
         }
     }
 

@@ -244,7 +244,8 @@ final class StartCheck {
      */
     private static boolean ownVariable(String name, String value, Map<String, String> extra) {
         return name.startsWith(OWN_PREFIX) && !name.equals(AttemptMarker.VARIABLE)
-                && !name.equals(AttemptMarker.STORE_VARIABLE) && !name.equals(PAYLOAD)
+                && !name.equals(AttemptMarker.STORE_VARIABLE) && !name.equals(AttemptMarker.SERVER_VARIABLE)
+                && !name.equals(PAYLOAD)
                 && value.equals(extra.get(name));
     }
 

@@ -118,4 +118,95 @@ class OtherStoreProcessesLeftAloneTest {
             children.forEach(pid -> ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly));
         }
     }
+
+    /** {@code <pid>:<start ticks>/<this PID namespace>} of {@code process}: a BUILDHOOK_SERVER naming it. */
+    private static String serverValue(ProcessIdentity process) {
+        return process.pid() + ":" + process.startTicks() + "/"
+                + NodeIdentity.pidNamespace(NodeIdentity.current().bootId());
+    }
+
+    /** A server that ran and is gone: a process started and waited for, its identity read while it ran. */
+    private ProcessIdentity goneServer() throws Exception {
+        Process server = new ProcessBuilder("sleep", "300").start();
+        ProcessIdentity identity = org.awaitility.Awaitility.await().atMost(java.time.Duration.ofMinutes(1))
+                .until(() -> ProcessIdentity.of(server.pid()), i -> i != null && i.startTicks() >= 0);
+        server.destroyForcibly().waitFor();
+        assertThat(identity.isAlive()).isFalse();
+        return identity;
+    }
+
+    /**
+     * tryout58 F1: a backup restored (or a data folder made again) after its server was killed -9: the first run's
+     * processes carry the attempt's marker with another identity of the same installation, and name a server that is
+     * gone. Before, they were left alone as "another buildhook serves a copy", and the job ran again beside them; now
+     * they are this attempt's leftovers, found (by the marker and as the recorded session) and killed.
+     */
+    @Test
+    void theProcessesOfACopyWhoseServerIsGoneAreTheAttemptsLeftovers() throws Exception {
+        String job = "restore58-" + UUID.randomUUID();
+        AttemptMarker marker = AttemptMarker.of(job, 1);
+        AttemptMarker.serveStore("inst58/ino:1:2");
+        String gone = serverValue(goneServer());
+        Process first = sleeper(Map.of(AttemptMarker.VARIABLE, marker.value(),
+                AttemptMarker.STORE_VARIABLE, "inst58/ino:1:1", AttemptMarker.SERVER_VARIABLE, gone));
+        Process escaped = sleeper(Map.of(AttemptMarker.VARIABLE, marker.value(),
+                AttemptMarker.STORE_VARIABLE, "inst58/ino:1:1", AttemptMarker.SERVER_VARIABLE, gone));
+        ProcessIdentity recorded = new ProcessIdentity(first.pid(), first.pid(), ProcStat.startTime(first.pid()));
+
+        assertThat(Leftovers.held(marker, recorded)).isEmpty();
+        assertThat(Leftovers.find(marker, recorded)).containsExactlyInAnyOrder(first.pid(), escaped.pid());
+        assertThat(Leftovers.kill(marker, recorded, 0)).containsExactlyInAnyOrder(first.pid() + " sleep",
+                escaped.pid() + " sleep");
+        assertThat(first.waitFor(1, java.util.concurrent.TimeUnit.MINUTES)).isTrue();
+        assertThat(escaped.waitFor(1, java.util.concurrent.TimeUnit.MINUTES)).isTrue();
+    }
+
+    /**
+     * tryout58 F1, tryout33 F3 kept: the same processes whose server still runs (a real {@code sleep} stands for it),
+     * that name no server (started by an older buildhook), that name one of another PID namespace, or that carry
+     * another installation's identity are left alone, and {@link Leftovers#held} names them, with what is known of
+     * their server, for the job to wait.
+     */
+    @Test
+    void theProcessesOfACopyWhoseServerRunsOrIsUnknownAreLeftAloneAndHeld() throws Exception {
+        String job = "restore58-" + UUID.randomUUID();
+        AttemptMarker marker = AttemptMarker.of(job, 1);
+        AttemptMarker.serveStore("inst58/ino:1:2");
+        Process server = sleeper(Map.of());
+        String live = serverValue(ProcessIdentity.of(server.pid()));
+        Process ofALiveServer = sleeper(Map.of(AttemptMarker.VARIABLE, marker.value(),
+                AttemptMarker.STORE_VARIABLE, "inst58/ino:1:1", AttemptMarker.SERVER_VARIABLE, live));
+        Process unnamed = sleeper(Map.of(AttemptMarker.VARIABLE, marker.value(),
+                AttemptMarker.STORE_VARIABLE, "inst58/ino:1:1"));
+        ProcessIdentity gone = goneServer();
+        Process elsewhere = sleeper(Map.of(AttemptMarker.VARIABLE, marker.value(),
+                AttemptMarker.STORE_VARIABLE, "inst58/ino:1:1", AttemptMarker.SERVER_VARIABLE,
+                gone.pid() + ":" + gone.startTicks() + "/pid:[1]"));
+        Process otherInstallation = sleeper(Map.of(AttemptMarker.VARIABLE, marker.value(),
+                AttemptMarker.STORE_VARIABLE, "other58/ino:1:1", AttemptMarker.SERVER_VARIABLE, serverValue(gone)));
+
+        assertThat(Leftovers.find(marker, null)).isEmpty();
+        List<Leftovers.Held> held = Leftovers.held(marker, null);
+        assertThat(held).extracting(Leftovers.Held::pid).containsExactlyInAnyOrder(ofALiveServer.pid(), unnamed.pid(),
+                elsewhere.pid(), otherInstallation.pid());
+        assertThat(held).filteredOn(h -> h.pid() == ofALiveServer.pid()).singleElement().satisfies(h -> {
+            assertThat(h.serverPid()).isEqualTo(server.pid());
+            assertThat(h.serverSays()).isEqualTo("its server (pid " + server.pid() + ") still runs");
+            assertThat(h.store()).isEqualTo("inst58/ino:1:1");
+        });
+        assertThat(held).filteredOn(h -> h.pid() == unnamed.pid()).singleElement()
+                .satisfies(h -> assertThat(h.serverSays()).contains("its server is not named"));
+        assertThat(held).filteredOn(h -> h.pid() == elsewhere.pid()).singleElement()
+                .satisfies(h -> assertThat(h.serverSays()).contains("another PID namespace"));
+        assertThat(Leftovers.kill(marker, null, 0)).isEmpty();
+        assertThat(List.of(ofALiveServer, unnamed, elsewhere, otherInstallation)).allMatch(Process::isAlive);
+
+        // The recorded session led by a process of a live server's copy is that server's whole session (tryout33 F3).
+        ProcessIdentity recorded = new ProcessIdentity(ofALiveServer.pid(), ofALiveServer.pid(),
+                ProcStat.startTime(ofALiveServer.pid()));
+        assertThat(Leftovers.find(marker, recorded)).isEmpty();
+        server.destroyForcibly().waitFor();
+        // Its server gone, the same process is the attempt's leftover.
+        assertThat(Leftovers.find(marker, recorded)).containsExactly(ofALiveServer.pid());
+    }
 }

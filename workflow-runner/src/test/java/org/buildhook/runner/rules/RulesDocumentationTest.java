@@ -81,6 +81,7 @@ class RulesDocumentationTest {
         set.add(Placeholder.PAYLOAD_VARIABLE);
         set.add(AttemptMarker.VARIABLE);
         set.add(AttemptMarker.STORE_VARIABLE);
+        set.add(AttemptMarker.SERVER_VARIABLE);
         // The units of shared resources an attempt holds: one variable per resource, named after it (units32).
         set.add(ResourceVariable.PREFIX);
         assertThat(set).allMatch(name -> name.startsWith(Placeholder.RESERVED_PREFIX)).hasSizeGreaterThan(20);
