@@ -97,8 +97,9 @@ class MetricsWithStoreAwayTest extends AbstractProxiedServeTest {
             lock.end();
             await().atMost(Duration.ofMinutes(2)).until(() -> {
                 String m = scrape(base);
-                return has(m, "buildhook_jobs_awaiting_record", 0.0) && value(m,
-                        "buildhook_job_attempts_total{outcome=\"succeeded\",rule=\"deploy\"}") != null;
+                // The series exists at 0 from the start (tryout58 F2): the attempt's end is its 1.
+                return has(m, "buildhook_jobs_awaiting_record", 0.0)
+                        && has(m, "buildhook_job_attempts_total{outcome=\"succeeded\",rule=\"deploy\"}", 1.0);
             });
             assertThat(value(scrape(base), "buildhook_store_up")).isEqualTo(1.0);
         }

@@ -213,6 +213,7 @@ public final class BuildhookApplication implements AutoCloseable {
             if (rules != null) {
                 // Before the engine starts: a limit lowered while the server was stopped holds from its first job.
                 RuleSet atStart = rules.current();
+                metrics.rulesInForce(atStart); // tryout58 F2: the jobs' series at 0 from the start
                 beforeStartLimits.accept(atStart);
                 applyLimits(store, atStart, rules, limitsTurn, config.engine(), takenOut);
                 sayJobsOfRulesNotInTheFile(store, atStart, config.engine().nodeId());

@@ -417,9 +417,7 @@ public final class BuildhookMetrics implements AutoCloseable {
         return new JobEvents() {
             @Override
             public void attemptEnded(String rule, Ending ending, Duration duration) {
-                jobMeters.computeIfAbsent(new JobMeterKey("attempts", rule, ending), key -> Counter
-                        .builder("buildhook.job.attempts").description("Job attempts ended, by rule and how they ended")
-                        .tags("rule", rule, "outcome", ending.label()).register(registry)).increment();
+                attempts(rule, ending).increment();
                 if (duration == null) {
                     // Its end is unknown: counted above, not timed (as 0 s it would pull the histogram down).
                     return;
@@ -431,12 +429,46 @@ public final class BuildhookMetrics implements AutoCloseable {
 
             @Override
             public void jobEnded(String rule, Ending ending) {
-                jobMeters.computeIfAbsent(new JobMeterKey("finished", rule, ending), key -> Counter
-                        .builder("buildhook.jobs.finished")
-                        .description("Jobs that reached their final state, by rule and final outcome (after retries)")
-                        .tags("rule", rule, "outcome", ending.label()).register(registry)).increment();
+                finished(rule, ending).increment();
             }
         };
+    }
+
+    /**
+     * Makes the series of {@code buildhook_job_attempts_total} and {@code buildhook_jobs_finished_total} of every rule
+     * of {@code rules} (its enabled rules and their follow-ups' names, {@code deploy/on-failure}) exist at 0 for every
+     * outcome, as the endpoints' series do: Prometheus' {@code increase()} and {@code rate()} see nothing in a series
+     * that appears at 1, so an alert on a rule's first failure after a start or a reload that added the rule never
+     * fired (tryout58 F2). Called at the start and at each reload with the rules put in force; the series of a rule
+     * taken out of the file stay, with their counts, until the server stops. Bounded by the rules file: 11 series per
+     * rule or follow-up name.
+     *
+     * @param rules the rules in force
+     */
+    public void rulesInForce(RuleSet rules) {
+        java.util.List<String> names = new java.util.ArrayList<>(rules.ruleNames());
+        names.addAll(rules.followUpNames());
+        for (String rule : names) {
+            for (JobEvents.Ending ending : JobEvents.Ending.values()) {
+                attempts(rule, ending);
+                if (ending != JobEvents.Ending.INTERRUPTED) { // a job's final state is never "interrupted"
+                    finished(rule, ending);
+                }
+            }
+        }
+    }
+
+    private Counter attempts(String rule, JobEvents.Ending ending) {
+        return jobMeters.computeIfAbsent(new JobMeterKey("attempts", rule, ending), key -> Counter
+                .builder("buildhook.job.attempts").description("Job attempts ended, by rule and how they ended")
+                .tags("rule", rule, "outcome", ending.label()).register(registry));
+    }
+
+    private Counter finished(String rule, JobEvents.Ending ending) {
+        return jobMeters.computeIfAbsent(new JobMeterKey("finished", rule, ending), key -> Counter
+                .builder("buildhook.jobs.finished")
+                .description("Jobs that reached their final state, by rule and final outcome (after retries)")
+                .tags("rule", rule, "outcome", ending.label()).register(registry));
     }
 
     /**
@@ -468,6 +500,7 @@ public final class BuildhookMetrics implements AutoCloseable {
             @Override
             public void reloaded(RuleSet rules) {
                 rulesRefused.set(false);
+                rulesInForce(rules);
                 registry.counter("buildhook.rules.reloads").increment();
             }
 

@@ -137,6 +137,40 @@ class BuildhookApplicationTest {
     }
 
     /**
+     * tryout58 F2: a rule's job series appeared with its first event, at 1, and Prometheus' {@code increase()} of a
+     * series that appears at 1 is 0: the alert operations.md gives on {@code buildhook_jobs_finished_total} never fired
+     * for a rule's first failure after a start. Every rule's and follow-up's series exist at 0 from the start, and
+     * those of a rule a reload adds from the reload.
+     */
+    @Test
+    void everyRulesJobSeriesExistAtZeroFromTheStartAndFromTheReloadThatAddsIt() throws Exception {
+        Path file = limitedDeployRule(1);
+        Path rules = dir.resolve("rules.yaml");
+        try (BuildhookApplication app = BuildhookApplication.start(new ConfigLoader(Map.of(), dir).load(file))) {
+            String atStart = app.metrics().scrape();
+            for (String outcome : new String[] {"succeeded", "failed", "timed_out", "failed_to_start", "cancelled"}) {
+                assertThat(BuildhookMetricsTest.value(atStart, "buildhook_jobs_finished_total{outcome=\"" + outcome
+                        + "\",rule=\"deploy\"}")).as(outcome + " at the start").isEqualTo(0.0);
+            }
+            assertThat(BuildhookMetricsTest.value(atStart,
+                    "buildhook_job_attempts_total{outcome=\"interrupted\",rule=\"deploy\"}")).isEqualTo(0.0);
+            assertThat(atStart).as("a job's final state is never interrupted")
+                    .doesNotContain("buildhook_jobs_finished_total{outcome=\"interrupted\"");
+
+            Files.writeString(rules, LIMITED_DEPLOY.formatted(1) + "  - name: notify\n"
+                    + "    run: {command: [/bin/true]}\n    on-failure: {command: [/bin/true]}\n");
+            org.awaitility.Awaitility.await().atMost(Duration.ofMinutes(1)).untilAsserted(() -> {
+                String reloaded = app.metrics().scrape();
+                assertThat(BuildhookMetricsTest.value(reloaded,
+                        "buildhook_jobs_finished_total{outcome=\"failed\",rule=\"notify\"}")).isEqualTo(0.0);
+                assertThat(BuildhookMetricsTest.value(reloaded,
+                        "buildhook_jobs_finished_total{outcome=\"failed\",rule=\"notify/on-failure\"}"))
+                        .isEqualTo(0.0);
+            });
+        }
+    }
+
+    /**
      * tryout24 F1: a rule disabled in the rules file still ran its stored jobs: a deploy awaiting an approval
      * was approved after the reload and deployed. The reload cancels them, says so in its log, and an approval
      * is refused with why; the same for a rule a reload removes, and for a rule the file disables at a start.

@@ -2,6 +2,7 @@ package org.buildhook.servlet;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assumptions.assumeThat;
+import static org.awaitility.Awaitility.await;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -84,6 +85,70 @@ class DocumentedBackupCommandsTest {
     }
 
     /**
+     * tryout58 F6: the documented backup, sqlite3's {@code .backup}, never ended while the server kept committing (a
+     * delivery every half second on a store of 325 MB): SQLite's online backup starts over whenever another connection
+     * writes the source between two of its steps, with no error. Every documented SQLite backup command ends, with a
+     * whole copy, while another connection commits without pause (as a busy server does); the bound is only there to
+     * end a command that would never end.
+     */
+    @Test
+    void everyDocumentedSqliteBackupCommandEndsWhileTheServerKeepsCommitting(@TempDir Path folder) throws Exception {
+        assumeThat(sqlite3()).as("sqlite3 on PATH").isTrue();
+        List<String> commands = backupCommands();
+        assertThat(commands).as("sqlite3 backup commands in README.md and docs/").isNotEmpty();
+        List<String> failed = new ArrayList<>();
+        for (String command : commands) {
+            Path dir = Files.createTempDirectory(folder, "busy");
+            String db = "jdbc:sqlite:" + dir.resolve("buildhook.db");
+            try (java.sql.Connection c = java.sql.DriverManager.getConnection(db);
+                    java.sql.Statement s = c.createStatement()) {
+                s.execute("PRAGMA journal_mode=WAL");
+                s.execute("CREATE TABLE t (x INTEGER, pad TEXT)");
+                // About 40 MB: some 10,000 pages, 100 steps of sqlite3's .backup, each a chance for a commit between.
+                s.execute("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 40000)"
+                        + " INSERT INTO t SELECT i, hex(randomblob(500)) FROM n");
+            }
+            java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+            java.util.concurrent.atomic.AtomicLong commits = new java.util.concurrent.atomic.AtomicLong();
+            Thread writer = new Thread(() -> {
+                try (java.sql.Connection c = java.sql.DriverManager.getConnection(db);
+                        java.sql.Statement s = c.createStatement()) {
+                    s.execute("PRAGMA busy_timeout=10000");
+                    while (!stop.get()) {
+                        s.execute("INSERT INTO t VALUES (-1, 'a delivery')");
+                        commits.incrementAndGet();
+                    }
+                } catch (java.sql.SQLException e) {
+                    throw new IllegalStateException(e);
+                }
+            }, "busy-server");
+            writer.start();
+            await().atMost(java.time.Duration.ofMinutes(1)).until(() -> commits.get() >= 10); // committing already
+            Process p = new ProcessBuilder("sh", "-c", command).directory(dir.toFile()).redirectErrorStream(true).start();
+            p.getOutputStream().close();
+            boolean ended;
+            String output;
+            try {
+                ended = p.waitFor(2, TimeUnit.MINUTES);
+                output = ended ? new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip() : "";
+            } finally {
+                p.destroyForcibly();
+                stop.set(true);
+                writer.join();
+            }
+            assertThat(commits.get()).as("the server committed while " + command + " ran").isPositive();
+            Path copy = dir.resolve(command.contains("copy.db") ? "copy.db" : "backup.db");
+            String rows = ended && Files.exists(copy) ? run(dir, "sqlite3 " + copy.getFileName()
+                    + " 'PRAGMA integrity_check; SELECT count(*) >= 40000 FROM t'").output.strip() : "";
+            if (!ended || p.exitValue() != 0 || !rows.equals("ok\n1")) {
+                failed.add(command + " -> " + (ended ? "exit " + p.exitValue() + ", reads " + rows : "still running after"
+                        + " 2 minutes and " + commits.get() + " commits") + ": " + output);
+            }
+        }
+        assertThat(failed).as("documented backup commands that do not end while the server commits").isEmpty();
+    }
+
+    /**
      * A data folder as a server killed while it ran leaves it: {@code buildhook.db} in WAL mode whose last commit (x = 1)
      * is only in {@code buildhook.db-wal} (copied while the writing connection is open, as a kill leaves them), and a
      * backup {@code backup.db} holding x = 42.
@@ -107,7 +172,9 @@ class DocumentedBackupCommandsTest {
      * a subshell.
      */
     private static List<String> backupCommands() throws IOException {
-        return commands(".backup");
+        List<String> found = new ArrayList<>(commands(".backup"));
+        found.addAll(commands("VACUUM INTO"));
+        return found;
     }
 
     /** As {@link #backupCommands()}, for the sqlite3 dot-command {@code dot}. */
